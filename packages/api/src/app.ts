@@ -1,0 +1,119 @@
+// Composes the running service: database (embedded or external), migrations and seed, the payment
+// provider (the local sandbox unless configured otherwise) and the HTTP server.
+import path from "node:path";
+import type { AddressInfo } from "node:net";
+import { createDb, migrateToLatest, seedCatalog } from "@checkout/core";
+import type { Env } from "./env.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres.ts";
+import { createAppServer, type AppServer } from "./http/server.ts";
+import { startPaymentSandbox } from "./sandbox/sandbox-server.ts";
+import { SandboxPaymentProvider } from "./payments/sandbox-payment-provider.ts";
+import type { Services } from "./context.ts";
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  databaseUrl: string;
+  paymentUrl: string;
+  services: Services;
+  server: AppServer;
+  /** Graceful stop: drain HTTP, close pools, stop the sandbox and the embedded database. */
+  close(): Promise<{ timedOut: boolean }>;
+}
+
+const SANDBOX_SECRET_KEY = "sk_sandbox_local_development_only";
+
+export async function startApp(env: Env, options: { log?: Logger } = {}): Promise<RunningApp> {
+  const log = options.log ?? createLogger({ level: env.LOG_LEVEL });
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((error: unknown) => log.error({ err: error }, "shutdown step failed"));
+  };
+
+  try {
+    let databaseUrl = env.DATABASE_URL;
+    let embedded: EmbeddedDatabase | null = null;
+    if (!databaseUrl) {
+      const dataDir = path.join(env.DATA_DIR, "postgres");
+      log.info({ dataDir, port: env.EMBEDDED_PG_PORT }, "starting embedded PostgreSQL");
+      embedded = await startEmbeddedPostgres({ dataDir, port: env.EMBEDDED_PG_PORT, onLog: (line) => log.debug({ postgres: line.trim() }, "postgres") });
+      const database = embedded;
+      cleanups.push(() => database.stop());
+      await embedded.createDatabase("checkout");
+      databaseUrl = embedded.url("checkout");
+    }
+
+    const db = createDb({ connectionString: databaseUrl, max: env.DB_POOL_MAX, applicationName: "checkout-api" });
+    cleanups.push(() => db.destroy());
+    const readDb = env.DATABASE_READ_URL
+      ? createDb({ connectionString: env.DATABASE_READ_URL, max: env.DB_POOL_MAX, applicationName: "checkout-api-reader" })
+      : db;
+    if (readDb !== db) cleanups.push(() => readDb.destroy());
+
+    const migrations = await migrateToLatest(db);
+    const applied = migrations.results?.filter((r) => r.status === "Success").map((r) => r.migrationName) ?? [];
+    log.info({ applied }, applied.length ? "migrations applied" : "database schema up to date");
+    if (env.SEED_CATALOG) {
+      const inserted = await seedCatalog(db);
+      if (inserted > 0) log.info({ products: inserted }, "seed catalogue loaded");
+    }
+
+    let paymentUrl = env.PAYMENT_PROVIDER_URL ?? "";
+    let paymentPublicUrl = env.PAYMENT_PROVIDER_PUBLIC_URL ?? paymentUrl;
+    let secretKey = env.PAYMENT_SECRET_KEY ?? SANDBOX_SECRET_KEY;
+    if (env.PAYMENT_SANDBOX) {
+      const publicOrigin = new URL(env.PUBLIC_URL).origin;
+      const allowedParentOrigins = [...new Set([publicOrigin, publicOrigin.replace("localhost", "127.0.0.1"), new URL(env.DEV_WEB_ORIGIN).origin])];
+      const sandbox = await startPaymentSandbox({
+        port: env.PAYMENT_SANDBOX_PORT,
+        host: "127.0.0.1",
+        secretKey,
+        allowedParentOrigins,
+      });
+      cleanups.push(() => sandbox.close());
+      paymentUrl = sandbox.url;
+      paymentPublicUrl = env.PAYMENT_PROVIDER_PUBLIC_URL ?? sandbox.url.replace("127.0.0.1", "localhost");
+      log.info({ url: paymentPublicUrl, allowedParentOrigins }, "payment sandbox listening");
+    } else {
+      secretKey = env.PAYMENT_SECRET_KEY ?? secretKey;
+    }
+    const payments = new SandboxPaymentProvider({ baseUrl: paymentUrl, secretKey });
+
+    const services: Services = { db, readDb, payments, log };
+    const appServer = createAppServer({
+      services,
+      log,
+      webRoot: env.WEB_DIST,
+      paymentFieldUrl: paymentPublicUrl,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+    });
+    await new Promise<void>((resolve, reject) => {
+      appServer.server.once("error", reject);
+      appServer.server.listen(env.PORT, env.HOST, () => {
+        appServer.server.off("error", reject);
+        resolve();
+      });
+    });
+    const port = (appServer.server.address() as AddressInfo).port;
+    const url = `http://localhost:${port}`;
+
+    return {
+      url,
+      port,
+      databaseUrl,
+      paymentUrl,
+      services,
+      server: appServer,
+      async close() {
+        const result = await appServer.drain(env.SHUTDOWN_TIMEOUT_MS);
+        await cleanup();
+        return result;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

@@ -1,0 +1,27 @@
+// Request context: what every procedure may use. Built by a function tests can call without HTTP.
+import type { Kysely } from "kysely";
+import type { Database, PaymentProvider } from "@checkout/core";
+import type { Logger } from "./logger.ts";
+
+export interface Services {
+  /** Writer: every mutation, and reads that must see the latest write. */
+  db: Kysely<Database>;
+  /** Reader: catalogue reads that tolerate replica lag; the writer when there is no replica. */
+  readDb: Kysely<Database>;
+  payments: PaymentProvider;
+  log: Logger;
+}
+
+export interface Context extends Services {
+  requestId: string;
+  idempotencyKey: string | null;
+}
+
+export function createContext(services: Services, request: { requestId: string; idempotencyKey?: string | null; log?: Logger }): Context {
+  return {
+    ...services,
+    log: request.log ?? services.log,
+    requestId: request.requestId,
+    idempotencyKey: request.idempotencyKey ?? null,
+  };
+}

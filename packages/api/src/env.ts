@@ -1,0 +1,56 @@
+// Configuration, validated once at start-up; a bad or missing variable fails fast by name.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+const bool = z
+  .enum(["true", "false", "1", "0"], { message: "use true or false" })
+  .transform((value) => value === "true" || value === "1");
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: port.default(3000),
+  PUBLIC_URL: z.url().default("http://localhost:3000"),
+  DATABASE_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
+  DATABASE_READ_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  EMBEDDED_PG_PORT: port.default(5488),
+  DATA_DIR: z.string().min(1).default(path.join(repoRoot, ".data")),
+  WEB_DIST: z.string().min(1).default(path.join(repoRoot, "packages/web/dist")),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  PAYMENT_SANDBOX: bool.optional(),
+  PAYMENT_SANDBOX_PORT: port.default(3001),
+  PAYMENT_PROVIDER_URL: z.url().optional(),
+  PAYMENT_PROVIDER_PUBLIC_URL: z.url().optional(),
+  PAYMENT_SECRET_KEY: z.string().min(8).optional(),
+  DEV_WEB_ORIGIN: z.url().default("http://localhost:5173"),
+  SEED_CATALOG: bool.default(true),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(65_000),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+});
+
+export type Env = z.infer<typeof EnvSchema> & { PAYMENT_SANDBOX: boolean };
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
+  }
+  const env = result.data;
+  const sandbox = env.PAYMENT_SANDBOX ?? (env.NODE_ENV !== "production" && !env.PAYMENT_PROVIDER_URL);
+  if (!sandbox && (!env.PAYMENT_PROVIDER_URL || !env.PAYMENT_SECRET_KEY)) {
+    throw new ConfigError("Invalid configuration:\n  PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required when the payment sandbox is off");
+  }
+  return { ...env, PAYMENT_SANDBOX: sandbox };
+}

@@ -1,0 +1,37 @@
+// Entry point: start the shop, and on SIGTERM/SIGINT stop taking work, finish in-flight requests, exit 0.
+import { ConfigError, loadEnv } from "./env.ts";
+import { createLogger } from "./logger.ts";
+import { startApp } from "./app.ts";
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = loadEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const log = createLogger({ level: env.LOG_LEVEL });
+  const app = await startApp(env, { log });
+  log.info({ url: app.url, payments: app.paymentUrl }, `checkout is running at ${app.url} (Ctrl-C to stop)`);
+
+  let isStopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (isStopping) return;
+    isStopping = true;
+    log.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
+    const { timedOut } = await app.close();
+    log.info({ timedOut }, "stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", (signal) => void stop(signal));
+  process.on("SIGINT", (signal) => void stop(signal));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});

@@ -1,0 +1,7 @@
+// order.get: an order is addressed by its unguessable id, returned only to the shopper who placed it.
+import { Order, OrderGetInput } from "@checkout/core";
+import { procedure, router } from "../trpc.ts";
+
+export const orderRouter = router({
+  get: procedure.input(OrderGetInput).query(({ ctx, input }) => Order.get({ db: ctx.db, orderId: input.orderId })),
+});

@@ -1,0 +1,93 @@
+// Cart persistence: one query per function; callers own transactions.
+import { sql } from "kysely";
+import type { Currency } from "../money.ts";
+import type { CartUpdate, Db, NewCart } from "../db/database.ts";
+
+export function insertCart(db: Db, cart: NewCart) {
+  return db.insertInto("cart").values(cart).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findCart(db: Db, cartId: string) {
+  return db.selectFrom("cart").selectAll().where("id", "=", cartId).executeTakeFirst();
+}
+
+/** Locks the cart row for the rest of the transaction, so cart edits on one cart run one at a time. */
+export function findCartForUpdate(db: Db, cartId: string) {
+  return db.selectFrom("cart").selectAll().where("id", "=", cartId).forUpdate().executeTakeFirst();
+}
+
+export function updateCart(db: Db, cartId: string, changes: CartUpdate) {
+  return db
+    .updateTable("cart")
+    .set({ ...changes, updated_at: sql<Date>`now()` })
+    .where("id", "=", cartId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export interface CartLineDetailRow {
+  id: string;
+  sku: string;
+  quantity: number;
+  product_id: string;
+  product_name: string;
+  image: string;
+  variant_name: string;
+  weight_grams: number;
+  unit_price: number | null;
+  available: number;
+}
+
+export function listCartLines(db: Db, cartId: string, currency: Currency): Promise<CartLineDetailRow[]> {
+  return db
+    .selectFrom("cart_line as l")
+    .innerJoin("variant as v", "v.sku", "l.sku")
+    .innerJoin("product as p", "p.id", "v.product_id")
+    .leftJoin("price as pr", (join) => join.onRef("pr.sku", "=", "l.sku").on("pr.currency", "=", currency))
+    .leftJoin("inventory as i", "i.sku", "l.sku")
+    .select([
+      "l.id",
+      "l.sku",
+      "l.quantity",
+      "p.id as product_id",
+      "p.name as product_name",
+      "p.image",
+      "v.name as variant_name",
+      "v.weight_grams",
+      "pr.amount as unit_price",
+    ])
+    .select((eb) => eb.fn.coalesce("i.available", eb.lit(0)).as("available"))
+    .where("l.cart_id", "=", cartId)
+    .orderBy("l.created_at")
+    .orderBy("l.id")
+    .execute();
+}
+
+export function findLineBySku(db: Db, cartId: string, sku: string) {
+  return db.selectFrom("cart_line").selectAll().where("cart_id", "=", cartId).where("sku", "=", sku).executeTakeFirst();
+}
+
+export function findLine(db: Db, cartId: string, lineId: string) {
+  return db.selectFrom("cart_line").selectAll().where("cart_id", "=", cartId).where("id", "=", lineId).executeTakeFirst();
+}
+
+export async function countLines(db: Db, cartId: string): Promise<number> {
+  const row = await db
+    .selectFrom("cart_line")
+    .select((eb) => eb.fn.countAll<string>().as("count"))
+    .where("cart_id", "=", cartId)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export function insertLine(db: Db, line: { id: string; cart_id: string; sku: string; quantity: number }) {
+  return db.insertInto("cart_line").values(line).returningAll().executeTakeFirstOrThrow();
+}
+
+export function setLineQuantity(db: Db, lineId: string, quantity: number) {
+  return db.updateTable("cart_line").set({ quantity }).where("id", "=", lineId).execute();
+}
+
+export function deleteLine(db: Db, cartId: string, lineId: string) {
+  return db.deleteFrom("cart_line").where("cart_id", "=", cartId).where("id", "=", lineId).executeTakeFirst();
+}

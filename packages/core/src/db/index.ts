@@ -1,0 +1,3 @@
+export * from "./database.ts";
+export * from "./create-db.ts";
+export * from "./migrate.ts";

@@ -1,0 +1,63 @@
+// Order persistence: orders, their lines, and guarded status updates.
+import { sql } from "kysely";
+import type { Db, NewOrder, NewOrderLine, OrderLineRow, OrderRow } from "../db/database.ts";
+import type { Address, Order, OrderStatus, Payment, ShippingOption } from "../schemas.ts";
+import type { Currency } from "../money.ts";
+
+export function insertOrder(db: Db, order: NewOrder) {
+  return db.insertInto("order").values(order).returningAll().executeTakeFirstOrThrow();
+}
+
+export function insertOrderLines(db: Db, lines: NewOrderLine[]) {
+  return db.insertInto("order_line").values(lines).execute();
+}
+
+export function findOrder(db: Db, orderId: string) {
+  return db.selectFrom("order").selectAll().where("id", "=", orderId).executeTakeFirst();
+}
+
+export function findLiveOrderOfCart(db: Db, cartId: string) {
+  return db.selectFrom("order").selectAll().where("cart_id", "=", cartId).where("status", "<>", "payment_failed").executeTakeFirst();
+}
+
+export function listOrderLines(db: Db, orderId: string) {
+  return db.selectFrom("order_line").selectAll().where("order_id", "=", orderId).orderBy("position").execute();
+}
+
+/** Moves an order from `from` to `to` only if it is still in `from`; returns whether it moved. */
+export async function transitionStatus(db: Db, orderId: string, from: OrderStatus, to: OrderStatus): Promise<boolean> {
+  const result = await db
+    .updateTable("order")
+    .set({ status: to, updated_at: sql<Date>`now()` })
+    .where("id", "=", orderId)
+    .where("status", "=", from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export function rowToOrder(row: OrderRow, lines: OrderLineRow[], payment: Payment | null): Order {
+  return {
+    id: row.id,
+    number: row.number,
+    status: row.status as OrderStatus,
+    email: row.email,
+    shippingAddress: row.shipping_address as Address,
+    shippingOption: row.shipping_option as unknown as ShippingOption,
+    currency: row.currency as Currency,
+    subtotal: row.subtotal,
+    shipping: row.shipping,
+    tax: row.tax,
+    total: row.total,
+    lines: lines.map((line) => ({
+      sku: line.sku,
+      productName: line.product_name,
+      variantName: line.variant_name,
+      unitPrice: line.unit_price,
+      quantity: line.quantity,
+      lineTotal: line.line_total,
+      tax: line.tax,
+    })),
+    payment,
+    placedAt: row.created_at.toISOString(),
+  };
+}

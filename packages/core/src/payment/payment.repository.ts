@@ -1,0 +1,34 @@
+// Payment rows: one per authorisation attempt on an order.
+import { sql } from "kysely";
+import type { Db, NewPayment, PaymentRow } from "../db/database.ts";
+import type { Payment } from "../schemas.ts";
+
+export function insertPayment(db: Db, payment: NewPayment) {
+  return db.insertInto("payment").values(payment).returningAll().executeTakeFirstOrThrow();
+}
+
+export function updatePaymentStatus(db: Db, paymentId: string, status: string) {
+  return db.updateTable("payment").set({ status, updated_at: sql<Date>`now()` }).where("id", "=", paymentId).execute();
+}
+
+export function findLatestPaymentOfOrder(db: Db, orderId: string) {
+  return db
+    .selectFrom("payment")
+    .selectAll()
+    .where("order_id", "=", orderId)
+    .orderBy("created_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export function rowToPayment(row: PaymentRow): Payment {
+  return {
+    id: row.id,
+    status: row.status as Payment["status"],
+    amount: row.amount,
+    currency: row.currency as Payment["currency"],
+    cardBrand: row.card_brand,
+    cardLast4: row.card_last4,
+    declineCode: row.decline_code,
+  };
+}

@@ -1,0 +1,3 @@
+export * from "./pricing.ts";
+export * from "./shipping.ts";
+export * from "./tax.ts";

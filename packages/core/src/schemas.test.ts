@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { AddressSchema, CartAddLineInput, EmailSchema } from "./schemas.ts";
+
+const base = { name: "Ada Lovelace", line1: "1 Main St", city: "Somewhere" };
+
+function postcodeError(country: string, postalCode: string, region?: string): string | undefined {
+  const result = AddressSchema.safeParse({ ...base, country, postalCode, region });
+  return result.success ? undefined : result.error.issues.find((i) => i.path[0] === "postalCode")?.message;
+}
+
+describe("AddressSchema", () => {
+  it.each([
+    ["US", "94103", "CA"],
+    ["US", "94103-1234", "CA"],
+    ["GB", "SW1A 1AA", undefined],
+    ["GB", "m1 1ae", undefined],
+    ["DE", "10115", undefined],
+    ["FR", "75008", undefined],
+    ["VN", "700000", undefined],
+  ])("accepts a valid %s postcode %s", (country, postalCode, region) => {
+    expect(postcodeError(country, postalCode, region)).toBeUndefined();
+  });
+
+  it.each([
+    ["US", "9410", "United States"],
+    ["GB", "12345", "United Kingdom"],
+    ["DE", "1011", "Germany"],
+    ["FR", "7500A", "France"],
+    ["VN", "70000", "Vietnam"],
+  ])("rejects an invalid %s postcode %s with a message naming the country", (country, postalCode, name) => {
+    expect(postcodeError(country, postalCode, "CA")).toMatch(new RegExp(`valid ${name} postcode, for example`));
+  });
+
+  it("requires a US state", () => {
+    const result = AddressSchema.safeParse({ ...base, country: "US", postalCode: "94103" });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join("."))).toContain("region");
+  });
+
+  it("requires name, line1 and city, and rejects unknown countries and fields", () => {
+    const result = AddressSchema.safeParse({ country: "XX", postalCode: "1", line1: " ", extra: 1 });
+    expect(result.success).toBe(false);
+    const paths = result.error!.issues.map((i) => i.path.join(".") || i.code);
+    expect(paths).toEqual(expect.arrayContaining(["name", "line1", "city", "country"]));
+    expect(result.error!.issues.some((i) => i.code === "unrecognized_keys")).toBe(true);
+  });
+
+  it("rejects a megabyte-long field", () => {
+    expect(AddressSchema.safeParse({ ...base, country: "DE", postalCode: "10115", line1: "x".repeat(1_000_000) }).success).toBe(false);
+  });
+});
+
+describe("EmailSchema", () => {
+  it("accepts an address and trims it, rejects garbage", () => {
+    expect(EmailSchema.parse("  ada@example.com ")).toBe("ada@example.com");
+    expect(EmailSchema.safeParse("not-an-email").success).toBe(false);
+  });
+});
+
+describe("CartAddLineInput", () => {
+  it("rejects a client-supplied price", () => {
+    const result = CartAddLineInput.safeParse({ cartId: "5b0f8f1e-8d2e-4c4a-9a55-0d7d7c9b5a11", sku: "TEE-BLA-M", quantity: 1, price: 1 });
+    expect(result.success).toBe(false);
+  });
+
+  it.each([0, -1, 100, 1.5, "2"])("rejects quantity %s", (quantity) => {
+    expect(CartAddLineInput.safeParse({ cartId: "5b0f8f1e-8d2e-4c4a-9a55-0d7d7c9b5a11", sku: "TEE-BLA-M", quantity }).success).toBe(false);
+  });
+});

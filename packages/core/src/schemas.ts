@@ -1,0 +1,267 @@
+// Zod schemas and types shared by the API (input validation) and the web app (form validation).
+// Browser-safe: imports nothing but zod and the pure money helpers.
+import { z } from "zod";
+import { currencies, type Currency } from "./money.ts";
+
+export { currencies, type Currency };
+
+export const CurrencySchema = z.enum(currencies, { message: "Currency must be one of USD, EUR" });
+
+/** Server-generated identifiers are UUIDs; anything else cannot name a cart, line, quote or order. */
+export const IdSchema = z.uuid({ message: "Expected an id as issued by this service (a UUID)" });
+
+export const SkuSchema = z
+  .string()
+  .min(1, "Choose a product variant (SKU)")
+  .max(64, "A SKU is at most 64 characters")
+  .regex(/^[A-Z0-9][A-Z0-9-]*$/, "A SKU uses capital letters, digits and dashes");
+
+export const ProductIdSchema = z
+  .string()
+  .min(1, "Name a product")
+  .max(64, "A product id is at most 64 characters")
+  .regex(/^[a-z0-9][a-z0-9-]*$/, "A product id uses lower-case letters, digits and dashes");
+
+export const MAX_LINE_QUANTITY = 99;
+export const MAX_CART_LINES = 50;
+
+export const QuantitySchema = z
+  .number({ message: "Quantity must be a number" })
+  .int("Quantity must be a whole number")
+  .min(1, "Quantity must be at least 1")
+  .max(MAX_LINE_QUANTITY, `Quantity can be at most ${MAX_LINE_QUANTITY} per line`);
+
+export const EmailSchema = z
+  .string()
+  .trim()
+  .max(254, "An email address is at most 254 characters")
+  .pipe(z.email({ message: "Enter a valid email address, like name@example.com" }));
+
+export const countries = {
+  US: { name: "United States", postcode: /^\d{5}(-\d{4})?$/, example: "94103 or 94103-1234", regionRequired: true },
+  GB: {
+    name: "United Kingdom",
+    postcode: /^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPS-UW]|[A-HK-Y][0-9][ABEHMNPRV-Y]) ?[0-9][ABD-HJLNP-UW-Z]{2})$/i,
+    example: "SW1A 1AA",
+    regionRequired: false,
+  },
+  DE: { name: "Germany", postcode: /^\d{5}$/, example: "10115", regionRequired: false },
+  FR: { name: "France", postcode: /^\d{5}$/, example: "75008", regionRequired: false },
+  VN: { name: "Vietnam", postcode: /^\d{6}$/, example: "700000", regionRequired: false },
+} as const;
+
+export type CountryCode = keyof typeof countries;
+export const countryCodes = Object.keys(countries) as [CountryCode, ...CountryCode[]];
+export const CountrySchema = z.enum(countryCodes, {
+  message: `We ship to ${countryCodes.join(", ")}; choose one of them`,
+});
+
+export const US_STATES = [
+  "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME",
+  "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI",
+  "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+] as const;
+
+const text = (label: string, max: number) =>
+  z.string({ message: `${label} is required` }).trim().min(1, `${label} is required`).max(max, `${label} is at most ${max} characters`);
+
+export const AddressSchema = z
+  .strictObject({
+    name: text("Full name", 100),
+    line1: text("Address line 1", 120),
+    line2: z.string().trim().max(120, "Address line 2 is at most 120 characters").optional(),
+    city: text("City", 80),
+    region: z.string().trim().max(80, "State / region is at most 80 characters").optional(),
+    postalCode: text("Postcode", 16),
+    country: CountrySchema,
+    phone: z
+      .string()
+      .trim()
+      .max(32, "Phone is at most 32 characters")
+      .regex(/^[+0-9 ()-]*$/, "A phone number uses digits, spaces, +, ( ) and -")
+      .optional(),
+  })
+  .superRefine((address, ctx) => {
+    const country = countries[address.country];
+    if (!country) return;
+    if (!country.postcode.test(address.postalCode)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["postalCode"],
+        message: `Enter a valid ${country.name} postcode, for example ${country.example}`,
+      });
+    }
+    if (address.country === "US") {
+      const region = address.region?.toUpperCase();
+      if (!region || !(US_STATES as readonly string[]).includes(region)) {
+        ctx.addIssue({ code: "custom", path: ["region"], message: "Choose a US state (two letters, for example CA)" });
+      }
+    }
+  });
+export type Address = z.infer<typeof AddressSchema>;
+
+/** Normalises what the shopper typed into the form the service stores (upper-case postcode and state). */
+export function normaliseAddress(address: Address): Address {
+  return {
+    ...address,
+    postalCode: address.postalCode.toUpperCase(),
+    region: address.region ? address.region.toUpperCase() : undefined,
+    line2: address.line2 || undefined,
+    phone: address.phone || undefined,
+  };
+}
+
+export const ShippingOptionIdSchema = z.enum(["standard", "express"], {
+  message: "Choose a shipping option: standard or express",
+});
+export type ShippingOptionId = z.infer<typeof ShippingOptionIdSchema>;
+
+/** Payment tokens are issued by the payment provider; our service never sees a card number. */
+export const PaymentTokenSchema = z
+  .string()
+  .min(1, "A payment token is required")
+  .max(128, "A payment token is at most 128 characters")
+  .regex(/^tok_[A-Za-z0-9_]+$/, "Expected a payment token from the card field (tok_…)");
+
+// ---- Procedure inputs (strict: unknown fields such as a client-supplied price are rejected) ----
+
+export const CatalogListInput = z
+  .strictObject({ currency: CurrencySchema.default("USD") })
+  .default({ currency: "USD" });
+export const CatalogGetInput = z.strictObject({ productId: ProductIdSchema, currency: CurrencySchema.default("USD") });
+export const CartCreateInput = z.strictObject({ currency: CurrencySchema.default("USD") }).default({ currency: "USD" });
+export const CartIdInput = z.strictObject({ cartId: IdSchema });
+export const CartAddLineInput = z.strictObject({ cartId: IdSchema, sku: SkuSchema, quantity: QuantitySchema });
+export const CartUpdateLineInput = z.strictObject({ cartId: IdSchema, lineId: IdSchema, quantity: QuantitySchema });
+export const CartRemoveLineInput = z.strictObject({ cartId: IdSchema, lineId: IdSchema });
+export const SetContactInput = z.strictObject({ cartId: IdSchema, email: EmailSchema });
+export const SetShippingAddressInput = z.strictObject({ cartId: IdSchema, address: AddressSchema });
+export const SetShippingOptionInput = z.strictObject({ cartId: IdSchema, optionId: ShippingOptionIdSchema });
+export const PlaceOrderInput = z.strictObject({ cartId: IdSchema, quoteId: IdSchema, paymentToken: PaymentTokenSchema });
+export const OrderGetInput = z.strictObject({ orderId: IdSchema });
+
+// ---- Domain shapes returned to callers ----
+
+export interface Variant {
+  sku: string;
+  name: string;
+  options: Record<string, string>;
+  price: number;
+  currency: Currency;
+  inStock: boolean;
+  available: number;
+}
+
+export interface Product {
+  id: string;
+  name: string;
+  description: string;
+  category: string;
+  image: string;
+  currency: Currency;
+  /** Lowest variant price, for listings. */
+  priceFrom: number;
+  variants: Variant[];
+}
+
+export interface CartLine {
+  id: string;
+  sku: string;
+  productId: string;
+  productName: string;
+  variantName: string;
+  image: string;
+  unitPrice: number;
+  quantity: number;
+  lineTotal: number;
+  available: number;
+}
+
+export interface Cart {
+  id: string;
+  currency: Currency;
+  status: "open" | "completed";
+  lines: CartLine[];
+  itemCount: number;
+  subtotal: number;
+  email: string | null;
+  shippingAddress: Address | null;
+  shippingOptionId: ShippingOptionId | null;
+}
+
+export interface ShippingOption {
+  id: ShippingOptionId;
+  name: string;
+  description: string;
+  price: number;
+  currency: Currency;
+}
+
+export interface Totals {
+  currency: Currency;
+  subtotal: number;
+  shipping: number;
+  tax: number;
+  total: number;
+}
+
+export interface QuoteLine {
+  sku: string;
+  productName: string;
+  variantName: string;
+  unitPrice: number;
+  quantity: number;
+  lineTotal: number;
+  tax: number;
+}
+
+export interface Quote extends Totals {
+  id: string;
+  cartId: string;
+  expiresAt: string;
+  lines: QuoteLine[];
+  shippingOption: ShippingOption;
+  taxRateBasisPoints: number;
+}
+
+export type OrderStatus =
+  | "pending_payment"
+  | "payment_failed"
+  | "authorised"
+  | "captured"
+  | "fulfilled"
+  | "cancelled"
+  | "partially_refunded"
+  | "refunded";
+
+export interface OrderLine {
+  sku: string;
+  productName: string;
+  variantName: string;
+  unitPrice: number;
+  quantity: number;
+  lineTotal: number;
+  tax: number;
+}
+
+export interface Payment {
+  id: string;
+  status: "authorised" | "declined" | "captured" | "voided" | "refunded";
+  amount: number;
+  currency: Currency;
+  cardBrand: string | null;
+  cardLast4: string | null;
+  declineCode: string | null;
+}
+
+export interface Order extends Totals {
+  id: string;
+  number: string;
+  status: OrderStatus;
+  email: string;
+  shippingAddress: Address;
+  shippingOption: ShippingOption;
+  lines: OrderLine[];
+  payment: Payment | null;
+  placedAt: string;
+}

@@ -1,0 +1,39 @@
+// Reads the typed error the API sends (appCode, details, issues) out of whatever a call threw.
+import { TRPCClientError } from "@trpc/client";
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export interface AppErrorInfo {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+  issues: FieldIssue[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+export function describeError(error: unknown): AppErrorInfo {
+  if (error instanceof TRPCClientError) {
+    const data: unknown = error.data;
+    const record = isRecord(data) ? data : {};
+    const code = typeof record.appCode === "string" ? record.appCode : typeof record.code === "string" ? record.code : "NETWORK";
+    const issues = Array.isArray(record.issues)
+      ? record.issues.filter(isRecord).map((issue) => ({ path: String(issue.path ?? ""), message: String(issue.message ?? "") }))
+      : [];
+    const message = data === undefined
+      ? "We could not reach the shop. Check your connection and try again."
+      : error.message || "Something went wrong. Please try again.";
+    return { code, message, details: isRecord(record.details) ? record.details : {}, issues };
+  }
+  if (error instanceof Error) return { code: "CLIENT", message: error.message, details: {}, issues: [] };
+  return { code: "CLIENT", message: "Something went wrong. Please try again.", details: {}, issues: [] };
+}
+
+export function errorCodeOf(error: unknown): string {
+  return describeError(error).code;
+}

@@ -1,0 +1,22 @@
+// The tRPC client: one plain HTTP request per call (no batching), typed by the API router's type only.
+import { createTRPCClient, httpLink } from "@trpc/client";
+import type { AppRouter, RouterInput, RouterOutput } from "@checkout/api/router";
+
+export type { AppRouter, RouterInput, RouterOutput };
+
+/** Per-call context: an idempotency key becomes the `Idempotency-Key` header of that request. */
+export interface CallContext extends Record<string, unknown> {
+  idempotencyKey?: string;
+}
+
+export const trpc = createTRPCClient<AppRouter>({
+  links: [
+    httpLink({
+      url: "/trpc",
+      headers: ({ op }) => {
+        const key = (op.context as CallContext).idempotencyKey;
+        return key ? { "Idempotency-Key": key } : {};
+      },
+    }),
+  ],
+});

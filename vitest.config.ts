@@ -1,0 +1,42 @@
+// One test run for the whole monorepo: pure unit tests, API integration tests against a real
+// PostgreSQL, and the browser test in real Chromium.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    reporters: process.env.CI ? ["default"] : ["default"],
+    projects: [
+      {
+        test: {
+          name: "core",
+          root: "packages/core",
+          include: ["src/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "api",
+          root: "packages/api",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/postgres.global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          root: "packages/web",
+          include: ["e2e/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["../api/test/postgres.global-setup.ts", "e2e/browser.global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
