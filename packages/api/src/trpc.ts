@@ -44,6 +44,9 @@ const t = initTRPC.context<Context>().create({
     if (isAppError(cause)) {
       return { ...shape, data: { ...shape.data, stack: undefined, appCode: cause.code, details: cause.details ?? null } };
     }
+    if (cause instanceof SyntaxError) {
+      return { ...shape, message: `The request body is not valid JSON: ${cause.message}`, data: { ...shape.data, stack: undefined, appCode: "BAD_INPUT" } };
+    }
     if (error.code === "INTERNAL_SERVER_ERROR") {
       return {
         ...shape,

@@ -1,0 +1,116 @@
+// The plain HTTP endpoints beside tRPC: liveness, readiness, metrics, request ids and the web app.
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAppServer } from "../src/http/server.ts";
+import { createLogger } from "../src/logger.ts";
+import { createDb } from "@checkout/core";
+import type { AddressInfo } from "node:net";
+import { startTestApp, type TestApp } from "./test-app.ts";
+
+let t: TestApp;
+let webRoot: string;
+beforeAll(async () => {
+  webRoot = mkdtempSync(path.join(os.tmpdir(), "checkout-web-"));
+  mkdirSync(path.join(webRoot, "assets"));
+  writeFileSync(
+    path.join(webRoot, "index.html"),
+    '<!doctype html><meta name="checkout:payment-sandbox-url" content="http://localhost:3001"><div id="root"></div>',
+  );
+  writeFileSync(path.join(webRoot, "assets", "app-abc123.js"), "console.log('app')");
+  t = await startTestApp({ WEB_DIST: webRoot, PAYMENT_PROVIDER_PUBLIC_URL: "https://pay.example.test" });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("GET /health", () => {
+  it("answers 200 {status: ok}", async () => {
+    const response = await fetch(`${t.app.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+});
+
+describe("GET /ready", () => {
+  it("answers 200 when the database answers", async () => {
+    const response = await fetch(`${t.app.url}/ready`);
+    expect(response.status).toBe(200);
+  });
+
+  it("answers 503 when the database does not", async () => {
+    const deadDb = createDb({ connectionString: "postgres://nobody@127.0.0.1:1/none" });
+    const { server } = createAppServer({
+      services: { db: deadDb, readDb: deadDb, payments: t.app.services.payments, log: createLogger({ level: "silent" }) },
+      log: createLogger({ level: "silent" }),
+      webRoot: "/nonexistent",
+      paymentFieldUrl: "http://localhost:3001",
+      maxBodyBytes: 65536,
+      keepAliveTimeoutMs: 5000,
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/ready`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ status: "unavailable", reason: "database" });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await deadDb.destroy();
+    }
+  });
+});
+
+describe("GET /metrics", () => {
+  it("reports request counts, duration histograms and errors by procedure in Prometheus text", async () => {
+    await t.client.catalog.list.query();
+    await fetch(`${t.app.url}/trpc/cart.get?input=${encodeURIComponent(JSON.stringify({ cartId: "nope" }))}`);
+    const response = await fetch(`${t.app.url}/metrics`);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/http_requests_total\{route="catalog.list",method="GET",status="200"\} [1-9]/);
+    expect(text).toMatch(/http_request_duration_seconds_bucket\{route="catalog.list",le="\+Inf"\} [1-9]/);
+    expect(text).toMatch(/http_request_errors_total\{route="cart.get",class="4xx"\} [1-9]/);
+  });
+
+  it("never turns a made-up path into a metric label", async () => {
+    await fetch(`${t.app.url}/trpc/${"a".repeat(50)}`);
+    const text = await (await fetch(`${t.app.url}/metrics`)).text();
+    expect(text).not.toContain("a".repeat(50));
+    expect(text).toContain('route="trpc:unknown"');
+  });
+});
+
+describe("request ids and logs", () => {
+  it("echoes a well-formed x-request-id and logs JSON lines carrying it", async () => {
+    const response = await fetch(`${t.app.url}/trpc/catalog.list`, { headers: { "x-request-id": "req-test-123" } });
+    expect(response.headers.get("x-request-id")).toBe("req-test-123");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === "req-test-123");
+    expect(line).toMatchObject({ level: "info", route: "catalog.list", status: 200 });
+  });
+
+  it("replaces a malformed request id with its own", async () => {
+    const response = await fetch(`${t.app.url}/health`, { headers: { "x-request-id": "bad id with spaces" } });
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("the web app", () => {
+  it("serves index.html for client routes, with a CSP that only frames the payment provider", async () => {
+    const response = await fetch(`${t.app.url}/orders/123`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('content="https://pay.example.test"');
+    const csp = response.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("frame-src https://pay.example.test");
+    expect(csp).toContain("script-src 'self'");
+  });
+
+  it("serves hashed assets as immutable and answers 404 for missing files", async () => {
+    const asset = await fetch(`${t.app.url}/assets/app-abc123.js`);
+    expect(asset.headers.get("cache-control")).toContain("immutable");
+    expect((await fetch(`${t.app.url}/assets/missing.js`)).status).toBe(404);
+  });
+});

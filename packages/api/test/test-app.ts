@@ -1,0 +1,103 @@
+// Runs the whole service in-process against a fresh test database: real HTTP, real PostgreSQL,
+// the real payment sandbox on its own port, and a typed tRPC client like the web app's.
+import { Writable } from "node:stream";
+import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import { startApp, type RunningApp } from "../src/app.ts";
+import { loadEnv } from "../src/env.ts";
+import { createLogger } from "../src/logger.ts";
+import type { AppRouter } from "../src/router.ts";
+import { createTestDatabase, type TestDatabase } from "./test-database.ts";
+
+export interface TestApp {
+  app: RunningApp;
+  database: TestDatabase;
+  client: ReturnType<typeof createClient>;
+  /** Every log line the service wrote, as raw JSON text. */
+  logs: string[];
+  /** Tokenises a card with the sandbox, as the card field in the browser would. */
+  tokenize(number: string, extra?: { cvc?: string; expMonth?: number; expYear?: number }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createClient(url: string, headers?: () => Record<string, string>) {
+  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc`, headers: headers ?? (() => ({})) })] });
+}
+
+export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(String(chunk));
+      callback();
+    },
+  });
+  const env = loadEnv({
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    DATABASE_URL: database.url,
+    PAYMENT_SANDBOX_PORT: "0",
+    WEB_DIST: "/nonexistent",
+    LOG_LEVEL: "info",
+    SHUTDOWN_TIMEOUT_MS: "5000",
+    ...overrides,
+  });
+  const app = await startApp(env, { log: createLogger({ level: "debug", destination }) });
+  return {
+    app,
+    database,
+    client: createClient(app.url),
+    logs,
+    async tokenize(number, extra = {}) {
+      const response = await fetch(`${app.paymentUrl}/v1/tokens`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ number, expMonth: extra.expMonth ?? 12, expYear: extra.expYear ?? new Date().getFullYear() + 2, cvc: extra.cvc ?? "123" }),
+      });
+      const body = (await response.json()) as { id?: string; error?: { message: string } };
+      if (!response.ok || !body.id) throw new Error(`tokenize failed: ${response.status} ${JSON.stringify(body)}`);
+      return body.id;
+    },
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+/** Calls `fn` and returns the TRPCClientError it throws, failing the test if it does not. */
+export async function expectTrpcError(fn: () => Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  try {
+    await fn();
+  } catch (error) {
+    if (error instanceof TRPCClientError) return error as TRPCClientError<AppRouter>;
+    throw error;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+export const US_ADDRESS = {
+  name: "Ada Lovelace",
+  line1: "500 Howard St",
+  city: "San Francisco",
+  region: "CA",
+  postalCode: "94105",
+  country: "US" as const,
+};
+
+export const CARDS = {
+  success: "4242424242424242",
+  declined: "4000000000000002",
+  insufficientFunds: "4000000000009995",
+};
+
+/** Fills a cart up to the point where it can be quoted. */
+export async function readyCart(client: TestApp["client"], lines: { sku: string; quantity: number }[] = [{ sku: "TEE-BLA-M", quantity: 2 }]) {
+  const cart = await client.cart.create.mutate({ currency: "USD" });
+  for (const line of lines) await client.cart.addLine.mutate({ cartId: cart.id, ...line });
+  await client.checkout.setContact.mutate({ cartId: cart.id, email: "ada@example.com" });
+  await client.checkout.setShippingAddress.mutate({ cartId: cart.id, address: US_ADDRESS });
+  await client.checkout.setShippingOption.mutate({ cartId: cart.id, optionId: "standard" });
+  return cart.id;
+}
