@@ -44,10 +44,11 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
       databaseUrl = embedded.url("checkout");
     }
 
-    const db = createDb({ connectionString: databaseUrl, max: env.DB_POOL_MAX, applicationName: "checkout-api" });
+    const onIdleError = (error: Error) => log.warn({ err: error }, "idle database connection failed; it will be replaced");
+    const db = createDb({ connectionString: databaseUrl, max: env.DB_POOL_MAX, applicationName: "checkout-api", onIdleError });
     cleanups.push(() => db.destroy());
     const readDb = env.DATABASE_READ_URL
-      ? createDb({ connectionString: env.DATABASE_READ_URL, max: env.DB_POOL_MAX, applicationName: "checkout-api-reader" })
+      ? createDb({ connectionString: env.DATABASE_READ_URL, max: env.DB_POOL_MAX, applicationName: "checkout-api-reader", onIdleError })
       : db;
     if (readDb !== db) cleanups.push(() => readDb.destroy());
 

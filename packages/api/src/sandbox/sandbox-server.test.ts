@@ -19,6 +19,11 @@ afterAll(async () => {
   await sandbox.close();
 });
 
+interface TokenAnswer {
+  status: number;
+  body: any;
+}
+
 /** Response bodies in these tests are checked field by field, so they are read loosely typed. */
 async function readJson(response: Response): Promise<any> {
   return response.json();
@@ -29,7 +34,7 @@ function newKey(): string {
   return `test-key-${keyCounter}-${Math.random().toString(36).slice(2)}`;
 }
 
-async function postToken(target: PaymentSandbox, card: Record<string, unknown>): Promise<{ status: number; body: any }> {
+async function postToken(target: PaymentSandbox, card: Record<string, unknown>): Promise<TokenAnswer> {
   const response = await fetch(`${target.url}/v1/tokens`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -114,6 +119,30 @@ describe("startPaymentSandbox", () => {
     const health = await fetch(`${sandbox.url}/health`);
     expect(health.status).toBe(200);
   });
+
+  it("answers an unexpected exception with a JSON 500 and keeps serving", async () => {
+    let isClockBroken = false;
+    const fragile = await startPaymentSandbox({
+      port: 0,
+      secretKey: SECRET,
+      allowedParentOrigins: [SHOP_ORIGIN],
+      now: () => {
+        if (isClockBroken) throw new Error("clock failure");
+        return Date.now();
+      },
+    });
+    try {
+      isClockBroken = true;
+      const broken = await postToken(fragile, { number: "4242424242424242" });
+      expect(broken.status).toBe(500);
+      expect(broken.body.error).toMatchObject({ type: "api_error", code: "internal_error" });
+      expect(JSON.stringify(broken.body)).not.toContain("clock failure");
+      isClockBroken = false;
+      expect((await postToken(fragile, { number: "4242424242424242" })).status).toBe(201);
+    } finally {
+      await fragile.close();
+    }
+  });
 });
 
 describe("POST /v1/tokens", () => {
@@ -164,7 +193,8 @@ describe("POST /v1/tokens", () => {
   });
 
   it("calls a body with missing fields an invalid request", async () => {
-    const response = await fetch(`${sandbox.url}/v1/tokens`, { method: "POST", body: JSON.stringify({ number: "4242424242424242" }) });
+    const body = JSON.stringify({ number: "4242424242424242" });
+    const response = await fetch(`${sandbox.url}/v1/tokens`, { method: "POST", body });
     expect(response.status).toBe(400);
     expect((await readJson(response)).error.code).toBe("invalid_request");
   });
@@ -344,6 +374,22 @@ describe("POST /v1/authorizations", () => {
     expect(first.status).toBe(402);
     expect(replay.status).toBe(402);
     expect(replay.text).toBe(first.text);
+  });
+
+  it("authorises once when two requests with one key arrive together", async () => {
+    const token = await tokenFor("4242424242424242");
+    const idempotencyKey = newKey();
+    const body = { token, amount: 800, currency: "USD", reference: "order_concurrent" };
+    const [first, second] = await Promise.all([
+      api("POST", "/v1/authorizations", { body, idempotencyKey }),
+      api("POST", "/v1/authorizations", { body, idempotencyKey }),
+    ]);
+    expect(first.status).toBe(201);
+    expect(second.text).toBe(first.text);
+    const replayed = [first, second].filter((result) => result.headers.get("idempotent-replayed") === "true");
+    expect(replayed).toHaveLength(1);
+    const matching = sandbox.debugDump().authorizations.filter((entry) => entry.reference === "order_concurrent");
+    expect(matching).toHaveLength(1);
   });
 
   it("refuses a key reused with a different body with 422", async () => {

@@ -4,7 +4,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { checkCard } from "./card-rules.ts";
 import { fieldContentSecurityPolicy, renderFieldPage } from "./field-page.ts";
-import { SandboxStore, type AuthorizationRecord, type SandboxStateSnapshot } from "./sandbox-store.ts";
+import {
+  createApiRoutes,
+  errorBody,
+  invalidRequest,
+  isJsonObject,
+  type JsonObject,
+  type Reply,
+} from "./sandbox-api.ts";
+import { SandboxStore, type SandboxStateSnapshot } from "./sandbox-store.ts";
 
 export interface PaymentSandboxOptions {
   port: number;
@@ -26,50 +34,17 @@ export interface PaymentSandbox {
 const MAX_BODY_BYTES = 8 * 1024;
 const MAX_DRAINED_BYTES = 1024 * 1024;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-const CURRENCIES = ["USD", "EUR"];
+const JSON_TYPE = "application/json; charset=utf-8";
 
-type JsonObject = Record<string, unknown>;
+const baseHeaders = {
+  "Cache-Control": "no-store",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+};
 
-interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-/** An outcome the endpoint reached by executing; only these are kept for idempotent replay. */
-interface Executed extends Reply {
-  isExecuted: true;
-}
-
-type ApiHandler = (request: { params: string[]; body: JsonObject }) => Reply | Executed;
-
-interface ApiRoute {
-  method: "GET" | "POST";
-  pattern: RegExp;
-  handle: ApiHandler;
-}
+type JsonRead = { ok: true; body: JsonObject } | { ok: false; reply: Reply };
 
 class BodyTooLargeError extends Error {}
-
-function errorBody(type: string, code: string, message: string, extra: JsonObject = {}): unknown {
-  return { error: { type, code, message, ...extra } };
-}
-
-function invalidRequest(code: string, message: string, extra: JsonObject = {}): Reply {
-  return { status: 400, body: errorBody("invalid_request_error", code, message, extra) };
-}
-
-function executed(status: number, body: unknown): Executed {
-  return { status, body, isExecuted: true };
-}
-
-function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isPositiveAmount(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
-}
 
 /** Serialises with sorted keys so that the same parameters always fingerprint the same. */
 function canonicalJson(value: unknown): string {
@@ -81,10 +56,6 @@ function canonicalJson(value: unknown): string {
     return `{${entries.join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
-}
-
-function fingerprint(body: JsonObject): string {
-  return createHash("sha256").update(canonicalJson(body)).digest("hex");
 }
 
 function sha256(value: string): Buffer {
@@ -100,158 +71,6 @@ function normalizeOrigin(origin: string): string {
   }
   if (parsed.origin === "null") throw new Error(`allowedParentOrigins: '${origin}' has no origin`);
   return parsed.origin;
-}
-
-function authorizationView(authorization: AuthorizationRecord): unknown {
-  return {
-    id: authorization.id,
-    status: authorization.status,
-    amount: authorization.amount,
-    currency: authorization.currency,
-    reference: authorization.reference,
-    capturedAmount: authorization.capturedAmount,
-    refundedAmount: authorization.refundedAmount,
-    card: authorization.card,
-    created: authorization.createdAt,
-  };
-}
-
-function noSuchAuthorization(id: string): Executed {
-  return executed(404, errorBody("invalid_request_error", "resource_missing", `No such authorization: '${id}'.`));
-}
-
-function wrongState(id: string, status: string, action: string): Executed {
-  const code = status === "captured" ? "authorization_already_captured" : "authorization_voided";
-  return executed(409, errorBody("invalid_request_error", code, `Authorization '${id}' is ${status} and cannot be ${action}.`));
-}
-
-function createApiRoutes(store: SandboxStore): ApiRoute[] {
-  return [
-    {
-      method: "POST",
-      pattern: /^\/v1\/authorizations$/,
-      handle: ({ body }) => {
-        const { token, amount, currency, reference } = body;
-        if (typeof token !== "string" || token === "") {
-          return invalidRequest("parameter_missing", "token is required.", { param: "token" });
-        }
-        if (!isPositiveAmount(amount)) {
-          return invalidRequest("parameter_invalid", "amount must be a positive integer in minor units.", { param: "amount" });
-        }
-        if (typeof currency !== "string" || !CURRENCIES.includes(currency)) {
-          return invalidRequest("parameter_invalid", `currency must be one of ${CURRENCIES.join(", ")}.`, { param: "currency" });
-        }
-        if (typeof reference !== "string" || reference === "" || reference.length > 255) {
-          return invalidRequest("parameter_invalid", "reference must be a string of 1 to 255 characters.", { param: "reference" });
-        }
-        const outcome = store.authorize({ token, amount, currency, reference });
-        switch (outcome.kind) {
-          case "authorized": {
-            const { authorization } = outcome;
-            return executed(201, {
-              id: authorization.id,
-              status: "authorized",
-              amount: authorization.amount,
-              currency: authorization.currency,
-              card: authorization.card,
-            });
-          }
-          case "declined":
-            return executed(402, {
-              error: { type: "card_error", code: outcome.code, message: outcome.message, card: outcome.card },
-            });
-          case "token_invalid":
-            return executed(400, errorBody("invalid_request_error", "token_invalid", outcome.message));
-        }
-      },
-    },
-    {
-      method: "GET",
-      pattern: /^\/v1\/authorizations\/([\w-]+)$/,
-      handle: ({ params: [id = ""] }) => {
-        const authorization = store.getAuthorization(id);
-        return authorization ? { status: 200, body: authorizationView(authorization) } : noSuchAuthorization(id);
-      },
-    },
-    {
-      method: "POST",
-      pattern: /^\/v1\/authorizations\/([\w-]+)\/capture$/,
-      handle: ({ params: [id = ""], body }) => {
-        const { amount } = body;
-        if (amount !== undefined && !isPositiveAmount(amount)) {
-          return invalidRequest("parameter_invalid", "amount must be a positive integer in minor units.", { param: "amount" });
-        }
-        const outcome = store.capture(id, amount);
-        switch (outcome.kind) {
-          case "captured":
-            return executed(200, {
-              id: outcome.capture.id,
-              status: "captured",
-              amount: outcome.capture.amount,
-              authorization: id,
-            });
-          case "not_found":
-            return noSuchAuthorization(id);
-          case "illegal_state":
-            return wrongState(id, outcome.status, "captured");
-          case "amount_too_large":
-            return executed(
-              400,
-              errorBody("invalid_request_error", "amount_too_large", `amount must not exceed the authorised ${outcome.maximum}.`, {
-                param: "amount",
-              }),
-            );
-        }
-      },
-    },
-    {
-      method: "POST",
-      pattern: /^\/v1\/authorizations\/([\w-]+)\/void$/,
-      handle: ({ params: [id = ""] }) => {
-        const outcome = store.void(id);
-        switch (outcome.kind) {
-          case "voided":
-            return executed(200, { id, status: "voided" });
-          case "not_found":
-            return noSuchAuthorization(id);
-          case "illegal_state":
-            return wrongState(id, outcome.status, "voided");
-        }
-      },
-    },
-    {
-      method: "POST",
-      pattern: /^\/v1\/refunds$/,
-      handle: ({ body }) => {
-        const { authorization, amount } = body;
-        if (typeof authorization !== "string" || authorization === "") {
-          return invalidRequest("parameter_missing", "authorization is required.", { param: "authorization" });
-        }
-        if (!isPositiveAmount(amount)) {
-          return invalidRequest("parameter_invalid", "amount must be a positive integer in minor units.", { param: "amount" });
-        }
-        const outcome = store.refund(authorization, amount);
-        switch (outcome.kind) {
-          case "refunded":
-            return executed(201, { id: outcome.refund.id, amount: outcome.refund.amount, authorization });
-          case "not_found":
-            return noSuchAuthorization(authorization);
-          case "not_captured":
-            return executed(
-              400,
-              errorBody("invalid_request_error", "authorization_not_captured", `Authorization '${authorization}' is ${outcome.status}; only captured money can be refunded.`),
-            );
-          case "amount_too_large":
-            return executed(
-              400,
-              errorBody("invalid_request_error", "amount_too_large", `amount must not exceed the ${outcome.maximum} captured and not yet refunded.`, {
-                param: "amount",
-              }),
-            );
-        }
-      },
-    },
-  ];
 }
 
 function readBody(request: IncomingMessage): Promise<string> {
@@ -271,21 +90,14 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
-async function readJsonObject(request: IncomingMessage): Promise<{ ok: true; body: JsonObject } | { ok: false; reply: Reply }> {
+async function readJsonObject(request: IncomingMessage): Promise<JsonRead> {
   let text: string;
   try {
     text = await readBody(request);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) {
-      return {
-        ok: false,
-        reply: {
-          status: 413,
-          body: errorBody("invalid_request_error", "body_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`),
-        },
-      };
-    }
-    throw error;
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    const message = `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`;
+    return { ok: false, reply: { status: 413, body: errorBody("invalid_request_error", "body_too_large", message) } };
   }
   if (text.trim() === "") return { ok: true, body: {} };
   let parsed: unknown;
@@ -294,17 +106,19 @@ async function readJsonObject(request: IncomingMessage): Promise<{ ok: true; bod
   } catch {
     return { ok: false, reply: invalidRequest("invalid_request", "The request body is not valid JSON.") };
   }
-  if (!isJsonObject(parsed)) return { ok: false, reply: invalidRequest("invalid_request", "The request body must be a JSON object.") };
+  if (!isJsonObject(parsed)) {
+    return { ok: false, reply: invalidRequest("invalid_request", "The request body must be a JSON object.") };
+  }
   return { ok: true, body: parsed };
 }
 
-const baseHeaders = {
-  "Cache-Control": "no-store",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-};
-
-function sendText(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+function sendText(
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, {
     ...baseHeaders,
     "Content-Type": contentType,
@@ -315,7 +129,11 @@ function sendText(response: ServerResponse, status: number, contentType: string,
 }
 
 function sendReply(response: ServerResponse, reply: Reply): void {
-  sendText(response, reply.status, "application/json; charset=utf-8", JSON.stringify(reply.body), reply.headers);
+  sendText(response, reply.status, JSON_TYPE, JSON.stringify(reply.body), reply.headers);
+}
+
+function notFound(description: string): Reply {
+  return { status: 404, body: errorBody("invalid_request_error", "route_not_found", `No route for ${description}.`) };
 }
 
 export async function startPaymentSandbox(options: PaymentSandboxOptions): Promise<PaymentSandbox> {
@@ -333,7 +151,8 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
   function serveField(response: ServerResponse, query: URLSearchParams): void {
     const parentOrigin = query.get("origin") ?? "";
     if (!allowedOrigins.has(parentOrigin)) {
-      sendReply(response, invalidRequest("origin_not_allowed", "The origin parameter must name an origin this sandbox is configured to trust."));
+      const message = "The origin parameter must name an origin this sandbox is configured to trust.";
+      sendReply(response, invalidRequest("origin_not_allowed", message));
       return;
     }
     const nonce = randomBytes(16).toString("base64");
@@ -352,68 +171,52 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
   }
 
   async function handleApi(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
-    const pathMatches = apiRoutes.filter((route) => route.pattern.test(path));
-    if (pathMatches.length === 0) {
-      sendReply(response, { status: 404, body: errorBody("invalid_request_error", "route_not_found", `No route for ${path}.`) });
-      return;
-    }
+    const pathMatches = apiRoutes.filter((candidate) => candidate.pattern.test(path));
+    if (pathMatches.length === 0) return sendReply(response, notFound(path));
     if (!isAuthorized(request)) {
-      sendReply(response, {
+      const message = "Send the sandbox secret key as 'Authorization: Bearer <key>'.";
+      return sendReply(response, {
         status: 401,
-        body: errorBody("authentication_error", "unauthorized", "Send the sandbox secret key as 'Authorization: Bearer <key>'."),
+        body: errorBody("authentication_error", "unauthorized", message),
         headers: { "WWW-Authenticate": 'Bearer realm="payment-sandbox"' },
       });
-      return;
     }
     const route = pathMatches.find((candidate) => candidate.method === request.method);
     if (!route) {
-      sendReply(response, {
+      const message = `${request.method} is not allowed on ${path}.`;
+      return sendReply(response, {
         status: 405,
-        body: errorBody("invalid_request_error", "method_not_allowed", `${request.method} is not allowed on ${path}.`),
+        body: errorBody("invalid_request_error", "method_not_allowed", message),
         headers: { Allow: pathMatches.map((candidate) => candidate.method).join(", ") },
       });
-      return;
     }
     const params = route.pattern.exec(path)?.slice(1) ?? [];
-    if (route.method === "GET") {
-      sendReply(response, route.handle({ params, body: {} }));
-      return;
-    }
+    if (route.method === "GET") return sendReply(response, route.handle({ params, body: {} }));
 
-    const idempotencyKey = request.headers["idempotency-key"];
-    if (typeof idempotencyKey !== "string" || idempotencyKey === "" || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-      sendReply(response, invalidRequest("idempotency_key_missing", `POST requests need an Idempotency-Key header of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters.`));
-      return;
+    const key = request.headers["idempotency-key"];
+    if (typeof key !== "string" || key === "" || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      const message = `POST requests need an Idempotency-Key header of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters.`;
+      return sendReply(response, invalidRequest("idempotency_key_missing", message));
     }
     const read = await readJsonObject(request);
-    if (!read.ok) {
-      sendReply(response, read.reply);
-      return;
-    }
+    if (!read.ok) return sendReply(response, read.reply);
+
     // Nothing below awaits, so two requests with one key cannot both miss the stored response.
-    const bodyFingerprint = fingerprint(read.body);
-    const stored = store.findIdempotentResponse(path, idempotencyKey);
-    if (stored) {
-      if (stored.fingerprint !== bodyFingerprint) {
-        sendReply(response, {
-          status: 422,
-          body: errorBody(
-            "idempotency_error",
-            "idempotency_key_reused",
-            "This Idempotency-Key was already used with different parameters on this endpoint.",
-          ),
-        });
-        return;
-      }
-      sendText(response, stored.status, "application/json; charset=utf-8", stored.body, { "Idempotent-Replayed": "true" });
-      return;
+    const fingerprint = sha256(canonicalJson(read.body)).toString("hex");
+    const stored = store.findIdempotentResponse(path, key);
+    if (stored && stored.fingerprint !== fingerprint) {
+      const message = "This Idempotency-Key was already used with different parameters on this endpoint.";
+      const body = errorBody("idempotency_error", "idempotency_key_reused", message);
+      return sendReply(response, { status: 422, body });
     }
+    if (stored) return sendText(response, stored.status, JSON_TYPE, stored.body, { "Idempotent-Replayed": "true" });
+
     const reply = route.handle({ params, body: read.body });
     const serialized = JSON.stringify(reply.body);
     if ("isExecuted" in reply) {
-      store.rememberIdempotentResponse(path, idempotencyKey, bodyFingerprint, { status: reply.status, body: serialized });
+      store.rememberIdempotentResponse(path, key, fingerprint, { status: reply.status, body: serialized });
     }
-    sendText(response, reply.status, "application/json; charset=utf-8", serialized, reply.headers);
+    sendText(response, reply.status, JSON_TYPE, serialized, reply.headers);
   }
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -431,7 +234,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     } else if (path.startsWith("/v1/") && path !== "/v1/tokens") {
       await handleApi(request, response, path);
     } else {
-      sendReply(response, { status: 404, body: errorBody("invalid_request_error", "route_not_found", `No route for ${request.method} ${path}.`) });
+      sendReply(response, notFound(`${request.method} ${path}`));
     }
   }
 
@@ -441,7 +244,8 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
         response.destroy();
         return;
       }
-      sendReply(response, { status: 500, body: errorBody("api_error", "internal_error", "The sandbox hit an unexpected error.") });
+      const message = "The sandbox hit an unexpected error.";
+      sendReply(response, { status: 500, body: errorBody("api_error", "internal_error", message) });
     });
   });
   server.on("clientError", (_error, socket) => {

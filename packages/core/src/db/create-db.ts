@@ -24,10 +24,12 @@ export interface DbOptions {
   max?: number;
   applicationName?: string;
   statementTimeoutMs?: number;
+  /** Told about errors on idle connections (a database restart or failover); they are then discarded. */
+  onIdleError?: (error: Error) => void;
 }
 
 export function createPool(options: DbOptions): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName ?? "checkout",
@@ -36,6 +38,9 @@ export function createPool(options: DbOptions): pg.Pool {
     idleTimeoutMillis: 30_000,
     types: typeParsers,
   });
+  // Without a listener an idle client's error (e.g. the server restarting) would crash the process.
+  pool.on("error", (error) => options.onIdleError?.(error));
+  return pool;
 }
 
 export function createDb(options: DbOptions): Kysely<Database> {

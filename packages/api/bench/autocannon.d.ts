@@ -1,0 +1,54 @@
+// Minimal types for the part of autocannon 8's programmatic API the benchmark uses (it ships none).
+declare module "autocannon" {
+  import type { EventEmitter } from "node:events";
+
+  export interface Options {
+    url: string;
+    connections?: number;
+    pipelining?: number;
+    /** Seconds. */
+    duration?: number;
+    method?: "GET" | "POST";
+    headers?: Record<string, string>;
+    body?: string;
+    /** Seconds before a request counts as timed out. */
+    timeout?: number;
+  }
+
+  export interface Histogram {
+    average: number;
+    mean: number;
+    stddev: number;
+    min: number;
+    max: number;
+    total: number;
+    p50: number;
+    p99: number;
+  }
+
+  export interface Result {
+    url: string;
+    /** Seconds. */
+    duration: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    resets: number;
+    "2xx": number;
+    statusCodeStats: Record<string, { count: number }>;
+    /** Requests per one-second sample. */
+    requests: Histogram & { sent: number };
+    /** Milliseconds. */
+    latency: Histogram;
+    /** Bytes per one-second sample. */
+    throughput: Histogram;
+  }
+
+  export interface Instance extends EventEmitter, PromiseLike<Result> {
+    on(event: "response", listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): this;
+    on(event: "reqError", listener: (error: Error) => void): this;
+    on(event: string, listener: (...args: unknown[]) => void): this;
+  }
+
+  export default function autocannon(options: Options): Instance;
+}

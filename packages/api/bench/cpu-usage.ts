@@ -1,0 +1,55 @@
+// CPU seconds used by processes, read from Linux /proc, to show who used the shared cores during a window.
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+
+const clockTicksPerSecond = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+interface ProcStat {
+  ppid: number;
+  cpuSeconds: number;
+}
+
+function readStat(pid: number): ProcStat | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    const ppid = Number(fields[1]);
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    if (![ppid, utime, stime].every(Number.isFinite)) return null;
+    return { ppid, cpuSeconds: (utime + stime) / clockTicksPerSecond };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system) of one process, or null where /proc is unavailable. */
+export function processCpuSeconds(pid: number): number | null {
+  return readStat(pid)?.cpuSeconds ?? null;
+}
+
+/** CPU seconds of a process and its direct children (PostgreSQL's postmaster and its backends). */
+export function processTreeCpuSeconds(rootPid: number): number | null {
+  const root = readStat(rootPid);
+  if (!root) return null;
+  let total = root.cpuSeconds;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat && stat.ppid === rootPid) total += stat.cpuSeconds;
+  }
+  return total;
+}
+
+/** CPU seconds of this process (the load generator). */
+export function ownCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}

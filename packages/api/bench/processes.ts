@@ -1,0 +1,154 @@
+// Child processes for the benchmark: spawn a server, wait until it answers, stop it gracefully and leave nothing behind.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface StopOutcome extends ExitStatus {
+  /** The process exited on its own after SIGTERM, within the grace period. */
+  isGraceful: boolean;
+  /** Processes of its group (e.g. an embedded PostgreSQL) were still running after it exited, and were killed. */
+  hadStrays: boolean;
+  ms: number;
+}
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+  hasExited(): boolean;
+  /** SIGTERM and wait; after `graceMs`, SIGKILL its whole process group. */
+  stop(graceMs: number): Promise<StopOutcome>;
+}
+
+/** Whether any process is left in the group led by `pid` (the leader itself included). */
+function isGroupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+async function waitForGroupExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (isGroupAlive(pid)) {
+    if (performance.now() > deadline) return false;
+    await delay(50);
+  }
+  return true;
+}
+
+/** Runs `script` with this Node and the tsx loader, in its own process group (so a terminal's Ctrl-C reaches only the bench, which stops the servers in order). */
+export function spawnServer(options: {
+  name: string;
+  script: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** A file descriptor for stdout and stderr, or "inherit". */
+  output: number | "inherit";
+  nodeArgs?: string[];
+}): ServerProcess {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", options.script], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ["ignore", options.output, options.output],
+    detached: true,
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`Could not start ${options.name} (${options.script})`);
+
+  let status: ExitStatus | null = null;
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once("exit", (code, signal) => {
+      status = { code, signal };
+      resolve(status);
+    });
+  });
+
+  return {
+    name: options.name,
+    pid,
+    exited,
+    hasExited: () => status !== null,
+    async stop(graceMs) {
+      const started = performance.now();
+      if (status === null) signalGroupLeader(pid, "SIGTERM");
+      const graceful = await Promise.race([exited, delay(graceMs).then(() => null)]);
+      if (graceful === null) signalGroup(pid, "SIGKILL");
+      const exit = graceful ?? (await exited);
+      const hadStrays = isGroupAlive(pid);
+      if (hadStrays) {
+        signalGroup(pid, "SIGTERM");
+        if (!(await waitForGroupExit(pid, 5000))) signalGroup(pid, "SIGKILL");
+        await waitForGroupExit(pid, 5000);
+      }
+      return { ...exit, isGraceful: graceful !== null, hadStrays, ms: Math.round(performance.now() - started) };
+    },
+  };
+}
+
+function signalGroupLeader(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Polls `url` until it answers 200; fails early if the server process exits first. */
+export async function waitForOk(url: string, server: ServerProcess, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let lastProblem = "no answer yet";
+  while (performance.now() < deadline) {
+    if (server.hasExited()) {
+      const { code, signal } = await server.exited;
+      throw new Error(`${server.name} exited (code ${code}, signal ${signal}) before ${url} answered 200`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+      lastProblem = `status ${response.status}`;
+    } catch (error) {
+      lastProblem = error instanceof Error ? error.message : String(error);
+    }
+    await delay(200);
+  }
+  throw new Error(`${server.name} did not answer 200 at ${url} within ${timeoutMs / 1000} s (${lastProblem})`);
+}
+
+/** `count` distinct free TCP ports on 127.0.0.1 (held open together, so they differ, then released). */
+export async function findFreePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("Expected a TCP address");
+    return address.port;
+  });
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
+}

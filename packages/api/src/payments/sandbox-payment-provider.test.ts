@@ -1,0 +1,281 @@
+// Tests for the sandbox PaymentProvider against a real sandbox, and against servers that misbehave.
+import { createServer, type RequestListener, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PaymentProviderUnavailableError, PaymentTokenRejectedError } from "@checkout/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPaymentSandbox, type PaymentSandbox } from "../sandbox/sandbox-server.ts";
+import { SandboxPaymentProvider } from "./sandbox-payment-provider.ts";
+
+const SECRET = "sk_test_provider_secret";
+const futureYear = new Date().getUTCFullYear() + 2;
+
+let sandbox: PaymentSandbox;
+let provider: SandboxPaymentProvider;
+let keyCounter = 0;
+
+beforeAll(async () => {
+  sandbox = await startPaymentSandbox({ port: 0, secretKey: SECRET, allowedParentOrigins: ["http://localhost:3000"] });
+  provider = new SandboxPaymentProvider({ baseUrl: sandbox.url, secretKey: SECRET });
+});
+
+afterAll(async () => {
+  await sandbox.close();
+});
+
+function newKey(): string {
+  keyCounter += 1;
+  return `provider-test-${keyCounter}-${Math.random().toString(36).slice(2)}`;
+}
+
+async function tokenFor(number: string): Promise<string> {
+  const response = await fetch(`${sandbox.url}/v1/tokens`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ number, expMonth: 6, expYear: futureYear, cvc: "123" }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function authorizationState(id: string): Promise<Record<string, unknown>> {
+  const headers = { Authorization: `Bearer ${SECRET}` };
+  const response = await fetch(`${sandbox.url}/v1/authorizations/${id}`, { headers });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+async function authorizedId(amount = 5000): Promise<string> {
+  const result = await provider.authorize({
+    token: await tokenFor("4242424242424242"),
+    amount,
+    currency: "USD",
+    idempotencyKey: newKey(),
+    reference: "order_provider",
+  });
+  if (result.status !== "authorized") throw new Error("expected an authorisation");
+  return result.authorizationId;
+}
+
+async function withServer(listener: RequestListener, run: (baseUrl: string) => Promise<void>): Promise<void> {
+  const server: Server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+function authorizeWith(target: SandboxPaymentProvider, token = "tok_any") {
+  return target.authorize({ token, amount: 100, currency: "USD", idempotencyKey: newKey(), reference: "order_x" });
+}
+
+describe("SandboxPaymentProvider.authorize", () => {
+  it("returns the authorisation and card for a succeeding card", async () => {
+    const result = await provider.authorize({
+      token: await tokenFor("5555555555554444"),
+      amount: 1250,
+      currency: "EUR",
+      idempotencyKey: newKey(),
+      reference: "order_1",
+    });
+    expect(result).toEqual({
+      status: "authorized",
+      authorizationId: expect.stringMatching(/^auth_/),
+      card: { brand: "mastercard", last4: "4444" },
+    });
+    expect(provider.name).toBe("sandbox");
+  });
+
+  it("reports a declined card as a decline, not an error", async () => {
+    const result = await authorizeWith(provider, await tokenFor("4000000000000002"));
+    expect(result).toEqual({
+      status: "declined",
+      code: "card_declined",
+      message: "Your card was declined.",
+      card: { brand: "visa", last4: "0002" },
+    });
+  });
+
+  it("reports insufficient funds as a decline", async () => {
+    const result = await authorizeWith(provider, await tokenFor("4000000000009995"));
+    expect(result).toMatchObject({
+      status: "declined",
+      code: "insufficient_funds",
+      message: "Your card has insufficient funds.",
+    });
+  });
+
+  it("throws PaymentTokenRejectedError for a used or unknown token", async () => {
+    const token = await tokenFor("4242424242424242");
+    await authorizeWith(provider, token);
+    await expect(authorizeWith(provider, token)).rejects.toBeInstanceOf(PaymentTokenRejectedError);
+    await expect(authorizeWith(provider, "tok_unknown")).rejects.toBeInstanceOf(PaymentTokenRejectedError);
+  });
+
+  it("gets the same authorisation back when retried with the same idempotency key", async () => {
+    const input = {
+      token: await tokenFor("4242424242424242"),
+      amount: 3000,
+      currency: "USD" as const,
+      idempotencyKey: newKey(),
+      reference: "order_retry",
+    };
+    const first = await provider.authorize(input);
+    const retry = await provider.authorize(input);
+    expect(retry).toEqual(first);
+    const authorizations = sandbox.debugDump().authorizations.filter((entry) => entry.reference === "order_retry");
+    expect(authorizations).toHaveLength(1);
+  });
+
+  it("throws a plain error for a request the sandbox calls invalid", async () => {
+    const wrongKey = new SandboxPaymentProvider({ baseUrl: sandbox.url, secretKey: "sk_wrong" });
+    const unauthorized = await authorizeWith(wrongKey).catch((error: unknown) => error);
+    expect(unauthorized).toBeInstanceOf(Error);
+    expect(unauthorized).not.toBeInstanceOf(PaymentProviderUnavailableError);
+    expect(unauthorized).not.toBeInstanceOf(PaymentTokenRejectedError);
+    expect((unauthorized as Error).message).toContain("401");
+
+    const input = {
+      token: await tokenFor("4242424242424242"),
+      amount: 100,
+      currency: "USD" as const,
+      idempotencyKey: newKey(),
+      reference: "order_key_reuse",
+    };
+    await provider.authorize(input);
+    await expect(provider.authorize({ ...input, amount: 200 })).rejects.toThrow(/idempotency_key_reused/);
+  });
+
+  it("throws PaymentProviderUnavailableError when the sandbox cannot be reached", async () => {
+    const closed = await startPaymentSandbox({ port: 0, secretKey: SECRET, allowedParentOrigins: [] });
+    await closed.close();
+    const unreachable = new SandboxPaymentProvider({ baseUrl: closed.url, secretKey: SECRET });
+    await expect(authorizeWith(unreachable)).rejects.toBeInstanceOf(PaymentProviderUnavailableError);
+  });
+
+  it("throws PaymentProviderUnavailableError when the sandbox does not answer in time", async () => {
+    await withServer(
+      () => undefined,
+      async (baseUrl) => {
+        const slow = new SandboxPaymentProvider({ baseUrl, secretKey: SECRET, timeoutMs: 100 });
+        await expect(authorizeWith(slow)).rejects.toThrow(/timed out after 100 ms/);
+        await expect(authorizeWith(slow)).rejects.toBeInstanceOf(PaymentProviderUnavailableError);
+      },
+    );
+  });
+
+  it("throws PaymentProviderUnavailableError on a server error", async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(503, { "Content-Type": "application/json" }).end('{"error":{"message":"down"}}');
+      },
+      async (baseUrl) => {
+        const failing = new SandboxPaymentProvider({ baseUrl, secretKey: SECRET });
+        await expect(authorizeWith(failing)).rejects.toBeInstanceOf(PaymentProviderUnavailableError);
+      },
+    );
+  });
+
+  it("throws PaymentProviderUnavailableError on an answer it cannot parse", async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(201, { "Content-Type": "text/html" }).end("<html>proxy page</html>");
+      },
+      async (baseUrl) => {
+        const garbled = new SandboxPaymentProvider({ baseUrl, secretKey: SECRET });
+        await expect(authorizeWith(garbled)).rejects.toBeInstanceOf(PaymentProviderUnavailableError);
+      },
+    );
+    await withServer(
+      (_request, response) => {
+        response.writeHead(201, { "Content-Type": "application/json" }).end('{"status":"authorized"}');
+      },
+      async (baseUrl) => {
+        const incomplete = new SandboxPaymentProvider({ baseUrl, secretKey: SECRET });
+        await expect(authorizeWith(incomplete)).rejects.toBeInstanceOf(PaymentProviderUnavailableError);
+      },
+    );
+  });
+
+  it("sends the idempotency key, the secret key and the JSON body", async () => {
+    let seen: { headers: Record<string, unknown>; body: string; url: string | undefined } | undefined;
+    await withServer(
+      (request, response) => {
+        let body = "";
+        request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        request.on("end", () => {
+          seen = { headers: request.headers, body, url: request.url };
+          response.writeHead(201, { "Content-Type": "application/json" });
+          const card = { brand: "visa", last4: "4242" };
+          response.end(JSON.stringify({ id: "auth_fake", status: "authorized", card }));
+        });
+      },
+      async (baseUrl) => {
+        const recording = new SandboxPaymentProvider({ baseUrl: `${baseUrl}/`, secretKey: SECRET });
+        await recording.authorize({
+          token: "tok_1",
+          amount: 99,
+          currency: "EUR",
+          idempotencyKey: "order-42-authorize",
+          reference: "order_42",
+        });
+      },
+    );
+    expect(seen?.url).toBe("/v1/authorizations");
+    expect(seen?.headers["idempotency-key"]).toBe("order-42-authorize");
+    expect(seen?.headers.authorization).toBe(`Bearer ${SECRET}`);
+    const sent = JSON.parse(seen?.body ?? "");
+    expect(sent).toEqual({ token: "tok_1", amount: 99, currency: "EUR", reference: "order_42" });
+  });
+});
+
+describe("SandboxPaymentProvider.capture", () => {
+  it("captures an authorisation and returns the capture id", async () => {
+    const id = await authorizedId(5000);
+    const { captureId } = await provider.capture({ authorizationId: id, amount: 4000, idempotencyKey: newKey() });
+    expect(captureId).toMatch(/^cap_/);
+    expect(await authorizationState(id)).toMatchObject({ status: "captured", capturedAmount: 4000 });
+  });
+
+  it("returns the same capture when retried with the same key", async () => {
+    const id = await authorizedId();
+    const input = { authorizationId: id, amount: 5000, idempotencyKey: newKey() };
+    const first = await provider.capture(input);
+    expect(await provider.capture(input)).toEqual(first);
+  });
+
+  it("throws when capturing more than was authorised", async () => {
+    const id = await authorizedId(5000);
+    await expect(provider.capture({ authorizationId: id, amount: 5001, idempotencyKey: newKey() })).rejects.toThrow(
+      /amount_too_large/,
+    );
+  });
+});
+
+describe("SandboxPaymentProvider.void", () => {
+  it("voids an authorisation that was not captured", async () => {
+    const id = await authorizedId();
+    await provider.void({ authorizationId: id, idempotencyKey: newKey() });
+    expect(await authorizationState(id)).toMatchObject({ status: "voided" });
+  });
+
+  it("throws when the authorisation was already captured", async () => {
+    const id = await authorizedId();
+    await provider.capture({ authorizationId: id, amount: 5000, idempotencyKey: newKey() });
+    await expect(provider.void({ authorizationId: id, idempotencyKey: newKey() })).rejects.toThrow(/409/);
+  });
+});
+
+describe("SandboxPaymentProvider.refund", () => {
+  it("refunds captured money and refuses to refund more than that", async () => {
+    const id = await authorizedId(5000);
+    await provider.capture({ authorizationId: id, amount: 5000, idempotencyKey: newKey() });
+    const { refundId } = await provider.refund({ authorizationId: id, amount: 3000, idempotencyKey: newKey() });
+    expect(refundId).toMatch(/^re_/);
+    await expect(provider.refund({ authorizationId: id, amount: 2001, idempotencyKey: newKey() })).rejects.toThrow(
+      /amount_too_large/,
+    );
+    expect(await authorizationState(id)).toMatchObject({ refundedAmount: 3000 });
+  });
+});

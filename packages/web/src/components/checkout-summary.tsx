@@ -1,0 +1,51 @@
+// The side summary during checkout: what is in the cart and, once reviewed, the full totals.
+import type { Cart, Quote } from "@checkout/core/schemas";
+import { Link } from "../router.tsx";
+import { Money } from "./money.tsx";
+import { ProductImage } from "./product-image.tsx";
+import { TotalsList } from "./order-lines.tsx";
+
+export function CheckoutSummary({ cart, quote }: { cart: Cart; quote: Quote | null }) {
+  return (
+    <aside className="summary-card checkout-summary" aria-labelledby="checkout-summary-heading">
+      <div className="summary-card__header">
+        <h2 id="checkout-summary-heading">In your cart</h2>
+        <Link href="/cart" className="small">
+          Edit cart
+        </Link>
+      </div>
+      <ul className="summary-lines">
+        {cart.lines.map((line) => (
+          <li key={line.id} className="summary-lines__row">
+            <span className="summary-lines__thumb">
+              <ProductImage src={line.image} alt="" />
+              <span className="summary-lines__qty" aria-label={`Quantity ${line.quantity}`}>
+                {line.quantity}
+              </span>
+            </span>
+            <span className="summary-lines__name">
+              {line.productName}
+              {line.variantName !== "Default" && <span className="muted small"> {line.variantName}</span>}
+            </span>
+            <Money amount={line.lineTotal} currency={cart.currency} />
+          </li>
+        ))}
+      </ul>
+      {quote ? (
+        <TotalsList totals={quote} testIdPrefix="summary" />
+      ) : (
+        <>
+          <dl className="totals">
+            <div className="totals__row">
+              <dt>Subtotal</dt>
+              <dd>
+                <Money amount={cart.subtotal} currency={cart.currency} />
+              </dd>
+            </div>
+          </dl>
+          <p className="muted small">Shipping and tax are added when you review your order.</p>
+        </>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,55 @@
+// The priced lines of a quote or an order, and its totals, with test ids under one prefix.
+import type { OrderLine, Totals } from "@checkout/core/schemas";
+import { Money } from "./money.tsx";
+
+export function OrderLines({ lines, currency }: { lines: readonly OrderLine[]; currency: string }) {
+  return (
+    <ul className="order-lines">
+      {lines.map((line) => (
+        <li key={line.sku} className="order-lines__row">
+          <span className="order-lines__name">
+            {line.productName}
+            {line.variantName !== "Default" && <span className="muted"> · {line.variantName}</span>}
+            <span className="muted small order-lines__qty">
+              {" "}
+              {line.quantity} × <Money amount={line.unitPrice} currency={currency} />
+            </span>
+          </span>
+          <Money amount={line.lineTotal} currency={currency} />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function TotalsList({ totals, testIdPrefix, shippingLabel = "Shipping" }: { totals: Totals; testIdPrefix: string; shippingLabel?: string }) {
+  const { currency } = totals;
+  return (
+    <dl className="totals">
+      <div className="totals__row">
+        <dt>Subtotal</dt>
+        <dd>
+          <Money amount={totals.subtotal} currency={currency} testId={`${testIdPrefix}-subtotal`} />
+        </dd>
+      </div>
+      <div className="totals__row">
+        <dt>{shippingLabel}</dt>
+        <dd>
+          <Money amount={totals.shipping} currency={currency} testId={`${testIdPrefix}-shipping`} />
+        </dd>
+      </div>
+      <div className="totals__row">
+        <dt>Tax</dt>
+        <dd>
+          <Money amount={totals.tax} currency={currency} testId={`${testIdPrefix}-tax`} />
+        </dd>
+      </div>
+      <div className="totals__row totals__row--grand">
+        <dt>Total</dt>
+        <dd>
+          <Money amount={totals.total} currency={currency} testId={`${testIdPrefix}-total`} />
+        </dd>
+      </div>
+    </dl>
+  );
+}

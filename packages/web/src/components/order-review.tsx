@@ -1,0 +1,45 @@
+// The priced summary the shopper confirms: quote lines and totals, and the "Place order" button.
+import type { Quote } from "@checkout/core/schemas";
+import type { PriceChange } from "../checkout/use-place-order.ts";
+import { formatMoney } from "../lib/money.ts";
+import { OrderLines, TotalsList } from "./order-lines.tsx";
+
+interface OrderReviewProps {
+  quote: Quote;
+  isPlacing: boolean;
+  error: string | null;
+  priceChange: PriceChange | null;
+  onPlaceOrder: () => void;
+}
+
+function timeOf(iso: string): string {
+  return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}
+
+export function OrderReview({ quote, isPlacing, error, priceChange, onPlaceOrder }: OrderReviewProps) {
+  return (
+    <div className="review" data-testid="order-review">
+      <OrderLines lines={quote.lines} currency={quote.currency} />
+      <TotalsList totals={quote} testIdPrefix="review" shippingLabel={`Shipping (${quote.shippingOption.name})`} />
+      <p className="muted small">Prices held until {timeOf(quote.expiresAt)}.</p>
+      {priceChange && (
+        <div className="notice notice--warn" role="alert" data-testid="price-changed">
+          <p className="notice__title">Your total has changed</p>
+          <p>
+            It was {formatMoney(priceChange.was, priceChange.currency)} and is now {formatMoney(priceChange.now, priceChange.currency)}. Check
+            the summary above, then place your order to accept the new total.
+          </p>
+        </div>
+      )}
+      {error && (
+        <div className="notice notice--error" data-testid="payment-error" role="alert">
+          <p className="notice__title">Your order was not placed</p>
+          <p>{error}</p>
+        </div>
+      )}
+      <button type="button" className="button button--primary button--wide button--large" data-testid="place-order" onClick={onPlaceOrder} disabled={isPlacing} aria-busy={isPlacing}>
+        {isPlacing ? "Placing order…" : `Place order · ${formatMoney(quote.total, quote.currency)}`}
+      </button>
+    </div>
+  );
+}
