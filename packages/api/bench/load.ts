@@ -1,0 +1,119 @@
+// Drives one target with autocannon: a discarded warm-up, then a measured window with exact latency percentiles and CPU use.
+import autocannon from "autocannon";
+import { ownCpuSeconds } from "./cpu-usage.ts";
+
+export interface Target {
+  label: string;
+  /** What is requested, as shown in the report, e.g. "GET /trpc/catalog.list". */
+  request: string;
+  url: string;
+  isBaseline: boolean;
+  /** CPU seconds used so far by the server answering this target, or null when unknown. */
+  serverCpuSeconds: () => number | null;
+  /** CPU seconds used so far by the database behind it, or null when unknown or none. */
+  databaseCpuSeconds: () => number | null;
+}
+
+export interface LoadSettings {
+  connections: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+}
+
+export interface Measurement {
+  label: string;
+  request: string;
+  isBaseline: boolean;
+  /** autocannon's mean of its one-second samples. */
+  requestsPerSecond: number;
+  responses: number;
+  non2xx: number;
+  /** Socket errors and timeouts (timeouts are also counted here). */
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  /** Exact, from every 2xx response's own time (autocannon's histogram rounds to whole milliseconds). */
+  latencyMs: { mean: number; p50: number; p99: number; max: number };
+  /** Percent of one core over the measured window; null when unknown. */
+  cpuPercent: { server: number | null; database: number | null; loadGenerator: number };
+  warmup: { responses: number; non2xx: number; errors: number };
+}
+
+/** Share of requests that did not get a 2xx answer (non-2xx, socket errors and timeouts). */
+export function failureRate(measurement: Measurement): number {
+  const attempts = measurement.responses + measurement.errors;
+  return attempts === 0 ? 1 : (measurement.non2xx + measurement.errors) / attempts;
+}
+
+function percentile(sorted: Float64Array, fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}
+
+/** Collects response times without reallocating on every push. */
+class Samples {
+  private values = new Float64Array(1 << 16);
+  length = 0;
+
+  add(value: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = value;
+  }
+
+  sorted(): Float64Array {
+    return this.values.slice(0, this.length).sort();
+  }
+}
+
+export async function measure(target: Target, settings: LoadSettings): Promise<Measurement> {
+  const common = { url: target.url, connections: settings.connections, pipelining: 1, method: "GET" as const };
+
+  const warmup = await autocannon({ ...common, duration: settings.warmupSeconds });
+
+  const latencies = new Samples();
+  const statusCodes: Record<string, number> = {};
+  let responses = 0;
+  const before = { server: target.serverCpuSeconds(), database: target.databaseCpuSeconds(), own: ownCpuSeconds(), at: performance.now() };
+  const run = autocannon({ ...common, duration: settings.durationSeconds });
+  run.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
+    responses += 1;
+    statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
+    if (statusCode >= 200 && statusCode < 300) latencies.add(responseTimeMs);
+  });
+  const result = await run;
+  const seconds = (performance.now() - before.at) / 1000;
+  const after = { server: target.serverCpuSeconds(), database: target.databaseCpuSeconds(), own: ownCpuSeconds() };
+  const percentOfCore = (start: number | null, end: number | null) =>
+    start === null || end === null ? null : (100 * (end - start)) / seconds;
+
+  const sorted = latencies.sorted();
+  const sum = sorted.reduce((total, value) => total + value, 0);
+  return {
+    label: target.label,
+    request: target.request,
+    isBaseline: target.isBaseline,
+    requestsPerSecond: result.requests.average,
+    responses,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes,
+    latencyMs: {
+      mean: sorted.length ? sum / sorted.length : Number.NaN,
+      p50: percentile(sorted, 0.5),
+      p99: percentile(sorted, 0.99),
+      max: sorted.length ? (sorted[sorted.length - 1] ?? Number.NaN) : Number.NaN,
+    },
+    cpuPercent: {
+      server: percentOfCore(before.server, after.server),
+      database: percentOfCore(before.database, after.database),
+      loadGenerator: (100 * (after.own - before.own)) / seconds,
+    },
+    warmup: { responses: warmup.requests.total, non2xx: warmup.non2xx, errors: warmup.errors },
+  };
+}
