@@ -1,0 +1,234 @@
+// Renders one benchmark run as a console table and as docs/BENCHMARKS.md, keeping the hand-written notes.
+import type { LoadSettings, Measurement } from "./load.ts";
+
+export const NOTES_MARKER = "<!-- notes -->";
+
+export interface RunInfo {
+  date: Date;
+  cpuModel: string;
+  cpuCount: number;
+  os: string;
+  nodeVersion: string;
+  autocannonVersion: string;
+  commit: string | null;
+  settings: LoadSettings;
+  /** 1, 5 and 15 minute load averages when the run started. */
+  loadAverage: number[];
+  database: string;
+  logLevel: string;
+  logLines: number;
+  logBytes: number;
+  poolSize: string;
+  helloBytes: number;
+  catalog: { products: number; bytes: number };
+  cart: { lines: number; bytes: number };
+  shutdown: string;
+  totalSeconds: number;
+}
+
+export interface RunReport {
+  info: RunInfo;
+  measurements: Measurement[];
+}
+
+/** The baseline is the mean of the raw node:http windows (measured first and last, to show drift). */
+export function baselineRequestsPerSecond(measurements: readonly Measurement[]): number {
+  const baselines = measurements.filter((m) => m.isBaseline);
+  if (baselines.length === 0) throw new Error("No baseline measurement");
+  return baselines.reduce((sum, m) => sum + m.requestsPerSecond, 0) / baselines.length;
+}
+
+const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+function rps(value: number): string {
+  return integer.format(value);
+}
+
+function ms(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(2) : "–";
+}
+
+function ratio(value: number): string {
+  return `${value.toFixed(value < 0.1 ? 3 : 2)}×`;
+}
+
+function percent(value: number | null): string {
+  return value === null ? "n/a" : `${Math.round(value)} %`;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function kb(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} kB`;
+}
+
+function find(measurements: readonly Measurement[], request: string): Measurement | undefined {
+  return measurements.find((m) => m.request === request && !m.isBaseline);
+}
+
+export function renderConsoleTable(measurements: readonly Measurement[]): string {
+  const baseline = baselineRequestsPerSecond(measurements);
+  const header = ["target", "req/s", "× raw", "p50 ms", "p99 ms", "responses", "non-2xx", "errors", "server CPU", "PG CPU", "bench CPU"];
+  const rows = measurements.map((m) => [
+    `${m.label} (${m.request})`,
+    rps(m.requestsPerSecond),
+    ratio(m.requestsPerSecond / baseline),
+    ms(m.latencyMs.p50),
+    ms(m.latencyMs.p99),
+    integer.format(m.responses),
+    integer.format(m.non2xx),
+    integer.format(m.errors),
+    percent(m.cpuPercent.server),
+    percent(m.cpuPercent.database),
+    percent(m.cpuPercent.loadGenerator),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ");
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
+}
+
+function renderResultsTable(measurements: readonly Measurement[]): string {
+  const baseline = baselineRequestsPerSecond(measurements);
+  const lines = [
+    "| # | Target | Request | req/s (mean) | × raw | p50 ms | p99 ms | responses | non-2xx | errors | server CPU | PostgreSQL CPU | load-generator CPU |",
+    "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+  ];
+  measurements.forEach((m, index) => {
+    lines.push(
+      `| ${index + 1} | ${m.label} | \`${m.request}\` | ${rps(m.requestsPerSecond)} | ${ratio(m.requestsPerSecond / baseline)} | ` +
+        `${ms(m.latencyMs.p50)} | ${ms(m.latencyMs.p99)} | ${integer.format(m.responses)} | ${integer.format(m.non2xx)} | ` +
+        `${integer.format(m.errors)} | ${percent(m.cpuPercent.server)} | ${percent(m.cpuPercent.database)} | ${percent(m.cpuPercent.loadGenerator)} |`,
+    );
+  });
+  return lines.join("\n");
+}
+
+function renderRatios(measurements: readonly Measurement[]): string {
+  const baseline = baselineRequestsPerSecond(measurements);
+  const baselines = measurements.filter((m) => m.isBaseline);
+  const lines: string[] = [];
+  const first = baselines[0];
+  const last = baselines[baselines.length - 1];
+  lines.push(
+    `Baseline: raw \`node:http\` = **${rps(baseline)} req/s**` +
+      (first && last && first !== last
+        ? ` (mean of the first and last windows: ${rps(first.requestsPerSecond)} and ${rps(last.requestsPerSecond)}; ` +
+          `the last was ${((100 * last.requestsPerSecond) / first.requestsPerSecond).toFixed(1)} % of the first — the drift of this machine during the run).`
+        : "."),
+  );
+  lines.push("");
+  for (const m of measurements.filter((m) => !m.isBaseline)) {
+    lines.push(
+      `- \`${m.request}\` (${m.label}) = **${ratio(m.requestsPerSecond / baseline)} raw** ` +
+        `(${((100 * m.requestsPerSecond) / baseline).toFixed(1)} % of raw throughput; p50 latency ${ms(m.latencyMs.p50)} ms, ` +
+        `${(m.latencyMs.p50 / mean(baselines.map((b) => b.latencyMs.p50))).toFixed(1)}× raw's).`,
+    );
+  }
+  const health = find(measurements, "GET /health");
+  const splits = measurements.filter((m) => !m.isBaseline && m !== health);
+  if (health && splits.length) {
+    lines.push("");
+    lines.push(
+      `Splitting the cost: \`/health\` is the service's own \`node:http\` handler (request id, routing, metrics; no tRPC, no database, no access log), ` +
+        `so raw → \`/health\` is the price of that wrapper, and \`/health\` → a procedure is the price of tRPC, zod, the access log, the query and the JSON.`,
+    );
+    lines.push("");
+    for (const m of splits) {
+      lines.push(`- \`${m.request}\` = ${ratio(m.requestsPerSecond / health.requestsPerSecond)} \`/health\`.`);
+    }
+  }
+  return lines.join("\n");
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function renderStatusCodes(measurements: readonly Measurement[]): string {
+  return measurements
+    .map((m) => {
+      const codes = Object.entries(m.statusCodes)
+        .map(([code, count]) => `${code}: ${integer.format(count)}`)
+        .join(", ");
+      return `- ${m.label}: ${codes || "no responses"}; timeouts ${m.timeouts}; warm-up ${integer.format(m.warmup.responses)} responses, ${m.warmup.non2xx} non-2xx, ${m.warmup.errors} errors.`;
+    })
+    .join("\n");
+}
+
+export function renderMarkdown(report: RunReport): string {
+  const { info, measurements } = report;
+  const s = info.settings;
+  return `# Benchmarks
+
+<!-- Generated by \`pnpm bench\` (packages/api/bench/run.ts). Everything above the notes marker is rewritten on each run; text below it is kept. -->
+
+One run of \`pnpm bench\`, on one machine, with one load generator. What it measures: how many requests per second
+the checkout API answers, and how fast, **compared with a raw \`node:http\` hello-world measured in the same run** —
+absolute numbers move from machine to machine and from minute to minute; the ratios are what to compare.
+
+| | |
+|---|---|
+| Date | ${info.date.toISOString()} |
+| Machine | ${info.cpuModel}, ${info.cpuCount} logical CPUs (\`os.cpus()\`); ${info.os} |
+| Node | ${info.nodeVersion} |
+| Commit | ${info.commit ?? "unknown"} |
+| Load generator | autocannon ${info.autocannonVersion}, programmatic API, in the bench's own process; ${s.connections} connections, pipelining 1, keep-alive |
+| Windows | per target: ${s.warmupSeconds} s warm-up (discarded), then ${s.durationSeconds} s measured; targets one after another |
+| Sharing | the load generator, both servers and PostgreSQL all run on the same ${info.cpuCount} cores; the CPU columns show who used them (100 % = one core) |
+| Load average at start | ${info.loadAverage.map((value) => value.toFixed(2)).join(", ")} |
+| Baseline server | \`packages/api/bench/hello-server.ts\`: \`node:http\`, one handler answering a ${kb(info.helloBytes)} JSON body, its own child process |
+| API server | \`packages/api/src/main.ts\` through tsx (\`node --import tsx\`), its own child process; \`NODE_ENV=production\`, payment sandbox on, \`WEB_DIST\` absent |
+| Logging | \`LOG_LEVEL=${info.logLevel}\` (the production default: one JSON access-log line per request except \`/health\`, \`/ready\`, \`/metrics\`), stdout and stderr to a file on local disk: ${integer.format(info.logLines)} lines, ${mb(info.logBytes)} this run |
+| Database | ${info.database}; pool \`DB_POOL_MAX=${info.poolSize}\` |
+| Data | \`catalog.list\`: ${info.catalog.products} products, ${kb(info.catalog.bytes)} response; \`cart.get\`: a cart with ${info.cart.lines} lines, ${kb(info.cart.bytes)} response |
+| API shutdown | ${info.shutdown} |
+| Whole run | ${info.totalSeconds.toFixed(0)} s |
+
+## Results
+
+${renderResultsTable(measurements)}
+
+req/s is autocannon's mean of its one-second samples. Latencies are exact percentiles over every 2xx response of the
+measured window (autocannon's own histogram rounds to whole milliseconds), measured by the client, so they include
+the time the load generator waits for a core. Rows 1 and ${measurements.length} are the same raw server, measured first and last.
+
+## Ratios against raw \`node:http\` (same run)
+
+${renderRatios(measurements)}
+
+Status codes per target (the bench fails if more than 0.1 % of a target's requests are not 2xx):
+
+${renderStatusCodes(measurements)}
+
+## How to reproduce
+
+\`\`\`sh
+pnpm bench                      # from the repository root; about a minute
+BENCH_DURATION=30 pnpm bench    # longer measured windows (seconds)
+\`\`\`
+
+Other knobs: \`BENCH_WARMUP\` (seconds, default 3), \`BENCH_CONNECTIONS\` (default 50), \`BENCH_DATABASE_URL\` (use an
+existing PostgreSQL instead of a fresh embedded one), \`BENCH_CPU_PROF=1\` (run the API under \`node --cpu-prof\`;
+a profiling run prints where the profile went and leaves this file alone). The bench starts everything it needs on free
+ports in a temporary directory, stops the API with SIGTERM (which also stops its embedded PostgreSQL) and removes the
+directory; it exits non-zero if a server fails to start or a target exceeds 0.1 % failures.
+`;
+}
+
+const DEFAULT_NOTES = `${NOTES_MARKER}
+## Notes
+
+Hand-written; \`pnpm bench\` keeps everything below the marker above.
+`;
+
+/** The generated text followed by the existing file's notes (everything after the marker line), or a fresh notes section. */
+export function withPreservedNotes(generated: string, existing: string | null): string {
+  if (existing !== null) {
+    const lines = existing.split("\n");
+    const markerAt = lines.findIndex((line) => line.trim() === NOTES_MARKER);
+    if (markerAt !== -1) return `${generated}\n${lines.slice(markerAt).join("\n")}`;
+  }
+  return `${generated}\n${DEFAULT_NOTES}`;
+}

@@ -1,0 +1,327 @@
+// `pnpm bench`: raw node:http vs the real API (embedded PostgreSQL) in one run, same load tool, ratios to docs/BENCHMARKS.md.
+import { execFileSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as delay } from "node:timers/promises";
+import pg from "pg";
+import { z } from "zod";
+import { prepareBenchData, queryUrl } from "./bench-data.ts";
+import { processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
+import { failureRate, measure, type LoadSettings, type Measurement, type Target } from "./load.ts";
+import { findFreePorts, spawnServer, waitForOk, type ServerProcess, type StopOutcome } from "./processes.ts";
+import { renderConsoleTable, renderMarkdown, withPreservedNotes, type RunInfo } from "./report.ts";
+
+const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = path.resolve(apiDir, "../..");
+const docPath = path.join(repoRoot, "docs", "BENCHMARKS.md");
+
+/** Above this share of non-2xx answers and errors, a target's numbers are not worth reporting. */
+const MAX_FAILURE_RATE = 0.001;
+const API_STOP_GRACE_MS = 40_000;
+const API_LOG_LEVEL = "info";
+
+const BenchEnv = z.object({
+  BENCH_DURATION: z.coerce.number().positive().default(10),
+  BENCH_WARMUP: z.coerce.number().positive().default(3),
+  BENCH_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(50),
+  BENCH_DATABASE_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
+  BENCH_CPU_PROF: z.enum(["1", "0", "true", "false"]).optional().transform((value) => value === "1" || value === "true"),
+});
+
+/** Steps to undo what was started, run once, last added first, whatever happens. */
+class Cleanup {
+  private readonly steps: (() => Promise<unknown>)[] = [];
+  private running: Promise<void> | null = null;
+
+  add(step: () => Promise<unknown>): void {
+    this.steps.push(step);
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const step of this.steps.reverse()) {
+        await step().catch((error: unknown) => console.error("cleanup step failed:", error));
+      }
+    })();
+    return this.running;
+  }
+}
+
+const cleanup = new Cleanup();
+
+function log(message: string): void {
+  console.log(`[bench] ${message}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The postmaster's pid from its pid file, or null when it is not running. */
+function postmasterPid(pgDataDir: string): number | null {
+  const pidFile = path.join(pgDataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : null;
+}
+
+/** A safety net: the API stops its embedded PostgreSQL on SIGTERM; if one is still running, stop it here. */
+async function stopLeftoverPostgres(pgDataDir: string): Promise<boolean> {
+  const pid = postmasterPid(pgDataDir);
+  if (pid === null) return false;
+  process.kill(pid, "SIGINT");
+  for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await delay(100);
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  return true;
+}
+
+function gitCommit(): string | null {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).trim();
+    const isDirty = execFileSync("git", ["status", "--porcelain"], { cwd: repoRoot, encoding: "utf8" }).trim() !== "";
+    return isDirty ? `${commit} (with uncommitted changes)` : commit;
+  } catch {
+    return null;
+  }
+}
+
+async function describeExternalDatabase(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query<{ server_version: string }>("show server_version");
+    const { hostname, port } = new URL(url);
+    return `external PostgreSQL ${result.rows[0]?.server_version ?? "?"} at ${hostname}:${port || 5432} (\`BENCH_DATABASE_URL\`)`;
+  } finally {
+    await client.end();
+  }
+}
+
+function describeShutdown(outcome: StopOutcome | null, hasEmbeddedPostgres: boolean, leftoverPostgres: boolean): string {
+  if (!outcome) return "not stopped (the run failed earlier)";
+  const how = outcome.isGraceful
+    ? `graceful: SIGTERM → exit code ${outcome.code} after ${(outcome.ms / 1000).toFixed(1)} s`
+    : `NOT graceful: no exit ${API_STOP_GRACE_MS / 1000} s after SIGTERM, killed`;
+  const database = !hasEmbeddedPostgres
+    ? ""
+    : outcome.hadStrays || leftoverPostgres
+      ? "; the embedded PostgreSQL was still running afterwards and the bench killed it"
+      : "; its embedded PostgreSQL stopped with it";
+  return how + database;
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function main(): Promise<number> {
+  const startedAt = performance.now();
+  const loadAverage = os.loadavg();
+  const parsed = BenchEnv.safeParse(process.env);
+  if (!parsed.success) {
+    console.error(`Invalid benchmark settings:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
+    return 78;
+  }
+  const config = parsed.data;
+  const settings: LoadSettings = {
+    connections: config.BENCH_CONNECTIONS,
+    warmupSeconds: config.BENCH_WARMUP,
+    durationSeconds: config.BENCH_DURATION,
+  };
+
+  const workDir = await mkdtemp(path.join(os.tmpdir(), "checkout-bench-"));
+  // The embedded PostgreSQL runs as an unprivileged user, which must be able to reach its data directory in here.
+  await chmod(workDir, 0o755);
+  cleanup.add(() => rm(workDir, { recursive: true, force: true }));
+  const pgDataDir = path.join(workDir, "data", "postgres");
+  const apiLogPath = path.join(workDir, "api.log");
+  const profileDir = config.BENCH_CPU_PROF ? await mkdtemp(path.join(os.tmpdir(), "checkout-bench-profile-")) : null;
+
+  try {
+    const [helloPort, apiPort, sandboxPort, pgPort] = await findFreePorts(4);
+    if (!helloPort || !apiPort || !sandboxPort || !pgPort) throw new Error("Could not find free ports");
+    const isEmbedded = config.BENCH_DATABASE_URL === undefined;
+
+    // The children get this environment, minus anything that would point them elsewhere.
+    const inherited: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of ["DATABASE_URL", "DATABASE_READ_URL", "PORT", "HOST", "PAYMENT_PROVIDER_URL", "PAYMENT_PROVIDER_PUBLIC_URL"]) {
+      delete inherited[name];
+    }
+
+    const hello = spawnServer({
+      name: "hello-world server",
+      script: "bench/hello-server.ts",
+      cwd: apiDir,
+      env: { ...inherited, HOST: "127.0.0.1", PORT: String(helloPort) },
+      output: "inherit",
+    });
+    cleanup.add(() => hello.stop(5000));
+
+    const apiLog = openSync(apiLogPath, "a");
+    let api: ServerProcess;
+    try {
+      api = spawnServer({
+        name: "checkout API",
+        script: "src/main.ts",
+        cwd: apiDir,
+        nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+        env: {
+          ...inherited,
+          NODE_ENV: "production",
+          HOST: "127.0.0.1",
+          PORT: String(apiPort),
+          PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+          LOG_LEVEL: API_LOG_LEVEL,
+          PAYMENT_SANDBOX: "true",
+          PAYMENT_SANDBOX_PORT: String(sandboxPort),
+          WEB_DIST: path.join(workDir, "no-web-dist"),
+          DATA_DIR: path.join(workDir, "data"),
+          EMBEDDED_PG_PORT: String(pgPort),
+          ...(config.BENCH_DATABASE_URL ? { DATABASE_URL: config.BENCH_DATABASE_URL } : {}),
+        },
+        output: apiLog,
+      });
+    } finally {
+      closeSync(apiLog);
+    }
+    let apiStopped: Promise<StopOutcome> | null = null;
+    const stopApi = () => (apiStopped ??= api.stop(API_STOP_GRACE_MS));
+    let leftoverPostgres = false;
+    cleanup.add(async () => {
+      await stopApi();
+      if (isEmbedded) leftoverPostgres = await stopLeftoverPostgres(pgDataDir);
+    });
+
+    const helloUrl = `http://127.0.0.1:${helloPort}`;
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    log(`starting the hello-world server (${helloUrl}) and the API (${apiUrl}, ${isEmbedded ? "embedded PostgreSQL" : "BENCH_DATABASE_URL"}, log in ${apiLogPath})`);
+    await Promise.all([waitForOk(`${helloUrl}/`, hello, 30_000), waitForOk(`${apiUrl}/ready`, api, 180_000)]);
+    const database = isEmbedded
+      ? `embedded PostgreSQL ${readFileSync(path.join(pgDataDir, "PG_VERSION"), "utf8").trim()} (started by the API itself in a fresh data directory, fsync on)`
+      : await describeExternalDatabase(config.BENCH_DATABASE_URL ?? "");
+    const data = await prepareBenchData(apiUrl);
+    const helloBytes = Buffer.byteLength(await (await fetch(`${helloUrl}/`)).text());
+    log(`ready: catalogue of ${data.catalog.products} products, cart ${data.cartId} with ${data.cart.lines} lines`);
+
+    const postmaster = isEmbedded ? postmasterPid(pgDataDir) : null;
+    const databaseCpuSeconds = () => (postmaster === null ? null : processTreeCpuSeconds(postmaster));
+    const noCpu = () => null;
+    const raw: Omit<Target, "label"> = {
+      request: "GET /",
+      url: `${helloUrl}/`,
+      isBaseline: true,
+      serverCpuSeconds: () => processCpuSeconds(hello.pid),
+      databaseCpuSeconds: noCpu,
+    };
+    const onApi = { isBaseline: false, serverCpuSeconds: () => processCpuSeconds(api.pid), databaseCpuSeconds };
+    const targets: Target[] = [
+      { ...raw, label: "raw node:http" },
+      { ...onApi, label: "API health (no tRPC, no DB)", request: "GET /health", url: `${apiUrl}/health` },
+      { ...onApi, label: "catalog.list (tRPC + DB)", request: "GET /trpc/catalog.list", url: queryUrl(apiUrl, "catalog.list") },
+      {
+        ...onApi,
+        label: "cart.get (tRPC + zod input + DB)",
+        request: "GET /trpc/cart.get?input=…",
+        url: queryUrl(apiUrl, "cart.get", { cartId: data.cartId }),
+      },
+      { ...raw, label: "raw node:http (again)" },
+    ];
+
+    const measurements: Measurement[] = [];
+    for (const target of targets) {
+      log(`${target.label}: ${settings.warmupSeconds} s warm-up, ${settings.durationSeconds} s measured, ${settings.connections} connections`);
+      const m = await measure(target, settings);
+      measurements.push(m);
+      log(
+        `  ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.latencyMs.p50.toFixed(2)} ms, p99 ${m.latencyMs.p99.toFixed(2)} ms, ` +
+          `${m.non2xx} non-2xx, ${m.errors} errors of ${m.responses} responses`,
+      );
+    }
+
+    log("stopping the servers (SIGTERM; the API stops its embedded PostgreSQL)");
+    await Promise.all([stopApi(), hello.stop(5000)]);
+    if (isEmbedded) leftoverPostgres = await stopLeftoverPostgres(pgDataDir);
+    const apiStop = await stopApi();
+    const apiLogText = await readFile(apiLogPath, "utf8");
+
+    console.log(`\n${renderConsoleTable(measurements)}\n`);
+
+    const failed = measurements.filter((m) => failureRate(m) > MAX_FAILURE_RATE);
+    for (const m of failed) {
+      console.error(
+        `[bench] FAILED ${m.label}: ${(100 * failureRate(m)).toFixed(2)} % of requests were not 2xx ` +
+          `(status codes ${JSON.stringify(m.statusCodes)}, ${m.errors} errors, ${m.timeouts} timeouts)`,
+      );
+    }
+    if (failed.length) {
+      console.error(`[bench] last lines of the API log:\n${tail(apiLogPath, 20)}`);
+      console.error(`[bench] ${path.relative(repoRoot, docPath)} left unchanged`);
+      return 1;
+    }
+
+    if (profileDir) {
+      log(`profiling run: CPU profile of the API in ${profileDir}; ${path.relative(repoRoot, docPath)} left unchanged`);
+      return 0;
+    }
+
+    const info: RunInfo = {
+      date: new Date(),
+      cpuModel: os.cpus()[0]?.model.trim() ?? "unknown CPU",
+      cpuCount: os.cpus().length,
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      nodeVersion: process.version,
+      autocannonVersion: (createRequire(import.meta.url)("autocannon/package.json") as { version: string }).version,
+      commit: gitCommit(),
+      settings,
+      loadAverage,
+      database,
+      logLevel: API_LOG_LEVEL,
+      logLines: apiLogText.split("\n").filter(Boolean).length,
+      logBytes: Buffer.byteLength(apiLogText),
+      poolSize: process.env.DB_POOL_MAX ?? "10 (default)",
+      helloBytes,
+      catalog: data.catalog,
+      cart: data.cart,
+      shutdown: describeShutdown(apiStop, isEmbedded, leftoverPostgres),
+      totalSeconds: (performance.now() - startedAt) / 1000,
+    };
+    const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : null;
+    await writeFile(docPath, withPreservedNotes(renderMarkdown({ info, measurements }), existing));
+    log(`wrote ${path.relative(repoRoot, docPath)}; API shutdown ${info.shutdown}`);
+    return 0;
+  } catch (error) {
+    console.error(`[bench] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    console.error(`[bench] last lines of the API log:\n${tail(apiLogPath, 40)}`);
+    return 1;
+  }
+}
+
+let isInterrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (isInterrupted) return;
+    isInterrupted = true;
+    console.error(`[bench] ${signal}: stopping the servers`);
+    void cleanup.run().finally(() => process.exit(130));
+  });
+}
+
+const code = await main().catch((error: unknown) => {
+  console.error(error);
+  return 1;
+});
+await cleanup.run();
+process.exit(code);

@@ -1,0 +1,170 @@
+// A shopper buys a product in real Chromium: catalogue, variant, cart edits, address validation,
+// shipping, a declined card, another card, confirmation, reload. Then the database is checked.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApp, type RunningApp } from "../../api/src/app.ts";
+import { loadEnv } from "../../api/src/env.ts";
+import { createLogger } from "../../api/src/logger.ts";
+import { freePort } from "../../api/test/postgres.global-setup.ts";
+import { createTestDatabase, type TestDatabase } from "../../api/test/test-database.ts";
+import { CHROMIUM } from "./browser.global-setup.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const webDist = path.resolve(here, "../dist");
+const screenshots = path.resolve(here, "../../../.artifacts/screenshots");
+
+let database: TestDatabase;
+let app: RunningApp;
+let browser: Browser;
+const browserErrors: string[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const port = await freePort();
+  app = await startApp(
+    loadEnv({
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      PUBLIC_URL: `http://localhost:${port}`,
+      DATABASE_URL: database.url,
+      PAYMENT_SANDBOX_PORT: "0",
+      WEB_DIST: webDist,
+    }),
+    { log: createLogger({ level: "warn" }) },
+  );
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  mkdirSync(screenshots, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await database?.drop();
+});
+
+async function newPhonePage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => browserErrors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    // Failed loads are reported with their URL by the response handler below.
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) browserErrors.push(`console: ${message.text()}`);
+  });
+  page.on("response", (response) => {
+    const isExpectedDecline = response.status() === 402 && response.url().includes("/trpc/checkout.placeOrder");
+    if (response.status() >= 400 && !isExpectedDecline) browserErrors.push(`${response.status()} ${response.url()}`);
+  });
+  return page;
+}
+
+function cents(text: string): number {
+  const digits = text.replace(/[^0-9.]/g, "");
+  return Math.round(Number(digits) * 100);
+}
+
+async function fillCard(page: Page, number: string): Promise<void> {
+  const frame = page.frameLocator("[data-testid=card-frame]");
+  await frame.getByLabel("Card number").fill(number);
+  await frame.getByLabel(/Expiry/).fill("12/34");
+  await frame.getByLabel("CVC").fill("123");
+}
+
+describe("a shopper in Chromium", () => {
+  it("buys a tee after a declined card, and the confirmation survives a reload", async () => {
+    const page = await newPhonePage();
+    await page.goto(app.url);
+
+    const cards = page.getByTestId("product-card");
+    await cards.first().waitFor();
+    expect(await cards.count()).toBeGreaterThanOrEqual(12);
+
+    // A product with variants: pick colour and size.
+    await cards.filter({ hasText: "Everyday Tee" }).first().click();
+    await page.waitForURL(/\/products\/everyday-tee$/);
+    await page.locator('input[name="colour"][value="Blue"]').check();
+    await page.locator('input[name="size"][value="L"]').check();
+    await page.getByTestId("add-to-cart").click();
+    await page.getByTestId("add-confirmation").waitFor();
+    await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("1");
+
+    // A second product, to remove again from the cart.
+    await page.goto(`${app.url}/products/ceramic-mug`);
+    await page.getByTestId("add-to-cart").click();
+    await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("2");
+
+    await page.goto(`${app.url}/cart`);
+    const lines = page.getByTestId("cart-line");
+    await expect.poll(() => lines.count()).toBe(2);
+    const teeLine = lines.filter({ hasText: "Everyday Tee" });
+    await teeLine.getByTestId("line-quantity").fill("3");
+    await teeLine.getByTestId("line-quantity").blur();
+    await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("4");
+    await lines.filter({ hasText: "Ceramic Mug" }).getByTestId("remove-line").click();
+    await expect.poll(() => lines.count()).toBe(1);
+    await expect.poll(() => page.getByTestId("cart-subtotal").textContent()).toBe("$72.00");
+
+    await page.getByTestId("go-to-checkout").click();
+    await page.waitForURL(/\/checkout$/);
+    await page.locator("#email").fill("ada@example.com");
+    await page.locator("#name").fill("Ada Lovelace");
+    await page.locator("#line1").fill("500 Howard St");
+    await page.locator("#city").fill("San Francisco");
+    await page.locator("#country").selectOption("US");
+    await page.locator("#region").selectOption("CA");
+    await page.locator("#postalCode").fill("ABC");
+    await page.getByTestId("save-address").click();
+    await expect.poll(() => page.getByTestId("error-postalCode").textContent()).toMatch(/valid United States postcode/);
+    await page.locator("#postalCode").fill("94105");
+    await page.getByTestId("save-address").click();
+
+    const express = page.getByTestId("shipping-option").and(page.locator('[value="express"]'));
+    await express.waitFor();
+    await express.check();
+
+    await fillCard(page, "4000 0000 0000 0002");
+    await page.getByTestId("review-order").click();
+    await page.getByTestId("order-review").waitFor();
+    // 3 × $24.00 = $72.00; express to the US, 0.66 kg: $19.99; California tax 7.25 % of $91.99 = $6.67.
+    expect(await page.getByTestId("review-subtotal").textContent()).toBe("$72.00");
+    expect(await page.getByTestId("review-shipping").textContent()).toBe("$19.99");
+    expect(await page.getByTestId("review-tax").textContent()).toBe("$6.67");
+    const reviewTotal = (await page.getByTestId("review-total").textContent()) ?? "";
+    expect(reviewTotal).toBe("$98.66");
+
+    await page.getByTestId("place-order").click();
+    await expect.poll(() => page.getByTestId("payment-error").textContent(), { timeout: 15_000 }).toMatch(/declined/i);
+    expect(page.url()).toMatch(/\/checkout$/);
+    expect(await page.getByTestId("cart-count").textContent()).toBe("3");
+
+    await fillCard(page, "4242 4242 4242 4242");
+    await page.getByTestId("place-order").click();
+    await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/, { timeout: 15_000 });
+    const number = (await page.getByTestId("order-number").textContent())?.trim() ?? "";
+    expect(number).toMatch(/^\d{6,}$/);
+    expect(await page.getByTestId("order-total").textContent()).toBe(reviewTotal);
+    await page.screenshot({ path: path.join(screenshots, "confirmation.png"), fullPage: true });
+
+    await page.reload();
+    await page.getByTestId("order-number").waitFor();
+    expect((await page.getByTestId("order-number").textContent())?.trim()).toBe(number);
+
+    const order = await database.db.selectFrom("order").selectAll().where("number", "=", number).executeTakeFirstOrThrow();
+    expect(order.status).toBe("authorised");
+    expect(order.total).toBe(cents(reviewTotal));
+    const orderLines = await database.db.selectFrom("order_line").select(["sku", "quantity"]).where("order_id", "=", order.id).execute();
+    expect(orderLines).toEqual([{ sku: "TEE-BLU-L", quantity: 3 }]);
+    const payments = await database.db.selectFrom("payment").select(["status", "amount"]).where("order_id", "=", order.id).execute();
+    expect(payments).toEqual([{ status: "authorised", amount: order.total }]);
+    const declined = await database.db.selectFrom("order").select("status").where("cart_id", "=", order.cart_id).where("status", "=", "payment_failed").execute();
+    expect(declined).toHaveLength(1);
+
+    expect(browserErrors).toEqual([]);
+  });
+});
