@@ -53,3 +53,18 @@ export function ownCpuSeconds(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1e6;
 }
+
+/** CPU seconds all cores of the machine have spent busy (not idle or waiting for I/O) since boot. */
+export function machineBusyCpuSeconds(): number | null {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+    const [label, ...ticks] = line.trim().split(/\s+/);
+    if (label !== "cpu") return null;
+    // user nice system idle iowait irq softirq steal …: everything but idle and iowait is busy.
+    const values = ticks.map(Number);
+    const busy = values.reduce((sum, value, index) => (index === 3 || index === 4 || index > 7 ? sum : sum + value), 0);
+    return busy / clockTicksPerSecond;
+  } catch {
+    return null;
+  }
+}

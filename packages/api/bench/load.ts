@@ -1,6 +1,6 @@
 // Drives one target with autocannon: a discarded warm-up, then a measured window with exact latency percentiles and CPU use.
 import autocannon from "autocannon";
-import { ownCpuSeconds } from "./cpu-usage.ts";
+import { machineBusyCpuSeconds, ownCpuSeconds } from "./cpu-usage.ts";
 
 export interface Target {
   label: string;
@@ -35,7 +35,13 @@ export interface Measurement {
   /** Exact, from every 2xx response's own time (autocannon's histogram rounds to whole milliseconds). */
   latencyMs: { mean: number; p50: number; p99: number; max: number };
   /** Percent of one core over the measured window; null when unknown. */
-  cpuPercent: { server: number | null; database: number | null; loadGenerator: number };
+  cpuPercent: {
+    server: number | null;
+    database: number | null;
+    loadGenerator: number;
+    /** Everything else on the machine (other programs): busy CPU minus the three above. */
+    others: number | null;
+  };
   warmup: { responses: number; non2xx: number; errors: number };
 }
 
@@ -78,7 +84,13 @@ export async function measure(target: Target, settings: LoadSettings): Promise<M
   const latencies = new Samples();
   const statusCodes: Record<string, number> = {};
   let responses = 0;
-  const before = { server: target.serverCpuSeconds(), database: target.databaseCpuSeconds(), own: ownCpuSeconds(), at: performance.now() };
+  const before = {
+    server: target.serverCpuSeconds(),
+    database: target.databaseCpuSeconds(),
+    own: ownCpuSeconds(),
+    machine: machineBusyCpuSeconds(),
+    at: performance.now(),
+  };
   const run = autocannon({ ...common, duration: settings.durationSeconds });
   run.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
     responses += 1;
@@ -87,9 +99,15 @@ export async function measure(target: Target, settings: LoadSettings): Promise<M
   });
   const result = await run;
   const seconds = (performance.now() - before.at) / 1000;
-  const after = { server: target.serverCpuSeconds(), database: target.databaseCpuSeconds(), own: ownCpuSeconds() };
+  const after = { server: target.serverCpuSeconds(), database: target.databaseCpuSeconds(), own: ownCpuSeconds(), machine: machineBusyCpuSeconds() };
   const percentOfCore = (start: number | null, end: number | null) =>
     start === null || end === null ? null : (100 * (end - start)) / seconds;
+
+  const server = percentOfCore(before.server, after.server);
+  const database = percentOfCore(before.database, after.database);
+  const loadGenerator = (100 * (after.own - before.own)) / seconds;
+  const machine = percentOfCore(before.machine, after.machine);
+  const others = machine === null ? null : Math.max(0, machine - (server ?? 0) - (database ?? 0) - loadGenerator);
 
   const sorted = latencies.sorted();
   const sum = sorted.reduce((total, value) => total + value, 0);
@@ -109,11 +127,7 @@ export async function measure(target: Target, settings: LoadSettings): Promise<M
       p99: percentile(sorted, 0.99),
       max: sorted.length ? (sorted[sorted.length - 1] ?? Number.NaN) : Number.NaN,
     },
-    cpuPercent: {
-      server: percentOfCore(before.server, after.server),
-      database: percentOfCore(before.database, after.database),
-      loadGenerator: (100 * (after.own - before.own)) / seconds,
-    },
+    cpuPercent: { server, database, loadGenerator, others },
     warmup: { responses: warmup.requests.total, non2xx: warmup.non2xx, errors: warmup.errors },
   };
 }

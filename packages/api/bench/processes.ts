@@ -1,5 +1,6 @@
 // Child processes for the benchmark: spawn a server, wait until it answers, stop it gracefully and leave nothing behind.
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 
@@ -11,8 +12,8 @@ export interface ExitStatus {
 export interface StopOutcome extends ExitStatus {
   /** The process exited on its own after SIGTERM, within the grace period. */
   isGraceful: boolean;
-  /** Processes of its group (e.g. an embedded PostgreSQL) were still running after it exited, and were killed. */
-  hadStrays: boolean;
+  /** Processes of its group (e.g. an embedded PostgreSQL) still running a while after it exited, which were then killed. */
+  strays: string[];
   ms: number;
 }
 
@@ -23,6 +24,23 @@ export interface ServerProcess {
   hasExited(): boolean;
   /** SIGTERM and wait; after `graceMs`, SIGKILL its whole process group. */
   stop(graceMs: number): Promise<StopOutcome>;
+}
+
+/** The processes in the group led by `pgid`, as "name (pid)", from Linux /proc. */
+function groupMembers(pgid: number): string[] {
+  const members: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const name = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
+      const [state, , pgrp] = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === pgid && state !== "Z") members.push(`${name} (${entry})`);
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  return members;
 }
 
 /** Whether any process is left in the group led by `pid` (the leader itself included). */
@@ -90,13 +108,15 @@ export function spawnServer(options: {
       const graceful = await Promise.race([exited, delay(graceMs).then(() => null)]);
       if (graceful === null) signalGroup(pid, "SIGKILL");
       const exit = graceful ?? (await exited);
-      const hadStrays = isGroupAlive(pid);
-      if (hadStrays) {
+      // Helpers of the child (tsx's esbuild service) exit on their own a moment after it; anything still there after that is a stray.
+      await waitForGroupExit(pid, 3000);
+      const strays = isGroupAlive(pid) ? groupMembers(pid) : [];
+      if (strays.length) {
         signalGroup(pid, "SIGTERM");
         if (!(await waitForGroupExit(pid, 5000))) signalGroup(pid, "SIGKILL");
         await waitForGroupExit(pid, 5000);
       }
-      return { ...exit, isGraceful: graceful !== null, hadStrays, ms: Math.round(performance.now() - started) };
+      return { ...exit, isGraceful: graceful !== null, strays, ms: Math.round(performance.now() - started) };
     },
   };
 }

@@ -70,7 +70,7 @@ function find(measurements: readonly Measurement[], request: string): Measuremen
 
 export function renderConsoleTable(measurements: readonly Measurement[]): string {
   const baseline = baselineRequestsPerSecond(measurements);
-  const header = ["target", "req/s", "× raw", "p50 ms", "p99 ms", "responses", "non-2xx", "errors", "server CPU", "PG CPU", "bench CPU"];
+  const header = ["target", "req/s", "× raw", "p50 ms", "p99 ms", "responses", "non-2xx", "errors", "server CPU", "PG CPU", "bench CPU", "other CPU"];
   const rows = measurements.map((m) => [
     `${m.label} (${m.request})`,
     rps(m.requestsPerSecond),
@@ -83,6 +83,7 @@ export function renderConsoleTable(measurements: readonly Measurement[]): string
     percent(m.cpuPercent.server),
     percent(m.cpuPercent.database),
     percent(m.cpuPercent.loadGenerator),
+    percent(m.cpuPercent.others),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ");
@@ -92,14 +93,14 @@ export function renderConsoleTable(measurements: readonly Measurement[]): string
 function renderResultsTable(measurements: readonly Measurement[]): string {
   const baseline = baselineRequestsPerSecond(measurements);
   const lines = [
-    "| # | Target | Request | req/s (mean) | × raw | p50 ms | p99 ms | responses | non-2xx | errors | server CPU | PostgreSQL CPU | load-generator CPU |",
-    "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "| # | Target | Request | req/s (mean) | × raw | p50 ms | p99 ms | responses | non-2xx | errors | server CPU | PostgreSQL CPU | load-generator CPU | other programs' CPU |",
+    "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
   measurements.forEach((m, index) => {
     lines.push(
       `| ${index + 1} | ${m.label} | \`${m.request}\` | ${rps(m.requestsPerSecond)} | ${ratio(m.requestsPerSecond / baseline)} | ` +
         `${ms(m.latencyMs.p50)} | ${ms(m.latencyMs.p99)} | ${integer.format(m.responses)} | ${integer.format(m.non2xx)} | ` +
-        `${integer.format(m.errors)} | ${percent(m.cpuPercent.server)} | ${percent(m.cpuPercent.database)} | ${percent(m.cpuPercent.loadGenerator)} |`,
+        `${integer.format(m.errors)} | ${percent(m.cpuPercent.server)} | ${percent(m.cpuPercent.database)} | ${percent(m.cpuPercent.loadGenerator)} | ${percent(m.cpuPercent.others)} |`,
     );
   });
   return lines.join("\n");
@@ -176,7 +177,7 @@ absolute numbers move from machine to machine and from minute to minute; the rat
 | Commit | ${info.commit ?? "unknown"} |
 | Load generator | autocannon ${info.autocannonVersion}, programmatic API, in the bench's own process; ${s.connections} connections, pipelining 1, keep-alive |
 | Windows | per target: ${s.warmupSeconds} s warm-up (discarded), then ${s.durationSeconds} s measured; targets one after another |
-| Sharing | the load generator, both servers and PostgreSQL all run on the same ${info.cpuCount} cores; the CPU columns show who used them (100 % = one core) |
+| Sharing | the load generator, both servers and PostgreSQL all run on the same ${info.cpuCount} cores; the CPU columns show who used them during each measured window (100 % = one core; "other programs" = the machine's busy time minus ours, i.e. anything else running — it should be near 0 for a clean run) |
 | Load average at start | ${info.loadAverage.map((value) => value.toFixed(2)).join(", ")} |
 | Baseline server | \`packages/api/bench/hello-server.ts\`: \`node:http\`, one handler answering a ${kb(info.helloBytes)} JSON body, its own child process |
 | API server | \`packages/api/src/main.ts\` through tsx (\`node --import tsx\`), its own child process; \`NODE_ENV=production\`, payment sandbox on, \`WEB_DIST\` absent |

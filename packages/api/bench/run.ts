@@ -111,12 +111,13 @@ function describeShutdown(outcome: StopOutcome | null, hasEmbeddedPostgres: bool
   const how = outcome.isGraceful
     ? `graceful: SIGTERM → exit code ${outcome.code} after ${(outcome.ms / 1000).toFixed(1)} s`
     : `NOT graceful: no exit ${API_STOP_GRACE_MS / 1000} s after SIGTERM, killed`;
+  const strays = outcome.strays.length ? `; still running 3 s after it and killed by the bench: ${outcome.strays.join(", ")}` : "";
   const database = !hasEmbeddedPostgres
     ? ""
-    : outcome.hadStrays || leftoverPostgres
-      ? "; the embedded PostgreSQL was still running afterwards and the bench killed it"
+    : leftoverPostgres || outcome.strays.some((name) => name.startsWith("postgres"))
+      ? "; its embedded PostgreSQL did NOT stop with it (the bench stopped it)"
       : "; its embedded PostgreSQL stopped with it";
-  return how + database;
+  return how + database + strays;
 }
 
 function tail(file: string, lines: number): string {

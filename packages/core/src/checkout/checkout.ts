@@ -306,7 +306,7 @@ export async function placeOrder(input: {
   }
 
   await input.db.transaction().execute(async (trx) => {
-    if (!(await OrderRepository.transitionStatus(trx, order.id, "pending_payment", "authorised"))) {
+    if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "pending_payment", to: "authorised" }))) {
       throw new AppError("ILLEGAL_TRANSITION", "The order changed while its payment was authorised", { orderId: order.id });
     }
     const payment = await PaymentRepository.insertPayment(trx, {
@@ -335,7 +335,7 @@ async function failOrder(
   failure: { code: string; message: string; card: { brand: string; last4: string } | null; amount: number; currency: string },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    if (!(await OrderRepository.transitionStatus(trx, orderId, "pending_payment", "payment_failed"))) return;
+    if (!(await OrderModule.transition({ db: trx, orderId, from: "pending_payment", to: "payment_failed" }))) return;
     for (const line of await OrderRepository.listOrderLines(trx, orderId)) {
       await InventoryRepository.release(trx, line.sku, line.quantity);
     }

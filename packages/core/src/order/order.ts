@@ -1,9 +1,10 @@
 // Orders as the shopper and operators see them.
 import type { Db } from "../db/database.ts";
-import type { Order } from "../schemas.ts";
+import type { Order, OrderStatus } from "../schemas.ts";
 import { AppError } from "../error.ts";
 import * as OrderRepository from "./order.repository.ts";
 import * as PaymentRepository from "../payment/payment.repository.ts";
+import { assertTransition } from "./order-state.ts";
 
 export async function get(input: { db: Db; orderId: string }): Promise<Order> {
   const row = await OrderRepository.findOrder(input.db, input.orderId);
@@ -13,4 +14,13 @@ export async function get(input: { db: Db; orderId: string }): Promise<Order> {
     PaymentRepository.findLatestPaymentOfOrder(input.db, row.id),
   ]);
   return OrderRepository.rowToOrder(row, lines, payment ? PaymentRepository.rowToPayment(payment) : null);
+}
+
+/**
+ * Moves an order from `from` to `to`: the state machine must allow it, and the row must still be in
+ * `from` (so two concurrent transitions cannot both win). Returns whether this call moved it.
+ */
+export function transition(input: { db: Db; orderId: string; from: OrderStatus; to: OrderStatus }): Promise<boolean> {
+  assertTransition(input.from, input.to);
+  return OrderRepository.transitionStatus(input.db, input.orderId, input.from, input.to);
 }

@@ -1,6 +1,6 @@
 // The payment sandbox's hosted card field in an iframe. Card numbers stay inside the frame; the
 // parent only ever asks it for a single-use token over postMessage.
-import { useEffect, useImperativeHandle, useRef, useState, type Ref } from "react";
+import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type Ref } from "react";
 import { cardFieldUrl, sandboxOrigin } from "../lib/config.ts";
 import { randomId } from "../lib/ids.ts";
 import { parseSandboxMessage, type CardSummary, type TokenizeRequest } from "../payment/sandbox-messages.ts";
@@ -27,7 +27,6 @@ interface PendingRequest {
 interface FieldStatus {
   complete: boolean;
   brand: string | null;
-  error: string | null;
 }
 
 export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
@@ -37,10 +36,11 @@ export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
   const [isReady, setIsReady] = useState(false);
   const [hasTimedOut, setHasTimedOut] = useState(false);
   const [height, setHeight] = useState(DEFAULT_HEIGHT);
-  const [status, setStatus] = useState<FieldStatus>({ complete: false, brand: null, error: null });
+  const [status, setStatus] = useState<FieldStatus>({ complete: false, brand: null });
   const isReadyRef = useRef(false);
 
-  useEffect(() => {
+  // A layout effect subscribes before the frame can possibly post "ready".
+  useLayoutEffect(() => {
     function onMessage(event: MessageEvent) {
       if (event.origin !== sandboxOrigin || event.source !== frame.current?.contentWindow) return;
       const message = parseSandboxMessage(event.data);
@@ -52,7 +52,7 @@ export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
           setHasTimedOut(false);
           break;
         case "sandbox:change":
-          setStatus({ complete: message.complete, brand: message.brand, error: message.error });
+          setStatus({ complete: message.complete, brand: message.brand });
           break;
         case "sandbox:resize":
           setHeight(Math.min(Math.max(Math.ceil(message.height), 40), 800));
@@ -135,10 +135,9 @@ export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
           </p>
         )}
       </div>
+      {/* The frame shows its own validation messages; here only the outcome, for a quick glance. */}
       <p className="card-field__status small" aria-live="polite">
-        {status.error ? (
-          <span className="field__error">{status.error}</span>
-        ) : status.complete ? (
+        {status.complete ? (
           <span className="ok">✓ {status.brand ? `${capitalise(status.brand)} card` : "Card"} details complete</span>
         ) : status.brand ? (
           <span className="muted">{capitalise(status.brand)}</span>

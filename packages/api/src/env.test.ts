@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadEnv } from "./env.ts";
+
+describe("loadEnv", () => {
+  it("fills in defaults for a local run", () => {
+    const env = loadEnv({});
+    expect(env).toMatchObject({ PORT: 3000, EMBEDDED_PG_PORT: 5488, PAYMENT_SANDBOX: true, LOG_LEVEL: "info" });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it("names every bad variable at once", () => {
+    let error: unknown;
+    try {
+      loadEnv({ PORT: "eighty", DATABASE_URL: "not a url", LOG_LEVEL: "loud" });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/PORT:/);
+    expect(message).toMatch(/DATABASE_URL: must be a postgres:\/\/ URL/);
+    expect(message).toMatch(/LOG_LEVEL:/);
+  });
+
+  it("requires a real payment provider in production", () => {
+    expect(() => loadEnv({ NODE_ENV: "production" })).toThrow(/PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required/);
+    const env = loadEnv({ NODE_ENV: "production", PAYMENT_PROVIDER_URL: "https://pay.example.com", PAYMENT_SECRET_KEY: "sk_live_12345678" });
+    expect(env.PAYMENT_SANDBOX).toBe(false);
+  });
+});
