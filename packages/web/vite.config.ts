@@ -9,30 +9,30 @@ export default defineConfig(({ command, mode }) => {
   // which would otherwise bundle React's development build and the development JSX runtime.
   const isProductionBuild = command === "build" && mode === "production";
   return {
-  plugins: [react()],
-  define: isProductionBuild ? { "process.env.NODE_ENV": JSON.stringify("production") } : {},
-  esbuild: isProductionBuild ? { jsxDev: false } : {},
-  server: {
-    port: 5173,
-    strictPort: true,
-    proxy: {
-      "/trpc": api,
-      "/health": api,
-      "/ready": api,
-    },
-  },
-  preview: { port: 4173 },
-  build: {
-    outDir: "dist",
-    emptyOutDir: true,
-    sourcemap: true,
-    rollupOptions: {
-      onwarn(warning, warn) {
-        // zod ships /*#__PURE__*/ comments in places Rollup cannot use; harmless, and not ours to fix.
-        if (warning.code === "INVALID_ANNOTATION" && warning.id?.includes("/zod/")) return;
-        warn(warning);
+    plugins: [react()],
+    define: isProductionBuild ? { "process.env.NODE_ENV": JSON.stringify("production") } : {},
+    esbuild: isProductionBuild ? { jsxDev: false } : {},
+    server: {
+      port: 5173,
+      strictPort: true,
+      proxy: {
+        "/trpc": api,
+        "/health": api,
+        "/ready": api,
       },
     },
-  },
+    preview: { port: 4173 },
+    build: {
+      outDir: "dist",
+      emptyOutDir: true,
+      sourcemap: true,
+      rollupOptions: {
+        onwarn(warning, warn) {
+          // zod ships /*#__PURE__*/ comments where Rollup cannot use them: harmless, and not ours to fix.
+          if (warning.code === "INVALID_ANNOTATION" && warning.id?.includes("/zod/")) return;
+          warn(warning);
+        },
+      },
+    },
   };
 });

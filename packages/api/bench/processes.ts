@@ -26,7 +26,7 @@ export interface ServerProcess {
   stop(graceMs: number): Promise<StopOutcome>;
 }
 
-/** The processes in the group led by `pgid`, as "name (pid)", from Linux /proc. */
+/** The live (not zombie) processes in the group led by `pgid`, as "name (pid)", from Linux /proc. */
 function groupMembers(pgid: number): string[] {
   const members: string[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -43,16 +43,6 @@ function groupMembers(pgid: number): string[] {
   return members;
 }
 
-/** Whether any process is left in the group led by `pid` (the leader itself included). */
-function isGroupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -63,7 +53,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 async function waitForGroupExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
-  while (isGroupAlive(pid)) {
+  while (groupMembers(pid).length > 0) {
     if (performance.now() > deadline) return false;
     await delay(50);
   }
@@ -105,18 +95,21 @@ export function spawnServer(options: {
     async stop(graceMs) {
       const started = performance.now();
       if (status === null) signalGroupLeader(pid, "SIGTERM");
-      const graceful = await Promise.race([exited, delay(graceMs).then(() => null)]);
+      const grace = new AbortController();
+      const graceful = await Promise.race([exited, delay(graceMs, null, { signal: grace.signal }).catch(() => null)]);
+      grace.abort();
       if (graceful === null) signalGroup(pid, "SIGKILL");
       const exit = graceful ?? (await exited);
+      const ms = Math.round(performance.now() - started);
       // Helpers of the child (tsx's esbuild service) exit on their own a moment after it; anything still there after that is a stray.
       await waitForGroupExit(pid, 3000);
-      const strays = isGroupAlive(pid) ? groupMembers(pid) : [];
+      const strays = groupMembers(pid);
       if (strays.length) {
         signalGroup(pid, "SIGTERM");
         if (!(await waitForGroupExit(pid, 5000))) signalGroup(pid, "SIGKILL");
         await waitForGroupExit(pid, 5000);
       }
-      return { ...exit, isGraceful: graceful !== null, strays, ms: Math.round(performance.now() - started) };
+      return { ...exit, isGraceful: graceful !== null, strays, ms };
     },
   };
 }

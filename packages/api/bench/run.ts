@@ -13,7 +13,7 @@ import { prepareBenchData, queryUrl } from "./bench-data.ts";
 import { processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
 import { failureRate, measure, type LoadSettings, type Measurement, type Target } from "./load.ts";
 import { findFreePorts, spawnServer, waitForOk, type ServerProcess, type StopOutcome } from "./processes.ts";
-import { renderConsoleTable, renderMarkdown, withPreservedNotes, type RunInfo } from "./report.ts";
+import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type RunInfo } from "./report.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(apiDir, "../..");
@@ -259,6 +259,8 @@ async function main(): Promise<number> {
     const apiLogText = await readFile(apiLogPath, "utf8");
 
     console.log(`\n${renderConsoleTable(measurements)}\n`);
+    const warning = disturbanceWarning(measurements);
+    if (warning) console.warn(`[bench] WARNING: ${warning}`);
 
     const failed = measurements.filter((m) => failureRate(m) > MAX_FAILURE_RATE);
     for (const m of failed) {

@@ -23,12 +23,10 @@ function CurrentPage({ pathname }: { pathname: string }) {
 
 /** After an in-app navigation, screen-reader and keyboard users land on the new page's heading. */
 function useFocusOnNavigate(pathname: string) {
-  const isFirst = useRef(true);
+  const focusedPath = useRef(pathname);
   useEffect(() => {
-    if (isFirst.current) {
-      isFirst.current = false;
-      return;
-    }
+    if (focusedPath.current === pathname) return;
+    focusedPath.current = pathname;
     const frame = window.requestAnimationFrame(() => {
       const target = document.getElementById("page-title") ?? document.getElementById("main");
       target?.focus({ preventScroll: true });

@@ -14,6 +14,8 @@ interface CartValue {
   status: CartStatus;
   error: unknown;
   reload: () => void;
+  /** Re-reads the cart in the background (prices may have moved) without a loading state. */
+  refresh: () => Promise<void>;
   addLine: (sku: string, quantity: number) => Promise<Cart>;
   updateLine: (lineId: string, quantity: number) => Promise<Cart>;
   removeLine: (lineId: string) => Promise<Cart>;
@@ -134,6 +136,16 @@ export function CartProvider({ children }: { children: ReactNode }) {
   );
 
   const reload = useCallback(() => setAttempt((count) => count + 1), []);
+  const refresh = useCallback(
+    () =>
+      enqueue(async () => {
+        const cartId = readCartId();
+        if (!cartId) return;
+        const latest = await trpc.cart.get.query({ cartId });
+        if (latest.status === "open") accept(latest);
+      }),
+    [accept, enqueue],
+  );
   const announce = useCallback((message: string) => {
     // Clearing first makes screen readers repeat an identical message.
     setAnnouncement("");
@@ -141,8 +153,8 @@ export function CartProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<CartValue>(
-    () => ({ cart, status, error, reload, addLine, updateLine, removeLine, replaceCart: accept, forgetCart, announcement, announce }),
-    [cart, status, error, reload, addLine, updateLine, removeLine, accept, forgetCart, announcement, announce],
+    () => ({ cart, status, error, reload, refresh, addLine, updateLine, removeLine, replaceCart: accept, forgetCart, announcement, announce }),
+    [cart, status, error, reload, refresh, addLine, updateLine, removeLine, accept, forgetCart, announcement, announce],
   );
   return <CartContext.Provider value={value}>{children}</CartContext.Provider>;
 }

@@ -1,6 +1,5 @@
 // The contact-and-address form's values, and their validation with the very schemas the API uses.
 import { AddressSchema, EmailSchema, type Address, type Cart, type CountryCode } from "@checkout/core/schemas";
-import type { FieldIssue } from "../lib/errors.ts";
 
 export const fieldNames = ["email", "name", "line1", "line2", "city", "region", "postalCode", "country", "phone"] as const;
 export type FieldName = (typeof fieldNames)[number];
@@ -51,10 +50,6 @@ export function issuesToFieldErrors(issues: readonly { path: readonly PropertyKe
     if (isFieldName(field) && !errors[field]) errors[field] = issue.message;
   }
   return errors;
-}
-
-export function serverIssuesToFieldErrors(issues: readonly FieldIssue[]): FieldErrors {
-  return issuesToFieldErrors(issues);
 }
 
 export type ValidationResult = { ok: true; email: string; address: Address } | { ok: false; errors: FieldErrors };

@@ -19,6 +19,8 @@ interface PlaceOrderOptions {
   setQuote: (quote: Quote) => void;
   cardField: RefObject<CardFieldHandle | null>;
   onPlaced: (orderId: string) => void;
+  /** Called when the server priced the cart differently, so the cart shown can catch up. */
+  onRepriced: () => void;
 }
 
 const NETWORK_RETRY_DELAY_MS = 1000;
@@ -34,7 +36,7 @@ function messageFor(info: AppErrorInfo): string {
   return info.message;
 }
 
-export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced }: PlaceOrderOptions) {
+export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, onRepriced }: PlaceOrderOptions) {
   const [isPlacing, setIsPlacing] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [priceChange, setPriceChange] = useState<PriceChange | null>(null);
@@ -86,6 +88,7 @@ export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced }: 
               continue;
             }
             setPriceChange({ was: confirmed.total, now: fresh.total, currency: fresh.currency });
+            onRepriced();
             return;
           }
           if ((info.code === "ALREADY_ORDERED" || info.code === "CHECKOUT_IN_PROGRESS") && typeof info.details.orderId === "string") {

@@ -12,6 +12,13 @@ interface OrderReviewProps {
   onPlaceOrder: () => void;
 }
 
+/** Takes the shopper back to the card frame to type another card. */
+function focusCardField() {
+  const frame = document.querySelector<HTMLIFrameElement>("[data-testid=card-frame]");
+  frame?.scrollIntoView({ block: "center", behavior: "smooth" });
+  frame?.focus();
+}
+
 function timeOf(iso: string): string {
   return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 }
@@ -35,6 +42,9 @@ export function OrderReview({ quote, isPlacing, error, priceChange, onPlaceOrder
         <div className="notice notice--error" data-testid="payment-error" role="alert">
           <p className="notice__title">Your order was not placed</p>
           <p>{error}</p>
+          <button type="button" className="button button--secondary button--small" onClick={focusCardField}>
+            Change card details
+          </button>
         </div>
       )}
       <button type="button" className="button button--primary button--wide button--large" data-testid="place-order" onClick={onPlaceOrder} disabled={isPlacing} aria-busy={isPlacing}>

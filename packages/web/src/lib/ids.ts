@@ -1,4 +1,4 @@
-// Random identifiers for request correlation and idempotency keys, also outside secure contexts.
+// Random identifiers for card-field requests and idempotency keys, also outside secure contexts.
 export function randomId(): string {
   if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));

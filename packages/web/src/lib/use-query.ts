@@ -9,8 +9,6 @@ export type QueryState<T> =
 export interface QueryResult<T> {
   state: QueryState<T>;
   reload: () => void;
-  /** Replaces the data without a request, e.g. with what a mutation returned. */
-  setData: (data: T) => void;
 }
 
 export function useQuery<T>(key: string | null, load: () => Promise<T>): QueryResult<T> {
@@ -42,6 +40,5 @@ export function useQuery<T>(key: string | null, load: () => Promise<T>): QueryRe
   }, [key, attempt]);
 
   const reload = useCallback(() => setAttempt((count) => count + 1), []);
-  const setData = useCallback((data: T) => setState({ status: "success", data, error: undefined }), []);
-  return { state, reload, setData };
+  return { state, reload };
 }

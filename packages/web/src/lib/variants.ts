@@ -18,8 +18,15 @@ export function optionGroups(variants: readonly Variant[]): OptionGroup[] {
       groups.set(name, values);
     }
   }
-  return [...groups.entries()].map(([name, values]) => ({ name, values }));
+  // The database stores options as jsonb, which reorders keys; show them in the order shoppers expect.
+  const rank = (name: string) => {
+    const index = preferredOrder.indexOf(name);
+    return index === -1 ? preferredOrder.length : index;
+  };
+  return [...groups.entries()].map(([name, values]) => ({ name, values })).sort((a, b) => rank(a.name) - rank(b.name));
 }
+
+const preferredOrder = ["colour", "size", "grind"];
 
 function matches(variant: Variant, selection: Selection): boolean {
   return Object.entries(selection).every(([name, value]) => variant.options[name] === value);

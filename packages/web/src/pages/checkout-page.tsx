@@ -9,7 +9,7 @@ import { useDocumentTitle } from "../lib/use-document-title.ts";
 import {
   fieldNames,
   isSameValues,
-  serverIssuesToFieldErrors,
+  issuesToFieldErrors,
   validateForm,
   valuesFromCart,
   type FieldErrors,
@@ -54,7 +54,7 @@ function focusField(name: FieldName) {
 }
 
 function CheckoutFlow({ cart }: { cart: Cart }) {
-  const { replaceCart, forgetCart } = useCart();
+  const { replaceCart, forgetCart, refresh } = useCart();
   const { navigate } = useRouter();
   const [values, setValues] = useState<FormValues>(() => valuesFromCart(cart));
   const [savedValues, setSavedValues] = useState<FormValues>(() => valuesFromCart(cart));
@@ -81,6 +81,7 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
       navigate(`/orders/${encodeURIComponent(orderId)}`);
       forgetCart();
     },
+    onRepriced: () => void refresh().catch(() => undefined),
   });
 
   function acceptCart(next: Cart) {
@@ -122,7 +123,7 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
       window.setTimeout(() => shippingHeading.current?.focus(), 0);
     } catch (saveError) {
       const info = describeError(saveError);
-      const fieldErrors = serverIssuesToFieldErrors(info.issues);
+      const fieldErrors = issuesToFieldErrors(info.issues);
       if (Object.keys(fieldErrors).length > 0) setErrors(fieldErrors);
       else setFormError(info.message);
     } finally {

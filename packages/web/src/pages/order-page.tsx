@@ -57,7 +57,8 @@ function OrderDetails({ order }: { order: Order }) {
         </p>
         {!isFailed && (
           <p className="muted">
-            We've sent a confirmation to <strong>{order.email}</strong>. Placed {new Date(order.placedAt).toLocaleString()}.
+            Placed {new Date(order.placedAt).toLocaleString()} for <strong>{order.email}</strong>. Keep this page's address to check on
+            your order.
           </p>
         )}
       </header>

@@ -53,7 +53,11 @@ function ProductDetails({ product }: { product: Product }) {
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (!variant || !variant.inStock || quantityError || addState.status === "adding") return;
+    if (quantityError) {
+      document.getElementById("quantity")?.focus();
+      return;
+    }
+    if (!variant || !variant.inStock || addState.status === "adding") return;
     setAddState({ status: "adding" });
     try {
       const cart = await addLine(variant.sku, quantity);
