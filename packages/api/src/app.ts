@@ -37,7 +37,12 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     if (!databaseUrl) {
       const dataDir = path.join(env.DATA_DIR, "postgres");
       log.info({ dataDir, port: env.EMBEDDED_PG_PORT }, "starting embedded PostgreSQL");
-      embedded = await startEmbeddedPostgres({ dataDir, port: env.EMBEDDED_PG_PORT, onLog: (line) => log.debug({ postgres: line.trim() }, "postgres") });
+      embedded = await startEmbeddedPostgres({
+        dataDir,
+        port: env.EMBEDDED_PG_PORT,
+        onLog: (line) => log.debug({ postgres: line.trim() }, "postgres"),
+        onNotice: (message) => log.info(message),
+      });
       const database = embedded;
       cleanups.push(() => database.stop());
       await embedded.createDatabase("checkout");

