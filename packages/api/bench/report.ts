@@ -31,11 +31,43 @@ export interface RunReport {
   measurements: Measurement[];
 }
 
-/** The baseline is the mean of the raw node:http windows (measured first and last, to show drift). */
-export function baselineRequestsPerSecond(measurements: readonly Measurement[]): number {
-  const baselines = measurements.filter((m) => m.isBaseline);
-  if (baselines.length === 0) throw new Error("No baseline measurement");
-  return baselines.reduce((sum, m) => sum + m.requestsPerSecond, 0) / baselines.length;
+export interface Compared {
+  /** 1-based position in the run. */
+  number: number;
+  measurement: Measurement;
+  /** What "raw" means for this row: the mean of the raw windows next to it (for a raw row, of all raw windows). */
+  raw: { requestsPerSecond: number; p50: number; numbers: number[] };
+  /** Throughput as a multiple of `raw`. */
+  ratio: number;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/**
+ * Each measurement against the raw windows measured right before and right after it, so that a machine
+ * whose speed drifts during the run moves both sides of the ratio. Raw rows are compared with the mean of
+ * all raw windows, which shows the drift itself.
+ */
+export function compareWithRaw(measurements: readonly Measurement[]): Compared[] {
+  const numbered = measurements.map((measurement, index) => ({ measurement, number: index + 1 }));
+  const raws = numbered.filter(({ measurement }) => measurement.isBaseline);
+  if (raws.length === 0) throw new Error("No raw baseline measurement");
+  return numbered.map(({ measurement, number }) => {
+    const neighbours = measurement.isBaseline
+      ? raws
+      : [raws.filter((raw) => raw.number < number).at(-1), raws.find((raw) => raw.number > number)].filter(
+          (raw): raw is (typeof raws)[number] => raw !== undefined,
+        );
+    const requestsPerSecond = mean(neighbours.map((raw) => raw.measurement.requestsPerSecond));
+    return {
+      number,
+      measurement,
+      raw: { requestsPerSecond, p50: mean(neighbours.map((raw) => raw.measurement.latencyMs.p50)), numbers: neighbours.map((raw) => raw.number) },
+      ratio: measurement.requestsPerSecond / requestsPerSecond,
+    };
+  });
 }
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
@@ -64,17 +96,13 @@ function kb(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} kB`;
 }
 
-function find(measurements: readonly Measurement[], request: string): Measurement | undefined {
-  return measurements.find((m) => m.request === request && !m.isBaseline);
-}
-
 export function renderConsoleTable(measurements: readonly Measurement[]): string {
-  const baseline = baselineRequestsPerSecond(measurements);
-  const header = ["target", "req/s", "× raw", "p50 ms", "p99 ms", "responses", "non-2xx", "errors", "server CPU", "PG CPU", "bench CPU", "other CPU"];
-  const rows = measurements.map((m) => [
+  const header = ["#", "target", "req/s", "× raw", "p50 ms", "p99 ms", "responses", "non-2xx", "errors", "server CPU", "PG CPU", "bench CPU", "other CPU"];
+  const rows = compareWithRaw(measurements).map(({ number, measurement: m, ratio: r }) => [
+    String(number),
     `${m.label} (${m.request})`,
     rps(m.requestsPerSecond),
-    ratio(m.requestsPerSecond / baseline),
+    ratio(r),
     ms(m.latencyMs.p50),
     ms(m.latencyMs.p99),
     integer.format(m.responses),
@@ -86,65 +114,58 @@ export function renderConsoleTable(measurements: readonly Measurement[]): string
     percent(m.cpuPercent.others),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ");
+  const line = (cells: string[]) => cells.map((cell, column) => (column === 1 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ");
   return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
 }
 
 function renderResultsTable(measurements: readonly Measurement[]): string {
-  const baseline = baselineRequestsPerSecond(measurements);
   const lines = [
     "| # | Target | Request | req/s (mean) | × raw | p50 ms | p99 ms | responses | non-2xx | errors | server CPU | PostgreSQL CPU | load-generator CPU | other programs' CPU |",
     "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
-  measurements.forEach((m, index) => {
+  for (const { number, measurement: m, ratio: r } of compareWithRaw(measurements)) {
     lines.push(
-      `| ${index + 1} | ${m.label} | \`${m.request}\` | ${rps(m.requestsPerSecond)} | ${ratio(m.requestsPerSecond / baseline)} | ` +
+      `| ${number} | ${m.label} | \`${m.request}\` | ${rps(m.requestsPerSecond)} | ${ratio(r)} | ` +
         `${ms(m.latencyMs.p50)} | ${ms(m.latencyMs.p99)} | ${integer.format(m.responses)} | ${integer.format(m.non2xx)} | ` +
-        `${integer.format(m.errors)} | ${percent(m.cpuPercent.server)} | ${percent(m.cpuPercent.database)} | ${percent(m.cpuPercent.loadGenerator)} | ${percent(m.cpuPercent.others)} |`,
+        `${integer.format(m.errors)} | ${percent(m.cpuPercent.server)} | ${percent(m.cpuPercent.database)} | ` +
+        `${percent(m.cpuPercent.loadGenerator)} | ${percent(m.cpuPercent.others)} |`,
     );
-  });
+  }
   return lines.join("\n");
 }
 
 function renderRatios(measurements: readonly Measurement[]): string {
-  const baseline = baselineRequestsPerSecond(measurements);
-  const baselines = measurements.filter((m) => m.isBaseline);
-  const lines: string[] = [];
-  const first = baselines[0];
-  const last = baselines[baselines.length - 1];
-  lines.push(
-    `Baseline: raw \`node:http\` = **${rps(baseline)} req/s**` +
-      (first && last && first !== last
-        ? ` (mean of the first and last windows: ${rps(first.requestsPerSecond)} and ${rps(last.requestsPerSecond)}; ` +
-          `the last was ${((100 * last.requestsPerSecond) / first.requestsPerSecond).toFixed(1)} % of the first — the drift of this machine during the run).`
-        : "."),
-  );
-  lines.push("");
-  for (const m of measurements.filter((m) => !m.isBaseline)) {
+  const compared = compareWithRaw(measurements);
+  const raws = compared.filter(({ measurement }) => measurement.isBaseline);
+  const rates = raws.map(({ measurement }) => measurement.requestsPerSecond);
+  const lines = [
+    `Raw \`node:http\` windows: ${raws.map(({ number, measurement }) => `#${number} ${rps(measurement.requestsPerSecond)}`).join(", ")} req/s ` +
+      `(mean ${rps(mean(rates))}; the fastest was ${(Math.max(...rates) / Math.min(...rates)).toFixed(2)}× the slowest — ` +
+      `how much this machine's speed moved during the run, with the same server and the same load). ` +
+      `Each API row is therefore compared with the raw windows measured right before and right after it:`,
+    "",
+  ];
+  for (const { measurement: m, raw, ratio: r } of compared.filter(({ measurement }) => !measurement.isBaseline)) {
     lines.push(
-      `- \`${m.request}\` (${m.label}) = **${ratio(m.requestsPerSecond / baseline)} raw** ` +
-        `(${((100 * m.requestsPerSecond) / baseline).toFixed(1)} % of raw throughput; p50 latency ${ms(m.latencyMs.p50)} ms, ` +
-        `${(m.latencyMs.p50 / mean(baselines.map((b) => b.latencyMs.p50))).toFixed(1)}× raw's).`,
+      `- \`${m.request}\` = **${ratio(r)} raw** — ${(100 * r).toFixed(1)} % of the throughput of raw windows ` +
+        `${raw.numbers.map((n) => `#${n}`).join(" and ")} (${rps(raw.requestsPerSecond)} req/s); p50 ${ms(m.latencyMs.p50)} ms against raw's ${ms(raw.p50)} ms.`,
     );
   }
-  const health = find(measurements, "GET /health");
-  const splits = measurements.filter((m) => !m.isBaseline && m !== health);
-  if (health && splits.length) {
-    lines.push("");
+  const health = compared.find(({ measurement }) => !measurement.isBaseline && measurement.request === "GET /health");
+  const procedures = compared.filter(({ measurement }) => !measurement.isBaseline && measurement.request.startsWith("GET /trpc/"));
+  if (health && procedures.length) {
     lines.push(
-      `Splitting the cost: \`/health\` is the service's own \`node:http\` handler (request id, routing, metrics; no tRPC, no database, no access log), ` +
-        `so raw → \`/health\` is the price of that wrapper, and \`/health\` → a procedure is the price of tRPC, zod, the access log, the query and the JSON.`,
+      "",
+      `Splitting the cost: \`/health\` is the service's own \`node:http\` handler (request id, routing, metrics; no tRPC, no database, ` +
+        `no access-log line), so raw → \`/health\` is the price of that wrapper (${ratio(health.ratio)}), and \`/health\` → a procedure is the ` +
+        `price of tRPC, zod, the access log, the query and the JSON (ratios of the drift-corrected ratios):`,
+      "",
     );
-    lines.push("");
-    for (const m of splits) {
-      lines.push(`- \`${m.request}\` = ${ratio(m.requestsPerSecond / health.requestsPerSecond)} \`/health\`.`);
+    for (const procedure of procedures) {
+      lines.push(`- \`${procedure.measurement.request}\` = ${ratio(procedure.ratio / health.ratio)} \`/health\`.`);
     }
   }
   return lines.join("\n");
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
 function renderStatusCodes(measurements: readonly Measurement[]): string {
@@ -190,7 +211,7 @@ absolute numbers move from machine to machine and from minute to minute; the rat
 | Node | ${info.nodeVersion} |
 | Commit | ${info.commit ?? "unknown"} |
 | Load generator | autocannon ${info.autocannonVersion}, programmatic API, in the bench's own process; ${s.connections} connections, pipelining 1, keep-alive |
-| Windows | per target: ${s.warmupSeconds} s warm-up (discarded), then ${s.durationSeconds} s measured; targets one after another |
+| Windows | per target: ${s.warmupSeconds} s warm-up (discarded), then ${s.durationSeconds} s measured; one target at a time, in the order of the table (raw between the API targets) |
 | Sharing | the load generator, both servers and PostgreSQL all run on the same ${info.cpuCount} cores; the CPU columns show who used them during each measured window (100 % = one core; "other programs" = the machine's busy time minus ours, i.e. anything else running, including a \`BENCH_DATABASE_URL\` server on this machine — it should be near 0 for a clean run) |
 | Load average at start | ${info.loadAverage.map((value) => value.toFixed(2)).join(", ")} |
 | Baseline server | \`packages/api/bench/hello-server.ts\`: \`node:http\`, one handler answering a ${kb(info.helloBytes)} JSON body, its own child process |
@@ -207,7 +228,9 @@ ${renderResultsTable(measurements)}
 
 req/s is autocannon's mean of its one-second samples. Latencies are exact percentiles over every 2xx response of the
 measured window (autocannon's own histogram rounds to whole milliseconds), measured by the client, so they include
-the time the load generator waits for a core. Rows 1 and ${measurements.length} are the same raw server, measured first and last.
+the time the load generator waits for a core. The raw server is measured before, between and after the API targets;
+"× raw" of an API row is its throughput over the mean of the raw windows right before and after it, and of a raw row,
+its throughput over the mean of all raw windows (so the raw rows show how much the machine drifted).
 
 ## Ratios against raw \`node:http\` (same run)
 
@@ -220,7 +243,7 @@ ${renderStatusCodes(measurements)}
 ## How to reproduce
 
 \`\`\`sh
-pnpm bench                      # from the repository root; about a minute
+pnpm bench                      # from the repository root; about 1.5 minutes (7 windows of 3 + 10 s)
 BENCH_DURATION=30 pnpm bench    # longer measured windows (seconds)
 \`\`\`
 
