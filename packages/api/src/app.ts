@@ -2,7 +2,7 @@
 // provider (the local sandbox unless configured otherwise) and the HTTP server.
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { createDb, migrateToLatest, seedCatalog } from "@checkout/core";
+import { createCatalogReader, createDb, migrateToLatest, seedCatalog } from "@checkout/core";
 import type { Env } from "./env.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres.ts";
@@ -86,7 +86,8 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     }
     const payments = new SandboxPaymentProvider({ baseUrl: paymentUrl, secretKey });
 
-    const services: Services = { db, readDb, payments, log };
+    const catalog = createCatalogReader({ db: readDb, ttlMs: env.CATALOG_CACHE_MS });
+    const services: Services = { db, readDb, catalog, payments, log };
     const appServer = createAppServer({
       services,
       log,

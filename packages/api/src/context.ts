@@ -1,6 +1,6 @@
 // Request context: what every procedure may use. Built by a function tests can call without HTTP.
 import type { Kysely } from "kysely";
-import type { Database, PaymentProvider } from "@checkout/core";
+import type { CatalogReader, Database, PaymentProvider } from "@checkout/core";
 import type { Logger } from "./logger.ts";
 
 export interface Services {
@@ -8,6 +8,8 @@ export interface Services {
   db: Kysely<Database>;
   /** Reader: catalogue reads that tolerate replica lag; the writer when there is no replica. */
   readDb: Kysely<Database>;
+  /** Catalogue reads, from the reader through a short single-flight cache. */
+  catalog: CatalogReader;
   payments: PaymentProvider;
   log: Logger;
 }

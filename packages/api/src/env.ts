@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   PAYMENT_SECRET_KEY: z.string().min(8).optional(),
   DEV_WEB_ORIGIN: z.url().default("http://localhost:5173"),
   SEED_CATALOG: bool.default(true),
+  CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(65_000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),

@@ -79,8 +79,16 @@ describe("procedures under hostile input", () => {
   it("answers malformed JSON with 400", async () => {
     const { status, body } = await call("cart.addLine", null, { rawBody: "{not json" });
     expect(status).toBe(400);
-    expect(body.error.data.code).toBe("BAD_REQUEST");
+    expect(body.error.data.code).toBe("PARSE_ERROR");
     expect(body.error.message).toMatch(/^The request body is not valid JSON/);
+  });
+
+  it("answers batched calls (the standard adapter's path) in tRPC's batch format", async () => {
+    const input = encodeURIComponent(JSON.stringify({ 0: { productId: "canvas-tote" }, 1: { productId: "nope" } }));
+    const response = await fetch(`${t.app.url}/trpc/catalog.get,catalog.get?batch=1&input=${input}`);
+    const body = (await response.json()) as [{ result: { data: { id: string } } }, WireError];
+    expect(body[0].result.data.id).toBe("canvas-tote");
+    expect(body[1].error.data.httpStatus).toBe(404);
   });
 
   it("answers an unknown procedure with 404 and a query sent as a mutation with 405", async () => {

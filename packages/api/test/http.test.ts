@@ -42,7 +42,7 @@ describe("GET /ready", () => {
   it("answers 503 when the database does not", async () => {
     const deadDb = createDb({ connectionString: "postgres://nobody@127.0.0.1:1/none" });
     const { server } = createAppServer({
-      services: { db: deadDb, readDb: deadDb, payments: t.app.services.payments, log: createLogger({ level: "silent" }) },
+      services: { ...t.app.services, db: deadDb, readDb: deadDb, log: createLogger({ level: "silent" }) },
       log: createLogger({ level: "silent" }),
       webRoot: "/nonexistent",
       paymentFieldUrl: "http://localhost:3001",

@@ -2,6 +2,7 @@
 export * as Money from "./money.ts";
 export * as Pricing from "./pricing/index.ts";
 export * as Catalog from "./catalog/catalog.ts";
+export { createCatalogReader, type CatalogReader } from "./catalog/catalog-cache.ts";
 export * as Cart from "./cart/cart.ts";
 export * as Checkout from "./checkout/checkout.ts";
 export * as Order from "./order/order.ts";

@@ -9,6 +9,7 @@ import { createContext, type Services } from "../context.ts";
 import type { Logger } from "../logger.ts";
 import { Metrics } from "./metrics.ts";
 import { loadStaticFiles, type StaticFile } from "./static-files.ts";
+import { createTrpcHandler } from "./trpc-handler.ts";
 
 export interface ServerOptions {
   services: Services;
@@ -65,24 +66,28 @@ export function createAppServer(options: ServerOptions): AppServer {
   let onIdle: (() => void) | null = null;
   const openResponses = new Set<http.ServerResponse>();
 
-  const trpc = createHTTPHandler({
+  const contextOf = (req: http.IncomingMessage) => {
+    const requestId = (req as RequestWithId).requestId ?? randomUUID();
+    const key = req.headers["idempotency-key"];
+    return createContext(services, { requestId, idempotencyKey: typeof key === "string" ? key : null, log: log.child({ requestId }) });
+  };
+  const onError = ({ error, path, req }: { error: { code: string; cause?: unknown }; path?: string; req: http.IncomingMessage }) => {
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      log.error({ err: error.cause ?? error, path, requestId: (req as RequestWithId).requestId }, "procedure failed");
+    }
+  };
+  const trpc = createTrpcHandler({
     router: appRouter,
-    basePath: "/trpc/",
-    maxBodySize: options.maxBodyBytes,
-    createContext: ({ req }) => {
-      const requestId = (req as RequestWithId).requestId ?? randomUUID();
-      const key = req.headers["idempotency-key"];
-      return createContext(services, {
-        requestId,
-        idempotencyKey: typeof key === "string" ? key : null,
-        log: log.child({ requestId }),
-      });
-    },
-    onError: ({ error, path, req }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") {
-        log.error({ err: error.cause ?? error, path, requestId: (req as RequestWithId).requestId }, "procedure failed");
-      }
-    },
+    maxBodyBytes: options.maxBodyBytes,
+    createContext: contextOf,
+    onError,
+    fallback: createHTTPHandler({
+      router: appRouter,
+      basePath: "/trpc/",
+      maxBodySize: options.maxBodyBytes,
+      createContext: ({ req }) => contextOf(req),
+      onError,
+    }),
   });
 
   async function isDatabaseReady(): Promise<boolean> {
@@ -150,7 +155,7 @@ export function createAppServer(options: ServerOptions): AppServer {
     });
 
     if (route !== "static" && route !== "/health" && route !== "/ready" && route !== "/metrics") {
-      trpc(req, res);
+      trpc(req, res, pathname.slice("/trpc/".length), queryAt === -1 ? "" : url.slice(queryAt + 1));
       return;
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
