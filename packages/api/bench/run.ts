@@ -234,11 +234,11 @@ async function main(): Promise<number> {
       rawTarget,
       { ...onApi, label: "API /health (own handler; no tRPC, no DB)", request: "GET /health", url: `${apiUrl}/health` },
       rawTarget,
-      { ...onApi, label: "catalog.list (tRPC + DB)", request: "GET /trpc/catalog.list", url: queryUrl(apiUrl, "catalog.list") },
+      { ...onApi, label: "catalog.list (tRPC + catalogue cache)", request: "GET /trpc/catalog.list", url: queryUrl(apiUrl, "catalog.list") },
       rawTarget,
       {
         ...onApi,
-        label: "cart.get (tRPC + DB, input in the URL)",
+        label: "cart.get (tRPC + one DB query, input in the URL)",
         request: "GET /trpc/cart.get?input=…",
         url: queryUrl(apiUrl, "cart.get", { cartId: data.cartId }),
       },

@@ -1,7 +1,7 @@
 // Cart persistence: one query per function; callers own transactions.
 import { sql } from "kysely";
 import type { Currency } from "../money.ts";
-import type { CartUpdate, Db, NewCart } from "../db/database.ts";
+import type { CartRow, CartUpdate, Db, NewCart } from "../db/database.ts";
 
 export function insertCart(db: Db, cart: NewCart) {
   return db.insertInto("cart").values(cart).returningAll().executeTakeFirstOrThrow();
@@ -90,4 +90,61 @@ export function setLineQuantity(db: Db, lineId: string, quantity: number) {
 
 export function deleteLine(db: Db, cartId: string, lineId: string) {
   return db.deleteFrom("cart_line").where("cart_id", "=", cartId).where("id", "=", lineId).executeTakeFirst();
+}
+
+/** The cart and its lines in one round trip: one row per line, or one row with null line columns. */
+export async function findCartWithLines(db: Db, cartId: string): Promise<{ cart: CartRow; lines: CartLineDetailRow[] } | undefined> {
+  const rows = await db
+    .selectFrom("cart as c")
+    .leftJoin("cart_line as l", "l.cart_id", "c.id")
+    .leftJoin("variant as v", "v.sku", "l.sku")
+    .leftJoin("product as p", "p.id", "v.product_id")
+    .leftJoin("price as pr", (join) => join.onRef("pr.sku", "=", "l.sku").onRef("pr.currency", "=", "c.currency"))
+    .leftJoin("inventory as i", "i.sku", "l.sku")
+    .selectAll("c")
+    .select([
+      "l.id as line_id",
+      "l.sku as line_sku",
+      "l.quantity as line_quantity",
+      "p.id as product_id",
+      "p.name as product_name",
+      "p.image",
+      "v.name as variant_name",
+      "v.weight_grams",
+      "pr.amount as unit_price",
+    ])
+    .select((eb) => eb.fn.coalesce("i.available", eb.lit(0)).as("available"))
+    .where("c.id", "=", cartId)
+    .orderBy("l.created_at")
+    .orderBy("l.id")
+    .execute();
+  const [first] = rows;
+  if (!first) return undefined;
+  const cart: CartRow = {
+    id: first.id,
+    currency: first.currency,
+    status: first.status,
+    email: first.email,
+    shipping_address: first.shipping_address,
+    shipping_option_id: first.shipping_option_id,
+    created_at: first.created_at,
+    updated_at: first.updated_at,
+  };
+  const lines: CartLineDetailRow[] = [];
+  for (const row of rows) {
+    if (row.line_id === null || row.line_sku === null || row.line_quantity === null) continue;
+    lines.push({
+      id: row.line_id,
+      sku: row.line_sku,
+      quantity: row.line_quantity,
+      product_id: row.product_id ?? "",
+      product_name: row.product_name ?? "",
+      image: row.image ?? "",
+      variant_name: row.variant_name ?? "",
+      weight_grams: row.weight_grams ?? 0,
+      unit_price: row.unit_price,
+      available: row.available,
+    });
+  }
+  return { cart, lines };
 }

@@ -50,10 +50,9 @@ export async function create(input: { db: Db; currency: Currency }): Promise<Car
 }
 
 export async function get(input: { db: Db; cartId: string }): Promise<Cart> {
-  const row = await CartRepository.findCart(input.db, input.cartId);
-  if (!row) throw notFound(input.cartId);
-  const lines = await CartRepository.listCartLines(input.db, row.id, row.currency as Currency);
-  return rowToCart(row, lines);
+  const found = await CartRepository.findCartWithLines(input.db, input.cartId);
+  if (!found) throw notFound(input.cartId);
+  return rowToCart(found.cart, found.lines);
 }
 
 /**
