@@ -1,6 +1,5 @@
 // Cart persistence: one query per function; callers own transactions.
 import { sql } from "kysely";
-import type { Currency } from "../money.ts";
 import type { CartRow, CartUpdate, Db, NewCart } from "../db/database.ts";
 
 export function insertCart(db: Db, cart: NewCart) {
@@ -36,31 +35,6 @@ export interface CartLineDetailRow {
   weight_grams: number;
   unit_price: number | null;
   available: number;
-}
-
-export function listCartLines(db: Db, cartId: string, currency: Currency): Promise<CartLineDetailRow[]> {
-  return db
-    .selectFrom("cart_line as l")
-    .innerJoin("variant as v", "v.sku", "l.sku")
-    .innerJoin("product as p", "p.id", "v.product_id")
-    .leftJoin("price as pr", (join) => join.onRef("pr.sku", "=", "l.sku").on("pr.currency", "=", currency))
-    .leftJoin("inventory as i", "i.sku", "l.sku")
-    .select([
-      "l.id",
-      "l.sku",
-      "l.quantity",
-      "p.id as product_id",
-      "p.name as product_name",
-      "p.image",
-      "v.name as variant_name",
-      "v.weight_grams",
-      "pr.amount as unit_price",
-    ])
-    .select((eb) => eb.fn.coalesce("i.available", eb.lit(0)).as("available"))
-    .where("l.cart_id", "=", cartId)
-    .orderBy("l.created_at")
-    .orderBy("l.id")
-    .execute();
 }
 
 export function findLineBySku(db: Db, cartId: string, sku: string) {

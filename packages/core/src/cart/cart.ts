@@ -70,9 +70,9 @@ export async function withOpenCart(
       throw new AppError("CART_CLOSED", "This cart has already been checked out. Start a new cart to buy more.", { cartId: row.id });
     }
     await change(trx, row);
-    const updated = await CartRepository.findCart(trx, row.id);
-    const lines = await CartRepository.listCartLines(trx, row.id, row.currency as Currency);
-    return rowToCart(updated ?? row, lines);
+    const found = await CartRepository.findCartWithLines(trx, row.id);
+    if (!found) throw notFound(input.cartId);
+    return rowToCart(found.cart, found.lines);
   });
 }
 

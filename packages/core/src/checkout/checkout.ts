@@ -52,7 +52,7 @@ function requireAddress(cart: CartView): Address {
 }
 
 async function cartLinesForPricing(db: Db, cart: CartView) {
-  const rows = await CartRepository.listCartLines(db, cart.id, cart.currency);
+  const rows = (await CartRepository.findCartWithLines(db, cart.id))?.lines ?? [];
   return rows.map((row) => {
     if (row.unit_price === null) {
       throw new AppError("CURRENCY_MISMATCH", `${row.product_name} is no longer sold in ${cart.currency}; remove it to continue`, { sku: row.sku });
@@ -224,7 +224,7 @@ export async function placeOrder(input: {
     if (live || cartRow.status !== "open") {
       throw new AppError("ALREADY_ORDERED", "This cart has already been ordered", { orderId: live?.id ?? null });
     }
-    const cart = Cart.rowToCart(cartRow, await CartRepository.listCartLines(trx, cartRow.id, cartRow.currency as Currency));
+    const cart = Cart.rowToCart(cartRow, (await CartRepository.findCartWithLines(trx, cartRow.id))?.lines ?? []);
     const { priced, address, email } = await priceCurrentCart(trx, cart);
     const diff = diffPricing(quoted, priced);
     if (hasDifference(diff)) {
