@@ -87,7 +87,7 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     const payments = new SandboxPaymentProvider({ baseUrl: paymentUrl, secretKey });
 
     const catalog = createCatalogReader({ db: readDb, ttlMs: env.CATALOG_CACHE_MS });
-    const services: Services = { db, readDb, catalog, payments, log };
+    const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, log };
     const appServer = createAppServer({
       services,
       log,

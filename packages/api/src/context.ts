@@ -11,6 +11,8 @@ export interface Services {
   /** Catalogue reads, from the reader through a short single-flight cache. */
   catalog: CatalogReader;
   payments: PaymentProvider;
+  /** When an authorised payment is captured: at once, or when the order is fulfilled. */
+  captureMode: "immediate" | "on_fulfilment";
   log: Logger;
 }
 

@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   PAYMENT_SECRET_KEY: z.string().min(8).optional(),
   DEV_WEB_ORIGIN: z.url().default("http://localhost:5173"),
   SEED_CATALOG: bool.default(true),
+  CAPTURE_MODE: z.enum(["immediate", "on_fulfilment"], { message: "use immediate or on_fulfilment" }).default("immediate"),
   CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(65_000),

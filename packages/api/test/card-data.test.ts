@@ -21,7 +21,7 @@ describe("card data", () => {
       await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken }).catch(() => undefined);
     }
     const orders = await t.database.db.selectFrom("payment").select(["status", "card_last4"]).execute();
-    expect(orders.map((o) => o.status).sort()).toEqual(["authorised", "declined"]);
+    expect(orders.map((o) => o.status).sort()).toEqual(["captured", "declined"]);
 
     const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(t.database.db);
     let dump = "";

@@ -68,7 +68,7 @@ describe("start with no DATABASE_URL", () => {
     const second = await startApp(env, { log: quiet });
     try {
       const order = await createClient(second.url).order.get.query({ orderId });
-      expect(order.status).toBe("authorised");
+      expect(order.status).toBe("captured");
       const products = await createClient(second.url).catalog.list.query();
       // The seed ran once: a restart neither duplicates products nor resets sold stock.
       const tee = products.find((p) => p.id === "everyday-tee")!.variants.find((v) => v.sku === "TEE-BLA-M")!;
@@ -99,7 +99,7 @@ describe("start with DATABASE_URL", async () => {
       await check.connect();
       const found = await check.query(`select status, current_setting('server_version_num')::int as version from "order" where id = $1`, [orderId]);
       await check.end();
-      expect(found.rows).toEqual([{ status: "authorised", version: expect.any(Number) }]);
+      expect(found.rows).toEqual([{ status: "captured", version: expect.any(Number) }]);
       expect(found.rows[0].version).toBeGreaterThanOrEqual(150000);
     } finally {
       await app.close();

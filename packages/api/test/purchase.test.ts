@@ -96,10 +96,10 @@ describe("checkout", () => {
 
     const token = await t.tokenize(CARDS.success);
     const order = await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: token });
-    expect(order.status).toBe("authorised");
+    expect(order.status).toBe("captured");
     expect(order.number).toMatch(/^\d{6,}$/);
     expect(order.total).toBe(quote.total);
-    expect(order.payment).toMatchObject({ status: "authorised", amount: quote.total, cardBrand: "visa", cardLast4: "4242" });
+    expect(order.payment).toMatchObject({ status: "captured", amount: quote.total, cardBrand: "visa", cardLast4: "4242" });
     expect(order.shippingAddress).toMatchObject(US_ADDRESS);
 
     expect(await t.client.order.get.query({ orderId: order.id })).toEqual(order);
@@ -112,7 +112,11 @@ describe("checkout", () => {
       { entity: "order", action: "order.created" },
       { entity: "order", action: "order.authorised" },
       { entity: "payment", action: "payment.authorised" },
+      { entity: "payment", action: "payment.captured" },
+      { entity: "order", action: "order.captured" },
     ]));
+    const events = await t.database.db.selectFrom("outbox_event").select(["type", "aggregate_id"]).where("aggregate_id", "=", order.id).execute();
+    expect(events.map((e) => e.type).sort()).toEqual(["order.captured", "order.placed"]);
 
     const closed = await expectTrpcError(() => t.client.cart.addLine.mutate({ cartId, sku: "MUG-SLA", quantity: 1 }));
     expect(closed.data).toMatchObject({ appCode: "CART_CLOSED", httpStatus: 409 });
@@ -145,7 +149,7 @@ describe("checkout", () => {
     expect(cart.lines).toHaveLength(1);
 
     const order = await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) });
-    expect(order.status).toBe("authorised");
+    expect(order.status).toBe("captured");
     expect(await stockOf("HOOD-CHA-M")).toBe(before - 1);
     const failed = await t.database.db.selectFrom("order").select("status").where("cart_id", "=", cartId).where("status", "=", "payment_failed").execute();
     expect(failed).toHaveLength(2);

@@ -156,12 +156,12 @@ describe("a shopper in Chromium", () => {
     expect((await page.getByTestId("order-number").textContent())?.trim()).toBe(number);
 
     const order = await database.db.selectFrom("order").selectAll().where("number", "=", number).executeTakeFirstOrThrow();
-    expect(order.status).toBe("authorised");
+    expect(order.status).toBe("captured");
     expect(order.total).toBe(cents(reviewTotal));
     const orderLines = await database.db.selectFrom("order_line").select(["sku", "quantity"]).where("order_id", "=", order.id).execute();
     expect(orderLines).toEqual([{ sku: "TEE-BLU-L", quantity: 3 }]);
     const payments = await database.db.selectFrom("payment").select(["status", "amount"]).where("order_id", "=", order.id).execute();
-    expect(payments).toEqual([{ status: "authorised", amount: order.total }]);
+    expect(payments).toEqual([{ status: "captured", amount: order.total }]);
     const declined = await database.db.selectFrom("order").select("status").where("cart_id", "=", order.cart_id).where("status", "=", "payment_failed").execute();
     expect(declined).toHaveLength(1);
 

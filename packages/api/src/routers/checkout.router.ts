@@ -22,7 +22,7 @@ export const checkoutRouter = router({
     .mutation(({ ctx, input }) => Checkout.setShippingOption({ db: ctx.db, ...input })),
   quote: procedure.input(CartIdInput).mutation(({ ctx, input }) => Checkout.quote({ db: ctx.db, cartId: input.cartId })),
   placeOrder: procedure.input(PlaceOrderInput).mutation(async ({ ctx, input }) => {
-    const order = await Checkout.placeOrder({ db: ctx.db, payments: ctx.payments, ...input });
+    const order = await Checkout.placeOrder({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, ...input });
     ctx.log.info({ orderId: order.id, orderNumber: order.number, total: order.total, currency: order.currency }, "order.placed");
     return order;
   }),

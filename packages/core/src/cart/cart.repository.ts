@@ -101,6 +101,7 @@ export async function findCartWithLines(db: Db, cartId: string): Promise<{ cart:
     email: first.email,
     shipping_address: first.shipping_address,
     shipping_option_id: first.shipping_option_id,
+    promo_code: first.promo_code,
     created_at: first.created_at,
     updated_at: first.updated_at,
   };

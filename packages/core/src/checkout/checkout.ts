@@ -8,7 +8,6 @@ import {
   normaliseAddress,
   type Address,
   type Cart as CartView,
-  type Order,
   type Quote,
   type ShippingOption,
   type ShippingOptionId,
@@ -17,20 +16,9 @@ import type { Database, Db } from "../db/database.ts";
 import { AppError } from "../error.ts";
 import * as Cart from "../cart/cart.ts";
 import * as CartRepository from "../cart/cart.repository.ts";
-import * as InventoryRepository from "../inventory/inventory.repository.ts";
-import * as OrderRepository from "../order/order.repository.ts";
-import * as OrderModule from "../order/order.ts";
-import * as PaymentRepository from "../payment/payment.repository.ts";
-import * as Audit from "../audit/audit.repository.ts";
 import * as QuoteRepository from "./quote.repository.ts";
 import { priceCart, totalWeight, type PricedCart } from "../pricing/pricing.ts";
 import { quoteShippingOptions } from "../pricing/shipping.ts";
-import {
-  PaymentProviderUnavailableError,
-  PaymentTokenRejectedError,
-  type AuthorizeResult,
-  type PaymentProvider,
-} from "../payment/payment-provider.ts";
 
 export const QUOTE_TTL_MS = 15 * 60 * 1000;
 
@@ -89,7 +77,7 @@ export function setShippingOption(input: { db: Kysely<Database>; cartId: string;
 }
 
 /** Prices the cart as it is now, failing with a typed error if anything needed is missing. */
-async function priceCurrentCart(db: Db, cart: CartView): Promise<{ priced: PricedCart; address: Address; email: string }> {
+export async function priceCurrentCart(db: Db, cart: CartView): Promise<{ priced: PricedCart; address: Address; email: string }> {
   const missing: string[] = [];
   if (cart.lines.length === 0) missing.push("lines");
   if (!cart.email) missing.push("email");
@@ -181,176 +169,9 @@ export function diffPricing(was: PricedCart, now: PricedCart): PriceDifference {
   return { lines, totals };
 }
 
-function hasDifference(diff: PriceDifference): boolean {
+export function hasDifference(diff: PriceDifference): boolean {
   return diff.lines.length > 0 || diff.totals.length > 0;
 }
 
-/** The provider's idempotency key for authorising an order: one order, at most one authorisation. */
-export function authorizationKey(orderId: string): string {
-  return `order_${orderId}_authorize`;
-}
 
-export async function placeOrder(input: {
-  db: Kysely<Database>;
-  cartId: string;
-  quoteId: string;
-  paymentToken: string;
-  payments: PaymentProvider;
-  now?: Date;
-}): Promise<Order> {
-  const now = input.now ?? new Date();
-  const quoteRow = await QuoteRepository.findQuote(input.db, input.quoteId);
-  if (!quoteRow || quoteRow.cart_id !== input.cartId) {
-    throw new AppError("NOT_FOUND", "That quote does not belong to this cart; review your order again", { quoteId: input.quoteId });
-  }
-  if (quoteRow.expires_at.getTime() <= now.getTime()) {
-    throw new AppError("QUOTE_EXPIRED", "Your order summary has expired; review the latest total and place the order again", {
-      quoteId: quoteRow.id,
-      expiredAt: quoteRow.expires_at.toISOString(),
-    });
-  }
-  const quoted = quoteRow.snapshot as unknown as PricedCart;
-
-  // Unit of work 1: validate against the quote, write the order, reserve stock. All or nothing.
-  const order = await input.db.transaction().execute(async (trx) => {
-    const cartRow = await CartRepository.findCartForUpdate(trx, input.cartId);
-    if (!cartRow) throw new AppError("NOT_FOUND", "This cart does not exist or has expired", { cartId: input.cartId });
-    const live = await OrderRepository.findLiveOrderOfCart(trx, cartRow.id);
-    if (live && live.status === "pending_payment") {
-      throw new AppError("CHECKOUT_IN_PROGRESS", "This order is already being placed; wait a moment and check your confirmation", {
-        orderId: live.id,
-      });
-    }
-    if (live || cartRow.status !== "open") {
-      throw new AppError("ALREADY_ORDERED", "This cart has already been ordered", { orderId: live?.id ?? null });
-    }
-    const cart = Cart.rowToCart(cartRow, (await CartRepository.findCartWithLines(trx, cartRow.id))?.lines ?? []);
-    const { priced, address, email } = await priceCurrentCart(trx, cart);
-    const diff = diffPricing(quoted, priced);
-    if (hasDifference(diff)) {
-      throw new AppError("PRICE_CHANGED", "Your order total has changed since you reviewed it; please check the new total", {
-        ...diff,
-        quotedTotal: quoted.total,
-        currentTotal: priced.total,
-      });
-    }
-    const orderRow = await OrderRepository.insertOrder(trx, {
-      id: randomUUID(),
-      cart_id: cart.id,
-      quote_id: quoteRow.id,
-      status: "pending_payment",
-      email,
-      shipping_address: JSON.stringify(address),
-      shipping_option: JSON.stringify(priced.shippingOption),
-      currency: priced.currency,
-      subtotal: priced.subtotal,
-      shipping: priced.shipping,
-      tax: priced.tax,
-      total: priced.total,
-    });
-    await OrderRepository.insertOrderLines(
-      trx,
-      priced.lines.map((line, position) => ({
-        order_id: orderRow.id,
-        position,
-        sku: line.sku,
-        product_name: line.productName,
-        variant_name: line.variantName,
-        unit_price: line.unitPrice,
-        quantity: line.quantity,
-        line_total: line.lineTotal,
-        tax: line.tax,
-      })),
-    );
-    // Reserve in SKU order so two orders over the same SKUs never deadlock.
-    for (const line of [...priced.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
-      if (!(await InventoryRepository.reserve(trx, line.sku, line.quantity))) {
-        throw new AppError("OUT_OF_STOCK", `${line.productName} (${line.variantName}) sold out while you were checking out`, {
-          sku: line.sku,
-          requested: line.quantity,
-        });
-      }
-    }
-    await Audit.record(trx, { entity: "order", entityId: orderRow.id, action: "order.created", data: { status: "pending_payment", total: priced.total, currency: priced.currency } });
-    return orderRow;
-  });
-
-  // The provider call happens outside any transaction: no row lock is held while we wait on it.
-  let result: AuthorizeResult;
-  try {
-    result = await input.payments.authorize({
-      token: input.paymentToken,
-      amount: order.total,
-      currency: order.currency as Currency,
-      idempotencyKey: authorizationKey(order.id),
-      reference: order.number,
-    });
-  } catch (error) {
-    if (error instanceof PaymentTokenRejectedError) {
-      await failOrder(input.db, order.id, input.payments.name, { code: "token_rejected", message: error.message, card: null, amount: order.total, currency: order.currency });
-      throw new AppError("PAYMENT_TOKEN_INVALID", "The card details expired or were already used; enter your card again", { orderId: order.id });
-    }
-    if (error instanceof PaymentProviderUnavailableError) {
-      // The outcome is unknown, so the order stays pending_payment with its stock reserved; the
-      // authorisation key is derived from the order, so resolving it later cannot charge twice.
-      throw new AppError("PAYMENT_UNAVAILABLE", "We could not reach the payment processor. Your card has not been charged twice; try again shortly.", {
-        orderId: order.id,
-      });
-    }
-    throw error;
-  }
-
-  if (result.status === "declined") {
-    await failOrder(input.db, order.id, input.payments.name, { ...result, amount: order.total, currency: order.currency });
-    throw new AppError("PAYMENT_DECLINED", result.message, { code: result.code, orderId: order.id });
-  }
-
-  await input.db.transaction().execute(async (trx) => {
-    if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "pending_payment", to: "authorised" }))) {
-      throw new AppError("ILLEGAL_TRANSITION", "The order changed while its payment was authorised", { orderId: order.id });
-    }
-    const payment = await PaymentRepository.insertPayment(trx, {
-      id: randomUUID(),
-      order_id: order.id,
-      provider: input.payments.name,
-      provider_reference: result.authorizationId,
-      status: "authorised",
-      amount: order.total,
-      currency: order.currency,
-      card_brand: result.card.brand,
-      card_last4: result.card.last4,
-    });
-    await CartRepository.updateCart(trx, order.cart_id, { status: "completed" });
-    await Audit.record(trx, { entity: "payment", entityId: payment.id, action: "payment.authorised", data: { orderId: order.id, amount: order.total } });
-    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.authorised", data: { from: "pending_payment", to: "authorised" } });
-  });
-  return OrderModule.get({ db: input.db, orderId: order.id });
-}
-
-/** Marks an order's payment as failed and gives its stock back, in one transaction. */
-async function failOrder(
-  db: Kysely<Database>,
-  orderId: string,
-  provider: string,
-  failure: { code: string; message: string; card: { brand: string; last4: string } | null; amount: number; currency: string },
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    if (!(await OrderModule.transition({ db: trx, orderId, from: "pending_payment", to: "payment_failed" }))) return;
-    for (const line of await OrderRepository.listOrderLines(trx, orderId)) {
-      await InventoryRepository.release(trx, line.sku, line.quantity);
-    }
-    const payment = await PaymentRepository.insertPayment(trx, {
-      id: randomUUID(),
-      order_id: orderId,
-      provider,
-      status: "declined",
-      amount: failure.amount,
-      currency: failure.currency,
-      card_brand: failure.card?.brand ?? null,
-      card_last4: failure.card?.last4 ?? null,
-      decline_code: failure.code,
-    });
-    await Audit.record(trx, { entity: "payment", entityId: payment.id, action: "payment.declined", data: { orderId, code: failure.code } });
-    await Audit.record(trx, { entity: "order", entityId: orderId, action: "order.payment_failed", data: { from: "pending_payment", to: "payment_failed" } });
-  });
-}
+export { placeOrder, RESERVATION_TTL_MS } from "./place-order.ts";

@@ -45,6 +45,7 @@ export interface CartTable {
   email: string | null;
   shipping_address: NullableJson<Record<string, unknown>>;
   shipping_option_id: string | null;
+  promo_code: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -64,6 +65,7 @@ export interface QuoteTable {
   subtotal: number;
   shipping: number;
   tax: number;
+  discount: Generated<number>;
   total: number;
   /** The full priced cart the shopper confirmed; placeOrder compares against it. */
   snapshot: Json<Record<string, unknown>>;
@@ -84,7 +86,13 @@ export interface OrderTable {
   subtotal: number;
   shipping: number;
   tax: number;
+  discount: Generated<number>;
   total: number;
+  promo_code: string | null;
+  /** Prices include tax (EUR): tax is the part of the total that is tax, not added on top. */
+  tax_inclusive: Generated<boolean>;
+  /** A pending order's stock is held until then; the reconciler releases it afterwards. */
+  reservation_expires_at: Timestamp | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -100,6 +108,7 @@ export interface OrderLineTable {
   quantity: number;
   line_total: number;
   tax: number;
+  discount: Generated<number>;
 }
 
 export interface PaymentTable {
@@ -113,6 +122,10 @@ export interface PaymentTable {
   card_brand: string | null;
   card_last4: string | null;
   decline_code: string | null;
+  captured_amount: Generated<number>;
+  refunded_amount: Generated<number>;
+  /** Where the shopper completes a 3-D Secure challenge while the payment requires action. */
+  next_action_url: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -123,7 +136,81 @@ export interface AuditLogTable {
   entity_id: string;
   action: string;
   data: Json<Record<string, unknown>>;
+  actor: Generated<string>;
+  outcome: Generated<string>;
+  origin: ColumnType<Record<string, unknown>, string | undefined, string>;
+  prev_hash: string | null;
+  hash: string | null;
   created_at: Generated<Date>;
+}
+
+export interface IdempotencyKeyTable {
+  id: Generated<string>;
+  /** Keys are scoped: the same key from two carts never collides. */
+  scope: string;
+  key: string;
+  fingerprint: string;
+  status: "in_progress" | "completed";
+  response_status: number | null;
+  response_body: string | null;
+  locked_until: Timestamp | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+export interface PromotionTable {
+  id: string;
+  code: string;
+  description: Generated<string>;
+  kind: "percentage" | "fixed";
+  percent_basis_points: number | null;
+  amount: number | null;
+  currency: string | null;
+  min_subtotal: Generated<number>;
+  starts_at: Timestamp | null;
+  ends_at: Timestamp | null;
+  usage_limit: number | null;
+  used_count: Generated<number>;
+  per_customer_limit: number | null;
+  is_active: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface PromotionRedemptionTable {
+  id: Generated<string>;
+  promotion_id: string;
+  order_id: string;
+  email: string;
+  amount: number;
+  created_at: Generated<Date>;
+}
+
+export interface OutboxEventTable {
+  id: string;
+  type: string;
+  aggregate_id: string;
+  payload: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+  dispatched_at: Timestamp | null;
+}
+
+export interface OutboxDeliveryTable {
+  id: Generated<string>;
+  event_id: string;
+  target: string;
+  status: "pending" | "delivered" | "failed";
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  last_error: string | null;
+  delivered_at: Timestamp | null;
+}
+
+export interface PaymentWebhookEventTable {
+  id: string;
+  type: string;
+  payload: Json<Record<string, unknown>>;
+  received_at: Generated<Date>;
+  processed_at: Timestamp | null;
 }
 
 export interface Database {
@@ -138,6 +225,12 @@ export interface Database {
   order_line: OrderLineTable;
   payment: PaymentTable;
   audit_log: AuditLogTable;
+  idempotency_key: IdempotencyKeyTable;
+  promotion: PromotionTable;
+  promotion_redemption: PromotionRedemptionTable;
+  outbox_event: OutboxEventTable;
+  outbox_delivery: OutboxDeliveryTable;
+  payment_webhook_event: PaymentWebhookEventTable;
 }
 
 /** A connection or an open transaction: repositories accept either, callers own the unit of work. */

@@ -1,9 +1,11 @@
 // Runs the dated migrations with Kysely's Migrator. The list is static so a bundled server carries it.
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from "kysely";
 import * as initialSchema from "./migrations/2026-11-24T00-00-initial-schema.ts";
+import * as checkoutGuarantees from "./migrations/2026-11-24T01-00-checkout-guarantees.ts";
 
 const migrations: Record<string, Migration> = {
   "2026-11-24T00-00-initial-schema": initialSchema,
+  "2026-11-24T01-00-checkout-guarantees": checkoutGuarantees,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,6 +1,7 @@
 // Payment rows: one per authorisation attempt on an order.
 import { sql } from "kysely";
-import type { Db, NewPayment, PaymentRow } from "../db/database.ts";
+import type { Db, NewPayment, PaymentRow, PaymentTable } from "../db/database.ts";
+import type { Updateable } from "kysely";
 import type { Payment } from "../schemas.ts";
 
 export function insertPayment(db: Db, payment: NewPayment) {
@@ -11,12 +12,17 @@ export function updatePaymentStatus(db: Db, paymentId: string, status: string) {
   return db.updateTable("payment").set({ status, updated_at: sql<Date>`now()` }).where("id", "=", paymentId).execute();
 }
 
+export function updatePayment(db: Db, paymentId: string, changes: Updateable<PaymentTable>) {
+  return db.updateTable("payment").set({ ...changes, updated_at: sql<Date>`now()` }).where("id", "=", paymentId).execute();
+}
+
 export function findLatestPaymentOfOrder(db: Db, orderId: string) {
   return db
     .selectFrom("payment")
     .selectAll()
     .where("order_id", "=", orderId)
     .orderBy("created_at", "desc")
+    .orderBy("id")
     .limit(1)
     .executeTakeFirst();
 }

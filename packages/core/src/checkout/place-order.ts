@@ -1,0 +1,169 @@
+// Placing an order: validate against the quote the shopper confirmed, write the order and reserve
+// its stock in one transaction, then authorise the card outside any transaction, then record the
+// outcome. Whatever fails in between leaves a pending order the reconciler can finish or undo.
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Currency } from "../money.ts";
+import type { Order } from "../schemas.ts";
+import type { Database } from "../db/database.ts";
+import { AppError } from "../error.ts";
+import * as Cart from "../cart/cart.ts";
+import * as CartRepository from "../cart/cart.repository.ts";
+import * as InventoryRepository from "../inventory/inventory.repository.ts";
+import * as OrderModule from "../order/order.ts";
+import * as OrderRepository from "../order/order.repository.ts";
+import * as Audit from "../audit/audit.repository.ts";
+import * as QuoteRepository from "./quote.repository.ts";
+import type { PricedCart } from "../pricing/pricing.ts";
+import { diffPricing, hasDifference, priceCurrentCart } from "./checkout.ts";
+import { PaymentProviderUnavailableError, PaymentTokenRejectedError, type AuthorizeResult, type PaymentProvider } from "../payment/payment-provider.ts";
+import * as PaymentOutcome from "../payment/payment-outcome.ts";
+
+/** How long a pending order holds its stock before the reconciler may release it. */
+export const RESERVATION_TTL_MS = 15 * 60 * 1000;
+
+export interface PlaceOrderInput {
+  db: Kysely<Database>;
+  cartId: string;
+  quoteId: string;
+  paymentToken: string;
+  payments: PaymentProvider;
+  captureMode?: PaymentOutcome.CaptureMode;
+  now?: Date;
+}
+
+/** Unit of work 1: check the quote still holds, write the order, reserve stock. All or nothing. */
+async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, quoteId: string, now: Date) {
+  return input.db.transaction().execute(async (trx) => {
+    const cartRow = await CartRepository.findCartForUpdate(trx, input.cartId);
+    if (!cartRow) throw new AppError("NOT_FOUND", "This cart does not exist or has expired", { cartId: input.cartId });
+    const live = await OrderRepository.findLiveOrderOfCart(trx, cartRow.id);
+    if (live && live.status === "pending_payment") {
+      throw new AppError("CHECKOUT_IN_PROGRESS", "This order is already being placed; wait a moment and check your confirmation", {
+        orderId: live.id,
+        retryAfterSeconds: 2,
+      });
+    }
+    if (live || cartRow.status !== "open") {
+      throw new AppError("ALREADY_ORDERED", "This cart has already been ordered", { orderId: live?.id ?? null });
+    }
+    const cart = Cart.rowToCart(cartRow, (await CartRepository.findCartWithLines(trx, cartRow.id))?.lines ?? []);
+    const { priced, address, email } = await priceCurrentCart(trx, cart);
+    const diff = diffPricing(quoted, priced);
+    if (hasDifference(diff)) {
+      throw new AppError("PRICE_CHANGED", "Your order total has changed since you reviewed it; please check the new total", {
+        ...diff,
+        quotedTotal: quoted.total,
+        currentTotal: priced.total,
+      });
+    }
+    const orderRow = await OrderRepository.insertOrder(trx, {
+      id: randomUUID(),
+      cart_id: cart.id,
+      quote_id: quoteId,
+      status: "pending_payment",
+      email,
+      shipping_address: JSON.stringify(address),
+      shipping_option: JSON.stringify(priced.shippingOption),
+      currency: priced.currency,
+      subtotal: priced.subtotal,
+      shipping: priced.shipping,
+      tax: priced.tax,
+      total: priced.total,
+      reservation_expires_at: new Date(now.getTime() + RESERVATION_TTL_MS),
+    });
+    await OrderRepository.insertOrderLines(
+      trx,
+      priced.lines.map((line, position) => ({
+        order_id: orderRow.id,
+        position,
+        sku: line.sku,
+        product_name: line.productName,
+        variant_name: line.variantName,
+        unit_price: line.unitPrice,
+        quantity: line.quantity,
+        line_total: line.lineTotal,
+        tax: line.tax,
+      })),
+    );
+    // Reserve in SKU order so two orders over the same SKUs never deadlock.
+    for (const line of [...priced.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
+      if (!(await InventoryRepository.reserve(trx, line.sku, line.quantity))) {
+        throw new AppError("OUT_OF_STOCK", `${line.productName} (${line.variantName}) sold out while you were checking out`, {
+          sku: line.sku,
+          requested: line.quantity,
+        });
+      }
+      await Audit.record(trx, { entity: "inventory", entityId: line.sku, action: "inventory.reserved", data: { orderId: orderRow.id, quantity: line.quantity } });
+    }
+    await Audit.record(trx, {
+      entity: "order",
+      entityId: orderRow.id,
+      action: "order.created",
+      actor: "shopper",
+      data: { status: "pending_payment", total: priced.total, currency: priced.currency },
+    });
+    return orderRow;
+  });
+}
+
+export async function placeOrder(input: PlaceOrderInput): Promise<Order> {
+  const now = input.now ?? new Date();
+  const quoteRow = await QuoteRepository.findQuote(input.db, input.quoteId);
+  if (!quoteRow || quoteRow.cart_id !== input.cartId) {
+    throw new AppError("NOT_FOUND", "That quote does not belong to this cart; review your order again", { quoteId: input.quoteId });
+  }
+  if (quoteRow.expires_at.getTime() <= now.getTime()) {
+    throw new AppError("QUOTE_EXPIRED", "Your order summary has expired; review the latest total and place the order again", {
+      quoteId: quoteRow.id,
+      expiredAt: quoteRow.expires_at.toISOString(),
+    });
+  }
+  const order = await createPendingOrder(input, quoteRow.snapshot as unknown as PricedCart, quoteRow.id, now);
+
+  // The provider call happens outside any transaction: no row lock is held while we wait on it.
+  let result: AuthorizeResult;
+  try {
+    result = await input.payments.authorize({
+      token: input.paymentToken,
+      amount: order.total,
+      currency: order.currency as Currency,
+      idempotencyKey: PaymentOutcome.providerKeys.authorize(order.id),
+      reference: order.number,
+    });
+  } catch (error) {
+    if (error instanceof PaymentTokenRejectedError) {
+      await PaymentOutcome.recordFailed({ db: input.db, orderId: order.id, provider: input.payments.name, code: "token_rejected", card: null });
+      throw new AppError("PAYMENT_TOKEN_INVALID", "The card details expired or were already used; enter your card again", { orderId: order.id });
+    }
+    if (error instanceof PaymentProviderUnavailableError) {
+      // The outcome is unknown, so the order stays pending_payment with its stock reserved; the
+      // authorisation key is derived from the order, so the reconciler resolving it cannot charge twice.
+      throw new AppError("PAYMENT_UNAVAILABLE", "We could not reach the payment processor. You will not be charged twice; check your order shortly.", {
+        orderId: order.id,
+      });
+    }
+    throw error;
+  }
+
+  if (result.status === "declined") {
+    await PaymentOutcome.recordFailed({ db: input.db, orderId: order.id, provider: input.payments.name, code: result.code, card: result.card });
+    throw new AppError("PAYMENT_DECLINED", result.message, { code: result.code, orderId: order.id });
+  }
+
+  await PaymentOutcome.recordAuthorized({
+    db: input.db,
+    orderId: order.id,
+    provider: input.payments.name,
+    authorizationId: result.authorizationId,
+    card: result.card,
+    amount: order.total,
+  });
+  if ((input.captureMode ?? "immediate") === "immediate") {
+    // A failed capture leaves the order authorised; the reconciler captures it later.
+    await PaymentOutcome.capture({ db: input.db, payments: input.payments, orderId: order.id }).catch((error: unknown) => {
+      if (!(error instanceof PaymentProviderUnavailableError)) throw error;
+    });
+  }
+  return OrderModule.get({ db: input.db, orderId: order.id });
+}

@@ -1,0 +1,152 @@
+// What happens to an order when its payment's outcome becomes known — from placeOrder's own call,
+// a provider webhook, the shopper finishing 3-D Secure, or the reconciler. Every function here is
+// idempotent and race-safe: transitions are conditional updates, so two callers cannot both win.
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Currency } from "../money.ts";
+import type { Database } from "../db/database.ts";
+import type { OrderStatus } from "../schemas.ts";
+import { AppError } from "../error.ts";
+import * as Audit from "../audit/audit.repository.ts";
+import * as CartRepository from "../cart/cart.repository.ts";
+import * as InventoryRepository from "../inventory/inventory.repository.ts";
+import * as OrderModule from "../order/order.ts";
+import * as OrderRepository from "../order/order.repository.ts";
+import * as Outbox from "../outbox/outbox.repository.ts";
+import * as PaymentRepository from "./payment.repository.ts";
+import type { CardSummary, PaymentProvider } from "./payment-provider.ts";
+
+export type CaptureMode = "immediate" | "on_fulfilment";
+
+/** Idempotency keys for provider calls, derived from the order: a retry can never charge twice. */
+export const providerKeys = {
+  authorize: (orderId: string) => `order_${orderId}_authorize`,
+  capture: (orderId: string) => `order_${orderId}_capture`,
+  void: (orderId: string) => `order_${orderId}_void`,
+  refund: (orderId: string, refundNumber: number) => `order_${orderId}_refund_${refundNumber}`,
+};
+
+/**
+ * Records a successful authorisation: the order moves pending_payment → authorised, its payment
+ * row, the closed cart, the audit records and the `order.placed` outbox event are written in one
+ * transaction. Returns false when the order had already left pending_payment (nothing written).
+ */
+export async function recordAuthorized(input: {
+  db: Kysely<Database>;
+  orderId: string;
+  provider: string;
+  authorizationId: string;
+  card: CardSummary;
+  amount: number;
+}): Promise<boolean> {
+  return input.db.transaction().execute(async (trx) => {
+    const order = await OrderRepository.findOrder(trx, input.orderId);
+    if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
+    if (input.amount !== order.total) {
+      throw new AppError("ILLEGAL_TRANSITION", "The authorised amount differs from the order total", {
+        orderId: order.id,
+        authorised: input.amount,
+        total: order.total,
+      });
+    }
+    if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "pending_payment", to: "authorised" }))) return false;
+    const existing = await PaymentRepository.findLatestPaymentOfOrder(trx, order.id);
+    let paymentId: string;
+    if (existing && existing.status === "requires_action" && existing.provider_reference === input.authorizationId) {
+      paymentId = existing.id;
+      await PaymentRepository.updatePayment(trx, existing.id, { status: "authorised", next_action_url: null, card_brand: input.card.brand, card_last4: input.card.last4 });
+    } else {
+      const payment = await PaymentRepository.insertPayment(trx, {
+        id: randomUUID(),
+        order_id: order.id,
+        provider: input.provider,
+        provider_reference: input.authorizationId,
+        status: "authorised",
+        amount: order.total,
+        currency: order.currency,
+        card_brand: input.card.brand,
+        card_last4: input.card.last4,
+      });
+      paymentId = payment.id;
+    }
+    await CartRepository.updateCart(trx, order.cart_id, { status: "completed" });
+    await Audit.record(trx, { entity: "payment", entityId: paymentId, action: "payment.authorised", data: { orderId: order.id, amount: order.total } });
+    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.authorised", data: { from: "pending_payment", to: "authorised" } });
+    await Outbox.enqueue(trx, {
+      type: "order.placed",
+      aggregateId: order.id,
+      payload: { orderId: order.id, number: order.number, email: order.email, total: order.total, currency: order.currency },
+    });
+    return true;
+  });
+}
+
+/** Marks a pending order's payment as failed and gives its stock back, in one transaction. */
+export async function recordFailed(input: {
+  db: Kysely<Database>;
+  orderId: string;
+  provider: string;
+  code: string;
+  card: CardSummary | null;
+}): Promise<boolean> {
+  return input.db.transaction().execute(async (trx) => {
+    const order = await OrderRepository.findOrder(trx, input.orderId);
+    if (!order) return false;
+    if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "pending_payment", to: "payment_failed" }))) return false;
+    await releaseStock(trx, order.id);
+    const existing = await PaymentRepository.findLatestPaymentOfOrder(trx, order.id);
+    let paymentId: string;
+    if (existing && existing.status === "requires_action") {
+      paymentId = existing.id;
+      await PaymentRepository.updatePayment(trx, existing.id, { status: "declined", decline_code: input.code, next_action_url: null });
+    } else {
+      const payment = await PaymentRepository.insertPayment(trx, {
+        id: randomUUID(),
+        order_id: order.id,
+        provider: input.provider,
+        status: "declined",
+        amount: order.total,
+        currency: order.currency,
+        card_brand: input.card?.brand ?? null,
+        card_last4: input.card?.last4 ?? null,
+        decline_code: input.code,
+      });
+      paymentId = payment.id;
+    }
+    await Audit.record(trx, { entity: "payment", entityId: paymentId, action: "payment.declined", outcome: "failure", data: { orderId: order.id, code: input.code } });
+    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.payment_failed", data: { from: "pending_payment", to: "payment_failed" } });
+    return true;
+  });
+}
+
+async function releaseStock(trx: Parameters<typeof OrderRepository.listOrderLines>[0], orderId: string): Promise<void> {
+  for (const line of await OrderRepository.listOrderLines(trx, orderId)) {
+    await InventoryRepository.release(trx, line.sku, line.quantity);
+    await Audit.record(trx, { entity: "inventory", entityId: line.sku, action: "inventory.released", data: { orderId, quantity: line.quantity } });
+  }
+}
+
+/**
+ * Captures an authorised order's payment in full (order authorised → captured). Safe to call again:
+ * the provider call carries the order's capture key, and the transition only happens once.
+ */
+export async function capture(input: { db: Kysely<Database>; payments: PaymentProvider; orderId: string; to?: OrderStatus }): Promise<boolean> {
+  const order = await OrderRepository.findOrder(input.db, input.orderId);
+  if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
+  if (order.status !== "authorised") return false;
+  const payment = await PaymentRepository.findLatestPaymentOfOrder(input.db, order.id);
+  if (!payment?.provider_reference || payment.status !== "authorised") {
+    throw new AppError("ILLEGAL_TRANSITION", "This order has no authorised payment to capture", { orderId: order.id });
+  }
+  await input.payments.capture({ authorizationId: payment.provider_reference, amount: order.total, idempotencyKey: providerKeys.capture(order.id) });
+  return input.db.transaction().execute(async (trx) => {
+    if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "authorised", to: "captured" }))) return false;
+    await PaymentRepository.updatePayment(trx, payment.id, { status: "captured", captured_amount: order.total });
+    await Audit.record(trx, { entity: "payment", entityId: payment.id, action: "payment.captured", data: { orderId: order.id, amount: order.total } });
+    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.captured", data: { from: "authorised", to: "captured" } });
+    await Outbox.enqueue(trx, { type: "order.captured", aggregateId: order.id, payload: { orderId: order.id, amount: order.total, currency: order.currency as Currency } });
+    return true;
+  });
+}
+
+export { releaseStock };
