@@ -9,7 +9,22 @@ export interface CardSummary {
 
 export type AuthorizeResult =
   | { status: "authorized"; authorizationId: string; card: CardSummary }
-  | { status: "declined"; code: string; message: string; card: CardSummary | null };
+  | { status: "declined"; code: string; message: string; card: CardSummary | null }
+  /** The card needs a 3-D Secure challenge: the shopper completes it at `nextActionUrl` (the provider's own origin). */
+  | { status: "requires_action"; authorizationId: string; nextActionUrl: string; card: CardSummary };
+
+/** What the provider knows about an authorisation, looked up after the fact (reconciler, 3-D Secure, webhooks). */
+export interface AuthorizationState {
+  authorizationId: string;
+  status: "requires_action" | "authorized" | "failed" | "captured" | "voided";
+  amount: number;
+  currency: Currency;
+  capturedAmount: number;
+  refundedAmount: number;
+  card: CardSummary;
+  /** The decline code when status is "failed". */
+  failureCode: string | null;
+}
 
 export interface PaymentProvider {
   readonly name: string;
@@ -23,6 +38,8 @@ export interface PaymentProvider {
   capture(input: { authorizationId: string; amount: number; idempotencyKey: string }): Promise<{ captureId: string }>;
   void(input: { authorizationId: string; idempotencyKey: string }): Promise<void>;
   refund(input: { authorizationId: string; amount: number; idempotencyKey: string }): Promise<{ refundId: string }>;
+  /** The authorisation made for `reference` (our order number), or null if the provider never made one. */
+  findAuthorization(input: { reference: string }): Promise<AuthorizationState | null>;
 }
 
 /** The provider could not be reached or answered garbage: the outcome of the call is unknown. */
