@@ -12,9 +12,9 @@ afterAll(async () => {
 });
 
 describe("placeOrder under concurrency", () => {
-  it("sells the last units to exactly as many buyers as there is stock", async () => {
-    await t.database.db.updateTable("inventory").set({ available: 3 }).where("sku", "=", "LAMP").execute();
-    const buyers = 12;
+  it("sells a SKU with stock 5 to exactly 5 of 200 concurrent buyers", async () => {
+    await t.database.db.updateTable("inventory").set({ available: 5 }).where("sku", "=", "LAMP").execute();
+    const buyers = 200;
     const carts = await Promise.all(Array.from({ length: buyers }, () => readyCart(t.client, [{ sku: "LAMP", quantity: 1 }])));
     const quotes = await Promise.all(carts.map((cartId) => t.client.checkout.quote.mutate({ cartId })));
     const tokens = await Promise.all(carts.map(() => t.tokenize(CARDS.success)));
@@ -23,7 +23,7 @@ describe("placeOrder under concurrency", () => {
     );
     const won = results.filter((r) => r.status === "fulfilled");
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    expect(won).toHaveLength(3);
+    expect(won).toHaveLength(5);
     for (const failure of lost) {
       expect(failure.reason).toBeInstanceOf(TRPCClientError);
       expect((failure.reason as TRPCClientError<never>).data).toMatchObject({ appCode: "OUT_OF_STOCK", httpStatus: 409 });
@@ -37,7 +37,15 @@ describe("placeOrder under concurrency", () => {
       .where("order_line.sku", "=", "LAMP")
       .where("order.status", "<>", "payment_failed")
       .executeTakeFirstOrThrow();
-    expect(Number(sold.n)).toBe(3);
+    expect(Number(sold.n)).toBe(5);
+    const charges = await t.database.db
+      .selectFrom("payment")
+      .innerJoin("order_line", "order_line.order_id", "payment.order_id")
+      .select("payment.status")
+      .where("order_line.sku", "=", "LAMP")
+      .execute();
+    expect(charges.filter((c) => c.status === "captured")).toHaveLength(5);
+    expect(charges.filter((c) => c.status !== "captured")).toEqual([]);
   });
 
   it("creates one order when the same cart is submitted twice at once", async () => {

@@ -1,5 +1,6 @@
 // Runs the whole service in-process against a fresh test database: real HTTP, real PostgreSQL,
 // the real payment sandbox on its own port, and a typed tRPC client like the web app's.
+import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { startApp, type RunningApp } from "../src/app.ts";
@@ -19,8 +20,20 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function createClient(url: string, headers?: () => Record<string, string>) {
-  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc`, headers: headers ?? (() => ({})) })] });
+/**
+ * A typed client like the web app's. Each placeOrder call is a new attempt with its own
+ * Idempotency-Key unless the call passes one: `placeOrder.mutate(input, { context: { idempotencyKey } })`.
+ */
+export function createClient(url: string) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: `${url}/trpc`,
+        headers: ({ op }) =>
+          op.path === "checkout.placeOrder" ? { "idempotency-key": (op.context.idempotencyKey as string | undefined) ?? randomUUID() } : {},
+      }),
+    ],
+  });
 }
 
 export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {

@@ -17,6 +17,11 @@ export const errorCodes = [
   "PAYMENT_TOKEN_INVALID",
   "PAYMENT_UNAVAILABLE",
   "ILLEGAL_TRANSITION",
+  "PROMO_INVALID",
+  "PROMO_EXHAUSTED",
+  "IDEMPOTENCY_KEY_REQUIRED",
+  "IDEMPOTENCY_KEY_REUSED",
+  "IDEMPOTENCY_IN_PROGRESS",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

@@ -11,6 +11,7 @@ export * as Inventory from "./inventory/inventory.repository.ts";
 export * as Audit from "./audit/audit.repository.ts";
 export * as PaymentOutcome from "./payment/payment-outcome.ts";
 export * as Outbox from "./outbox/outbox.repository.ts";
+export * as Idempotency from "./idempotency/idempotency.ts";
 export { seedCatalog, seedProducts, productImagePath } from "./catalog/seed-catalog.ts";
 export { AppError, isAppError, errorCodes, type ErrorCode } from "./error.ts";
 export * from "./payment/payment-provider.ts";

@@ -81,6 +81,11 @@ export function createAppServer(options: ServerOptions): AppServer {
     maxBodyBytes: options.maxBodyBytes,
     createContext: contextOf,
     onError,
+    idempotent: {
+      db: services.db,
+      // Keys are scoped to the cart: the same key sent for two carts names two requests.
+      scopes: { "checkout.placeOrder": (input) => scopeByCart(input) },
+    },
     fallback: createHTTPHandler({
       router: appRouter,
       basePath: "/trpc/",
@@ -226,3 +231,8 @@ export function createAppServer(options: ServerOptions): AppServer {
 }
 
 type RequestWithId = http.IncomingMessage & { requestId?: string };
+
+function scopeByCart(input: unknown): string | null {
+  const cartId = (input as { cartId?: unknown } | null)?.cartId;
+  return typeof cartId === "string" && cartId.length <= 64 ? `cart:${cartId}` : null;
+}

@@ -13,6 +13,9 @@ import {
   type AnyTRPCRouter,
 } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import type { Kysely } from "kysely";
+import { AppError, Idempotency, isAppError, type Database } from "@checkout/core";
+import { transportCodeOf } from "../trpc.ts";
 
 export interface TrpcHandlerOptions<TContext> {
   router: AnyTRPCRouter;
@@ -21,6 +24,19 @@ export interface TrpcHandlerOptions<TContext> {
   onError(input: { error: TRPCError; path: string; req: http.IncomingMessage }): void;
   /** The standard adapter, for every request this path does not take. */
   fallback: http.RequestListener;
+  /**
+   * Procedures that require an Idempotency-Key header, each with how to scope its keys from its
+   * input (null: the input is invalid, so the procedure's own validation answers).
+   */
+  idempotent: { db: Kysely<Database>; scopes: Record<string, (input: unknown) => string | null> };
+}
+
+/** Outcomes a retry with the same key should run again rather than replay. */
+const TRANSIENT_APP_CODES = new Set(["CHECKOUT_IN_PROGRESS", "PAYMENT_UNAVAILABLE", "INTERNAL"]);
+
+function toTrpcError(cause: unknown): TRPCError {
+  if (isAppError(cause)) return new TRPCError({ code: transportCodeOf(cause.code), message: cause.message, cause });
+  return getTRPCErrorFromUnknown(cause);
 }
 
 function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
@@ -73,9 +89,47 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
   const serialize = (value: unknown) => config.transformer.output.serialize(value) as unknown;
 
   function send(res: http.ServerResponse, status: number, body: unknown): void {
-    const payload = JSON.stringify(body);
+    sendText(res, status, JSON.stringify(body));
+  }
+
+  function sendText(res: http.ServerResponse, status: number, payload: string): void {
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), vary: "trpc-accept" });
     res.end(payload);
+  }
+
+  /** Runs the procedure and renders its wire response, success or error, without sending it. */
+  async function render(req: http.IncomingMessage, path: string, type: "query" | "mutation", input: unknown, ctx: TContext) {
+    try {
+      const data = await callTRPCProcedure({ router, path, getRawInput: async () => input, ctx, type, signal: undefined, batchIndex: 0 });
+      return { status: 200, body: JSON.stringify({ result: { data: serialize(data) } }), appCode: null as string | null };
+    } catch (cause) {
+      const error = toTrpcError(cause);
+      options.onError({ error, path, req });
+      const shape = getTRPCErrorShape({ config, error, type, path, input, ctx }) as { data?: { appCode?: string } };
+      return { status: getHTTPStatusCodeFromError(error), body: JSON.stringify({ error: serialize(shape) }), appCode: shape.data?.appCode ?? null };
+    }
+  }
+
+  async function runIdempotent(req: http.IncomingMessage, res: http.ServerResponse, path: string, input: unknown, ctx: TContext, scope: string) {
+    const key = req.headers["idempotency-key"];
+    if (typeof key !== "string" || key === "") {
+      throw new AppError("IDEMPOTENCY_KEY_REQUIRED", `${path} needs an Idempotency-Key header: a new random value (e.g. a UUID) per attempt, reused when retrying that attempt`);
+    }
+    let isTransient = false;
+    const response = await Idempotency.run({
+      db: options.idempotent.db,
+      scope,
+      key,
+      fingerprint: Idempotency.fingerprint(path, input),
+      execute: async () => {
+        const rendered = await render(req, path, "mutation", input, ctx);
+        isTransient = rendered.status >= 500 || (rendered.appCode !== null && TRANSIENT_APP_CODES.has(rendered.appCode));
+        return { status: rendered.status, body: rendered.body };
+      },
+      shouldStore: () => !isTransient,
+    });
+    if (response.isReplay) res.setHeader("idempotent-replayed", "true");
+    sendText(res, response.status, response.body);
   }
 
   /** `path` is the procedure path after /trpc/, `search` the query string without its `?`. */
@@ -88,6 +142,10 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
       !search.includes("batch=") &&
       req.headers["trpc-accept"] === undefined;
     if (!isLeanCall || !type) {
+      if (path.split(",").some((name) => name in options.idempotent.scopes) && search.includes("batch=")) {
+        send(res, 400, { error: { message: "Idempotent procedures cannot be batched; send them as single calls", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, appCode: "BAD_INPUT", path } } });
+        return;
+      }
       fallback(req, res);
       return;
     }
@@ -97,13 +155,20 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
       try {
         input = type === "query" ? queryInput(search) : parseJson(await readBody(req, options.maxBodyBytes));
         ctx = options.createContext(req);
-        const data = await callTRPCProcedure({ router, path, getRawInput: async () => input, ctx, type, signal: undefined, batchIndex: 0 });
-        send(res, 200, { result: { data: serialize(data) } });
+        const scopeOf = options.idempotent.scopes[path];
+        const scope = scopeOf ? scopeOf(input) : null;
+        if (scopeOf && scope !== null && type === "mutation") {
+          await runIdempotent(req, res, path, input, ctx, scope);
+          return;
+        }
+        const rendered = await render(req, path, type, input, ctx);
+        sendText(res, rendered.status, rendered.body);
       } catch (cause) {
-        const error = getTRPCErrorFromUnknown(cause);
+        const error = toTrpcError(cause);
         options.onError({ error, path, req });
         const shape = getTRPCErrorShape({ config, error, type, path, input, ctx });
         if (error.code === "PAYLOAD_TOO_LARGE") res.setHeader("connection", "close");
+        if (isAppError(cause) && cause.code === "IDEMPOTENCY_IN_PROGRESS") res.setHeader("retry-after", "1");
         send(res, getHTTPStatusCodeFromError(error), { error: serialize(shape) });
       }
     })();
