@@ -22,7 +22,7 @@ async function call(procedure: string, input: unknown, options: { method?: "GET"
   const url = method === "GET" ? `${t.app.url}/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}` : `${t.app.url}/trpc/${procedure}`;
   const response = await fetch(url, {
     method,
-    headers: method === "POST" ? { "content-type": "application/json" } : {},
+    headers: method === "POST" ? { "content-type": "application/json", "idempotency-key": randomUUID() } : {},
     body: method === "POST" ? (options.rawBody ?? JSON.stringify(input)) : undefined,
   });
   const text = await response.text();

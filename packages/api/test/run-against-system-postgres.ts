@@ -1,0 +1,35 @@
+// Runs the API integration suite a second time against an external PostgreSQL server (by default
+// this machine kind's PostgreSQL 15 at 127.0.0.1:5432, standing in for RDS) when one is reachable.
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+
+const url = process.env.SYSTEM_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+async function serverVersion(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    const result = await client.query<{ server_version: string }>("show server_version");
+    return result.rows[0]?.server_version ?? "unknown";
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const version = await serverVersion();
+if (!version) {
+  console.log(`[system-postgres] no PostgreSQL reachable at ${url.replace(/:[^:@/]*@/, ":***@")}; skipped (set SYSTEM_DATABASE_URL to use another)`);
+  process.exit(0);
+}
+console.log(`[system-postgres] running the API integration tests against PostgreSQL ${version} at ${url.replace(/:[^:@/]*@/, ":***@")}`);
+const result = spawnSync("npx", ["vitest", "run", "--project", "api"], {
+  cwd: repoRoot,
+  stdio: "inherit",
+  env: { ...process.env, TEST_DATABASE_URL: url },
+});
+process.exit(result.status ?? 1);
