@@ -1,28 +1,33 @@
 // Composes the running service: database (embedded or external), migrations and seed, the payment
 // provider (the local sandbox unless configured otherwise) and the HTTP server.
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { createCatalogReader, createDb, migrateToLatest, seedCatalog } from "@checkout/core";
+import { createCatalogReader, createDb, migrateToLatest, seedCatalog, seedPromotions } from "@checkout/core";
 import type { Env } from "./env.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres.ts";
 import { createAppServer, type AppServer } from "./http/server.ts";
-import { startPaymentSandbox } from "./sandbox/sandbox-server.ts";
+import { startPaymentSandbox, type PaymentSandbox } from "./sandbox/sandbox-server.ts";
 import { SandboxPaymentProvider } from "./payments/sandbox-payment-provider.ts";
 import type { Services } from "./context.ts";
+import { createAdminAuth, resolveAdminTokens } from "./admin/admin-auth.ts";
+import { startBackgroundJobs } from "./jobs/background-jobs.ts";
 
 export interface RunningApp {
   url: string;
   port: number;
   databaseUrl: string;
   paymentUrl: string;
+  /** The local payment sandbox when it runs in this process (tests inspect it). */
+  paymentSandbox: PaymentSandbox | null;
   services: Services;
   server: AppServer;
   /** Graceful stop: drain HTTP, close pools, stop the sandbox and the embedded database. */
   close(): Promise<{ timedOut: boolean }>;
 }
 
-const SANDBOX_SECRET_KEY = "sk_sandbox_local_development_only";
+export const SANDBOX_SECRET_KEY = "sk_sandbox_local_development_only";
 
 export async function startApp(env: Env, options: { log?: Logger } = {}): Promise<RunningApp> {
   const log = options.log ?? createLogger({ level: env.LOG_LEVEL });
@@ -63,11 +68,16 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     if (env.SEED_CATALOG) {
       const inserted = await seedCatalog(db);
       if (inserted > 0) log.info({ products: inserted }, "seed catalogue loaded");
+      const promotions = await seedPromotions(db);
+      if (promotions > 0) log.info({ promotions }, "seed promo codes loaded");
     }
 
     let paymentUrl = env.PAYMENT_PROVIDER_URL ?? "";
     let paymentPublicUrl = env.PAYMENT_PROVIDER_PUBLIC_URL ?? paymentUrl;
     let secretKey = env.PAYMENT_SECRET_KEY ?? SANDBOX_SECRET_KEY;
+    // With the sandbox, a fresh secret per process that the sandbox signs with; loadEnv requires one otherwise.
+    const webhookSecret = env.PAYMENT_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString("hex")}`;
+    let paymentSandbox: PaymentSandbox | null = null;
     if (env.PAYMENT_SANDBOX) {
       const publicOrigin = new URL(env.PUBLIC_URL).origin;
       const allowedParentOrigins = [...new Set([publicOrigin, publicOrigin.replace("localhost", "127.0.0.1"), new URL(env.DEV_WEB_ORIGIN).origin])];
@@ -76,18 +86,24 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
         host: "127.0.0.1",
         secretKey,
         allowedParentOrigins,
+        publicUrl: (listeningUrl) => env.PAYMENT_PROVIDER_PUBLIC_URL ?? listeningUrl.replace("127.0.0.1", "localhost"),
+        slowCardDelayMs: env.PAYMENT_SANDBOX_SLOW_CARD_DELAY_MS,
       });
       cleanups.push(() => sandbox.close());
+      paymentSandbox = sandbox;
       paymentUrl = sandbox.url;
-      paymentPublicUrl = env.PAYMENT_PROVIDER_PUBLIC_URL ?? sandbox.url.replace("127.0.0.1", "localhost");
+      paymentPublicUrl = sandbox.publicUrl;
       log.info({ url: paymentPublicUrl, allowedParentOrigins }, "payment sandbox listening");
     } else {
       secretKey = env.PAYMENT_SECRET_KEY ?? secretKey;
     }
-    const payments = new SandboxPaymentProvider({ baseUrl: paymentUrl, secretKey });
+    const payments = new SandboxPaymentProvider({ baseUrl: paymentUrl, secretKey, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS });
 
     const catalog = createCatalogReader({ db: readDb, ttlMs: env.CATALOG_CACHE_MS });
-    const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, log };
+    const admins = resolveAdminTokens({ configured: env.ADMIN_API_TOKENS, nodeEnv: env.NODE_ENV });
+    if (admins.generated) log.warn(`ADMIN_API_TOKENS is not set: admin API token for this run is "${admins.generated.token}" (Authorization: Bearer …, name "dev")`);
+    else if (admins.tokens.length === 0) log.info("ADMIN_API_TOKENS is not set: the admin API is disabled");
+    const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, log, adminAuth: createAdminAuth(admins.tokens) };
     const appServer = createAppServer({
       services,
       log,
@@ -95,6 +111,8 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
       paymentFieldUrl: paymentPublicUrl,
       maxBodyBytes: env.MAX_BODY_BYTES,
       keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+      trustedProxies: env.TRUST_PROXY,
+      paymentWebhooks: { secret: webhookSecret, toleranceSeconds: env.PAYMENT_WEBHOOK_TOLERANCE_SECONDS },
     });
     await new Promise<void>((resolve, reject) => {
       appServer.server.once("error", reject);
@@ -105,16 +123,20 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     });
     const port = (appServer.server.address() as AddressInfo).port;
     const url = `http://localhost:${port}`;
+    paymentSandbox?.setWebhookTarget(`${url}/webhooks/payments`, webhookSecret);
+    const jobs = env.JOBS === "on" ? startBackgroundJobs({ env, services, log }) : null;
 
     return {
       url,
       port,
       databaseUrl,
       paymentUrl,
+      paymentSandbox,
       services,
       server: appServer,
       async close() {
-        const result = await appServer.drain(env.SHUTDOWN_TIMEOUT_MS);
+        // A job run in progress finishes before the pools close; its unfinished work is picked up by the next process.
+        const [result] = await Promise.all([appServer.drain(env.SHUTDOWN_TIMEOUT_MS), jobs?.stop()]);
         await cleanup();
         return result;
       },

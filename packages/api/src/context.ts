@@ -2,6 +2,7 @@
 import type { Kysely } from "kysely";
 import type { CatalogReader, Database, PaymentProvider } from "@checkout/core";
 import type { Logger } from "./logger.ts";
+import type { AdminAuth, RequestOrigin } from "./admin/admin-auth.ts";
 
 export interface Services {
   /** Writer: every mutation, and reads that must see the latest write. */
@@ -14,18 +15,26 @@ export interface Services {
   /** When an authorised payment is captured: at once, or when the order is fulfilled. */
   captureMode: "immediate" | "on_fulfilment";
   log: Logger;
+  /** Checks admin.* bearer tokens (ADMIN_API_TOKENS). */
+  adminAuth: AdminAuth;
 }
 
 export interface Context extends Services {
   requestId: string;
   idempotencyKey: string | null;
+  /** Client IP and user agent, for audit records. */
+  origin: RequestOrigin;
+  /** The raw Authorization header; only admin.* reads it. */
+  authorization: string | null;
 }
 
-export function createContext(services: Services, request: { requestId: string; idempotencyKey?: string | null; log?: Logger }): Context {
+export function createContext(services: Services, request: { requestId: string; idempotencyKey?: string | null; log?: Logger; origin?: RequestOrigin; authorization?: string | null }): Context {
   return {
     ...services,
     log: request.log ?? services.log,
     requestId: request.requestId,
     idempotencyKey: request.idempotencyKey ?? null,
+    origin: request.origin ?? {},
+    authorization: request.authorization ?? null,
   };
 }

@@ -24,7 +24,14 @@ describe("loadEnv", () => {
 
   it("requires a real payment provider in production", () => {
     expect(() => loadEnv({ NODE_ENV: "production" })).toThrow(/PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required/);
-    const env = loadEnv({ NODE_ENV: "production", PAYMENT_PROVIDER_URL: "https://pay.example.com", PAYMENT_SECRET_KEY: "sk_live_12345678" });
+    const provider = { NODE_ENV: "production", PAYMENT_PROVIDER_URL: "https://pay.example.com", PAYMENT_SECRET_KEY: "sk_live_12345678" };
+    expect(() => loadEnv(provider)).toThrow(/PAYMENT_WEBHOOK_SECRET is required/);
+    const env = loadEnv({ ...provider, PAYMENT_WEBHOOK_SECRET: "whsec_live_0123456789abcdef" });
     expect(env.PAYMENT_SANDBOX).toBe(false);
+  });
+
+  it("leaves the payment webhook secret optional with the sandbox, and rejects a short one", () => {
+    expect(loadEnv({}).PAYMENT_WEBHOOK_SECRET).toBeUndefined();
+    expect(() => loadEnv({ PAYMENT_WEBHOOK_SECRET: "short" })).toThrow(/PAYMENT_WEBHOOK_SECRET: use at least 16 characters/);
   });
 });

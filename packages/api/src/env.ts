@@ -2,6 +2,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { AdminTokensSchema } from "./admin/admin-auth.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -28,6 +29,10 @@ const EnvSchema = z.object({
   PAYMENT_PROVIDER_URL: z.url().optional(),
   PAYMENT_PROVIDER_PUBLIC_URL: z.url().optional(),
   PAYMENT_SECRET_KEY: z.string().min(8).optional(),
+  PAYMENT_WEBHOOK_SECRET: z.string().min(16, "use at least 16 characters").optional(),
+  PAYMENT_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  PAYMENT_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(10_000),
+  PAYMENT_SANDBOX_SLOW_CARD_DELAY_MS: z.coerce.number().int().min(0).default(15_000),
   DEV_WEB_ORIGIN: z.url().default("http://localhost:5173"),
   SEED_CATALOG: bool.default(true),
   CAPTURE_MODE: z.enum(["immediate", "on_fulfilment"], { message: "use immediate or on_fulfilment" }).default("immediate"),
@@ -35,6 +40,28 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(65_000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  ADMIN_API_TOKENS: AdminTokensSchema.optional(),
+  /** How many proxies in front append to X-Forwarded-For: true = 1 (the ALB), a number for more, false = none. */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d)$/, "use true, false or the number of proxies in front (0-9)")
+    .transform((value) => (value === "true" ? 1 : value === "false" ? 0 : Number(value)))
+    .default(0),
+  JOBS: z.enum(["on", "off"], { message: "use on or off" }).default("on"),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, message: "must be an smtp:// or smtps:// URL" }).optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  MAIL_DIR: z.string().min(1).optional(),
+  ORDER_WEBHOOK_URLS: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/, message: "must be comma-separated http(s) URLs" }))),
+  ORDER_WEBHOOK_SECRET: z.string().min(16, "use at least 16 characters").optional(),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
 });
 
 export type Env = z.infer<typeof EnvSchema> & { PAYMENT_SANDBOX: boolean };
@@ -54,5 +81,12 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (!sandbox && (!env.PAYMENT_PROVIDER_URL || !env.PAYMENT_SECRET_KEY)) {
     throw new ConfigError("Invalid configuration:\n  PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required when the payment sandbox is off");
   }
+  if (!sandbox && !env.PAYMENT_WEBHOOK_SECRET) {
+    throw new ConfigError("Invalid configuration:\n  PAYMENT_WEBHOOK_SECRET is required when the payment sandbox is off");
+  }
+  if (env.ORDER_WEBHOOK_URLS.length > 0 && !env.ORDER_WEBHOOK_SECRET) {
+    throw new ConfigError("Invalid configuration:\n  ORDER_WEBHOOK_SECRET is required when ORDER_WEBHOOK_URLS is set");
+  }
+  if (env.SMTP_URL && !env.MAIL_FROM) throw new ConfigError("Invalid configuration:\n  MAIL_FROM is required when SMTP_URL is set");
   return { ...env, PAYMENT_SANDBOX: sandbox };
 }

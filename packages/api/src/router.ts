@@ -5,12 +5,14 @@ import { catalogRouter } from "./routers/catalog.router.ts";
 import { cartRouter } from "./routers/cart.router.ts";
 import { checkoutRouter } from "./routers/checkout.router.ts";
 import { orderRouter } from "./routers/order.router.ts";
+import { adminRouter } from "./routers/admin.router.ts";
 
 export const appRouter = router({
   catalog: catalogRouter,
   cart: cartRouter,
   checkout: checkoutRouter,
   order: orderRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

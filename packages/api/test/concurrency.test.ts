@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe("placeOrder under concurrency", () => {
-  it("sells a SKU with stock 5 to exactly 5 of 200 concurrent buyers", async () => {
+  it("sells a SKU with stock 5 to exactly 5 of 200 concurrent buyers", { timeout: 120_000 }, async () => {
     await t.database.db.updateTable("inventory").set({ available: 5 }).where("sku", "=", "LAMP").execute();
     const buyers = 200;
     const carts = await Promise.all(Array.from({ length: buyers }, () => readyCart(t.client, [{ sku: "LAMP", quantity: 1 }])));

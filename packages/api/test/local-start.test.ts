@@ -90,7 +90,7 @@ describe("start with DATABASE_URL", async () => {
     const url = new URL(SYSTEM_POSTGRES);
     url.pathname = `/${name}`;
     const app = await startApp(
-      loadEnv({ NODE_ENV: "test", HOST: "127.0.0.1", PORT: "0", DATABASE_URL: url.toString(), PAYMENT_SANDBOX_PORT: "0", WEB_DIST: "/nonexistent" }),
+      loadEnv({ NODE_ENV: "test", HOST: "127.0.0.1", PORT: "0", DATABASE_URL: url.toString(), PAYMENT_SANDBOX_PORT: "0", WEB_DIST: "/nonexistent", JOBS: "off" }),
       { log: quiet },
     );
     try {

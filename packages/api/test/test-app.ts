@@ -54,6 +54,8 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     WEB_DIST: "/nonexistent",
     LOG_LEVEL: "info",
     SHUTDOWN_TIMEOUT_MS: "5000",
+    // Background jobs off unless a test turns them on: it then drives the outbox or reconciler itself.
+    JOBS: "off",
     ...overrides,
   });
   const app = await startApp(env, { log: createLogger({ level: "debug", destination }) });

@@ -22,6 +22,8 @@ export const errorCodes = [
   "IDEMPOTENCY_KEY_REQUIRED",
   "IDEMPOTENCY_KEY_REUSED",
   "IDEMPOTENCY_IN_PROGRESS",
+  "ORDER_NEEDS_REFUND",
+  "REFUND_TOO_LARGE",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

@@ -139,6 +139,18 @@ export const SetShippingAddressInput = z.strictObject({ cartId: IdSchema, addres
 export const SetShippingOptionInput = z.strictObject({ cartId: IdSchema, optionId: ShippingOptionIdSchema });
 export const PlaceOrderInput = z.strictObject({ cartId: IdSchema, quoteId: IdSchema, paymentToken: PaymentTokenSchema });
 export const OrderGetInput = z.strictObject({ orderId: IdSchema });
+export const ConfirmPaymentInput = z.strictObject({ orderId: IdSchema });
+
+/** Promo codes are case-insensitive: what the shopper types is trimmed and upper-cased. */
+export const PromoCodeSchema = z
+  .string({ message: "Enter a promo code" })
+  .trim()
+  .min(1, "Enter a promo code")
+  .max(32, "A promo code is at most 32 characters")
+  .regex(/^[A-Za-z0-9_-]+$/, "A promo code uses letters, digits, dashes and underscores")
+  .transform((code) => code.toUpperCase());
+export const ApplyPromoCodeInput = z.strictObject({ cartId: IdSchema, code: PromoCodeSchema });
+export const RemovePromoCodeInput = z.strictObject({ cartId: IdSchema });
 
 // ---- Domain shapes returned to callers ----
 
@@ -187,6 +199,8 @@ export interface Cart {
   email: string | null;
   shippingAddress: Address | null;
   shippingOptionId: ShippingOptionId | null;
+  /** The promo code the shopper applied (upper-case); validated again at quote and order time. */
+  promoCode: string | null;
 }
 
 export interface ShippingOption {
@@ -199,9 +213,15 @@ export interface ShippingOption {
 
 export interface Totals {
   currency: Currency;
+  /** Goods before any discount. */
   subtotal: number;
+  /** Promotion discount on goods (never shipping); at most the subtotal. */
+  discount: number;
+  promoCode: string | null;
   shipping: number;
   tax: number;
+  /** Prices include tax (EUR): tax is the part of the total that is tax, not added on top. */
+  taxInclusive: boolean;
   total: number;
 }
 
@@ -212,6 +232,8 @@ export interface QuoteLine {
   unitPrice: number;
   quantity: number;
   lineTotal: number;
+  /** This line's share of the order discount (largest remainder); the shares sum to the discount. */
+  discount: number;
   tax: number;
 }
 
@@ -241,17 +263,21 @@ export interface OrderLine {
   unitPrice: number;
   quantity: number;
   lineTotal: number;
+  /** This line's share of the order discount (largest remainder); the shares sum to the discount. */
+  discount: number;
   tax: number;
 }
 
 export interface Payment {
   id: string;
-  status: "authorised" | "declined" | "captured" | "voided" | "refunded";
+  status: "requires_action" | "authorised" | "declined" | "captured" | "voided" | "refunded";
   amount: number;
   currency: Currency;
   cardBrand: string | null;
   cardLast4: string | null;
   declineCode: string | null;
+  /** While status is requires_action: the provider's 3-D Secure page the shopper completes (frame it with ?origin=). */
+  nextActionUrl: string | null;
 }
 
 export interface Order extends Totals {

@@ -1,8 +1,9 @@
-// Entry point: mounts the app with its router and cart.
+// Entry point: mounts the app with its router, display currency and cart.
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
 import { CartProvider } from "./cart/cart-context.tsx";
+import { CurrencyProvider } from "./currency/currency-context.tsx";
 import { RouterProvider } from "./router.tsx";
 import "./styles.css";
 
@@ -12,9 +13,11 @@ if (!root) throw new Error("index.html has no #root element");
 createRoot(root).render(
   <StrictMode>
     <RouterProvider>
-      <CartProvider>
-        <App />
-      </CartProvider>
+      <CurrencyProvider>
+        <CartProvider>
+          <App />
+        </CartProvider>
+      </CurrencyProvider>
     </RouterProvider>
   </StrictMode>,
 );

@@ -10,6 +10,8 @@ import type { Logger } from "../logger.ts";
 import { Metrics } from "./metrics.ts";
 import { loadStaticFiles, type StaticFile } from "./static-files.ts";
 import { createTrpcHandler } from "./trpc-handler.ts";
+import { originOf } from "../admin/admin-auth.ts";
+import { createPaymentWebhookHandler, PAYMENT_WEBHOOK_PATH, type PaymentWebhookOptions } from "./payment-webhooks.ts";
 
 export interface ServerOptions {
   services: Services;
@@ -19,6 +21,10 @@ export interface ServerOptions {
   paymentFieldUrl: string;
   maxBodyBytes: number;
   keepAliveTimeoutMs: number;
+  /** Proxies in front that append to X-Forwarded-For (TRUST_PROXY); 0 takes the client IP from the socket. */
+  trustedProxies?: number;
+  /** Signed events from the payment provider at POST /webhooks/payments; without it that path is a 404. */
+  paymentWebhooks?: Omit<PaymentWebhookOptions, "services">;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -29,7 +35,7 @@ function routeOf(pathname: string): string {
     const name = pathname.slice("/trpc/".length);
     return procedureNames.has(name) ? name : "trpc:unknown";
   }
-  if (pathname === "/health" || pathname === "/ready" || pathname === "/metrics") return pathname;
+  if (pathname === "/health" || pathname === "/ready" || pathname === "/metrics" || pathname === PAYMENT_WEBHOOK_PATH) return pathname;
   return "static";
 }
 
@@ -69,13 +75,16 @@ export function createAppServer(options: ServerOptions): AppServer {
   const contextOf = (req: http.IncomingMessage) => {
     const requestId = (req as RequestWithId).requestId ?? randomUUID();
     const key = req.headers["idempotency-key"];
-    return createContext(services, { requestId, idempotencyKey: typeof key === "string" ? key : null, log: log.child({ requestId }) });
+    const authorization = req.headers.authorization ?? null;
+    const origin = originOf(req, options.trustedProxies ?? 0);
+    return createContext(services, { requestId, idempotencyKey: typeof key === "string" ? key : null, log: log.child({ requestId }), origin, authorization });
   };
   const onError = ({ error, path, req }: { error: { code: string; cause?: unknown }; path?: string; req: http.IncomingMessage }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") {
       log.error({ err: error.cause ?? error, path, requestId: (req as RequestWithId).requestId }, "procedure failed");
     }
   };
+  const paymentWebhooks = options.paymentWebhooks ? createPaymentWebhookHandler({ services, ...options.paymentWebhooks }) : null;
   const trpc = createTrpcHandler({
     router: appRouter,
     maxBodyBytes: options.maxBodyBytes,
@@ -159,6 +168,11 @@ export function createAppServer(options: ServerOptions): AppServer {
       if (inFlight === 0 && onIdle) onIdle();
     });
 
+    if (route === PAYMENT_WEBHOOK_PATH) {
+      if (paymentWebhooks) paymentWebhooks(req, res, log.child({ requestId }));
+      else sendJson(res, 404, { error: { code: "NOT_FOUND", message: "Payment webhooks are not configured" } });
+      return;
+    }
     if (route !== "static" && route !== "/health" && route !== "/ready" && route !== "/metrics") {
       trpc(req, res, pathname.slice("/trpc/".length), queryAt === -1 ? "" : url.slice(queryAt + 1));
       return;

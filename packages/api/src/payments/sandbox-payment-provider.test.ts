@@ -279,3 +279,110 @@ describe("SandboxPaymentProvider.refund", () => {
     expect(await authorizationState(id)).toMatchObject({ refundedAmount: 3000 });
   });
 });
+
+describe("SandboxPaymentProvider.authorize with 3-D Secure", () => {
+  it("returns requires_action with the challenge URL for the 3-D Secure card", async () => {
+    const result = await provider.authorize({
+      token: await tokenFor("4000002760003184"),
+      amount: 2100,
+      currency: "USD",
+      idempotencyKey: newKey(),
+      reference: "order_3ds_provider",
+    });
+    if (result.status !== "requires_action") throw new Error(`expected requires_action, got ${result.status}`);
+    expect(result.authorizationId).toMatch(/^auth_/);
+    expect(result.nextActionUrl).toBe(`${sandbox.publicUrl}/3ds/${result.authorizationId}`);
+    expect(result.card).toEqual({ brand: "visa", last4: "3184" });
+  });
+
+  it("treats requires_action without a usable URL as an unreadable answer", async () => {
+    await withServer(
+      (_request, response) => {
+        const body = { id: "auth_fake", status: "requires_action", card: { brand: "visa", last4: "3184" }, next_action: { type: "redirect" } };
+        response.writeHead(201, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+      },
+      async (baseUrl) => {
+        const odd = new SandboxPaymentProvider({ baseUrl, secretKey: SECRET });
+        await expect(authorizeWith(odd)).rejects.toBeInstanceOf(PaymentProviderUnavailableError);
+      },
+    );
+  });
+});
+
+describe("SandboxPaymentProvider.findAuthorization", () => {
+  it("returns null when the provider never authorised anything for the reference", async () => {
+    expect(await provider.findAuthorization({ reference: "order_never_seen" })).toBeNull();
+  });
+
+  it("describes the authorisation made for the reference", async () => {
+    const result = await provider.authorize({
+      token: await tokenFor("4242424242424242"),
+      amount: 4200,
+      currency: "EUR",
+      idempotencyKey: newKey(),
+      reference: "order_lookup 1/2",
+    });
+    if (result.status !== "authorized") throw new Error("expected an authorisation");
+    expect(await provider.findAuthorization({ reference: "order_lookup 1/2" })).toEqual({
+      authorizationId: result.authorizationId,
+      status: "authorized",
+      amount: 4200,
+      currency: "EUR",
+      capturedAmount: 0,
+      refundedAmount: 0,
+      card: { brand: "visa", last4: "4242" },
+      failureCode: null,
+    });
+    await provider.capture({ authorizationId: result.authorizationId, amount: 4200, idempotencyKey: newKey() });
+    expect(await provider.findAuthorization({ reference: "order_lookup 1/2" })).toMatchObject({ status: "captured", capturedAmount: 4200 });
+  });
+
+  it("reports a 3-D Secure authorisation that failed its challenge, with its failure code", async () => {
+    const result = await provider.authorize({
+      token: await tokenFor("4000002760003184"),
+      amount: 900,
+      currency: "USD",
+      idempotencyKey: newKey(),
+      reference: "order_lookup_3ds",
+    });
+    if (result.status !== "requires_action") throw new Error("expected requires_action");
+    expect(await provider.findAuthorization({ reference: "order_lookup_3ds" })).toMatchObject({ status: "requires_action" });
+    const answer = await fetch(new URL(`/3ds/${result.authorizationId}`, sandbox.url), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ result: "failed" }),
+    });
+    expect(answer.status).toBe(200);
+    expect(await provider.findAuthorization({ reference: "order_lookup_3ds" })).toMatchObject({
+      status: "failed",
+      failureCode: "authentication_failed",
+    });
+  });
+
+  it("throws PaymentProviderUnavailableError when the lookup times out or the sandbox is down", async () => {
+    await withServer(
+      () => undefined,
+      async (baseUrl) => {
+        const slow = new SandboxPaymentProvider({ baseUrl, secretKey: SECRET, timeoutMs: 100 });
+        await expect(slow.findAuthorization({ reference: "order_x" })).rejects.toThrow(/timed out after 100 ms \(GET/);
+      },
+    );
+    await withServer(
+      (_request, response) => {
+        response.writeHead(502, { "Content-Type": "text/plain" }).end("bad gateway");
+      },
+      async (baseUrl) => {
+        const failing = new SandboxPaymentProvider({ baseUrl, secretKey: SECRET });
+        await expect(failing.findAuthorization({ reference: "order_x" })).rejects.toBeInstanceOf(PaymentProviderUnavailableError);
+      },
+    );
+  });
+
+  it("throws a plain error when the lookup is refused", async () => {
+    const wrongKey = new SandboxPaymentProvider({ baseUrl: sandbox.url, secretKey: "sk_wrong" });
+    const error = await wrongKey.findAuthorization({ reference: "order_x" }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(PaymentProviderUnavailableError);
+    expect((error as Error).message).toContain("401");
+  });
+});

@@ -1,7 +1,9 @@
 // The PaymentProvider that talks to the payment sandbox over HTTP, as it would to a real processor.
 import {
+  currencies,
   PaymentProviderUnavailableError,
   PaymentTokenRejectedError,
+  type AuthorizationState,
   type AuthorizeResult,
   type CardSummary,
   type PaymentProvider,
@@ -24,6 +26,7 @@ interface ProviderResponse {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+const AUTHORIZATION_STATUSES: readonly AuthorizationState["status"][] = ["requires_action", "authorized", "failed", "captured", "voided"];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -32,6 +35,34 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function readCard(value: unknown): CardSummary | null {
   if (!isRecord(value) || typeof value.brand !== "string" || typeof value.last4 !== "string") return null;
   return { brand: value.brand, last4: value.last4 };
+}
+
+function readNextActionUrl(value: unknown): string | null {
+  if (!isRecord(value) || value.type !== "three_d_secure" || typeof value.url !== "string") return null;
+  return URL.canParse(value.url) ? value.url : null;
+}
+
+function isAmount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function readAuthorizationState(body: Record<string, unknown>): AuthorizationState | null {
+  const { id, status, amount, currency, capturedAmount, refundedAmount, failureCode } = body;
+  const card = readCard(body.card);
+  const knownStatus = AUTHORIZATION_STATUSES.find((candidate) => candidate === status);
+  const knownCurrency = currencies.find((candidate) => candidate === currency);
+  if (typeof id !== "string" || !knownStatus || !card || !knownCurrency) return null;
+  if (!isAmount(amount) || !isAmount(capturedAmount) || !isAmount(refundedAmount)) return null;
+  return {
+    authorizationId: id,
+    status: knownStatus,
+    amount,
+    currency: knownCurrency,
+    capturedAmount,
+    refundedAmount,
+    card,
+    failureCode: typeof failureCode === "string" ? failureCode : null,
+  };
 }
 
 function readError(body: Record<string, unknown>): { code: string; message: string; card: CardSummary | null } {
@@ -66,6 +97,12 @@ export class SandboxPaymentProvider implements PaymentProvider {
     if (response.status === 201) {
       const card = readCard(response.body.card);
       if (typeof response.body.id !== "string" || !card) throw this.#garbled(path);
+      if (response.body.status === "requires_action") {
+        const nextActionUrl = readNextActionUrl(response.body.next_action);
+        if (!nextActionUrl) throw this.#garbled(path);
+        return { status: "requires_action", authorizationId: response.body.id, nextActionUrl, card };
+      }
+      if (response.body.status !== "authorized") throw this.#garbled(path);
       return { status: "authorized", authorizationId: response.body.id, card };
     }
     const error = readError(response.body);
@@ -103,19 +140,38 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return { refundId: response.body.id };
   }
 
+  async findAuthorization(input: { reference: string }): Promise<AuthorizationState | null> {
+    const path = `/v1/authorizations?reference=${encodeURIComponent(input.reference)}`;
+    const response = await this.#request("GET", path);
+    if (response.status === 404 && readError(response.body).code === "resource_missing") return null;
+    if (response.status !== 200) throw this.#rejected(path, response, "GET");
+    const state = readAuthorizationState(response.body);
+    if (!state) throw this.#garbled(path, "GET");
+    return state;
+  }
+
+  #post(path: string, idempotencyKey: string, body: Record<string, unknown>): Promise<ProviderResponse> {
+    return this.#request("POST", path, { idempotencyKey, body });
+  }
+
   /** Resolves only with a parsed 2xx–4xx answer; anything that leaves the outcome unknown throws. */
-  async #post(path: string, idempotencyKey: string, body: Record<string, unknown>): Promise<ProviderResponse> {
+  async #request(
+    method: "GET" | "POST",
+    path: string,
+    post?: { idempotencyKey: string; body: Record<string, unknown> },
+  ): Promise<ProviderResponse> {
     let status: number;
     let text: string;
     try {
+      const headers: Record<string, string> = { Authorization: `Bearer ${this.#secretKey}` };
+      if (post) {
+        headers["Content-Type"] = "application/json";
+        headers["Idempotency-Key"] = post.idempotencyKey;
+      }
       const response = await fetch(`${this.#baseUrl}${path}`, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${this.#secretKey}`,
-          "Content-Type": "application/json",
-          "Idempotency-Key": idempotencyKey,
-        },
-        body: JSON.stringify(body),
+        method,
+        headers,
+        body: post ? JSON.stringify(post.body) : undefined,
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
       status = response.status;
@@ -123,28 +179,28 @@ export class SandboxPaymentProvider implements PaymentProvider {
     } catch (error) {
       const isTimeout = error instanceof Error && error.name === "TimeoutError";
       const reason = isTimeout ? `timed out after ${this.#timeoutMs} ms` : "could not be reached";
-      throw new PaymentProviderUnavailableError(`Payment sandbox ${reason} (POST ${path})`, { cause: error });
+      throw new PaymentProviderUnavailableError(`Payment sandbox ${reason} (${method} ${path})`, { cause: error });
     }
     // A rate limit or server error says nothing about whether the operation happened.
     if (status >= 500 || status === 429) {
-      throw new PaymentProviderUnavailableError(`Payment sandbox answered ${status} (POST ${path})`);
+      throw new PaymentProviderUnavailableError(`Payment sandbox answered ${status} (${method} ${path})`);
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw this.#garbled(path);
+      throw this.#garbled(path, method);
     }
-    if (!isRecord(parsed)) throw this.#garbled(path);
+    if (!isRecord(parsed)) throw this.#garbled(path, method);
     return { status, body: parsed };
   }
 
-  #garbled(path: string): PaymentProviderUnavailableError {
-    return new PaymentProviderUnavailableError(`Payment sandbox gave an unreadable answer (POST ${path})`);
+  #garbled(path: string, method: "GET" | "POST" = "POST"): PaymentProviderUnavailableError {
+    return new PaymentProviderUnavailableError(`Payment sandbox gave an unreadable answer (${method} ${path})`);
   }
 
-  #rejected(path: string, response: ProviderResponse): Error {
+  #rejected(path: string, response: ProviderResponse, method: "GET" | "POST" = "POST"): Error {
     const { code, message } = readError(response.body);
-    return new Error(`Payment sandbox rejected POST ${path} with ${response.status} ${code}: ${message}`);
+    return new Error(`Payment sandbox rejected ${method} ${path} with ${response.status} ${code}: ${message}`);
   }
 }

@@ -274,7 +274,7 @@ const fieldMarkup = `
 </form>`;
 
 /** JSON that is safe inside a script element whatever the string holds. */
-function toScriptJson(value: unknown): string {
+export function toScriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
 }
 

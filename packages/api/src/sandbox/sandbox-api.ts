@@ -1,5 +1,6 @@
 // The sandbox's server-to-server API: authorise, capture, void, refund and look up, as routes over the store.
 import type { AuthorizationRecord, SandboxStore } from "./sandbox-store.ts";
+import type { WebhookEventType } from "./webhook-sender.ts";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -7,6 +8,8 @@ export interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Hold the answer back this long (the slow test card); the work itself is already done. */
+  delayMs?: number;
 }
 
 /** An outcome the endpoint reached by executing; only these are kept for idempotent replay. */
@@ -17,7 +20,15 @@ export interface Executed extends Reply {
 export interface ApiRoute {
   method: "GET" | "POST";
   pattern: RegExp;
-  handle(request: { params: string[]; body: JsonObject }): Reply | Executed;
+  handle(request: { params: string[]; query: URLSearchParams; body: JsonObject }): Reply | Executed;
+}
+
+export interface ApiHooks {
+  /** Where the shopper answers the 3-D Secure challenge of an authorisation. */
+  challengeUrl(authorizationId: string): string;
+  /** Reports an event to the shop's webhook endpoint; must not block. */
+  notify(type: WebhookEventType, data: JsonObject): void;
+  slowCardDelayMs: number;
 }
 
 const CURRENCIES = ["USD", "EUR"];
@@ -47,7 +58,7 @@ function isPositiveAmount(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
 }
 
-function authorizationView(authorization: AuthorizationRecord): unknown {
+export function authorizationView(authorization: AuthorizationRecord, hooks: Pick<ApiHooks, "challengeUrl">): JsonObject {
   return {
     id: authorization.id,
     status: authorization.status,
@@ -57,20 +68,33 @@ function authorizationView(authorization: AuthorizationRecord): unknown {
     capturedAmount: authorization.capturedAmount,
     refundedAmount: authorization.refundedAmount,
     card: authorization.card,
+    failureCode: authorization.failureCode,
+    next_action: authorization.status === "requires_action" ? threeDSecureAction(authorization, hooks) : null,
     created: authorization.createdAt,
   };
+}
+
+function threeDSecureAction(authorization: AuthorizationRecord, hooks: Pick<ApiHooks, "challengeUrl">) {
+  return { type: "three_d_secure", url: hooks.challengeUrl(authorization.id) };
 }
 
 function noSuchAuthorization(id: string): Executed {
   return executedError(404, "resource_missing", `No such authorization: '${id}'.`);
 }
 
+const wrongStateCodes: Record<string, string> = {
+  captured: "authorization_already_captured",
+  voided: "authorization_voided",
+  failed: "authorization_failed",
+  requires_action: "authorization_requires_action",
+};
+
 function wrongState(id: string, status: string, action: string): Executed {
-  const code = status === "captured" ? "authorization_already_captured" : "authorization_voided";
+  const code = wrongStateCodes[status] ?? "authorization_invalid_state";
   return executedError(409, code, `Authorization '${id}' is ${status} and cannot be ${action}.`);
 }
 
-function createAuthorization(store: SandboxStore, body: JsonObject): Reply | Executed {
+function createAuthorization(store: SandboxStore, hooks: ApiHooks, body: JsonObject): Reply | Executed {
   const { token, amount, currency, reference } = body;
   if (typeof token !== "string" || token === "") {
     return invalidRequest("parameter_missing", "token is required.", { param: "token" });
@@ -88,7 +112,14 @@ function createAuthorization(store: SandboxStore, body: JsonObject): Reply | Exe
   switch (outcome.kind) {
     case "authorized": {
       const { id, amount: authorized, currency: authorizedCurrency, card } = outcome.authorization;
-      return executed(201, { id, status: "authorized", amount: authorized, currency: authorizedCurrency, card });
+      const reply = executed(201, { id, status: "authorized", amount: authorized, currency: authorizedCurrency, card });
+      return outcome.isSlow ? { ...reply, delayMs: hooks.slowCardDelayMs } : reply;
+    }
+    case "requires_action": {
+      const { authorization } = outcome;
+      const { id, amount: authorized, currency: authorizedCurrency, card } = authorization;
+      const next_action = threeDSecureAction(authorization, hooks);
+      return executed(201, { id, status: "requires_action", amount: authorized, currency: authorizedCurrency, card, next_action });
     }
     case "declined": {
       const { code, message, card } = outcome;
@@ -99,7 +130,7 @@ function createAuthorization(store: SandboxStore, body: JsonObject): Reply | Exe
   }
 }
 
-function captureAuthorization(store: SandboxStore, id: string, body: JsonObject): Reply | Executed {
+function captureAuthorization(store: SandboxStore, hooks: ApiHooks, id: string, body: JsonObject): Reply | Executed {
   const { amount } = body;
   if (amount !== undefined && !isPositiveAmount(amount)) {
     return invalidRequest("parameter_invalid", AMOUNT_MESSAGE, { param: "amount" });
@@ -108,6 +139,7 @@ function captureAuthorization(store: SandboxStore, id: string, body: JsonObject)
   switch (outcome.kind) {
     case "captured": {
       const { capture } = outcome;
+      hooks.notify("authorization.captured", { authorization: authorizationView(outcome.authorization, hooks), capture });
       return executed(200, { id: capture.id, status: "captured", amount: capture.amount, authorization: id });
     }
     case "not_found":
@@ -121,10 +153,11 @@ function captureAuthorization(store: SandboxStore, id: string, body: JsonObject)
   }
 }
 
-function voidAuthorization(store: SandboxStore, id: string): Executed {
+function voidAuthorization(store: SandboxStore, hooks: ApiHooks, id: string): Executed {
   const outcome = store.void(id);
   switch (outcome.kind) {
     case "voided":
+      hooks.notify("authorization.voided", { authorization: authorizationView(outcome.authorization, hooks) });
       return executed(200, { id, status: "voided" });
     case "not_found":
       return noSuchAuthorization(id);
@@ -133,7 +166,7 @@ function voidAuthorization(store: SandboxStore, id: string): Executed {
   }
 }
 
-function createRefund(store: SandboxStore, body: JsonObject): Reply | Executed {
+function createRefund(store: SandboxStore, hooks: ApiHooks, body: JsonObject): Reply | Executed {
   const { authorization, amount } = body;
   if (typeof authorization !== "string" || authorization === "") {
     return invalidRequest("parameter_missing", "authorization is required.", { param: "authorization" });
@@ -142,6 +175,7 @@ function createRefund(store: SandboxStore, body: JsonObject): Reply | Executed {
   const outcome = store.refund(authorization, amount);
   switch (outcome.kind) {
     case "refunded":
+      hooks.notify("refund.succeeded", { authorization: authorizationView(outcome.authorization, hooks), refund: outcome.refund });
       return executed(201, { id: outcome.refund.id, amount: outcome.refund.amount, authorization });
     case "not_found":
       return noSuchAuthorization(authorization);
@@ -156,35 +190,53 @@ function createRefund(store: SandboxStore, body: JsonObject): Reply | Executed {
   }
 }
 
-export function createApiRoutes(store: SandboxStore): ApiRoute[] {
+/** The latest authorisation made for a reference (our caller's order number), for after-the-fact lookups. */
+function findAuthorizationByReference(store: SandboxStore, hooks: ApiHooks, query: URLSearchParams): Reply {
+  const reference = query.get("reference");
+  if (reference === null || reference === "") {
+    return invalidRequest("parameter_missing", "reference is required.", { param: "reference" });
+  }
+  const authorization = store.findLatestByReference(reference);
+  if (!authorization) {
+    return { status: 404, body: errorBody("invalid_request_error", "resource_missing", `No authorization for reference '${reference}'.`) };
+  }
+  return { status: 200, body: authorizationView(authorization, hooks) };
+}
+
+export function createApiRoutes(store: SandboxStore, hooks: ApiHooks): ApiRoute[] {
   return [
     {
       method: "POST",
       pattern: /^\/v1\/authorizations$/,
-      handle: ({ body }) => createAuthorization(store, body),
+      handle: ({ body }) => createAuthorization(store, hooks, body),
+    },
+    {
+      method: "GET",
+      pattern: /^\/v1\/authorizations$/,
+      handle: ({ query }) => findAuthorizationByReference(store, hooks, query),
     },
     {
       method: "GET",
       pattern: /^\/v1\/authorizations\/([\w-]+)$/,
       handle: ({ params: [id = ""] }) => {
         const authorization = store.getAuthorization(id);
-        return authorization ? { status: 200, body: authorizationView(authorization) } : noSuchAuthorization(id);
+        return authorization ? { status: 200, body: authorizationView(authorization, hooks) } : noSuchAuthorization(id);
       },
     },
     {
       method: "POST",
       pattern: /^\/v1\/authorizations\/([\w-]+)\/capture$/,
-      handle: ({ params: [id = ""], body }) => captureAuthorization(store, id, body),
+      handle: ({ params: [id = ""], body }) => captureAuthorization(store, hooks, id, body),
     },
     {
       method: "POST",
       pattern: /^\/v1\/authorizations\/([\w-]+)\/void$/,
-      handle: ({ params: [id = ""] }) => voidAuthorization(store, id),
+      handle: ({ params: [id = ""] }) => voidAuthorization(store, hooks, id),
     },
     {
       method: "POST",
       pattern: /^\/v1\/refunds$/,
-      handle: ({ body }) => createRefund(store, body),
+      handle: ({ body }) => createRefund(store, hooks, body),
     },
   ];
 }

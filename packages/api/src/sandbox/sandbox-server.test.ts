@@ -12,7 +12,7 @@ let sandbox: PaymentSandbox;
 let keyCounter = 0;
 
 beforeAll(async () => {
-  sandbox = await startPaymentSandbox({ port: 0, secretKey: SECRET, allowedParentOrigins: [SHOP_ORIGIN] });
+  sandbox = await startPaymentSandbox({ port: 0, secretKey: SECRET, allowedParentOrigins: [SHOP_ORIGIN], slowCardDelayMs: 20 });
 });
 
 afterAll(async () => {

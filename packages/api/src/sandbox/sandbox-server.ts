@@ -1,18 +1,23 @@
-// The payment sandbox: a local card processor with a hosted card field, tokens and a Stripe-like API.
+// The payment sandbox: a local card processor with a hosted card field, tokens, a Stripe-like API,
+// 3-D Secure challenges and signed webhooks.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { checkCard } from "./card-rules.ts";
+import { challengeContentSecurityPolicy, renderChallengePage } from "./challenge-page.ts";
 import { fieldContentSecurityPolicy, renderFieldPage } from "./field-page.ts";
 import {
+  authorizationView,
   createApiRoutes,
   errorBody,
   invalidRequest,
   isJsonObject,
+  type ApiHooks,
   type JsonObject,
   type Reply,
 } from "./sandbox-api.ts";
 import { SandboxStore, type SandboxStateSnapshot } from "./sandbox-store.ts";
+import { WebhookSender } from "./webhook-sender.ts";
 
 export interface PaymentSandboxOptions {
   port: number;
@@ -21,11 +26,24 @@ export interface PaymentSandboxOptions {
   allowedParentOrigins: string[];
   /** Milliseconds since the epoch; tests move it to expire tokens. */
   now?: () => number;
+  /** The origin browsers reach the sandbox at (for 3-D Secure URLs); default: the listening URL. */
+  publicUrl?: string | ((listeningUrl: string) => string);
+  /** How long the slow test card's answer is held back; longer than a client's timeout. Default 15 s. */
+  slowCardDelayMs?: number;
+  /** Where events are POSTed, signed with `webhookSecret`; both can also be set later with setWebhookTarget. */
+  webhookUrl?: string;
+  webhookSecret?: string;
+  /** Waits between webhook attempts; default [500, 2500] (three attempts). */
+  webhookRetryDelaysMs?: readonly number[];
 }
 
 export interface PaymentSandbox {
   url: string;
+  /** The origin browsers use: the card field and 3-D Secure pages live here. */
+  publicUrl: string;
   port: number;
+  /** Starts (or, with null, stops) sending signed webhook events to `url`. */
+  setWebhookTarget(url: string | null, secret?: string): void;
   close(): Promise<void>;
   /** A copy of everything the sandbox holds in memory, for tests that prove what it never keeps. */
   debugDump(): SandboxStateSnapshot;
@@ -35,6 +53,8 @@ const MAX_BODY_BYTES = 8 * 1024;
 const MAX_DRAINED_BYTES = 1024 * 1024;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 const JSON_TYPE = "application/json; charset=utf-8";
+const DEFAULT_SLOW_CARD_DELAY_MS = 15_000;
+const CHALLENGE_PATH = /^\/3ds\/([\w-]+)$/;
 
 const baseHeaders = {
   "Cache-Control": "no-store",
@@ -141,8 +161,32 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
   const allowedOrigins = new Set(options.allowedParentOrigins.map(normalizeOrigin));
   const secretDigest = sha256(`Bearer ${options.secretKey}`);
   const store = new SandboxStore(options.now);
-  const apiRoutes = createApiRoutes(store);
+  const webhooks = new WebhookSender({ now: () => store.now(), retryDelaysMs: options.webhookRetryDelaysMs });
+  if (options.webhookUrl) webhooks.setTarget({ url: options.webhookUrl, secret: options.webhookSecret ?? "" });
+  let publicUrl = "";
+  const hooks: ApiHooks = {
+    challengeUrl: (authorizationId) => `${publicUrl}/3ds/${authorizationId}`,
+    notify: (type, data) => void webhooks.send(type, data),
+    slowCardDelayMs: options.slowCardDelayMs ?? DEFAULT_SLOW_CARD_DELAY_MS,
+  };
+  const apiRoutes = createApiRoutes(store, hooks);
   const host = options.host ?? "127.0.0.1";
+  const heldAnswers = new Set<() => void>();
+
+  /** Waits `ms`, or less if the caller hangs up or the sandbox closes; true when the caller is still there. */
+  function holdAnswer(response: ServerResponse, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const release = () => {
+        clearTimeout(timer);
+        heldAnswers.delete(release);
+        response.off("close", release);
+        resolve(!response.destroyed);
+      };
+      const timer = setTimeout(release, ms);
+      heldAnswers.add(release);
+      response.once("close", release);
+    });
+  }
 
   function isAuthorized(request: IncomingMessage): boolean {
     return timingSafeEqual(sha256(request.headers.authorization ?? ""), secretDigest);
@@ -161,6 +205,42 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     });
   }
 
+  function serveChallenge(response: ServerResponse, authorizationId: string, query: URLSearchParams): void {
+    const parentOrigin = query.get("origin") ?? "";
+    if (!allowedOrigins.has(parentOrigin)) {
+      const message = "The origin parameter must name an origin this sandbox is configured to trust.";
+      sendReply(response, invalidRequest("origin_not_allowed", message));
+      return;
+    }
+    const authorization = store.getAuthorization(authorizationId);
+    if (!authorization) return sendReply(response, notFound(`3-D Secure challenge '${authorizationId}'`));
+    const nonce = randomBytes(16).toString("base64");
+    sendText(response, 200, "text/html; charset=utf-8", renderChallengePage({ nonce, parentOrigin, authorization }), {
+      "Content-Security-Policy": challengeContentSecurityPolicy({ nonce, parentOrigin }),
+    });
+  }
+
+  /** The challenge page's answer. The unguessable authorisation id in the URL is the credential, as with a bank's page. */
+  async function answerChallenge(request: IncomingMessage, authorizationId: string): Promise<Reply> {
+    // A JSON body cannot be sent cross-site without a CORS preflight, which this server never grants.
+    if (!(request.headers["content-type"] ?? "").startsWith("application/json")) {
+      return { status: 415, body: errorBody("invalid_request_error", "unsupported_media_type", "Send the answer as application/json.") };
+    }
+    const read = await readJsonObject(request);
+    if (!read.ok) return read.reply;
+    const { result } = read.body;
+    if (result !== "authenticated" && result !== "failed") {
+      return invalidRequest("parameter_invalid", "result must be 'authenticated' or 'failed'.", { param: "result" });
+    }
+    const outcome = store.completeChallenge(authorizationId, result);
+    if (outcome.kind === "not_found") return notFound(`3-D Secure challenge '${authorizationId}'`);
+    const view = authorizationView(outcome.authorization, hooks);
+    if (outcome.kind === "completed") {
+      webhooks.send(outcome.authorization.status === "authorized" ? "authorization.succeeded" : "authorization.failed", { authorization: view });
+    }
+    return { status: 200, body: view };
+  }
+
   async function createToken(request: IncomingMessage): Promise<Reply> {
     const read = await readJsonObject(request);
     if (!read.ok) return read.reply;
@@ -170,7 +250,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     return { status: 201, body: { id: token.id, card: token.card } };
   }
 
-  async function handleApi(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+  async function handleApi(request: IncomingMessage, response: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
     const pathMatches = apiRoutes.filter((candidate) => candidate.pattern.test(path));
     if (pathMatches.length === 0) return sendReply(response, notFound(path));
     if (!isAuthorized(request)) {
@@ -191,7 +271,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
       });
     }
     const params = route.pattern.exec(path)?.slice(1) ?? [];
-    if (route.method === "GET") return sendReply(response, route.handle({ params, body: {} }));
+    if (route.method === "GET") return sendReply(response, route.handle({ params, query, body: {} }));
 
     const key = request.headers["idempotency-key"];
     if (typeof key !== "string" || key === "" || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
@@ -211,11 +291,13 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     }
     if (stored) return sendText(response, stored.status, JSON_TYPE, stored.body, { "Idempotent-Replayed": "true" });
 
-    const reply = route.handle({ params, body: read.body });
+    const reply = route.handle({ params, query, body: read.body });
     const serialized = JSON.stringify(reply.body);
     if ("isExecuted" in reply) {
       store.rememberIdempotentResponse(path, key, fingerprint, { status: reply.status, body: serialized });
     }
+    // The work is done and remembered; only the answer is late (a replay of the key answers at once).
+    if (reply.delayMs !== undefined && !(await holdAnswer(response, reply.delayMs))) return;
     sendText(response, reply.status, JSON_TYPE, serialized, reply.headers);
   }
 
@@ -231,8 +313,12 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
       serveField(response, query);
     } else if (path === "/v1/tokens" && request.method === "POST") {
       sendReply(response, await createToken(request));
+    } else if (CHALLENGE_PATH.test(path) && request.method === "GET") {
+      serveChallenge(response, CHALLENGE_PATH.exec(path)?.[1] ?? "", query);
+    } else if (CHALLENGE_PATH.test(path) && request.method === "POST") {
+      sendReply(response, await answerChallenge(request, CHALLENGE_PATH.exec(path)?.[1] ?? ""));
     } else if (path.startsWith("/v1/") && path !== "/v1/tokens") {
-      await handleApi(request, response, path);
+      await handleApi(request, response, path, query);
     } else {
       sendReply(response, notFound(`${request.method} ${path}`));
     }
@@ -262,15 +348,23 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
   });
   const { port } = server.address() as AddressInfo;
   const urlHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+  const configuredPublicUrl = typeof options.publicUrl === "function" ? options.publicUrl(url) : (options.publicUrl ?? url);
+  publicUrl = new URL(configuredPublicUrl).origin;
+  let closing: Promise<void> | undefined;
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
+    publicUrl,
     port,
+    setWebhookTarget: (target, secret = "") => webhooks.setTarget(target === null ? null : { url: target, secret }),
     debugDump: () => store.snapshot(),
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
+        webhooks.close();
+        for (const release of [...heldAnswers]) release();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      })),
   };
 }

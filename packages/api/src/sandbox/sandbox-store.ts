@@ -7,10 +7,12 @@ import type { TokenizedCard } from "./card-rules.ts";
 export const TOKEN_TTL_MS = 30 * 60 * 1000;
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
-export type AuthorizationStatus = "authorized" | "captured" | "voided";
+export type AuthorizationStatus = "requires_action" | "authorized" | "failed" | "captured" | "voided";
 
 const transitions: Record<AuthorizationStatus, { to: readonly AuthorizationStatus[] }> = {
+  requires_action: { to: ["authorized", "failed", "voided"] },
   authorized: { to: ["captured", "voided"] },
+  failed: { to: [] },
   captured: { to: [] },
   voided: { to: [] },
 };
@@ -32,6 +34,8 @@ export interface AuthorizationRecord {
   reference: string;
   card: { brand: CardBrand; last4: string };
   createdAt: number;
+  /** Why a 3-D Secure authorisation failed; null otherwise. */
+  failureCode: string | null;
   capturedAmount: number;
   refundedAmount: number;
   captures: { id: string; amount: number; createdAt: number }[];
@@ -57,9 +61,18 @@ export interface SandboxStateSnapshot {
 }
 
 export type AuthorizeOutcome =
-  | { kind: "authorized"; authorization: AuthorizationRecord }
+  | { kind: "authorized"; authorization: AuthorizationRecord; isSlow: boolean }
+  | { kind: "requires_action"; authorization: AuthorizationRecord }
   | { kind: "declined"; code: DeclineCode; message: string; card: { brand: CardBrand; last4: string } }
   | { kind: "token_invalid"; message: string };
+
+export type ChallengeResult = "authenticated" | "failed";
+
+export type ChallengeOutcome =
+  | { kind: "completed"; authorization: AuthorizationRecord }
+  /** The challenge was already answered (or the authorisation moved on); nothing changed. */
+  | { kind: "already_completed"; authorization: AuthorizationRecord }
+  | { kind: "not_found" };
 
 export type CaptureOutcome =
   | { kind: "captured"; capture: { id: string; amount: number }; authorization: AuthorizationRecord }
@@ -97,6 +110,8 @@ function pruneOldest<T>(records: Map<string, T>, isExpired: (record: T) => boole
 export class SandboxStore {
   readonly #tokens = new Map<string, TokenRecord>();
   readonly #authorizations = new Map<string, AuthorizationRecord>();
+  /** reference → id of the latest authorisation made for it. */
+  readonly #latestByReference = new Map<string, string>();
   readonly #idempotency = new Map<string, IdempotencyRecord>();
   readonly #now: () => number;
 
@@ -140,25 +155,48 @@ export class SandboxStore {
       const { code } = token.behaviour;
       return { kind: "declined", code, message: DECLINE_MESSAGES[code], card };
     }
+    const isChallenged = token.behaviour.outcome === "three_d_secure";
     const authorization: AuthorizationRecord = {
       id: createId("auth"),
-      status: "authorized",
+      status: isChallenged ? "requires_action" : "authorized",
       amount: input.amount,
       currency: input.currency,
       reference: input.reference,
       card,
       createdAt: now,
+      failureCode: null,
       capturedAmount: 0,
       refundedAmount: 0,
       captures: [],
       refunds: [],
     };
     this.#authorizations.set(authorization.id, authorization);
-    return { kind: "authorized", authorization };
+    this.#latestByReference.set(authorization.reference, authorization.id);
+    if (isChallenged) return { kind: "requires_action", authorization };
+    return { kind: "authorized", authorization, isSlow: token.behaviour.outcome === "approve_slowly" };
   }
 
   getAuthorization(id: string): AuthorizationRecord | undefined {
     return this.#authorizations.get(id);
+  }
+
+  findLatestByReference(reference: string): AuthorizationRecord | undefined {
+    const id = this.#latestByReference.get(reference);
+    return id === undefined ? undefined : this.#authorizations.get(id);
+  }
+
+  /** The shopper's answer to a 3-D Secure challenge; only the first answer counts. */
+  completeChallenge(id: string, result: ChallengeResult): ChallengeOutcome {
+    const authorization = this.#authorizations.get(id);
+    if (!authorization) return { kind: "not_found" };
+    if (authorization.status !== "requires_action") return { kind: "already_completed", authorization };
+    if (result === "authenticated") {
+      authorization.status = "authorized";
+    } else {
+      authorization.status = "failed";
+      authorization.failureCode = "authentication_failed";
+    }
+    return { kind: "completed", authorization };
   }
 
   capture(id: string, amount: number | undefined): CaptureOutcome {

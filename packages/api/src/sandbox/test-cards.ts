@@ -4,7 +4,13 @@ export type CardBrand = "visa" | "mastercard" | "amex" | "unknown";
 
 export type DeclineCode = "card_declined" | "insufficient_funds";
 
-export type CardBehaviour = { outcome: "approve" } | { outcome: "decline"; code: DeclineCode };
+export type CardBehaviour =
+  | { outcome: "approve" }
+  | { outcome: "decline"; code: DeclineCode }
+  /** The issuer asks for 3-D Secure: the authorisation waits for the shopper's challenge. */
+  | { outcome: "three_d_secure" }
+  /** Approved at once, but the answer reaches the caller only after the sandbox's slow-card delay. */
+  | { outcome: "approve_slowly" };
 
 export interface TestCard {
   number: string;
@@ -32,6 +38,18 @@ export const TEST_CARDS: readonly TestCard[] = [
     brand: "visa",
     behaviour: { outcome: "decline", code: "insufficient_funds" },
     description: "Declined for insufficient funds",
+  },
+  {
+    number: "4000002760003184",
+    brand: "visa",
+    behaviour: { outcome: "three_d_secure" },
+    description: "Requires 3-D Secure authentication; the challenge decides",
+  },
+  {
+    number: "4000000000000259",
+    brand: "visa",
+    behaviour: { outcome: "approve_slowly" },
+    description: "Succeeds, but the processor answers too late (the request times out)",
   },
 ];
 

@@ -37,6 +37,7 @@ export function rowToCart(row: CartRow, lines: CartRepository.CartLineDetailRow[
     email: row.email,
     shippingAddress: address?.success ? address.data : null,
     shippingOptionId: (row.shipping_option_id as ShippingOptionId | null) ?? null,
+    promoCode: row.promo_code,
   };
 }
 

@@ -19,6 +19,8 @@ import * as CartRepository from "../cart/cart.repository.ts";
 import * as QuoteRepository from "./quote.repository.ts";
 import { priceCart, totalWeight, type PricedCart } from "../pricing/pricing.ts";
 import { quoteShippingOptions } from "../pricing/shipping.ts";
+import * as PromotionService from "../promotion/promotion.service.ts";
+import type { Promotion } from "../promotion/promotion.ts";
 
 export const QUOTE_TTL_MS = 15 * 60 * 1000;
 
@@ -76,8 +78,16 @@ export function setShippingOption(input: { db: Kysely<Database>; cartId: string;
   });
 }
 
-/** Prices the cart as it is now, failing with a typed error if anything needed is missing. */
-export async function priceCurrentCart(db: Db, cart: CartView): Promise<{ priced: PricedCart; address: Address; email: string }> {
+/**
+ * Prices the cart as it is now, failing with a typed error if anything needed is missing. A promo
+ * code that can no longer be used is left out of the price and reported as `promotionProblem`;
+ * the caller decides whether that is an error (quote) or a price change (placeOrder).
+ */
+export async function priceCurrentCart(
+  db: Db,
+  cart: CartView,
+  now: Date = new Date(),
+): Promise<{ priced: PricedCart; address: Address; email: string; promotion: Promotion | null; promotionProblem: AppError | null }> {
   const missing: string[] = [];
   if (cart.lines.length === 0) missing.push("lines");
   if (!cart.email) missing.push("email");
@@ -95,13 +105,21 @@ export async function priceCurrentCart(db: Db, cart: CartView): Promise<{ priced
       { lines: short.map((line) => ({ sku: line.sku, requested: line.quantity, available: line.available })) },
     );
   }
+  const { promotion, problem: promotionProblem } = await PromotionService.resolveForCart(db, {
+    code: cart.promoCode,
+    currency: cart.currency,
+    subtotal: cart.subtotal,
+    email: cart.email,
+    now,
+  });
   const priced = priceCart({
     currency: cart.currency,
     lines,
     address: cart.shippingAddress,
     shippingOptionId: cart.shippingOptionId,
+    promotion,
   });
-  return { priced, address: cart.shippingAddress, email: cart.email };
+  return { priced, address: cart.shippingAddress, email: cart.email, promotion, promotionProblem };
 }
 
 function pricedToQuote(id: string, cartId: string, expiresAt: Date, priced: PricedCart): Quote {
@@ -111,8 +129,11 @@ function pricedToQuote(id: string, cartId: string, expiresAt: Date, priced: Pric
     expiresAt: expiresAt.toISOString(),
     currency: priced.currency,
     subtotal: priced.subtotal,
+    discount: priced.discount,
+    promoCode: priced.promoCode,
     shipping: priced.shipping,
     tax: priced.tax,
+    taxInclusive: priced.taxInclusive,
     total: priced.total,
     lines: priced.lines,
     shippingOption: priced.shippingOption,
@@ -123,7 +144,8 @@ function pricedToQuote(id: string, cartId: string, expiresAt: Date, priced: Pric
 export async function quote(input: { db: Db; cartId: string; now?: Date }): Promise<Quote> {
   const cart = await Cart.get(input);
   if (cart.status !== "open") throw new AppError("CART_CLOSED", "This cart has already been checked out", { cartId: cart.id });
-  const { priced } = await priceCurrentCart(input.db, cart);
+  const { priced, promotionProblem } = await priceCurrentCart(input.db, cart, input.now);
+  if (promotionProblem) throw promotionProblem;
   const expiresAt = new Date((input.now ?? new Date()).getTime() + QUOTE_TTL_MS);
   const row = await QuoteRepository.insertQuote(input.db, {
     id: randomUUID(),
@@ -132,6 +154,7 @@ export async function quote(input: { db: Db; cartId: string; now?: Date }): Prom
     subtotal: priced.subtotal,
     shipping: priced.shipping,
     tax: priced.tax,
+    discount: priced.discount,
     total: priced.total,
     snapshot: JSON.stringify(priced),
     expires_at: expiresAt,
@@ -140,8 +163,8 @@ export async function quote(input: { db: Db; cartId: string; now?: Date }): Prom
 }
 
 export interface PriceDifference {
-  lines: { sku: string; productName: string; field: "unitPrice" | "quantity" | "lineTotal" | "tax" | "added" | "removed"; was: number; now: number }[];
-  totals: { field: "subtotal" | "shipping" | "tax" | "total"; was: number; now: number }[];
+  lines: { sku: string; productName: string; field: "unitPrice" | "quantity" | "lineTotal" | "discount" | "tax" | "added" | "removed"; was: number; now: number }[];
+  totals: { field: "subtotal" | "discount" | "shipping" | "tax" | "total"; was: number; now: number }[];
 }
 
 /** Line-by-line difference between the quote the shopper saw and the cart priced now. */
@@ -155,7 +178,7 @@ export function diffPricing(was: PricedCart, now: PricedCart): PriceDifference {
       lines.push({ sku: old.sku, productName: old.productName, field: "removed", was: old.quantity, now: 0 });
       continue;
     }
-    for (const field of ["unitPrice", "quantity", "lineTotal", "tax"] as const) {
+    for (const field of ["unitPrice", "quantity", "lineTotal", "discount", "tax"] as const) {
       if (old[field] !== current[field]) lines.push({ sku: old.sku, productName: old.productName, field, was: old[field], now: current[field] });
     }
   }
@@ -163,7 +186,7 @@ export function diffPricing(was: PricedCart, now: PricedCart): PriceDifference {
     if (!wasBySku.has(current.sku)) lines.push({ sku: current.sku, productName: current.productName, field: "added", was: 0, now: current.quantity });
   }
   const totals: PriceDifference["totals"] = [];
-  for (const field of ["subtotal", "shipping", "tax", "total"] as const) {
+  for (const field of ["subtotal", "discount", "shipping", "tax", "total"] as const) {
     if (was[field] !== now[field]) totals.push({ field, was: was[field], now: now[field] });
   }
   return { lines, totals };
@@ -175,3 +198,4 @@ export function hasDifference(diff: PriceDifference): boolean {
 
 
 export { placeOrder, RESERVATION_TTL_MS } from "./place-order.ts";
+export { confirmPayment } from "./confirm-payment.ts";

@@ -18,6 +18,8 @@ import type { PricedCart } from "../pricing/pricing.ts";
 import { diffPricing, hasDifference, priceCurrentCart } from "./checkout.ts";
 import { PaymentProviderUnavailableError, PaymentTokenRejectedError, type AuthorizeResult, type PaymentProvider } from "../payment/payment-provider.ts";
 import * as PaymentOutcome from "../payment/payment-outcome.ts";
+import * as Reconciler from "../reconcile/reconciler.ts";
+import * as PromotionService from "../promotion/promotion.service.ts";
 
 /** How long a pending order holds its stock before the reconciler may release it. */
 export const RESERVATION_TTL_MS = 15 * 60 * 1000;
@@ -48,13 +50,17 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
       throw new AppError("ALREADY_ORDERED", "This cart has already been ordered", { orderId: live?.id ?? null });
     }
     const cart = Cart.rowToCart(cartRow, (await CartRepository.findCartWithLines(trx, cartRow.id))?.lines ?? []);
-    const { priced, address, email } = await priceCurrentCart(trx, cart);
+    const { priced, address, email, promotion, promotionProblem } = await priceCurrentCart(trx, cart, now);
+    if (promotionProblem?.code === "PROMO_EXHAUSTED") throw promotionProblem;
     const diff = diffPricing(quoted, priced);
     if (hasDifference(diff)) {
-      throw new AppError("PRICE_CHANGED", "Your order total has changed since you reviewed it; please check the new total", {
+      // A code that stopped being valid since the quote shows up here as a discount difference.
+      const reason = promotionProblem ? `${promotionProblem.message}, so your` : "Your";
+      throw new AppError("PRICE_CHANGED", `${reason} order total has changed since you reviewed it; please check the new total`, {
         ...diff,
         quotedTotal: quoted.total,
         currentTotal: priced.total,
+        ...(promotionProblem ? { promotion: promotionProblem.details } : {}),
       });
     }
     const orderRow = await OrderRepository.insertOrder(trx, {
@@ -67,8 +73,11 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
       shipping_option: JSON.stringify(priced.shippingOption),
       currency: priced.currency,
       subtotal: priced.subtotal,
+      discount: priced.discount,
+      promo_code: priced.promoCode,
       shipping: priced.shipping,
       tax: priced.tax,
+      tax_inclusive: priced.taxInclusive,
       total: priced.total,
       reservation_expires_at: new Date(now.getTime() + RESERVATION_TTL_MS),
     });
@@ -83,9 +92,12 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
         unit_price: line.unitPrice,
         quantity: line.quantity,
         line_total: line.lineTotal,
+        discount: line.discount,
         tax: line.tax,
       })),
     );
+    // Count the promotion's use before reserving stock: if it was used up meanwhile, nothing is held.
+    if (promotion) await PromotionService.redeem(trx, { promotion, orderId: orderRow.id, email, amount: priced.discount });
     // Reserve in SKU order so two orders over the same SKUs never deadlock.
     for (const line of [...priced.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
       if (!(await InventoryRepository.reserve(trx, line.sku, line.quantity))) {
@@ -151,7 +163,21 @@ export async function placeOrder(input: PlaceOrderInput): Promise<Order> {
     throw new AppError("PAYMENT_DECLINED", result.message, { code: result.code, orderId: order.id });
   }
 
-  await PaymentOutcome.recordAuthorized({
+  if (result.status === "requires_action") {
+    // The shopper's browser shows the 3-D Secure challenge; checkout.confirmPayment or the provider's
+    // webhook settles the order afterwards, and the reconciler releases it if nobody ever does.
+    await PaymentOutcome.recordRequiresAction({
+      db: input.db,
+      orderId: order.id,
+      provider: input.payments.name,
+      authorizationId: result.authorizationId,
+      nextActionUrl: result.nextActionUrl,
+      card: result.card,
+    });
+    return OrderModule.get({ db: input.db, orderId: order.id });
+  }
+
+  const isRecorded = await PaymentOutcome.recordAuthorized({
     db: input.db,
     orderId: order.id,
     provider: input.payments.name,
@@ -159,6 +185,10 @@ export async function placeOrder(input: PlaceOrderInput): Promise<Order> {
     card: result.card,
     amount: order.total,
   });
+  // The provider answered so late that the reconciler had already released the order: undo the authorisation.
+  if (!isRecorded && (await Reconciler.voidLateAuthorization({ db: input.db, payments: input.payments, orderId: order.id, authorizationId: result.authorizationId }))) {
+    throw new AppError("PAYMENT_UNAVAILABLE", "The payment processor answered too late, so your card was not charged. Please place the order again.", { orderId: order.id });
+  }
   if ((input.captureMode ?? "immediate") === "immediate") {
     // A failed capture leaves the order authorised; the reconciler captures it later.
     await PaymentOutcome.capture({ db: input.db, payments: input.payments, orderId: order.id }).catch((error: unknown) => {

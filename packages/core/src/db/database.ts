@@ -139,8 +139,10 @@ export interface AuditLogTable {
   actor: Generated<string>;
   outcome: Generated<string>;
   origin: ColumnType<Record<string, unknown>, string | undefined, string>;
-  prev_hash: string | null;
-  hash: string | null;
+  /** Place in the hash chain; seq, prev_hash and hash are filled by the database when the writing transaction commits. */
+  seq: ColumnType<number | null, never, never>;
+  prev_hash: ColumnType<string | null, never, never>;
+  hash: ColumnType<string | null, never, never>;
   created_at: Generated<Date>;
 }
 
@@ -254,4 +256,6 @@ export type OrderLineRow = Selectable<OrderLineTable>;
 export type NewOrderLine = Insertable<OrderLineTable>;
 export type PaymentRow = Selectable<PaymentTable>;
 export type NewPayment = Insertable<PaymentTable>;
+export type PromotionRow = Selectable<PromotionTable>;
+export type NewPromotion = Insertable<PromotionTable>;
 export type NewAuditLog = Insertable<AuditLogTable>;

@@ -2,10 +2,16 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from "kysely";
 import * as initialSchema from "./migrations/2026-11-24T00-00-initial-schema.ts";
 import * as checkoutGuarantees from "./migrations/2026-11-24T01-00-checkout-guarantees.ts";
+import * as promotions from "./migrations/2026-11-24T02-20-promotions.ts";
+import * as outboxDispatch from "./migrations/2026-11-24T02-30-outbox.ts";
+import * as auditChain from "./migrations/2026-11-24T02-40-audit.ts";
 
 const migrations: Record<string, Migration> = {
   "2026-11-24T00-00-initial-schema": initialSchema,
   "2026-11-24T01-00-checkout-guarantees": checkoutGuarantees,
+  "2026-11-24T02-20-promotions": promotions,
+  "2026-11-24T02-30-outbox": outboxDispatch,
+  "2026-11-24T02-40-audit": auditChain,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -16,6 +16,15 @@ export function findOrder(db: Db, orderId: string) {
   return db.selectFrom("order").selectAll().where("id", "=", orderId).executeTakeFirst();
 }
 
+/** Reads the order and holds its row lock until the transaction ends, so status changes wait their turn. */
+export function findOrderForUpdate(db: Db, orderId: string) {
+  return db.selectFrom("order").selectAll().where("id", "=", orderId).forUpdate().executeTakeFirst();
+}
+
+export function findOrderByNumber(db: Db, number: string) {
+  return db.selectFrom("order").selectAll().where("number", "=", number).executeTakeFirst();
+}
+
 export function findLiveOrderOfCart(db: Db, cartId: string) {
   return db.selectFrom("order").selectAll().where("cart_id", "=", cartId).where("status", "<>", "payment_failed").executeTakeFirst();
 }
@@ -45,8 +54,11 @@ export function rowToOrder(row: OrderRow, lines: OrderLineRow[], payment: Paymen
     shippingOption: row.shipping_option as unknown as ShippingOption,
     currency: row.currency as Currency,
     subtotal: row.subtotal,
+    discount: row.discount,
+    promoCode: row.promo_code,
     shipping: row.shipping,
     tax: row.tax,
+    taxInclusive: row.tax_inclusive,
     total: row.total,
     lines: lines.map((line) => ({
       sku: line.sku,
@@ -55,6 +67,7 @@ export function rowToOrder(row: OrderRow, lines: OrderLineRow[], payment: Paymen
       unitPrice: line.unit_price,
       quantity: line.quantity,
       lineTotal: line.line_total,
+      discount: line.discount,
       tax: line.tax,
     })),
     payment,

@@ -14,6 +14,7 @@ import * as OrderModule from "../order/order.ts";
 import * as OrderRepository from "../order/order.repository.ts";
 import * as Outbox from "../outbox/outbox.repository.ts";
 import * as PaymentRepository from "./payment.repository.ts";
+import * as PromotionService from "../promotion/promotion.service.ts";
 import type { CardSummary, PaymentProvider } from "./payment-provider.ts";
 
 export type CaptureMode = "immediate" | "on_fulfilment";
@@ -81,7 +82,49 @@ export async function recordAuthorized(input: {
   });
 }
 
-/** Marks a pending order's payment as failed and gives its stock back, in one transaction. */
+/**
+ * Records that the card needs 3-D Secure: a requires_action payment row with the challenge URL; the
+ * order stays pending_payment with its stock held. The order row is locked while this runs, so a
+ * webhook or confirmPayment settling the same order waits and then finds this row. Returns false
+ * when the order has left pending_payment or the row already exists (nothing written).
+ */
+export async function recordRequiresAction(input: {
+  db: Kysely<Database>;
+  orderId: string;
+  provider: string;
+  authorizationId: string;
+  nextActionUrl: string;
+  card: CardSummary;
+}): Promise<boolean> {
+  return input.db.transaction().execute(async (trx) => {
+    const order = await OrderRepository.findOrderForUpdate(trx, input.orderId);
+    if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
+    if (order.status !== "pending_payment") return false;
+    const existing = await PaymentRepository.findLatestPaymentOfOrder(trx, order.id);
+    if (existing?.provider_reference === input.authorizationId) return false;
+    const payment = await PaymentRepository.insertPayment(trx, {
+      id: randomUUID(),
+      order_id: order.id,
+      provider: input.provider,
+      provider_reference: input.authorizationId,
+      status: "requires_action",
+      amount: order.total,
+      currency: order.currency,
+      card_brand: input.card.brand,
+      card_last4: input.card.last4,
+      next_action_url: input.nextActionUrl,
+    });
+    await Audit.record(trx, {
+      entity: "payment",
+      entityId: payment.id,
+      action: "payment.requires_action",
+      data: { orderId: order.id, amount: order.total, authorizationId: input.authorizationId },
+    });
+    return true;
+  });
+}
+
+/** Marks a pending order's payment as failed and gives its stock and promo-code use back, in one transaction. */
 export async function recordFailed(input: {
   db: Kysely<Database>;
   orderId: string;
@@ -94,6 +137,7 @@ export async function recordFailed(input: {
     if (!order) return false;
     if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "pending_payment", to: "payment_failed" }))) return false;
     await releaseStock(trx, order.id);
+    await PromotionService.releaseRedemption(trx, order.id);
     const existing = await PaymentRepository.findLatestPaymentOfOrder(trx, order.id);
     let paymentId: string;
     if (existing && existing.status === "requires_action") {

@@ -36,5 +36,6 @@ export function rowToPayment(row: PaymentRow): Payment {
     cardBrand: row.card_brand,
     cardLast4: row.card_last4,
     declineCode: row.decline_code,
+    nextActionUrl: row.next_action_url,
   };
 }

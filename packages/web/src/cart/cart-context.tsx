@@ -1,9 +1,11 @@
 // The shopper's cart, shared by every page: loaded from the stored id, created lazily on the first add,
-// and replaced by a fresh one when the stored cart is gone or already checked out.
+// and replaced by a fresh one when the stored cart is gone or already checked out. A cart has one
+// currency: the display currency follows a cart with items, and an empty cart in another one is dropped.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import type { Cart } from "@checkout/core/schemas";
 import { trpc } from "../trpc.ts";
 import { errorCodeOf } from "../lib/errors.ts";
+import { useCurrency } from "../currency/currency-context.tsx";
 import { clearCartId, readCartId, writeCartId } from "./cart-storage.ts";
 
 type CartStatus = "loading" | "ready" | "error";
@@ -37,6 +39,7 @@ function isStaleCartError(error: unknown): boolean {
 }
 
 export function CartProvider({ children }: { children: ReactNode }) {
+  const { currency, setCurrency } = useCurrency();
   const [cart, setCart] = useState<Cart | null>(null);
   const [status, setStatus] = useState<CartStatus>(() => (readCartId() ? "loading" : "ready"));
   const [error, setError] = useState<unknown>(undefined);
@@ -49,6 +52,13 @@ export function CartProvider({ children }: { children: ReactNode }) {
     clearCartId();
     setCart(null);
   }, []);
+
+  // Never mix currencies: prices follow the cart the shopper is filling; an empty cart is not worth keeping.
+  useEffect(() => {
+    if (!cart || cart.currency === currency) return;
+    if (cart.lines.length > 0) setCurrency(cart.currency);
+    else forgetCart();
+  }, [cart, currency, setCurrency, forgetCart]);
 
   useEffect(() => {
     const cartId = readCartId();
@@ -95,11 +105,11 @@ export function CartProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const createCart = useCallback(async (): Promise<string> => {
-    const created = await trpc.cart.create.mutate({ currency: "USD" });
+    const created = await trpc.cart.create.mutate({ currency });
     writeCartId(created.id);
     accept(created);
     return created.id;
-  }, [accept]);
+  }, [accept, currency]);
 
   const addLine = useCallback(
     (sku: string, quantity: number) =>

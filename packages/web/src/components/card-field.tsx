@@ -174,6 +174,9 @@ function TestCardHint() {
         <li>
           <code>4000 0000 0000 9995</code> has insufficient funds
         </li>
+        <li>
+          <code>4000 0027 6000 3184</code> asks for 3-D Secure authentication
+        </li>
       </ul>
       <p className="muted">Use any future expiry date and any CVC.</p>
     </div>

@@ -42,8 +42,16 @@ export function CheckoutSummary({ cart, quote }: { cart: Cart; quote: Quote | nu
                 <Money amount={cart.subtotal} currency={cart.currency} />
               </dd>
             </div>
+            {cart.promoCode && (
+              <div className="totals__row">
+                <dt>Promo code</dt>
+                <dd data-testid="summary-promo">{cart.promoCode}</dd>
+              </div>
+            )}
           </dl>
-          <p className="muted small">Shipping and tax are added when you review your order.</p>
+          <p className="muted small">
+            {cart.promoCode ? "Your discount, shipping and tax are worked out when you review your order." : "Shipping and tax are worked out when you review your order."}
+          </p>
         </>
       )}
     </aside>

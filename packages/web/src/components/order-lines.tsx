@@ -22,8 +22,20 @@ export function OrderLines({ lines, currency }: { lines: readonly OrderLine[]; c
   );
 }
 
+/**
+ * The server's totals, shown as they are (never recomputed here). A discount is a negative row; with
+ * tax-inclusive prices the VAT is a part of the total, so it is shown under it rather than added on top.
+ */
 export function TotalsList({ totals, testIdPrefix, shippingLabel = "Shipping" }: { totals: Totals; testIdPrefix: string; shippingLabel?: string }) {
   const { currency } = totals;
+  const taxRow = (
+    <div className={`totals__row ${totals.taxInclusive ? "totals__row--note" : ""}`.trim()}>
+      <dt>{totals.taxInclusive ? "Includes VAT" : "Tax"}</dt>
+      <dd>
+        <Money amount={totals.tax} currency={currency} testId={`${testIdPrefix}-tax`} />
+      </dd>
+    </div>
+  );
   return (
     <dl className="totals">
       <div className="totals__row">
@@ -32,24 +44,28 @@ export function TotalsList({ totals, testIdPrefix, shippingLabel = "Shipping" }:
           <Money amount={totals.subtotal} currency={currency} testId={`${testIdPrefix}-subtotal`} />
         </dd>
       </div>
+      {totals.discount > 0 && (
+        <div className="totals__row totals__row--discount">
+          <dt>Discount{totals.promoCode ? ` (${totals.promoCode})` : ""}</dt>
+          <dd>
+            <Money amount={-totals.discount} currency={currency} testId={`${testIdPrefix}-discount`} />
+          </dd>
+        </div>
+      )}
       <div className="totals__row">
         <dt>{shippingLabel}</dt>
         <dd>
           <Money amount={totals.shipping} currency={currency} testId={`${testIdPrefix}-shipping`} />
         </dd>
       </div>
-      <div className="totals__row">
-        <dt>Tax</dt>
-        <dd>
-          <Money amount={totals.tax} currency={currency} testId={`${testIdPrefix}-tax`} />
-        </dd>
-      </div>
+      {!totals.taxInclusive && taxRow}
       <div className="totals__row totals__row--grand">
         <dt>Total</dt>
         <dd>
           <Money amount={totals.total} currency={currency} testId={`${testIdPrefix}-total`} />
         </dd>
       </div>
+      {totals.taxInclusive && taxRow}
     </dl>
   );
 }

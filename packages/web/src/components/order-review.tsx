@@ -1,13 +1,16 @@
 // The priced summary the shopper confirms: quote lines and totals, and the "Place order" button.
+import { useEffect, useRef } from "react";
 import type { Quote } from "@checkout/core/schemas";
-import type { PriceChange } from "../checkout/use-place-order.ts";
+import type { PlacementError, PriceChange } from "../checkout/use-place-order.ts";
 import { formatMoney } from "../lib/money.ts";
 import { OrderLines, TotalsList } from "./order-lines.tsx";
 
 interface OrderReviewProps {
   quote: Quote;
   isPlacing: boolean;
-  error: string | null;
+  /** The card issuer's challenge is showing: the order is placed, its payment not yet confirmed. */
+  isAuthenticating: boolean;
+  error: PlacementError | null;
   priceChange: PriceChange | null;
   onPlaceOrder: () => void;
 }
@@ -23,7 +26,12 @@ function timeOf(iso: string): string {
   return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 }
 
-export function OrderReview({ quote, isPlacing, error, priceChange, onPlaceOrder }: OrderReviewProps) {
+export function OrderReview({ quote, isPlacing, isAuthenticating, error, priceChange, onPlaceOrder }: OrderReviewProps) {
+  const errorNotice = useRef<HTMLDivElement>(null);
+  // When what had focus went away (the card issuer's frame closing), keyboard users land on the error.
+  useEffect(() => {
+    if (error && (document.activeElement === document.body || document.activeElement === null)) errorNotice.current?.focus();
+  }, [error]);
   return (
     <div className="review" data-testid="order-review">
       <OrderLines lines={quote.lines} currency={quote.currency} />
@@ -39,17 +47,28 @@ export function OrderReview({ quote, isPlacing, error, priceChange, onPlaceOrder
         </div>
       )}
       {error && (
-        <div className="notice notice--error" data-testid="payment-error" role="alert">
+        <div className="notice notice--error" data-testid="payment-error" role="alert" tabIndex={-1} ref={errorNotice}>
           <p className="notice__title">Your order was not placed</p>
-          <p>{error}</p>
-          <button type="button" className="button button--secondary button--small" onClick={focusCardField}>
-            Change card details
-          </button>
+          <p>{error.message}</p>
+          {error.isCardProblem && (
+            <button type="button" className="button button--secondary button--small" onClick={focusCardField}>
+              Change card details
+            </button>
+          )}
         </div>
       )}
-      <button type="button" className="button button--primary button--wide button--large" data-testid="place-order" onClick={onPlaceOrder} disabled={isPlacing} aria-busy={isPlacing}>
-        {isPlacing ? "Placing order…" : `Place order · ${formatMoney(quote.total, quote.currency)}`}
-      </button>
+      {!isAuthenticating && (
+        <button
+          type="button"
+          className="button button--primary button--wide button--large"
+          data-testid="place-order"
+          onClick={onPlaceOrder}
+          disabled={isPlacing}
+          aria-busy={isPlacing}
+        >
+          {isPlacing ? "Placing order…" : `Place order · ${formatMoney(quote.total, quote.currency)}`}
+        </button>
+      )}
     </div>
   );
 }

@@ -1,4 +1,4 @@
-// Runtime configuration read from the page: the payment sandbox's URL and origin.
+// Runtime configuration read from the page: the payment sandbox's URL and origin, and its frame URLs.
 const DEFAULT_SANDBOX_URL = "http://localhost:3001";
 
 function readMeta(name: string): string | undefined {
@@ -27,4 +27,20 @@ export const sandboxOrigin = (() => {
 
 export function cardFieldUrl(): string {
   return `${sandboxUrl}/field?origin=${encodeURIComponent(window.location.origin)}`;
+}
+
+/**
+ * The provider's 3-D Secure page, told which origin to report back to. Only pages on the sandbox's own
+ * origin are framed (our CSP allows no other), so anything else gives null.
+ */
+export function challengeFrameUrl(nextActionUrl: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(nextActionUrl);
+  } catch {
+    return null;
+  }
+  if (url.origin !== sandboxOrigin) return null;
+  url.searchParams.set("origin", window.location.origin);
+  return url.toString();
 }

@@ -46,7 +46,7 @@ export function CartPage() {
                 </dd>
               </div>
             </dl>
-            <p className="muted small">Shipping and tax are calculated at checkout.</p>
+            <p className="muted small">Shipping and tax are calculated at checkout, where you can also enter a promo code.</p>
             {isShort ? (
               <p className="field__error">Some items are short of stock. Lower their quantity to continue.</p>
             ) : (

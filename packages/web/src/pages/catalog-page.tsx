@@ -1,5 +1,6 @@
 // The catalogue at "/": a short welcome and the grid of products.
 import { trpc } from "../trpc.ts";
+import { useCurrency } from "../currency/currency-context.tsx";
 import { useQuery } from "../lib/use-query.ts";
 import { useDocumentTitle } from "../lib/use-document-title.ts";
 import { ProductCard } from "../components/product-card.tsx";
@@ -7,7 +8,8 @@ import { ErrorPanel, Loading } from "../components/status-panels.tsx";
 
 export function CatalogPage() {
   useDocumentTitle(undefined);
-  const { state, reload } = useQuery("catalog", () => trpc.catalog.list.query({ currency: "USD" }));
+  const { currency } = useCurrency();
+  const { state, reload } = useQuery(`catalog:${currency}`, () => trpc.catalog.list.query({ currency }));
   return (
     <>
       <section className="hero" aria-labelledby="page-title">

@@ -1,4 +1,5 @@
-// Checkout at "/checkout": contact and address, shipping, card, then review and place the order.
+// Checkout at "/checkout": contact and address, shipping, card, then promo code, review and place the
+// order, answering the card issuer's 3-D Secure challenge when the card asks for one.
 import { useRef, useState, type FormEvent } from "react";
 import type { Cart, Quote } from "@checkout/core/schemas";
 import { trpc } from "../trpc.ts";
@@ -21,8 +22,10 @@ import { AddressFields, ContactFields } from "../components/address-fields.tsx";
 import { CardField, type CardFieldHandle } from "../components/card-field.tsx";
 import { CheckoutSummary } from "../components/checkout-summary.tsx";
 import { OrderReview } from "../components/order-review.tsx";
+import { PromoCodeForm } from "../components/promo-code-form.tsx";
 import { ShippingOptions } from "../components/shipping-options.tsx";
 import { ErrorPanel, Loading } from "../components/status-panels.tsx";
+import { ThreeDSecureChallenge } from "../components/three-d-secure-challenge.tsx";
 
 export function CheckoutPage() {
   useDocumentTitle("Checkout");
@@ -83,6 +86,7 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
     },
     onRepriced: () => void refresh().catch(() => undefined),
   });
+  const isAuthenticating = placement.challenge !== null;
 
   function acceptCart(next: Cart) {
     replaceCart(next);
@@ -200,13 +204,14 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
           </h2>
           {hasShipping && (
             <>
-              {!quote && <p className="muted">Check the final price, including shipping and tax, before you pay.</p>}
+              <PromoCodeForm cart={cart} onChanged={acceptCart} isReviewed={quote !== null} disabled={placement.isPlacing || isAuthenticating} />
+              {!quote && <p className="muted">Check the final price, including shipping, discounts and tax, before you pay.</p>}
               <button
                 type="button"
                 className={`button ${quote ? "button--secondary button--small" : "button--primary"}`}
                 data-testid="review-order"
                 onClick={() => void onReview()}
-                disabled={isQuoting || placement.isPlacing}
+                disabled={isQuoting || placement.isPlacing || isAuthenticating}
               >
                 {isQuoting ? "Calculating…" : quote ? "Refresh the summary" : "Review order"}
               </button>
@@ -219,9 +224,23 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
                 <OrderReview
                   quote={quote}
                   isPlacing={placement.isPlacing}
+                  isAuthenticating={isAuthenticating}
                   error={placement.error}
                   priceChange={placement.priceChange}
                   onPlaceOrder={() => void placement.placeOrder()}
+                />
+              )}
+              {!quote && placement.error && (
+                <p className="notice notice--error" role="alert" data-testid="payment-error">
+                  {placement.error.message}
+                </p>
+              )}
+              {placement.challenge && (
+                <ThreeDSecureChallenge
+                  key={placement.challenge.orderId}
+                  nextActionUrl={placement.challenge.nextActionUrl}
+                  isConfirming={placement.isConfirming}
+                  onAnswered={() => void placement.completeChallenge()}
                 />
               )}
             </>

@@ -1,13 +1,15 @@
 // The confirmation at "/orders/:orderId": fetched with order.get, so a reload shows the same order.
-import { useEffect } from "react";
+// An order still waiting on the card issuer's 3-D Secure challenge shows the challenge again here.
+import { useEffect, useState } from "react";
 import { countries, type Order } from "@checkout/core/schemas";
 import { trpc } from "../trpc.ts";
 import { Link } from "../router.tsx";
-import { errorCodeOf } from "../lib/errors.ts";
+import { describeError, errorCodeOf } from "../lib/errors.ts";
 import { useQuery } from "../lib/use-query.ts";
 import { useDocumentTitle } from "../lib/use-document-title.ts";
 import { OrderLines, TotalsList } from "../components/order-lines.tsx";
 import { ErrorPanel, Loading } from "../components/status-panels.tsx";
+import { ThreeDSecureChallenge } from "../components/three-d-secure-challenge.tsx";
 import { NotFoundPage } from "./not-found-page.tsx";
 
 const PENDING_POLL_MS = 2000;
@@ -39,29 +41,69 @@ export function OrderPage({ orderId }: { orderId: string }) {
   if (isMissing) return <NotFoundPage what="order" />;
   if (state.status === "error" && !state.data) return <ErrorPanel error={state.error} onRetry={reload} title="We couldn't load your order" />;
   if (!state.data) return <Loading label="Loading your order…" />;
-  return <OrderDetails order={state.data} />;
+  return <OrderDetails order={state.data} onChanged={reload} />;
 }
 
-function OrderDetails({ order }: { order: Order }) {
+function pendingChallengeUrl(order: Order): string | null {
+  if (order.status !== "pending_payment" || order.payment?.status !== "requires_action") return null;
+  return order.payment.nextActionUrl;
+}
+
+/** The challenge for an order placed earlier (a reload mid-challenge): answered here, settled by confirmPayment. */
+function PendingChallenge({ order, nextActionUrl, onChanged }: { order: Order; nextActionUrl: string; onChanged: () => void }) {
+  const [isConfirming, setIsConfirming] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function confirm() {
+    setIsConfirming(true);
+    setError(null);
+    try {
+      await trpc.checkout.confirmPayment.mutate({ orderId: order.id });
+      onChanged();
+    } catch (confirmError) {
+      setError(describeError(confirmError).message);
+    } finally {
+      setIsConfirming(false);
+    }
+  }
+
+  return (
+    <div className="summary-card order-page__challenge">
+      <ThreeDSecureChallenge nextActionUrl={nextActionUrl} isConfirming={isConfirming} onAnswered={() => void confirm()} headingLevel={2} />
+      {error && (
+        <div className="notice notice--error" role="alert">
+          <p>{error}</p>
+          <button type="button" className="button button--secondary button--small" onClick={() => void confirm()} disabled={isConfirming}>
+            Try again
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function OrderDetails({ order, onChanged }: { order: Order; onChanged: () => void }) {
   const address = order.shippingAddress;
   const isFailed = order.status === "payment_failed" || order.status === "cancelled";
+  const challengeUrl = pendingChallengeUrl(order);
   return (
     <article className="order-page" aria-labelledby="page-title">
       <header className="order-page__header">
-        <p className="eyebrow">{statusText[order.status]}</p>
+        <p className="eyebrow">{challengeUrl ? "Waiting for your bank" : statusText[order.status]}</p>
         <h1 id="page-title" tabIndex={-1}>
-          {isFailed ? "This order was not completed" : "Thank you for your order"}
+          {isFailed ? "This order was not completed" : challengeUrl ? "Confirm your payment to finish your order" : "Thank you for your order"}
         </h1>
         <p className="order-page__number">
           Order number <strong data-testid="order-number">{order.number}</strong>
         </p>
-        {!isFailed && (
+        {!isFailed && !challengeUrl && (
           <p className="muted">
             Placed {new Date(order.placedAt).toLocaleString()} for <strong>{order.email}</strong>. Keep this page's address to check on
             your order.
           </p>
         )}
       </header>
+      {challengeUrl && <PendingChallenge key={challengeUrl} order={order} nextActionUrl={challengeUrl} onChanged={onChanged} />}
       <div className="order-page__grid">
         <section className="summary-card" aria-labelledby="items-heading">
           <h2 id="items-heading">Items</h2>

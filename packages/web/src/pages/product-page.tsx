@@ -4,6 +4,7 @@ import { MAX_LINE_QUANTITY, type Product } from "@checkout/core/schemas";
 import { trpc } from "../trpc.ts";
 import { Link } from "../router.tsx";
 import { useCart } from "../cart/cart-context.tsx";
+import { useCurrency } from "../currency/currency-context.tsx";
 import { describeError, errorCodeOf } from "../lib/errors.ts";
 import { useQuery } from "../lib/use-query.ts";
 import { useDocumentTitle } from "../lib/use-document-title.ts";
@@ -15,7 +16,8 @@ import { ErrorPanel, Loading } from "../components/status-panels.tsx";
 import { NotFoundPage } from "./not-found-page.tsx";
 
 export function ProductPage({ productId }: { productId: string }) {
-  const { state, reload } = useQuery(`product:${productId}`, () => trpc.catalog.get.query({ productId, currency: "USD" }));
+  const { currency } = useCurrency();
+  const { state, reload } = useQuery(`product:${productId}:${currency}`, () => trpc.catalog.get.query({ productId, currency }));
   const isMissing = state.status === "error" && ["NOT_FOUND", "BAD_INPUT"].includes(errorCodeOf(state.error));
   useDocumentTitle(isMissing ? "Not found" : (state.data?.name ?? "Product"));
   if (isMissing) return <NotFoundPage what="product" />;

@@ -1,4 +1,4 @@
-// The postMessage protocol spoken with the payment sandbox's hosted card field.
+// The postMessage protocol spoken with the payment sandbox's hosted card field and its 3-D Secure page.
 export interface CardSummary {
   brand: string;
   last4: string;
@@ -9,7 +9,9 @@ export type SandboxMessage =
   | { type: "sandbox:change"; complete: boolean; brand: string | null; error: string | null }
   | { type: "sandbox:resize"; height: number }
   | { type: "sandbox:token"; requestId: string; token: string; card: CardSummary }
-  | { type: "sandbox:error"; requestId: string; message: string };
+  | { type: "sandbox:error"; requestId: string; message: string }
+  /** The 3-D Secure challenge page's answer; the order's real state still comes from checkout.confirmPayment. */
+  | { type: "sandbox:3ds-complete"; authorizationId: string; status: "authorized" | "failed" };
 
 export interface TokenizeRequest {
   type: "sandbox:tokenize";
@@ -45,6 +47,9 @@ export function parseSandboxMessage(data: unknown): SandboxMessage | null {
     case "sandbox:error":
       if (typeof data.requestId !== "string") return null;
       return { type: "sandbox:error", requestId: data.requestId, message: optionalString(data.message) ?? "The card could not be read." };
+    case "sandbox:3ds-complete":
+      if (typeof data.authorizationId !== "string" || (data.status !== "authorized" && data.status !== "failed")) return null;
+      return { type: "sandbox:3ds-complete", authorizationId: data.authorizationId, status: data.status };
     default:
       return null;
   }

@@ -1,0 +1,361 @@
+// Promo codes, 3-D Secure and the euro checkout in real Chromium on a phone: a discounted order paid
+// through the card issuer's challenge, a failed challenge followed by another card, and a EUR order
+// with VAT included. Each ends with the database's own record of the order and its payment.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApp, type RunningApp } from "../../api/src/app.ts";
+import { loadEnv } from "../../api/src/env.ts";
+import { createLogger } from "../../api/src/logger.ts";
+import { freePort } from "../../api/test/postgres.global-setup.ts";
+import { createTestDatabase, type TestDatabase } from "../../api/test/test-database.ts";
+import { CHROMIUM } from "./browser.global-setup.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const webDist = path.resolve(here, "../dist");
+const screenshots = path.resolve(here, "../../../.artifacts/screenshots");
+
+const THREE_D_SECURE_CARD = "4000 0027 6000 3184";
+const SUCCESS_CARD = "4242 4242 4242 4242";
+
+let database: TestDatabase;
+let app: RunningApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const port = await freePort();
+  app = await startApp(
+    loadEnv({
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      PUBLIC_URL: `http://localhost:${port}`,
+      DATABASE_URL: database.url,
+      PAYMENT_SANDBOX_PORT: "0",
+      WEB_DIST: webDist,
+    }),
+    { log: createLogger({ level: "warn" }) },
+  );
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  mkdirSync(screenshots, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await database?.drop();
+});
+
+/** Responses a test provokes on purpose (a refused promo code); any other 4xx/5xx is a failure. */
+type ExpectedFailure = { status: number; path: string };
+
+interface PhonePage {
+  page: Page;
+  errors: string[];
+}
+
+async function newPhonePage(expected: ExpectedFailure[] = []): Promise<PhonePage> {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    // Failed loads are reported with their URL by the response handler below.
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(`console: ${message.text()}`);
+  });
+  page.on("response", (response) => {
+    const isExpected = expected.some((failure) => response.status() === failure.status && response.url().includes(failure.path));
+    if (response.status() >= 400 && !isExpected) errors.push(`${response.status()} ${response.url()}`);
+  });
+  return { page, errors };
+}
+
+function cents(text: string | null): number {
+  const digits = (text ?? "").replace(/[^0-9.]/g, "");
+  return Math.round(Number(digits) * 100);
+}
+
+async function addToCart(page: Page, productId: string, expectedCount: string): Promise<void> {
+  await page.goto(`${app.url}/products/${productId}`);
+  await page.getByTestId("add-to-cart").click();
+  await page.getByTestId("add-confirmation").waitFor();
+  await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe(expectedCount);
+}
+
+interface Shopper {
+  email: string;
+  name: string;
+  line1: string;
+  city: string;
+  country: "US" | "DE";
+  region?: string;
+  postalCode: string;
+}
+
+const usShopper = (email: string): Shopper => ({
+  email,
+  name: "Grace Hopper",
+  line1: "500 Howard St",
+  city: "San Francisco",
+  country: "US",
+  region: "CA",
+  postalCode: "94105",
+});
+
+/** From the cart in the header to a saved address and standard shipping. */
+async function checkoutUpToPayment(page: Page, shopper: Shopper): Promise<void> {
+  await page.goto(`${app.url}/checkout`);
+  await page.locator("#email").fill(shopper.email);
+  await page.locator("#name").fill(shopper.name);
+  await page.locator("#line1").fill(shopper.line1);
+  await page.locator("#city").fill(shopper.city);
+  await page.locator("#country").selectOption(shopper.country);
+  if (shopper.region) await page.locator("#region").selectOption(shopper.region);
+  await page.locator("#postalCode").fill(shopper.postalCode);
+  await page.getByTestId("save-address").click();
+  const standard = page.getByTestId("shipping-option").and(page.locator('[value="standard"]'));
+  await standard.waitFor();
+  await standard.check();
+  await page.getByTestId("review-order").waitFor();
+}
+
+async function fillCard(page: Page, number: string): Promise<void> {
+  const frame = page.frameLocator("[data-testid=card-frame]");
+  await frame.getByLabel("Card number").fill(number);
+  await frame.getByLabel(/Expiry/).fill("12/34");
+  await frame.getByLabel("CVC").fill("123");
+}
+
+async function review(page: Page): Promise<void> {
+  await page.getByTestId("review-order").click();
+  await page.getByTestId("order-review").waitFor();
+}
+
+async function waitForConfirmation(page: Page): Promise<string> {
+  await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/, { timeout: 20_000 });
+  const number = page.getByTestId("order-number");
+  await number.waitFor();
+  // The number appears with the order; wait for the paid state rather than a pending one.
+  await expect.poll(() => page.locator(".order-page__header .eyebrow").textContent(), { timeout: 15_000 }).toBe("Paid");
+  return (await number.textContent())?.trim() ?? "";
+}
+
+function orderByNumber(number: string) {
+  return database.db.selectFrom("order").selectAll().where("number", "=", number).executeTakeFirstOrThrow();
+}
+
+function paymentsOf(orderId: string) {
+  return database.db.selectFrom("payment").select(["status", "amount"]).where("order_id", "=", orderId).execute();
+}
+
+describe("a shopper in Chromium with a promo code and a 3-D Secure card", () => {
+  it("applies WELCOME10, answers the card issuer's challenge and lands on a paid, discounted order", async () => {
+    const { page, errors } = await newPhonePage([{ status: 422, path: "/trpc/checkout.applyPromoCode" }]);
+    await addToCart(page, "everyday-tee", "1");
+    await checkoutUpToPayment(page, usShopper("grace@example.com"));
+
+    // A code that has run out is refused next to the field, in words, and the cart keeps no code.
+    await page.getByTestId("promo-code").fill("EXPIRED");
+    await page.getByTestId("apply-promo").click();
+    await expect.poll(() => page.getByTestId("promo-error").textContent()).toMatch(/expired/i);
+    expect(await page.getByTestId("promo-error").getAttribute("role")).toBe("alert");
+    expect(await page.getByTestId("promo-code").getAttribute("aria-invalid")).toBe("true");
+
+    // Codes are case-insensitive; the applied code is shown with a way to remove it.
+    await page.getByTestId("promo-code").fill("welcome10");
+    await page.getByTestId("apply-promo").click();
+    await expect.poll(() => page.getByTestId("promo-applied").textContent()).toBe("WELCOME10");
+    expect(await page.getByTestId("promo-error").count()).toBe(0);
+    await page.getByTestId("remove-promo").waitFor();
+
+    await fillCard(page, THREE_D_SECURE_CARD);
+    await review(page);
+    // One Everyday Tee at $24.00; 10 % off goods is $2.40.
+    expect(await page.getByTestId("review-subtotal").textContent()).toBe("$24.00");
+    expect(await page.getByTestId("review-discount").textContent()).toBe("-$2.40");
+    expect(await page.getByTestId("order-review").textContent()).toContain("Discount (WELCOME10)");
+    expect(await page.getByTestId("order-review").textContent()).toContain("Tax");
+    const reviewTotal = (await page.getByTestId("review-total").textContent()) ?? "";
+
+    // Applying a code after reviewing would make the summary stale: removing and re-applying asks for a new review.
+    await page.getByTestId("remove-promo").click();
+    await page.getByTestId("promo-code").waitFor();
+    expect(await page.getByTestId("order-review").count()).toBe(0);
+    await page.getByTestId("promo-code").fill("WELCOME10");
+    await page.getByTestId("apply-promo").click();
+    await page.getByTestId("promo-applied").waitFor();
+    await review(page);
+    expect(await page.getByTestId("review-total").textContent()).toBe(reviewTotal);
+
+    await page.getByTestId("place-order").click();
+    const challenge = page.frameLocator("[data-testid=three-ds-frame]");
+    const complete = challenge.getByRole("button", { name: "Complete authentication" });
+    await complete.waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId("three-ds-frame").getAttribute("title")).toBe("Card authentication");
+    expect(await page.getByTestId("place-order").count()).toBe(0);
+    // The challenge takes focus and scrolls its heading into view, clear of the sticky header.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("three-ds-heading");
+    await page.waitForFunction(
+      () => {
+        const seen = window as unknown as { lastHeadingTop?: number };
+        const top = document.getElementById("three-ds-heading")?.getBoundingClientRect().top ?? -1;
+        const header = document.querySelector(".site-header")?.getBoundingClientRect().bottom ?? 0;
+        const isSettled = seen.lastHeadingTop === top;
+        seen.lastHeadingTop = top;
+        return isSettled && top >= header && top < header + 120;
+      },
+      undefined,
+      { polling: 100 },
+    );
+    await page.screenshot({ path: path.join(screenshots, "three-ds-challenge.png") });
+    await complete.click();
+
+    const number = await waitForConfirmation(page);
+    expect(await page.getByTestId("order-total").textContent()).toBe(reviewTotal);
+    expect(await page.getByTestId("order-discount").textContent()).toBe("-$2.40");
+    expect(await page.getByTestId("cart-count").textContent()).toBe("0");
+
+    const order = await orderByNumber(number);
+    expect(order.status).toBe("captured");
+    expect(order.discount).toBeGreaterThan(0);
+    expect(order.discount).toBe(240);
+    expect(order.promo_code).toBe("WELCOME10");
+    expect(order.total).toBe(cents(reviewTotal));
+    expect(order.total).toBe(order.subtotal - order.discount + order.shipping + order.tax);
+    expect(await paymentsOf(order.id)).toEqual([{ status: "captured", amount: order.total }]);
+
+    expect(errors).toEqual([]);
+  });
+
+  it("shows a failed challenge as a payment error and lets the shopper pay with another card", async () => {
+    const { page, errors } = await newPhonePage();
+    await addToCart(page, "ceramic-mug", "1");
+    await checkoutUpToPayment(page, usShopper("katherine@example.com"));
+    await fillCard(page, THREE_D_SECURE_CARD);
+    await review(page);
+    const reviewTotal = (await page.getByTestId("review-total").textContent()) ?? "";
+
+    await page.getByTestId("place-order").click();
+    await page.frameLocator("[data-testid=three-ds-frame]").getByRole("button", { name: "Fail authentication" }).click({ timeout: 15_000 });
+    await expect.poll(() => page.getByTestId("payment-error").textContent(), { timeout: 15_000 }).toMatch(/Card authentication failed/);
+    expect(await page.getByTestId("three-ds-frame").count()).toBe(0);
+    expect(page.url()).toMatch(/\/checkout$/);
+    expect(await page.getByTestId("cart-count").textContent()).toBe("1");
+    // Keyboard focus is not lost with the closed frame.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("payment-error");
+
+    await fillCard(page, SUCCESS_CARD);
+    await page.getByTestId("place-order").click();
+    const number = await waitForConfirmation(page);
+    expect(await page.getByTestId("order-total").textContent()).toBe(reviewTotal);
+
+    const order = await orderByNumber(number);
+    expect(order.status).toBe("captured");
+    expect(await paymentsOf(order.id)).toEqual([{ status: "captured", amount: order.total }]);
+    const failed = await database.db.selectFrom("order").select("id").where("cart_id", "=", order.cart_id).where("status", "=", "payment_failed").execute();
+    expect(failed).toHaveLength(1);
+    expect(await paymentsOf(failed[0]!.id)).toEqual([{ status: "declined", amount: order.total }]);
+
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("a shopper in Chromium who reloads during the challenge", () => {
+  it("gets the challenge back on the checkout page and finishes the order", async () => {
+    const { page, errors } = await newPhonePage();
+    await addToCart(page, "everyday-tee", "1");
+    await checkoutUpToPayment(page, usShopper("ada@example.com"));
+    await fillCard(page, THREE_D_SECURE_CARD);
+    await review(page);
+    const reviewTotal = (await page.getByTestId("review-total").textContent()) ?? "";
+    await page.getByTestId("place-order").click();
+    await page.frameLocator("[data-testid=three-ds-frame]").getByRole("button", { name: "Complete authentication" }).waitFor({ timeout: 15_000 });
+
+    await page.reload();
+    await page.frameLocator("[data-testid=three-ds-frame]").getByRole("button", { name: "Complete authentication" }).click({ timeout: 15_000 });
+    const number = await waitForConfirmation(page);
+    expect(await page.getByTestId("order-total").textContent()).toBe(reviewTotal);
+
+    const order = await orderByNumber(number);
+    expect(order.status).toBe("captured");
+    expect(order.total).toBe(cents(reviewTotal));
+    expect(await paymentsOf(order.id)).toEqual([{ status: "captured", amount: order.total }]);
+    const orders = await database.db.selectFrom("order").select("id").where("cart_id", "=", order.cart_id).execute();
+    expect(orders).toHaveLength(1);
+
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("a shopper in Chromium paying in euros", () => {
+  it("switches currency (asking before leaving a USD cart) and buys with VAT included", async () => {
+    const { page, errors } = await newPhonePage();
+    await addToCart(page, "ceramic-mug", "1");
+    const currency = page.getByTestId("currency-select");
+    expect(await currency.inputValue()).toBe("USD");
+    expect(await page.getByLabel("Currency").count()).toBe(1);
+
+    // A cart has one currency: switching with items asks first, and keeping the cart changes nothing.
+    await currency.selectOption("EUR");
+    const dialog = page.getByTestId("currency-dialog");
+    await dialog.getByRole("heading", { name: "Start a new cart in EUR?" }).waitFor();
+    await page.getByTestId("keep-cart-currency").click();
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(await currency.inputValue()).toBe("USD");
+    expect(await page.getByTestId("cart-count").textContent()).toBe("1");
+
+    await currency.selectOption("EUR");
+    await page.getByTestId("confirm-new-cart").click();
+    await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("0");
+    expect(await currency.inputValue()).toBe("EUR");
+    expect(await page.evaluate(() => window.localStorage.getItem("checkout.currency"))).toBe("EUR");
+
+    // Prices are in euros from here on, and the choice survives a reload.
+    await page.goto(`${app.url}/products/everyday-tee`);
+    await expect.poll(() => page.getByTestId("product-price").textContent()).toMatch(/^€\d+\.\d{2}$/);
+    expect(await currency.inputValue()).toBe("EUR");
+    await page.getByTestId("add-to-cart").click();
+    await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("1");
+    await page.goto(`${app.url}/cart`);
+    await expect.poll(() => page.getByTestId("cart-subtotal").textContent()).toMatch(/^€/);
+
+    await checkoutUpToPayment(page, {
+      email: "emmy@example.com",
+      name: "Emmy Noether",
+      line1: "Unter den Linden 6",
+      city: "Berlin",
+      country: "DE",
+      postalCode: "10117",
+    });
+    await fillCard(page, SUCCESS_CARD);
+    await review(page);
+    const reviewed = page.getByTestId("order-review");
+    expect(await reviewed.textContent()).toContain("Includes VAT");
+    const subtotal = cents(await page.getByTestId("review-subtotal").textContent());
+    const shipping = cents(await page.getByTestId("review-shipping").textContent());
+    const tax = cents(await page.getByTestId("review-tax").textContent());
+    const reviewTotal = (await page.getByTestId("review-total").textContent()) ?? "";
+    expect(reviewTotal).toMatch(/^€/);
+    expect(tax).toBeGreaterThan(0);
+    // VAT is inside the prices, not added on top.
+    expect(cents(reviewTotal)).toBe(subtotal + shipping);
+
+    await page.getByTestId("place-order").click();
+    const number = await waitForConfirmation(page);
+    expect(await page.getByTestId("order-total").textContent()).toBe(reviewTotal);
+    expect(await page.locator(".order-page").textContent()).toContain("Includes VAT");
+    await page.screenshot({ path: path.join(screenshots, "eur-confirmation.png"), fullPage: true });
+
+    const order = await orderByNumber(number);
+    expect(order).toMatchObject({ status: "captured", currency: "EUR", tax_inclusive: true, total: cents(reviewTotal), tax });
+    expect(await paymentsOf(order.id)).toEqual([{ status: "captured", amount: order.total }]);
+
+    expect(errors).toEqual([]);
+  });
+});
