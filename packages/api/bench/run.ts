@@ -186,6 +186,7 @@ async function main(): Promise<number> {
           PORT: String(apiPort),
           PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
           LOG_LEVEL: API_LOG_LEVEL,
+          JOBS: "off",
           PAYMENT_SANDBOX: "true",
           PAYMENT_SANDBOX_PORT: String(sandboxPort),
           WEB_DIST: path.join(workDir, "no-web-dist"),

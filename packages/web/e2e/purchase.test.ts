@@ -33,6 +33,7 @@ beforeAll(async () => {
       DATABASE_URL: database.url,
       PAYMENT_SANDBOX_PORT: "0",
       WEB_DIST: webDist,
+      JOBS: "off",
     }),
     { log: createLogger({ level: "warn" }) },
   );

@@ -56,10 +56,8 @@ export class WebhookSender {
   }
 
   setTarget(target: WebhookTarget | null): void {
-    if (target) {
-      new URL(target.url);
-      if (target.secret === "") throw new Error("setWebhookTarget: the secret must not be empty");
-    }
+    if (target && !URL.canParse(target.url)) throw new Error(`setWebhookTarget: '${target.url}' is not a URL`);
+    if (target?.secret === "") throw new Error("setWebhookTarget: the secret must not be empty");
     this.#target = target;
   }
 

@@ -179,6 +179,8 @@ export async function capture(input: { db: Kysely<Database>; payments: PaymentPr
   if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
   if (order.status !== "authorised") return false;
   const payment = await PaymentRepository.findLatestPaymentOfOrder(input.db, order.id);
+  // Someone else (a webhook, the shopper's confirmPayment, the reconciler) captured it first.
+  if (payment?.status === "captured") return false;
   if (!payment?.provider_reference || payment.status !== "authorised") {
     throw new AppError("ILLEGAL_TRANSITION", "This order has no authorised payment to capture", { orderId: order.id });
   }
