@@ -115,6 +115,14 @@ describe("checkout", () => {
       { entity: "payment", action: "payment.captured" },
       { entity: "order", action: "order.captured" },
     ]));
+    const created = await t.database.db
+      .selectFrom("audit_log")
+      .select(["actor", "origin"])
+      .where("action", "=", "order.created")
+      .where("entity_id", "=", order.id)
+      .executeTakeFirstOrThrow();
+    expect(created.actor).toBe("shopper");
+    expect(created.origin).toMatchObject({ ip: expect.stringMatching(/127\.0\.0\.1/) });
     const events = await t.database.db.selectFrom("outbox_event").select(["type", "aggregate_id"]).where("aggregate_id", "=", order.id).execute();
     expect(events.map((e) => e.type).sort()).toEqual(["order.captured", "order.placed"]);
 

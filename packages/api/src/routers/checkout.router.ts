@@ -32,7 +32,7 @@ export const checkoutRouter = router({
     .mutation(({ ctx, input }) => Promotion.removeFromCart({ db: ctx.db, cartId: input.cartId })),
   quote: procedure.input(CartIdInput).mutation(({ ctx, input }) => Checkout.quote({ db: ctx.db, cartId: input.cartId })),
   placeOrder: procedure.input(PlaceOrderInput).mutation(async ({ ctx, input }) => {
-    const order = await Checkout.placeOrder({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, ...input });
+    const order = await Checkout.placeOrder({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, origin: ctx.origin, ...input });
     ctx.log.info({ orderId: order.id, orderNumber: order.number, total: order.total, currency: order.currency }, "order.placed");
     return order;
   }),

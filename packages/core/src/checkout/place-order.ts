@@ -31,6 +31,8 @@ export interface PlaceOrderInput {
   paymentToken: string;
   payments: PaymentProvider;
   captureMode?: PaymentOutcome.CaptureMode;
+  /** Where the request came from (IP, user agent), for the audit trail. */
+  origin?: { ip?: string; userAgent?: string };
   now?: Date;
 }
 
@@ -106,13 +108,21 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
           requested: line.quantity,
         });
       }
-      await Audit.record(trx, { entity: "inventory", entityId: line.sku, action: "inventory.reserved", data: { orderId: orderRow.id, quantity: line.quantity } });
+      await Audit.record(trx, {
+        entity: "inventory",
+        entityId: line.sku,
+        action: "inventory.reserved",
+        actor: "shopper",
+        origin: input.origin,
+        data: { orderId: orderRow.id, quantity: line.quantity },
+      });
     }
     await Audit.record(trx, {
       entity: "order",
       entityId: orderRow.id,
       action: "order.created",
       actor: "shopper",
+      origin: input.origin,
       data: { status: "pending_payment", total: priced.total, currency: priced.currency },
     });
     return orderRow;
