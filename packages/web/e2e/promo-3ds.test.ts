@@ -1,86 +1,31 @@
 // Promo codes, 3-D Secure and the euro checkout in real Chromium on a phone: a discounted order paid
 // through the card issuer's challenge, a failed challenge followed by another card, and a EUR order
 // with VAT included. Each ends with the database's own record of the order and its payment.
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApp, type RunningApp } from "../../api/src/app.ts";
-import { loadEnv } from "../../api/src/env.ts";
-import { createLogger } from "../../api/src/logger.ts";
-import { freePort } from "../../api/test/postgres.global-setup.ts";
-import { createTestDatabase, type TestDatabase } from "../../api/test/test-database.ts";
-import { CHROMIUM } from "./browser.global-setup.ts";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const webDist = path.resolve(here, "../dist");
-const screenshots = path.resolve(here, "../../../.artifacts/screenshots");
+import type { RunningApp } from "../../api/src/app.ts";
+import type { TestDatabase } from "../../api/test/test-database.ts";
+import { cents, newPhonePage as openPhonePage, screenshots, startShop, stopShop, type ExpectedFailure, type Shop } from "./shop-harness.ts";
 
 const THREE_D_SECURE_CARD = "4000 0027 6000 3184";
 const SUCCESS_CARD = "4242 4242 4242 4242";
 
+let shop: Shop;
 let database: TestDatabase;
 let app: RunningApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const port = await freePort();
-  app = await startApp(
-    loadEnv({
-      NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      PUBLIC_URL: `http://localhost:${port}`,
-      DATABASE_URL: database.url,
-      PAYMENT_SANDBOX_PORT: "0",
-      WEB_DIST: webDist,
-      JOBS: "off",
-    }),
-    { log: createLogger({ level: "warn" }) },
-  );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  mkdirSync(screenshots, { recursive: true });
+  shop = await startShop();
+  ({ database, app, browser } = shop);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await database?.drop();
+  await stopShop(shop);
 });
 
-/** Responses a test provokes on purpose (a refused promo code); any other 4xx/5xx is a failure. */
-type ExpectedFailure = { status: number; path: string };
-
-interface PhonePage {
-  page: Page;
-  errors: string[];
-}
-
-async function newPhonePage(expected: ExpectedFailure[] = []): Promise<PhonePage> {
-  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 1 });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    // Failed loads are reported with their URL by the response handler below.
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(`console: ${message.text()}`);
-  });
-  page.on("response", (response) => {
-    const isExpected = expected.some((failure) => response.status() === failure.status && response.url().includes(failure.path));
-    if (response.status() >= 400 && !isExpected) errors.push(`${response.status()} ${response.url()}`);
-  });
-  return { page, errors };
-}
-
-function cents(text: string | null): number {
-  const digits = (text ?? "").replace(/[^0-9.]/g, "");
-  return Math.round(Number(digits) * 100);
-}
+const newPhonePage = (expected: ExpectedFailure[] = []) => openPhonePage(browser, expected);
 
 async function addToCart(page: Page, productId: string, expectedCount: string): Promise<void> {
   await page.goto(`${app.url}/products/${productId}`);

@@ -1,74 +1,17 @@
 // A shopper buys a product in real Chromium: catalogue, variant, cart edits, address validation,
 // shipping, a declined card, another card, confirmation, reload. Then the database is checked.
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApp, type RunningApp } from "../../api/src/app.ts";
-import { loadEnv } from "../../api/src/env.ts";
-import { createLogger } from "../../api/src/logger.ts";
-import { freePort } from "../../api/test/postgres.global-setup.ts";
-import { createTestDatabase, type TestDatabase } from "../../api/test/test-database.ts";
-import { CHROMIUM } from "./browser.global-setup.ts";
+import { cents, newPhonePage, screenshots, startShop, stopShop, type Shop } from "./shop-harness.ts";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const webDist = path.resolve(here, "../dist");
-const screenshots = path.resolve(here, "../../../.artifacts/screenshots");
-
-let database: TestDatabase;
-let app: RunningApp;
-let browser: Browser;
-const browserErrors: string[] = [];
-
+let shop: Shop;
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const port = await freePort();
-  app = await startApp(
-    loadEnv({
-      NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      PUBLIC_URL: `http://localhost:${port}`,
-      DATABASE_URL: database.url,
-      PAYMENT_SANDBOX_PORT: "0",
-      WEB_DIST: webDist,
-      JOBS: "off",
-    }),
-    { log: createLogger({ level: "warn" }) },
-  );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  mkdirSync(screenshots, { recursive: true });
+  shop = await startShop();
 });
-
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await database?.drop();
+  await stopShop(shop);
 });
-
-async function newPhonePage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
-  const page = await context.newPage();
-  page.on("pageerror", (error) => browserErrors.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    // Failed loads are reported with their URL by the response handler below.
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) browserErrors.push(`console: ${message.text()}`);
-  });
-  page.on("response", (response) => {
-    const isExpectedDecline = response.status() === 402 && response.url().includes("/trpc/checkout.placeOrder");
-    if (response.status() >= 400 && !isExpectedDecline) browserErrors.push(`${response.status()} ${response.url()}`);
-  });
-  return page;
-}
-
-function cents(text: string): number {
-  const digits = text.replace(/[^0-9.]/g, "");
-  return Math.round(Number(digits) * 100);
-}
 
 async function fillCard(page: Page, number: string): Promise<void> {
   const frame = page.frameLocator("[data-testid=card-frame]");
@@ -79,7 +22,9 @@ async function fillCard(page: Page, number: string): Promise<void> {
 
 describe("a shopper in Chromium", () => {
   it("buys a tee after a declined card, and the confirmation survives a reload", async () => {
-    const page = await newPhonePage();
+    const { app, database } = shop;
+    // A declined card is part of this story: its 402 is expected.
+    const { page, errors } = await newPhonePage(shop.browser, [{ status: 402, path: "/trpc/checkout.placeOrder" }]);
     await page.goto(app.url);
 
     const cards = page.getByTestId("product-card");
@@ -166,6 +111,6 @@ describe("a shopper in Chromium", () => {
     const declined = await database.db.selectFrom("order").select("status").where("cart_id", "=", order.cart_id).where("status", "=", "payment_failed").execute();
     expect(declined).toHaveLength(1);
 
-    expect(browserErrors).toEqual([]);
+    expect(errors).toEqual([]);
   });
 });
