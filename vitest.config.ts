@@ -27,6 +27,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: "loadtest",
+          root: "packages/loadtest",
+          include: ["src/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: "browser",
           root: "packages/web",
           include: ["e2e/**/*.test.ts"],

@@ -1,0 +1,572 @@
+// Reads an Artillery-v2-style YAML script into a checked Script; anything unsupported or malformed is a ScriptError.
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import type { Document, Node, ParsedNode, YAMLMap } from "yaml";
+import { compileJsonPath, JsonPathSyntaxError } from "./json-path.ts";
+import { CsvSyntaxError, parseCsv } from "./parse-csv.ts";
+import { ScriptError } from "./script-types.ts";
+import type { Capture, Condition, Ensure, Payload, Phase, Scenario, Script, Step, Threshold } from "./script-types.ts";
+import { compileTemplate, listTemplateVariables, TemplateSyntaxError, variableNamePattern } from "./template.ts";
+
+export interface ParseScriptOptions {
+  /** The script's file name, used in YAML syntax errors. */
+  path: string;
+  /** Payload paths are resolved against it (the script's directory). */
+  baseDir: string;
+  /** Replaces config.target, like Artillery's --target. */
+  targetOverride?: string;
+}
+
+type RequestStep = Extract<Step, { kind: "request" }>;
+type Method = RequestStep["method"];
+
+const methods: Record<string, Method> = { get: "GET", post: "POST", put: "PUT", patch: "PATCH", delete: "DELETE" };
+
+const hookReason = "hooks run JavaScript from a processor, which this load tester does not support";
+
+const unsupportedStepKinds: Record<string, string> = {
+  function: hookReason,
+  log: "log steps are not supported",
+  parallel: "parallel requests are not supported",
+  emit: "Socket.IO steps are not supported",
+  send: "WebSocket steps are not supported",
+  connect: "WebSocket steps are not supported",
+};
+
+interface TemplateUse {
+  path: string;
+  line: number | null;
+  variables: string[];
+}
+
+interface Context {
+  doc: Document;
+  lines: LineCounter;
+  templateUses: TemplateUse[];
+  captureNames: Set<string>;
+}
+
+interface Field {
+  keyNode: Node;
+  value: Node | null;
+  path: string;
+}
+
+function lineOf(ctx: Context, node: Node | null | undefined): number | null {
+  const offset = node?.range?.[0];
+  return offset === undefined ? null : ctx.lines.linePos(offset).line;
+}
+
+function fail(ctx: Context, path: string, node: Node | null | undefined, message: string): never {
+  throw new ScriptError(message, path, lineOf(ctx, node));
+}
+
+function deref(ctx: Context, node: unknown): Node | null {
+  if (isAlias(node)) return (node.resolve(ctx.doc) as Node | undefined) ?? null;
+  return (node as Node | null | undefined) ?? null;
+}
+
+function joinPath(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}
+
+function isNullNode(node: Node | null): boolean {
+  return node === null || (isScalar(node) && node.value === null);
+}
+
+function describe(node: Node | null): string {
+  if (isNullNode(node)) return "nothing";
+  if (isMap(node)) return "a map";
+  if (isSeq(node)) return "a list";
+  if (isScalar(node)) return typeof node.value === "string" ? `the string "${node.value}"` : `${String(node.value)}`;
+  return "something else";
+}
+
+/** The map's entries by key; unknown keys are errors, and `unsupported` keys are errors with a reason. */
+function readMap(
+  ctx: Context,
+  node: Node | null,
+  path: string,
+  known: readonly string[],
+  unsupported: Record<string, string> = {},
+): Map<string, Field> {
+  if (!isMap(node)) fail(ctx, path, node, `expected a map, got ${describe(node)}`);
+  const fields = new Map<string, Field>();
+  for (const pair of (node as YAMLMap).items) {
+    const keyNode = deref(ctx, pair.key);
+    const key = isScalar(keyNode) ? String(keyNode.value) : null;
+    if (key === null || keyNode === null) fail(ctx, path, keyNode ?? node, "keys must be plain strings");
+    const keyPath = joinPath(path, key);
+    const reason = unsupported[key];
+    if (reason !== undefined) fail(ctx, keyPath, keyNode, `not supported: ${reason}`);
+    if (!known.includes(key)) {
+      fail(ctx, keyPath, keyNode, `unknown key "${key}"; expected one of: ${known.join(", ")}`);
+    }
+    fields.set(key, { keyNode, value: deref(ctx, pair.value), path: keyPath });
+  }
+  return fields;
+}
+
+function requireField(ctx: Context, fields: Map<string, Field>, key: string, parentPath: string, parent: Node | null): Field {
+  const field = fields.get(key);
+  if (!field) fail(ctx, joinPath(parentPath, key), parent, `"${key}" is required`);
+  return field;
+}
+
+function readNumber(
+  ctx: Context,
+  field: Field,
+  rule: { min?: number; isMinExclusive?: boolean; isInteger?: boolean } = {},
+): number {
+  const { value, path } = field;
+  if (!isScalar(value) || typeof value.value !== "number" || !Number.isFinite(value.value)) {
+    fail(ctx, path, value ?? field.keyNode, `expected a number, got ${describe(value)}`);
+  }
+  const number = value.value as number;
+  if (rule.isInteger && !Number.isInteger(number)) fail(ctx, path, value, `expected a whole number, got ${number}`);
+  if (rule.min !== undefined) {
+    const isTooSmall = rule.isMinExclusive ? number <= rule.min : number < rule.min;
+    if (isTooSmall) fail(ctx, path, value, `must be ${rule.isMinExclusive ? "greater than" : "at least"} ${rule.min}, got ${number}`);
+  }
+  return number;
+}
+
+function readString(ctx: Context, field: Field): string {
+  const { value, path } = field;
+  if (!isScalar(value) || typeof value.value !== "string") fail(ctx, path, value ?? field.keyNode, `expected a string, got ${describe(value)}`);
+  return value.value as string;
+}
+
+function readBoolean(ctx: Context, field: Field): boolean {
+  const { value, path } = field;
+  if (!isScalar(value) || typeof value.value !== "boolean") fail(ctx, path, value ?? field.keyNode, `expected true or false, got ${describe(value)}`);
+  return value.value as boolean;
+}
+
+function readList(ctx: Context, field: Field, rule: { isNonEmpty?: boolean } = {}): Field[] {
+  const { value, path } = field;
+  if (!isSeq(value)) fail(ctx, path, value ?? field.keyNode, `expected a list, got ${describe(value)}`);
+  const items = value.items.map((item, index): Field => {
+    const node = deref(ctx, item);
+    return { keyNode: node ?? value, value: node, path: `${path}[${index}]` };
+  });
+  if (rule.isNonEmpty && items.length === 0) fail(ctx, path, value, "must not be empty");
+  return items;
+}
+
+/** A value that may be given as one item or a list of them. */
+function readOneOrList(ctx: Context, field: Field): Field[] {
+  return isSeq(field.value) ? readList(ctx, field, { isNonEmpty: true }) : [field];
+}
+
+function readName(ctx: Context, field: Field, what: string): string {
+  const name = readString(ctx, field);
+  if (!variableNamePattern.test(name)) fail(ctx, field.path, field.value, `${what} "${name}" must be letters, digits, _ or -, not starting with a digit`);
+  return name;
+}
+
+/** Compiles every string under the node as a template, remembering the variables for the check after parsing. */
+function checkTemplates(ctx: Context, field: Field): void {
+  const { value, path } = field;
+  if (isScalar(value)) {
+    if (typeof value.value !== "string") return;
+    try {
+      const variables = listTemplateVariables(compileTemplate(value.value));
+      if (variables.length > 0) ctx.templateUses.push({ path, line: lineOf(ctx, value), variables });
+    } catch (error) {
+      if (error instanceof TemplateSyntaxError) fail(ctx, path, value, error.message);
+      throw error;
+    }
+  } else if (isSeq(value)) {
+    for (const item of readList(ctx, field)) checkTemplates(ctx, item);
+  } else if (isMap(value)) {
+    for (const pair of value.items) {
+      const key = deref(ctx, pair.key);
+      checkTemplates(ctx, { keyNode: key ?? value, value: deref(ctx, pair.value), path: joinPath(path, String(isScalar(key) ? key.value : "?")) });
+    }
+  }
+}
+
+function toPlain(ctx: Context, node: Node | null): unknown {
+  return node === null ? null : node.toJSON(ctx.doc);
+}
+
+function readTarget(ctx: Context, target: string, field: Field | undefined, path: string): string {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    fail(ctx, path, field?.value, `"${target}" is not an absolute URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") fail(ctx, path, field?.value, `"${target}" must be an http or https URL`);
+  return target;
+}
+
+function parsePhase(ctx: Context, item: Field): Phase {
+  const fields = readMap(ctx, item.value, item.path, ["name", "duration", "arrivalRate", "rampTo", "arrivalCount", "maxVusers"], {
+    pause: "pause phases are not supported; use a phase with a low arrivalRate",
+  });
+  const phase: Phase = { duration: readNumber(ctx, requireField(ctx, fields, "duration", item.path, item.value), { min: 0, isMinExclusive: true }) };
+  const name = fields.get("name");
+  if (name) phase.name = readString(ctx, name);
+  const arrivalRate = fields.get("arrivalRate");
+  const rampTo = fields.get("rampTo");
+  const arrivalCount = fields.get("arrivalCount");
+  const maxVusers = fields.get("maxVusers");
+  if (arrivalRate) phase.arrivalRate = readNumber(ctx, arrivalRate, { min: 0 });
+  if (rampTo) {
+    if (!arrivalRate) fail(ctx, rampTo.path, rampTo.keyNode, "rampTo needs an arrivalRate to ramp from");
+    phase.rampTo = readNumber(ctx, rampTo, { min: 0 });
+  }
+  if (arrivalCount) {
+    if (arrivalRate) fail(ctx, arrivalCount.path, arrivalCount.keyNode, "give either arrivalRate or arrivalCount, not both");
+    phase.arrivalCount = readNumber(ctx, arrivalCount, { min: 0, isInteger: true });
+  }
+  if (!arrivalRate && !arrivalCount) fail(ctx, item.path, item.value, "a phase needs arrivalRate or arrivalCount");
+  if (maxVusers) phase.maxVusers = readNumber(ctx, maxVusers, { min: 1, isInteger: true });
+  return phase;
+}
+
+function parseStringMap(ctx: Context, field: Field): Record<string, string> {
+  if (!isMap(field.value)) fail(ctx, field.path, field.value ?? field.keyNode, `expected a map, got ${describe(field.value)}`);
+  const result: Record<string, string> = {};
+  for (const pair of field.value.items) {
+    const key = deref(ctx, pair.key);
+    const value = deref(ctx, pair.value);
+    const path = joinPath(field.path, String(isScalar(key) ? key.value : "?"));
+    if (!isScalar(key) || typeof key.value !== "string") fail(ctx, path, key ?? field.value, "keys must be plain strings");
+    if (!isScalar(value) || value.value === null || typeof value.value === "object") {
+      fail(ctx, path, value ?? key, `expected a string, number or boolean, got ${describe(value)}`);
+    }
+    result[key.value] = String(value.value);
+  }
+  return result;
+}
+
+function parseVariables(ctx: Context, field: Field): Record<string, unknown[]> {
+  if (!isMap(field.value)) fail(ctx, field.path, field.value ?? field.keyNode, `expected a map, got ${describe(field.value)}`);
+  const variables: Record<string, unknown[]> = {};
+  for (const pair of field.value.items) {
+    const keyNode = deref(ctx, pair.key);
+    const key = isScalar(keyNode) ? String(keyNode.value) : "?";
+    const entry: Field = { keyNode: keyNode ?? field.value, value: deref(ctx, pair.value), path: joinPath(field.path, key) };
+    readName(ctx, { ...entry, value: keyNode }, "a variable name");
+    const values = readList(ctx, entry, { isNonEmpty: true });
+    variables[key] = values.map((value) => {
+      if (!isScalar(value.value) || value.value.value === null) fail(ctx, value.path, value.value, `expected a string, number or boolean, got ${describe(value.value)}`);
+      return value.value.value;
+    });
+  }
+  return variables;
+}
+
+function parsePayload(ctx: Context, item: Field, baseDir: string): Payload {
+  const fields = readMap(ctx, item.value, item.path, ["path", "fields", "order", "skipHeader"], {
+    delimiter: "only comma-separated files are supported",
+    cast: "payload values are always strings",
+    loadAll: "loadAll needs a processor to use the rows",
+    name: "loadAll needs a processor to use the rows",
+  });
+  const pathField = requireField(ctx, fields, "path", item.path, item.value);
+  const path = resolve(baseDir, readString(ctx, pathField));
+  if (!existsSync(path)) fail(ctx, pathField.path, pathField.value, `payload file ${path} does not exist`);
+  const names = readList(ctx, requireField(ctx, fields, "fields", item.path, item.value), { isNonEmpty: true }).map((name) => readName(ctx, name, "a field name"));
+  const orderField = fields.get("order");
+  const order = orderField ? readString(ctx, orderField) : "random";
+  if (order !== "random" && order !== "sequence") fail(ctx, orderField?.path ?? item.path, orderField?.value, `expected random or sequence, got "${order}"`);
+  const skipHeaderField = fields.get("skipHeader");
+  const skipHeader = skipHeaderField ? readBoolean(ctx, skipHeaderField) : false;
+  let rows: string[][];
+  try {
+    rows = parseCsv(readFileSync(path, "utf8"));
+  } catch (error) {
+    if (error instanceof CsvSyntaxError) fail(ctx, pathField.path, pathField.value, `${path} ${error.message}`);
+    throw error;
+  }
+  if (skipHeader) rows = rows.slice(1);
+  if (rows.length === 0) fail(ctx, pathField.path, pathField.value, `payload file ${path} has no rows`);
+  const shortRow = rows.findIndex((row) => row.length < names.length);
+  if (shortRow !== -1) {
+    fail(ctx, pathField.path, pathField.value, `row ${shortRow + 1 + (skipHeader ? 1 : 0)} of ${path} has ${rows[shortRow]?.length} columns but ${names.length} fields are named`);
+  }
+  return { path, fields: names, order, skipHeader, rows };
+}
+
+function parseEnsure(ctx: Context, field: Field, ensure: Ensure): void {
+  const fields = readMap(ctx, field.value, field.path, ["thresholds", "conditions", "maxErrorRate"], {
+    p50: "use thresholds: [{ http.response_time.p50: <ms> }]",
+    p95: "use thresholds: [{ http.response_time.p95: <ms> }]",
+    p99: "use thresholds: [{ http.response_time.p99: <ms> }]",
+    max: "use thresholds: [{ http.response_time.max: <ms> }]",
+    median: "use thresholds: [{ http.response_time.median: <ms> }]",
+  });
+  const thresholds = fields.get("thresholds");
+  if (thresholds) {
+    for (const item of readList(ctx, thresholds)) {
+      const pair = isMap(item.value) && item.value.items.length === 1 ? item.value.items[0] : undefined;
+      const keyNode = deref(ctx, pair?.key);
+      if (!pair || !isScalar(keyNode) || typeof keyNode.value !== "string") {
+        fail(ctx, item.path, item.value, `expected a single-key map such as { "http.response_time.p95": 300 }, got ${describe(item.value)}`);
+      }
+      const metric = keyNode.value;
+      const max = readNumber(ctx, { keyNode, value: deref(ctx, pair.value), path: `${item.path}["${metric}"]` }, { min: 0 });
+      ensure.thresholds.push({ metric, max } satisfies Threshold);
+    }
+  }
+  const conditions = fields.get("conditions");
+  if (conditions) {
+    for (const item of readList(ctx, conditions)) {
+      const conditionFields = readMap(ctx, item.value, item.path, ["expression", "strict"]);
+      const condition: Condition = {
+        expression: readString(ctx, requireField(ctx, conditionFields, "expression", item.path, item.value)),
+        strict: true,
+      };
+      const strict = conditionFields.get("strict");
+      if (strict) condition.strict = readBoolean(ctx, strict);
+      ensure.conditions.push(condition);
+    }
+  }
+  const maxErrorRate = fields.get("maxErrorRate");
+  if (maxErrorRate) {
+    if (ensure.maxErrorRate !== undefined) fail(ctx, maxErrorRate.path, maxErrorRate.keyNode, "maxErrorRate is given in both config.ensure and config.plugins.ensure");
+    ensure.maxErrorRate = readNumber(ctx, maxErrorRate, { min: 0 });
+  }
+}
+
+function parsePlugins(ctx: Context, field: Field, ensure: Ensure): void {
+  const fields = readMap(ctx, field.value, field.path, ["ensure", "expect"], {
+    "metrics-by-endpoint": "per-endpoint metrics are always reported",
+    publish: "publishing metrics is not supported",
+    apdex: "the apdex plugin is not supported",
+  });
+  const ensureField = fields.get("ensure");
+  if (ensureField && !isNullNode(ensureField.value)) parseEnsure(ctx, ensureField, ensure);
+  const expect = fields.get("expect");
+  if (expect && !isNullNode(expect.value)) readMap(ctx, expect.value, expect.path, []);
+}
+
+function parseStatusCodes(ctx: Context, field: Field): number[] {
+  return readOneOrList(ctx, field).map((code) => {
+    const status = readNumber(ctx, code, { isInteger: true });
+    if (status < 100 || status > 599) fail(ctx, code.path, code.value, `expected an HTTP status code, got ${status}`);
+    return status;
+  });
+}
+
+const unsupportedExpectations = "only statusCode expectations are supported";
+
+function parseExpect(ctx: Context, field: Field): number[] {
+  const items = isSeq(field.value) ? readList(ctx, field, { isNonEmpty: true }) : [field];
+  let statuses: number[] | undefined;
+  for (const item of items) {
+    const fields = readMap(ctx, item.value, item.path, ["statusCode"], {
+      contentType: unsupportedExpectations,
+      hasProperty: unsupportedExpectations,
+      hasHeader: unsupportedExpectations,
+      headerEquals: unsupportedExpectations,
+      equals: unsupportedExpectations,
+      matchesRegexp: unsupportedExpectations,
+      notHasProperty: unsupportedExpectations,
+      cdnHit: unsupportedExpectations,
+    });
+    const statusCode = requireField(ctx, fields, "statusCode", item.path, item.value);
+    if (statuses) fail(ctx, statusCode.path, statusCode.keyNode, "statusCode is expected twice; list the acceptable codes once, e.g. statusCode: [200, 201]");
+    statuses = parseStatusCodes(ctx, statusCode);
+  }
+  return statuses ?? [];
+}
+
+function parseCapture(ctx: Context, field: Field): Capture[] {
+  const unsupported = "only json captures are supported";
+  return readOneOrList(ctx, field).map((item) => {
+    const fields = readMap(ctx, item.value, item.path, ["json", "as"], {
+      xpath: unsupported,
+      regexp: unsupported,
+      header: unsupported,
+      selector: unsupported,
+      transform: hookReason,
+    });
+    const jsonField = requireField(ctx, fields, "json", item.path, item.value);
+    const json = readString(ctx, jsonField);
+    try {
+      compileJsonPath(json);
+    } catch (error) {
+      if (error instanceof JsonPathSyntaxError) fail(ctx, jsonField.path, jsonField.value, error.message);
+      throw error;
+    }
+    const as = readName(ctx, requireField(ctx, fields, "as", item.path, item.value), "a capture name");
+    ctx.captureNames.add(as);
+    return { json, as };
+  });
+}
+
+function parseRequest(ctx: Context, method: Method, field: Field): RequestStep {
+  const fields = readMap(ctx, field.value, field.path, ["url", "json", "qs", "headers", "capture", "expect"], {
+    beforeRequest: hookReason,
+    afterResponse: hookReason,
+    body: "only json bodies are supported",
+    form: "only json bodies are supported",
+    formData: "only json bodies are supported",
+  });
+  const urlField = requireField(ctx, fields, "url", field.path, field.keyNode);
+  const step: RequestStep = { kind: "request", method, url: readString(ctx, urlField) };
+  checkTemplates(ctx, urlField);
+  const json = fields.get("json");
+  if (json) {
+    checkTemplates(ctx, json);
+    step.json = toPlain(ctx, json.value);
+  }
+  const qs = fields.get("qs");
+  if (qs) {
+    if (!isMap(qs.value)) fail(ctx, qs.path, qs.value ?? qs.keyNode, `expected a map, got ${describe(qs.value)}`);
+    checkTemplates(ctx, qs);
+    step.qs = toPlain(ctx, qs.value) as Record<string, unknown>;
+  }
+  const headers = fields.get("headers");
+  if (headers) {
+    step.headers = parseStringMap(ctx, headers);
+    checkTemplates(ctx, headers);
+  }
+  const capture = fields.get("capture");
+  if (capture) step.capture = parseCapture(ctx, capture);
+  const expect = fields.get("expect");
+  if (expect) step.expectStatus = parseExpect(ctx, expect);
+  return step;
+}
+
+function parseStep(ctx: Context, item: Field): Step {
+  if (!isMap(item.value)) fail(ctx, item.path, item.value, `expected a step such as { get: { url: "/" } }, got ${describe(item.value)}`);
+  const keys = item.value.items.map((pair) => {
+    const key = deref(ctx, pair.key);
+    return { key: isScalar(key) ? String(key.value) : "?", node: key ?? item.value };
+  });
+  const kinds = keys.filter(({ key }) => key in methods || key === "think" || key === "loop" || key in unsupportedStepKinds);
+  const first = kinds[0] ?? keys[0];
+  if (!first) fail(ctx, item.path, item.value, "an empty step");
+  const kindPath = joinPath(item.path, first.key);
+  const reason = unsupportedStepKinds[first.key];
+  if (reason !== undefined) fail(ctx, kindPath, first.node, `${first.key} steps are not supported: ${reason}`);
+  if (kinds.length === 0) fail(ctx, kindPath, first.node, `unknown step kind "${first.key}"; expected get, post, put, patch, delete, think or loop`);
+  if (kinds.length > 1) fail(ctx, joinPath(item.path, kinds[1]?.key ?? "?"), kinds[1]?.node, "a step has exactly one kind");
+
+  const method = methods[first.key];
+  if (method) {
+    const fields = readMap(ctx, item.value, item.path, [first.key]);
+    return parseRequest(ctx, method, requireField(ctx, fields, first.key, item.path, item.value));
+  }
+  if (first.key === "think") {
+    const fields = readMap(ctx, item.value, item.path, ["think"]);
+    return { kind: "think", seconds: readNumber(ctx, requireField(ctx, fields, "think", item.path, item.value), { min: 0 }) };
+  }
+  const fields = readMap(ctx, item.value, item.path, ["loop", "count"], {
+    over: "looping over values is not supported; use count",
+    whileTrue: hookReason,
+  });
+  const count = readNumber(ctx, requireField(ctx, fields, "count", item.path, item.value), { min: 1, isInteger: true });
+  const steps = readList(ctx, requireField(ctx, fields, "loop", item.path, item.value), { isNonEmpty: true }).map((step) => parseStep(ctx, step));
+  return { kind: "loop", count, steps };
+}
+
+function parseScenario(ctx: Context, item: Field): Scenario {
+  const fields = readMap(ctx, item.value, item.path, ["name", "weight", "flow"], {
+    beforeScenario: hookReason,
+    afterScenario: hookReason,
+    beforeRequest: hookReason,
+    afterResponse: hookReason,
+    engine: "only the HTTP engine is supported (leave engine out)",
+  });
+  const weight = fields.get("weight");
+  const scenario: Scenario = {
+    weight: weight ? readNumber(ctx, weight, { min: 0, isMinExclusive: true }) : 1,
+    flow: readList(ctx, requireField(ctx, fields, "flow", item.path, item.value), { isNonEmpty: true }).map((step) => parseStep(ctx, step)),
+  };
+  const name = fields.get("name");
+  if (name) scenario.name = readString(ctx, name);
+  return scenario;
+}
+
+export function parseScript(text: string, options: ParseScriptOptions): Script {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const [syntaxError] = doc.errors;
+  if (syntaxError) {
+    const line = lines.linePos(syntaxError.pos[0]).line;
+    throw new ScriptError(`${options.path} is not valid YAML: ${syntaxError.message}`, "(root)", line);
+  }
+  const ctx: Context = { doc, lines, templateUses: [], captureNames: new Set() };
+  const rootNode = deref(ctx, doc.contents as ParsedNode | null);
+  const root = readMap(ctx, rootNode, "", ["config", "scenarios"], {
+    before: "before/after flows are not supported",
+    after: "before/after flows are not supported",
+  });
+  const configField = requireField(ctx, root, "config", "", rootNode);
+  const config = readMap(
+    ctx,
+    configField.value,
+    "config",
+    ["target", "phases", "http", "defaults", "variables", "payload", "plugins", "ensure"],
+    {
+      processor: "a processor runs JavaScript hooks, which this load tester does not support",
+      environments: "environments are not supported; write one script per environment or use --target",
+      engines: "only the HTTP engine is supported",
+      tls: "TLS options are not supported",
+    },
+  );
+
+  const targetField = config.get("target");
+  const scriptTarget = targetField ? readTarget(ctx, readString(ctx, targetField), targetField, "config.target") : undefined;
+  const target =
+    options.targetOverride !== undefined
+      ? readTarget(ctx, options.targetOverride, undefined, "--target")
+      : (scriptTarget ?? fail(ctx, "config.target", configField.value, `"target" is required (or pass --target)`));
+
+  const phases = readList(ctx, requireField(ctx, config, "phases", "config", configField.value), { isNonEmpty: true }).map((item) => parsePhase(ctx, item));
+
+  const http = { timeoutSeconds: 10 };
+  const httpField = config.get("http");
+  if (httpField) {
+    const fields = readMap(ctx, httpField.value, "config.http", ["timeout"], {
+      pool: "connection pool size is chosen by the engine",
+      maxSockets: "connection pool size is chosen by the engine",
+      extendedMetrics: "extended metrics are not supported",
+    });
+    const timeout = fields.get("timeout");
+    if (timeout) http.timeoutSeconds = readNumber(ctx, timeout, { min: 0, isMinExclusive: true });
+  }
+
+  const defaults = { headers: {} as Record<string, string> };
+  const defaultsField = config.get("defaults");
+  if (defaultsField) {
+    const fields = readMap(ctx, defaultsField.value, "config.defaults", ["headers"], { think: "default think times are not supported" });
+    const headers = fields.get("headers");
+    if (headers) {
+      defaults.headers = parseStringMap(ctx, headers);
+      checkTemplates(ctx, headers);
+    }
+  }
+
+  const variablesField = config.get("variables");
+  const variables = variablesField ? parseVariables(ctx, variablesField) : {};
+
+  const payloadField = config.get("payload");
+  const payloads = payloadField ? readOneOrList(ctx, payloadField).map((item) => parsePayload(ctx, item, options.baseDir)) : [];
+
+  const ensure: Ensure = { thresholds: [], conditions: [] };
+  const pluginsField = config.get("plugins");
+  if (pluginsField) parsePlugins(ctx, pluginsField, ensure);
+  const ensureField = config.get("ensure");
+  if (ensureField) parseEnsure(ctx, ensureField, ensure);
+
+  const scenarios = readList(ctx, requireField(ctx, root, "scenarios", "", rootNode), { isNonEmpty: true }).map((item) => parseScenario(ctx, item));
+
+  const knownNames = new Set([...Object.keys(variables), ...payloads.flatMap((payload) => payload.fields), ...ctx.captureNames]);
+  for (const use of ctx.templateUses) {
+    const unknown = use.variables.find((name) => !knownNames.has(name));
+    if (unknown !== undefined) {
+      throw new ScriptError(`"{{ ${unknown} }}" is never defined: it is not in config.variables, a payload field or a capture`, use.path, use.line);
+    }
+  }
+
+  return { target, phases, http, defaults, variables, payloads, ensure, scenarios };
+}
