@@ -1,4 +1,126 @@
 #!/usr/bin/env -S node --import tsx
-// The load tester's command line: run, quick, report, monitor, plan.
-console.error("checkout-loadtest: the commands (run, quick, report, monitor, plan) are being built; see packages/loadtest/README.md");
-process.exit(2);
+// The load tester's command line. `run SCRIPT.yml` and `quick URL` run load and judge it against the
+// script's thresholds; exit 0 when they pass, 1 when any fails, 2 for a script or usage error.
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { parseScript } from "./script/parse-script.ts";
+import { quickScript } from "./script/quick-script.ts";
+import { ScriptError, type Script } from "./script/script-types.ts";
+import { runScript, type ProgressSnapshot } from "./engine/run-script.ts";
+import { summarize, type RunResult } from "./engine/run-result.ts";
+import { evaluateEnsure } from "./engine/ensure.ts";
+
+const USAGE = `Usage:
+  checkout-loadtest run SCRIPT.yml [--target URL] [--output result.json]
+  checkout-loadtest quick --count N --num M [--output result.json] URL
+  checkout-loadtest quick --rate R --duration SECONDS [--output result.json] URL
+
+Exit codes: 0 thresholds pass, 1 a threshold fails (or the run could not keep to its schedule), 2 script or usage error.
+Not built yet: report, monitor, plan.`;
+
+class UsageError extends Error {}
+
+function progressLine(snapshot: ProgressSnapshot): string {
+  const { counters, interval } = snapshot;
+  const errors = Object.values(counters.errors).reduce((a, b) => a + b, 0) + counters.unexpectedStatus;
+  return [
+    `${(snapshot.elapsedMs / 1000).toFixed(0)}s`,
+    `arrivals/s ${interval.vusersCreated}`,
+    `responses/s ${interval.responses}`,
+    `p95 ${interval.latency.p95.toFixed(1)} ms`,
+    `errors ${errors}`,
+    `dropped ${counters.vusersDropped}`,
+    `late ${counters.arrivalsLate}`,
+  ].join("  ");
+}
+
+async function execute(script: Script, output: string | undefined): Promise<number> {
+  const isTty = process.stderr.isTTY === true;
+  const controller = new AbortController();
+  process.once("SIGINT", () => controller.abort());
+  const result: RunResult = await runScript(script, {
+    signal: controller.signal,
+    onProgress: isTty ? (snapshot) => process.stderr.write(`\r\x1b[2K${progressLine(snapshot)}`) : undefined,
+  });
+  if (isTty) process.stderr.write("\n");
+  if (output) writeFileSync(output, JSON.stringify(result));
+  const summary = summarize(result);
+  const report = evaluateEnsure({ ensure: script.ensure, result });
+  const c = summary.counters;
+  const lines = [
+    `virtual users: ${c.vusersCreated} created, ${c.vusersCompleted} completed, ${c.vusersFailed} failed, ${c.vusersDropped} dropped, ${c.arrivalsLate} late`,
+    `requests: ${c.requests}, responses: ${c.responses} (${Object.entries(c.statusCodes).map(([code, n]) => `${code}: ${n}`).join(", ") || "none"})`,
+    `errors: ${Object.entries(c.errors).map(([kind, n]) => `${kind}: ${n}`).join(", ") || "none"}; unexpected status: ${c.unexpectedStatus}`,
+    `latency from intended start (ms): p50 ${summary.latency.p50.toFixed(1)}  p95 ${summary.latency.p95.toFixed(1)}  p99 ${summary.latency.p99.toFixed(1)}  max ${summary.latency.max.toFixed(1)}`,
+    `throughput: ${summary.rates.responses.toFixed(1)} responses/s over ${(summary.durationMs / 1000).toFixed(1)} s`,
+    ...report.verdicts.map((v) => `${v.passed ? "pass" : "FAIL"}  ${v.message}`),
+    report.isOnSchedule ? "schedule: every arrival launched on time" : "FAIL  schedule: the generator could not keep up (late or dropped arrivals); the load claimed was not applied",
+    report.passed ? "verdict: PASS" : "verdict: FAIL",
+  ];
+  console.log(lines.join("\n"));
+  return report.passed ? 0 : 1;
+}
+
+function number(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new UsageError(`${name} must be a positive number, got "${value}"`);
+  return parsed;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      target: { type: "string" },
+      output: { type: "string", short: "o" },
+      count: { type: "string" },
+      num: { type: "string" },
+      rate: { type: "string" },
+      duration: { type: "string" },
+    },
+  });
+  switch (command) {
+    case "run": {
+      const file = positionals[0];
+      if (!file) throw new UsageError("run needs a script file");
+      const text = readFileSync(file, "utf8");
+      const script = parseScript(text, { path: file, baseDir: path.dirname(path.resolve(file)), targetOverride: values.target });
+      return execute(script, values.output);
+    }
+    case "quick": {
+      const url = positionals[0];
+      if (!url) throw new UsageError("quick needs a URL");
+      const rate = number(values.rate, "--rate");
+      const script = rate
+        ? quickScript({ url, rate, duration: number(values.duration, "--duration") ?? 10 })
+        : quickScript({ url, count: number(values.count, "--count") ?? 1, num: number(values.num, "--num") ?? 1 });
+      return execute(script, values.output);
+    }
+    case "report":
+    case "monitor":
+    case "plan":
+      throw new UsageError(`${command} is not built yet`);
+    default:
+      throw new UsageError(command ? `unknown command "${command}"` : "no command given");
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ScriptError || error instanceof UsageError) {
+      console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error.message);
+      process.exit(2);
+    }
+    if (error instanceof Error && "code" in error && (error as NodeJS.ErrnoException).code === "ENOENT") {
+      console.error(error.message);
+      process.exit(2);
+    }
+    console.error(error);
+    process.exit(3);
+  },
+);

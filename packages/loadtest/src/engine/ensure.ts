@@ -1,0 +1,105 @@
+// Checks a run against the script's ensure thresholds, with Artillery's metric names plus ours.
+import type { Ensure } from "../script/script-types.ts";
+import { summarize, type RunResult, type RunSummary } from "./run-result.ts";
+
+export interface Verdict {
+  metric: string;
+  max: number | null;
+  /** The measured value, or null when the metric is unknown or not evaluated. */
+  actual: number | null;
+  passed: boolean;
+  message: string;
+}
+
+export interface EnsureReport {
+  passed: boolean;
+  verdicts: Verdict[];
+  /** True when every planned arrival was launched on time: otherwise the run did not apply the load it claims. */
+  isOnSchedule: boolean;
+}
+
+const percentileMetrics: Record<string, keyof RunSummary["latency"]> = {
+  min: "min",
+  max: "max",
+  mean: "mean",
+  median: "p50",
+  p50: "p50",
+  p75: "p75",
+  p90: "p90",
+  p95: "p95",
+  p99: "p99",
+  p999: "p999",
+};
+
+/** The value of a metric by name, or undefined when the name is not known. Latencies in ms, rates in %. */
+export function readMetric(summary: RunSummary, metric: string): number | undefined {
+  const latencyPrefix = "http.response_time.";
+  if (metric.startsWith(latencyPrefix)) {
+    const key = percentileMetrics[metric.slice(latencyPrefix.length)];
+    return key === undefined ? undefined : summary.latency[key];
+  }
+  const { counters } = summary;
+  switch (metric) {
+    case "http.requests":
+      return counters.requests;
+    case "http.responses":
+      return counters.responses;
+    case "http.request_rate":
+      return summary.rates.requests;
+    case "http.request_error_rate":
+      return summary.requestErrorRate * 100;
+    case "vusers.created":
+      return counters.vusersCreated;
+    case "vusers.completed":
+      return counters.vusersCompleted;
+    case "vusers.failed":
+      return counters.vusersFailed;
+    case "vusers.dropped":
+      return counters.vusersDropped;
+    case "vusers.late":
+      return counters.arrivalsLate;
+    default:
+      return undefined;
+  }
+}
+
+function checkMax(metric: string, actual: number | undefined, max: number): Verdict {
+  if (actual === undefined) return { metric, max, actual: null, passed: false, message: `${metric}: unknown metric` };
+  const passed = actual <= max;
+  return { metric, max, actual, passed, message: `${metric} = ${round(actual)} ${passed ? "<=" : ">"} ${max}` };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+export function evaluateEnsure({ ensure, result }: { ensure: Ensure; result: RunResult }): EnsureReport {
+  const summary = summarize(result);
+  const verdicts: Verdict[] = ensure.thresholds.map(({ metric, max }) => checkMax(metric, readMetric(summary, metric), max));
+  if (ensure.maxErrorRate !== undefined) {
+    verdicts.push(checkMax("maxErrorRate", summary.vuserFailureRate * 100, ensure.maxErrorRate));
+  }
+  for (const condition of ensure.conditions) {
+    // Expressions are not evaluated yet; a check we cannot make must not read as a pass.
+    verdicts.push({
+      metric: condition.expression,
+      max: null,
+      actual: null,
+      passed: false,
+      message: `condition "${condition.expression}" is not supported by the engine yet`,
+    });
+  }
+  const { vusersDropped, arrivalsLate, arrivalsPlanned } = summary.counters;
+  const isOnSchedule = vusersDropped === 0 && arrivalsLate === 0 && !result.aborted;
+  verdicts.push({
+    metric: "arrivals.on_schedule",
+    max: 0,
+    actual: vusersDropped + arrivalsLate,
+    passed: isOnSchedule,
+    message: isOnSchedule
+      ? `all ${arrivalsPlanned} arrivals launched on time`
+      : `${result.aborted ? "the run was aborted; " : ""}${vusersDropped} of ${arrivalsPlanned} arrivals dropped (maxVusers) and ${arrivalsLate} launched more than ` +
+        `${result.lateThresholdMs} ms late (worst ${round(result.maxLatenessMs)} ms): the run did not apply the load it claims`,
+  });
+  return { passed: verdicts.every((v) => v.passed), verdicts, isOnSchedule };
+}
