@@ -10,14 +10,19 @@ import { ScriptError, type Script } from "./script/script-types.ts";
 import { runScript, type ProgressSnapshot } from "./engine/run-script.ts";
 import { summarize, type RunResult } from "./engine/run-result.ts";
 import { evaluateEnsure } from "./engine/ensure.ts";
+import { renderReport, type SavedRun } from "./report/render-report.ts";
+import { executeMonitor, MonitorUsageError } from "./monitor/monitor-command.ts";
 
 const USAGE = `Usage:
   checkout-loadtest run SCRIPT.yml [--target URL] [--output result.json]
   checkout-loadtest quick --count N --num M [--output result.json] URL
   checkout-loadtest quick --rate R --duration SECONDS [--output result.json] URL
+  checkout-loadtest report result.json [--out report.html]
+  checkout-loadtest monitor URL [--interval S] [--duration D] [--deep URL] [--timeout MS] [--output monitor.json]
 
 Exit codes: 0 thresholds pass, 1 a threshold fails (or the run could not keep to its schedule), 2 script or usage error.
-Not built yet: report, monitor, plan.`;
+monitor: 0 downtime within the 99.99 % budget for the window, 1 over it.
+Not built yet: plan.`;
 
 class UsageError extends Error {}
 
@@ -44,9 +49,9 @@ async function execute(script: Script, output: string | undefined): Promise<numb
     onProgress: isTty ? (snapshot) => process.stderr.write(`\r\x1b[2K${progressLine(snapshot)}`) : undefined,
   });
   if (isTty) process.stderr.write("\n");
-  if (output) writeFileSync(output, JSON.stringify(result));
   const summary = summarize(result);
   const report = evaluateEnsure({ ensure: script.ensure, result });
+  if (output) writeFileSync(output, JSON.stringify({ ...result, verdicts: report.verdicts } satisfies SavedRun));
   const c = summary.counters;
   const lines = [
     `virtual users: ${c.vusersCreated} created, ${c.vusersCompleted} completed, ${c.vusersFailed} failed, ${c.vusersDropped} dropped, ${c.arrivalsLate} late`,
@@ -81,6 +86,10 @@ async function main(argv: string[]): Promise<number> {
       num: { type: "string" },
       rate: { type: "string" },
       duration: { type: "string" },
+      interval: { type: "string" },
+      deep: { type: "string" },
+      timeout: { type: "string" },
+      out: { type: "string" },
     },
   });
   switch (command) {
@@ -100,8 +109,18 @@ async function main(argv: string[]): Promise<number> {
         : quickScript({ url, count: number(values.count, "--count") ?? 1, num: number(values.num, "--num") ?? 1 });
       return execute(script, values.output);
     }
-    case "report":
     case "monitor":
+      return executeMonitor({ url: positionals[0], ...values });
+    case "report": {
+      const file = positionals[0];
+      if (!file) throw new UsageError("report needs a result.json written by run --output");
+      const saved = JSON.parse(readFileSync(file, "utf8")) as SavedRun;
+      if (saved.version !== 1 || !saved.histograms) throw new UsageError(`${file} is not a result written by run --output`);
+      const out = values.out ?? `${file.replace(/\.json$/i, "")}.html`;
+      writeFileSync(out, renderReport(saved));
+      console.log(`report written to ${out}`);
+      return 0;
+    }
     case "plan":
       throw new UsageError(`${command} is not built yet`);
     default:
@@ -112,8 +131,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ScriptError || error instanceof UsageError) {
-      console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error.message);
+    if (error instanceof ScriptError || error instanceof UsageError || error instanceof MonitorUsageError) {
+      console.error(error instanceof UsageError || error instanceof MonitorUsageError ? `${error.message}\n\n${USAGE}` : error.message);
       process.exit(2);
     }
     if (error instanceof Error && "code" in error && (error as NodeJS.ErrnoException).code === "ENOENT") {
