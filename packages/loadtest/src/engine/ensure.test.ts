@@ -107,6 +107,18 @@ describe("evaluateEnsure", () => {
     expect(report.passed).toBe(false);
   });
 
+  it("reports a few late arrivals (within 1 %) without failing the run", () => {
+    const report = evaluateEnsure({
+      ensure: ensure({ thresholds: [] }),
+      result: buildResult({ arrivalsLate: 1, vusersCreated: 100 }, { maxLatenessMs: 22 }),
+    });
+    expect(report.isOnSchedule).toBe(true);
+    expect(report.passed).toBe(true);
+    expect(report.verdicts.at(-1)?.message).toBe(
+      "1 of 100 arrivals launched more than 10 ms late (worst 22 ms), within the 1 % tolerance; their wait is counted in the latencies",
+    );
+  });
+
   it("says so when arrivals were dropped or late, and fails the run", () => {
     const report = evaluateEnsure({
       ensure: ensure({ thresholds: [{ metric: "http.response_time.p99", max: 1000 }] }),
