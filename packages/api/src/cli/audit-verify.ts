@@ -4,7 +4,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { Audit, createDb } from "@checkout/core";
-import { ConfigError, loadEnv, type Env } from "../env.ts";
+import type { Env } from "../env.ts";
+import { loadCliEnv } from "./cli-context.ts";
 import { startEmbeddedPostgres } from "../embedded-postgres.ts";
 
 const asJson = process.argv.includes("--json");
@@ -41,13 +42,7 @@ async function openDatabase(env: Env): Promise<{ url: string; stop: () => Promis
 }
 
 async function main(): Promise<number> {
-  let env: Env;
-  try {
-    env = loadEnv();
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message, 78);
-    throw error;
-  }
+  const env = loadCliEnv();
   const database = await openDatabase(env);
   const db = createDb({ connectionString: database.url, max: 1, applicationName: "checkout-audit-verify", statementTimeoutMs: 0 });
   try {

@@ -17,14 +17,18 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-export function openCliContext(): CliContext {
-  let env: Env;
+/** The validated configuration, or exit 78 naming what is wrong. */
+export function loadCliEnv(): Env {
   try {
-    env = loadEnv();
+    return loadEnv();
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message, 78);
     throw error;
   }
+}
+
+export function openCliContext(): CliContext {
+  const env = loadCliEnv();
   if (!env.DATABASE_URL) {
     fail(
       "DATABASE_URL is required. For the embedded database of a running `pnpm start`: DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5488/checkout",

@@ -70,6 +70,17 @@ function failedAuthenticationError(order: Order): PlacementError {
   return { message, isCardProblem: true };
 }
 
+/** Runs an idempotent call, and once more if its response was lost on the network. */
+async function retryOnceAfterNetworkError<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (firstError) {
+    if (describeError(firstError).code !== "NETWORK") throw firstError;
+    await wait(NETWORK_RETRY_DELAY_MS);
+    return call();
+  }
+}
+
 export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, onRepriced }: PlaceOrderOptions) {
   const onPlacedRef = useRef(onPlaced);
   onPlacedRef.current = onPlaced;
@@ -108,14 +119,7 @@ export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, on
   /** One placeOrder call, retried once with the same idempotency key if the response was lost. */
   async function submit(quoteId: string, paymentToken: string): Promise<Order> {
     const idempotencyKey = randomId();
-    const call = () => trpc.checkout.placeOrder.mutate({ cartId, quoteId, paymentToken }, { context: { idempotencyKey } });
-    try {
-      return await call();
-    } catch (firstError) {
-      if (describeError(firstError).code !== "NETWORK") throw firstError;
-      await wait(NETWORK_RETRY_DELAY_MS);
-      return call();
-    }
+    return retryOnceAfterNetworkError(() => trpc.checkout.placeOrder.mutate({ cartId, quoteId, paymentToken }, { context: { idempotencyKey } }));
   }
 
   async function placeOrder(): Promise<void> {
@@ -178,14 +182,7 @@ export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, on
 
   /** confirmPayment is idempotent, so a lost response is simply asked again. */
   async function confirm(orderId: string): Promise<Order> {
-    const call = () => trpc.checkout.confirmPayment.mutate({ orderId });
-    try {
-      return await call();
-    } catch (firstError) {
-      if (describeError(firstError).code !== "NETWORK") throw firstError;
-      await wait(NETWORK_RETRY_DELAY_MS);
-      return call();
-    }
+    return retryOnceAfterNetworkError(() => trpc.checkout.confirmPayment.mutate({ orderId }));
   }
 
   /** The challenge page has an answer; what counts is the order's state as our API settles it. */
