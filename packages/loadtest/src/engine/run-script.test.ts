@@ -147,8 +147,10 @@ describe("runScript", () => {
     expect(result.counters.arrivalsLate).toBeGreaterThanOrEqual(25);
     expect(result.maxLatenessMs).toBeGreaterThanOrEqual(250);
     expect(summary.latency.max).toBeGreaterThanOrEqual(250);
-    // Timed from the actual send, the same requests look fast: that is the number a closed-model tool reports.
-    expect(summary.serviceTime.max).toBeLessThan(100);
+    // Timed from the actual send, the same requests look fast: that is the number a closed-model tool
+    // reports. (A request already in flight when the loop blocked does see the stall, so not the max.)
+    expect(summary.serviceTime.p95).toBeLessThan(100);
+    expect(summary.latency.p95).toBeGreaterThan(summary.serviceTime.p95 + 100);
   });
 
   it("captures a value from a JSON response and sends it in the next request", async () => {
