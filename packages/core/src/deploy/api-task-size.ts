@@ -1,0 +1,32 @@
+// The size of one API task as the stacks deploy it on ECS Fargate; the load tester's capacity plan divides by it.
+
+/** One Fargate task running the API container. */
+export interface ApiTaskSize {
+  /** Fargate CPU units: 1024 = 1 vCPU. A Fargate-valid pair with `memoryMiB`. */
+  cpu: number;
+  /** Fargate memory in MiB. */
+  memoryMiB: number;
+  /** API server processes in the container. The server is one Node.js process (no cluster), so one per vCPU. */
+  apiProcessesPerTask: number;
+  /** Service autoscaling bounds: never fewer than `minTasks` (one per availability zone), never more than `maxTasks`. */
+  minTasks: number;
+  maxTasks: number;
+}
+
+/**
+ * 1 vCPU and 2 GiB per task, one API process each, autoscaled from 2 to 40 tasks. The stacks build the task
+ * definition and the scaling target from this object, and `checkout-loadtest plan` counts tasks in it, so the plan and
+ * the deployment cannot drift apart.
+ */
+export const API_TASK_SIZE = {
+  cpu: 1024,
+  memoryMiB: 2048,
+  apiProcessesPerTask: 1,
+  minTasks: 2,
+  maxTasks: 40,
+} as const satisfies ApiTaskSize;
+
+/** vCPUs of a task: Fargate counts 1024 CPU units per vCPU. */
+export function vcpuOf(size: ApiTaskSize): number {
+  return size.cpu / 1024;
+}
