@@ -2,10 +2,10 @@
 import type { Histogram } from "hdr-histogram-js";
 import type { Verdict } from "../engine/ensure.ts";
 import { decodeHistogram, summarize, type LatencySummary, type RunResult } from "../engine/run-result.ts";
+import type { SavedRun } from "./saved-run.ts";
 import { escapeHtml, formatNumber, renderBarChart, renderLineChart } from "./svg-charts.ts";
 
-/** What `run --output` writes: the result, and the threshold verdicts when the run judged them. */
-export type SavedRun = RunResult & { verdicts?: Verdict[] };
+export type { SavedRun } from "./saved-run.ts";
 
 const COLORS = { p50: "#4e79a7", p95: "#f28e2b", p99: "#e15759", max: "#76b7b2", requests: "#4e79a7", errors: "#e15759" };
 

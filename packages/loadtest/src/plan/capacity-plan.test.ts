@@ -1,0 +1,270 @@
+// Unit tests for the capacity plan, on runs built from constructed HDR histograms.
+import { describe, expect, it } from "vitest";
+import { API_TASK_SIZE } from "@checkout/core/deploy";
+import { createCounters, createLatencyHistogram, encodeHistogram, type IntervalResult } from "../engine/run-result.ts";
+import type { SavedRun } from "../report/saved-run.ts";
+import type { Ensure } from "../script/script-types.ts";
+import {
+  CapacityPlanError,
+  estimateTasks,
+  evaluateWindows,
+  findKnee,
+  planCapacity,
+  SERVICE_LEVELS,
+  thresholdsForPlan,
+  type WindowVerdict,
+} from "./capacity-plan.ts";
+
+/** Latencies as [ms, how many responses] pairs. */
+type Latencies = [number, number][];
+
+function encodeLatencies(latencies: Latencies): string {
+  const histogram = createLatencyHistogram();
+  for (const [ms, count] of latencies) histogram.recordValueWithCount(Math.round(ms * 1000), count);
+  const base64 = encodeHistogram(histogram);
+  histogram.destroy();
+  return base64;
+}
+
+interface IntervalSpec {
+  requests: number;
+  /** Default: every request answered. */
+  responses?: number;
+  errors?: number;
+  /** Default: the responses, all at this latency. */
+  latencyMs?: number;
+  latencies?: Latencies;
+}
+
+function interval(second: number, spec: IntervalSpec): IntervalResult {
+  const responses = spec.responses ?? spec.requests - (spec.errors ?? 0);
+  return {
+    startMs: second * 1000,
+    requests: spec.requests,
+    responses,
+    errors: spec.errors ?? 0,
+    vusersCreated: spec.requests,
+    latency: encodeLatencies(spec.latencies ?? [[spec.latencyMs ?? 10, responses]]),
+  };
+}
+
+function savedRun(specs: (IntervalSpec | null)[], ensure?: Ensure): SavedRun {
+  const empty = encodeLatencies([]);
+  return {
+    version: 1,
+    startedAt: 0,
+    durationMs: specs.length * 1000,
+    intervalMs: 1000,
+    lateThresholdMs: 10,
+    maxLatenessMs: 0,
+    aborted: false,
+    counters: createCounters(),
+    histograms: { latency: empty, serviceTime: empty, endpoints: {} },
+    intervals: specs.flatMap((spec, second) => (spec ? [interval(second, spec)] : [])),
+    ...(ensure ? { ensure } : {}),
+  };
+}
+
+const p95Only: Ensure = { thresholds: [{ metric: "http.response_time.p95", max: 300 }], conditions: [] };
+
+/** A ramp: 100, 200, … requests/s, p95 10 ms until `breakAt` seconds, 900 ms from then on. */
+function ramp(seconds: number, breakAt: number): IntervalSpec[] {
+  return Array.from({ length: seconds }, (_, s) => ({ requests: (s + 1) * 100, latencyMs: s >= breakAt ? 900 : 10 }));
+}
+
+describe("thresholdsForPlan", () => {
+  it("falls back to the service levels, p95 300 ms and 0.01 % request errors, when there is no ensure", () => {
+    const { thresholds, ignored } = thresholdsForPlan(undefined);
+    expect(thresholds.map(({ metric, max, source }) => ({ metric, max, source }))).toEqual([
+      { metric: "http.response_time.p95", max: SERVICE_LEVELS.p95Ms, source: "service level" },
+      { metric: "http.request_error_rate", max: SERVICE_LEVELS.requestErrorRatePercent, source: "service level" },
+    ]);
+    expect(ignored).toEqual([]);
+  });
+
+  it("takes the script's latency thresholds and adds only the missing error-rate service level", () => {
+    const { thresholds } = thresholdsForPlan({
+      thresholds: [
+        { metric: "http.response_time.p99", max: 500 },
+        { metric: "http.response_time.max", max: 2000 },
+      ],
+      conditions: [],
+    });
+    expect(thresholds.map((t) => [t.metric, t.max, t.source])).toEqual([
+      ["http.response_time.p99", 500, "script"],
+      ["http.response_time.max", 2000, "script"],
+      ["http.request_error_rate", 0.01, "service level"],
+    ]);
+  });
+
+  it("uses maxErrorRate and the request error rate from the script, and ignores whole-run totals and conditions", () => {
+    const { thresholds, ignored } = thresholdsForPlan({
+      thresholds: [
+        { metric: "http.request_error_rate", max: 0.5 },
+        { metric: "http.requests", max: 1e6 },
+        { metric: "http.response_time.p42", max: 1 },
+      ],
+      conditions: [{ expression: "http.response_time.p99 < 100", strict: true }],
+      maxErrorRate: 1,
+    });
+    expect(thresholds.map((t) => [t.metric, t.max, t.source])).toEqual([
+      ["http.request_error_rate", 0.5, "script"],
+      ["maxErrorRate", 1, "script"],
+      ["http.response_time.p95", 300, "service level"],
+    ]);
+    expect(ignored.map((i) => i.metric)).toEqual(["http.requests", "http.response_time.p42", "http.response_time.p99 < 100"]);
+  });
+});
+
+describe("evaluateWindows", () => {
+  it("takes a window's percentiles from its merged histogram, not from its intervals' percentiles", () => {
+    // Alone, the second interval's p95 is 400 ms (8 of 100 slow); merged with the first, 8 of 200 are slow: p95 10 ms.
+    const saved = savedRun([{ requests: 100 }, { requests: 100, latencies: [[10, 92], [400, 8]] }], p95Only);
+    const { thresholds } = thresholdsForPlan(saved.ensure);
+    const [window, ...rest] = evaluateWindows({ saved, thresholds, windowSeconds: 2 });
+    expect(rest).toEqual([]);
+    expect(window?.latency.p95).toBeCloseTo(10, 1);
+    expect(window?.latency.p99).toBeCloseTo(400, 0);
+    expect(window?.met).toBe(true);
+    const [, alone] = evaluateWindows({ saved, thresholds, windowSeconds: 1 });
+    expect(alone?.met).toBe(false);
+    expect(alone?.failures).toEqual(["http.response_time.p95 400.1 ms > 300"]);
+  });
+
+  it("slides windows by one interval and rates them in responses per second", () => {
+    const saved = savedRun(ramp(6, 99), p95Only);
+    const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 3 });
+    expect(windows.map((w) => [w.startMs, w.endMs, w.responseRate])).toEqual([
+      [0, 3000, 200],
+      [1000, 4000, 300],
+      [2000, 5000, 400],
+      [3000, 6000, 500],
+    ]);
+  });
+
+  it("breaks a window on the request error rate: transport errors over requests", () => {
+    const saved = savedRun([{ requests: 10_000 }, { requests: 10_000, errors: 2 }], p95Only);
+    const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 1 });
+    expect(windows.map((w) => w.met)).toEqual([true, false]);
+    expect(windows[1]?.requestErrorRatePercent).toBeCloseTo(0.02, 6);
+    expect(windows[1]?.failures).toEqual(["http.request_error_rate 0.02 % > 0.01"]);
+  });
+
+  it("breaks a window whose responses fell behind the requests, however fast the answered ones were", () => {
+    const saved = savedRun([{ requests: 1000, responses: 1000 }, { requests: 1000, responses: 900 }], p95Only);
+    const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 1 });
+    expect(windows.map((w) => w.met)).toEqual([true, false]);
+    expect(windows[1]?.failures[0]).toMatch(/^fell behind: 900 of 1000 requests completed/);
+  });
+
+  it("counts a missing interval inside the load span as empty, and leaves out the drain after the last request", () => {
+    const saved = savedRun([{ requests: 100 }, null, { requests: 100 }, { requests: 0, responses: 50 }], p95Only);
+    const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 2 });
+    expect(windows.map((w) => [w.startMs, w.endMs, w.requests, w.responseRate])).toEqual([
+      [0, 2000, 100, 50],
+      [1000, 3000, 100, 50],
+    ]);
+  });
+
+  it("makes a run shorter than a window into one window", () => {
+    const saved = savedRun([{ requests: 50 }, { requests: 50 }], p95Only);
+    const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 5 });
+    expect(windows.map((w) => [w.startMs, w.endMs, w.responseRate])).toEqual([[0, 2000, 50]]);
+  });
+});
+
+function verdict(responseRate: number, met: boolean): WindowVerdict {
+  return { responseRate, met } as WindowVerdict;
+}
+
+describe("findKnee", () => {
+  it("is the highest rate before the first broken window, even when a later window met at a higher rate", () => {
+    const windows = [verdict(100, true), verdict(300, true), verdict(250, true), verdict(320, false), verdict(400, true)];
+    const { knee, firstBroken } = findKnee(windows);
+    expect(knee).toBe(windows[1]);
+    expect(firstBroken).toBe(windows[3]);
+  });
+
+  it("has no knee when the first window already broke", () => {
+    expect(findKnee([verdict(100, false), verdict(200, true)]).knee).toBeNull();
+  });
+
+  it("takes the earliest of equal rates, and the whole run when nothing broke", () => {
+    const windows = [verdict(200, true), verdict(200, true), verdict(150, true)];
+    expect(findKnee(windows)).toEqual({ knee: windows[0], firstBroken: null });
+  });
+});
+
+describe("estimateTasks", () => {
+  it("divides the target plus headroom by one task's rate and rounds up", () => {
+    expect(estimateTasks({ targetRps: 10_000, headroom: 0.3, perProcessRps: 1000 })).toMatchObject({ requiredRps: 13_000, tasks: 13, exceedsMax: false });
+    expect(estimateTasks({ targetRps: 10_000, headroom: 0.3, perProcessRps: 999 }).tasks).toBe(14);
+  });
+
+  it("does not round an exact quotient up through floating-point error", () => {
+    // 10000 × 1.3 / 1300 is 10.000000000000002 in floating point.
+    expect(estimateTasks({ targetRps: 10_000, headroom: 0.3, perProcessRps: 1300 }).tasks).toBe(10);
+  });
+
+  it("never goes below the autoscaling minimum", () => {
+    expect(estimateTasks({ targetRps: 100, headroom: 0.3, perProcessRps: 1000 })).toMatchObject({ tasks: API_TASK_SIZE.minTasks, isAtMinimum: true });
+  });
+
+  it("flags a count over the autoscaling maximum", () => {
+    const estimate = estimateTasks({ targetRps: 10_000, headroom: 0.3, perProcessRps: 200 });
+    expect(estimate).toMatchObject({ tasks: 65, exceedsMax: true });
+  });
+
+  it("counts every API process in a task", () => {
+    const taskSize = { ...API_TASK_SIZE, cpu: 2048, memoryMiB: 4096, apiProcessesPerTask: 2 };
+    expect(estimateTasks({ targetRps: 10_000, headroom: 0, perProcessRps: 1000, taskSize }).tasks).toBe(5);
+  });
+
+  it("refuses a target, headroom or rate that makes no sense", () => {
+    expect(() => estimateTasks({ targetRps: 0, headroom: 0.3, perProcessRps: 1 })).toThrow(CapacityPlanError);
+    expect(() => estimateTasks({ targetRps: 1, headroom: -0.1, perProcessRps: 1 })).toThrow(CapacityPlanError);
+    expect(() => estimateTasks({ targetRps: 1, headroom: 0.3, perProcessRps: 0 })).toThrow(CapacityPlanError);
+  });
+});
+
+describe("planCapacity", () => {
+  it("finds the knee of a ramp, divides it by the API processes and counts tasks for the target", () => {
+    // 100, 200, … 1,000 requests/s; latency jumps at 7 s, so the first window touching second 7 breaks.
+    const saved = savedRun(ramp(10, 7), p95Only);
+    const plan = planCapacity(saved, { windowSeconds: 3, processes: 2, targetRps: 10_000, headroom: 0.3 });
+    expect(plan.knee).toMatchObject({ startMs: 4000, endMs: 7000, responseRate: 600, met: true });
+    expect(plan.firstBroken).toMatchObject({ startMs: 5000, met: false });
+    expect(plan.isLowerBound).toBe(false);
+    expect(plan.perProcessRps).toBe(300);
+    expect(plan.target).toMatchObject({ requiredRps: 13_000, tasks: 44, exceedsMax: true });
+    expect(plan.taskSize).toBe(API_TASK_SIZE);
+    expect(plan.notes.join("\n")).toMatch(/one Fargate vCPU/);
+    expect(plan.notes.join("\n")).toMatch(/shared the machine/);
+  });
+
+  it("says the knee is a lower bound when nothing broke", () => {
+    const plan = planCapacity(savedRun(ramp(5, 99), p95Only), { windowSeconds: 2 });
+    expect(plan.knee?.responseRate).toBe(450);
+    expect(plan.isLowerBound).toBe(true);
+    expect(plan.target).toBeNull();
+    expect(plan.notes.join("\n")).toMatch(/lower bound/);
+  });
+
+  it("has no knee, per-process rate or tasks when the run never met the thresholds", () => {
+    const plan = planCapacity(savedRun(ramp(5, 0), p95Only), { windowSeconds: 2, targetRps: 10_000 });
+    expect(plan.windows.length).toBeGreaterThan(0);
+    expect([plan.knee, plan.perProcessRps, plan.target]).toEqual([null, null, null]);
+  });
+
+  it("applies the service levels to a result saved without its ensure config", () => {
+    const plan = planCapacity(savedRun(ramp(5, 99)), { windowSeconds: 2 });
+    expect(plan.thresholds.map((t) => t.source)).toEqual(["service level", "service level"]);
+    expect(plan.notes.join("\n")).toMatch(/no saved ensure config/);
+  });
+
+  it("refuses a result with no interval that sent a request, and nonsense options", () => {
+    expect(() => planCapacity(savedRun([]))).toThrow(CapacityPlanError);
+    expect(() => planCapacity(savedRun([{ requests: 0, responses: 3 }]))).toThrow(/nothing to plan from/);
+    expect(() => planCapacity(savedRun(ramp(3, 99)), { processes: 1.5 })).toThrow(CapacityPlanError);
+  });
+});
