@@ -8,6 +8,7 @@ export * as Checkout from "./checkout/checkout.ts";
 export * as Order from "./order/order.ts";
 export * as OrderState from "./order/order-state.ts";
 export * as OrderAdmin from "./order/order-admin.ts";
+export * as OrderInvariants from "./order/order-invariants.ts";
 export * as Inventory from "./inventory/inventory.repository.ts";
 export * as Audit from "./audit/audit.repository.ts";
 export * as PaymentOutcome from "./payment/payment-outcome.ts";

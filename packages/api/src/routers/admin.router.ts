@@ -1,6 +1,6 @@
 // admin.*: operators' order actions behind a named bearer token; each call is audited as admin:<name> with its origin.
 import { TRPCError } from "@trpc/server";
-import { Audit, OrderAdmin } from "@checkout/core";
+import { Audit, OrderAdmin, OrderInvariants } from "@checkout/core";
 import { procedure, router } from "../trpc.ts";
 
 /** Refuses anyone without a valid admin token (auditing the attempt, never the token) and names the admin for the rest. */
@@ -39,4 +39,8 @@ export const adminRouter = router({
       .input(OrderAdmin.FulfilInput)
       .mutation(({ ctx, input }) => OrderAdmin.fulfil({ db: ctx.db, payments: ctx.payments, orderId: input.orderId, ...ctx.acting })),
   }),
+  /** Stock, orders and charges checked in one snapshot of the writer (a replica could lag); read-only. */
+  invariants: adminProcedure
+    .input(OrderInvariants.CheckInput)
+    .query(({ ctx, input }) => OrderInvariants.check({ db: ctx.db, orderNumbers: input?.orderNumbers, ...ctx.acting })),
 });

@@ -35,6 +35,8 @@ export interface InventoryTable {
   sku: string;
   /** Units that can still be sold; a CHECK constraint keeps it at or above zero. */
   available: number;
+  /** Units ever put on sale (set from `available` on insert; a restock raises both): available + units held by live orders equals it. */
+  stock_received: Generated<number>;
   updated_at: Generated<Date>;
 }
 

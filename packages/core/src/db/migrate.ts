@@ -5,6 +5,7 @@ import * as checkoutGuarantees from "./migrations/2026-11-24T01-00-checkout-guar
 import * as promotions from "./migrations/2026-11-24T02-20-promotions.ts";
 import * as outboxDispatch from "./migrations/2026-11-24T02-30-outbox.ts";
 import * as auditChain from "./migrations/2026-11-24T02-40-audit.ts";
+import * as stockReceived from "./migrations/2026-11-24T03-00-stock-received.ts";
 
 const migrations: Record<string, Migration> = {
   "2026-11-24T00-00-initial-schema": initialSchema,
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   "2026-11-24T02-20-promotions": promotions,
   "2026-11-24T02-30-outbox": outboxDispatch,
   "2026-11-24T02-40-audit": auditChain,
+  "2026-11-24T03-00-stock-received": stockReceived,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
