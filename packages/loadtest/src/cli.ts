@@ -12,17 +12,19 @@ import { summarize, type RunResult } from "./engine/run-result.ts";
 import { evaluateEnsure } from "./engine/ensure.ts";
 import { renderReport, type SavedRun } from "./report/render-report.ts";
 import { executeMonitor, MonitorUsageError } from "./monitor/monitor-command.ts";
+import { executePlan, parsePlanFlags, PlanUsageError } from "./plan/plan-command.ts";
 
 const USAGE = `Usage:
   checkout-loadtest run SCRIPT.yml [--target URL] [--output result.json]
   checkout-loadtest quick --count N --num M [--output result.json] URL
   checkout-loadtest quick --rate R --duration SECONDS [--output result.json] URL
-  checkout-loadtest report result.json [--out report.html]
+  checkout-loadtest report result.json [--out report.html] [--target-rps N [--headroom 0.3] [--processes 1] [--window 5]]
+  checkout-loadtest plan result.json [--target-rps N] [--headroom 0.3] [--processes 1] [--window 5] [--json]
   checkout-loadtest monitor URL [--interval S] [--duration D] [--deep URL] [--timeout MS] [--output monitor.json]
 
 Exit codes: 0 thresholds pass, 1 a threshold fails (or the run could not keep to its schedule), 2 script or usage error.
 monitor: 0 downtime within the 99.99 % budget for the window, 1 over it.
-Not built yet: plan.`;
+plan: 0 a plan was made, 2 a usage error or a run that never met its thresholds (--processes: API processes that served the run).`;
 
 class UsageError extends Error {}
 
@@ -51,7 +53,7 @@ async function execute(script: Script, output: string | undefined): Promise<numb
   if (isTty) process.stderr.write("\n");
   const summary = summarize(result);
   const report = evaluateEnsure({ ensure: script.ensure, result });
-  if (output) writeFileSync(output, JSON.stringify({ ...result, verdicts: report.verdicts } satisfies SavedRun));
+  if (output) writeFileSync(output, JSON.stringify({ ...result, verdicts: report.verdicts, ensure: script.ensure } satisfies SavedRun));
   const c = summary.counters;
   const lines = [
     `virtual users: ${c.vusersCreated} created, ${c.vusersCompleted} completed, ${c.vusersFailed} failed, ${c.vusersDropped} dropped, ${c.arrivalsLate} late`,
@@ -90,6 +92,11 @@ async function main(argv: string[]): Promise<number> {
       deep: { type: "string" },
       timeout: { type: "string" },
       out: { type: "string" },
+      "target-rps": { type: "string" },
+      headroom: { type: "string" },
+      processes: { type: "string" },
+      window: { type: "string" },
+      json: { type: "boolean" },
     },
   });
   switch (command) {
@@ -117,12 +124,12 @@ async function main(argv: string[]): Promise<number> {
       const saved = JSON.parse(readFileSync(file, "utf8")) as SavedRun;
       if (saved.version !== 1 || !saved.histograms) throw new UsageError(`${file} is not a result written by run --output`);
       const out = values.out ?? `${file.replace(/\.json$/i, "")}.html`;
-      writeFileSync(out, renderReport(saved));
+      writeFileSync(out, renderReport(saved, { plan: parsePlanFlags(values) }));
       console.log(`report written to ${out}`);
       return 0;
     }
     case "plan":
-      throw new UsageError(`${command} is not built yet`);
+      return executePlan({ file: positionals[0], ...values });
     default:
       throw new UsageError(command ? `unknown command "${command}"` : "no command given");
   }
@@ -131,8 +138,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ScriptError || error instanceof UsageError || error instanceof MonitorUsageError) {
-      console.error(error instanceof UsageError || error instanceof MonitorUsageError ? `${error.message}\n\n${USAGE}` : error.message);
+    if (error instanceof ScriptError || error instanceof UsageError || error instanceof MonitorUsageError || error instanceof PlanUsageError) {
+      const isUsage = error instanceof UsageError || error instanceof MonitorUsageError || error instanceof PlanUsageError;
+      console.error(isUsage ? `${error.message}\n\n${USAGE}` : error.message);
       process.exit(2);
     }
     if (error instanceof Error && "code" in error && (error as NodeJS.ErrnoException).code === "ENOENT") {

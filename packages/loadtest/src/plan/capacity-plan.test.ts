@@ -1,8 +1,6 @@
 // Unit tests for the capacity plan, on runs built from constructed HDR histograms.
 import { describe, expect, it } from "vitest";
 import { API_TASK_SIZE } from "@checkout/core/deploy";
-import { createCounters, createLatencyHistogram, encodeHistogram, type IntervalResult } from "../engine/run-result.ts";
-import type { SavedRun } from "../report/saved-run.ts";
 import type { Ensure } from "../script/script-types.ts";
 import {
   CapacityPlanError,
@@ -14,63 +12,9 @@ import {
   thresholdsForPlan,
   type WindowVerdict,
 } from "./capacity-plan.ts";
-
-/** Latencies as [ms, how many responses] pairs. */
-type Latencies = [number, number][];
-
-function encodeLatencies(latencies: Latencies): string {
-  const histogram = createLatencyHistogram();
-  for (const [ms, count] of latencies) histogram.recordValueWithCount(Math.round(ms * 1000), count);
-  const base64 = encodeHistogram(histogram);
-  histogram.destroy();
-  return base64;
-}
-
-interface IntervalSpec {
-  requests: number;
-  /** Default: every request answered. */
-  responses?: number;
-  errors?: number;
-  /** Default: the responses, all at this latency. */
-  latencyMs?: number;
-  latencies?: Latencies;
-}
-
-function interval(second: number, spec: IntervalSpec): IntervalResult {
-  const responses = spec.responses ?? spec.requests - (spec.errors ?? 0);
-  return {
-    startMs: second * 1000,
-    requests: spec.requests,
-    responses,
-    errors: spec.errors ?? 0,
-    vusersCreated: spec.requests,
-    latency: encodeLatencies(spec.latencies ?? [[spec.latencyMs ?? 10, responses]]),
-  };
-}
-
-function savedRun(specs: (IntervalSpec | null)[], ensure?: Ensure): SavedRun {
-  const empty = encodeLatencies([]);
-  return {
-    version: 1,
-    startedAt: 0,
-    durationMs: specs.length * 1000,
-    intervalMs: 1000,
-    lateThresholdMs: 10,
-    maxLatenessMs: 0,
-    aborted: false,
-    counters: createCounters(),
-    histograms: { latency: empty, serviceTime: empty, endpoints: {} },
-    intervals: specs.flatMap((spec, second) => (spec ? [interval(second, spec)] : [])),
-    ...(ensure ? { ensure } : {}),
-  };
-}
+import { constructedRamp, constructedRun } from "./plan-fixture.ts";
 
 const p95Only: Ensure = { thresholds: [{ metric: "http.response_time.p95", max: 300 }], conditions: [] };
-
-/** A ramp: 100, 200, … requests/s, p95 10 ms until `breakAt` seconds, 900 ms from then on. */
-function ramp(seconds: number, breakAt: number): IntervalSpec[] {
-  return Array.from({ length: seconds }, (_, s) => ({ requests: (s + 1) * 100, latencyMs: s >= breakAt ? 900 : 10 }));
-}
 
 describe("thresholdsForPlan", () => {
   it("falls back to the service levels, p95 300 ms and 0.01 % request errors, when there is no ensure", () => {
@@ -119,7 +63,7 @@ describe("thresholdsForPlan", () => {
 describe("evaluateWindows", () => {
   it("takes a window's percentiles from its merged histogram, not from its intervals' percentiles", () => {
     // Alone, the second interval's p95 is 400 ms (8 of 100 slow); merged with the first, 8 of 200 are slow: p95 10 ms.
-    const saved = savedRun([{ requests: 100 }, { requests: 100, latencies: [[10, 92], [400, 8]] }], p95Only);
+    const saved = constructedRun([{ requests: 100 }, { requests: 100, latencies: [[10, 92], [400, 8]] }], p95Only);
     const { thresholds } = thresholdsForPlan(saved.ensure);
     const [window, ...rest] = evaluateWindows({ saved, thresholds, windowSeconds: 2 });
     expect(rest).toEqual([]);
@@ -132,7 +76,7 @@ describe("evaluateWindows", () => {
   });
 
   it("slides windows by one interval and rates them in responses per second", () => {
-    const saved = savedRun(ramp(6, 99), p95Only);
+    const saved = constructedRun(constructedRamp(6, 99), p95Only);
     const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 3 });
     expect(windows.map((w) => [w.startMs, w.endMs, w.responseRate])).toEqual([
       [0, 3000, 200],
@@ -143,7 +87,7 @@ describe("evaluateWindows", () => {
   });
 
   it("breaks a window on the request error rate: transport errors over requests", () => {
-    const saved = savedRun([{ requests: 10_000 }, { requests: 10_000, errors: 2 }], p95Only);
+    const saved = constructedRun([{ requests: 10_000 }, { requests: 10_000, errors: 2 }], p95Only);
     const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 1 });
     expect(windows.map((w) => w.met)).toEqual([true, false]);
     expect(windows[1]?.requestErrorRatePercent).toBeCloseTo(0.02, 6);
@@ -151,14 +95,14 @@ describe("evaluateWindows", () => {
   });
 
   it("breaks a window whose responses fell behind the requests, however fast the answered ones were", () => {
-    const saved = savedRun([{ requests: 1000, responses: 1000 }, { requests: 1000, responses: 900 }], p95Only);
+    const saved = constructedRun([{ requests: 1000, responses: 1000 }, { requests: 1000, responses: 900 }], p95Only);
     const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 1 });
     expect(windows.map((w) => w.met)).toEqual([true, false]);
     expect(windows[1]?.failures[0]).toMatch(/^fell behind: 900 of 1000 requests completed/);
   });
 
   it("counts a missing interval inside the load span as empty, and leaves out the drain after the last request", () => {
-    const saved = savedRun([{ requests: 100 }, null, { requests: 100 }, { requests: 0, responses: 50 }], p95Only);
+    const saved = constructedRun([{ requests: 100 }, null, { requests: 100 }, { requests: 0, responses: 50 }], p95Only);
     const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 2 });
     expect(windows.map((w) => [w.startMs, w.endMs, w.requests, w.responseRate])).toEqual([
       [0, 2000, 100, 50],
@@ -167,7 +111,7 @@ describe("evaluateWindows", () => {
   });
 
   it("makes a run shorter than a window into one window", () => {
-    const saved = savedRun([{ requests: 50 }, { requests: 50 }], p95Only);
+    const saved = constructedRun([{ requests: 50 }, { requests: 50 }], p95Only);
     const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 5 });
     expect(windows.map((w) => [w.startMs, w.endMs, w.responseRate])).toEqual([[0, 2000, 50]]);
   });
@@ -230,7 +174,7 @@ describe("estimateTasks", () => {
 describe("planCapacity", () => {
   it("finds the knee of a ramp, divides it by the API processes and counts tasks for the target", () => {
     // 100, 200, … 1,000 requests/s; latency jumps at 7 s, so the first window touching second 7 breaks.
-    const saved = savedRun(ramp(10, 7), p95Only);
+    const saved = constructedRun(constructedRamp(10, 7), p95Only);
     const plan = planCapacity(saved, { windowSeconds: 3, processes: 2, targetRps: 10_000, headroom: 0.3 });
     expect(plan.knee).toMatchObject({ startMs: 4000, endMs: 7000, responseRate: 600, met: true });
     expect(plan.firstBroken).toMatchObject({ startMs: 5000, met: false });
@@ -243,7 +187,7 @@ describe("planCapacity", () => {
   });
 
   it("says the knee is a lower bound when nothing broke", () => {
-    const plan = planCapacity(savedRun(ramp(5, 99), p95Only), { windowSeconds: 2 });
+    const plan = planCapacity(constructedRun(constructedRamp(5, 99), p95Only), { windowSeconds: 2 });
     expect(plan.knee?.responseRate).toBe(450);
     expect(plan.isLowerBound).toBe(true);
     expect(plan.target).toBeNull();
@@ -251,20 +195,20 @@ describe("planCapacity", () => {
   });
 
   it("has no knee, per-process rate or tasks when the run never met the thresholds", () => {
-    const plan = planCapacity(savedRun(ramp(5, 0), p95Only), { windowSeconds: 2, targetRps: 10_000 });
+    const plan = planCapacity(constructedRun(constructedRamp(5, 0), p95Only), { windowSeconds: 2, targetRps: 10_000 });
     expect(plan.windows.length).toBeGreaterThan(0);
     expect([plan.knee, plan.perProcessRps, plan.target]).toEqual([null, null, null]);
   });
 
   it("applies the service levels to a result saved without its ensure config", () => {
-    const plan = planCapacity(savedRun(ramp(5, 99)), { windowSeconds: 2 });
+    const plan = planCapacity(constructedRun(constructedRamp(5, 99)), { windowSeconds: 2 });
     expect(plan.thresholds.map((t) => t.source)).toEqual(["service level", "service level"]);
     expect(plan.notes.join("\n")).toMatch(/no saved ensure config/);
   });
 
   it("refuses a result with no interval that sent a request, and nonsense options", () => {
-    expect(() => planCapacity(savedRun([]))).toThrow(CapacityPlanError);
-    expect(() => planCapacity(savedRun([{ requests: 0, responses: 3 }]))).toThrow(/nothing to plan from/);
-    expect(() => planCapacity(savedRun(ramp(3, 99)), { processes: 1.5 })).toThrow(CapacityPlanError);
+    expect(() => planCapacity(constructedRun([]))).toThrow(CapacityPlanError);
+    expect(() => planCapacity(constructedRun([{ requests: 0, responses: 3 }]))).toThrow(/nothing to plan from/);
+    expect(() => planCapacity(constructedRun(constructedRamp(3, 99)), { processes: 1.5 })).toThrow(CapacityPlanError);
   });
 });

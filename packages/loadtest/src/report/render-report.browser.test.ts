@@ -1,4 +1,5 @@
-// Browser test: the generated report opened from file:// in real Chromium draws its charts and fetches nothing.
+// Browser test: the generated report of a real ramp, opened from file:// in real Chromium, draws its charts (the
+// capacity plan's too) and fetches nothing.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -7,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import type * as Playwright from "../../../web/node_modules/playwright-core/index.d.ts";
 import { renderReport } from "./render-report.ts";
-import { runBriefLoad } from "./report-fixture.ts";
+import { runRampPastCapacity } from "../plan/plan-fixture.ts";
 
 // playwright-core is a dependency of packages/web only; borrow it rather than add it here.
 const requireFromWeb = createRequire(new URL("../../../web/package.json", import.meta.url));
@@ -16,8 +17,8 @@ const { chromium } = requireFromWeb("playwright-core") as typeof Playwright;
 const SCREENSHOT = path.resolve(import.meta.dirname, "../../../../.artifacts/screenshots/loadtest-report.png");
 
 describe("renderReport in Chromium", () => {
-  it("draws every chart from file:// without a single network request", { timeout: 60_000 }, async () => {
-    const html = renderReport(await runBriefLoad());
+  it("draws every chart and the capacity plan from file:// without a single network request", { timeout: 60_000 }, async () => {
+    const html = renderReport(await runRampPastCapacity(), { plan: { targetRps: 10_000, windowSeconds: 2 } });
     const dir = mkdtempSync(path.join(tmpdir(), "loadtest-report-"));
     const file = path.join(dir, "report.html");
     writeFileSync(file, html);
@@ -50,15 +51,29 @@ describe("renderReport in Chromium", () => {
           };
         }),
       );
-      expect(charts).toHaveLength(4);
+      expect(charts).toHaveLength(5);
       for (const chart of charts) {
         expect(chart.width, chart.label ?? "").toBeGreaterThan(0);
         expect(chart.height, chart.label ?? "").toBeGreaterThan(0);
         expect(chart.drawn, chart.label ?? "").toBeGreaterThan(1);
       }
-      // The three line charts have polylines with points; the status chart has bars.
-      expect(charts.filter((c) => c.lines > 0)).toHaveLength(3);
+      // The four line charts have polylines with points; the status chart has bars.
+      expect(charts.filter((c) => c.lines > 0)).toHaveLength(4);
       expect(await page.locator("table").first().isVisible()).toBe(true);
+
+      // The capacity plan: its heading, the per-process rate and task count, a dot per window with the knee and the
+      // latency limit marked, and the knee marked on the requests-over-time chart.
+      expect(await page.getByRole("heading", { name: "Capacity plan" }).isVisible()).toBe(true);
+      expect(await page.locator("#capacity-plan").innerText()).toMatch(/[\d,]+ req\/s per API process → \d+ tasks for 10,000 req\/s/);
+      const rateChart = page.locator('svg[aria-label^="p95 by window rate"]');
+      expect(await rateChart.isVisible()).toBe(true);
+      const dots = await rateChart.locator("circle.dot").evaluateAll((circles) => circles.map((c) => c.getBoundingClientRect().width));
+      expect(dots.length).toBeGreaterThan(2);
+      expect(dots.every((width) => width > 0)).toBe(true);
+      expect(await rateChart.locator("text.guide-label").allTextContents()).toEqual([expect.stringMatching(/^p95 limit 100 ms$/), expect.stringMatching(/^knee [\d,]+\/s$/)]);
+      const timeChart = page.locator('svg[aria-label="Requests and transport errors per second"]');
+      expect(await timeChart.locator("line.guide").count()).toBe(2);
+      expect(await page.locator("#capacity-plan details summary").innerText()).toMatch(/^All \d+ windows$/);
 
       mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });

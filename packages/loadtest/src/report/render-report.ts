@@ -2,6 +2,8 @@
 import type { Histogram } from "hdr-histogram-js";
 import type { Verdict } from "../engine/ensure.ts";
 import { decodeHistogram, summarize, type LatencySummary, type RunResult } from "../engine/run-result.ts";
+import type { PlanOptions } from "../plan/capacity-plan.ts";
+import { renderCapacityPlanSection } from "./capacity-plan-section.ts";
 import type { SavedRun } from "./saved-run.ts";
 import { escapeHtml, formatNumber, renderBarChart, renderLineChart } from "./svg-charts.ts";
 
@@ -23,6 +25,10 @@ h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding
 .chart .grid { stroke: #e6e6e6; }
 .chart .tick-mark { stroke: #333; }
 .chart .empty { fill: #999; }
+.chart .guide-label { font-size: 11px; }
+tr.knee td { background: #eaf5ea; }
+table.capacity-plan td { text-align: left; }
+details { margin: 8px 0; }
 table { border-collapse: collapse; margin: 4px 0; }
 th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
@@ -92,8 +98,14 @@ function latencyRow(name: string, s: LatencySummary): string[] {
   return [name, String(s.count), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max)];
 }
 
-export function renderReport(saved: SavedRun): string {
+export interface ReportOptions {
+  /** For the capacity plan: the target rate, headroom and API processes that served the run. */
+  plan?: PlanOptions;
+}
+
+export function renderReport(saved: SavedRun, options: ReportOptions = {}): string {
   const summary = summarize(saved);
+  const capacityPlan = renderCapacityPlanSection(saved, options.plan);
   const { counters } = summary;
   // Each interval is plotted at its end, so a run of N whole intervals spans 0..N seconds.
   const endSeconds = (startMs: number) => (startMs + intervalSeconds(saved, startMs) * 1000) / 1000;
@@ -107,6 +119,7 @@ export function renderReport(saved: SavedRun): string {
     ],
     xAxis: timeAxis,
     yAxis: { label: "per second" },
+    guides: capacityPlan.timeGuides,
   });
 
   const withResponses = summary.intervals.filter((i) => i.latency.count > 0);
@@ -158,6 +171,8 @@ export function renderReport(saved: SavedRun): string {
 ${verdictsSection(saved.verdicts)}
 <h2>Over time</h2>
 <div class="charts">${throughputChart}${latencyChart}</div>
+<h2>Capacity plan</h2>
+${capacityPlan.html}
 <h2>Latency</h2>
 ${table(["latency (ms)", "count", "p50", "p95", "p99", "max"], [latencyRow("from intended start", summary.latency), latencyRow("service time (from actual send)", summary.serviceTime)])}
 <div class="charts">${distributionChart}${statusChart}</div>

@@ -55,6 +55,39 @@ describe("renderLineChart", () => {
   });
 });
 
+describe("renderLineChart guides and dots", () => {
+  it("draws a dashed guide with its label, stretching the axis to include it", () => {
+    const svg = renderLineChart({
+      title: "p95 by rate",
+      series: [{ name: "p95", color: "#000", points: [{ x: 100, y: 20 }, { x: 200, y: 40 }] }],
+      xAxis: { label: "rate" },
+      yAxis: { label: "ms" },
+      guides: [
+        { axis: "y", value: 300, label: "p95 limit 300 ms", color: "#c00" },
+        { axis: "x", value: 150, label: "knee", color: "#080" },
+      ],
+    });
+    expect(svg.match(/<line class="guide"[^>]*stroke-dasharray/g)).toHaveLength(2);
+    expect(svg).toContain(">p95 limit 300 ms</text>");
+    expect(svg).toContain(">knee</text>");
+    // The y axis reaches the 300 ms guide although the data stops at 40.
+    expect(svg).toContain(">300</text>");
+    expect(svg).not.toContain("NaN");
+  });
+
+  it("draws a dot per point, with no polyline, for a dots series", () => {
+    const svg = renderLineChart({
+      title: "t",
+      series: [{ name: "met", color: "#080", style: "dots", points: [{ x: 1, y: 2 }, { x: 2, y: 3 }, { x: 3, y: 1 }] }],
+      xAxis: { label: "x" },
+      yAxis: { label: "y" },
+    });
+    expect(svg.match(/<circle class="dot"/g)).toHaveLength(3);
+    expect(svg).not.toContain("<polyline");
+    expect(svg).toContain("<title>met: 2, 3</title>");
+  });
+});
+
 describe("renderBarChart", () => {
   it("draws one labelled rect per bar", () => {
     const svg = renderBarChart({ title: "Codes", bars: [{ label: "200", value: 90 }, { label: "503", value: 10 }], yAxis: { label: "count" }, xLabel: "code" });

@@ -13,6 +13,16 @@ export interface LineSeries {
   name: string;
   color: string;
   points: { x: number; y: number }[];
+  /** A polyline (the default), a dot per point, or both. */
+  style?: "line" | "dots" | "line+dots";
+}
+
+/** A dashed reference line across the plot, e.g. a threshold (axis "y") or a marked rate or time (axis "x"). */
+export interface Guide {
+  axis: "x" | "y";
+  value: number;
+  label: string;
+  color: string;
 }
 
 export interface Axis {
@@ -27,6 +37,8 @@ export interface LineChartOptions {
   series: LineSeries[];
   xAxis: Axis;
   yAxis: Axis;
+  /** Reference lines; the axes stretch to include them. */
+  guides?: Guide[];
   width?: number;
   height?: number;
 }
@@ -116,11 +128,11 @@ function axesPath(frame: Frame): string {
   return `<path class="axis" d="M${MARGIN.left} ${MARGIN.top}V${bottom}H${MARGIN.left + frame.plotWidth}"/>`;
 }
 
-export function renderLineChart({ title, series, xAxis, yAxis, width = 640, height = 280 }: LineChartOptions): string {
+export function renderLineChart({ title, series, xAxis, yAxis, guides = [], width = 640, height = 280 }: LineChartOptions): string {
   const frame = frameOf(width, height);
   const all = series.flatMap((s) => s.points);
-  const xs = all.map((p) => p.x);
-  const ys = all.map((p) => p.y);
+  const xs = [...all.map((p) => p.x), ...guides.filter((g) => g.axis === "x").map((g) => g.value)];
+  const ys = [...all.map((p) => p.y), ...guides.filter((g) => g.axis === "y").map((g) => g.value)];
   const xTicks = xAxis.ticks ?? niceTicks(Math.min(0, ...xs), Math.max(1, ...xs), 6);
   const yTicks = yAxis.ticks ?? niceTicks(0, Math.max(0, ...ys), 5);
   const [xMin, xMax] = [xTicks[0] ?? 0, xTicks.at(-1) ?? 1];
@@ -139,16 +151,47 @@ export function renderLineChart({ title, series, xAxis, yAxis, width = 640, heig
   const lines = series
     .filter((s) => s.points.length > 0)
     .map((s) => {
+      const style = s.style ?? "line";
       const points = s.points.map((p) => `${round(toX(p.x))},${round(toY(p.y))}`).join(" ");
       // A lone point would draw nothing as a polyline; mark it with a dot as well.
-      const dot = s.points.length === 1 ? `<circle cx="${points.split(",")[0]}" cy="${points.split(",")[1]}" r="3" fill="${escapeHtml(s.color)}"/>` : "";
-      return `<polyline class="series" fill="none" stroke="${escapeHtml(s.color)}" stroke-width="2" points="${points}"><title>${escapeHtml(s.name)}</title></polyline>${dot}`;
+      const dot = style === "line" && s.points.length === 1 ? `<circle cx="${points.split(",")[0]}" cy="${points.split(",")[1]}" r="3" fill="${escapeHtml(s.color)}"/>` : "";
+      const line = style === "dots" ? "" : `<polyline class="series" fill="none" stroke="${escapeHtml(s.color)}" stroke-width="2" points="${points}"><title>${escapeHtml(s.name)}</title></polyline>`;
+      const dots =
+        style === "line"
+          ? ""
+          : s.points
+              .map(
+                (p) =>
+                  `<circle class="dot" cx="${round(toX(p.x))}" cy="${round(toY(p.y))}" r="3.5" fill="${escapeHtml(s.color)}">` +
+                  `<title>${escapeHtml(`${s.name}: ${xFormat(p.x)}, ${(yAxis.format ?? formatNumber)(p.y)}`)}</title></circle>`,
+              )
+              .join("");
+      return line + dot + dots;
     })
     .join("");
+  const guideMarkup = guides
+    .map((guide, index) => {
+      const color = escapeHtml(guide.color);
+      if (guide.axis === "y") {
+        const y = round(toY(guide.value));
+        return (
+          `<line class="guide" x1="${MARGIN.left}" x2="${MARGIN.left + frame.plotWidth}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="1.5" stroke-dasharray="6 4"/>` +
+          `<text class="guide-label" x="${MARGIN.left + frame.plotWidth - 4}" y="${round(toY(guide.value) - 4)}" text-anchor="end" fill="${color}">${escapeHtml(guide.label)}</text>`
+        );
+      }
+      const x = round(toX(guide.value));
+      return (
+        `<line class="guide" x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${bottom}" stroke="${color}" stroke-width="1.5" stroke-dasharray="6 4"/>` +
+        `<text class="guide-label" x="${round(toX(guide.value) + 4)}" y="${MARGIN.top + 12 + 14 * index}" fill="${color}">${escapeHtml(guide.label)}</text>`
+      );
+    })
+    .join("");
+  // Under the title, so a long title and many series never overlap; a slot is 90 px, wider for a long name (11 px text).
+  let legendX = MARGIN.left;
   const legend = series
-    .map((s, index) => {
-      // Under the title, so a long title and many series never overlap.
-      const x = MARGIN.left + index * 90;
+    .map((s) => {
+      const x = legendX;
+      legendX += Math.max(90, 14 + Math.ceil(s.name.length * 6.5) + 16);
       return `<rect x="${x}" y="26" width="10" height="10" fill="${escapeHtml(s.color)}"/><text class="legend" x="${x + 14}" y="35">${escapeHtml(s.name)}</text>`;
     })
     .join("");
@@ -160,6 +203,7 @@ export function renderLineChart({ title, series, xAxis, yAxis, width = 640, heig
     yAxisMarkup(frame, yTicks, toY, yAxis) +
     xTickMarkup +
     axesPath(frame) +
+    guideMarkup +
     lines +
     empty +
     `<text class="axis-label" x="${round(MARGIN.left + frame.plotWidth / 2)}" y="${height - 8}" text-anchor="middle">${escapeHtml(xAxis.label)}</text>` +
