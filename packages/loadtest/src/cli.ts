@@ -15,7 +15,7 @@ import { executeMonitor, MonitorUsageError } from "./monitor/monitor-command.ts"
 import { executePlan, parsePlanFlags, PlanUsageError } from "./plan/plan-command.ts";
 
 const USAGE = `Usage:
-  checkout-loadtest run SCRIPT.yml [--target URL] [--output result.json]
+  checkout-loadtest run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--output result.json]
   checkout-loadtest quick --count N --num M [--output result.json] URL
   checkout-loadtest quick --rate R --duration SECONDS [--output result.json] URL
   checkout-loadtest report result.json [--out report.html] [--target-rps N [--headroom 0.3] [--processes 1] [--window 5]]
@@ -83,6 +83,9 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       target: { type: "string" },
+      environment: { type: "string", short: "e" },
+      variables: { type: "string", short: "v" },
+      "scenario-name": { type: "string" },
       output: { type: "string", short: "o" },
       count: { type: "string" },
       num: { type: "string" },
@@ -104,7 +107,14 @@ async function main(argv: string[]): Promise<number> {
       const file = positionals[0];
       if (!file) throw new UsageError("run needs a script file");
       const text = readFileSync(file, "utf8");
-      const script = parseScript(text, { path: file, baseDir: path.dirname(path.resolve(file)), targetOverride: values.target });
+      const script = parseScript(text, {
+        path: file,
+        baseDir: path.dirname(path.resolve(file)),
+        targetOverride: values.target,
+        environment: values.environment,
+        variablesJson: values.variables,
+        scenarioName: values["scenario-name"],
+      });
       return execute(script, values.output);
     }
     case "quick": {

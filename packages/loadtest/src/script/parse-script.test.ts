@@ -219,12 +219,12 @@ describe("parseScript", () => {
     ["an unknown phase key", scriptWith([...onePhase, "      pause: 5"]), "config.phases[0].pause", 6, /pause phases are not supported/],
     ["empty phases", scriptWith(["  phases: []"]), "config.phases", 3, /must not be empty/],
     ["a missing phases key", scriptWith([]), "config.phases", 2, /"phases" is required/],
-    ["an unknown config key", scriptWith([...onePhase, "  environments:", "    staging: {}"]), "config.environments", 6, /environments are not supported/],
+    ["an unsupported config key", scriptWith([...onePhase, "  engines:", "    ws: {}"]), "config.engines", 6, /only the HTTP engine/],
     ["a misspelt config key", scriptWith([...onePhase, "  phase: []"]), "config.phase", 6, /unknown key "phase"/],
     ["a processor", scriptWith([...onePhase, '  processor: "./hooks.js"']), "config.processor", 6, /processor runs JavaScript/],
     ["a timeout in the wrong type", scriptWith([...onePhase, "  http:", "    timeout: soon"]), "config.http.timeout", 7, /expected a number/],
     ["a header that is a map", scriptWith([...onePhase, "  defaults:", "    headers:", "      x-a:", "        b: c"]), "config.defaults.headers.x-a", 9, /expected a string/],
-    ["a variable that is not a list", scriptWith([...onePhase, "  variables:", "    currency: EUR"]), "config.variables.currency", 7, /expected a list/],
+    ["a variable that is a map", scriptWith([...onePhase, "  variables:", "    currency:", "      code: EUR"]), "config.variables.currency", 8, /expected a string, number or boolean, got a map/],
     ["an unsupported plugin", scriptWith([...onePhase, "  plugins:", "    metrics-by-endpoint: {}"]), "config.plugins.metrics-by-endpoint", 7, /not supported/],
     [
       "a threshold map with two metrics",
@@ -337,5 +337,191 @@ describe("parseScript", () => {
 
   it("formats the message with the key path and line", () => {
     expect(() => parse(scriptWith(["  phases:", "    - duration: -5", "      arrivalRate: 1"]))).toThrow("config.phases[0].duration (line 4): must be greater than 0, got -5");
+  });
+});
+
+/** A script with a two-phase config and two environments, line by line so tests can name lines. */
+const withEnvironments = [
+  "config:", //                                  1
+  '  target: "http://localhost:3000"', //       2
+  "  phases:", //                                3
+  "    - name: warm-up", //                      4
+  "      duration: 10", //                       5
+  "      arrivalRate: 100", //                   6
+  "    - name: baseline", //                     7
+  "      duration: 50", //                       8
+  "      arrivalRate: 100", //                   9
+  "      rampTo: 200", //                        10
+  "  variables:", //                             11
+  "    sku: [TEE, MUG, TOTE]", //                12
+  '    paymentUrl: "http://localhost:3001"', //  13
+  "  plugins:", //                               14
+  "    ensure:", //                              15
+  "      thresholds:", //                        16
+  '        - "http.response_time.p95": 300', // 17
+  "  environments:", //                          18
+  "    ci:", //                                  19
+  "      phases:", //                            20
+  "        - duration: 5", //                    21
+  "        - duration: 20", //                   22
+  "    staging:", //                             23
+  '      target: "https://staging.example.com"', // 24
+  "      variables:", //                         25
+  "        sku: [HOOD]", //                      26
+  "      plugins:", //                           27
+  "        ensure:", //                          28
+  "          maxErrorRate: 1", //                29
+  "scenarios:", //                               30
+  "  - name: browse", //                         31
+  "    flow:", //                                32
+  '      - get: { url: "/{{ sku }}" }', //       33
+  "  - name: pay", //                            34
+  "    flow:", //                                35
+  '      - post: { url: "{{ paymentUrl }}/v1/tokens" }', // 36
+].join("\n");
+
+function parseWith(text: string, options: { environment?: string; variablesJson?: string; scenarioName?: string; targetOverride?: string }) {
+  return parseScript(text, { path: "journey.yml", baseDir, ...options });
+}
+
+function errorWith(text: string, options: Parameters<typeof parseWith>[1]): { path: string; line: number | null; message: string } {
+  try {
+    parseWith(text, options);
+  } catch (error) {
+    if (error instanceof ScriptError) return { path: error.path, line: error.line, message: error.message };
+    throw error;
+  }
+  throw new Error("expected a ScriptError");
+}
+
+/** withEnvironments with the ci environment's lines replaced. */
+function withCi(...lines: string[]): string {
+  return withEnvironments.replace("      phases:\n        - duration: 5\n        - duration: 20", lines.join("\n"));
+}
+
+describe("parseScript with config.environments", () => {
+  it("runs config as written when no environment is chosen", () => {
+    const script = parseWith(withEnvironments, {});
+    expect(script.target).toBe("http://localhost:3000");
+    expect(script.phases.map((phase) => phase.duration)).toEqual([10, 50]);
+    expect(script.ensure.maxErrorRate).toBeUndefined();
+  });
+
+  it("merges the chosen environment's phases into config's item by item, keeping the rest of each phase", () => {
+    expect(parseWith(withEnvironments, { environment: "ci" }).phases).toEqual([
+      { name: "warm-up", duration: 5, arrivalRate: 100 },
+      { name: "baseline", duration: 20, arrivalRate: 100, rampTo: 200 },
+    ]);
+  });
+
+  it("keeps config's later phases when the environment lists fewer, as Artillery's merge does", () => {
+    const script = parseWith(withCi("      phases:", "        - duration: 2", "          arrivalRate: 5"), { environment: "ci" });
+    expect(script.phases).toEqual([
+      { name: "warm-up", duration: 2, arrivalRate: 5 },
+      { name: "baseline", duration: 50, arrivalRate: 100, rampTo: 200 },
+    ]);
+  });
+
+  it("replaces the target, merges variables by position and adds ensure keys", () => {
+    const script = parseWith(withEnvironments, { environment: "staging" });
+    expect(script.target).toBe("https://staging.example.com");
+    expect(script.variables).toEqual({ sku: ["HOOD", "MUG", "TOTE"], paymentUrl: ["http://localhost:3001"] });
+    expect(script.ensure).toEqual({ thresholds: [{ metric: "http.response_time.p95", max: 300 }], conditions: [], maxErrorRate: 1 });
+  });
+
+  it("lets --target win over the environment's target", () => {
+    expect(parseWith(withEnvironments, { environment: "staging", targetOverride: "http://127.0.0.1:9" }).target).toBe("http://127.0.0.1:9");
+  });
+
+  it("names the known environments when the chosen one does not exist", () => {
+    const error = errorWith(withEnvironments, { environment: "prod" });
+    expect(error).toMatchObject({ path: "config.environments", line: 18 });
+    expect(error.message).toMatch(/no environment "prod" \(from --environment\); known: ci, staging/);
+  });
+
+  it("says so when the script has no environments at all", () => {
+    const error = errorWith(scriptWith(onePhase), { environment: "ci" });
+    expect(error).toMatchObject({ path: "--environment", line: null });
+    expect(error.message).toMatch(/has no config.environments/);
+  });
+
+  it.each([
+    ["a bad value in the chosen environment", withCi("      phases:", "        - duration: -1"), "ci", "config.environments.ci.phases[0].duration", 21, /greater than 0/],
+    ["a misspelt key in an environment that is not chosen", withCi("      phase: []"), undefined, "config.environments.ci.phase", 20, /unknown key "phase"/],
+    ["a processor in an environment", withCi('      processor: "./hooks.js"'), undefined, "config.environments.ci.processor", 20, /processor runs JavaScript/],
+    ["a nested environments key", withCi("      environments: {}"), undefined, "config.environments.ci.environments", 20, /do not nest/],
+    ["an environment that is not a map", withCi("      phases: []").replace("    ci:\n      phases: []", "    ci: fast"), undefined, "config.environments.ci", 19, /expected a map/],
+    [
+      "an arrivalCount merged into a phase with arrivalRate",
+      withCi("      phases:", "        - arrivalCount: 10"),
+      "ci",
+      "config.environments.ci.phases[0].arrivalCount",
+      21,
+      /not both: the environment's phase merges into config's phase .* every worker/,
+    ],
+    [
+      "a merged phase that ends up without arrivals",
+      withCi("      phases:", "        - arrivalRate: null"),
+      "ci",
+      "config.environments.ci.phases[0].arrivalRate",
+      21,
+      /expected a number, got nothing/,
+    ],
+    ["a bad target in the environment", withCi("      target: staging"), "ci", "config.environments.ci.target", 20, /not an absolute URL/],
+  ])("rejects %s at its own key path and line", (_, text, environment, path, line, message) => {
+    const error = errorWith(text, environment === undefined ? {} : { environment });
+    expect(error).toMatchObject({ path, line });
+    expect(error.message).toMatch(message);
+  });
+
+  it("explains a merged list or map that fails as a whole", () => {
+    const text = withCi("      plugins:", "        ensure:", "          thresholds:", '            - "http.response_time.p99": 500');
+    const error = errorWith(text, { environment: "ci" });
+    expect(error).toMatchObject({ path: "config.environments.ci.plugins.ensure.thresholds[0]", line: 23 });
+    expect(error.message).toMatch(/single-key map .*after merging it into config.plugins.ensure.thresholds\[0\] key by key and list item by position/);
+  });
+});
+
+describe("parseScript with --variables", () => {
+  it("replaces and adds variables, after the environment", () => {
+    const script = parseWith(withEnvironments, { environment: "staging", variablesJson: '{"paymentUrl": "http://127.0.0.1:4001", "sku": ["SOCK", "BEAN"], "quantity": 2}' });
+    expect(script.variables).toEqual({ sku: ["SOCK", "BEAN"], paymentUrl: ["http://127.0.0.1:4001"], quantity: [2] });
+  });
+
+  it("defines a variable that only --variables gives", () => {
+    const text = scriptWith(onePhase, ['      - get: { url: "/{{ region }}" }']);
+    expect(() => parse(text)).toThrow(/never defined/);
+    expect(parseWith(text, { variablesJson: '{"region": "eu"}' }).variables).toEqual({ region: ["eu"] });
+  });
+
+  it.each([
+    ["not JSON", "{paymentUrl: 1}", "--variables", /not valid JSON/],
+    ["a list", '["a"]', "--variables", /expected a JSON object/],
+    ["a map value", '{"a": {"b": 1}}', "--variables.a", /expected a string, number or boolean/],
+    ["an empty list", '{"a": []}', "--variables.a", /empty/],
+    ["a bad name", '{"1a": "x"}', "--variables.1a", /letters, digits/],
+  ])("rejects %s", (_, json, path, message) => {
+    const error = errorWith(withEnvironments, { variablesJson: json });
+    expect(error).toMatchObject({ path, line: null });
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe("parseScript with --scenario-name", () => {
+  it("keeps only the scenario with that name", () => {
+    expect(parseWith(withEnvironments, { scenarioName: "pay" }).scenarios.map((s) => s.name)).toEqual(["pay"]);
+  });
+
+  it("also matches the name as a regular expression, as Artillery does", () => {
+    expect(parseWith(withEnvironments, { scenarioName: "^bro" }).scenarios.map((s) => s.name)).toEqual(["browse"]);
+  });
+
+  it.each([
+    ["no scenario", "checkout", /no scenario is named "checkout" .*named scenarios: "browse", "pay"/],
+    ["two scenarios", "s|p", /"s\|p" matches "browse", "pay"; give a name that picks one/],
+  ])("rejects a name that matches %s", (_, name, message) => {
+    const error = errorWith(withEnvironments, { scenarioName: name });
+    expect(error).toMatchObject({ path: "--scenario-name", line: null });
+    expect(error.message).toMatch(message);
   });
 });

@@ -1,8 +1,8 @@
 // Reads an Artillery-v2-style YAML script into a checked Script; anything unsupported or malformed is a ScriptError.
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
-import type { Document, Node, ParsedNode, YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, Pair, parseDocument, YAMLMap, YAMLSeq } from "yaml";
+import type { Document, Node, ParsedNode } from "yaml";
 import { compileJsonPath, JsonPathSyntaxError } from "./json-path.ts";
 import { CsvSyntaxError, parseCsv } from "./parse-csv.ts";
 import { ScriptError } from "./script-types.ts";
@@ -14,8 +14,14 @@ export interface ParseScriptOptions {
   path: string;
   /** Payload paths are resolved against it (the script's directory). */
   baseDir: string;
-  /** Replaces config.target, like Artillery's --target. */
+  /** Replaces config.target, like Artillery's --target (after the environment is merged in). */
   targetOverride?: string;
+  /** Merges config.environments[NAME] into config first, like Artillery's -e/--environment. */
+  environment?: string;
+  /** Artillery's -v/--variables: a JSON object whose entries replace config.variables entries. */
+  variablesJson?: string;
+  /** Artillery's --scenario-name: run only the scenario with this name (or the one it matches as a regular expression). */
+  scenarioName?: string;
 }
 
 type RequestStep = Extract<Step, { kind: "request" }>;
@@ -45,6 +51,10 @@ interface Context {
   lines: LineCounter;
   templateUses: TemplateUse[];
   captureNames: Set<string>;
+  /** The environment chosen with --environment, whose nodes are reported at their own key path. */
+  environment: { name: string; node: Node } | null;
+  /** Maps and lists built by merging the environment into config. */
+  mergedNodes: WeakSet<Node>;
 }
 
 interface Field {
@@ -58,8 +68,21 @@ function lineOf(ctx: Context, node: Node | null | undefined): number | null {
   return offset === undefined ? null : ctx.lines.linePos(offset).line;
 }
 
+function isInEnvironment(ctx: Context, node: Node | null | undefined): boolean {
+  const offset = node?.range?.[0];
+  const range = ctx.environment?.node.range;
+  return offset !== undefined && range !== undefined && range !== null && offset >= range[0] && offset < range[2];
+}
+
+/** A config key path, moved under config.environments.NAME when the node was written there. */
+function locate(ctx: Context, path: string, node: Node | null | undefined): string {
+  if (!ctx.environment || !isInEnvironment(ctx, node) || !/^config(\.|$)/.test(path)) return path;
+  return `config.environments.${ctx.environment.name}${path.slice("config".length)}`;
+}
+
 function fail(ctx: Context, path: string, node: Node | null | undefined, message: string): never {
-  throw new ScriptError(message, path, lineOf(ctx, node));
+  const merged = node && ctx.mergedNodes.has(node) ? ` (after merging it into ${path} key by key and list item by position, as Artillery's -e does)` : "";
+  throw new ScriptError(`${message}${merged}`, locate(ctx, path, node), lineOf(ctx, node));
 }
 
 function deref(ctx: Context, node: unknown): Node | null {
@@ -173,7 +196,7 @@ function checkTemplates(ctx: Context, field: Field): void {
     if (typeof value.value !== "string") return;
     try {
       const variables = listTemplateVariables(compileTemplate(value.value));
-      if (variables.length > 0) ctx.templateUses.push({ path, line: lineOf(ctx, value), variables });
+      if (variables.length > 0) ctx.templateUses.push({ path: locate(ctx, path, value), line: lineOf(ctx, value), variables });
     } catch (error) {
       if (error instanceof TemplateSyntaxError) fail(ctx, path, value, error.message);
       throw error;
@@ -220,7 +243,13 @@ function parsePhase(ctx: Context, item: Field): Phase {
     phase.rampTo = readNumber(ctx, rampTo, { min: 0 });
   }
   if (arrivalCount) {
-    if (arrivalRate) fail(ctx, arrivalCount.path, arrivalCount.keyNode, "give either arrivalRate or arrivalCount, not both");
+    if (arrivalRate) {
+      const isMerged = isInEnvironment(ctx, arrivalRate.keyNode) !== isInEnvironment(ctx, arrivalCount.keyNode);
+      const why = isMerged
+        ? ": the environment's phase merges into config's phase at the same position (as Artillery's -e does), which would give it both, and Artillery would then send arrivalCount from every worker; give the environment's phase the kind of arrivals config's phase has"
+        : "";
+      fail(ctx, arrivalCount.path, arrivalCount.keyNode, `give either arrivalRate or arrivalCount, not both${why}`);
+    }
     phase.arrivalCount = readNumber(ctx, arrivalCount, { min: 0, isInteger: true });
   }
   if (!arrivalRate && !arrivalCount) fail(ctx, item.path, item.value, "a phase needs arrivalRate or arrivalCount");
@@ -252,7 +281,8 @@ function parseVariables(ctx: Context, field: Field): Record<string, unknown[]> {
     const key = isScalar(keyNode) ? String(keyNode.value) : "?";
     const entry: Field = { keyNode: keyNode ?? field.value, value: deref(ctx, pair.value), path: joinPath(field.path, key) };
     readName(ctx, { ...entry, value: keyNode }, "a variable name");
-    const values = readList(ctx, entry, { isNonEmpty: true });
+    // As in Artillery: a list gives each virtual user one of its values, a single value is used as it is.
+    const values = isSeq(entry.value) ? readList(ctx, entry, { isNonEmpty: true }) : [entry];
     variables[key] = values.map((value) => {
       if (!isScalar(value.value) || value.value.value === null) fail(ctx, value.path, value.value, `expected a string, number or boolean, got ${describe(value.value)}`);
       return value.value.value;
@@ -486,6 +516,135 @@ function parseScenario(ctx: Context, item: Field): Scenario {
   return scenario;
 }
 
+const configKeys = ["target", "phases", "http", "defaults", "variables", "payload", "plugins", "ensure"];
+
+const unsupportedConfigKeys: Record<string, string> = {
+  processor: "a processor runs JavaScript hooks, which this load tester does not support",
+  engines: "only the HTTP engine is supported",
+  tls: "TLS options are not supported",
+};
+
+/** config.environments: each a map of config keys, checked whether or not it is chosen. */
+function readEnvironments(ctx: Context, field: Field): Map<string, Field> {
+  if (!isMap(field.value)) fail(ctx, field.path, field.value ?? field.keyNode, `expected a map of environment names to config keys, got ${describe(field.value)}`);
+  const environments = new Map<string, Field>();
+  for (const pair of field.value.items) {
+    const keyNode = deref(ctx, pair.key);
+    const name = isScalar(keyNode) ? String(keyNode.value) : "?";
+    const entry: Field = { keyNode: keyNode ?? field.value, value: deref(ctx, pair.value), path: joinPath(field.path, name) };
+    readName(ctx, { ...entry, value: keyNode }, "an environment name");
+    readMap(ctx, entry.value, entry.path, configKeys, { ...unsupportedConfigKeys, environments: "environments do not nest" });
+    environments.set(name, entry);
+  }
+  return environments;
+}
+
+function keyText(ctx: Context, key: unknown): string {
+  const node = deref(ctx, key);
+  return isScalar(node) ? String(node.value) : "?";
+}
+
+/**
+ * Artillery's `_.merge(config, environment)`: maps merge key by key, lists item by item at the same
+ * position (a shorter list keeps the rest of config's items), anything else is replaced.
+ */
+function mergeNodes(ctx: Context, base: Node | null, over: Node | null): Node | null {
+  if (isMap(base) && isMap(over)) {
+    const merged = new YAMLMap<unknown, unknown>();
+    merged.range = over.range;
+    const overrides = new Map(over.items.map((pair) => [keyText(ctx, pair.key), pair]));
+    for (const pair of base.items) {
+      const key = keyText(ctx, pair.key);
+      const override = overrides.get(key);
+      if (!override) {
+        merged.items.push(pair);
+        continue;
+      }
+      overrides.delete(key);
+      merged.items.push(new Pair(override.key, mergeNodes(ctx, deref(ctx, pair.value), deref(ctx, override.value))));
+    }
+    merged.items.push(...overrides.values());
+    ctx.mergedNodes.add(merged);
+    return merged;
+  }
+  if (isSeq(base) && isSeq(over)) {
+    const merged = new YAMLSeq<unknown>();
+    merged.range = over.range;
+    for (let i = 0; i < Math.max(base.items.length, over.items.length); i++) {
+      merged.items.push(i < over.items.length ? mergeNodes(ctx, deref(ctx, base.items[i]), deref(ctx, over.items[i])) : base.items[i]);
+    }
+    ctx.mergedNodes.add(merged);
+    return merged;
+  }
+  return over;
+}
+
+/** config with the chosen environment merged in, or config itself. */
+function applyEnvironment(ctx: Context, configField: Field, name: string | undefined): Node | null {
+  const fields = readMap(ctx, configField.value, "config", [...configKeys, "environments"], unsupportedConfigKeys);
+  const environmentsField = fields.get("environments");
+  const environments = environmentsField ? readEnvironments(ctx, environmentsField) : new Map<string, Field>();
+  if (name === undefined) return configField.value;
+  const chosen = environments.get(name);
+  if (!environmentsField) throw new ScriptError(`there is no environment "${name}": the script has no config.environments`, "--environment", null);
+  if (!chosen?.value) {
+    fail(ctx, "config.environments", environmentsField.keyNode, `there is no environment "${name}" (from --environment); known: ${[...environments.keys()].join(", ") || "none"}`);
+  }
+  ctx.environment = { name, node: chosen.value };
+  const merged = mergeNodes(ctx, configField.value, chosen.value);
+  if (merged) {
+    // config itself stays where it is written; only what the environment changes moves.
+    merged.range = configField.value?.range;
+    ctx.mergedNodes.delete(merged);
+  }
+  return merged;
+}
+
+const scalarVariableExample = `e.g. '{"paymentUrl": "http://localhost:3001"}'`;
+
+/** Artillery's --variables JSON: each entry replaces that config variable (a list gives each virtual user one value). */
+function parseVariablesOption(json: string): Record<string, unknown[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw new ScriptError(`not valid JSON (${error instanceof Error ? error.message : String(error)}); expected an object, ${scalarVariableExample}`, "--variables", null);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ScriptError(`expected a JSON object, ${scalarVariableExample}`, "--variables", null);
+  }
+  const variables: Record<string, unknown[]> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    const path = `--variables.${name}`;
+    if (!variableNamePattern.test(name)) throw new ScriptError(`a variable name "${name}" must be letters, digits, _ or -, not starting with a digit`, path, null);
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (values.length === 0) throw new ScriptError("must not be an empty list", path, null);
+    const bad = values.find((item) => typeof item !== "string" && typeof item !== "number" && typeof item !== "boolean");
+    if (bad !== undefined) throw new ScriptError(`expected a string, number or boolean (or a list of them), got ${JSON.stringify(bad)}`, path, null);
+    variables[name] = values;
+  }
+  return variables;
+}
+
+/** Artillery's --scenario-name: the one scenario with that name or whose name it matches as a regular expression. */
+function selectScenario(scenarios: Scenario[], wanted: string): Scenario[] {
+  let pattern: RegExp | null;
+  try {
+    pattern = new RegExp(wanted);
+  } catch {
+    pattern = null;
+  }
+  const matches = scenarios.filter(({ name }) => name !== undefined && (name === wanted || (pattern?.test(name) ?? false)));
+  const named = scenarios.flatMap(({ name }) => (name === undefined ? [] : [`"${name}"`]));
+  if (matches.length === 0) {
+    throw new ScriptError(`no scenario is named "${wanted}" or matches it; named scenarios: ${named.join(", ") || "none"}`, "--scenario-name", null);
+  }
+  if (matches.length > 1) {
+    throw new ScriptError(`"${wanted}" matches ${matches.map(({ name }) => `"${name}"`).join(", ")}; give a name that picks one scenario`, "--scenario-name", null);
+  }
+  return matches;
+}
+
 export function parseScript(text: string, options: ParseScriptOptions): Script {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -494,34 +653,24 @@ export function parseScript(text: string, options: ParseScriptOptions): Script {
     const line = lines.linePos(syntaxError.pos[0]).line;
     throw new ScriptError(`${options.path} is not valid YAML: ${syntaxError.message}`, "(root)", line);
   }
-  const ctx: Context = { doc, lines, templateUses: [], captureNames: new Set() };
+  const ctx: Context = { doc, lines, templateUses: [], captureNames: new Set(), environment: null, mergedNodes: new WeakSet() };
   const rootNode = deref(ctx, doc.contents as ParsedNode | null);
   const root = readMap(ctx, rootNode, "", ["config", "scenarios"], {
     before: "before/after flows are not supported",
     after: "before/after flows are not supported",
   });
   const configField = requireField(ctx, root, "config", "", rootNode);
-  const config = readMap(
-    ctx,
-    configField.value,
-    "config",
-    ["target", "phases", "http", "defaults", "variables", "payload", "plugins", "ensure"],
-    {
-      processor: "a processor runs JavaScript hooks, which this load tester does not support",
-      environments: "environments are not supported; write one script per environment or use --target",
-      engines: "only the HTTP engine is supported",
-      tls: "TLS options are not supported",
-    },
-  );
+  const configNode = applyEnvironment(ctx, configField, options.environment);
+  const config = readMap(ctx, configNode, "config", [...configKeys, "environments"], unsupportedConfigKeys);
 
   const targetField = config.get("target");
   const scriptTarget = targetField ? readTarget(ctx, readString(ctx, targetField), targetField, "config.target") : undefined;
   const target =
     options.targetOverride !== undefined
       ? readTarget(ctx, options.targetOverride, undefined, "--target")
-      : (scriptTarget ?? fail(ctx, "config.target", configField.value, `"target" is required (or pass --target)`));
+      : (scriptTarget ?? fail(ctx, "config.target", configNode, `"target" is required (or pass --target)`));
 
-  const phases = readList(ctx, requireField(ctx, config, "phases", "config", configField.value), { isNonEmpty: true }).map((item) => parsePhase(ctx, item));
+  const phases = readList(ctx, requireField(ctx, config, "phases", "config", configNode), { isNonEmpty: true }).map((item) => parsePhase(ctx, item));
 
   const http = { timeoutSeconds: 10 };
   const httpField = config.get("http");
@@ -548,6 +697,7 @@ export function parseScript(text: string, options: ParseScriptOptions): Script {
 
   const variablesField = config.get("variables");
   const variables = variablesField ? parseVariables(ctx, variablesField) : {};
+  if (options.variablesJson !== undefined) Object.assign(variables, parseVariablesOption(options.variablesJson));
 
   const payloadField = config.get("payload");
   const payloads = payloadField ? readOneOrList(ctx, payloadField).map((item) => parsePayload(ctx, item, options.baseDir)) : [];
@@ -558,7 +708,8 @@ export function parseScript(text: string, options: ParseScriptOptions): Script {
   const ensureField = config.get("ensure");
   if (ensureField) parseEnsure(ctx, ensureField, ensure);
 
-  const scenarios = readList(ctx, requireField(ctx, root, "scenarios", "", rootNode), { isNonEmpty: true }).map((item) => parseScenario(ctx, item));
+  const allScenarios = readList(ctx, requireField(ctx, root, "scenarios", "", rootNode), { isNonEmpty: true }).map((item) => parseScenario(ctx, item));
+  const scenarios = options.scenarioName === undefined ? allScenarios : selectScenario(allScenarios, options.scenarioName);
 
   const knownNames = new Set([...Object.keys(variables), ...payloads.flatMap((payload) => payload.fields), ...ctx.captureNames]);
   for (const use of ctx.templateUses) {
