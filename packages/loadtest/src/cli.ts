@@ -10,6 +10,7 @@ import { ScriptError, type Script } from "./script/script-types.ts";
 import { runScript, type ProgressSnapshot } from "./engine/run-script.ts";
 import { summarize, type RunResult } from "./engine/run-result.ts";
 import { evaluateEnsure } from "./engine/ensure.ts";
+import { judgeInvariants, prepareInvariants } from "./invariants/invariants-step.ts";
 import { renderReport, type SavedRun } from "./report/render-report.ts";
 import { executeMonitor, MonitorUsageError } from "./monitor/monitor-command.ts";
 import { executePlan, parsePlanFlags, PlanUsageError } from "./plan/plan-command.ts";
@@ -22,7 +23,9 @@ const USAGE = `Usage:
   checkout-loadtest plan result.json [--target-rps N] [--headroom 0.3] [--processes 1] [--window 5] [--json]
   checkout-loadtest monitor URL [--interval S] [--duration D] [--deep URL] [--timeout MS] [--output monitor.json]
 
-Exit codes: 0 thresholds pass, 1 a threshold fails (or the run could not keep to its schedule), 2 script or usage error.
+Exit codes: 0 thresholds pass, 1 a threshold fails (or the run could not keep to its schedule, or an invariant of
+config.plugins.checkout-invariants is violated or could not be checked after the load), 2 script or usage error
+(including an admin token missing or refused before the load).
 monitor: 0 downtime within the 99.99 % budget for the window, 1 over it.
 plan: 0 a plan was made, 2 a usage error or a run that never met its thresholds (--processes: API processes that served the run).`;
 
@@ -43,6 +46,8 @@ function progressLine(snapshot: ProgressSnapshot): string {
 }
 
 async function execute(script: Script, output: string | undefined): Promise<number> {
+  // Checked before any load: a missing or refused admin token is exit 2 now, not after the run.
+  const invariants = await prepareInvariants(script);
   const isTty = process.stderr.isTTY === true;
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
@@ -52,7 +57,7 @@ async function execute(script: Script, output: string | undefined): Promise<numb
   });
   if (isTty) process.stderr.write("\n");
   const summary = summarize(result);
-  const report = evaluateEnsure({ ensure: script.ensure, result });
+  const report = await judgeInvariants(evaluateEnsure({ ensure: script.ensure, result }), invariants);
   if (output) writeFileSync(output, JSON.stringify({ ...result, verdicts: report.verdicts, ensure: script.ensure } satisfies SavedRun));
   const c = summary.counters;
   const lines = [

@@ -6,7 +6,7 @@ import type { Document, Node, ParsedNode } from "yaml";
 import { compileJsonPath, JsonPathSyntaxError } from "./json-path.ts";
 import { CsvSyntaxError, parseCsv } from "./parse-csv.ts";
 import { ScriptError } from "./script-types.ts";
-import type { Capture, Condition, Ensure, Payload, Phase, Scenario, Script, Step, Threshold } from "./script-types.ts";
+import type { Capture, Condition, Ensure, InvariantsPlugin, Payload, Phase, Scenario, Script, Step, Threshold } from "./script-types.ts";
 import { compileTemplate, listTemplateVariables, TemplateSyntaxError, variableNamePattern } from "./template.ts";
 
 export interface ParseScriptOptions {
@@ -364,8 +364,25 @@ function parseEnsure(ctx: Context, field: Field, ensure: Ensure): void {
   }
 }
 
-function parsePlugins(ctx: Context, field: Field, ensure: Ensure): void {
-  const fields = readMap(ctx, field.value, field.path, ["ensure", "expect"], {
+const tokenInScript = "an admin token never goes in a script: name the environment variable that holds it with adminTokenEnv";
+
+/** config.plugins.checkout-invariants: the variable holding the admin token (default CHECKOUT_ADMIN_TOKEN). */
+function parseInvariantsPlugin(ctx: Context, field: Field): InvariantsPlugin {
+  const plugin: InvariantsPlugin = { adminTokenEnv: "CHECKOUT_ADMIN_TOKEN" };
+  if (isNullNode(field.value)) return plugin;
+  const fields = readMap(ctx, field.value, field.path, ["adminTokenEnv"], { token: tokenInScript, adminToken: tokenInScript, authorization: tokenInScript });
+  const envField = fields.get("adminTokenEnv");
+  if (envField) {
+    const name = readString(ctx, envField);
+    // The value is not echoed: it may be a token pasted by mistake.
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) fail(ctx, envField.path, envField.value, "expected an environment variable name such as CHECKOUT_ADMIN_TOKEN (letters, digits, _)");
+    plugin.adminTokenEnv = name;
+  }
+  return plugin;
+}
+
+function parsePlugins(ctx: Context, field: Field, ensure: Ensure): InvariantsPlugin | undefined {
+  const fields = readMap(ctx, field.value, field.path, ["ensure", "expect", "checkout-invariants"], {
     "metrics-by-endpoint": "per-endpoint metrics are always reported",
     publish: "publishing metrics is not supported",
     apdex: "the apdex plugin is not supported",
@@ -374,6 +391,8 @@ function parsePlugins(ctx: Context, field: Field, ensure: Ensure): void {
   if (ensureField && !isNullNode(ensureField.value)) parseEnsure(ctx, ensureField, ensure);
   const expect = fields.get("expect");
   if (expect && !isNullNode(expect.value)) readMap(ctx, expect.value, expect.path, []);
+  const invariants = fields.get("checkout-invariants");
+  return invariants ? parseInvariantsPlugin(ctx, invariants) : undefined;
 }
 
 function parseStatusCodes(ctx: Context, field: Field): number[] {
@@ -704,7 +723,7 @@ export function parseScript(text: string, options: ParseScriptOptions): Script {
 
   const ensure: Ensure = { thresholds: [], conditions: [] };
   const pluginsField = config.get("plugins");
-  if (pluginsField) parsePlugins(ctx, pluginsField, ensure);
+  const invariants = pluginsField ? parsePlugins(ctx, pluginsField, ensure) : undefined;
   const ensureField = config.get("ensure");
   if (ensureField) parseEnsure(ctx, ensureField, ensure);
 
@@ -719,5 +738,5 @@ export function parseScript(text: string, options: ParseScriptOptions): Script {
     }
   }
 
-  return { target, phases, http, defaults, variables, payloads, ensure, scenarios };
+  return { target, phases, http, defaults, variables, payloads, ensure, scenarios, ...(invariants ? { invariants } : {}) };
 }

@@ -69,6 +69,12 @@ export interface Ensure {
   maxErrorRate?: number;
 }
 
+/** config.plugins.checkout-invariants: after the load, ask the service's admin API whether its invariants hold. */
+export interface InvariantsPlugin {
+  /** The environment variable holding the admin bearer token; the token itself never goes in a script. */
+  adminTokenEnv: string;
+}
+
 export interface Script {
   target: string;
   phases: Phase[];
@@ -78,6 +84,8 @@ export interface Script {
   payloads: Payload[];
   ensure: Ensure;
   scenarios: Scenario[];
+  /** Post-run invariant checks, when the script opts in. */
+  invariants?: InvariantsPlugin;
 }
 
 /** A script that cannot be run: names the key and where it is. */
