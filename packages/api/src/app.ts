@@ -12,6 +12,7 @@ import { startPaymentSandbox, type PaymentSandbox } from "./sandbox/sandbox-serv
 import { SandboxPaymentProvider } from "./payments/sandbox-payment-provider.ts";
 import type { Services } from "./context.ts";
 import { createAdminAuth, resolveAdminTokens } from "./admin/admin-auth.ts";
+import { writeDevAdminToken } from "./admin/dev-admin-token.ts";
 import { startBackgroundJobs } from "./jobs/background-jobs.ts";
 
 export interface RunningApp {
@@ -103,6 +104,17 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     const admins = resolveAdminTokens({ configured: env.ADMIN_API_TOKENS, nodeEnv: env.NODE_ENV });
     if (admins.generated) log.warn(`ADMIN_API_TOKENS is not set: admin API token for this run is "${admins.generated.token}" (Authorization: Bearer …, name "dev")`);
     else if (admins.tokens.length === 0) log.info("ADMIN_API_TOKENS is not set: the admin API is disabled");
+    if (admins.generated && env.NODE_ENV === "development") {
+      // For local tools (the load tester's invariant check); a failure here must not stop the shop.
+      const tokenFile = await writeDevAdminToken({ dataDir: env.DATA_DIR, token: admins.generated.token }).catch((error: unknown) => {
+        log.warn({ err: error, dataDir: env.DATA_DIR }, "could not write the development admin token file");
+        return null;
+      });
+      if (tokenFile) {
+        cleanups.push(() => tokenFile.remove());
+        log.info({ path: tokenFile.path }, "development admin token written (mode 0600) for local tools");
+      }
+    }
     const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, log, adminAuth: createAdminAuth(admins.tokens) };
     const appServer = createAppServer({
       services,
