@@ -20,4 +20,18 @@ describe("tests/performance", () => {
     expect(script.scenarios.length).toBeGreaterThan(0);
     expect(script.target).toBe("http://localhost:3000");
   });
+
+  it.each(scripts)("%s has a short ci environment and a parity environment with a fixed number of arrivals", (name) => {
+    const file = path.join(folder, name);
+    const text = readFileSync(file, "utf8");
+    const full = parseScript(text, { path: file, baseDir: folder });
+    const ci = parseScript(text, { path: file, baseDir: folder, environment: "ci" });
+    const parity = parseScript(text, { path: file, baseDir: folder, environment: "parity" });
+    const seconds = (phases: typeof full.phases) => phases.reduce((sum, phase) => sum + phase.duration, 0);
+    expect(seconds(ci.phases)).toBeLessThanOrEqual(40);
+    expect(seconds(ci.phases)).toBeLessThan(seconds(full.phases));
+    expect(ci.ensure).toEqual(full.ensure);
+    // Constant rates (a ramp to the same rate counts): Artillery and this tool then launch the same number of arrivals.
+    for (const phase of parity.phases) expect(phase.rampTo ?? phase.arrivalRate).toBe(phase.arrivalRate);
+  });
 });
