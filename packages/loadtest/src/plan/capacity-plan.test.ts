@@ -95,10 +95,28 @@ describe("evaluateWindows", () => {
   });
 
   it("breaks a window whose responses fell behind the requests, however fast the answered ones were", () => {
-    const saved = constructedRun([{ requests: 1000, responses: 1000 }, { requests: 1000, responses: 900 }], p95Only);
-    const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 1 });
-    expect(windows.map((w) => w.met)).toEqual([true, false]);
-    expect(windows[1]?.failures[0]).toMatch(/^fell behind: 900 of 1000 requests completed/);
+    // 1,000 requests/s with a 300 ms p95 limit may leave 300 in flight at a 1 s window's end; 5 s windows 5 % of them.
+    const saved = constructedRun([{ requests: 1000 }, { requests: 1000, responses: 699 }, { requests: 1000, responses: 700 }], p95Only);
+    const { thresholds } = thresholdsForPlan(saved.ensure);
+    const windows = evaluateWindows({ saved, thresholds, windowSeconds: 1 });
+    expect(windows.map((w) => [w.unanswered, w.unansweredLimit, w.met])).toEqual([
+      [0, 300, true],
+      [301, 300, false],
+      [300, 300, true],
+    ]);
+    expect(windows[1]?.failures).toEqual(["fell behind: 301 of 1000 requests unanswered > 300 allowed"]);
+    const long = constructedRun([{ requests: 1000 }, { requests: 1000 }, { requests: 1000 }, { requests: 1000 }, { requests: 1000, responses: 600 }], p95Only);
+    const [window] = evaluateWindows({ saved: long, thresholds, windowSeconds: 5 });
+    expect([window?.unanswered, window?.unansweredLimit, window?.met]).toEqual([400, 300, false]);
+  });
+
+  it("counts the backlog against the p95 limit, or the first latency limit when there is no p95 threshold", () => {
+    const saved = constructedRun([{ requests: 1000, responses: 850 }]);
+    const limitFor = (ensure: Ensure) => evaluateWindows({ saved, thresholds: thresholdsForPlan(ensure).thresholds, windowSeconds: 1 })[0]?.unansweredLimit;
+    expect(limitFor({ thresholds: [{ metric: "http.response_time.p99", max: 200 }], conditions: [] })).toBe(200);
+    expect(limitFor({ thresholds: [{ metric: "http.response_time.p99", max: 900 }, { metric: "http.response_time.p95", max: 100 }], conditions: [] })).toBe(100);
+    // 5 % of the requests when the latency limit allows less.
+    expect(limitFor({ thresholds: [{ metric: "http.response_time.p95", max: 10 }], conditions: [] })).toBe(50);
   });
 
   it("counts a missing interval inside the load span as empty, and leaves out the drain after the last request", () => {
@@ -107,6 +125,15 @@ describe("evaluateWindows", () => {
     expect(windows.map((w) => [w.startMs, w.endMs, w.requests, w.responseRate])).toEqual([
       [0, 2000, 100, 50],
       [1000, 3000, 100, 50],
+    ]);
+  });
+
+  it("leaves out a last interval cut short by the end of the run", () => {
+    const saved = { ...constructedRun([{ requests: 100 }, { requests: 100 }, { requests: 100 }, { requests: 5, responses: 60 }], p95Only), durationMs: 3100 };
+    const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 2 });
+    expect(windows.map((w) => [w.startMs, w.endMs, w.responseRate])).toEqual([
+      [0, 2000, 100],
+      [1000, 3000, 100],
     ]);
   });
 
@@ -184,6 +211,15 @@ describe("planCapacity", () => {
     expect(plan.taskSize).toBe(API_TASK_SIZE);
     expect(plan.notes.join("\n")).toMatch(/one Fargate vCPU/);
     expect(plan.notes.join("\n")).toMatch(/shared the machine/);
+  });
+
+  it("keeps the knee before the first break, and notes a later window that met at a higher rate", () => {
+    const specs = constructedRamp(8, 99);
+    specs[2] = { requests: 300, latencyMs: 900 };
+    const plan = planCapacity(constructedRun(specs, p95Only), { windowSeconds: 1 });
+    expect(plan.knee).toMatchObject({ startMs: 1000, responseRate: 200 });
+    expect(plan.firstBroken).toMatchObject({ startMs: 2000 });
+    expect(plan.notes.join("\n")).toContain("windows met again at higher rates (up to 800 responses/s, 7–8 s)");
   });
 
   it("says the knee is a lower bound when nothing broke", () => {

@@ -2,16 +2,18 @@
 // that rate per API process, and how many API tasks of the deployed size carry a target rate with headroom.
 //
 // The rule, exactly (the README says the same):
-//  1. The run's intervals (1 s by default) from the first to the last one in which requests were sent form the load
-//     span; an interval with nothing recorded counts as empty. Windows are `windowSeconds` of consecutive intervals,
+//  1. The run's intervals (1 s by default) from the first to the last whole one in which requests were sent form the
+//     load span; an interval with nothing recorded counts as empty. Windows are `windowSeconds` of consecutive intervals,
 //     sliding by one interval; a load span shorter than a window is one window. A window that sent no request is idle
 //     and not judged.
 //  2. A window's rate is the responses it received per second. Its latency percentiles come from the merged HDR
 //     histogram of its intervals (latency from each request's intended start); its request error rate is requests
 //     that got no response (transport errors) / requests sent.
-//  3. A window MEETS when every applied threshold holds (value <= max), and the server kept up: responses plus
-//     transport errors are at least 95 % of the requests sent in the window (a growing backlog is overload even when
-//     the responses that did come back were fast).
+//  3. A window MEETS when every applied threshold holds (value <= max), and the server kept up: the requests left
+//     unanswered (requests sent − responses − transport errors, in the window) are at most 5 % of its requests or the
+//     backlog the latency limit itself implies, request rate × the p95 limit (Little's law), whichever is larger.
+//     Within that it is only the requests in flight at the window's edge; beyond it the backlog is growing, which is
+//     overload even when the responses that did come back were fast.
 //  4. The first window, in time order, that does not meet is the first broken window. The KNEE is the window with the
 //     highest rate among the windows before it (ties: the earliest). No window before it → the run never met the
 //     thresholds, and there is no plan. No broken window → the knee is the highest rate of the run, a lower bound.
@@ -27,8 +29,8 @@ import type { Ensure } from "../script/script-types.ts";
 export const SERVICE_LEVELS = { p95Ms: 300, requestErrorRatePercent: 0.01 } as const;
 export const DEFAULT_WINDOW_SECONDS = 5;
 export const DEFAULT_HEADROOM = 0.3;
-/** A window whose responses plus transport errors fall below this share of its requests did not keep up. */
-export const MIN_COMPLETION_RATIO = 0.95;
+/** Unanswered requests a window may leave at its end, as a share of its requests (at least; see backlogLimit). */
+export const BACKLOG_TOLERANCE = 0.05;
 
 /** A run that cannot be planned from at all (no intervals, bad options): a usage error, not a measurement. */
 export class CapacityPlanError extends Error {
@@ -91,6 +93,10 @@ export interface WindowVerdict {
   vuserErrorRatePercent: number;
   /** (responses + transport errors) / requests. */
   completionRatio: number;
+  /** requests − responses − transport errors: the backlog the window added (negative when it drained one). */
+  unanswered: number;
+  /** The most `unanswered` may be: max(5 % of requests, request rate × the backlog latency limit). */
+  unansweredLimit: number;
   met: boolean;
   /** Why it did not meet, one line per broken limit. */
   failures: string[];
@@ -112,6 +118,8 @@ export interface TaskEstimate {
 
 export interface CapacityPlan {
   windowSeconds: number;
+  /** The latency limit (ms) the backlog allowance uses: the p95 threshold, else the first latency threshold. */
+  backlogLatencyMs: number;
   intervalMs: number;
   thresholds: PlanThreshold[];
   ignoredThresholds: IgnoredThreshold[];
@@ -181,6 +189,12 @@ export function thresholdsForPlan(ensure: Ensure | undefined): { thresholds: Pla
   return { thresholds, ignored };
 }
 
+/** The latency threshold that stands for the service level: p95 when one applies, else the first latency threshold. */
+export function primaryLatencyThreshold(thresholds: PlanThreshold[]): (PlanThreshold & { measure: { kind: "latency" } }) | undefined {
+  const latency = thresholds.filter((t): t is PlanThreshold & { measure: { kind: "latency" } } => t.measure.kind === "latency");
+  return latency.find((t) => t.measure.stat === "p95") ?? latency[0];
+}
+
 function measureWindow(window: Omit<WindowVerdict, "met" | "failures">, measure: WindowMeasure): number {
   switch (measure.kind) {
     case "latency":
@@ -196,11 +210,17 @@ function round(value: number): number {
   return Number(value.toPrecision(4));
 }
 
-/** The intervals from the first to the last that sent a request, with empty ones filling any gap. */
+/**
+ * The intervals from the first to the last that sent a request, with empty ones filling any gap. A last interval cut
+ * short by the end of the run is left out (a fraction of a second of drain would skew a window's rate), unless the run
+ * has nothing else.
+ */
 function loadSpan(saved: SavedRun): IntervalResult[] {
   const { intervalMs } = saved;
   const byIndex = new Map(saved.intervals.map((interval) => [Math.round(interval.startMs / intervalMs), interval]));
-  const sending = [...byIndex].filter(([, interval]) => interval.requests > 0).map(([index]) => index);
+  const withRequests = [...byIndex].filter(([, interval]) => interval.requests > 0);
+  const whole = withRequests.filter(([, interval]) => intervalMsOf(saved, interval) === intervalMs);
+  const sending = (whole.length > 0 ? whole : withRequests).map(([index]) => index);
   if (sending.length === 0) return [];
   const first = Math.min(...sending);
   const last = Math.max(...sending);
@@ -239,6 +259,7 @@ export function evaluateWindows({
     }
     return histogram;
   };
+  const backlogLimitMs = primaryLatencyThreshold(thresholds)?.max ?? SERVICE_LEVELS.p95Ms;
   const windows: WindowVerdict[] = [];
   try {
     for (let first = 0; first + size <= span.length && size > 0; first++) {
@@ -274,15 +295,15 @@ export function evaluateWindows({
         requestErrorRatePercent: (errors / requests) * 100,
         vuserErrorRatePercent: vusersCreated === 0 ? (errors > 0 ? 100 : 0) : Math.min(100, (errors / vusersCreated) * 100),
         completionRatio: (responses + errors) / requests,
+        unanswered: requests - responses - errors,
+        unansweredLimit: Math.max(BACKLOG_TOLERANCE * requests, (requests / seconds) * (backlogLimitMs / 1000)),
       };
       const failures = thresholds.flatMap((threshold) => {
         const value = measureWindow(measured, threshold.measure);
         return value <= threshold.max ? [] : [`${threshold.metric} ${round(value)} ${threshold.unit} > ${threshold.max}`];
       });
-      if (measured.completionRatio < MIN_COMPLETION_RATIO) {
-        failures.push(
-          `fell behind: ${responses + errors} of ${requests} requests completed (${round(measured.completionRatio * 100)} % < ${MIN_COMPLETION_RATIO * 100} %)`,
-        );
+      if (measured.unanswered > measured.unansweredLimit) {
+        failures.push(`fell behind: ${measured.unanswered} of ${requests} requests unanswered > ${Math.floor(measured.unansweredLimit)} allowed`);
       }
       windows.push({ ...measured, met: failures.length === 0, failures });
     }
@@ -299,6 +320,16 @@ export function findKnee(windows: WindowVerdict[]): { knee: WindowVerdict | null
   let knee: WindowVerdict | null = null;
   for (const window of candidates) if (!knee || window.responseRate > knee.responseRate) knee = window;
   return { knee, firstBroken: brokenAt === -1 ? null : (windows[brokenAt] ?? null) };
+}
+
+/** The highest-rate window that met after the first broken one, when it beats the knee. */
+function findLaterBest(windows: WindowVerdict[], knee: WindowVerdict | null, firstBroken: WindowVerdict | null): WindowVerdict | null {
+  if (!knee || !firstBroken) return null;
+  let best: WindowVerdict | null = null;
+  for (const window of windows.slice(windows.indexOf(firstBroken) + 1)) {
+    if (window.met && window.responseRate > (best ?? knee).responseRate) best = window;
+  }
+  return best;
 }
 
 /** Tasks to carry `targetRps` with `headroom` to spare, when one API process sustains `perProcessRps`. */
@@ -361,9 +392,22 @@ export function planCapacity(saved: SavedRun, options: PlanOptions = {}): Capaci
   if (knee && !firstBroken) {
     notes.push("No window broke: the run never reached the limit, so the knee is a lower bound and the task count an upper bound. Ramp higher to find the knee.");
   }
+  const laterBest = findLaterBest(windows, knee, firstBroken);
+  if (laterBest) {
+    notes.push(
+      `After the first broken window, windows met again at higher rates (up to ${Math.round(laterBest.responseRate)} responses/s, ` +
+        `${laterBest.startMs / 1000}–${laterBest.endMs / 1000} s): the first break may have been transient (warm-up, another program on the machine). ` +
+        "The knee still stops at the first break; warm the API up with a first phase, and re-run to check.",
+    );
+  }
   if (saved.counters.unexpectedStatus > 0) {
     notes.push(
       `${saved.counters.unexpectedStatus} responses outside expectStatus are not recorded per interval, so the window error rates count only transport errors.`,
+    );
+  }
+  if (saved.counters.arrivalsLate > 0) {
+    notes.push(
+      `${saved.counters.arrivalsLate} arrivals launched more than ${saved.lateThresholdMs} ms late (the generator fell behind); their wait is in the latencies, which only makes the knee more conservative.`,
     );
   }
   if (saved.counters.vusersDropped > 0) notes.push(`${saved.counters.vusersDropped} arrivals were dropped (maxVusers); drops are not recorded per interval.`);
@@ -371,6 +415,7 @@ export function planCapacity(saved: SavedRun, options: PlanOptions = {}): Capaci
 
   return {
     windowSeconds,
+    backlogLatencyMs: primaryLatencyThreshold(thresholds)?.max ?? SERVICE_LEVELS.p95Ms,
     intervalMs: saved.intervalMs,
     thresholds,
     ignoredThresholds: ignored,

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { vcpuOf } from "@checkout/core/deploy";
 import type { SavedRun } from "../report/saved-run.ts";
-import { CapacityPlanError, MIN_COMPLETION_RATIO, planCapacity, type CapacityPlan, type PlanOptions, type WindowVerdict } from "./capacity-plan.ts";
+import { BACKLOG_TOLERANCE, CapacityPlanError, planCapacity, type CapacityPlan, type PlanOptions, type WindowVerdict } from "./capacity-plan.ts";
 
 export class PlanUsageError extends Error {}
 
@@ -82,7 +82,7 @@ export function formatPlan(plan: CapacityPlan, { source, saved }: { source: stri
     ...plan.thresholds.map(
       (t) => `  ${t.metric} <= ${t.max} ${t.unit}  (${t.source === "script" ? "the script's ensure" : "service level: the script sets no threshold of this kind"})`,
     ),
-    `  responses + transport errors >= ${MIN_COMPLETION_RATIO * 100} % of the requests sent (the server kept up)`,
+    `  the server kept up: requests unanswered at its end <= ${BACKLOG_TOLERANCE * 100} % of its requests, or request rate × ${plan.backlogLatencyMs} ms if more`,
     ...plan.ignoredThresholds.map((i) => `  not applied per window: ${i.metric} (${i.reason})`),
     "",
     ...windowTable(plan),

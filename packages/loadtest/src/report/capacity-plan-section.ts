@@ -1,6 +1,14 @@
 // The report's "Capacity plan" section: the knee, the per-process rate, the tasks for a target, and latency by window rate.
 import { vcpuOf } from "@checkout/core/deploy";
-import { CapacityPlanError, MIN_COMPLETION_RATIO, planCapacity, type CapacityPlan, type PlanOptions, type PlanThreshold, type WindowVerdict } from "../plan/capacity-plan.ts";
+import {
+  BACKLOG_TOLERANCE,
+  CapacityPlanError,
+  planCapacity,
+  primaryLatencyThreshold,
+  type CapacityPlan,
+  type PlanOptions,
+  type WindowVerdict,
+} from "../plan/capacity-plan.ts";
 import type { SavedRun } from "./saved-run.ts";
 import { escapeHtml, formatNumber, niceTicks, renderLineChart, type Guide } from "./svg-charts.ts";
 
@@ -17,14 +25,8 @@ function row(cells: string[]): string {
   return `<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`;
 }
 
-/** The latency threshold the chart plots: p95 when one applies, else the first latency threshold. */
-function plottedThreshold(plan: CapacityPlan): (PlanThreshold & { measure: { kind: "latency" } }) | undefined {
-  const latency = plan.thresholds.filter((t): t is PlanThreshold & { measure: { kind: "latency" } } => t.measure.kind === "latency");
-  return latency.find((t) => t.measure.stat === "p95") ?? latency[0];
-}
-
 function rateChart(plan: CapacityPlan): string {
-  const threshold = plottedThreshold(plan);
+  const threshold = primaryLatencyThreshold(plan.thresholds);
   if (!threshold) return "";
   const { stat } = threshold.measure;
   const cap = threshold.max * CLIP_FACTOR;
@@ -111,7 +113,8 @@ export function renderCapacityPlanSection(saved: SavedRun, options: PlanOptions 
   const rule =
     `Windows of ${plan.windowSeconds} s slide over the run by one interval. A window meets when ` +
     plan.thresholds.map((t) => `${t.metric} ≤ ${t.max} ${t.unit} (${t.source === "script" ? "the script's ensure" : "service level"})`).join(", ") +
-    `, with latencies from the window's merged histogram, and its responses plus transport errors reach ${MIN_COMPLETION_RATIO * 100} % of its requests. ` +
+    `, with latencies from the window's merged histogram, and the server kept up: the requests it left unanswered are at most ${BACKLOG_TOLERANCE * 100} % of its requests, ` +
+    `or request rate × ${plan.backlogLatencyMs} ms (the backlog that latency implies) if that is more. ` +
     "The knee is the highest rate before the first window that breaks.";
   const verdict = plan.knee
     ? `<p>Capacity: <strong>${escapeHtml(rate(plan.perProcessRps ?? 0))} req/s per API process</strong>${plan.target ? ` → <strong>${plan.target.tasks} tasks</strong> for ${escapeHtml(rate(plan.target.targetRps))} req/s` : ""}.</p>`

@@ -25,7 +25,7 @@ h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding
 .chart .grid { stroke: #e6e6e6; }
 .chart .tick-mark { stroke: #333; }
 .chart .empty { fill: #999; }
-.chart .guide-label { font-size: 11px; }
+.chart .guide-label { font-size: 11px; paint-order: stroke; stroke: #fafafa; stroke-width: 3px; }
 tr.knee td { background: #eaf5ea; }
 table.capacity-plan td { text-align: left; }
 details { margin: 8px 0; }

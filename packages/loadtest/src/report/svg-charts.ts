@@ -169,23 +169,23 @@ export function renderLineChart({ title, series, xAxis, yAxis, guides = [], widt
       return line + dot + dots;
     })
     .join("");
-  const guideMarkup = guides
-    .map((guide, index) => {
-      const color = escapeHtml(guide.color);
-      if (guide.axis === "y") {
-        const y = round(toY(guide.value));
-        return (
-          `<line class="guide" x1="${MARGIN.left}" x2="${MARGIN.left + frame.plotWidth}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="1.5" stroke-dasharray="6 4"/>` +
-          `<text class="guide-label" x="${MARGIN.left + frame.plotWidth - 4}" y="${round(toY(guide.value) - 4)}" text-anchor="end" fill="${color}">${escapeHtml(guide.label)}</text>`
-        );
-      }
-      const x = round(toX(guide.value));
-      return (
-        `<line class="guide" x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${bottom}" stroke="${color}" stroke-width="1.5" stroke-dasharray="6 4"/>` +
-        `<text class="guide-label" x="${round(toX(guide.value) + 4)}" y="${MARGIN.top + 12 + 14 * index}" fill="${color}">${escapeHtml(guide.label)}</text>`
-      );
-    })
-    .join("");
+  // Guide lines go under the series, their labels over them (with a halo from the stylesheet), so both stay readable.
+  const guideParts = guides.map((guide, index) => {
+    const color = escapeHtml(guide.color);
+    const label = escapeHtml(guide.label);
+    if (guide.axis === "y") {
+      const y = round(toY(guide.value));
+      return {
+        line: `<line class="guide" x1="${MARGIN.left}" x2="${MARGIN.left + frame.plotWidth}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+        label: `<text class="guide-label" x="${MARGIN.left + frame.plotWidth - 4}" y="${round(toY(guide.value) - 4)}" text-anchor="end" fill="${color}">${label}</text>`,
+      };
+    }
+    const x = round(toX(guide.value));
+    return {
+      line: `<line class="guide" x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${bottom}" stroke="${color}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+      label: `<text class="guide-label" x="${round(toX(guide.value) + 4)}" y="${MARGIN.top + 12 + 14 * index}" fill="${color}">${label}</text>`,
+    };
+  });
   // Under the title, so a long title and many series never overlap; a slot is 90 px, wider for a long name (11 px text).
   let legendX = MARGIN.left;
   const legend = series
@@ -203,8 +203,9 @@ export function renderLineChart({ title, series, xAxis, yAxis, guides = [], widt
     yAxisMarkup(frame, yTicks, toY, yAxis) +
     xTickMarkup +
     axesPath(frame) +
-    guideMarkup +
+    guideParts.map((part) => part.line).join("") +
     lines +
+    guideParts.map((part) => part.label).join("") +
     empty +
     `<text class="axis-label" x="${round(MARGIN.left + frame.plotWidth / 2)}" y="${height - 8}" text-anchor="middle">${escapeHtml(xAxis.label)}</text>` +
     `</svg>`
