@@ -1,12 +1,12 @@
 // Runs a script in the open model: each virtual user starts at its intended time, and latency counts from then.
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Pool } from "undici";
 import type { Histogram } from "hdr-histogram-js";
 import type { Scenario, Script, Step } from "../script/script-types.ts";
 import { compileJsonPath, evaluateJsonPath, type JsonPath } from "../script/json-path.ts";
-import { compileTemplate, renderRequestStep, renderTemplate, type Template } from "../script/template.ts";
+import { compileRequestStep, compileTemplate, hasPlaceholders, renderRequestStep, renderTemplate, type Template } from "../script/template.ts";
 import { buildArrivalSchedule, selectShard, type ArrivalSchedule } from "./schedule.ts";
+import { encodeRequest, HttpPool, type EncodedRequest } from "./http-pool.ts";
 import {
   createCounters,
   createLatencyHistogram,
@@ -22,8 +22,8 @@ import {
 export interface ProgressSnapshot {
   elapsedMs: number;
   counters: RunCounters;
-  /** The interval that just closed. */
-  interval: Omit<IntervalResult, "latency"> & { latency: LatencySummary };
+  /** The interval that just closed; `encodedLatency` (its histogram) only with `progressHistograms`. */
+  interval: Omit<IntervalResult, "latency"> & { latency: LatencySummary; encodedLatency?: string };
 }
 
 export interface RunOptions {
@@ -40,10 +40,34 @@ export interface RunOptions {
   connectionsPerOrigin?: number | null;
   /** Run only this shard of the arrivals (for worker threads); results merge with mergeRunResults. */
   shard?: { index: number; count: number };
+  /** Start the schedule at this moment, as `performance.timeOrigin + performance.now()` (comparable across threads). */
+  startAt?: number;
+  /** Add each closed interval's encoded latency histogram to the progress snapshots (so shards' progress merges exactly). */
+  progressHistograms?: boolean;
 }
 
 type RequestStep = Extract<Step, { kind: "request" }>;
 type VuOutcome = "completed" | "failed" | "aborted";
+
+/** A request step with everything that does not depend on the virtual user worked out once. */
+interface PreparedRequest {
+  kind: "request";
+  step: RequestStep;
+  method: RequestStep["method"];
+  /** Latency by endpoint, when the script has more than one (with one, it is the overall latency). */
+  endpointHistogram: Histogram | null;
+  captures: { path: JsonPath; as: string }[];
+  expectStatus: number[] | undefined;
+  /** The encoded request and its pool, when nothing in it depends on the virtual user. */
+  fixed: { pool: HttpPool; request: EncodedRequest } | null;
+}
+
+type PreparedStep = PreparedRequest | { kind: "think"; ms: number } | { kind: "loop"; count: number; steps: PreparedStep[] };
+
+interface PreparedScenario {
+  weight: number;
+  flow: PreparedStep[];
+}
 
 interface Interval {
   requests: number;
@@ -53,19 +77,16 @@ interface Interval {
   latency: Histogram;
 }
 
-/** Maps a transport error to a short kind: the errno when there is one, else undici's code. */
+/** Maps a transport error to a short kind: the errno (ECONNREFUSED, ETIMEDOUT …) when there is one. */
 function errorKind(error: unknown): string {
   const { code, cause } = (error ?? {}) as { code?: unknown; cause?: { code?: unknown } };
   if (typeof cause?.code === "string") return cause.code;
-  if (code === "UND_ERR_CONNECT_TIMEOUT" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
-    return "ETIMEDOUT";
-  }
-  if (code === "UND_ERR_SOCKET") return "ECONNRESET";
   if (typeof code === "string") return code;
   return error instanceof Error ? error.name : "EUNKNOWN";
 }
 
-function pickScenario(scenarios: Scenario[], totalWeight: number): Scenario {
+function pickScenario(scenarios: PreparedScenario[], totalWeight: number): PreparedScenario {
+  if (scenarios.length === 1) return scenarios[0]!;
   let ticket = Math.random() * totalWeight;
   for (const scenario of scenarios) {
     ticket -= scenario.weight;
@@ -86,28 +107,36 @@ function buildQuery(qs: Record<string, unknown> | undefined): string {
   return text === "" ? "" : `?${text}`;
 }
 
+/** A rendered path that `new URL` would pass through unchanged: no dot segments, nothing to percent-encode. */
+const plainPath = /^\/(?!\/)[A-Za-z0-9\-_~!$&()*+,;=:@/%?.]*$/;
+
+function listRequestSteps(steps: Step[]): RequestStep[] {
+  return steps.flatMap((step) => (step.kind === "request" ? [step] : step.kind === "loop" ? listRequestSteps(step.steps) : []));
+}
+
 export async function runScript(script: Script, options: RunOptions = {}): Promise<RunResult> {
   const lateThresholdMs = options.lateThresholdMs ?? 10;
   const intervalMs = options.intervalMs ?? 1000;
   const timeoutMs = script.http.timeoutSeconds * 1000;
+  const connections = options.connectionsPerOrigin === undefined ? 100 : (options.connectionsPerOrigin ?? Number.POSITIVE_INFINITY);
   const { signal } = options;
   let schedule: ArrivalSchedule = buildArrivalSchedule(script.phases);
   if (options.shard) schedule = selectShard(schedule, options.shard);
 
   const counters = createCounters();
   counters.arrivalsPlanned = schedule.atMs.length;
-  const latency = createLatencyHistogram();
   const serviceTime = createLatencyHistogram();
-  const endpoints = new Map<string, Histogram>();
   const intervals: (Interval | undefined)[] = [];
-  const pools = new Map<string, Pool>();
-  const jsonPaths = new Map<string, JsonPath>();
+  const pools = new Map<string, HttpPool>();
+  const target = new URL(script.target);
   const defaultHeaders: [string, Template][] = Object.entries(script.defaults.headers).map(([name, value]) => [
-    name,
+    name.toLowerCase(),
     compileTemplate(value),
   ]);
-  const totalWeight = script.scenarios.reduce((sum, s) => sum + s.weight, 0);
+  const hasFixedDefaultHeaders = defaultHeaders.every(([, template]) => !hasPlaceholders(template));
   const payloadCursors = script.payloads.map(() => 0);
+  const variableEntries = Object.entries(script.variables);
+  const hasVariables = variableEntries.length > 0 || script.payloads.length > 0;
   let maxLatenessMs = 0;
   let activeVusers = 0;
   let isAborted = signal?.aborted ?? false;
@@ -116,12 +145,110 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
   };
   signal?.addEventListener("abort", onAbort, { once: true });
 
+  const poolFor = (origin: string): HttpPool => {
+    let pool = pools.get(origin);
+    if (!pool) {
+      pool = new HttpPool({ origin, connections, timeoutMs });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+  const targetPool = poolFor(target.origin);
+
+  // Endpoints are named by their url template; with one endpoint its histogram is the overall latency.
+  const allRequestSteps = script.scenarios.flatMap((scenario) => listRequestSteps(scenario.flow));
+  const endpointNames = [...new Set(allRequestSteps.map((step) => `${step.method} ${step.url}`))];
+  const endpointHistograms = new Map<string, Histogram>(
+    endpointNames.length > 1 ? endpointNames.map((name) => [name, createLatencyHistogram()]) : [],
+  );
+
+  /** The request as it goes on the wire for given url, qs, headers and json, or a thrown error. */
+  const encode = (
+    method: string,
+    url: string,
+    qs: Record<string, unknown> | undefined,
+    headers: Record<string, string>,
+    json: unknown,
+  ): { pool: HttpPool; request: EncodedRequest } => {
+    const pathAndQuery = url + buildQuery(qs);
+    let pool = targetPool;
+    let path = pathAndQuery;
+    let host = target.host;
+    if (!plainPath.test(pathAndQuery) || pathAndQuery.includes("/.")) {
+      const resolved = new URL(pathAndQuery, script.target);
+      if (resolved.origin !== target.origin) pool = poolFor(resolved.origin);
+      path = resolved.pathname + resolved.search;
+      host = resolved.host;
+    }
+    let body: string | undefined;
+    if (json !== undefined) {
+      body = JSON.stringify(json);
+      headers["content-type"] ??= "application/json";
+    }
+    return { pool, request: encodeRequest({ method, path, host, headers, body }) };
+  };
+
+  const prepareRequest = (step: RequestStep): PreparedRequest => {
+    const compiled = compileRequestStep(step);
+    const isFixed =
+      hasFixedDefaultHeaders &&
+      !hasPlaceholders(compiled.url) &&
+      (compiled.json === undefined || compiled.json.kind === "constant") &&
+      (compiled.qs === undefined || compiled.qs.kind === "constant") &&
+      compiled.headers.every(([, template]) => !hasPlaceholders(template));
+    let fixed: PreparedRequest["fixed"] = null;
+    if (isFixed) {
+      try {
+        const rendered = renderRequestStep(step, {});
+        fixed = encode(step.method, rendered.url, rendered.qs, requestHeaders(rendered.headers, {}), rendered.json);
+      } catch {
+        // Left to fail per request, where it is counted like any other bad request.
+      }
+    }
+    return {
+      kind: "request",
+      step,
+      method: step.method,
+      endpointHistogram: endpointHistograms.get(`${step.method} ${step.url}`) ?? null,
+      captures: (step.capture ?? []).map((capture) => ({ path: compileJsonPath(capture.json), as: capture.as })),
+      expectStatus: step.expectStatus,
+      fixed,
+    };
+  };
+
+  /** Defaults first, then the step's own headers; names lower-cased so a step's header replaces a default. */
+  const requestHeaders = (own: Record<string, string>, vars: Record<string, unknown>): Record<string, string> => {
+    const headers: Record<string, string> = {};
+    for (const [name, template] of defaultHeaders) headers[name] = renderTemplate(template, vars);
+    for (const name in own) headers[name.toLowerCase()] = own[name] ?? "";
+    return headers;
+  };
+
+  const prepareSteps = (steps: Step[]): PreparedStep[] =>
+    steps.map((step) =>
+      step.kind === "request"
+        ? prepareRequest(step)
+        : step.kind === "think"
+          ? { kind: "think", ms: step.seconds * 1000 }
+          : { kind: "loop", count: step.count, steps: prepareSteps(step.steps) },
+    );
+  const scenarios: PreparedScenario[] = script.scenarios.map((scenario: Scenario) => ({
+    weight: scenario.weight,
+    flow: prepareSteps(scenario.flow),
+  }));
+  const totalWeight = scenarios.reduce((sum, s) => sum + s.weight, 0);
+  const maxVusersByPhase = script.phases.map((phase) => phase.maxVusers ?? Number.POSITIVE_INFINITY);
+
+  if (options.startAt !== undefined) {
+    const waitMs = options.startAt - (performance.timeOrigin + performance.now());
+    if (waitMs > 0 && !isAborted) await sleep(waitMs);
+  }
   const startedAt = Date.now();
   const t0 = performance.now();
   const now = () => performance.now() - t0;
 
   const intervalAt = (ms: number): Interval => {
-    const index = Math.max(0, Math.floor(ms / intervalMs));
+    const index = ms > 0 ? Math.floor(ms / intervalMs) : 0;
     let interval = intervals[index];
     if (!interval) {
       interval = { requests: 0, responses: 0, errors: 0, vusersCreated: 0, latency: createLatencyHistogram() };
@@ -130,79 +257,44 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
     return interval;
   };
 
-  const poolFor = (origin: string): Pool => {
-    let pool = pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connections: options.connectionsPerOrigin === undefined ? 100 : options.connectionsPerOrigin,
-        pipelining: 1,
-        keepAliveTimeout: 30_000,
-        connect: { timeout: timeoutMs },
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-      pools.set(origin, pool);
-    }
-    return pool;
-  };
-
-  const jsonPathFor = (source: string): JsonPath => {
-    let path = jsonPaths.get(source);
-    if (!path) {
-      path = compileJsonPath(source);
-      jsonPaths.set(source, path);
-    }
-    return path;
-  };
-
   const countVuserError = (kind: string) => {
     counters.vuserErrors[kind] = (counters.vuserErrors[kind] ?? 0) + 1;
   };
 
   /** One request; `intendedMs` is when the virtual user meant to send it. Returns false when the VU fails. */
-  const runRequest = async (step: RequestStep, vars: Record<string, unknown>, intendedMs: number): Promise<boolean> => {
-    let rendered;
-    try {
-      rendered = renderRequestStep(step, vars);
-    } catch {
-      countVuserError("ETEMPLATE");
-      return false;
-    }
-    const url = new URL(rendered.url + buildQuery(rendered.qs), script.target);
-    const headers: Record<string, string> = {};
-    for (const [name, template] of defaultHeaders) headers[name.toLowerCase()] = renderTemplate(template, vars);
-    for (const [name, value] of Object.entries(rendered.headers)) headers[name.toLowerCase()] = value;
-    let body: string | undefined;
-    if (rendered.json !== undefined) {
-      body = JSON.stringify(rendered.json);
-      headers["content-type"] ??= "application/json";
+  const runRequest = async (prepared: PreparedRequest, vars: Record<string, unknown>, intendedMs: number): Promise<boolean> => {
+    let encoded = prepared.fixed;
+    if (!encoded) {
+      let rendered;
+      try {
+        rendered = renderRequestStep(prepared.step, vars);
+      } catch {
+        countVuserError("ETEMPLATE");
+        return false;
+      }
+      try {
+        encoded = encode(prepared.method, rendered.url, rendered.qs, requestHeaders(rendered.headers, vars), rendered.json);
+      } catch {
+        // A rendered value that would corrupt the request (a line break in a header, an invalid URL).
+        countVuserError("EREQUEST");
+        return false;
+      }
     }
 
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
     const sentMs = now();
     counters.requests++;
     intervalAt(sentMs).requests++;
     let status: number;
     let text: string | undefined;
     try {
-      const response = await poolFor(url.origin).request({
-        path: url.pathname + url.search,
-        method: step.method,
-        headers,
-        body,
-        signal: controller.signal,
-      });
+      const response = await encoded.pool.request(encoded.request, prepared.captures.length > 0);
       status = response.statusCode;
-      if (step.capture?.length) text = await response.body.text();
-      else for await (const _chunk of response.body);
+      text = response.body;
     } catch (error) {
-      const kind = controller.signal.aborted ? "ETIMEDOUT" : errorKind(error);
+      const kind = errorKind(error);
       counters.errors[kind] = (counters.errors[kind] ?? 0) + 1;
       intervalAt(now()).errors++;
       return false;
-    } finally {
-      clearTimeout(timer);
     }
 
     const endMs = now();
@@ -210,22 +302,16 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
     counters.statusCodes[status] = (counters.statusCodes[status] ?? 0) + 1;
     const interval = intervalAt(endMs);
     interval.responses++;
-    recordMs(latency, endMs - intendedMs);
+    // The overall latency histogram is the sum of the interval ones, so each response is recorded once for both.
     recordMs(interval.latency, endMs - intendedMs);
     recordMs(serviceTime, endMs - sentMs);
-    const endpoint = `${step.method} ${step.url}`;
-    let endpointHistogram = endpoints.get(endpoint);
-    if (!endpointHistogram) {
-      endpointHistogram = createLatencyHistogram();
-      endpoints.set(endpoint, endpointHistogram);
-    }
-    recordMs(endpointHistogram, endMs - intendedMs);
+    if (prepared.endpointHistogram) recordMs(prepared.endpointHistogram, endMs - intendedMs);
 
-    if (step.expectStatus && !step.expectStatus.includes(status)) {
+    if (prepared.expectStatus && !prepared.expectStatus.includes(status)) {
       counters.unexpectedStatus++;
       return false;
     }
-    for (const capture of step.capture ?? []) {
+    for (const capture of prepared.captures) {
       let document: unknown;
       try {
         document = JSON.parse(text ?? "");
@@ -233,7 +319,7 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
         countVuserError("ECAPTURE");
         return false;
       }
-      const found = evaluateJsonPath(jsonPathFor(capture.json), document);
+      const found = evaluateJsonPath(capture.path, document);
       if (!found.found) {
         countVuserError("ECAPTURE");
         return false;
@@ -244,25 +330,21 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
   };
 
   /** Runs steps in order; `clock.intendedMs` carries when the next request is meant to go out. */
-  const runSteps = async (
-    steps: Step[],
-    vars: Record<string, unknown>,
-    clock: { intendedMs: number },
-  ): Promise<VuOutcome> => {
+  const runSteps = async (steps: PreparedStep[], vars: Record<string, unknown>, clock: { intendedMs: number }): Promise<VuOutcome> => {
     for (const step of steps) {
       if (isAborted) return "aborted";
-      if (step.kind === "think") {
-        clock.intendedMs += step.seconds * 1000;
+      if (step.kind === "request") {
+        if (!(await runRequest(step, vars, clock.intendedMs))) return "failed";
+        clock.intendedMs = now();
+      } else if (step.kind === "think") {
+        clock.intendedMs += step.ms;
         const waitMs = clock.intendedMs - now();
         if (waitMs > 0) await sleep(waitMs);
-      } else if (step.kind === "loop") {
+      } else {
         for (let i = 0; i < step.count; i++) {
           const outcome = await runSteps(step.steps, vars, clock);
           if (outcome !== "completed") return outcome;
         }
-      } else {
-        if (!(await runRequest(step, vars, clock.intendedMs))) return "failed";
-        clock.intendedMs = now();
       }
     }
     return "completed";
@@ -270,7 +352,8 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
 
   const initialVars = (): Record<string, unknown> => {
     const vars: Record<string, unknown> = {};
-    for (const [name, values] of Object.entries(script.variables)) {
+    if (!hasVariables) return vars;
+    for (const [name, values] of variableEntries) {
       if (values.length > 0) vars[name] = values[Math.floor(Math.random() * values.length)];
     }
     script.payloads.forEach((payload, p) => {
@@ -286,19 +369,21 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
     return vars;
   };
 
-  const runVuser = async (intendedMs: number): Promise<void> => {
+  let onDrained: (() => void) | null = null;
+  const onVuserEnd = (outcome: VuOutcome) => {
+    if (outcome === "completed") counters.vusersCompleted++;
+    else if (outcome === "failed") counters.vusersFailed++;
+    if (--activeVusers === 0) onDrained?.();
+  };
+  const onVuserCrash = () => {
+    counters.vusersFailed++;
+    countVuserError("EINTERNAL");
+    if (--activeVusers === 0) onDrained?.();
+  };
+  const startVuser = (intendedMs: number): void => {
     activeVusers++;
-    try {
-      const scenario = pickScenario(script.scenarios, totalWeight);
-      const outcome = await runSteps(scenario.flow, initialVars(), { intendedMs });
-      if (outcome === "completed") counters.vusersCompleted++;
-      else if (outcome === "failed") counters.vusersFailed++;
-    } catch {
-      counters.vusersFailed++;
-      countVuserError("EINTERNAL");
-    } finally {
-      activeVusers--;
-    }
+    const vars = initialVars();
+    runSteps(pickScenario(scenarios, totalWeight).flow, vars, { intendedMs }).then(onVuserEnd, onVuserCrash);
   };
 
   let reportedIntervals = 0;
@@ -317,39 +402,44 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
           errors: interval.errors,
           vusersCreated: interval.vusersCreated,
           latency: summarizeHistogram(interval.latency),
+          ...(options.progressHistograms ? { encodedLatency: encodeHistogram(interval.latency) } : {}),
         },
       });
     }
   };
 
   // The arrival loop: it never waits for a response, only for the next intended time.
-  const running = new Set<Promise<void>>();
   const { atMs, phaseIndex } = schedule;
   let next = 0;
   while (next < atMs.length && !isAborted) {
     const current = now();
     while (next < atMs.length && (atMs[next] ?? 0) <= current) {
       const intendedMs = atMs[next] ?? 0;
-      const maxVusers = script.phases[phaseIndex[next] ?? 0]?.maxVusers;
+      const maxVusers = maxVusersByPhase[phaseIndex[next] ?? 0] ?? Number.POSITIVE_INFINITY;
       next++;
-      if (maxVusers !== undefined && activeVusers >= maxVusers) {
+      if (activeVusers >= maxVusers) {
         counters.vusersDropped++;
         continue;
       }
       const latenessMs = current - intendedMs;
       if (latenessMs > lateThresholdMs) counters.arrivalsLate++;
-      maxLatenessMs = Math.max(maxLatenessMs, latenessMs);
+      if (latenessMs > maxLatenessMs) maxLatenessMs = latenessMs;
       counters.vusersCreated++;
       intervalAt(intendedMs).vusersCreated++;
-      const vuser = runVuser(intendedMs);
-      running.add(vuser);
-      void vuser.finally(() => running.delete(vuser));
+      startVuser(intendedMs);
     }
     reportProgress(current);
     if (next < atMs.length) await sleep(Math.max(0, (atMs[next] ?? 0) - now()));
   }
-  while (running.size > 0) {
-    await Promise.race([Promise.all(running), sleep(intervalMs)]);
+  while (activeVusers > 0) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, intervalMs);
+      onDrained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    onDrained = null;
     reportProgress(now());
   }
   const durationMs = Math.max(now(), isAborted ? 0 : schedule.durationMs);
@@ -357,6 +447,10 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
   signal?.removeEventListener("abort", onAbort);
   await Promise.all([...pools.values()].map((pool) => pool.close()));
 
+  const latency = createLatencyHistogram();
+  for (const interval of intervals) if (interval) latency.add(interval.latency);
+  const endpoints: [string, Histogram][] =
+    endpointHistograms.size > 0 ? [...endpointHistograms] : endpointNames.map((name): [string, Histogram] => [name, latency]);
   const result: RunResult = {
     version: 1,
     startedAt,
@@ -369,7 +463,7 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
     histograms: {
       latency: encodeHistogram(latency),
       serviceTime: encodeHistogram(serviceTime),
-      endpoints: Object.fromEntries([...endpoints].map(([name, histogram]) => [name, encodeHistogram(histogram)])),
+      endpoints: Object.fromEntries(endpoints.filter(([, h]) => h.totalCount > 0).map(([name, h]) => [name, encodeHistogram(h)])),
     },
     intervals: intervals.flatMap((interval, index) =>
       interval
@@ -386,7 +480,7 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
         : [],
     ),
   };
-  for (const histogram of [latency, serviceTime, ...endpoints.values()]) histogram.destroy();
+  for (const histogram of [latency, serviceTime, ...endpointHistograms.values()]) histogram.destroy();
   for (const interval of intervals) interval?.latency.destroy();
   return result;
 }
