@@ -7,7 +7,8 @@ import { parseArgs } from "node:util";
 import { parseScript } from "./script/parse-script.ts";
 import { quickScript } from "./script/quick-script.ts";
 import { ScriptError, type Script } from "./script/script-types.ts";
-import { runScript, type ProgressSnapshot } from "./engine/run-script.ts";
+import type { ProgressSnapshot } from "./engine/run-script.ts";
+import { defaultWorkerCount, runScriptParallel } from "./engine/run-parallel.ts";
 import { summarize, type RunResult } from "./engine/run-result.ts";
 import { evaluateEnsure } from "./engine/ensure.ts";
 import { judgeInvariants, prepareInvariants } from "./invariants/invariants-step.ts";
@@ -16,9 +17,9 @@ import { executeMonitor, MonitorUsageError } from "./monitor/monitor-command.ts"
 import { executePlan, parsePlanFlags, PlanUsageError } from "./plan/plan-command.ts";
 
 const USAGE = `Usage:
-  checkout-loadtest run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--output result.json]
-  checkout-loadtest quick --count N --num M [--output result.json] URL
-  checkout-loadtest quick --rate R --duration SECONDS [--output result.json] URL
+  checkout-loadtest run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--output result.json] [--workers N]
+  checkout-loadtest quick --count N --num M [--output result.json] [--workers N] URL
+  checkout-loadtest quick --rate R --duration SECONDS [--output result.json] [--workers N] URL
   checkout-loadtest report result.json [--out report.html] [--target-rps N [--headroom 0.3] [--processes 1] [--window 5]]
   checkout-loadtest plan result.json [--target-rps N] [--headroom 0.3] [--processes 1] [--window 5] [--json]
   checkout-loadtest monitor URL [--interval S] [--duration D] [--deep URL] [--timeout MS] [--output monitor.json]
@@ -45,13 +46,14 @@ function progressLine(snapshot: ProgressSnapshot): string {
   ].join("  ");
 }
 
-async function execute(script: Script, output: string | undefined): Promise<number> {
+async function execute(script: Script, output: string | undefined, workers: number | undefined): Promise<number> {
   // Checked before any load: a missing or refused admin token is exit 2 now, not after the run.
   const invariants = await prepareInvariants(script);
   const isTty = process.stderr.isTTY === true;
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
-  const result: RunResult = await runScript(script, {
+  const result: RunResult = await runScriptParallel(script, {
+    workers: workers ?? defaultWorkerCount(script),
     signal: controller.signal,
     onProgress: isTty ? (snapshot) => process.stderr.write(`\r\x1b[2K${progressLine(snapshot)}`) : undefined,
   });
@@ -81,6 +83,13 @@ function number(value: string | undefined, name: string): number | undefined {
   return parsed;
 }
 
+/** --workers: load-generating threads; without it, defaultWorkerCount decides from the planned peak rate. */
+function workerCount(value: string | undefined): number | undefined {
+  const parsed = number(value, "--workers");
+  if (parsed !== undefined && !Number.isInteger(parsed)) throw new UsageError(`--workers must be a whole number, got "${value}"`);
+  return parsed;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
@@ -100,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
       deep: { type: "string" },
       timeout: { type: "string" },
       out: { type: "string" },
+      workers: { type: "string" },
       "target-rps": { type: "string" },
       headroom: { type: "string" },
       processes: { type: "string" },
@@ -120,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
         variablesJson: values.variables,
         scenarioName: values["scenario-name"],
       });
-      return execute(script, values.output);
+      return execute(script, values.output, workerCount(values.workers));
     }
     case "quick": {
       const url = positionals[0];
@@ -129,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
       const script = rate
         ? quickScript({ url, rate, duration: number(values.duration, "--duration") ?? 10 })
         : quickScript({ url, count: number(values.count, "--count") ?? 1, num: number(values.num, "--num") ?? 1 });
-      return execute(script, values.output);
+      return execute(script, values.output, workerCount(values.workers));
     }
     case "monitor":
       return executeMonitor({ url: positionals[0], ...values });
