@@ -2,6 +2,9 @@
 import type { LoadSettings, Measurement } from "./load.ts";
 
 export const NOTES_MARKER = "<!-- notes -->";
+/** The load tester's engine benchmark (packages/loadtest/bench) owns the text between these markers; this report keeps it. */
+export const ENGINE_SECTION_START = "<!-- engine-bench:start -->";
+export const ENGINE_SECTION_END = "<!-- engine-bench:end -->";
 
 export interface RunInfo {
   date: Date;
@@ -261,12 +264,22 @@ const DEFAULT_NOTES = `${NOTES_MARKER}
 Hand-written; \`pnpm bench\` keeps everything below the marker above.
 `;
 
-/** The generated text followed by the existing file's notes (everything after the marker line), or a fresh notes section. */
+/** The existing file's engine-benchmark section, markers included, or null. */
+function engineSection(existing: string): string | null {
+  const start = existing.indexOf(ENGINE_SECTION_START);
+  const end = existing.indexOf(ENGINE_SECTION_END, start);
+  return start === -1 || end === -1 ? null : existing.slice(start, end + ENGINE_SECTION_END.length);
+}
+
+/**
+ * The generated text, then the existing file's engine-benchmark section (kept as it is), then its notes (everything
+ * after the marker line) or a fresh notes section.
+ */
 export function withPreservedNotes(generated: string, existing: string | null): string {
-  if (existing !== null) {
-    const lines = existing.split("\n");
-    const markerAt = lines.findIndex((line) => line.trim() === NOTES_MARKER);
-    if (markerAt !== -1) return `${generated}\n${lines.slice(markerAt).join("\n")}`;
-  }
-  return `${generated}\n${DEFAULT_NOTES}`;
+  const lines = existing?.split("\n") ?? [];
+  const markerAt = lines.findIndex((line) => line.trim() === NOTES_MARKER);
+  const notes = markerAt === -1 ? DEFAULT_NOTES : lines.slice(markerAt).join("\n");
+  // A section someone moved into the notes is kept there, not twice.
+  const engine = existing === null || notes.includes(ENGINE_SECTION_START) ? null : engineSection(existing);
+  return engine === null ? `${generated}\n${notes}` : `${generated}\n${engine}\n\n${notes}`;
 }
