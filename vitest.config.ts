@@ -36,6 +36,20 @@ export default defineConfig({
       },
       {
         test: {
+          // The load tester against the real service: Artillery parity and the shipped scripts' ci runs.
+          name: "loadtest-service",
+          root: "packages/loadtest",
+          include: ["test/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["../api/test/postgres.global-setup.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          maxConcurrency: 2,
+        },
+      },
+      {
+        test: {
           name: "browser",
           root: "packages/web",
           include: ["e2e/**/*.test.ts"],
