@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
     args: rest,
     allowPositionals: true,
     options: {
-      target: { type: "string" },
+      target: { type: "string", short: "t" },
       environment: { type: "string", short: "e" },
       variables: { type: "string", short: "v" },
       "scenario-name": { type: "string" },

@@ -72,6 +72,9 @@ function baseCounters(): Record<string, number> {
   return { "vusers.created": 0, "vusers.completed": 0, "vusers.failed": 0, "http.requests": 0, "http.responses": 0 };
 }
 
+/** Our error kinds that Artillery names differently; transport errors (ECONNREFUSED, ETIMEDOUT …) share their errno. */
+const artilleryErrorNames: Record<string, string> = { ECAPTURE: "Failed capture or match" };
+
 export function toArtilleryNames(c: RunCounters): Record<string, number> {
   const counters = baseCounters();
   counters["vusers.created"] = c.vusersCreated;
@@ -81,7 +84,8 @@ export function toArtilleryNames(c: RunCounters): Record<string, number> {
   counters["http.responses"] = c.responses;
   for (const [code, n] of Object.entries(c.statusCodes)) counters[`http.codes.${code}`] = n;
   for (const [kind, n] of [...Object.entries(c.errors), ...Object.entries(c.vuserErrors)]) {
-    counters[`errors.${kind}`] = (counters[`errors.${kind}`] ?? 0) + n;
+    const name = `errors.${artilleryErrorNames[kind] ?? kind}`;
+    counters[name] = (counters[name] ?? 0) + n;
   }
   return counters;
 }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { failedVerdicts, runArtillery, runOurs, type RunArgs } from "./load-tools.ts";
 import { loadScript, plannedArrivals, requestsPerFlow, shippedScripts } from "./scripts.ts";
-import { startService, type RunningService } from "./service.ts";
+import { freePort, startService, type RunningService } from "./service.ts";
 
 interface ParityCase {
   label: string;
@@ -69,5 +69,34 @@ describe("the shipped scripts under this load tester and under Artillery 2.0.21"
       "http.requests": requests,
       "http.responses": requests,
     });
+  });
+});
+
+describe("failing requests under this load tester and under Artillery 2.0.21", () => {
+  // load-test-endurance.yml -e parity: 10 virtual users, each GET catalog.list, then POST cart.create capturing its id.
+  const failures = [
+    {
+      label: "a target where nothing listens: each virtual user fails on its first request",
+      target: async () => `http://127.0.0.1:${await freePort()}`,
+      expected: { "vusers.created": 10, "vusers.failed": 10, "http.requests": 10, "http.responses": 0, "errors.ECONNREFUSED": 10 },
+    },
+    {
+      label: "the payment sandbox as target: every path answers 404 and the cart id capture matches nothing",
+      target: async () => service.paymentUrl,
+      expected: { "vusers.created": 10, "vusers.failed": 10, "http.requests": 20, "http.codes.404": 20, "errors.Failed capture or match": 10 },
+    },
+  ];
+
+  it.concurrent.for(failures)("$label: the same counters, and both fail the run", async ({ target, expected }, { expect }) => {
+    const args: RunArgs = { script: "load-test-endurance.yml", target: await target(), environment: "parity" };
+    const [ours, artillery] = await Promise.all([runOurs(args), runArtillery(args)]);
+    console.info(`endurance against ${args.target}: ours ${JSON.stringify(ours.counters)} | artillery ${JSON.stringify(artillery.counters)}`);
+
+    expect(ours.counters).toEqual(artillery.counters);
+    expect(ours.counters).toMatchObject({ ...expected, "vusers.completed": 0 });
+    // Every virtual user failed: over maxErrorRate in both tools.
+    expect(artillery.code, artillery.stdout).toBe(1);
+    expect(ours.code, ours.stdout).toBe(1);
+    expect(ours.stdout).toMatch(/^FAIL {2}maxErrorRate = 100 > 0\.01$/m);
   });
 });
