@@ -237,7 +237,8 @@ async function artilleryStep(url: string, workDir: string, rate: number, isRetry
   const started = performance.now();
   const child = spawn(path.join(loadtestDir, "node_modules", ".bin", "artillery"), ["run", "--output", outputPath, scriptPath], {
     cwd: workDir,
-    env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: "true" },
+    // The parity test's preload stubs only Artillery's telemetry client, which otherwise retries for 10 s or more offline.
+    env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: "true", NODE_OPTIONS: `--require ${path.join(loadtestDir, "test", "artillery-offline.cjs")}` },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);

@@ -12,6 +12,12 @@ export interface EncodedRequest {
   isHead: boolean;
 }
 
+/** Gets the outcome of a request sent with HttpPool.send: exactly one of the two calls, once. */
+export interface ResponseReceiver {
+  onResponse(statusCode: number, body: string | undefined): void;
+  onError(error: Error): void;
+}
+
 export interface HttpResponse {
   statusCode: number;
   /** The body as UTF-8 text, only when asked for. */
@@ -31,7 +37,55 @@ export class HttpPoolError extends Error {
 
 const CRLF = Buffer.from("\r\n", "latin1");
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
+const HTTP_PREFIX = Buffer.from("HTTP/1.", "latin1");
+const CONTENT_LENGTH = Buffer.from("content-length", "latin1");
+const TRANSFER_ENCODING = Buffer.from("transfer-encoding", "latin1");
+const CONNECTION = Buffer.from("connection", "latin1");
+const SPACE = 0x20;
+const TAB = 0x09;
+const COLON = 0x3a;
+
+function startsWithAt(buffer: Buffer, at: number, prefix: Buffer): boolean {
+  for (let i = 0; i < prefix.length; i++) if (buffer[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** ASCII case-insensitive comparison with a lower-case name. */
+function equalsIgnoreCase(buffer: Buffer, at: number, lowerName: Buffer): boolean {
+  for (let i = 0; i < lowerName.length; i++) {
+    const byte = buffer[at + i] ?? 0;
+    if ((byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte) !== lowerName[i]) return false;
+  }
+  return true;
+}
+
+/** The digit at `at`, or NaN. */
+function digitAt(buffer: Buffer, at: number): number {
+  const byte = buffer[at] ?? 0;
+  return byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : Number.NaN;
+}
+
+/** A non-negative decimal of up to 15 digits, or -1. */
+function parseDecimal(buffer: Buffer, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = digitAt(buffer, i);
+    if (Number.isNaN(digit)) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 const MAX_HEAD_BYTES = 64 * 1024;
+/**
+ * Up to this many sockets open as soon as a request finds none idle; beyond, a socket opens only for a request still
+ * waiting GROW_AFTER_MS later. Against a fast server a response frees a socket sooner, and every socket more costs both
+ * sides CPU per request (about a fifth more at 100 sockets than at 10 against node:http here); against a slow one the
+ * pool still grows to what the load needs, each request's wait counted in its latency.
+ */
+const EAGER_CONNECTIONS = 16;
+const GROW_AFTER_MS = 1;
 /** Idle sockets older than this are not reused: servers close idle keep-alive sockets (node:http after 5 s) and a
  * request written into a socket the server is closing fails for no fault of the server. undici's default is 4 s too. */
 const IDLE_REUSE_MS = 4000;
@@ -88,8 +142,7 @@ class Exchange {
     readonly request: EncodedRequest,
     readonly collectBody: boolean,
     readonly deadlineMs: number,
-    readonly resolve: (response: HttpResponse) => void,
-    readonly reject: (error: Error) => void,
+    readonly receiver: ResponseReceiver,
   ) {}
 }
 
@@ -108,6 +161,10 @@ class Fifo<T> {
 
   peek(): T | undefined {
     return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (let i = this.head; i < this.items.length; i++) yield this.items[i] as T;
   }
 
   shift(): T | undefined {
@@ -132,6 +189,13 @@ const enum ParseState {
   Trailers,
   UntilClose,
   Done,
+}
+
+/** A receiver that throws has a bug of its own: surface it, without leaving a socket half-handled. */
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }
 
 function parseError(message: string): HttpPoolError {
@@ -164,7 +228,7 @@ class Connection {
       socket.setTimeout(0);
       pool.onConnected(this);
     });
-    socket.on("data", (data: Buffer) => this.onData(data));
+    if (pool.isTls) socket.on("data", (data: Buffer) => this.onData(data, data.length));
     socket.on("end", () => {
       if (this.state === ParseState.UntilClose && this.exchange) this.finish();
     });
@@ -192,7 +256,7 @@ class Connection {
     const exchange = this.exchange ?? (this.isConnected ? undefined : this.pool.takeWaiting());
     this.exchange = null;
     this.state = ParseState.Done;
-    if (exchange) this.pool.settle(exchange, null, error);
+    if (exchange) this.pool.fail(exchange, error);
     this.socket.destroy();
   }
 
@@ -200,19 +264,19 @@ class Connection {
     const exchange = this.exchange;
     if (!exchange) return;
     const chunks = this.bodyChunks;
-    const response: HttpResponse = {
-      statusCode: this.statusCode,
-      body: chunks ? (chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")) : undefined,
-    };
+    const statusCode = this.statusCode;
+    const body = chunks ? (chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")) : undefined;
     this.exchange = null;
     this.bodyChunks = null;
     this.state = ParseState.Done;
-    this.pool.settle(exchange, response, null);
+    // The socket goes back first, so a flow's next request (sent from the receiver) can take it.
     if (!this.keepAlive) this.socket.destroy();
     else if (!this.isDead) this.pool.onIdle(this);
+    this.pool.deliver(exchange, statusCode, body);
   }
 
-  private onData(data: Buffer): void {
+  /** Parses `data` up to `end` (reads from a plain socket land in the pool's shared buffer, so what is kept is copied). */
+  private onData(data: Buffer, end: number): void {
     const exchange = this.exchange;
     if (!exchange) {
       // Bytes nobody asked for: the socket cannot be trusted with the next request.
@@ -221,49 +285,56 @@ class Connection {
     }
     let offset = 0;
     try {
-      while (offset < data.length && this.exchange === exchange) offset = this.parse(data, offset);
+      while (offset < end && this.exchange === exchange) offset = this.parse(data, offset, end);
     } catch (error) {
       this.fail(error as Error);
       return;
     }
     // Pipelining is off, so a complete response followed by more bytes means a confused server.
-    if (offset < data.length) this.socket.destroy();
+    if (offset < end) this.socket.destroy();
   }
 
+  readonly onRead = (length: number, buffer: Uint8Array): boolean => {
+    this.onData(buffer as Buffer, length);
+    return true;
+  };
+
   private keepBody(data: Buffer, start: number, end: number): void {
-    if (this.bodyChunks && end > start) this.bodyChunks.push(data.subarray(start, end));
+    if (this.bodyChunks && end > start) this.bodyChunks.push(Buffer.from(data.subarray(start, end)));
   }
 
   /** Consumes bytes from `offset`; returns where it stopped. */
-  private parse(data: Buffer, offset: number): number {
+  private parse(data: Buffer, offset: number, end: number): number {
     switch (this.state) {
       case ParseState.Head: {
         const pending = this.pendingHead;
-        const buffer = pending ? Buffer.concat([pending, data.subarray(offset)]) : data;
+        const buffer = pending ? Buffer.concat([pending, data.subarray(offset, end)]) : data;
         const start = pending ? 0 : offset;
-        const end = buffer.indexOf(HEAD_END, start);
-        if (end === -1) {
-          if (buffer.length - start > MAX_HEAD_BYTES) throw parseError("response head larger than 64 kB");
-          this.pendingHead = Buffer.from(buffer.subarray(start));
-          return data.length;
+        const bufferEnd = pending ? buffer.length : end;
+        let headEnd = buffer.indexOf(HEAD_END, start);
+        if (headEnd + 4 > bufferEnd) headEnd = -1; // found only in what an earlier read left in the shared buffer
+        if (headEnd === -1) {
+          if (bufferEnd - start > MAX_HEAD_BYTES) throw parseError("response head larger than 64 kB");
+          this.pendingHead = Buffer.from(buffer.subarray(start, bufferEnd));
+          return end;
         }
         this.pendingHead = null;
-        const next = pending ? offset + end + 4 - pending.length : end + 4;
-        this.readHead(buffer.toString("latin1", start, end));
+        const next = pending ? offset + headEnd + 4 - pending.length : headEnd + 4;
+        this.readHead(buffer, start, headEnd);
         return next;
       }
       case ParseState.Length: {
-        const take = Math.min(this.remaining, data.length - offset);
+        const take = Math.min(this.remaining, end - offset);
         this.keepBody(data, offset, offset + take);
         this.remaining -= take;
         if (this.remaining === 0) this.finish();
         return offset + take;
       }
       case ParseState.UntilClose:
-        this.keepBody(data, offset, data.length);
-        return data.length;
+        this.keepBody(data, offset, end);
+        return end;
       case ParseState.ChunkData: {
-        const take = Math.min(this.remaining, data.length - offset);
+        const take = Math.min(this.remaining, end - offset);
         this.keepBody(data, offset, offset + take);
         this.remaining -= take;
         if (this.remaining === 0) this.state = ParseState.ChunkDataEnd;
@@ -273,13 +344,15 @@ class Connection {
       case ParseState.ChunkDataEnd:
       case ParseState.Trailers: {
         const pending = this.pendingLine;
-        const buffer = pending ? Buffer.concat([pending, data.subarray(offset)]) : data;
+        const buffer = pending ? Buffer.concat([pending, data.subarray(offset, end)]) : data;
         const start = pending ? 0 : offset;
-        const at = buffer.indexOf(CRLF, start);
+        const bufferEnd = pending ? buffer.length : end;
+        let at = buffer.indexOf(CRLF, start);
+        if (at + 2 > bufferEnd) at = -1;
         if (at === -1) {
-          if (buffer.length - start > MAX_HEAD_BYTES) throw parseError("chunk framing line longer than 64 kB");
-          this.pendingLine = Buffer.from(buffer.subarray(start));
-          return data.length;
+          if (bufferEnd - start > MAX_HEAD_BYTES) throw parseError("chunk framing line longer than 64 kB");
+          this.pendingLine = Buffer.from(buffer.subarray(start, bufferEnd));
+          return end;
         }
         this.pendingLine = null;
         const next = pending ? offset + at + 2 - pending.length : at + 2;
@@ -287,7 +360,7 @@ class Connection {
         return next;
       }
       case ParseState.Done:
-        return data.length;
+        return end;
     }
   }
 
@@ -306,45 +379,51 @@ class Connection {
     }
   }
 
-  private readHead(head: string): void {
-    if (!head.startsWith("HTTP/1.")) throw parseError(`not an HTTP/1.x response: "${head.slice(0, 40)}"`);
-    const status = Number(head.slice(9, 12));
-    if (!Number.isInteger(status) || status < 100 || head.charCodeAt(8) !== 0x20 || head.charCodeAt(12) > 0x20) {
-      throw parseError(`invalid status line "${head.split("\r\n")[0]}"`);
+  private readHead(buffer: Buffer, start: number, end: number): void {
+    // "HTTP/1.x NNN": checked byte by byte, as are the three headers that frame the message.
+    if (end - start < 12 || !startsWithAt(buffer, start, HTTP_PREFIX)) {
+      throw parseError(`not an HTTP/1.x response: "${buffer.toString("latin1", start, Math.min(end, start + 40))}"`);
+    }
+    const status = digitAt(buffer, start + 9) * 100 + digitAt(buffer, start + 10) * 10 + digitAt(buffer, start + 11);
+    if (!(status >= 100) || buffer[start + 8] !== SPACE || (end > start + 12 && buffer[start + 12] !== SPACE)) {
+      throw parseError(`invalid status line "${buffer.toString("latin1", start, Math.min(end, start + 40))}"`);
     }
     if (status < 200) {
       if (status === 101) throw parseError("the server switched protocols");
       return; // an interim response (100 Continue, 103 Early Hints): the real one follows
     }
-    const isHttp11 = head.charCodeAt(7) === 0x31;
+    const isHttp11 = buffer[start + 7] === 0x31;
     let contentLength = -1;
     let isChunked = false;
-    let connection = "";
-    let lineStart = head.indexOf("\r\n") + 2;
-    while (lineStart > 1 && lineStart < head.length) {
-      let lineEnd = head.indexOf("\r\n", lineStart);
-      if (lineEnd === -1) lineEnd = head.length;
-      const colon = head.indexOf(":", lineStart);
-      const nameLength = colon - lineStart;
-      // Only the three headers that frame the message matter: content-length, transfer-encoding, connection.
-      if (colon !== -1 && colon < lineEnd && (nameLength === 14 || nameLength === 17 || nameLength === 10)) {
-        const name = head.slice(lineStart, colon).toLowerCase();
-        const value = head.slice(colon + 1, lineEnd).trim();
-        if (name === "content-length") {
-          if (!/^\d{1,15}$/.test(value) || (contentLength !== -1 && Number(value) !== contentLength)) {
-            throw parseError(`invalid content-length "${value}"`);
+    let connection: "close" | "keep-alive" | "" = "";
+    let lineStart = buffer.indexOf(CRLF, start) + 2;
+    while (lineStart > 1 && lineStart < end) {
+      let lineEnd = buffer.indexOf(CRLF, lineStart);
+      if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+      const colon = buffer.indexOf(COLON, lineStart);
+      if (colon !== -1 && colon < lineEnd) {
+        const nameLength = colon - lineStart;
+        let valueStart = colon + 1;
+        let valueEnd = lineEnd;
+        while (valueStart < valueEnd && (buffer[valueStart] === SPACE || buffer[valueStart] === TAB)) valueStart++;
+        while (valueEnd > valueStart && (buffer[valueEnd - 1] === SPACE || buffer[valueEnd - 1] === TAB)) valueEnd--;
+        if (nameLength === CONTENT_LENGTH.length && equalsIgnoreCase(buffer, lineStart, CONTENT_LENGTH)) {
+          const length = parseDecimal(buffer, valueStart, valueEnd);
+          if (length < 0 || (contentLength !== -1 && length !== contentLength)) {
+            throw parseError(`invalid content-length "${buffer.toString("latin1", valueStart, valueEnd)}"`);
           }
-          contentLength = Number(value);
-        } else if (name === "transfer-encoding") {
-          isChunked = value.toLowerCase().split(",").at(-1)?.trim() === "chunked";
-        } else if (name === "connection") {
-          connection = value.toLowerCase();
+          contentLength = length;
+        } else if (nameLength === TRANSFER_ENCODING.length && equalsIgnoreCase(buffer, lineStart, TRANSFER_ENCODING)) {
+          isChunked = buffer.toString("latin1", valueStart, valueEnd).toLowerCase().split(",").at(-1)?.trim() === "chunked";
+        } else if (nameLength === CONNECTION.length && equalsIgnoreCase(buffer, lineStart, CONNECTION)) {
+          const value = buffer.toString("latin1", valueStart, valueEnd).toLowerCase();
+          connection = value.includes("close") ? "close" : value.includes("keep-alive") ? "keep-alive" : "";
         }
       }
       lineStart = lineEnd + 2;
     }
     this.statusCode = status;
-    this.keepAlive = isHttp11 ? !connection.includes("close") : connection.includes("keep-alive");
+    this.keepAlive = isHttp11 ? connection !== "close" : connection === "keep-alive";
     if (this.exchange?.request.isHead || status === 204 || status === 304) {
       this.finish();
     } else if (isChunked) {
@@ -383,10 +462,13 @@ export class HttpPool {
   /** Unsettled exchanges in dispatch order (settled ones leave from the front): deadlines ascend, so one timer serves all. */
   private readonly deadlines = new Fifo<Exchange>();
   private deadlineTimer: NodeJS.Timeout | null = null;
+  private growTimer: NodeJS.Timeout | null = null;
   private connectionCount = 0;
   private connectingCount = 0;
   private isClosed = false;
   private readonly onAllClosed: (() => void)[] = [];
+  /** Shared by every plain socket of the pool: a read is parsed before the next one can land. */
+  readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor({ origin, connections, timeoutMs }: HttpPoolOptions) {
     const url = new URL(origin);
@@ -398,45 +480,92 @@ export class HttpPool {
     this.timeoutMs = timeoutMs;
   }
 
-  /** Sends a request; resolves with the status (and the body when `collectBody`), rejects with a coded error. */
+  /** Sends a request; `receiver` gets the status (and the body when `collectBody`) or a coded error, never synchronously. */
+  send(request: EncodedRequest, collectBody: boolean, receiver: ResponseReceiver): void {
+    if (this.isClosed) {
+      queueMicrotask(() => receiver.onError(new HttpPoolError("ECLOSED", "the pool is closed")));
+      return;
+    }
+    const nowMs = performance.now();
+    const exchange = new Exchange(request, collectBody, nowMs + this.timeoutMs, receiver);
+    this.deadlines.push(exchange);
+    if (!this.deadlineTimer) this.armDeadlineTimer(this.timeoutMs);
+    let connection = this.idle.pop();
+    while (connection && nowMs - connection.idleSinceMs > IDLE_REUSE_MS) {
+      connection.socket.destroy();
+      connection = this.idle.pop();
+    }
+    if (connection) {
+      connection.start(exchange);
+      return;
+    }
+    this.waiting.push(exchange);
+    if (this.connectionCount < this.maxConnections && this.connectingCount < this.waiting.size) {
+      if (this.connectionCount < EAGER_CONNECTIONS) this.connect();
+      else if (!this.growTimer) {
+        this.growTimer = setTimeout(this.growIfStillWaiting, GROW_AFTER_MS);
+        this.growTimer.unref();
+      }
+    }
+  }
+
+  /** send() as a promise: resolves with the status (and the body when `collectBody`), rejects with a coded error. */
   request(request: EncodedRequest, collectBody: boolean): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
-      if (this.isClosed) {
-        reject(new HttpPoolError("ECLOSED", "the pool is closed"));
-        return;
-      }
-      const nowMs = performance.now();
-      const exchange = new Exchange(request, collectBody, nowMs + this.timeoutMs, resolve, reject);
-      this.deadlines.push(exchange);
-      if (!this.deadlineTimer) this.armDeadlineTimer(this.timeoutMs);
-      let connection = this.idle.pop();
-      while (connection && nowMs - connection.idleSinceMs > IDLE_REUSE_MS) {
-        connection.socket.destroy();
-        connection = this.idle.pop();
-      }
-      if (connection) {
-        connection.start(exchange);
-        return;
-      }
-      this.waiting.push(exchange);
-      if (this.connectionCount < this.maxConnections && this.connectingCount < this.waiting.size) this.connect();
+      this.send(request, collectBody, { onResponse: (statusCode, body) => resolve({ statusCode, body }), onError: reject });
     });
   }
+
+  /** Opens a socket for each request still waiting after GROW_AFTER_MS (up to the limit). */
+  private readonly growIfStillWaiting = (): void => {
+    this.growTimer = null;
+    if (this.isClosed) return;
+    let unsettled = 0;
+    for (const exchange of this.waiting) if (!exchange.isSettled) unsettled++;
+    const wanted = Math.min(unsettled - this.connectingCount, this.maxConnections - this.connectionCount);
+    for (let i = 0; i < wanted; i++) this.connect();
+  };
 
   private connect(): void {
     this.connectionCount++;
     this.connectingCount++;
-    const socket = this.isTls
-      ? tls.connect({ host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host })
-      : net.connect({ host: this.host, port: this.port });
-    new Connection(this, socket);
+    if (this.isTls) {
+      new Connection(this, tls.connect({ host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host }));
+      return;
+    }
+    // `onread` skips the stream machinery and a fresh buffer per read: every read lands in the pool's one buffer.
+    let connection: Connection | undefined;
+    const socket = net.connect({
+      host: this.host,
+      port: this.port,
+      onread: { buffer: this.readBuffer, callback: (length, buffer) => connection?.onRead(length, buffer) ?? true },
+    });
+    connection = new Connection(this, socket);
   }
 
-  settle(exchange: Exchange, response: HttpResponse | null, error: Error | null): void {
+  deliver(exchange: Exchange, statusCode: number, body: string | undefined): void {
     if (exchange.isSettled) return;
+    this.settled(exchange);
+    try {
+      exchange.receiver.onResponse(statusCode, body);
+    } catch (error) {
+      rethrowLater(error);
+    }
+  }
+
+  fail(exchange: Exchange, error: Error): void {
+    if (exchange.isSettled) return;
+    this.settled(exchange);
+    try {
+      exchange.receiver.onError(error);
+    } catch (thrown) {
+      rethrowLater(thrown);
+    }
+  }
+
+  private settled(exchange: Exchange): void {
     exchange.isSettled = true;
-    if (error) exchange.reject(error);
-    else exchange.resolve(response as HttpResponse);
+    exchange.connection = null;
     // Keep the deadline queue as short as what is in flight.
     for (let head = this.deadlines.peek(); head?.isSettled; head = this.deadlines.peek()) this.deadlines.shift();
   }
@@ -491,16 +620,22 @@ export class HttpPool {
       }
       this.deadlines.shift();
       if (exchange.isSettled) continue;
-      exchange.isSettled = true;
-      exchange.reject(new HttpPoolError("ETIMEDOUT", `no response within ${this.timeoutMs} ms`));
       // A socket with a late response on its way cannot carry the next request.
-      exchange.connection?.socket.destroy();
+      const socket = exchange.connection?.socket;
+      exchange.isSettled = true;
+      try {
+        exchange.receiver.onError(new HttpPoolError("ETIMEDOUT", `no response within ${this.timeoutMs} ms`));
+      } catch (error) {
+        rethrowLater(error);
+      }
+      socket?.destroy();
     }
   };
 
   /** Closes idle sockets now and busy ones once their response ends; resolves when all are closed. */
   close(): Promise<void> {
     this.isClosed = true;
+    if (this.growTimer) clearTimeout(this.growTimer);
     for (const connection of this.idle.splice(0)) connection.socket.destroy();
     if (this.connectionCount === 0) {
       if (this.deadlineTimer) clearTimeout(this.deadlineTimer);

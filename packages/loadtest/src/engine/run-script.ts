@@ -6,7 +6,7 @@ import type { Scenario, Script, Step } from "../script/script-types.ts";
 import { compileJsonPath, evaluateJsonPath, type JsonPath } from "../script/json-path.ts";
 import { compileRequestStep, compileTemplate, hasPlaceholders, renderRequestStep, renderTemplate, type Template } from "../script/template.ts";
 import { buildArrivalSchedule, selectShard, type ArrivalSchedule } from "./schedule.ts";
-import { encodeRequest, HttpPool, type EncodedRequest } from "./http-pool.ts";
+import { encodeRequest, HttpPool, type EncodedRequest, type ResponseReceiver } from "./http-pool.ts";
 import {
   createCounters,
   createLatencyHistogram,
@@ -261,93 +261,23 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
     counters.vuserErrors[kind] = (counters.vuserErrors[kind] ?? 0) + 1;
   };
 
-  /** One request; `intendedMs` is when the virtual user meant to send it. Returns false when the VU fails. */
-  const runRequest = async (prepared: PreparedRequest, vars: Record<string, unknown>, intendedMs: number): Promise<boolean> => {
-    let encoded = prepared.fixed;
-    if (!encoded) {
-      let rendered;
-      try {
-        rendered = renderRequestStep(prepared.step, vars);
-      } catch {
-        countVuserError("ETEMPLATE");
-        return false;
-      }
-      try {
-        encoded = encode(prepared.method, rendered.url, rendered.qs, requestHeaders(rendered.headers, vars), rendered.json);
-      } catch {
-        // A rendered value that would corrupt the request (a line break in a header, an invalid URL).
-        countVuserError("EREQUEST");
-        return false;
-      }
-    }
-
-    const sentMs = now();
-    counters.requests++;
-    intervalAt(sentMs).requests++;
-    let status: number;
-    let text: string | undefined;
+  /** The request as it goes on the wire for a virtual user, or null (counted) when its values cannot make one. */
+  const encodeFor = (prepared: PreparedRequest, vars: Record<string, unknown>): { pool: HttpPool; request: EncodedRequest } | null => {
+    if (prepared.fixed) return prepared.fixed;
+    let rendered;
     try {
-      const response = await encoded.pool.request(encoded.request, prepared.captures.length > 0);
-      status = response.statusCode;
-      text = response.body;
-    } catch (error) {
-      const kind = errorKind(error);
-      counters.errors[kind] = (counters.errors[kind] ?? 0) + 1;
-      intervalAt(now()).errors++;
-      return false;
+      rendered = renderRequestStep(prepared.step, vars);
+    } catch {
+      countVuserError("ETEMPLATE");
+      return null;
     }
-
-    const endMs = now();
-    counters.responses++;
-    counters.statusCodes[status] = (counters.statusCodes[status] ?? 0) + 1;
-    const interval = intervalAt(endMs);
-    interval.responses++;
-    // The overall latency histogram is the sum of the interval ones, so each response is recorded once for both.
-    recordMs(interval.latency, endMs - intendedMs);
-    recordMs(serviceTime, endMs - sentMs);
-    if (prepared.endpointHistogram) recordMs(prepared.endpointHistogram, endMs - intendedMs);
-
-    if (prepared.expectStatus && !prepared.expectStatus.includes(status)) {
-      counters.unexpectedStatus++;
-      return false;
+    try {
+      return encode(prepared.method, rendered.url, rendered.qs, requestHeaders(rendered.headers, vars), rendered.json);
+    } catch {
+      // A rendered value that would corrupt the request (a line break in a header, an invalid URL).
+      countVuserError("EREQUEST");
+      return null;
     }
-    for (const capture of prepared.captures) {
-      let document: unknown;
-      try {
-        document = JSON.parse(text ?? "");
-      } catch {
-        countVuserError("ECAPTURE");
-        return false;
-      }
-      const found = evaluateJsonPath(capture.path, document);
-      if (!found.found) {
-        countVuserError("ECAPTURE");
-        return false;
-      }
-      vars[capture.as] = found.value;
-    }
-    return true;
-  };
-
-  /** Runs steps in order; `clock.intendedMs` carries when the next request is meant to go out. */
-  const runSteps = async (steps: PreparedStep[], vars: Record<string, unknown>, clock: { intendedMs: number }): Promise<VuOutcome> => {
-    for (const step of steps) {
-      if (isAborted) return "aborted";
-      if (step.kind === "request") {
-        if (!(await runRequest(step, vars, clock.intendedMs))) return "failed";
-        clock.intendedMs = now();
-      } else if (step.kind === "think") {
-        clock.intendedMs += step.ms;
-        const waitMs = clock.intendedMs - now();
-        if (waitMs > 0) await sleep(waitMs);
-      } else {
-        for (let i = 0; i < step.count; i++) {
-          const outcome = await runSteps(step.steps, vars, clock);
-          if (outcome !== "completed") return outcome;
-        }
-      }
-    }
-    return "completed";
   };
 
   const initialVars = (): Record<string, unknown> => {
@@ -375,15 +305,148 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
     else if (outcome === "failed") counters.vusersFailed++;
     if (--activeVusers === 0) onDrained?.();
   };
-  const onVuserCrash = () => {
-    counters.vusersFailed++;
-    countVuserError("EINTERNAL");
-    if (--activeVusers === 0) onDrained?.();
-  };
+
+  /** A loop being repeated (its body is the user's current steps): the iterations left, and where its parent resumes. */
+  interface LoopFrame {
+    iterationsLeft: number;
+    parentSteps: PreparedStep[];
+    parentIndex: number;
+  }
+
+  /**
+   * One virtual user walking its flow without promises: a request hands the user to the pool as its receiver, and the
+   * response (or error) moves it on. `intendedMs` is when its next request is meant to go out.
+   */
+  class VirtualUser implements ResponseReceiver {
+    private steps: PreparedStep[];
+    private index = 0;
+    private loops: LoopFrame[] | null = null;
+    private current: PreparedRequest | null = null;
+    private sentMs = 0;
+    private isEnded = false;
+
+    constructor(
+      flow: PreparedStep[],
+      private readonly vars: Record<string, unknown>,
+      private intendedMs: number,
+    ) {
+      this.steps = flow;
+    }
+
+    /** Runs steps until a request is in flight, a think time is pending, or the flow ends. */
+    run(): void {
+      try {
+        for (;;) {
+          if (isAborted) return this.end("aborted");
+          if (this.index >= this.steps.length) {
+            const loop = this.loops?.at(-1);
+            if (!loop) return this.end("completed");
+            if (--loop.iterationsLeft > 0) {
+              this.index = 0;
+              continue;
+            }
+            this.loops?.pop();
+            this.steps = loop.parentSteps;
+            this.index = loop.parentIndex;
+            continue;
+          }
+          const step = this.steps[this.index++]!;
+          if (step.kind === "request") {
+            if (!this.send(step)) return this.end("failed");
+            return;
+          }
+          if (step.kind === "think") {
+            this.intendedMs += step.ms;
+            const waitMs = this.intendedMs - now();
+            if (waitMs > 0) {
+              setTimeout(() => this.run(), waitMs);
+              return;
+            }
+          } else if (step.count > 0) {
+            (this.loops ??= []).push({ iterationsLeft: step.count, parentSteps: this.steps, parentIndex: this.index });
+            this.steps = step.steps;
+            this.index = 0;
+          }
+        }
+      } catch {
+        this.crash();
+      }
+    }
+
+    private send(prepared: PreparedRequest): boolean {
+      const encoded = encodeFor(prepared, this.vars);
+      if (!encoded) return false;
+      this.current = prepared;
+      this.sentMs = now();
+      counters.requests++;
+      intervalAt(this.sentMs).requests++;
+      encoded.pool.send(encoded.request, prepared.captures.length > 0, this);
+      return true;
+    }
+
+    onResponse(status: number, text: string | undefined): void {
+      try {
+        const prepared = this.current!;
+        const endMs = now();
+        counters.responses++;
+        counters.statusCodes[status] = (counters.statusCodes[status] ?? 0) + 1;
+        const interval = intervalAt(endMs);
+        interval.responses++;
+        // The overall latency histogram is the sum of the interval ones, so each response is recorded once for both.
+        recordMs(interval.latency, endMs - this.intendedMs);
+        recordMs(serviceTime, endMs - this.sentMs);
+        if (prepared.endpointHistogram) recordMs(prepared.endpointHistogram, endMs - this.intendedMs);
+
+        if (prepared.expectStatus && !prepared.expectStatus.includes(status)) {
+          counters.unexpectedStatus++;
+          return this.end("failed");
+        }
+        for (const capture of prepared.captures) {
+          let document: unknown;
+          try {
+            document = JSON.parse(text ?? "");
+          } catch {
+            countVuserError("ECAPTURE");
+            return this.end("failed");
+          }
+          const found = evaluateJsonPath(capture.path, document);
+          if (!found.found) {
+            countVuserError("ECAPTURE");
+            return this.end("failed");
+          }
+          this.vars[capture.as] = found.value;
+        }
+        this.intendedMs = endMs;
+      } catch {
+        return this.crash();
+      }
+      this.run();
+    }
+
+    onError(error: Error): void {
+      const kind = errorKind(error);
+      counters.errors[kind] = (counters.errors[kind] ?? 0) + 1;
+      intervalAt(now()).errors++;
+      this.end("failed");
+    }
+
+    private end(outcome: VuOutcome): void {
+      if (this.isEnded) return;
+      this.isEnded = true;
+      onVuserEnd(outcome);
+    }
+
+    /** A bug of ours, not the target's: the user fails with EINTERNAL rather than taking the run down. */
+    private crash(): void {
+      if (this.isEnded) return;
+      countVuserError("EINTERNAL");
+      this.end("failed");
+    }
+  }
+
   const startVuser = (intendedMs: number): void => {
     activeVusers++;
-    const vars = initialVars();
-    runSteps(pickScenario(scenarios, totalWeight).flow, vars, { intendedMs }).then(onVuserEnd, onVuserCrash);
+    new VirtualUser(pickScenario(scenarios, totalWeight).flow, initialVars(), intendedMs).run();
   };
 
   let reportedIntervals = 0;
