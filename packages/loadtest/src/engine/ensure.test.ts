@@ -49,7 +49,7 @@ describe("evaluateEnsure", () => {
           { metric: "http.response_time.max", max: 101 },
           { metric: "http.response_time.median", max: 60 },
           { metric: "http.requests", max: 1000 },
-          { metric: "vusers.failed", max: 0 },
+          { metric: "vusers.failed", max: 1 },
         ],
       }),
       result: buildResult(),
@@ -73,7 +73,7 @@ describe("evaluateEnsure", () => {
       result: buildResult(),
     });
     expect(report.passed).toBe(false);
-    expect(report.verdicts[0]?.message).toMatch(/^http\.response_time\.p95 = 95\.\d+ > 50$/);
+    expect(report.verdicts[0]?.message).toMatch(/^http\.response_time\.p95 = 95\.\d+ >= 50$/);
   });
 
   it("reads maxErrorRate as the percentage of failed virtual users", () => {
@@ -95,16 +95,67 @@ describe("evaluateEnsure", () => {
     expect(report.verdicts[0]).toMatchObject({ actual: 2, passed: false });
   });
 
-  it("fails an unknown metric and an unevaluated condition rather than passing them silently", () => {
+  it("judges thresholds as Artillery does: strictly below the limit", () => {
     const report = evaluateEnsure({
-      ensure: ensure({
-        thresholds: [{ metric: "http.response_time.p42", max: 1 }],
-        conditions: [{ expression: "http.response_time.p99 < 100", strict: true }],
-      }),
+      ensure: ensure({ thresholds: [{ metric: "vusers.failed", max: 0 }, { metric: "http.requests", max: 100 }, { metric: "http.requests", max: 101 }] }),
       result: buildResult(),
     });
-    expect(report.verdicts.slice(0, 2).map((v) => v.passed)).toEqual([false, false]);
+    expect(report.verdicts.slice(0, 3).map((v) => v.passed)).toEqual([false, false, true]);
+  });
+
+  it("reads maxErrorRate as Artillery does, from users that did not complete (dropped or aborted ones too)", () => {
+    const result = buildResult({ vusersCreated: 100, vusersCompleted: 97, vusersFailed: 1 });
+    expect(evaluateEnsure({ ensure: ensure({ maxErrorRate: 2 }), result }).verdicts[0]).toMatchObject({ actual: 3, passed: false });
+    expect(evaluateEnsure({ ensure: ensure({ maxErrorRate: 3 }), result }).verdicts[0]).toMatchObject({ actual: 3, passed: true });
+  });
+
+  it("fails latency thresholds when nothing answered instead of reading an empty histogram as 0 ms", () => {
+    const empty = createLatencyHistogram();
+    const encoded = encodeHistogram(empty);
+    empty.destroy();
+    const result = buildResult(
+      { responses: 0, statusCodes: {}, errors: { ECONNREFUSED: 100 }, vusersCompleted: 0, vusersFailed: 100 },
+      { histograms: { latency: encoded, serviceTime: encoded, endpoints: {} } },
+    );
+    const report = evaluateEnsure({ ensure: ensure({ thresholds: [{ metric: "http.response_time.p95", max: 300 }] }), result });
+    expect(report.verdicts[0]).toMatchObject({ passed: false, actual: null, message: "http.response_time.p95: no such metric in this run" });
+  });
+
+  it("fails an unknown metric rather than passing it silently", () => {
+    const report = evaluateEnsure({ ensure: ensure({ thresholds: [{ metric: "http.response_time.p42", max: 1 }] }), result: buildResult() });
+    expect(report.verdicts[0]?.passed).toBe(false);
     expect(report.passed).toBe(false);
+  });
+
+  it("evaluates conditions over the run's metrics, strict ones failing the run and optional ones only reported", () => {
+    const result = buildResult({ statusCodes: { 200: 98, 503: 2 }, errors: { ETIMEDOUT: 1 } });
+    const report = evaluateEnsure({
+      ensure: ensure({
+        conditions: [
+          { expression: "http.response_time.p99 < 100 and http.codes.503 <= 2", strict: true },
+          { expression: "http.codes.503 == 0 or errors.ETIMEDOUT == 0", strict: false },
+          { expression: "(http.codes.200 + http.codes.503) / http.requests * 100 >= 99.5", strict: true },
+        ],
+      }),
+      result,
+    });
+    expect(report.verdicts.slice(0, 3).map((v) => [v.passed, v.actual])).toEqual([
+      [true, 1],
+      [true, 0],
+      [true, 1],
+    ]);
+    expect(report.verdicts[1]?.message).toMatch(/^does not hold: .*\(optional: reported, does not fail the run\)$/);
+    expect(report.passed).toBe(true);
+
+    const strictFailure = evaluateEnsure({ ensure: ensure({ conditions: [{ expression: "http.codes.503 == 0", strict: true }] }), result });
+    expect(strictFailure.passed).toBe(false);
+    expect(strictFailure.verdicts[0]?.message).toBe("does not hold: http.codes.503 == 0 (http.codes.503 = 2)");
+  });
+
+  it("fails a condition naming a metric the run does not have", () => {
+    const report = evaluateEnsure({ ensure: ensure({ conditions: [{ expression: "http.response_time.p42 < 5", strict: true }] }), result: buildResult() });
+    expect(report.verdicts[0]).toMatchObject({ passed: false, actual: null });
+    expect(report.verdicts[0]?.message).toContain("http.response_time.p42 = absent");
   });
 
   it("reports a few late arrivals (within 1 %) without failing the run", () => {

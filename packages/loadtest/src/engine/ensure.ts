@@ -1,5 +1,6 @@
 // Checks a run against the script's ensure thresholds, with Artillery's metric names plus ours.
-import type { Ensure } from "../script/script-types.ts";
+import type { Condition, Ensure } from "../script/script-types.ts";
+import { compileCondition } from "./ensure-expression.ts";
 import { summarize, type RunResult, type RunSummary } from "./run-result.ts";
 
 /** Share of arrivals that may start late (their wait still counts in the latencies) before the run fails. */
@@ -34,14 +35,21 @@ const percentileMetrics: Record<string, keyof RunSummary["latency"]> = {
   p999: "p999",
 };
 
-/** The value of a metric by name, or undefined when the name is not known. Latencies in ms, rates in %. */
+/** The value of a metric by name, or undefined when the name is not known or the run has no value for it. Latencies in ms, rates in %. */
 export function readMetric(summary: RunSummary, metric: string): number | undefined {
   const latencyPrefix = "http.response_time.";
   if (metric.startsWith(latencyPrefix)) {
     const key = percentileMetrics[metric.slice(latencyPrefix.length)];
-    return key === undefined ? undefined : summary.latency[key];
+    // With no response there is no latency to judge: as in Artillery, the metric is absent and a check on it fails.
+    return key === undefined || summary.latency.count === 0 ? undefined : summary.latency[key];
   }
   const { counters } = summary;
+  // Counter families are read as 0 when nothing was counted (Artillery leaves them out, which fails any check on them).
+  if (metric.startsWith("http.codes.")) return /^\d{3}$/.test(metric.slice(11)) ? (counters.statusCodes[metric.slice(11)] ?? 0) : undefined;
+  if (metric.startsWith("errors.")) {
+    const kind = metric.slice(7);
+    return (counters.errors[kind] ?? 0) + (counters.vuserErrors[kind] ?? 0);
+  }
   switch (metric) {
     case "http.requests":
       return counters.requests;
@@ -66,10 +74,31 @@ export function readMetric(summary: RunSummary, metric: string): number | undefi
   }
 }
 
-function checkMax(metric: string, actual: number | undefined, max: number): Verdict {
-  if (actual === undefined) return { metric, max, actual: null, passed: false, message: `${metric}: unknown metric` };
-  const passed = actual <= max;
-  return { metric, max, actual, passed, message: `${metric} = ${round(actual)} ${passed ? "<=" : ">"} ${max}` };
+/** Artillery's threshold test is `metric < max`: strictly below. */
+function checkBelow(metric: string, actual: number | undefined, max: number): Verdict {
+  if (actual === undefined) return { metric, max, actual: null, passed: false, message: `${metric}: no such metric in this run` };
+  const passed = actual < max;
+  return { metric, max, actual, passed, message: `${metric} = ${round(actual)} ${passed ? "<" : ">="} ${max}` };
+}
+
+function checkCondition(summary: RunSummary, condition: Condition): Verdict {
+  const base = { metric: condition.expression, max: null };
+  const optional = condition.strict ? "" : " (optional: reported, does not fail the run)";
+  let compiled;
+  try {
+    compiled = compileCondition(condition.expression);
+  } catch (error) {
+    return { ...base, actual: null, passed: !condition.strict, message: `condition "${condition.expression}" is not valid: ${(error as Error).message}${optional}` };
+  }
+  const { value, missing } = compiled.evaluate((name) => readMetric(summary, name));
+  const holds = missing.length === 0 && value === 1;
+  const values = compiled.names.map((name) => `${name} = ${readMetric(summary, name) === undefined ? "absent" : round(readMetric(summary, name) ?? 0)}`);
+  return {
+    ...base,
+    actual: missing.length === 0 ? value : null,
+    passed: holds || !condition.strict,
+    message: `${holds ? "holds" : "does not hold"}: ${condition.expression} (${values.join(", ")})${holds ? "" : optional}`,
+  };
 }
 
 function round(value: number): number {
@@ -78,20 +107,20 @@ function round(value: number): number {
 
 export function evaluateEnsure({ ensure, result }: { ensure: Ensure; result: RunResult }): EnsureReport {
   const summary = summarize(result);
-  const verdicts: Verdict[] = ensure.thresholds.map(({ metric, max }) => checkMax(metric, readMetric(summary, metric), max));
+  const verdicts: Verdict[] = ensure.thresholds.map(({ metric, max }) => checkBelow(metric, readMetric(summary, metric), max));
   if (ensure.maxErrorRate !== undefined) {
-    verdicts.push(checkMax("maxErrorRate", summary.vuserFailureRate * 100, ensure.maxErrorRate));
+    // Artillery: (vusers.created - vusers.completed) / vusers.created * 100 <= maxErrorRate.
+    const { vusersCreated, vusersCompleted } = summary.counters;
+    const max = ensure.maxErrorRate;
+    if (vusersCreated === 0) {
+      verdicts.push({ metric: "maxErrorRate", max, actual: null, passed: false, message: "maxErrorRate: no virtual user was created, so there is no error rate to judge" });
+    } else {
+      const actual = ((vusersCreated - vusersCompleted) / vusersCreated) * 100;
+      const passed = actual <= max;
+      verdicts.push({ metric: "maxErrorRate", max, actual, passed, message: `maxErrorRate: ${round(actual)} % of virtual users did not complete ${passed ? "<=" : ">"} ${max} %` });
+    }
   }
-  for (const condition of ensure.conditions) {
-    // Expressions are not evaluated yet; a check we cannot make must not read as a pass.
-    verdicts.push({
-      metric: condition.expression,
-      max: null,
-      actual: null,
-      passed: false,
-      message: `condition "${condition.expression}" is not supported by the engine yet`,
-    });
-  }
+  for (const condition of ensure.conditions) verdicts.push(checkCondition(summary, condition));
   const { vusersDropped, arrivalsLate, arrivalsPlanned } = summary.counters;
   // A dropped arrival is load that was never applied: always a failure. A late one was applied and
   // its wait is already in the latencies, so a handful (generator warm-up) is reported, not failed.

@@ -172,7 +172,7 @@ export function thresholdsForPlan(ensure: Ensure | undefined): { thresholds: Pla
     thresholds.push({ metric: "maxErrorRate", max: ensure.maxErrorRate, unit: "%", measure: { kind: "vuserErrorRate" }, source: "script" });
   }
   for (const condition of ensure?.conditions ?? []) {
-    ignored.push({ metric: condition.expression, reason: "conditions are not evaluated by the engine yet" });
+    ignored.push({ metric: condition.expression, reason: "conditions are judged over the whole run, not per window" });
   }
   if (!thresholds.some((t) => t.measure.kind === "latency")) {
     thresholds.push({ metric: "http.response_time.p95", max: SERVICE_LEVELS.p95Ms, unit: "ms", measure: { kind: "latency", stat: "p95" }, source: "service level" });

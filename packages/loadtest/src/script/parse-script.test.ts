@@ -335,6 +335,12 @@ describe("parseScript", () => {
     expect(errorOf(scriptWith([...onePhase, "  http: {}", "  http: {}"])).message).toMatch(/not valid YAML/);
   });
 
+  it("refuses an ensure condition that is not a valid expression, naming its key and line", () => {
+    const text = scriptWith([...onePhase, "  ensure:", "    conditions:", '      - expression: "http.response_time.p95 < "']);
+    expect(errorOf(text)).toMatchObject({ path: "config.ensure.conditions[0].expression", line: 8 });
+    expect(errorOf(text).message).toContain("is not a valid expression: the expression ends too early");
+  });
+
   it("formats the message with the key path and line", () => {
     expect(() => parse(scriptWith(["  phases:", "    - duration: -5", "      arrivalRate: 1"]))).toThrow("config.phases[0].duration (line 4): must be greater than 0, got -5");
   });

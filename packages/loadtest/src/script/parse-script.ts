@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, Pair, parseDocument, YAMLMap, YAMLSeq } from "yaml";
 import type { Document, Node, ParsedNode } from "yaml";
+import { compileCondition, ExpressionError } from "../engine/ensure-expression.ts";
 import { compileJsonPath, JsonPathSyntaxError } from "./json-path.ts";
 import { CsvSyntaxError, parseCsv } from "./parse-csv.ts";
 import { ScriptError } from "./script-types.ts";
@@ -348,10 +349,14 @@ function parseEnsure(ctx: Context, field: Field, ensure: Ensure): void {
   if (conditions) {
     for (const item of readList(ctx, conditions)) {
       const conditionFields = readMap(ctx, item.value, item.path, ["expression", "strict"]);
-      const condition: Condition = {
-        expression: readString(ctx, requireField(ctx, conditionFields, "expression", item.path, item.value)),
-        strict: true,
-      };
+      const expressionField = requireField(ctx, conditionFields, "expression", item.path, item.value);
+      const condition: Condition = { expression: readString(ctx, expressionField), strict: true };
+      try {
+        compileCondition(condition.expression);
+      } catch (error) {
+        if (!(error instanceof ExpressionError)) throw error;
+        fail(ctx, expressionField.path, expressionField.value, `the condition "${condition.expression}" is not a valid expression: ${error.message}`);
+      }
       const strict = conditionFields.get("strict");
       if (strict) condition.strict = readBoolean(ctx, strict);
       ensure.conditions.push(condition);
