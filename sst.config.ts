@@ -1,5 +1,6 @@
-// SST v2 app: name, stage → region, and the stacks (the infrastructure issue adds them under stacks/).
+// SST v2 app: name, stage → region (stacks/config.ts), and the stacks (stacks/index.ts).
 import type { SSTConfig } from "sst";
+import { addStacks } from "./stacks/index.ts";
 import { regionForStage } from "./stacks/stages.ts";
 
 export default {
@@ -7,7 +8,7 @@ export default {
     const stage = input.stage ?? "dev";
     return { name: "checkout", region: regionForStage(stage), stage };
   },
-  stacks(_app) {
-    // Network, database, API service, web and monitoring stacks are added by the infrastructure work.
+  stacks(app) {
+    addStacks(app);
   },
 } satisfies SSTConfig;

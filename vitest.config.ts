@@ -27,6 +27,19 @@ export default defineConfig({
       },
       {
         test: {
+          name: "stacks",
+          root: ".",
+          include: ["stacks/**/*.test.ts"],
+          environment: "node",
+          // Synthesis is CPU-bound and SST keeps global project state: one file at a time.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          env: { NODE_ENV: "test" },
+        },
+      },
+      {
+        test: {
           name: "loadtest",
           root: "packages/loadtest",
           include: ["src/**/*.test.ts"],

@@ -1,12 +1,8 @@
-// Stage → region map: prod in us-east-1 with eu-west-1 and ap-southeast-1 prepared as configuration.
-export const stageRegions: Record<string, string> = {
-  dev: "us-east-1",
-  staging: "us-east-1",
-  prod: "us-east-1",
-  "prod-eu": "eu-west-1",
-  "prod-apac": "ap-southeast-1",
-};
+// Stage → region, read from the one stage map in config.ts.
+import { stageConfig, stages } from "./config.ts";
+
+export const stageRegions: Record<string, string> = Object.fromEntries(Object.entries(stages).map(([name, config]) => [name, config.region]));
 
 export function regionForStage(stage: string): string {
-  return stageRegions[stage] ?? "us-east-1";
+  return stageConfig(stage).region;
 }

@@ -1,0 +1,41 @@
+// cdk-nag's AWS Solutions and PCI DSS 3.2.1 packs over the whole app. Every suppression is registered here with the
+// rule, the resource and a sentence of reason; a test prints the list for review and fails on one without a reason.
+import { Aspects, Stack } from "aws-cdk-lib";
+import type { IConstruct } from "constructs";
+import { AwsSolutionsChecks, NagSuppressions, PCIDSS321Checks } from "cdk-nag";
+import type { App } from "sst/constructs";
+
+export interface Suppression {
+  /** The cdk-nag rule id, e.g. "AwsSolutions-IAM5" or "PCI.DSS.321-VPCSGOpenOnlyToAuthorizedPorts". */
+  rule: string;
+  /** Why this rule does not apply here, or what covers it instead: a full sentence. */
+  reason: string;
+  /** For wildcard findings (IAM5): the exact findings this covers, e.g. "Resource::*". */
+  appliesTo?: string[];
+}
+
+const registry: { path: string; rule: string; reason: string }[] = [];
+
+/** Suppresses rules on one construct (and its children), recording each for review. */
+export function suppress(construct: IConstruct, suppressions: Suppression[]): void {
+  for (const s of suppressions) registry.push({ path: construct.node.path, rule: s.rule, reason: s.reason });
+  NagSuppressions.addResourceSuppressions(
+    construct,
+    suppressions.map((s) => ({ id: s.rule, reason: s.reason, ...(s.appliesTo ? { appliesTo: s.appliesTo } : {}) })),
+    true,
+  );
+}
+
+/** Every suppression registered so far (the tests print them). */
+export function listSuppressions(): readonly { path: string; rule: string; reason: string }[] {
+  return registry;
+}
+
+export function applyCompliance(app: App): void {
+  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  Aspects.of(app).add(new PCIDSS321Checks({ verbose: true }));
+}
+
+export function stacksOf(app: App): Stack[] {
+  return app.node.children.filter((child): child is Stack => child instanceof Stack);
+}
