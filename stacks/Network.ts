@@ -1,16 +1,83 @@
 // Network: the VPC (public, private and isolated subnets across two or more AZs, flow logs), the platform KMS key,
 // and the security groups that let only the ALB reach the tasks and only the tasks reach the database.
 import type { StackContext } from "sst/constructs";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { stageConfig } from "./config.ts";
 
-export function Network({ stack }: StackContext) {
+/** The port the API container listens on (the ALB's target port). */
+export const SERVICE_PORT = 3000;
+export const DATABASE_PORT = 5432;
+
+export function Network({ stack, app }: StackContext): {
+  vpc: ec2.Vpc;
+  key: kms.Key;
+  securityGroups: { alb: ec2.SecurityGroup; service: ec2.SecurityGroup; database: ec2.SecurityGroup };
+} {
+  const config = stageConfig(app.stage);
+
+  const key = new kms.Key(stack, "Key", {
+    description: `checkout ${app.stage}: logs, RDS storage and Secrets Manager`,
+    enableKeyRotation: true,
+    removalPolicy: config.isProduction ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    pendingWindow: Duration.days(30),
+  });
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: "AllowCloudWatchLogs",
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      resources: ["*"],
+      conditions: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${stack.partition}:logs:${stack.region}:${stack.account}:*` } },
+    }),
+  );
+
   const vpc = new ec2.Vpc(stack, "Vpc", {
     maxAzs: 2,
+    natGateways: config.isProduction ? 2 : 1,
     subnetConfiguration: [
-      { name: "public", subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+      { name: "public", subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
       { name: "private", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
       { name: "isolated", subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
     ],
   });
-  return { vpc };
+
+  const flowLogGroup = new logs.LogGroup(stack, "FlowLogs", {
+    encryptionKey: key,
+    retention: config.isProduction ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH,
+    removalPolicy: config.isProduction ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+  });
+  vpc.addFlowLog("FlowLog", {
+    destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+    trafficType: ec2.FlowLogTrafficType.ALL,
+  });
+
+  const alb = new ec2.SecurityGroup(stack, "AlbSecurityGroup", {
+    vpc,
+    description: "ALB: HTTPS and HTTP (redirected) from the internet; only to the service",
+    allowAllOutbound: false,
+  });
+  const service = new ec2.SecurityGroup(stack, "ServiceSecurityGroup", {
+    vpc,
+    description: "API tasks: only from the ALB; out to AWS APIs (443) and the database",
+    allowAllOutbound: false,
+  });
+  const database = new ec2.SecurityGroup(stack, "DatabaseSecurityGroup", {
+    vpc,
+    description: "RDS PostgreSQL: only from the API tasks",
+    allowAllOutbound: false,
+  });
+
+  alb.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "HTTPS from the internet");
+  alb.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), "HTTP from the internet, redirected to HTTPS");
+  alb.addEgressRule(service, ec2.Port.tcp(SERVICE_PORT), "to the API tasks");
+  service.addIngressRule(alb, ec2.Port.tcp(SERVICE_PORT), "from the ALB");
+  service.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "AWS APIs and the payment provider over HTTPS");
+  service.addEgressRule(database, ec2.Port.tcp(DATABASE_PORT), "to PostgreSQL");
+  database.addIngressRule(service, ec2.Port.tcp(DATABASE_PORT), "from the API tasks");
+
+  return { vpc, key, securityGroups: { alb, service, database } };
 }
