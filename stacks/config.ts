@@ -8,6 +8,10 @@ export interface StageConfig {
   domain: { web: string; api: string };
   /** ACM certificate ARN for the ALB's HTTPS listener (in the stage's region). */
   apiCertificateArn: string;
+  /** ACM certificate ARN for CloudFront's viewer HTTPS on domain.web: always in us-east-1, whatever the stage's region. */
+  webCertificateArn: string;
+  /** Public URL of the payment provider's hosted card field; its origin is the only one the checkout page may frame. */
+  paymentFieldUrl: string;
   /** Where alarm notifications go. */
   alarmEmail: string;
   /** Production-grade settings: Multi-AZ, deletion protection, retention. */
@@ -26,6 +30,8 @@ export const stages: Record<string, StageConfig> = {
     region: "us-east-1",
     domain: { web: "dev.shop.example.com", api: "api.dev.shop.example.com" },
     apiCertificateArn: certificateArn("us-east-1", "00000000-0000-0000-0000-000000000001"),
+    webCertificateArn: certificateArn("us-east-1", "00000000-0000-0000-0000-000000000101"),
+    paymentFieldUrl: "https://field.sandbox.payments.example.com",
     alarmEmail: "oncall-dev@example.com",
     isProduction: false,
   },
@@ -34,6 +40,8 @@ export const stages: Record<string, StageConfig> = {
     region: "us-east-1",
     domain: { web: "staging.shop.example.com", api: "api.staging.shop.example.com" },
     apiCertificateArn: certificateArn("us-east-1", "00000000-0000-0000-0000-000000000002"),
+    webCertificateArn: certificateArn("us-east-1", "00000000-0000-0000-0000-000000000102"),
+    paymentFieldUrl: "https://field.sandbox.payments.example.com",
     alarmEmail: "oncall-staging@example.com",
     isProduction: true,
   },
@@ -42,6 +50,8 @@ export const stages: Record<string, StageConfig> = {
     region: "us-east-1",
     domain: { web: "shop.example.com", api: "api.shop.example.com" },
     apiCertificateArn: certificateArn("us-east-1", "00000000-0000-0000-0000-000000000003"),
+    webCertificateArn: certificateArn("us-east-1", "00000000-0000-0000-0000-000000000103"),
+    paymentFieldUrl: "https://field.payments.example.com",
     alarmEmail: "oncall@example.com",
     isProduction: true,
   },
@@ -50,6 +60,8 @@ export const stages: Record<string, StageConfig> = {
     region: "eu-west-1",
     domain: { web: "eu.shop.example.com", api: "api.eu.shop.example.com" },
     apiCertificateArn: certificateArn("eu-west-1", "00000000-0000-0000-0000-000000000004"),
+    webCertificateArn: certificateArn("us-east-1", "00000000-0000-0000-0000-000000000104"),
+    paymentFieldUrl: "https://field.payments.example.com",
     alarmEmail: "oncall@example.com",
     isProduction: true,
   },
@@ -58,6 +70,8 @@ export const stages: Record<string, StageConfig> = {
     region: "ap-southeast-1",
     domain: { web: "apac.shop.example.com", api: "api.apac.shop.example.com" },
     apiCertificateArn: certificateArn("ap-southeast-1", "00000000-0000-0000-0000-000000000005"),
+    webCertificateArn: certificateArn("us-east-1", "00000000-0000-0000-0000-000000000105"),
+    paymentFieldUrl: "https://field.payments.example.com",
     alarmEmail: "oncall@example.com",
     isProduction: true,
   },
