@@ -3,7 +3,8 @@ import { use, type StackContext } from "sst/constructs";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as rds from "aws-cdk-lib/aws-rds";
-import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import { suppress } from "./compliance.ts";
 import { stageConfig } from "./config.ts";
 import { DATABASE_PORT, Network } from "./Network.ts";
 
@@ -21,6 +22,10 @@ export function Database({ stack, app }: StackContext): {
   const config = stageConfig(app.stage);
   const { vpc, key, securityGroups } = use(Network);
   const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  // Production stages get general-purpose Graviton instances; dev and personal stages a burstable size of the same family.
+  const instanceType = config.isProduction
+    ? ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE)
+    : ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM);
   const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16_4 });
 
   const parameterGroup = new rds.ParameterGroup(stack, "Parameters", {
@@ -33,7 +38,7 @@ export function Database({ stack, app }: StackContext): {
     engine,
     databaseName: DATABASE_NAME,
     port: DATABASE_PORT,
-    instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
+    instanceType,
     vpc,
     vpcSubnets,
     securityGroups: [securityGroups.database],
@@ -54,14 +59,25 @@ export function Database({ stack, app }: StackContext): {
     parameterGroup,
   });
   const secret = instance.secret!;
-  instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30) });
+  // Secrets Manager's hosted rotation function runs in the private subnets inside the service security group, the only
+  // group the database admits, which also gives it its way out to the Secrets Manager API on 443.
+  secret.addRotationSchedule("Rotation", {
+    automaticallyAfter: Duration.days(30),
+    hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [securityGroups.service],
+    }),
+  });
 
   const replica = new rds.DatabaseInstanceReadReplica(stack, "PostgresReplica", {
     sourceDatabaseInstance: instance,
-    instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
+    instanceType,
     vpc,
     vpcSubnets,
     securityGroups: [securityGroups.database],
+    // Catalogue reads depend on the replica, so it fails over within its own pair like the writer does.
+    multiAz: true,
     publiclyAccessible: false,
     storageEncrypted: true,
     storageEncryptionKey: key,
@@ -73,6 +89,16 @@ export function Database({ stack, app }: StackContext): {
     autoMinorVersionUpgrade: true,
     parameterGroup,
   });
+
+  for (const database of [instance, replica]) {
+    suppress(database, [
+      {
+        rule: "AwsSolutions-RDS11",
+        reason:
+          "PostgreSQL keeps its standard port 5432 because the database security group admits only the API tasks' security group, so a different port would hide nothing from anyone who can reach it.",
+      },
+    ]);
+  }
 
   return {
     instance,
