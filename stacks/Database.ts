@@ -2,6 +2,7 @@
 import { use, type StackContext } from "sst/constructs";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as logs from "aws-cdk-lib/aws-logs";
 import * as rds from "aws-cdk-lib/aws-rds";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { suppress } from "./compliance.ts";
@@ -9,6 +10,8 @@ import { stageConfig } from "./config.ts";
 import { DATABASE_PORT, Network } from "./Network.ts";
 
 export const DATABASE_NAME = "checkout";
+/** The log types RDS exports to CloudWatch Logs, for the writer and the replica alike. */
+export const DATABASE_LOG_EXPORTS = ["postgresql", "upgrade"];
 
 export function Database({ stack, app }: StackContext): {
   instance: rds.DatabaseInstance;
@@ -22,20 +25,38 @@ export function Database({ stack, app }: StackContext): {
   const config = stageConfig(app.stage);
   const { vpc, key, securityGroups } = use(Network);
   const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-  // Production stages get general-purpose Graviton instances; dev and personal stages a burstable size of the same family.
+  // The same major version as the embedded PostgreSQL of local development; RDS applies minor versions itself.
+  const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 });
+  // Production stages get general-purpose Graviton instances; dev and personal stages a burstable size.
   const instanceType = config.isProduction
     ? ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE)
     : ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM);
-  const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16_4 });
+  const retainInProduction = config.isProduction ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
   const parameterGroup = new rds.ParameterGroup(stack, "Parameters", {
     engine,
-    description: "checkout: TLS required for every connection",
-    parameters: { "rds.force_ssl": "1" },
+    description: "checkout: TLS required for every connection; connections logged",
+    parameters: { "rds.force_ssl": "1", log_connections: "1", log_disconnections: "1" },
   });
+
+  // RDS would create its export log groups itself, unencrypted and kept forever. Naming the instances lets the stack
+  // create those groups first, encrypted with the platform key and with a retention period.
+  const exportLogGroups = (id: string, instanceIdentifier: string) =>
+    DATABASE_LOG_EXPORTS.map(
+      (type) =>
+        new logs.LogGroup(stack, `${id}${type[0]!.toUpperCase()}${type.slice(1)}Logs`, {
+          logGroupName: `/aws/rds/instance/${instanceIdentifier}/${type}`,
+          encryptionKey: key,
+          retention: config.isProduction ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH,
+          removalPolicy: retainInProduction,
+        }),
+    );
+  const writerIdentifier = app.logicalPrefixedName("postgres").toLowerCase();
+  const replicaIdentifier = app.logicalPrefixedName("postgres-replica").toLowerCase();
 
   const instance = new rds.DatabaseInstance(stack, "Postgres", {
     engine,
+    instanceIdentifier: writerIdentifier,
     databaseName: DATABASE_NAME,
     port: DATABASE_PORT,
     instanceType,
@@ -44,6 +65,7 @@ export function Database({ stack, app }: StackContext): {
     securityGroups: [securityGroups.database],
     multiAz: true,
     publiclyAccessible: false,
+    storageType: rds.StorageType.GP3,
     storageEncrypted: true,
     storageEncryptionKey: key,
     allocatedStorage: 50,
@@ -52,15 +74,20 @@ export function Database({ stack, app }: StackContext): {
     deletionProtection: true,
     removalPolicy: RemovalPolicy.SNAPSHOT,
     backupRetention: Duration.days(config.isProduction ? 14 : 7),
-    cloudwatchLogsExports: ["postgresql", "upgrade"],
+    preferredBackupWindow: "03:00-03:30",
+    preferredMaintenanceWindow: "sun:04:00-sun:04:30",
+    cloudwatchLogsExports: DATABASE_LOG_EXPORTS,
     enablePerformanceInsights: true,
     performanceInsightEncryptionKey: key,
     autoMinorVersionUpgrade: true,
     parameterGroup,
   });
+  for (const group of exportLogGroups("Postgres", writerIdentifier)) instance.node.addDependency(group);
+
   const secret = instance.secret!;
-  // Secrets Manager's hosted rotation function runs in the private subnets inside the service security group, the only
-  // group the database admits, which also gives it its way out to the Secrets Manager API on 443.
+  secret.applyRemovalPolicy(retainInProduction);
+  // Secrets Manager's hosted rotation function runs in the private subnets inside the service security group: that
+  // is the only group the database admits, and its egress on 443 reaches the Secrets Manager API through the NAT.
   secret.addRotationSchedule("Rotation", {
     automaticallyAfter: Duration.days(30),
     hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
@@ -72,6 +99,7 @@ export function Database({ stack, app }: StackContext): {
 
   const replica = new rds.DatabaseInstanceReadReplica(stack, "PostgresReplica", {
     sourceDatabaseInstance: instance,
+    instanceIdentifier: replicaIdentifier,
     instanceType,
     vpc,
     vpcSubnets,
@@ -79,23 +107,27 @@ export function Database({ stack, app }: StackContext): {
     // Catalogue reads depend on the replica, so it fails over within its own pair like the writer does.
     multiAz: true,
     publiclyAccessible: false,
+    storageType: rds.StorageType.GP3,
     storageEncrypted: true,
     storageEncryptionKey: key,
     deletionProtection: true,
-    removalPolicy: RemovalPolicy.SNAPSHOT,
-    cloudwatchLogsExports: ["postgresql", "upgrade"],
+    // A replica holds only a copy of the writer's data, and RDS takes no final snapshot of a read replica.
+    removalPolicy: RemovalPolicy.DESTROY,
+    preferredMaintenanceWindow: "sun:04:30-sun:05:00",
+    cloudwatchLogsExports: DATABASE_LOG_EXPORTS,
     enablePerformanceInsights: true,
     performanceInsightEncryptionKey: key,
     autoMinorVersionUpgrade: true,
     parameterGroup,
   });
+  for (const group of exportLogGroups("PostgresReplica", replicaIdentifier)) replica.node.addDependency(group);
 
   for (const database of [instance, replica]) {
     suppress(database, [
       {
         rule: "AwsSolutions-RDS11",
         reason:
-          "PostgreSQL keeps its standard port 5432 because the database security group admits only the API tasks' security group, so a different port would hide nothing from anyone who can reach it.",
+          "PostgreSQL keeps its standard port 5432 because the database security group admits only the API tasks' security group, so another port would hide nothing from anyone able to reach it.",
       },
     ]);
   }
