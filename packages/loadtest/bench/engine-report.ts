@@ -166,6 +166,24 @@ function renderEngineSteps(report: EngineBenchReport): string {
   return lines.join("\n");
 }
 
+function usPerRequest(percentOfCore: number, rate: number): string {
+  return rate > 0 ? ((percentOfCore * 1e4) / rate).toFixed(1) : "–";
+}
+
+function renderAutocannonRuns(report: EngineBenchReport): string {
+  const lines = [
+    "| when | connections | req/s | p50 ms | p99 ms | errors | autocannon CPU | server CPU | other programs' CPU |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+  ];
+  for (const r of report.autocannonRuns) {
+    lines.push(
+      `| ${r.label} the engine | ${r.connections} | ${rps(r.requestsPerSecond)} | ${ms(r.p50)} | ${ms(r.p99)} | ${integer.format(r.errors)} | ` +
+        `${pct(r.cpu.generator)} | ${pct(r.cpu.server)} | ${pct(r.cpu.others)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 function renderArtillerySteps(report: EngineBenchReport): string {
   if (report.artillerySteps.length === 0) return "Artillery was not run.";
   const lines = [
@@ -185,10 +203,14 @@ export function renderSection(report: EngineBenchReport): string {
   const h = headline(report);
   const { rule, agreement: a } = report;
   const warning = disturbance(report);
+  const perRequest = (cpu: CpuShares | undefined, rate: number) =>
+    cpu ? `${usPerRequest(cpu.generator, rate)} | ${cpu.server === null ? "n/a" : usPerRequest(cpu.server, rate)}` : "n/a | n/a";
   const engineLine = h.engine
-    ? `${rps(h.engine.offered)} req/s | ${ms(h.engine.p50)} | ${ms(h.engine.p99)}`
-    : "none of the steps | – | –";
-  const artilleryLine = h.artillery ? `${rps(h.artillery.offered)} req/s | ${ms(h.artillery.p50)} | ${ms(h.artillery.p99)}` : "none of the steps | – | –";
+    ? `${rps(h.engine.offered)} req/s | ${ms(h.engine.p50)} | ${ms(h.engine.p99)} | ${perRequest(h.engine.cpu, h.engine.achieved)}`
+    : "none of the steps | – | – | – | –";
+  const artilleryLine = h.artillery
+    ? `${rps(h.artillery.offered)} req/s | ${ms(h.artillery.p50)} | ${ms(h.artillery.p99)} | ${h.artillery.cpuPercent === null ? "n/a" : usPerRequest(h.artillery.cpuPercent, h.artillery.achieved)} | n/a`
+    : "none of the steps | – | – | – | –";
   const autocannonP = h.autocannon.runs[0];
   return `${SECTION_START}
 ## Load tester engine against autocannon and Artillery
@@ -212,10 +234,10 @@ engine *hold* — open model, every arrival at its planned time, latency from th
 ${warning ? `\n> **Warning.** ${warning}\n` : ""}
 ### Highest sustained rate
 
-| Tool | Model | req/s | p50 ms | p99 ms |
-|---|---|--:|--:|--:|
+| Tool | Model | req/s | p50 ms | p99 ms | its CPU µs per request | server CPU µs per request |
+|---|---|--:|--:|--:|--:|--:|
 | our engine | open; latency from the intended start | ${engineLine} |
-| autocannon | closed, ${h.autocannon.connections} connections: its throughput, not a held rate | ${rps(h.autocannon.requestsPerSecond)} req/s | ${ms(autocannonP?.p50 ?? Number.NaN)} | ${ms(autocannonP?.p99 ?? Number.NaN)} |
+| autocannon | closed, ${h.autocannon.connections} connections: its throughput, not a held rate | ${rps(h.autocannon.requestsPerSecond)} req/s | ${ms(autocannonP?.p50 ?? Number.NaN)} | ${ms(autocannonP?.p99 ?? Number.NaN)} | ${perRequest(autocannonP?.cpu, autocannonP?.requestsPerSecond ?? Number.NaN)} |
 | Artillery | open arrivals; latency from the send | ${artilleryLine} |
 
 - **engine / autocannon = ${ratio(h.engineOverAutocannon)}** (autocannon: mean of its ${h.autocannon.runs.length} windows at ${h.autocannon.connections} connections, measured before and after the engine's steps: ${h.autocannon.runs.map((r) => rps(r.requestsPerSecond)).join(" and ")} req/s)
@@ -230,6 +252,13 @@ its latency from the send, which is kinder) and must create every virtual user a
 offered rate (created users over the span from its first to its last metric): when it falls behind it keeps going past
 the phase's end, so its achieved rate drops instead of its arrivals being counted late. autocannon has no offered rate:
 its number is what its connections get through, which is the ceiling an open-model tool must stay under to keep p99 bounded.
+
+CPU per request: the tool's and the server's CPU time over the measured window divided by the requests answered
+(autocannon: its first window at that connection count) — what each request costs the two sides on these shared cores.
+
+autocannon windows (5 s each after a 1 s warm-up; percentiles are autocannon's own, in whole ms):
+
+${renderAutocannonRuns(report)}
 
 ### Engine steps
 

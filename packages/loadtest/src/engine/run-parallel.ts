@@ -24,8 +24,8 @@ export interface ParallelRunOptions extends Omit<RunOptions, "shard" | "startAt"
 
 /**
  * The planned peak a single thread is trusted with before another worker is added, in requests per second. One
- * thread sustains about 2–3× this against a hello-world target when it has a core to itself (docs/BENCHMARKS.md);
- * real targets send bigger responses and scripts render templates, so the default keeps that margin.
+ * thread holds several times this open-model against a hello-world target (docs/BENCHMARKS.md, engine section);
+ * real targets send bigger responses and scripts render templates and parse captures, so the default keeps a margin.
  */
 export const REQUESTS_PER_WORKER = 8000;
 
