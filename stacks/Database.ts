@@ -82,10 +82,11 @@ export function Database({ stack, app }: StackContext): {
     autoMinorVersionUpgrade: true,
     parameterGroup,
   });
-  for (const group of exportLogGroups("Postgres", writerIdentifier)) instance.node.addDependency(group);
+  for (const group of exportLogGroups("Postgres", writerIdentifier)) instance.node.defaultChild!.node.addDependency(group);
 
+  // The secret attached to the instance (what the Api stack injects); the generated secret itself is its child.
   const secret = instance.secret!;
-  secret.applyRemovalPolicy(retainInProduction);
+  (instance.node.findChild("Secret") as rds.DatabaseSecret).applyRemovalPolicy(retainInProduction);
   // Secrets Manager's hosted rotation function runs in the private subnets inside the service security group: that
   // is the only group the database admits, and its egress on 443 reaches the Secrets Manager API through the NAT.
   secret.addRotationSchedule("Rotation", {
@@ -120,7 +121,7 @@ export function Database({ stack, app }: StackContext): {
     autoMinorVersionUpgrade: true,
     parameterGroup,
   });
-  for (const group of exportLogGroups("PostgresReplica", replicaIdentifier)) replica.node.addDependency(group);
+  for (const group of exportLogGroups("PostgresReplica", replicaIdentifier)) replica.node.defaultChild!.node.addDependency(group);
 
   for (const database of [instance, replica]) {
     suppress(database, [
