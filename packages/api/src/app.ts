@@ -28,6 +28,12 @@ export interface RunningApp {
   close(): Promise<{ timedOut: boolean }>;
 }
 
+/** host:port/database of a connection URL, for logs (never the credentials). */
+function hostOf(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.host}${parsed.pathname}`;
+}
+
 export const SANDBOX_SECRET_KEY = "sk_sandbox_local_development_only";
 
 export async function startApp(env: Env, options: { log?: Logger } = {}): Promise<RunningApp> {
@@ -58,10 +64,13 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     const onIdleError = (error: Error) => log.warn({ err: error }, "idle database connection failed; it will be replaced");
     const db = createDb({ connectionString: databaseUrl, max: env.DB_POOL_MAX, applicationName: "checkout-api", onIdleError });
     cleanups.push(() => db.destroy());
+    // Catalogue reads go to the replica when there is one (a small pool: they sit behind a single-flight cache);
+    // everything that must read its own writes (carts, quotes, checkout, orders, admin) stays on the writer.
     const readDb = env.DATABASE_READ_URL
-      ? createDb({ connectionString: env.DATABASE_READ_URL, max: env.DB_POOL_MAX, applicationName: "checkout-api-reader", onIdleError })
+      ? createDb({ connectionString: env.DATABASE_READ_URL, max: env.DB_READ_POOL_MAX, applicationName: "checkout-api-reader", onIdleError })
       : db;
     if (readDb !== db) cleanups.push(() => readDb.destroy());
+    log.info({ writer: hostOf(databaseUrl), reader: env.DATABASE_READ_URL ? hostOf(env.DATABASE_READ_URL) : "the writer" }, "database connections");
 
     const migrations = await migrateToLatest(db);
     const applied = migrations.results?.filter((r) => r.status === "Success").map((r) => r.migrationName) ?? [];

@@ -10,6 +10,8 @@ const bool = z
   .enum(["true", "false", "1", "0"], { message: "use true or false" })
   .transform((value) => value === "true" || value === "1");
 
+const hostname = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const EnvSchema = z.object({
@@ -19,7 +21,17 @@ const EnvSchema = z.object({
   PUBLIC_URL: z.url().default("http://localhost:3000"),
   DATABASE_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
   DATABASE_READ_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
+  /** The deployed form (the Api stack): the writer's and the replica's hostnames plus credentials from Secrets Manager. */
+  DATABASE_HOST: z.string().regex(hostname, "must be a hostname alone (no scheme, port or path)").optional(),
+  DATABASE_READ_HOST: z.string().regex(hostname, "must be a hostname alone (no scheme, port or path)").optional(),
+  DATABASE_PORT: port.optional(),
+  DATABASE_NAME: z.string().min(1, "must not be empty").optional(),
+  DATABASE_USER: z.string().min(1, "must not be empty").optional(),
+  DATABASE_PASSWORD: z.string().min(1, "must not be empty").optional(),
+  DATABASE_SSL: z.enum(["disable", "require", "verify-full"], { message: "use disable, require or verify-full" }).optional(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** The reader serves only catalogue reads behind a single-flight cache: a few connections are plenty. */
+  DB_READ_POOL_MAX: z.coerce.number().int().min(1).max(200).default(4),
   EMBEDDED_PG_PORT: port.default(5488),
   DATA_DIR: z.string().min(1).default(path.join(repoRoot, ".data")),
   WEB_DIST: z.string().min(1).default(path.join(repoRoot, "packages/web/dist")),
@@ -76,7 +88,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
     throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
-  const env = result.data;
+  const env = { ...result.data, ...resolveDatabaseUrls(result.data) };
   const sandbox = env.PAYMENT_SANDBOX ?? (env.NODE_ENV !== "production" && !env.PAYMENT_PROVIDER_URL);
   if (!sandbox && (!env.PAYMENT_PROVIDER_URL || !env.PAYMENT_SECRET_KEY)) {
     throw new ConfigError("Invalid configuration:\n  PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required when the payment sandbox is off");
@@ -89,4 +101,44 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   if (env.SMTP_URL && !env.MAIL_FROM) throw new ConfigError("Invalid configuration:\n  MAIL_FROM is required when SMTP_URL is set");
   return { ...env, PAYMENT_SANDBOX: sandbox };
+}
+
+/** How each DATABASE_SSL value reaches node-postgres, as the sslmode of the composed URL. */
+const SSL_MODES = {
+  disable: "disable",
+  // libpq's "require": encrypted, the server certificate not checked (RDS's CA is not in Node's default store).
+  require: "no-verify",
+  // Encrypted and the certificate checked against Node's CAs plus NODE_EXTRA_CA_CERTS (e.g. the RDS CA bundle).
+  "verify-full": "verify-full",
+} as const;
+
+/**
+ * The writer and reader URLs: given as DATABASE_URL (+ DATABASE_READ_URL) locally, or composed from DATABASE_HOST,
+ * DATABASE_READ_HOST, DATABASE_PORT, DATABASE_NAME, DATABASE_USER, DATABASE_PASSWORD and DATABASE_SSL when deployed.
+ * One form or the other, complete: a half-configured database is refused at start-up, naming what is missing.
+ */
+function resolveDatabaseUrls(env: z.infer<typeof EnvSchema>): { DATABASE_URL?: string; DATABASE_READ_URL?: string } {
+  const parts = ["DATABASE_HOST", "DATABASE_READ_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_SSL"] as const;
+  const given = parts.filter((name) => env[name] !== undefined);
+  const problems: string[] = [];
+  if (env.DATABASE_READ_URL && !env.DATABASE_URL) {
+    problems.push("DATABASE_READ_URL needs DATABASE_URL: a reader without a writer (the embedded database has no replica)");
+  }
+  if (given.length > 0 && (env.DATABASE_URL || env.DATABASE_READ_URL)) {
+    const urls = ["DATABASE_URL", "DATABASE_READ_URL"].filter((name) => env[name as "DATABASE_URL"]).join(" and ");
+    problems.push(`set either ${urls} or ${given.join(", ")}, not both (a URL carries its own port and sslmode)`);
+  } else if (given.length > 0) {
+    const missing = (["DATABASE_HOST", "DATABASE_NAME", "DATABASE_USER", "DATABASE_PASSWORD"] as const).filter((name) => env[name] === undefined);
+    if (missing.length > 0) problems.push(`${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} required with ${given.join(", ")}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join("\n")}`);
+  if (given.length === 0) return {};
+
+  const credentials = `${encodeURIComponent(env.DATABASE_USER!)}:${encodeURIComponent(env.DATABASE_PASSWORD!)}`;
+  const compose = (host: string) =>
+    `postgres://${credentials}@${host}:${env.DATABASE_PORT ?? 5432}/${encodeURIComponent(env.DATABASE_NAME!)}?sslmode=${SSL_MODES[env.DATABASE_SSL ?? "require"]}`;
+  return {
+    DATABASE_URL: compose(env.DATABASE_HOST!),
+    ...(env.DATABASE_READ_HOST ? { DATABASE_READ_URL: compose(env.DATABASE_READ_HOST) } : {}),
+  };
 }
