@@ -1,10 +1,521 @@
 // API: the tRPC server as an SST Service on ECS Fargate behind an HTTPS ALB with WAF, autoscaling and blue/green.
-import { use, type StackContext } from "sst/constructs";
+// API_TASK_SIZE (what @checkout/core/deploy exports) by path: SST loads sst.config.ts with every dependency of the root
+// package external, so a workspace package of TypeScript source would be imported by Node as-is and fail.
+import { API_TASK_SIZE } from "../packages/core/src/deploy/api-task-size.ts";
+import { ArnFormat, Duration, Names, RemovalPolicy, Size, Stack } from "aws-cdk-lib";
+import * as appscaling from "aws-cdk-lib/aws-applicationautoscaling";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as ecs from "aws-cdk-lib/aws-ecs";
+import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as wafv2 from "aws-cdk-lib/aws-wafv2";
+import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from "aws-cdk-lib/cx-api";
+import { Construct } from "constructs";
+import { Service, use, type ServiceProps, type StackContext } from "sst/constructs";
+import { enableBlueGreen } from "./blue-green.ts";
+import { suppress } from "./compliance.ts";
+import { stageConfig } from "./config.ts";
 import { Database } from "./Database.ts";
-import { Network } from "./Network.ts";
+import { Network, SERVICE_PORT } from "./Network.ts";
 
-export function Api({ stack: _stack }: StackContext) {
-  const _network = use(Network);
-  const _database = use(Database);
-  return {};
+/** The ALB closes a connection idle this long; Node keeps its side open longer so the ALB never reuses a closed one. */
+export const ALB_IDLE_TIMEOUT_SECONDS = 60;
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Graceful shutdown: the server drains for up to SHUTDOWN_TIMEOUT_MS after SIGTERM; ECS waits STOP_TIMEOUT before SIGKILL. */
+export const SHUTDOWN_TIMEOUT_MS = 25_000;
+export const STOP_TIMEOUT_SECONDS = 40;
+/** The ALB stops sending new requests to a task and lets in-flight ones finish for this long before ECS stops it. */
+export const DEREGISTRATION_DELAY_SECONDS = 30;
+export const HEALTH_CHECK_PATH = "/ready";
+/** How long blue keeps running after production traffic moved to green: the window for an instant rollback. */
+export const BAKE_TIME_MINUTES = 10;
+/** Green answers here before production shifts to it; the ALB security group keeps the port closed to the internet. */
+export const TEST_LISTENER_PORT = 8443;
+/** WAF: requests per client IP in any 5-minute window before WAF blocks it. */
+export const WAF_RATE_LIMIT_PER_5_MINUTES = 2000;
+/**
+ * Autoscaling targets. Requests per task per minute is a starting point (300 req/s per 1-vCPU task, well under what
+ * one API process served in docs/BENCHMARKS.md); replace it with `checkout-loadtest plan`'s per-process rate measured
+ * against a deployed stage.
+ */
+export const SCALING = { cpuPercent: 60, memoryPercent: 75, requestsPerTaskPerMinute: 18_000, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 300 } as const;
+/** Deployment alarms: a deployment rolls back when either is in ALARM (2 of 2 one-minute periods). */
+export const DEPLOYMENT_ALARMS = { errorRatePercent: 1, minimumRequestsPerMinute: 20, unhealthyTargets: 1, periodSeconds: 60, evaluationPeriods: 2 } as const;
+
+/** The payment processor's settings, created by the operator before the first deploy (docs/DEPLOY.md). */
+export function paymentSecretName(stage: string): string {
+  return `checkout/${stage}/payment-provider`;
+}
+
+export interface ApiOutputs {
+  service: Service;
+  fargateService: ecs.FargateService;
+  alb: elbv2.ApplicationLoadBalancer;
+  httpsListener: elbv2.ApplicationListener;
+  /** Blue starts as production; ECS swaps the roles of the two groups at every blue/green deployment. */
+  targetGroups: { blue: elbv2.ApplicationTargetGroup; green: elbv2.ApplicationTargetGroup };
+  /** The ALB's public name (stage config domain.api): CloudFront's origin for /trpc/* and the health paths. */
+  apiDomain: string;
+  deploymentAlarms: { errorRate: cloudwatch.Alarm; unhealthyTargets: cloudwatch.Alarm };
+  webAcl: wafv2.CfnWebACL;
+}
+
+const SST_CPUS = ["0.25 vCPU", "0.5 vCPU", "1 vCPU", "2 vCPU", "4 vCPU", "8 vCPU", "16 vCPU"] as const;
+
+/** API_TASK_SIZE in the units SST's Service takes. */
+function sstTaskSize(size: { cpu: number; memoryMiB: number }): { cpu: NonNullable<ServiceProps["cpu"]>; memory: NonNullable<ServiceProps["memory"]> } {
+  const cpu = SST_CPUS.find((name) => name === `${size.cpu / 1024} vCPU`);
+  if (!cpu || size.memoryMiB % 1024 !== 0) throw new Error(`API_TASK_SIZE ${size.cpu}/${size.memoryMiB} has no SST Service equivalent`);
+  return { cpu, memory: `${size.memoryMiB / 1024} GB` };
+}
+
+export function Api({ stack, app }: StackContext): ApiOutputs {
+  const config = stageConfig(app.stage);
+  const network = use(Network);
+  const database = use(Database);
+  const { vpc, key } = network;
+  // Network.ts owns every security-group rule; read-only views stop CDK from adding rules of its own here.
+  const albSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, "AlbSecurityGroupView", network.securityGroups.alb.securityGroupId, { mutable: false });
+  const serviceSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, "ServiceSecurityGroupView", network.securityGroups.service.securityGroupId, {
+    mutable: false,
+  });
+  const logRetention = config.isProduction ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH;
+
+  // ---- Access logs: ALB → bucket (SSE-S3: the only encryption ALB log delivery supports) → its own access-log bucket.
+  const logBucketProps: s3.BucketProps = {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    versioned: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    lifecycleRules: [{ expiration: Duration.days(config.isProduction ? 400 : 90), noncurrentVersionExpiration: Duration.days(30) }],
+    // Audit logs outlive the stack: `sst remove` leaves them for their lifecycle rule to expire.
+    removalPolicy: RemovalPolicy.RETAIN,
+  };
+  // S3 server access logs delivered under a bucket policy, not the log-delivery ACL (ACLs stay disabled); the flag is
+  // CDK's own, scoped to these two buckets rather than set for the whole app.
+  const accessLogs = new Construct(stack, "AccessLogs");
+  accessLogs.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
+  const serverAccessLogs = new s3.Bucket(accessLogs, "AlbLogsAccessLogs", logBucketProps);
+  const albLogs = new s3.Bucket(accessLogs, "AlbAccessLogs", { ...logBucketProps, serverAccessLogsBucket: serverAccessLogs, serverAccessLogsPrefix: "alb-access-logs/" });
+
+  // ---- Load balancer and listeners.
+  const alb = new elbv2.ApplicationLoadBalancer(stack, "LoadBalancer", {
+    vpc,
+    internetFacing: true,
+    vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+    securityGroup: albSecurityGroup,
+    dropInvalidHeaderFields: true,
+    idleTimeout: Duration.seconds(ALB_IDLE_TIMEOUT_SECONDS),
+    deletionProtection: config.isProduction,
+  });
+  alb.logAccessLogs(albLogs, "alb");
+
+  const targetGroupProps: elbv2.ApplicationTargetGroupProps = {
+    vpc,
+    port: SERVICE_PORT,
+    protocol: elbv2.ApplicationProtocol.HTTP,
+    targetType: elbv2.TargetType.IP,
+    deregistrationDelay: Duration.seconds(DEREGISTRATION_DELAY_SECONDS),
+    loadBalancingAlgorithmType: elbv2.TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS,
+    healthCheck: {
+      path: HEALTH_CHECK_PATH,
+      healthyHttpCodes: "200",
+      interval: Duration.seconds(10),
+      timeout: Duration.seconds(5),
+      healthyThresholdCount: 2,
+      unhealthyThresholdCount: 3,
+    },
+  };
+  const blue = new elbv2.ApplicationTargetGroup(stack, "TargetGroupBlue", targetGroupProps);
+  const green = new elbv2.ApplicationTargetGroup(stack, "TargetGroupGreen", targetGroupProps);
+  // Every action on the HTTPS listeners forwards to both groups: ECS moves the weights, and ECS blue/green rejects
+  // listeners that mix forward with redirect or fixed-response actions.
+  const forwardToBlueAndGreen = () =>
+    elbv2.ListenerAction.weightedForward([
+      { targetGroup: blue, weight: 100 },
+      { targetGroup: green, weight: 0 },
+    ]);
+  const certificates = [elbv2.ListenerCertificate.fromArn(config.apiCertificateArn)];
+
+  alb.addListener("Http", {
+    port: 80,
+    protocol: elbv2.ApplicationProtocol.HTTP,
+    open: false,
+    defaultAction: elbv2.ListenerAction.redirect({ protocol: "HTTPS", port: "443", permanent: true }),
+  });
+  const httpsListener = alb.addListener("Https", {
+    port: 443,
+    protocol: elbv2.ApplicationProtocol.HTTPS,
+    certificates,
+    sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+    open: false,
+    defaultAction: forwardToBlueAndGreen(),
+  });
+  const testListener = alb.addListener("Test", {
+    port: TEST_LISTENER_PORT,
+    protocol: elbv2.ApplicationProtocol.HTTPS,
+    certificates,
+    sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+    open: false,
+    defaultAction: forwardToBlueAndGreen(),
+  });
+  // The rules ECS rewrites during a deployment; `/*` matches every request, so the default actions never serve one.
+  const productionRule = new elbv2.ApplicationListenerRule(stack, "ProductionRule", {
+    listener: httpsListener,
+    priority: 1,
+    conditions: [elbv2.ListenerCondition.pathPatterns(["/*"])],
+    action: forwardToBlueAndGreen(),
+  });
+  const testRule = new elbv2.ApplicationListenerRule(stack, "TestRule", {
+    listener: testListener,
+    priority: 1,
+    conditions: [elbv2.ListenerCondition.pathPatterns(["/*"])],
+    action: forwardToBlueAndGreen(),
+  });
+
+  // ---- WAF on the ALB: AWS's common and known-bad-inputs rule groups, and per-client rate limits.
+  const webAcl = createWebAcl(stack, { stage: app.stage, key, logRetention });
+  new wafv2.CfnWebACLAssociation(stack, "WebAclAssociation", { resourceArn: alb.loadBalancerArn, webAclArn: webAcl.attrArn });
+
+  // ---- The service.
+  const cluster = new ecs.Cluster(stack, "Cluster", { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+  const logGroup = new logs.LogGroup(stack, "ApiLogs", {
+    encryptionKey: key,
+    retention: logRetention,
+    removalPolicy: config.isProduction ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+  });
+  const paymentSecret = secretsmanager.Secret.fromSecretNameV2(stack, "PaymentProviderSecret", paymentSecretName(app.stage));
+  // The database secret by ARN, without its KMS key: CDK would otherwise grant decryption in the key's policy in the
+  // Network stack, naming this stack's role there (a dependency cycle). The role gets kms:Decrypt itself, below.
+  const databaseSecret = secretsmanager.Secret.fromSecretAttributes(stack, "DatabaseSecret", { secretCompleteArn: database.secret.secretArn });
+  const { cpu, memory } = sstTaskSize(API_TASK_SIZE);
+
+  const service = new Service(stack, "Api", {
+    path: "packages/api",
+    file: "Dockerfile",
+    port: SERVICE_PORT,
+    cpu,
+    memory,
+    // Bounds only: SST's own policies scale out no faster than every 5 minutes, so the three policies are added below.
+    scaling: {
+      minContainers: API_TASK_SIZE.minTasks,
+      maxContainers: API_TASK_SIZE.maxTasks,
+      cpuUtilization: false,
+      memoryUtilization: false,
+      requestsPerContainer: false,
+    },
+    environment: {
+      NODE_ENV: "production",
+      HOST: "0.0.0.0",
+      PORT: String(SERVICE_PORT),
+      PUBLIC_URL: `https://${config.domain.web}`,
+      LOG_LEVEL: "info",
+      // One proxy in front of the task appends to X-Forwarded-For: the ALB.
+      TRUST_PROXY: "1",
+      KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_TIMEOUT_MS),
+      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      PAYMENT_SANDBOX: "false",
+      // A real shop loads its own catalogue; dev stages get the demo one.
+      SEED_CATALOG: config.isProduction ? "false" : "true",
+      DATABASE_HOST: database.writerEndpoint,
+      DATABASE_READ_HOST: database.readerEndpoint,
+      DATABASE_PORT: String(database.port),
+      DATABASE_NAME: database.databaseName,
+      DATABASE_SSL: "require",
+    },
+    cdk: {
+      vpc,
+      cluster,
+      cloudfrontDistribution: false,
+      // SST would build its own ALB with an HTTP listener; this one is built above and the service attached below.
+      applicationLoadBalancer: false,
+      fargateService: {
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        securityGroups: [serviceSecurityGroup],
+        assignPublicIp: false,
+        deploymentController: { type: ecs.DeploymentControllerType.ECS },
+        circuitBreaker: { enable: true, rollback: true },
+        minHealthyPercent: 100,
+        maxHealthyPercent: 200,
+        healthCheckGracePeriod: Duration.seconds(60),
+        enableExecuteCommand: false,
+      },
+      container: {
+        // Non-blocking: a slow log delivery never stalls the event loop (lines are dropped past a 25 MiB buffer instead).
+        logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: "api", mode: ecs.AwsLogDriverMode.NON_BLOCKING, maxBufferSize: Size.mebibytes(25) }),
+        stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),
+        readonlyRootFilesystem: true,
+        healthCheck: {
+          command: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${SERVICE_PORT}/health`],
+          interval: Duration.seconds(15),
+          timeout: Duration.seconds(5),
+          retries: 3,
+          startPeriod: Duration.seconds(30),
+        },
+        secrets: {
+          DATABASE_USER: ecs.Secret.fromSecretsManager(databaseSecret, "username"),
+          DATABASE_PASSWORD: ecs.Secret.fromSecretsManager(databaseSecret, "password"),
+          PAYMENT_PROVIDER_URL: ecs.Secret.fromSecretsManager(paymentSecret, "url"),
+          PAYMENT_SECRET_KEY: ecs.Secret.fromSecretsManager(paymentSecret, "secretKey"),
+          PAYMENT_WEBHOOK_SECRET: ecs.Secret.fromSecretsManager(paymentSecret, "webhookSecret"),
+        },
+      },
+    },
+  });
+  const fargateService = service.cdk!.fargateService!;
+  const scaling = service.cdk!.scaling!;
+  removeUnusedSstLogGroup(service);
+  fargateService.taskDefinition.obtainExecutionRole().addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: "DecryptDatabaseSecret",
+      actions: ["kms:Decrypt"],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${stack.region}.amazonaws.com` } },
+    }),
+  );
+  blue.addTarget(fargateService);
+
+  // ---- Autoscaling on CPU, memory and requests per target (2–40 tasks from API_TASK_SIZE).
+  const cooldowns = { scaleOutCooldown: Duration.seconds(SCALING.scaleOutCooldownSeconds), scaleInCooldown: Duration.seconds(SCALING.scaleInCooldownSeconds) };
+  scaling.scaleOnCpuUtilization("CpuScaling", { targetUtilizationPercent: SCALING.cpuPercent, ...cooldowns });
+  scaling.scaleOnMemoryUtilization("MemoryScaling", { targetUtilizationPercent: SCALING.memoryPercent, ...cooldowns });
+  addRequestsPerTargetScaling(scaling, { alb, blue, green });
+
+  // ---- Deployment guards: the circuit breaker (above) and two alarms; either rolls a deployment back.
+  const deploymentAlarms = createDeploymentAlarms(stack, { alb, blue, green });
+  fargateService.enableDeploymentAlarms([deploymentAlarms.errorRate.alarmName, deploymentAlarms.unhealthyTargets.alarmName], {
+    behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+  });
+
+  // ---- Blue/green: ECS moves production between the two target groups (stacks/blue-green.ts).
+  enableBlueGreen(fargateService, { alternateTargetGroup: green, productionRule, testRule, bakeTimeMinutes: BAKE_TIME_MINUTES });
+
+  stack.addOutputs({ ApiDomain: config.domain.api, LoadBalancerDnsName: alb.loadBalancerDnsName });
+
+  return {
+    service,
+    fargateService,
+    alb,
+    httpsListener,
+    targetGroups: { blue, green },
+    apiDomain: config.domain.api,
+    deploymentAlarms,
+    webAcl,
+  };
+}
+
+/** A WAF web ACL for the ALB, logging to an encrypted log group with credentials redacted. */
+function createWebAcl(stack: Stack, options: { stage: string; key: kms.IKey; logRetention: logs.RetentionDays }): wafv2.CfnWebACL {
+  const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+    cloudWatchMetricsEnabled: true,
+    metricName,
+    sampledRequestsEnabled: true,
+  });
+  const managedRuleGroup = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+    name,
+    priority,
+    overrideAction: { none: {} },
+    statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
+    visibilityConfig: visibility(name),
+  });
+  const webAcl = new wafv2.CfnWebACL(stack, "WebAcl", {
+    scope: "REGIONAL",
+    defaultAction: { allow: {} },
+    visibilityConfig: visibility(`checkout-${options.stage}-api`),
+    rules: [
+      managedRuleGroup("AWSManagedRulesCommonRuleSet", 10),
+      managedRuleGroup("AWSManagedRulesKnownBadInputsRuleSet", 20),
+      // Through CloudFront, the ALB sees CloudFront's addresses: those requests are counted per the client address
+      // CloudFront put first in X-Forwarded-For (a rule on the source IP would lump thousands of shoppers together).
+      {
+        name: "RateLimitPerForwardedClient",
+        priority: 30,
+        action: { block: {} },
+        statement: {
+          rateBasedStatement: {
+            limit: WAF_RATE_LIMIT_PER_5_MINUTES,
+            evaluationWindowSec: 300,
+            aggregateKeyType: "FORWARDED_IP",
+            forwardedIpConfig: { headerName: "X-Forwarded-For", fallbackBehavior: "MATCH" },
+          },
+        },
+        visibilityConfig: visibility("RateLimitPerForwardedClient"),
+      },
+      // Requests straight to the ALB, with no X-Forwarded-For, are counted per source IP.
+      {
+        name: "RateLimitPerSourceIp",
+        priority: 31,
+        action: { block: {} },
+        statement: {
+          rateBasedStatement: {
+            limit: WAF_RATE_LIMIT_PER_5_MINUTES,
+            evaluationWindowSec: 300,
+            aggregateKeyType: "IP",
+            scopeDownStatement: {
+              notStatement: {
+                statement: {
+                  sizeConstraintStatement: {
+                    fieldToMatch: { singleHeader: { Name: "x-forwarded-for" } },
+                    comparisonOperator: "GT",
+                    size: 0,
+                    textTransformations: [{ priority: 0, type: "NONE" }],
+                  },
+                },
+              },
+            },
+          },
+        },
+        visibilityConfig: visibility("RateLimitPerSourceIp"),
+      },
+    ],
+  });
+
+  // WAF delivers only to log groups named aws-waf-logs-*, given by ARN without the trailing `:*`.
+  const wafLogs = new logs.LogGroup(stack, "WebAclLogs", {
+    logGroupName: `aws-waf-logs-checkout-${options.stage}`,
+    encryptionKey: options.key,
+    retention: options.logRetention,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  new wafv2.CfnLoggingConfiguration(stack, "WebAclLogging", {
+    resourceArn: webAcl.attrArn,
+    logDestinationConfigs: [stack.formatArn({ service: "logs", resource: "log-group", resourceName: wafLogs.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    redactedFields: [{ singleHeader: { Name: "authorization" } }, { singleHeader: { Name: "cookie" } }],
+  });
+  return webAcl;
+}
+
+interface Balancer {
+  alb: elbv2.ApplicationLoadBalancer;
+  blue: elbv2.ApplicationTargetGroup;
+  green: elbv2.ApplicationTargetGroup;
+}
+
+/** An ALB metric of one target group, per minute. */
+function targetGroupMetric(group: elbv2.ApplicationTargetGroup, alb: elbv2.ApplicationLoadBalancer, metricName: string, statistic: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: "AWS/ApplicationELB",
+    metricName,
+    dimensionsMap: { TargetGroup: group.targetGroupFullName, LoadBalancer: alb.loadBalancerFullName },
+    statistic,
+    period: Duration.minutes(1),
+  });
+}
+
+/**
+ * Target tracking on requests per healthy target across both target groups. The predefined ALBRequestCountPerTarget
+ * names one target group, and blue/green moves production between the two at every deployment, so a policy on one
+ * group would see no requests half of the time. Metric math in target tracking has no L2 in aws-cdk-lib 2.201.
+ */
+function addRequestsPerTargetScaling(scaling: ecs.ScalableTaskCount, { alb, blue, green }: Balancer): appscaling.CfnScalingPolicy {
+  const target = scaling.node.findChild("Target") as appscaling.ScalableTarget;
+  const query = (id: string, group: elbv2.ApplicationTargetGroup, metricName: string, stat: string): appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty => ({
+    id,
+    returnData: false,
+    metricStat: {
+      stat,
+      metric: {
+        namespace: "AWS/ApplicationELB",
+        metricName,
+        dimensions: [
+          { name: "TargetGroup", value: group.targetGroupFullName },
+          { name: "LoadBalancer", value: alb.loadBalancerFullName },
+        ],
+      },
+    },
+  });
+  const policy = new appscaling.CfnScalingPolicy(scaling, "RequestScaling", {
+    policyName: Names.uniqueId(scaling) + "RequestScaling",
+    policyType: "TargetTrackingScaling",
+    scalingTargetId: target.scalableTargetId,
+    targetTrackingScalingPolicyConfiguration: {
+      targetValue: SCALING.requestsPerTaskPerMinute,
+      scaleOutCooldown: SCALING.scaleOutCooldownSeconds,
+      scaleInCooldown: SCALING.scaleInCooldownSeconds,
+      customizedMetricSpecification: {
+        metrics: [
+          query("requests_blue", blue, "RequestCount", "Sum"),
+          query("requests_green", green, "RequestCount", "Sum"),
+          query("healthy_blue", blue, "HealthyHostCount", "Average"),
+          query("healthy_green", green, "HealthyHostCount", "Average"),
+          {
+            id: "requests_per_target",
+            label: "Requests per healthy target per minute (blue + green)",
+            expression: "(FILL(requests_blue, 0) + FILL(requests_green, 0)) / (FILL(healthy_blue, 0) + FILL(healthy_green, 0))",
+            returnData: true,
+          },
+        ],
+      },
+    },
+  });
+  return policy;
+}
+
+/** The alarms ECS watches during a deployment and its bake time; ALARM in either rolls the deployment back. */
+function createDeploymentAlarms(stack: Stack, { alb, blue, green }: Balancer): { errorRate: cloudwatch.Alarm; unhealthyTargets: cloudwatch.Alarm } {
+  const period = Duration.seconds(DEPLOYMENT_ALARMS.periodSeconds);
+  const errorRate = new cloudwatch.MathExpression({
+    // 5xx from the tasks and from the ALB itself (502/503/504 when tasks crash or none is healthy), as a percentage
+    // of all requests; below a minimum volume one failed request is not a 1 % signal.
+    expression: `IF(requests >= ${DEPLOYMENT_ALARMS.minimumRequestsPerMinute}, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)`,
+    usingMetrics: {
+      requests: alb.metrics.requestCount({ period, statistic: "Sum" }),
+      target5xx: alb.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: "Sum" }),
+      elb5xx: alb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: "Sum" }),
+    },
+    label: "5xx % of requests",
+    period,
+  });
+  const unhealthy = new cloudwatch.MathExpression({
+    expression: "FILL(unhealthy_blue, 0) + FILL(unhealthy_green, 0)",
+    usingMetrics: {
+      unhealthy_blue: targetGroupMetric(blue, alb, "UnHealthyHostCount", "Maximum"),
+      unhealthy_green: targetGroupMetric(green, alb, "UnHealthyHostCount", "Maximum"),
+    },
+    label: "Unhealthy targets (blue + green)",
+    period,
+  });
+  const common = {
+    evaluationPeriods: DEPLOYMENT_ALARMS.evaluationPeriods,
+    datapointsToAlarm: DEPLOYMENT_ALARMS.evaluationPeriods,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  };
+  return {
+    errorRate: new cloudwatch.Alarm(stack, "DeploymentErrorRateAlarm", {
+      ...common,
+      metric: errorRate,
+      threshold: DEPLOYMENT_ALARMS.errorRatePercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      alarmDescription: `API 5xx above ${DEPLOYMENT_ALARMS.errorRatePercent} % of requests for ${DEPLOYMENT_ALARMS.evaluationPeriods} minutes; rolls back an ECS deployment in progress.`,
+    }),
+    unhealthyTargets: new cloudwatch.Alarm(stack, "DeploymentUnhealthyTargetsAlarm", {
+      ...common,
+      metric: unhealthy,
+      threshold: DEPLOYMENT_ALARMS.unhealthyTargets,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      alarmDescription: `An API target failed its ${HEALTH_CHECK_PATH} health check for ${DEPLOYMENT_ALARMS.evaluationPeriods} minutes; rolls back an ECS deployment in progress.`,
+    }),
+  };
+}
+
+/**
+ * SST's Service always creates a log group (through a LogRetention custom resource and its Lambda) that the
+ * container here does not use: it logs to the KMS-encrypted group above. Left in, it would be an unencrypted, empty
+ * log group and a Lambda function in the account for nothing.
+ */
+function removeUnusedSstLogGroup(service: Service): void {
+  service.node.tryRemoveChild("LogRetention");
+  const stack = Stack.of(service);
+  const stillUsed = stack.node.findAll().some((construct) => construct instanceof logs.LogRetention);
+  if (!stillUsed) {
+    for (const child of stack.node.children) {
+      if (child.node.id.startsWith("LogRetention")) stack.node.tryRemoveChild(child.node.id);
+    }
+  }
 }
