@@ -17,7 +17,8 @@ let ids: { vpc: string; key: string; alb: string; service: string; database: str
 
 /** The logical id a construct's CloudFormation resource has in its stack's template. */
 function logicalId(construct: IConstruct): string {
-  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+  // Resolving the token respects overridden ids (the generated database secret has one).
+  return Stack.of(construct).resolve((construct.node.defaultChild as CfnElement).logicalId) as string;
 }
 
 const getAtt = (id: string, attribute: string) => ({ "Fn::GetAtt": [id, attribute] });
