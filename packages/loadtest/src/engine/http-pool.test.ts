@@ -109,6 +109,21 @@ describe("HttpPool", () => {
     expect(ports.size).toBe(3);
   });
 
+  it("grows past its first 16 sockets when requests keep waiting, up to its limit", async () => {
+    // The server answers nothing until 40 requests are held at once: only a pool that grows gets any answer.
+    const held: (() => void)[] = [];
+    const ports = new Set<number>();
+    const server = await serve((request, response) => {
+      ports.add(request.socket.remotePort ?? 0);
+      held.push(() => response.end("ok"));
+      if (held.length === 40) for (const release of held.splice(0)) release();
+    });
+    const client = pool(server.url, { connections: 100, timeoutMs: 5000 });
+    const responses = await Promise.all(Array.from({ length: 40 }, () => client.request(get(), false)));
+    expect(responses.every((r) => r.statusCode === 200)).toBe(true);
+    expect(ports.size).toBe(40);
+  });
+
   it("decodes a chunked body split at every byte, with extensions and trailers", async () => {
     const response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nx-trailer: yes\r\n\r\n";
     const origin = await serveRaw((socket) => {

@@ -520,10 +520,26 @@ export class HttpPool {
   private readonly growIfStillWaiting = (): void => {
     this.growTimer = null;
     if (this.isClosed) return;
-    let unsettled = 0;
-    for (const exchange of this.waiting) if (!exchange.isSettled) unsettled++;
-    const wanted = Math.min(unsettled - this.connectingCount, this.maxConnections - this.connectionCount);
+    // Only requests that have waited GROW_AFTER_MS count: the ones queued since may yet get a socket as one frees.
+    // The queue is in dispatch order, so the overdue ones come first; counting stops at what could be opened.
+    const sentBefore = performance.now() - GROW_AFTER_MS;
+    const enough = this.maxConnections - this.connectionCount + this.connectingCount;
+    let overdue = 0;
+    let isAnyYounger = false;
+    for (const exchange of this.waiting) {
+      if (exchange.isSettled) continue;
+      if (exchange.deadlineMs - this.timeoutMs > sentBefore) {
+        isAnyYounger = true;
+        break;
+      }
+      if (++overdue >= enough) break;
+    }
+    const wanted = Math.min(overdue - this.connectingCount, this.maxConnections - this.connectionCount);
     for (let i = 0; i < wanted; i++) this.connect();
+    if (isAnyYounger && this.connectionCount < this.maxConnections) {
+      this.growTimer = setTimeout(this.growIfStillWaiting, GROW_AFTER_MS);
+      this.growTimer.unref();
+    }
   };
 
   private connect(): void {
