@@ -109,8 +109,9 @@ export function Database({ stack, app }: StackContext): {
     multiAz: true,
     publiclyAccessible: false,
     storageType: rds.StorageType.GP3,
+    // A same-region replica of an encrypted instance is always encrypted with the source's key (the platform key);
+    // RDS rejects a KmsKeyId on it ("Your request does not require the KMS key parameter").
     storageEncrypted: true,
-    storageEncryptionKey: key,
     deletionProtection: true,
     // A replica holds only a copy of the writer's data, and RDS takes no final snapshot of a read replica.
     removalPolicy: RemovalPolicy.DESTROY,

@@ -134,7 +134,14 @@ describe("Database stack", () => {
       expect(JSON.stringify(resources[ids.replica]!.Properties.SourceDBInstanceIdentifier)).toContain(`{"Ref":"${ids.writer}"}`);
     });
 
-    it("has the writer's hardening: private, encrypted with the key, deletion-protected, Multi-AZ, TLS-only, logs exported", () => {
+    it("is encrypted with the writer's key, which RDS carries over to a same-region replica (it refuses an explicit KmsKeyId)", () => {
+      expect(resources[ids.replica]!.Properties.StorageEncrypted).toBe(true);
+      expect(resources[ids.replica]!.Properties.KmsKeyId).toBeUndefined();
+      expect(resources[ids.writer]!.Properties).toMatchObject({ StorageEncrypted: true, KmsKeyId: { "Fn::ImportValue": expect.stringMatching(ids.networkKey) } });
+      expect(JSON.stringify(resources[ids.replica]!.Properties.SourceDBInstanceIdentifier)).toContain(":rds:us-east-1:");
+    });
+
+    it("has the writer's hardening: private, encrypted, deletion-protected, Multi-AZ, TLS-only, logs exported", () => {
       expect(resources[ids.replica]!.Properties).toMatchObject({
         PubliclyAccessible: false,
         StorageEncrypted: true,
@@ -147,7 +154,6 @@ describe("Database stack", () => {
       });
       database.hasResourceProperties("AWS::RDS::DBInstance", {
         DBInstanceIdentifier: "test-checkout-postgres-replica",
-        KmsKeyId: importOf(ids.networkKey),
         PerformanceInsightsKMSKeyId: importOf(ids.networkKey),
         VPCSecurityGroups: [importOf(ids.databaseSg)],
       });
