@@ -17,7 +17,7 @@ import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from "aws-cdk-lib/cx-api";
 import { Construct } from "constructs";
 import { Service, use, type ServiceProps, type StackContext } from "sst/constructs";
-import { enableBlueGreen } from "./blue-green.ts";
+import { ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY, enableBlueGreen } from "./blue-green.ts";
 import { suppress } from "./compliance.ts";
 import { stageConfig } from "./config.ts";
 import { Database } from "./Database.ts";
@@ -296,6 +296,7 @@ export function Api({ stack, app }: StackContext): ApiOutputs {
   // ---- Blue/green: ECS moves production between the two target groups (stacks/blue-green.ts).
   enableBlueGreen(fargateService, { alternateTargetGroup: green, productionRule, testRule, bakeTimeMinutes: BAKE_TIME_MINUTES });
 
+  suppressReviewedFindings({ serverAccessLogs, albLogs, alb, fargateService });
   stack.addOutputs({ ApiDomain: config.domain.api, LoadBalancerDnsName: alb.loadBalancerDnsName });
 
   return {
@@ -518,4 +519,61 @@ function removeUnusedSstLogGroup(service: Service): void {
       if (child.node.id.startsWith("LogRetention")) stack.node.tryRemoveChild(child.node.id);
     }
   }
+}
+
+/** The cdk-nag findings in this stack that are fixed by something else or cannot apply, each with its reason. */
+function suppressReviewedFindings(resources: { serverAccessLogs: s3.Bucket; albLogs: s3.Bucket; alb: elbv2.ApplicationLoadBalancer; fargateService: ecs.FargateService }): void {
+  const { serverAccessLogs, albLogs, alb, fargateService } = resources;
+  const logBucketReplication = {
+    rule: "PCI.DSS.321-S3BucketReplicationEnabled",
+    reason:
+      "These buckets hold load-balancer access logs, versioned and kept for their retention period in the stage's region; copying them to a second region belongs to the organisation's log-archive account, not to this app.",
+  };
+  suppress(albLogs, [
+    {
+      rule: "PCI.DSS.321-S3DefaultEncryptionKMS",
+      reason: "Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3 (AES-256), so this bucket cannot use a KMS key.",
+    },
+    logBucketReplication,
+  ]);
+  suppress(serverAccessLogs, [
+    {
+      rule: "PCI.DSS.321-S3DefaultEncryptionKMS",
+      reason: "Amazon S3 delivers server access logs only to target buckets encrypted with SSE-S3 (AES-256), so this bucket cannot use a KMS key.",
+    },
+    logBucketReplication,
+  ]);
+  const httpListener = alb.node.findChild("Http");
+  suppress(httpListener, [
+    {
+      rule: "PCI.DSS.321-ELBv2ACMCertificateRequired",
+      reason: "The port 80 listener only answers with a permanent redirect to HTTPS on 443 and has no TLS to carry a certificate; both HTTPS listeners use the stage's ACM certificate.",
+    },
+  ]);
+  const taskDefinition = fargateService.taskDefinition;
+  suppress(taskDefinition, [
+    {
+      rule: "AwsSolutions-ECS2",
+      reason: "The container's plain environment holds only non-secret settings (ports, timeouts, database host names, flags); the database credentials and the payment keys reach it from Secrets Manager as ECS secrets.",
+    },
+  ]);
+  suppress(taskDefinition.obtainExecutionRole(), [
+    {
+      rule: "PCI.DSS.321-IAMNoInlinePolicy",
+      reason: "The execution role's policy is the one CDK derives from this task's grants (its secrets, its log group, its image repository), attached to this role alone and versioned with the stack.",
+    },
+    {
+      rule: "AwsSolutions-IAM5",
+      reason: "When the image is attached at deploy time, pulling it needs ecr:GetAuthorizationToken, an action with no resource-level permissions, so it is granted on * while the layer actions stay scoped to the repository.",
+      appliesTo: ["Resource::*"],
+    },
+  ]);
+  const blueGreenRole = fargateService.node.findChild("BlueGreenInfrastructureRole");
+  suppress(blueGreenRole, [
+    {
+      rule: "AwsSolutions-IAM4",
+      reason: `${ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY} is the policy AWS documents for ECS blue/green: only the ECS service assumes this role, to register targets and move the two listener rules' weights, and AWS keeps it in step with the feature.`,
+      appliesTo: [`Policy::arn:<AWS::Partition>:iam::aws:policy/${ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY}`],
+    },
+  ]);
 }
