@@ -1,4 +1,5 @@
 // API: the tRPC server as an SST Service on ECS Fargate behind an HTTPS ALB with WAF, autoscaling and blue/green.
+import { existsSync } from "node:fs";
 // API_TASK_SIZE (what @checkout/core/deploy exports) by path: SST loads sst.config.ts with every dependency of the root
 // package external, so a workspace package of TypeScript source would be imported by Node as-is and fail.
 import { API_TASK_SIZE } from "../packages/core/src/deploy/api-task-size.ts";
@@ -63,6 +64,15 @@ export interface ApiOutputs {
   apiDomain: string;
   deploymentAlarms: { errorRate: cloudwatch.Alarm; unhealthyTargets: cloudwatch.Alarm };
   webAcl: wafv2.CfnWebACL;
+}
+
+/** What packages/api/Dockerfile copies: produced by `pnpm --filter @checkout/api bundle`, not by the Docker build. */
+export const BUNDLED_SERVER = "packages/api/dist/server.mjs";
+
+/** Fails a deploy at synthesis with the command to run, rather than later on a Docker COPY of a missing file. */
+function requireBundledServer(app: StackContext["app"]): void {
+  if (app.mode !== "deploy" || app.isRunningSSTTest() || existsSync(BUNDLED_SERVER)) return;
+  throw new Error(`${BUNDLED_SERVER} is missing: run \`pnpm --filter @checkout/api bundle\` before deploying (the API image copies the bundled server).`);
 }
 
 const SST_CPUS = ["0.25 vCPU", "0.5 vCPU", "1 vCPU", "2 vCPU", "4 vCPU", "8 vCPU", "16 vCPU"] as const;
@@ -195,6 +205,7 @@ export function Api({ stack, app }: StackContext): ApiOutputs {
   // Network stack, naming this stack's role there (a dependency cycle). The role gets kms:Decrypt itself, below.
   const databaseSecret = secretsmanager.Secret.fromSecretAttributes(stack, "DatabaseSecret", { secretCompleteArn: database.secret.secretArn });
   const { cpu, memory } = sstTaskSize(API_TASK_SIZE);
+  requireBundledServer(app);
 
   const service = new Service(stack, "Api", {
     path: "packages/api",

@@ -1,7 +1,11 @@
 // Api stack, resource by resource: the HTTPS ALB with WAF and access logs, the Fargate service at API_TASK_SIZE with its
 // graceful-shutdown timings, autoscaling 2–40, the rollback guards and ECS-native blue/green; no unsuppressed cdk-nag
 // finding.
-import { App as CdkApp, CfnElement, Stack } from "aws-cdk-lib";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { App as CdkApp, CfnElement, IgnoreMode, Stack } from "aws-cdk-lib";
+import { DockerImageAsset } from "aws-cdk-lib/aws-ecr-assets";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
@@ -475,3 +479,40 @@ describe("Api: cdk-nag", () => {
   });
 });
 
+
+describe("Api: container image", () => {
+  /** Every file under dir, relative to it. */
+  function filesUnder(dir: string, base = dir): string[] {
+    return readdirSync(dir).flatMap((name) => {
+      const full = path.join(dir, name);
+      return statSync(full).isDirectory() ? filesUnder(full, base) : [path.relative(base, full)];
+    });
+  }
+
+  it("stages a build context of the Dockerfile and exactly the bundle files it copies, as SST hands packages/api to CDK", () => {
+    // A stand-in for packages/api after `bundle`, with the files that must stay out of the image around it.
+    const fixture = mkdtempSync(path.join(os.tmpdir(), "checkout-image-context-"));
+    try {
+      for (const file of ["Dockerfile", ".dockerignore"]) copyFileSync(path.join("packages/api", file), path.join(fixture, file));
+      for (const file of ["dist/server.mjs", "dist/server.mjs.map", "dist/server.mjs.LEGAL.txt", "dist/meta.json", "src/main.ts", "node_modules/pg/index.js", "package.json", ".env"]) {
+        mkdirSync(path.dirname(path.join(fixture, file)), { recursive: true });
+        writeFileSync(path.join(fixture, file), file);
+      }
+      const outdir = path.join(fixture, "cdk.out");
+      const app = new CdkApp({ outdir });
+      const stack = new Stack(app, "Image");
+      // The options SST's Service passes when it attaches the built image (sst/constructs/Service.js).
+      const asset = new DockerImageAsset(stack, "Image", { directory: fixture, file: "Dockerfile", exclude: [".sst/dist", ".sst/artifacts"], ignoreMode: IgnoreMode.GLOB });
+      app.synth();
+      const staged = filesUnder(path.join(outdir, `asset.${asset.assetHash}`)).sort();
+      expect(staged).toEqual([".dockerignore", "Dockerfile", "dist/server.mjs", "dist/server.mjs.LEGAL.txt", "dist/server.mjs.map"]);
+      const copied = readFileSync(path.join(fixture, "Dockerfile"), "utf8")
+        .split("\n")
+        .filter((line) => line.startsWith("COPY ") && !line.includes("--from="))
+        .flatMap((line) => line.split(/\s+/).slice(1, -1));
+      expect(copied.sort()).toEqual(staged.filter((file) => file.startsWith("dist/")));
+    } finally {
+      rmSync(fixture, { recursive: true, force: true });
+    }
+  });
+});
