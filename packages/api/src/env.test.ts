@@ -22,9 +22,16 @@ describe("loadEnv", () => {
     expect(message).toMatch(/LOG_LEVEL:/);
   });
 
+  it("refuses to start production without a database instead of starting an embedded one", () => {
+    expect(() => loadEnv({ NODE_ENV: "production" })).toThrow(/production needs a database: set DATABASE_URL, or DATABASE_HOST/);
+    const deployed = { NODE_ENV: "production", DATABASE_HOST: "db.internal", DATABASE_NAME: "checkout", DATABASE_USER: "app", DATABASE_PASSWORD: "secret" };
+    expect(() => loadEnv(deployed)).toThrow(/PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required/);
+  });
+
   it("requires a real payment provider in production", () => {
-    expect(() => loadEnv({ NODE_ENV: "production" })).toThrow(/PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required/);
-    const provider = { NODE_ENV: "production", PAYMENT_PROVIDER_URL: "https://pay.example.com", PAYMENT_SECRET_KEY: "sk_live_12345678" };
+    const database = { DATABASE_URL: "postgres://app@db.internal/checkout" };
+    expect(() => loadEnv({ NODE_ENV: "production", ...database })).toThrow(/PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required/);
+    const provider = { NODE_ENV: "production", ...database, PAYMENT_PROVIDER_URL: "https://pay.example.com", PAYMENT_SECRET_KEY: "sk_live_12345678" };
     expect(() => loadEnv(provider)).toThrow(/PAYMENT_WEBHOOK_SECRET is required/);
     const env = loadEnv({ ...provider, PAYMENT_WEBHOOK_SECRET: "whsec_live_0123456789abcdef" });
     expect(env.PAYMENT_SANDBOX).toBe(false);

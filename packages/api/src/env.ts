@@ -89,6 +89,10 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
   const env = { ...result.data, ...resolveDatabaseUrls(result.data) };
+  if (env.NODE_ENV === "production" && !env.DATABASE_URL) {
+    // The embedded PostgreSQL is for a laptop; a deployed task without a database must stop, not start an empty one.
+    throw new ConfigError("Invalid configuration:\n  production needs a database: set DATABASE_URL, or DATABASE_HOST with DATABASE_NAME, DATABASE_USER and DATABASE_PASSWORD");
+  }
   const sandbox = env.PAYMENT_SANDBOX ?? (env.NODE_ENV !== "production" && !env.PAYMENT_PROVIDER_URL);
   if (!sandbox && (!env.PAYMENT_PROVIDER_URL || !env.PAYMENT_SECRET_KEY)) {
     throw new ConfigError("Invalid configuration:\n  PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required when the payment sandbox is off");
