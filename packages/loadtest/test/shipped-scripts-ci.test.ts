@@ -47,7 +47,7 @@ function expectPassed(script: string, run: OurRun): void {
   expect(run.stdout).toMatch(/^verdict: PASS$/m);
   expect(run.stdout).not.toMatch(/^FAIL/m);
   for (const { metric } of parsed.ensure.thresholds) expect(run.stdout).toMatch(new RegExp(`^pass {2}${metric.replaceAll(".", "\\.")} = `, "m"));
-  if (parsed.ensure.maxErrorRate !== undefined) expect(run.stdout).toMatch(/^pass {2}maxErrorRate = /m);
+  if (parsed.ensure.maxErrorRate !== undefined) expect(run.stdout).toMatch(/^pass {2}maxErrorRate: [0-9.]+ % of virtual users did not complete <= /m);
   // The whole planned load went out: every arrival of the ci phases became a virtual user.
   expect(run.result.counters.arrivalsPlanned).toBe(plannedArrivals(parsed));
   expect(run.result.counters.vusersCreated).toBe(plannedArrivals(parsed));

@@ -62,6 +62,8 @@ export interface IntervalResult {
   requests: number;
   responses: number;
   errors: number;
+  /** Responses outside a step's `expect` that ended in this interval (absent in results saved before it was kept). */
+  unexpected?: number;
   vusersCreated: number;
   /** Latency (µs) of the responses that ended in this interval. */
   latency: string;
@@ -153,6 +155,7 @@ export function mergeRunResults(results: RunResult[]): RunResult {
       requests: parts.reduce((s, p) => s + p.requests, 0),
       responses: parts.reduce((s, p) => s + p.responses, 0),
       errors: parts.reduce((s, p) => s + p.errors, 0),
+      unexpected: parts.reduce((s, p) => s + (p.unexpected ?? 0), 0),
       vusersCreated: parts.reduce((s, p) => s + p.vusersCreated, 0),
       latency: mergeEncoded(parts.map((p) => p.latency)),
     }));

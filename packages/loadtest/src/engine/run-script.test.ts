@@ -246,6 +246,7 @@ describe("runScript", () => {
     expect(result.counters.vusersFailed).toBe(4);
     expect(result.counters.vusersCompleted).toBe(0);
     expect(result.counters.unexpectedStatus).toBe(4);
+    expect(result.intervals.reduce((sum, interval) => sum + (interval.unexpected ?? 0), 0)).toBe(4);
     expect(result.counters.statusCodes).toEqual({ 500: 4 });
     expect(paths).toEqual(Array(4).fill("/first"));
     expect(summary.vuserFailureRate).toBe(1);

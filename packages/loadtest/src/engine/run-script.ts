@@ -73,6 +73,7 @@ interface Interval {
   requests: number;
   responses: number;
   errors: number;
+  unexpected: number;
   vusersCreated: number;
   latency: Histogram;
 }
@@ -251,7 +252,7 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
     const index = ms > 0 ? Math.floor(ms / intervalMs) : 0;
     let interval = intervals[index];
     if (!interval) {
-      interval = { requests: 0, responses: 0, errors: 0, vusersCreated: 0, latency: createLatencyHistogram() };
+      interval = { requests: 0, responses: 0, errors: 0, unexpected: 0, vusersCreated: 0, latency: createLatencyHistogram() };
       intervals[index] = interval;
     }
     return interval;
@@ -399,6 +400,7 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
 
         if (prepared.expectStatus && !prepared.expectStatus.includes(status)) {
           counters.unexpectedStatus++;
+          interval.unexpected++;
           return this.end("failed");
         }
         for (const capture of prepared.captures) {
@@ -463,6 +465,7 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
           requests: interval.requests,
           responses: interval.responses,
           errors: interval.errors,
+          unexpected: interval.unexpected,
           vusersCreated: interval.vusersCreated,
           latency: summarizeHistogram(interval.latency),
           ...(options.progressHistograms ? { encodedLatency: encodeHistogram(interval.latency) } : {}),
@@ -541,6 +544,7 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
               requests: interval.requests,
               responses: interval.responses,
               errors: interval.errors,
+              unexpected: interval.unexpected,
               vusersCreated: interval.vusersCreated,
               latency: encodeHistogram(interval.latency),
             },

@@ -94,6 +94,15 @@ describe("evaluateWindows", () => {
     expect(windows[1]?.failures).toEqual(["http.request_error_rate 0.02 % > 0.01"]);
   });
 
+  it("counts responses outside the step's expect (a 5xx where 200 was expected) as failed requests", () => {
+    const saved = constructedRun([{ requests: 10_000 }, { requests: 10_000, unexpected: 3 }], p95Only);
+    const windows = evaluateWindows({ saved, thresholds: thresholdsForPlan(saved.ensure).thresholds, windowSeconds: 1 });
+    expect(windows.map((w) => w.met)).toEqual([true, false]);
+    expect(windows[1]?.requestErrorRatePercent).toBeCloseTo(0.03, 6);
+    // They were answered, so they are no backlog: the window kept up, it failed on its errors.
+    expect(windows[1]?.unanswered).toBe(0);
+  });
+
   it("breaks a window whose responses fell behind the requests, however fast the answered ones were", () => {
     // 1,000 requests/s with a 300 ms p95 limit may leave 300 in flight at a 1 s window's end; 5 s windows 5 % of them.
     const saved = constructedRun([{ requests: 1000 }, { requests: 1000, responses: 699 }, { requests: 1000, responses: 700 }], p95Only);

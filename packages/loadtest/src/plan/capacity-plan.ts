@@ -8,7 +8,7 @@
 //     and not judged.
 //  2. A window's rate is the responses it received per second. Its latency percentiles come from the merged HDR
 //     histogram of its intervals (latency from each request's intended start); its request error rate is requests
-//     that got no response (transport errors) / requests sent.
+//     that failed (no response, or a response outside the step's expect) / requests sent.
 //  3. A window MEETS when every applied threshold holds (value <= max), and the server kept up: the requests left
 //     unanswered (requests sent − responses − transport errors, in the window) are at most 5 % of its requests or the
 //     backlog the latency limit itself implies, request rate × the p95 limit (Little's law), whichever is larger.
@@ -55,7 +55,7 @@ const LATENCY_STATS: Record<string, LatencyStat> = {
 /** What a threshold measures in a window. */
 export type WindowMeasure =
   | { kind: "latency"; stat: LatencyStat }
-  /** Transport errors / requests, in %. */
+  /** Failed requests (transport errors + responses outside expect) / requests, in %. */
   | { kind: "requestErrorRate" }
   /** Artillery's maxErrorRate (failed virtual users, %): per window, transport errors / virtual users created. */
   | { kind: "vuserErrorRate" };
@@ -87,9 +87,9 @@ export interface WindowVerdict {
   /** Responses received per second: the window's rate. */
   responseRate: number;
   latency: LatencySummary;
-  /** Transport errors / requests, in %. */
+  /** Failed requests (transport errors + responses outside expect) / requests, in %. */
   requestErrorRatePercent: number;
-  /** Transport errors / virtual users created, in % (an estimate of Artillery's failed-vuser share). */
+  /** Failed requests / virtual users created, in % (an estimate of Artillery's failed-vuser share). */
   vuserErrorRatePercent: number;
   /** (responses + transport errors) / requests. */
   completionRatio: number;
@@ -281,6 +281,8 @@ export function evaluateWindows({
       const seconds = durationMs / 1000;
       const responses = sum("responses");
       const errors = sum("errors");
+      // Failed requests: no response, or a response outside the step's expect (a 5xx where 200 was expected).
+      const failed = errors + parts.reduce((s, p) => s + (p.unexpected ?? 0), 0);
       const vusersCreated = sum("vusersCreated");
       const measured = {
         startMs,
@@ -292,8 +294,8 @@ export function evaluateWindows({
         requestRate: requests / seconds,
         responseRate: responses / seconds,
         latency,
-        requestErrorRatePercent: (errors / requests) * 100,
-        vuserErrorRatePercent: vusersCreated === 0 ? (errors > 0 ? 100 : 0) : Math.min(100, (errors / vusersCreated) * 100),
+        requestErrorRatePercent: (failed / requests) * 100,
+        vuserErrorRatePercent: vusersCreated === 0 ? (failed > 0 ? 100 : 0) : Math.min(100, (failed / vusersCreated) * 100),
         completionRatio: (responses + errors) / requests,
         unanswered: requests - responses - errors,
         unansweredLimit: Math.max(BACKLOG_TOLERANCE * requests, (requests / seconds) * (backlogLimitMs / 1000)),
@@ -400,7 +402,7 @@ export function planCapacity(saved: SavedRun, options: PlanOptions = {}): Capaci
         "The knee still stops at the first break; warm the API up with a first phase, and re-run to check.",
     );
   }
-  if (saved.counters.unexpectedStatus > 0) {
+  if (saved.counters.unexpectedStatus > 0 && saved.intervals.every((interval) => interval.unexpected === undefined)) {
     notes.push(
       `${saved.counters.unexpectedStatus} responses outside expectStatus are not recorded per interval, so the window error rates count only transport errors.`,
     );

@@ -14,6 +14,8 @@ export interface IntervalSpec {
   /** Default: every request not counted as an error was answered. */
   responses?: number;
   errors?: number;
+  /** Responses outside the step's expect (they are responses too). */
+  unexpected?: number;
   /** Default: the responses, all at this latency (10 ms when not given). */
   latencyMs?: number;
   latencies?: Latencies;
@@ -34,6 +36,7 @@ function interval(second: number, spec: IntervalSpec): IntervalResult {
     requests: spec.requests,
     responses,
     errors: spec.errors ?? 0,
+    ...(spec.unexpected === undefined ? {} : { unexpected: spec.unexpected }),
     vusersCreated: spec.requests,
     latency: encodeLatencies(spec.latencies ?? [[spec.latencyMs ?? 10, responses]]),
   };

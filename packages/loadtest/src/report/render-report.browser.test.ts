@@ -71,7 +71,7 @@ describe("renderReport in Chromium", () => {
       expect(dots.length).toBeGreaterThan(2);
       expect(dots.every((width) => width > 0)).toBe(true);
       expect(await rateChart.locator("text.guide-label").allTextContents()).toEqual([expect.stringMatching(/^p95 limit 100 ms$/), expect.stringMatching(/^knee [\d,]+\/s$/)]);
-      const timeChart = page.locator('svg[aria-label="Requests and transport errors per second"]');
+      const timeChart = page.locator('svg[aria-label="Requests and failed requests per second"]');
       expect(await timeChart.locator("line.guide").count()).toBe(2);
       expect(await page.locator("#capacity-plan details summary").innerText()).toMatch(/^All \d+ windows$/);
 

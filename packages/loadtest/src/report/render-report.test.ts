@@ -85,7 +85,7 @@ describe("renderReport capacity plan", () => {
     expect(html).toContain('<td class="pass">13,000 req/s (10,000 + 30 % headroom) / 400 req/s per task = 32.50 → 33 tasks, within 2–40</td>');
     expect(html).toContain(">knee 400/s</text>");
     expect(html).toContain(">p95 limit 300 ms</text>");
-    expect(html).toMatch(/<svg [^>]*aria-label="Requests and transport errors per second"[\s\S]*?>knee<\/text>[\s\S]*?>first broken<\/text>[\s\S]*?<\/svg>/);
+    expect(html).toMatch(/<svg [^>]*aria-label="Requests and failed requests per second"[\s\S]*?>knee<\/text>[\s\S]*?>first broken<\/text>[\s\S]*?<\/svg>/);
     expect(html.match(/<tr class="knee"><td>1–6 s<\/td>/g)).toHaveLength(1);
     expect(html).toContain("BROKEN: http.response_time.p95");
     expect(html).not.toContain("NaN");

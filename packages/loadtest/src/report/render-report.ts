@@ -112,10 +112,10 @@ export function renderReport(saved: SavedRun, options: ReportOptions = {}): stri
   const timeAxis = { label: "time since start (s), at interval end" };
 
   const throughputChart = renderLineChart({
-    title: "Requests and transport errors per second",
+    title: "Requests and failed requests per second",
     series: [
       { name: "requests/s", color: COLORS.requests, points: saved.intervals.map((i) => ({ x: endSeconds(i.startMs), y: i.requests / intervalSeconds(saved, i.startMs) })) },
-      { name: "errors/s", color: COLORS.errors, points: saved.intervals.map((i) => ({ x: endSeconds(i.startMs), y: i.errors / intervalSeconds(saved, i.startMs) })) },
+      { name: "errors/s", color: COLORS.errors, points: saved.intervals.map((i) => ({ x: endSeconds(i.startMs), y: (i.errors + (i.unexpected ?? 0)) / intervalSeconds(saved, i.startMs) })) },
     ],
     xAxis: timeAxis,
     yAxis: { label: "per second" },
