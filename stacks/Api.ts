@@ -1,8 +1,6 @@
 // API: the tRPC server as an SST Service on ECS Fargate behind an HTTPS ALB with WAF, autoscaling and blue/green.
 import { existsSync } from "node:fs";
-// API_TASK_SIZE (what @checkout/core/deploy exports) by path: SST loads sst.config.ts with every dependency of the root
-// package external, so a workspace package of TypeScript source would be imported by Node as-is and fail.
-import { API_TASK_SIZE } from "../packages/core/src/deploy/api-task-size.ts";
+import { API_TASK_SIZE } from "./api-task-size.ts";
 import { ArnFormat, Duration, Names, RemovalPolicy, Size, Stack } from "aws-cdk-lib";
 import * as appscaling from "aws-cdk-lib/aws-applicationautoscaling";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";

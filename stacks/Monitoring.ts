@@ -1,7 +1,6 @@
 // Monitoring: a CloudWatch dashboard and the operators' alarms on the ALB, the ECS service and the database, sent to
 // a KMS-encrypted SNS topic. (The alarms that roll a deployment back live with the service in Api.ts.)
-// API_TASK_SIZE by path, as Api.ts imports it: SST loads the stacks with workspace packages external.
-import { API_TASK_SIZE } from "../packages/core/src/deploy/api-task-size.ts";
+import { API_TASK_SIZE } from "./api-task-size.ts";
 import { ArnFormat, Duration, RemovalPolicy, type Stack } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";

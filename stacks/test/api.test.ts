@@ -13,7 +13,7 @@ import type { Template } from "aws-cdk-lib/assertions";
 import type { IConstruct } from "constructs";
 import { use } from "sst/constructs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { API_TASK_SIZE } from "../../packages/core/src/deploy/api-task-size.ts";
+import { API_TASK_SIZE } from "../api-task-size.ts";
 import {
   Api,
   ALB_IDLE_TIMEOUT_SECONDS,

@@ -2,7 +2,7 @@
 // the encrypted SNS topic; the dashboard; log groups encrypted with a retention across the app; no cdk-nag finding.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Template } from "aws-cdk-lib/assertions";
-import { API_TASK_SIZE } from "../../packages/core/src/deploy/api-task-size.ts";
+import { API_TASK_SIZE } from "../api-task-size.ts";
 import { stageConfig } from "../config.ts";
 import { ALARMS } from "../Monitoring.ts";
 import { synthesize, type Synthesized } from "./synthesize.ts";

@@ -23,7 +23,6 @@ export * as Promotion from "./promotion/index.ts";
 export { seedCatalog, seedProducts, productImagePath } from "./catalog/seed-catalog.ts";
 export { seedPromotions } from "./promotion/seed-promotions.ts";
 export { AppError, isAppError, errorCodes, type ErrorCode } from "./error.ts";
-export { API_TASK_SIZE, vcpuOf, type ApiTaskSize } from "./deploy/api-task-size.ts";
 export * from "./payment/payment-provider.ts";
 export * from "./schemas.ts";
 export * from "./db/index.ts";

@@ -1,6 +1,6 @@
 // Unit tests for the capacity plan, on runs built from constructed HDR histograms.
 import { describe, expect, it } from "vitest";
-import { API_TASK_SIZE } from "@checkout/core/deploy";
+import { API_TASK_SIZE } from "../../../../stacks/api-task-size.ts";
 import type { Ensure } from "../script/script-types.ts";
 import {
   CapacityPlanError,

@@ -19,7 +19,7 @@
 //     thresholds, and there is no plan. No broken window → the knee is the highest rate of the run, a lower bound.
 //  5. Per API process = knee rate / the API processes that served the run. Tasks = ceil(target × (1 + headroom) /
 //     (per-process rate × API processes per task)), at least the autoscaling minimum; flagged above the maximum.
-import { API_TASK_SIZE, vcpuOf, type ApiTaskSize } from "@checkout/core/deploy";
+import { API_TASK_SIZE, vcpuOf, type ApiTaskSize } from "../../../../stacks/api-task-size.ts";
 import type { Histogram } from "hdr-histogram-js";
 import { createLatencyHistogram, decodeHistogram, summarizeHistogram, type IntervalResult, type LatencySummary } from "../engine/run-result.ts";
 import type { SavedRun } from "../report/saved-run.ts";

@@ -1,6 +1,6 @@
 // `checkout-loadtest plan result.json --target-rps N`: flag parsing, the printed plan (or --json) and its exit code.
 import { readFileSync } from "node:fs";
-import { vcpuOf } from "@checkout/core/deploy";
+import { vcpuOf } from "../../../../stacks/api-task-size.ts";
 import type { SavedRun } from "../report/saved-run.ts";
 import { BACKLOG_TOLERANCE, CapacityPlanError, planCapacity, type CapacityPlan, type PlanOptions, type WindowVerdict } from "./capacity-plan.ts";
 
@@ -101,7 +101,7 @@ export function formatPlan(plan: CapacityPlan, { source, saved }: { source: stri
       (plan.isLowerBound ? " — a lower bound: no window broke" : ""),
     firstBroken ? `first broken window: ${span(firstBroken)} at ${rate(firstBroken.responseRate)} responses/s — ${firstBroken.failures.join("; ")}` : "first broken window: none",
     `per API process: ${rate(plan.perProcessRps ?? 0)} req/s (${rate(knee.responseRate)} / ${plan.processes} process(es))`,
-    `task size (API_TASK_SIZE, @checkout/core/deploy): ${vcpuOf(taskSize)} vCPU, ${taskSize.memoryMiB} MiB, ${taskSize.apiProcessesPerTask} API process(es) per task, autoscaling ${taskSize.minTasks}–${taskSize.maxTasks} tasks`,
+    `task size (API_TASK_SIZE, stacks/api-task-size.ts): ${vcpuOf(taskSize)} vCPU, ${taskSize.memoryMiB} MiB, ${taskSize.apiProcessesPerTask} API process(es) per task, autoscaling ${taskSize.minTasks}–${taskSize.maxTasks} tasks`,
   );
   if (target) {
     const verdict = target.exceedsMax

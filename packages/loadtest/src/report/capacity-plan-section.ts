@@ -1,5 +1,5 @@
 // The report's "Capacity plan" section: the knee, the per-process rate, the tasks for a target, and latency by window rate.
-import { vcpuOf } from "@checkout/core/deploy";
+import { vcpuOf } from "../../../../stacks/api-task-size.ts";
 import {
   BACKLOG_TOLERANCE,
   CapacityPlanError,

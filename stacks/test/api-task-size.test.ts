@@ -1,6 +1,6 @@
 // The deployed API task size is one Fargate accepts and the autoscaling bounds make sense.
 import { describe, expect, it } from "vitest";
-import { API_TASK_SIZE, vcpuOf } from "./api-task-size.ts";
+import { API_TASK_SIZE, vcpuOf } from "../api-task-size.ts";
 
 /** Fargate's CPU units → allowed memory (MiB), from the ECS task-size table (Linux, non-Windows). */
 function fargateMemoryChoices(cpu: number): number[] {

@@ -1,4 +1,5 @@
 // The size of one API task as the stacks deploy it on ECS Fargate; the load tester's capacity plan divides by it.
+// It lives with the stacks (which never import package code); the load tester reads this one file by path.
 
 /** One Fargate task running the API container. */
 export interface ApiTaskSize {
