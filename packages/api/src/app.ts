@@ -34,6 +34,12 @@ function hostOf(url: string): string {
   return `${parsed.host}${parsed.pathname}`;
 }
 
+/** Admission limits from the environment; the defaults leave room for the pool's own short queue. */
+function admissionOf(env: Env) {
+  const maxInFlight = env.MAX_IN_FLIGHT ?? env.DB_POOL_MAX * 8;
+  return { maxInFlight, maxQueue: env.ADMISSION_QUEUE_MAX ?? maxInFlight * 4, queueTimeoutMs: env.ADMISSION_QUEUE_TIMEOUT_MS, retryAfterSeconds: 1 };
+}
+
 export const SANDBOX_SECRET_KEY = "sk_sandbox_local_development_only";
 
 export async function startApp(env: Env, options: { log?: Logger } = {}): Promise<RunningApp> {
@@ -133,6 +139,7 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
       maxBodyBytes: env.MAX_BODY_BYTES,
       keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
       trustedProxies: env.TRUST_PROXY,
+      admission: admissionOf(env),
       paymentWebhooks: { secret: webhookSecret, toleranceSeconds: env.PAYMENT_WEBHOOK_TOLERANCE_SECONDS },
     });
     await new Promise<void>((resolve, reject) => {

@@ -12,6 +12,7 @@ import { loadStaticFiles, type StaticFile } from "./static-files.ts";
 import { createTrpcHandler } from "./trpc-handler.ts";
 import { originOf } from "../admin/admin-auth.ts";
 import { createPaymentWebhookHandler, PAYMENT_WEBHOOK_PATH, type PaymentWebhookOptions } from "./payment-webhooks.ts";
+import { createAdmission, type AdmissionOptions } from "./admission.ts";
 
 export interface ServerOptions {
   services: Services;
@@ -25,6 +26,8 @@ export interface ServerOptions {
   trustedProxies?: number;
   /** Signed events from the payment provider at POST /webhooks/payments; without it that path is a 404. */
   paymentWebhooks?: Omit<PaymentWebhookOptions, "services">;
+  /** Limits on concurrent tRPC requests (MAX_IN_FLIGHT …); without it every request is admitted. */
+  admission?: AdmissionOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -71,6 +74,7 @@ export function createAppServer(options: ServerOptions): AppServer {
   let inFlight = 0;
   let onIdle: (() => void) | null = null;
   const openResponses = new Set<http.ServerResponse>();
+  const admission = createAdmission(options.admission ?? { maxInFlight: Infinity, maxQueue: 0, queueTimeoutMs: 1, retryAfterSeconds: 1 });
 
   const contextOf = (req: http.IncomingMessage) => {
     const requestId = (req as RequestWithId).requestId ?? randomUUID();
@@ -174,7 +178,8 @@ export function createAppServer(options: ServerOptions): AppServer {
       return;
     }
     if (route !== "static" && route !== "/health" && route !== "/ready" && route !== "/metrics") {
-      trpc(req, res, pathname.slice("/trpc/".length), queryAt === -1 ? "" : url.slice(queryAt + 1));
+      const path = pathname.slice("/trpc/".length);
+      admission.admit(req, res, route, () => trpc(req, res, path, queryAt === -1 ? "" : url.slice(queryAt + 1)));
       return;
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -196,7 +201,7 @@ export function createAppServer(options: ServerOptions): AppServer {
         );
         return;
       case "/metrics": {
-        const body = metrics.render();
+        const body = metrics.render() + admission.renderMetrics();
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
         res.end(body);
         return;

@@ -1,0 +1,109 @@
+// Admission control: at most `maxInFlight` API requests run at once, a short queue waits behind them
+// for at most `queueTimeoutMs`, and everything beyond is answered 503 + Retry-After at once. Under
+// overload the database pool's own queue would otherwise grow without bound and every request time out.
+import type http from "node:http";
+
+export interface AdmissionOptions {
+  maxInFlight: number;
+  maxQueue: number;
+  queueTimeoutMs: number;
+  /** Seconds a shed client is told to wait before retrying. */
+  retryAfterSeconds: number;
+}
+
+interface Waiter {
+  start(): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface Admission {
+  /** Runs `handle` now, or once a slot frees up, or answers 503 if neither happens in time. */
+  admit(req: http.IncomingMessage, res: http.ServerResponse, path: string, handle: () => void): void;
+  /** Prometheus lines for the shed counter and the queue gauge. */
+  renderMetrics(): string;
+}
+
+export function createAdmission(options: AdmissionOptions): Admission {
+  let active = 0;
+  const queue: Waiter[] = [];
+  const shed = { queue_full: 0, queue_timeout: 0 };
+
+  function release(): void {
+    active -= 1;
+    const next = queue.shift();
+    if (next) {
+      clearTimeout(next.timer);
+      next.start();
+    }
+  }
+
+  function start(res: http.ServerResponse, handle: () => void): void {
+    active += 1;
+    res.once("close", release);
+    handle();
+  }
+
+  function reject(req: http.IncomingMessage, res: http.ServerResponse, path: string, reason: keyof typeof shed): void {
+    shed[reason] += 1;
+    if (res.headersSent || res.destroyed) return;
+    const seconds = options.retryAfterSeconds;
+    // The same wire shape as a tRPC error, so the typed client reads `data.appCode` and `data.retryAfterSeconds`.
+    const payload = JSON.stringify({
+      error: {
+        message: `The service is busy; retry in ${seconds} s`,
+        code: -32603,
+        data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503, path, appCode: "OVERLOADED", details: { retryAfterSeconds: seconds } },
+      },
+    });
+    // An unread request body is discarded so the connection can carry the next request.
+    req.resume();
+    res.writeHead(503, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), "retry-after": String(seconds), "cache-control": "no-store" });
+    res.end(payload);
+  }
+
+  return {
+    admit(req, res, path, handle) {
+      if (active < options.maxInFlight) {
+        start(res, handle);
+        return;
+      }
+      if (queue.length >= options.maxQueue) {
+        reject(req, res, path, "queue_full");
+        return;
+      }
+      const waiter: Waiter = {
+        start: () => {
+          res.off("close", abandon);
+          start(res, handle);
+        },
+        timer: setTimeout(() => {
+          remove();
+          reject(req, res, path, "queue_timeout");
+        }, options.queueTimeoutMs),
+      };
+      const remove = () => {
+        const at = queue.indexOf(waiter);
+        if (at !== -1) queue.splice(at, 1);
+        res.off("close", abandon);
+      };
+      // A client that gives up while queued leaves the queue.
+      const abandon = () => {
+        clearTimeout(waiter.timer);
+        remove();
+      };
+      res.once("close", abandon);
+      queue.push(waiter);
+    },
+    renderMetrics() {
+      return [
+        "# HELP http_requests_shed_total API requests answered 503 by admission control, by reason.",
+        "# TYPE http_requests_shed_total counter",
+        ...Object.entries(shed).map(([reason, value]) => `http_requests_shed_total{reason="${reason}"} ${value}`),
+        "# HELP http_requests_queued API requests waiting for an admission slot.",
+        "# TYPE http_requests_queued gauge",
+        `http_requests_queued ${queue.length}`,
+        "",
+      ].join("\n");
+    },
+  };
+}
