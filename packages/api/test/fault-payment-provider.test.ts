@@ -1,0 +1,171 @@
+// Fault: the payment provider is down (connection refused) or stalls (accepts, never answers). The
+// API talks to the real sandbox through a TCP relay the test can close or black-hole. placeOrder fails
+// fast with a typed retryable error, the order stays consistent (pending, then released by the
+// reconciler once the provider answers again), and retries with the same Idempotency-Key never charge twice.
+import { randomUUID } from "node:crypto";
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Reconciler } from "@checkout/core";
+import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
+import { freePort } from "./postgres.global-setup.ts";
+import { createClient, expectTrpcError, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+
+const SECRET_KEY = "sk_fault_test_secret_key";
+const PROVIDER_TIMEOUT_MS = 500;
+const SKU = "TEE-BLA-M";
+
+type Mode = "up" | "down" | "stall";
+
+/** A TCP relay in front of the sandbox: "down" stops listening (ECONNREFUSED), "stall" accepts and never forwards. */
+function createRelay(targetPort: number, port: number) {
+  const sockets = new Set<net.Socket>();
+  let mode: Mode = "up";
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    if (mode === "stall") return;
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    sockets.add(upstream);
+    upstream.once("close", () => sockets.delete(upstream));
+    upstream.on("error", () => socket.destroy());
+    socket.on("error", () => upstream.destroy());
+    socket.pipe(upstream).pipe(socket);
+  });
+  const listen = () => new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  const stopListening = () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    for (const socket of sockets) socket.destroy();
+  });
+  return {
+    listen,
+    async set(next: Mode) {
+      if (next === mode) return;
+      if (mode === "down") await listen();
+      if (next === "down") await stopListening();
+      // Kept-alive connections from before would still be relayed: a stall starts with fresh ones.
+      if (next === "stall") for (const socket of sockets) socket.destroy();
+      mode = next;
+    },
+    close: () => (mode === "down" ? Promise.resolve() : stopListening()),
+  };
+}
+
+let t: TestApp;
+let sandbox: PaymentSandbox;
+let relay: ReturnType<typeof createRelay>;
+
+beforeAll(async () => {
+  sandbox = await startPaymentSandbox({ port: 0, host: "127.0.0.1", secretKey: SECRET_KEY, allowedParentOrigins: ["http://localhost:3000"] });
+  const relayPort = await freePort();
+  relay = createRelay(sandbox.port, relayPort);
+  await relay.listen();
+  t = await startTestApp({
+    PAYMENT_SANDBOX: "false",
+    PAYMENT_PROVIDER_URL: `http://127.0.0.1:${relayPort}`,
+    PAYMENT_SECRET_KEY: SECRET_KEY,
+    PAYMENT_WEBHOOK_SECRET: "whsec_fault_test_0123456789",
+    PAYMENT_PROVIDER_TIMEOUT_MS: String(PROVIDER_TIMEOUT_MS),
+  });
+});
+afterAll(async () => {
+  await t?.close();
+  await relay?.close();
+  await sandbox?.close();
+});
+
+async function tokenize(): Promise<string> {
+  const response = await fetch(`${sandbox.url}/v1/tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" }),
+  });
+  const body = (await response.json()) as { id: string };
+  return body.id;
+}
+
+async function available(): Promise<number> {
+  const row = await t.database.db.selectFrom("inventory").select("available").where("sku", "=", SKU).executeTakeFirstOrThrow();
+  return Number(row.available);
+}
+
+function chargesFor(numbers: string[]) {
+  return sandbox.debugDump().authorizations.filter((entry) => numbers.includes(entry.reference));
+}
+
+function ordersOf(cartId: string) {
+  return t.database.db.selectFrom("order").select(["id", "number", "status"]).where("cart_id", "=", cartId).execute();
+}
+
+const reconcile = () => Reconciler.reconcile({ db: t.app.services.db, payments: t.app.services.payments, captureMode: "immediate", graceMs: 0 });
+
+async function placeWithKey(cartId: string, quoteId: string, paymentToken: string, idempotencyKey: string) {
+  const client = createClient(t.app.url);
+  return client.checkout.placeOrder.mutate({ cartId, quoteId, paymentToken }, { context: { idempotencyKey } });
+}
+
+describe.each(["down", "stall"] as const)("payment provider %s", (fault) => {
+  it("fails placeOrder fast with a retryable error, holds then releases the stock, and never charges twice for one Idempotency-Key", async () => {
+    await relay.set("up");
+    const stockBefore = await available();
+    const cartId = await readyCart(t.client);
+    const quote = await t.client.checkout.quote.mutate({ cartId });
+    const paymentToken = await tokenize();
+    const key = randomUUID();
+
+    await relay.set(fault);
+    const started = performance.now();
+    const error = await expectTrpcError(() => placeWithKey(cartId, quote.id, paymentToken, key));
+    const failMs = performance.now() - started;
+    expect(error.data).toMatchObject({ httpStatus: 503, appCode: "PAYMENT_UNAVAILABLE" });
+    // Refused: at once; stalled: after the provider timeout, well before any client would give up.
+    expect(failMs).toBeLessThan(PROVIDER_TIMEOUT_MS + 2000);
+    const [pending] = await ordersOf(cartId);
+    expect(pending?.status).toBe("pending_payment");
+    expect(await available()).toBe(stockBefore - 2);
+
+    // The same key while the outcome is unknown: typed and retryable, no second order.
+    const retry = await expectTrpcError(() => placeWithKey(cartId, quote.id, paymentToken, key));
+    expect(retry.data?.httpStatus).toBeGreaterThanOrEqual(409);
+    expect(["CHECKOUT_IN_PROGRESS", "PAYMENT_UNAVAILABLE"]).toContain(retry.data?.appCode);
+    expect(await ordersOf(cartId)).toHaveLength(1);
+
+    // The reconciler cannot settle an unknown outcome while the provider is unreachable: the stock stays held.
+    const blind = await reconcile();
+    expect(blind.released).toBe(0);
+    expect((await ordersOf(cartId))[0]?.status).toBe("pending_payment");
+
+    await relay.set("up");
+    const recoveredAt = performance.now();
+    const settled = await reconcile();
+    const settleMs = performance.now() - recoveredAt;
+    const [released] = await ordersOf(cartId);
+    expect(released?.status).toBe("payment_failed");
+    expect(settled.orders.find((entry) => entry.orderId === released?.id)?.outcome).toBeDefined();
+    expect(await available()).toBe(stockBefore);
+
+    // Retrying the same attempt now: at most one live order and one charge for the cart, and a replay answers the same.
+    const again = await placeWithKey(cartId, quote.id, paymentToken, key).then(
+      (order) => ({ order, appCode: null as string | null }),
+      (caught: { data?: { appCode?: string } }) => ({ order: null, appCode: caught.data?.appCode ?? "unknown" }),
+    );
+    const replay = await placeWithKey(cartId, quote.id, paymentToken, key).then(
+      (order) => ({ order, appCode: null as string | null }),
+      (caught: { data?: { appCode?: string } }) => ({ order: null, appCode: caught.data?.appCode ?? "unknown" }),
+    );
+    expect(replay.order?.id ?? replay.appCode).toBe(again.order?.id ?? again.appCode);
+    const orders = await ordersOf(cartId);
+    const charges = chargesFor(orders.map((order) => order.number));
+    expect(charges.length).toBeLessThanOrEqual(1);
+    expect(orders.filter((order) => order.status !== "payment_failed" && order.status !== "cancelled").length).toBe(charges.length);
+
+    console.log(
+      `[fault-payment-provider] ${fault}: placeOrder failed in ${Math.round(failMs)} ms (timeout ${PROVIDER_TIMEOUT_MS} ms) with PAYMENT_UNAVAILABLE; same-key retry ${retry.data?.appCode}; ` +
+        `reconciler while down released ${blind.released}, after recovery settled in ${Math.round(settleMs)} ms (stock back to ${stockBefore}); ` +
+        `retry after recovery ${again.order ? `order ${again.order.status}` : again.appCode}; charges for the cart ${charges.length}`,
+    );
+  });
+});
