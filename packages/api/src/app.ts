@@ -139,6 +139,7 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
       maxBodyBytes: env.MAX_BODY_BYTES,
       keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
       trustedProxies: env.TRUST_PROXY,
+      version: env.APP_VERSION,
       admission: admissionOf(env),
       paymentWebhooks: { secret: webhookSecret, toleranceSeconds: env.PAYMENT_WEBHOOK_TOLERANCE_SECONDS },
     });

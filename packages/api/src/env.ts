@@ -18,6 +18,8 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: port.default(3000),
+  /** A build or release label shown by /health (the blue/green rehearsal tells its processes apart by it). */
+  APP_VERSION: z.string().regex(/^[A-Za-z0-9._:+-]{1,64}$/, "use up to 64 letters, digits and . _ : + -").optional(),
   PUBLIC_URL: z.url().default("http://localhost:3000"),
   DATABASE_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
   DATABASE_READ_URL: z.url({ message: "must be a postgres:// URL" }).optional(),

@@ -24,6 +24,8 @@ export interface ServerOptions {
   keepAliveTimeoutMs: number;
   /** Proxies in front that append to X-Forwarded-For (TRUST_PROXY); 0 takes the client IP from the socket. */
   trustedProxies?: number;
+  /** APP_VERSION, shown by /health so a caller behind a load balancer sees which build answered. */
+  version?: string;
   /** Signed events from the payment provider at POST /webhooks/payments; without it that path is a 404. */
   paymentWebhooks?: Omit<PaymentWebhookOptions, "services">;
   /** Limits on concurrent tRPC requests (MAX_IN_FLIGHT …); without it every request is admitted. */
@@ -189,7 +191,7 @@ export function createAppServer(options: ServerOptions): AppServer {
     }
     switch (pathname) {
       case "/health":
-        sendJson(res, 200, { status: "ok" });
+        sendJson(res, 200, options.version ? { status: "ok", version: options.version } : { status: "ok" });
         return;
       case "/ready":
         if (isDraining) {

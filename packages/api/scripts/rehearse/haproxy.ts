@@ -1,0 +1,130 @@
+// HAProxy in front of the blue and green API slots: a generated config, the process, and its runtime API
+// (the admin stats socket) through which the rehearsal moves traffic from one slot to the other.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+export type Slot = "blue" | "green";
+
+export interface HaproxyOptions {
+  dir: string;
+  port: number;
+  backends: Record<Slot, number>;
+  /** The slot that takes traffic at start; the other is in maintenance until it is switched on. */
+  live: Slot;
+}
+
+export interface Haproxy {
+  url: string;
+  /** One runtime API command; resolves with its answer. */
+  command(line: string): Promise<string>;
+  /** Current sessions and check status of a slot, from `show stat`. */
+  server(slot: Slot): Promise<{ status: string; sessions: number }>;
+  stop(): Promise<void>;
+}
+
+/** The haproxy binary, installed from Debian's package when missing and we are root. */
+export function ensureHaproxy(log: (line: string) => void): string {
+  const found = spawnSync("sh", ["-c", "command -v haproxy || ls /usr/sbin/haproxy"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
+  if (found) return found;
+  if (process.getuid?.() !== 0) throw new Error("haproxy is not installed: run `sudo apt-get install -y haproxy`, then try again");
+  log("haproxy is missing: apt-get install -y haproxy");
+  const install = spawnSync("apt-get", ["install", "-y", "haproxy"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  if (install.status !== 0) throw new Error("apt-get install -y haproxy failed");
+  return "/usr/sbin/haproxy";
+}
+
+export function haproxyConfig(options: HaproxyOptions & { socket: string }): string {
+  const server = (slot: Slot) =>
+    `  server ${slot} 127.0.0.1:${options.backends[slot]} check${slot === options.live ? "" : " disabled"}`;
+  return `global
+  stats socket ${options.socket} mode 600 level admin
+  maxconn 4096
+
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 30s
+  timeout server 30s
+  timeout http-keep-alive 10s
+  timeout queue 10s
+  # A connection refused by a stopping process is tried again, on another server if need be.
+  retries 3
+  option redispatch 1
+  option http-keep-alive
+
+frontend checkout
+  bind 127.0.0.1:${options.port}
+  default_backend be
+
+backend be
+  balance roundrobin
+  http-reuse safe
+  option httpchk GET /ready
+  http-check expect status 200
+  default-server inter 500ms fastinter 250ms downinter 500ms rise 2 fall 2
+${server("blue")}
+${server("green")}
+`;
+}
+
+export async function startHaproxy(binary: string, options: HaproxyOptions): Promise<Haproxy> {
+  const socket = path.join(options.dir, "haproxy.sock");
+  const configFile = path.join(options.dir, "haproxy.cfg");
+  writeFileSync(configFile, haproxyConfig({ ...options, socket }));
+  const check = spawnSync(binary, ["-c", "-f", configFile], { encoding: "utf8" });
+  if (check.status !== 0) throw new Error(`haproxy rejected its config:\n${check.stdout}${check.stderr}`);
+  // -db: stay in the foreground, so the process we hold is the one that serves.
+  const child: ChildProcess = spawn(binary, ["-db", "-f", configFile], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+
+  const command = (line: string) =>
+    new Promise<string>((resolve, reject) => {
+      const connection = net.connect(socket);
+      let answer = "";
+      connection.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+      connection.once("error", reject);
+      connection.once("end", () => resolve(answer));
+      connection.write(`${line}\n`);
+    });
+
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}:\n${output}`);
+    try {
+      await command("show info");
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`haproxy's stats socket did not answer within 10 s:\n${output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  return {
+    url: `http://127.0.0.1:${options.port}`,
+    command,
+    async server(slot) {
+      const csv = await command("show stat");
+      const [header, ...rows] = csv.replace(/^# /, "").trim().split("\n");
+      const columns = header!.split(",");
+      const row = rows.map((line) => line.split(",")).find((cells) => cells[0] === "be" && cells[1] === slot);
+      if (!row) throw new Error(`haproxy has no server be/${slot}:\n${csv}`);
+      return { status: row[columns.indexOf("status")]!, sessions: Number(row[columns.indexOf("scur")]) };
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      // SIGUSR1: soft stop, finishing the connections it holds; SIGKILL if that takes too long.
+      child.kill("SIGUSR1");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

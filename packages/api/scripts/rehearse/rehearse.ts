@@ -1,0 +1,72 @@
+// `pnpm rehearse`: blue/green cutover and rollback under the checkout-journey load behind a real HAProxy,
+// printed and written as JSON. Exit 0 when no request failed, both switches happened and the invariants hold.
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { repoRoot } from "../../src/env.ts";
+import { runRehearsal, type RehearsalReport } from "./run-rehearsal.ts";
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: "string", default: "100" },
+    settle: { type: "string", default: "20" },
+    out: { type: "string", default: path.join(repoRoot, ".data", "rehearsal.json") },
+    "load-out": { type: "string" },
+  },
+});
+
+export function isRehearsalPassed(report: RehearsalReport): boolean {
+  return (
+    report.load.failed === 0 &&
+    report.load.vusersFailed === 0 &&
+    report.probeShopper.failures.length === 0 &&
+    report.loadCoveredCutovers &&
+    report.healthProbeFailures === 0 &&
+    report.cutovers.length === 2 &&
+    report.cutovers.every((c) => c.oldExitCode === 0) &&
+    report.finalExitCode === 0 &&
+    report.versionsServed.join(" → ") === "v1-blue → v2-green → v1-blue" &&
+    report.invariants.passed
+  );
+}
+
+function print(report: RehearsalReport): void {
+  const l = report.load;
+  const lines = [
+    "",
+    `load: ${l.requests} requests, ${l.responses} responses, ${l.failed} failed over ${l.durationSeconds} s at ${l.arrivalRate} arrivals/s (status ${JSON.stringify(l.statusCodes)})`,
+    `latency (ms) whole run: p50 ${l.p50}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}`,
+    ...report.cutovers.map(
+      (c) =>
+        `${c.name}: ${c.to} ready in ${c.startMs} ms, switch ${c.switchMs} ms, ${c.from} exited ${c.oldExitCode} ${c.stopMs} ms after SIGTERM; ` +
+        `window ${c.window.requests} requests, ${c.window.failed} failed, p50 ${c.window.p50} p95 ${c.window.p95} p99 ${c.window.p99} max ${c.window.max} ms`,
+    ),
+    `probe shopper: ${report.probeShopper.checkouts} orders acknowledged, ${report.probeShopper.failures.length} failed checkouts; each acknowledged order checked by admin.invariants`,
+    `versions served through haproxy: ${report.versionsServed.join(" → ")} (${report.healthProbeFailures} failed /health probes)`,
+    ...report.invariants.verdicts.map((v) => `${v.passed ? "pass" : "FAIL"}  ${v.message}`),
+    `invariants: ${report.invariants.passed ? "pass" : "FAIL"}`,
+    `verdict: ${isRehearsalPassed(report) ? "PASS" : "FAIL"}`,
+  ];
+  console.log(lines.join("\n"));
+}
+
+const controller = new AbortController();
+process.once("SIGINT", () => controller.abort());
+process.once("SIGTERM", () => controller.abort());
+
+try {
+  const report = await runRehearsal({
+    arrivalRate: Number(values.rate),
+    settleSeconds: Number(values.settle),
+    databaseUrl: process.env.DATABASE_URL,
+    loadResultFile: values["load-out"],
+    signal: controller.signal,
+  });
+  print(report);
+  writeFileSync(values.out!, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`written: ${values.out}`);
+  process.exit(isRehearsalPassed(report) ? 0 : 1);
+} catch (error) {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+}

@@ -1,0 +1,300 @@
+// The blue/green rehearsal: PostgreSQL, a payment sandbox, blue behind HAProxy, the checkout journey as load;
+// then green switched in through HAProxy's runtime API and blue drained and stopped, then the rollback to a new blue.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { repoRoot } from "../../src/env.ts";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/embedded-postgres.ts";
+import { startPaymentSandbox, type PaymentSandbox } from "../../src/sandbox/sandbox-server.ts";
+import { createLatencyHistogram, decodeHistogram, summarize, summarizeHistogram, type RunResult } from "../../../loadtest/src/engine/run-result.ts";
+import { startApiProcess, waitUntilReady, type ApiProcess } from "./api-process.ts";
+import { startProbeShopper } from "./probe-shopper.ts";
+import { ensureHaproxy, startHaproxy, type Haproxy, type Slot } from "./haproxy.ts";
+
+export interface RehearsalOptions {
+  /** Shopper arrivals per second of the checkout journey (about 3 requests each). */
+  arrivalRate: number;
+  /** Seconds of load before the first switch, and after each step before the next. */
+  settleSeconds: number;
+  /** An existing server's database (dropped and recreated as a fresh one per run is not done: it is used as is). */
+  databaseUrl?: string;
+  /** Where the load tester's saved run goes; a temporary file when omitted. */
+  loadResultFile?: string;
+  log?: (line: string) => void;
+  /** Aborts the rehearsal; everything started is stopped. */
+  signal?: AbortSignal;
+}
+
+export interface Cutover {
+  name: string;
+  from: string;
+  to: string;
+  /** From starting the new process to its first /ready. */
+  startMs: number;
+  /** From `set server … state ready` to the new slot UP and the old one drained of sessions and in maintenance. */
+  switchMs: number;
+  /** From SIGTERM to the old process's exit. */
+  stopMs: number;
+  oldExitCode: number | null;
+  /** Offsets into the load run (ms) where this cutover began and ended. */
+  windowStartMs: number;
+  windowEndMs: number;
+  /** The load through the window, from the load tester's saved intervals. */
+  window: { requests: number; failed: number; p50: number; p95: number; p99: number; max: number };
+}
+
+export interface RehearsalReport {
+  load: { arrivalRate: number; durationSeconds: number; vusersCreated: number; vusersFailed: number; requests: number; responses: number; failed: number; errors: Record<string, number>; statusCodes: Record<string, number>; p50: number; p95: number; p99: number; max: number };
+  cutovers: Cutover[];
+  /** Versions that answered /health through HAProxy, in order, repeats folded. */
+  versionsServed: string[];
+  /** How many /health probes through HAProxy failed (any non-200 or connection error). */
+  healthProbeFailures: number;
+  /** The load tester's invariant verdicts, and admin.invariants asked about every order the probe shopper saw acknowledged. */
+  invariants: { passed: boolean; verdicts: { passed: boolean; message: string }[]; acknowledgedOrders: number; adminReport: unknown };
+  /** A shopper checking out one order after another through the balancer during both cutovers. */
+  probeShopper: { checkouts: number; failures: string[] };
+  /** Whether the load was still running when the rollback finished. */
+  loadCoveredCutovers: boolean;
+  loadExitCode: number | null;
+  finalExitCode: number | null;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error("rehearsal aborted"));
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(new Error("rehearsal aborted"))), { once: true });
+  });
+
+/** The checkout journey at a steady rate for `seconds`: its phases replaced, everything else as shipped. */
+export function journeyVariant(arrivalRate: number, seconds: number): string {
+  const journey = readFileSync(path.join(repoRoot, "tests/performance/checkout-journey.yml"), "utf8");
+  const phases = /^  phases:\n(?:    .*\n)+/m;
+  if (!phases.test(journey)) throw new Error("checkout-journey.yml: no config.phases block to replace");
+  return journey.replace(phases, `  phases:\n    - name: rehearsal\n      duration: ${seconds}\n      arrivalRate: ${arrivalRate}\n`);
+}
+
+export async function runRehearsal(options: RehearsalOptions): Promise<RehearsalReport> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dir = mkdtempSync(path.join(os.tmpdir(), "rehearsal-"));
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const processes = new Set<ApiProcess>();
+  const started = Date.now();
+  const at = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  const step = (line: string) => log(`[${at()}] ${line}`);
+
+  try {
+    const haproxyBinary = ensureHaproxy(step);
+    let databaseUrl = options.databaseUrl;
+    if (!databaseUrl) {
+      const port = await freePort();
+      step(`starting embedded PostgreSQL on 127.0.0.1:${port}`);
+      const embedded: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: path.join(dir, "postgres"), port });
+      cleanups.push(() => embedded.stop());
+      await embedded.createDatabase("checkout");
+      databaseUrl = embedded.url("checkout");
+    }
+
+    const paymentSecretKey = `sk_rehearsal_${randomBytes(12).toString("hex")}`;
+    const webhookSecret = `whsec_${randomBytes(24).toString("hex")}`;
+    const adminToken = randomBytes(24).toString("hex");
+    // The provider outlives every API process, as a real one does: blue's tokens are charged by green.
+    const sandbox: PaymentSandbox = await startPaymentSandbox({ port: 0, host: "127.0.0.1", secretKey: paymentSecretKey, allowedParentOrigins: [] });
+    cleanups.push(() => sandbox.close());
+
+    const ports: Record<Slot, number> = { blue: await freePort(), green: await freePort() };
+    const start = async (slot: Slot, version: string) => {
+      const begun = Date.now();
+      const api = startApiProcess({ version, port: ports[slot], databaseUrl: databaseUrl!, paymentUrl: sandbox.url, paymentSecretKey, webhookSecret, adminToken });
+      processes.add(api);
+      void api.exited.then(() => processes.delete(api));
+      await waitUntilReady(api, 90_000);
+      return { api, startMs: Date.now() - begun };
+    };
+
+    step("starting blue (v1-blue)");
+    let live = (await start("blue", "v1-blue")).api;
+    const haproxy: Haproxy = await startHaproxy(haproxyBinary, { dir, port: await freePort(), backends: ports, live: "blue" });
+    cleanups.push(() => haproxy.stop());
+    sandbox.setWebhookTarget(`${haproxy.url}/webhooks/payments`, webhookSecret);
+    await waitFor(async () => (await haproxy.server("blue")).status === "UP", 15_000, "blue UP in haproxy");
+    step(`haproxy at ${haproxy.url}, blue UP`);
+
+    // /health through the balancer, ten times a second: which version answered.
+    const versionsServed: string[] = [];
+    let healthProbeFailures = 0;
+    let isProbing = true;
+    const probing = (async () => {
+      while (isProbing) {
+        try {
+          const response = await fetch(`${haproxy.url}/health`, { signal: AbortSignal.timeout(5000) });
+          const body = (await response.json()) as { version?: string };
+          if (!response.ok) healthProbeFailures += 1;
+          else if (body.version && versionsServed.at(-1) !== body.version) versionsServed.push(body.version);
+        } catch {
+          healthProbeFailures += 1;
+        }
+        await sleep(100).catch(() => {});
+      }
+    })();
+
+    // Sized for both cutovers (each a process start and a drain, a few seconds) between settle periods; the
+    // load then ends on its own, so every shopper finishes its journey. The report says if it ended too soon.
+    const settle = options.settleSeconds;
+    const loadSeconds = settle * 3 + 30;
+    const scriptFile = path.join(dir, "rehearsal-journey.yml");
+    writeFileSync(scriptFile, journeyVariant(options.arrivalRate, loadSeconds));
+    const resultFile = options.loadResultFile ?? path.join(dir, "load-result.json");
+    step(`load: checkout journey at ${options.arrivalRate} arrivals/s through haproxy`);
+    const loadStartedAt = Date.now();
+    const load = spawn(
+      process.execPath,
+      ["--import", "tsx", "packages/loadtest/src/cli.ts", "run", scriptFile, "--target", haproxy.url, "-v", JSON.stringify({ paymentUrl: sandbox.url }), "--output", resultFile],
+      { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CHECKOUT_ADMIN_TOKEN: adminToken } },
+    );
+    let loadOutput = "";
+    load.stdout?.on("data", (chunk: Buffer) => (loadOutput += chunk.toString()));
+    load.stderr?.on("data", (chunk: Buffer) => (loadOutput += chunk.toString()));
+    const loadExited = new Promise<number | null>((resolve) => load.once("exit", (code) => resolve(code)));
+    cleanups.push(async () => {
+      if (load.exitCode === null && load.signalCode === null) load.kill("SIGKILL");
+    });
+
+    const probe = startProbeShopper(haproxy.url, sandbox.url);
+    const cutovers: Omit<Cutover, "window">[] = [];
+    const cutover = async (name: string, from: Slot, to: Slot, version: string) => {
+      const windowStartMs = Date.now() - loadStartedAt;
+      step(`${name}: starting ${to} (${version})`);
+      const { api, startMs } = await start(to, version);
+      const switchBegun = Date.now();
+      // The new slot comes out of maintenance with weight 0: checked UP but given no traffic yet. Then one runtime
+      // API line gives it the traffic and puts the old slot in drain (no new requests, in-flight ones finish).
+      await haproxy.command(`set weight be/${to} 0; set server be/${to} state ready`);
+      await waitFor(async () => (await haproxy.server(to)).status === "UP", 15_000, `${to} UP in haproxy`);
+      await haproxy.command(`set weight be/${to} 100; set server be/${from} state drain`);
+      await waitFor(async () => (await haproxy.server(from)).sessions === 0, 30_000, `${from} drained`);
+      await haproxy.command(`set server be/${from} state maint`);
+      const switchMs = Date.now() - switchBegun;
+      step(`${name}: traffic on ${to} (${version}), ${from} drained and in maintenance after ${switchMs} ms; SIGTERM to ${from}`);
+      const stopBegun = Date.now();
+      const old = live;
+      old.kill("SIGTERM");
+      const oldExitCode = await old.exited;
+      const stopMs = Date.now() - stopBegun;
+      step(`${name}: ${old.version} exited ${oldExitCode} after ${stopMs} ms`);
+      cutovers.push({ name, from: old.version, to: version, startMs, switchMs, stopMs, oldExitCode, windowStartMs, windowEndMs: Date.now() - loadStartedAt });
+      live = api;
+    };
+
+    await sleep(settle * 1000, options.signal);
+    await cutover("switch blue → green", "blue", "green", "v2-green");
+    await sleep(settle * 1000, options.signal);
+    await cutover("rollback green → blue", "green", "blue", "v1-blue");
+    const cutoversEndMs = Date.now() - loadStartedAt;
+    await sleep(settle * 1000, options.signal);
+    const shopper = await probe.stop();
+    step("waiting for the load to end (the load tester then checks the invariants)");
+    const loadExitCode = await Promise.race([loadExited, sleep(loadSeconds * 1000 + 60_000, options.signal).then(() => null)]);
+    isProbing = false;
+    await probing;
+    const result = JSON.parse(readFileSync(resultFile, "utf8")) as RunResult & { verdicts: { passed: boolean; message: string }[] };
+    // Every order the probe shopper saw acknowledged must exist exactly once (admin.invariants takes 500 per call).
+    const adminReports: { passed?: boolean }[] = [];
+    for (let i = 0; i === 0 || i < shopper.acknowledged.length; i += 500) {
+      const input = encodeURIComponent(JSON.stringify({ orderNumbers: shopper.acknowledged.slice(i, i + 500) }));
+      const answer = (await fetch(`${haproxy.url}/trpc/admin.invariants?input=${input}`, { headers: { authorization: `Bearer ${adminToken}` } }).then((r) => r.json())) as {
+        result?: { data?: { passed?: boolean } };
+      };
+      adminReports.push(answer.result?.data ?? { passed: false, ...answer });
+    }
+
+    step(`stopping ${live.version}`);
+    live.kill("SIGTERM");
+    const finalExitCode = await live.exited;
+
+    const summary = summarize(result);
+    const failedOf = (errors: number, unexpected = 0) => errors + unexpected;
+    const c = summary.counters;
+    const failed = Object.values(c.errors).reduce((a, b) => a + b, 0) + c.unexpectedStatus + shopper.failures.length;
+    const report: RehearsalReport = {
+      load: {
+        arrivalRate: options.arrivalRate,
+        durationSeconds: Math.round(summary.durationMs / 100) / 10,
+        vusersCreated: c.vusersCreated,
+        vusersFailed: c.vusersFailed,
+        requests: c.requests,
+        responses: c.responses,
+        failed,
+        errors: c.errors,
+        statusCodes: c.statusCodes,
+        ...pick(summary.latency),
+      },
+      cutovers: cutovers.map((cut) => {
+        // Every interval that overlaps the window, merged (the saved intervals are each intervalMs long).
+        const inWindow = summary.intervals.filter((i) => i.startMs + result.intervalMs > cut.windowStartMs && i.startMs < cut.windowEndMs);
+        const merged = mergeLatency(result, inWindow.map((i) => i.startMs));
+        return {
+          ...cut,
+          window: {
+            requests: inWindow.reduce((n, i) => n + i.requests, 0),
+            failed: inWindow.reduce((n, i) => n + failedOf(i.errors, i.unexpected), 0),
+            ...merged,
+          },
+        };
+      }),
+      versionsServed,
+      healthProbeFailures,
+      invariants: {
+        passed: result.verdicts.filter((v) => /invariant/i.test(v.message)).every((v) => v.passed) && adminReports.every((r) => r.passed === true),
+        verdicts: result.verdicts,
+        acknowledgedOrders: shopper.acknowledged.length,
+        adminReport: adminReports.at(-1),
+      },
+      probeShopper: { checkouts: shopper.acknowledged.length, failures: shopper.failures },
+      loadCoveredCutovers: summary.durationMs >= cutoversEndMs,
+      loadExitCode,
+      finalExitCode,
+    };
+    if (loadExitCode !== 0) log(loadOutput);
+    return report;
+  } finally {
+    for (const api of processes) api.kill("SIGKILL");
+    for (const fn of cleanups.reverse()) await fn().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function pick(latency: { p50: number; p95: number; p99: number; max: number }) {
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return { p50: round(latency.p50), p95: round(latency.p95), p99: round(latency.p99), max: round(latency.max) };
+}
+
+/** Latency percentiles of the responses that ended in the given saved intervals, their histograms merged. */
+function mergeLatency(result: RunResult, startMs: number[]) {
+  const merged = createLatencyHistogram();
+  for (const interval of result.intervals) if (startMs.includes(interval.startMs)) merged.add(decodeHistogram(interval.latency));
+  return pick(summarizeHistogram(merged));
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
