@@ -40,6 +40,10 @@ export function createPool(options: DbOptions): pg.Pool {
   });
   // Without a listener an idle client's error (e.g. the server restarting) would crash the process.
   pool.on("error", (error) => options.onIdleError?.(error));
+  // A checked-out client whose server goes away (pg_terminate_backend, a restart) also emits "error"
+  // once its query has failed; the query already carries the error and the pool drops the client on
+  // release, so the event only needs a listener for the process to survive.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
