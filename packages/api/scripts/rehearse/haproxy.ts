@@ -11,8 +11,8 @@ export interface HaproxyOptions {
   dir: string;
   port: number;
   backends: Record<Slot, number>;
-  /** The slot that takes traffic at start; the other is in maintenance until it is switched on. */
-  live: Slot;
+  /** The slot that takes traffic at start (the other is in maintenance until it is switched on), or both. */
+  live: Slot | "both";
 }
 
 export interface Haproxy {
@@ -37,7 +37,7 @@ export function ensureHaproxy(log: (line: string) => void): string {
 
 export function haproxyConfig(options: HaproxyOptions & { socket: string }): string {
   const server = (slot: Slot) =>
-    `  server ${slot} 127.0.0.1:${options.backends[slot]} check${slot === options.live ? "" : " disabled"}`;
+    `  server ${slot} 127.0.0.1:${options.backends[slot]} check${slot === options.live || options.live === "both" ? "" : " disabled"}`;
   return `global
   stats socket ${options.socket} mode 600 level admin
   maxconn 4096
