@@ -4,6 +4,7 @@ import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
 import { isAppError, type ErrorCode } from "@checkout/core";
 import type { Context } from "./context.ts";
+import { databaseUnavailableError, isDatabaseUnavailable } from "./http/database-unavailable.ts";
 
 const transportCodes: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   BAD_INPUT: "BAD_REQUEST",
@@ -72,6 +73,7 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
     const cause = result.error.cause;
     throw new TRPCError({ code: transportCodes[cause.code], message: cause.message, cause });
   }
+  if (!result.ok && isDatabaseUnavailable(result.error.cause)) throw databaseUnavailableError(result.error.cause);
   return result;
 });
 

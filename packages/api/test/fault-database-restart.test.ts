@@ -78,7 +78,9 @@ describe("database restart under checkout load", () => {
     await admin.query(`alter database ${t.database.name} allow_connections false`);
     await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [t.database.name]);
     const outageStarted = now();
-    await sleep(OUTAGE_MS);
+    const during = await fetch(`${t.app.url}/trpc/cart.create`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ currency: "USD" }) });
+    const duringBody = (await during.json()) as { error?: { data?: { appCode?: string } } };
+    await sleep(OUTAGE_MS - (now() - outageStarted));
     await admin.query(`alter database ${t.database.name} allow_connections true`);
     const outageEnded = now();
 
@@ -104,6 +106,9 @@ describe("database restart under checkout load", () => {
     const duringOutage = failures.filter((failure) => failure.at >= outageStarted && failure.at < outageEnded);
     expect(duringOutage.length).toBeGreaterThan(0);
     expect(Math.max(...failures.map((failure) => failure.ms))).toBeLessThan(OUTAGE_MS + 8000);
+    expect([during.status, during.headers.get("retry-after"), duringBody.error?.data?.appCode]).toEqual([503, "1", "SERVICE_UNAVAILABLE"]);
+    // Typed and retryable: 503 with the database named as the reason, never a 500.
+    expect([...new Set(failures.map((failure) => failure.kind))]).toEqual(["503 SERVICE_UNAVAILABLE"]);
 
     // Every acknowledged order exists exactly once; no cart holds two live orders.
     const rows = await t.database.db.selectFrom("order").select(["number", "cart_id", "status"]).execute();

@@ -16,6 +16,7 @@ import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { Kysely } from "kysely";
 import { AppError, Idempotency, isAppError, type Database } from "@checkout/core";
 import { transportCodeOf } from "../trpc.ts";
+import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableError, isDatabaseUnavailable } from "./database-unavailable.ts";
 
 export interface TrpcHandlerOptions<TContext> {
   router: AnyTRPCRouter;
@@ -36,6 +37,7 @@ const TRANSIENT_APP_CODES = new Set(["CHECKOUT_IN_PROGRESS", "PAYMENT_UNAVAILABL
 
 function toTrpcError(cause: unknown): TRPCError {
   if (isAppError(cause)) return new TRPCError({ code: transportCodeOf(cause.code), message: cause.message, cause });
+  if (isDatabaseUnavailable(cause)) return databaseUnavailableError(cause);
   return getTRPCErrorFromUnknown(cause);
 }
 
@@ -93,6 +95,8 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
   }
 
   function sendText(res: http.ServerResponse, status: number, payload: string): void {
+    // Every 503 here is transient (database or payment processor unreachable): tell the client when to retry.
+    if (status === 503 && !res.hasHeader("retry-after")) res.setHeader("retry-after", String(DATABASE_RETRY_AFTER_SECONDS));
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), vary: "trpc-accept" });
     res.end(payload);
   }
