@@ -49,6 +49,8 @@ defaults
   timeout server 30s
   timeout http-keep-alive 10s
   timeout queue 10s
+  # /ready asks the database; on a busy machine it can take a second. Three slow answers in a row take a server out.
+  timeout check 2s
   # A connection refused by a stopping process is tried again, on another server if need be.
   retries 3
   option redispatch 1
@@ -63,7 +65,7 @@ backend be
   http-reuse safe
   option httpchk GET /ready
   http-check expect status 200
-  default-server inter 500ms fastinter 250ms downinter 500ms rise 2 fall 2
+  default-server inter 500ms fastinter 250ms downinter 500ms rise 2 fall 3
 ${server("blue")}
 ${server("green")}
 `;

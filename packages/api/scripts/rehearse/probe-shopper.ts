@@ -12,8 +12,9 @@ async function call(target: string, procedure: string, input: unknown, headers: 
     body: JSON.stringify(input),
     signal: AbortSignal.timeout(15_000),
   });
-  const body = (await response.json()) as { result?: { data?: Record<string, unknown> } };
-  if (!response.ok || !body.result?.data) throw new Error(`${procedure}: HTTP ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+  const text = await response.text();
+  const body = (response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : {}) as { result?: { data?: Record<string, unknown> } };
+  if (!response.ok || !body.result?.data) throw new Error(`${procedure}: HTTP ${response.status} ${text.slice(0, 200)}`);
   return body.result.data;
 }
 

@@ -1,6 +1,6 @@
 // `pnpm rehearse`: blue/green cutover and rollback under the checkout-journey load behind a real HAProxy,
 // printed and written as JSON. Exit 0 when no request failed, both switches happened and the invariants hold.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot } from "../../src/env.ts";
@@ -8,8 +8,8 @@ import { runRehearsal, type RehearsalReport } from "./run-rehearsal.ts";
 
 const { values } = parseArgs({
   options: {
-    rate: { type: "string", default: "100" },
-    settle: { type: "string", default: "20" },
+    rate: { type: "string", default: "40" },
+    settle: { type: "string", default: "15" },
     out: { type: "string", default: path.join(repoRoot, ".data", "rehearsal.json") },
     "load-out": { type: "string" },
   },
@@ -63,6 +63,7 @@ try {
     signal: controller.signal,
   });
   print(report);
+  mkdirSync(path.dirname(values.out!), { recursive: true });
   writeFileSync(values.out!, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`written: ${values.out}`);
   process.exit(isRehearsalPassed(report) ? 0 : 1);

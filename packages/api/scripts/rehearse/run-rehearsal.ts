@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { repoRoot } from "../../src/env.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/embedded-postgres.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "../../src/sandbox/sandbox-server.ts";
@@ -129,6 +130,15 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
 
     step("starting blue (v1-blue)");
     let live = (await start("blue", "v1-blue")).api;
+    // The seed catalogue holds ~45 units a SKU: a restock (available and received raised together, as the stock
+    // invariant expects) so that a long run measures the cutovers, not "out of stock".
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query("update inventory set available = available + 100000, stock_received = stock_received + 100000, updated_at = now()");
+    } finally {
+      await client.end();
+    }
     const haproxy: Haproxy = await startHaproxy(haproxyBinary, { dir, port: await freePort(), backends: ports, live: "blue" });
     cleanups.push(() => haproxy.stop());
     sandbox.setWebhookTarget(`${haproxy.url}/webhooks/payments`, webhookSecret);
@@ -230,7 +240,9 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const summary = summarize(result);
     const failedOf = (errors: number, unexpected = 0) => errors + unexpected;
     const c = summary.counters;
-    const failed = Object.values(c.errors).reduce((a, b) => a + b, 0) + c.unexpectedStatus + shopper.failures.length;
+    // Failed: no answer, or a 5xx (from HAProxy or the service), or an answer a step's `expect` refused, or a probe checkout.
+    const serverErrors = Object.entries(c.statusCodes).filter(([code]) => Number(code) >= 500).reduce((n, [, count]) => n + count, 0);
+    const failed = Object.values(c.errors).reduce((a, b) => a + b, 0) + serverErrors + c.unexpectedStatus + shopper.failures.length;
     const report: RehearsalReport = {
       load: {
         arrivalRate: options.arrivalRate,
@@ -252,6 +264,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           ...cut,
           window: {
             requests: inWindow.reduce((n, i) => n + i.requests, 0),
+            // Transport errors and refused expectations (the saved intervals do not split status codes).
             failed: inWindow.reduce((n, i) => n + failedOf(i.errors, i.unexpected), 0),
             ...merged,
           },
