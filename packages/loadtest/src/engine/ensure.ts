@@ -22,7 +22,8 @@ export interface EnsureReport {
   isOnSchedule: boolean;
 }
 
-const percentileMetrics: Record<string, keyof RunSummary["latency"]> = {
+/** Artillery's `http.response_time.<stat>` names and the latency summary field each reads. */
+export const LATENCY_STATS: Record<string, Exclude<keyof RunSummary["latency"], "count">> = {
   min: "min",
   max: "max",
   mean: "mean",
@@ -39,7 +40,7 @@ const percentileMetrics: Record<string, keyof RunSummary["latency"]> = {
 export function readMetric(summary: RunSummary, metric: string): number | undefined {
   const latencyPrefix = "http.response_time.";
   if (metric.startsWith(latencyPrefix)) {
-    const key = percentileMetrics[metric.slice(latencyPrefix.length)];
+    const key = LATENCY_STATS[metric.slice(latencyPrefix.length)];
     // With no response there is no latency to judge: as in Artillery, the metric is absent and a check on it fails.
     return key === undefined || summary.latency.count === 0 ? undefined : summary.latency[key];
   }

@@ -24,6 +24,7 @@ import type { Histogram } from "hdr-histogram-js";
 import { createLatencyHistogram, decodeHistogram, summarizeHistogram, type IntervalResult, type LatencySummary } from "../engine/run-result.ts";
 import type { SavedRun } from "../report/saved-run.ts";
 import type { Ensure } from "../script/script-types.ts";
+import { LATENCY_STATS } from "../engine/ensure.ts";
 
 /** The service levels the service claims; they apply when the script sets no threshold of that kind. */
 export const SERVICE_LEVELS = { p95Ms: 300, requestErrorRatePercent: 0.01 } as const;
@@ -39,18 +40,6 @@ export class CapacityPlanError extends Error {
 
 type LatencyStat = Exclude<keyof LatencySummary, "count">;
 
-const LATENCY_STATS: Record<string, LatencyStat> = {
-  min: "min",
-  max: "max",
-  mean: "mean",
-  median: "p50",
-  p50: "p50",
-  p75: "p75",
-  p90: "p90",
-  p95: "p95",
-  p99: "p99",
-  p999: "p999",
-};
 
 /** What a threshold measures in a window. */
 export type WindowMeasure =
