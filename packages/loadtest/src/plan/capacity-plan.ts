@@ -40,7 +40,6 @@ export class CapacityPlanError extends Error {
 
 type LatencyStat = Exclude<keyof LatencySummary, "count">;
 
-
 /** What a threshold measures in a window. */
 export type WindowMeasure =
   | { kind: "latency"; stat: LatencyStat }
