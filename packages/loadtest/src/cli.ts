@@ -59,7 +59,7 @@ async function execute(script: Script, output: string | undefined, workers: numb
   });
   if (isTty) process.stderr.write("\n");
   const summary = summarize(result);
-  const report = await judgeInvariants(evaluateEnsure({ ensure: script.ensure, result }), invariants);
+  const report = await judgeInvariants(evaluateEnsure({ ensure: script.ensure, result }), invariants, result.acknowledgedOrders);
   if (output) writeFileSync(output, JSON.stringify({ ...result, verdicts: report.verdicts, ensure: script.ensure } satisfies SavedRun));
   const c = summary.counters;
   const lines = [

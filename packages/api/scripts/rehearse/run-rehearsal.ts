@@ -10,7 +10,8 @@ import pg from "pg";
 import { repoRoot } from "../../src/env.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/embedded-postgres.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "../../src/sandbox/sandbox-server.ts";
-import { createLatencyHistogram, decodeHistogram, summarize, summarizeHistogram, type RunResult } from "../../../loadtest/src/engine/run-result.ts";
+import { summarize, summarizeWindow } from "../../../loadtest/src/engine/run-result.ts";
+import { renderReport, type RunAnnotations, type SavedRun } from "../../../loadtest/src/report/render-report.ts";
 import { startApiProcess, waitUntilReady, type ApiProcess } from "./api-process.ts";
 import { startProbeShopper } from "./probe-shopper.ts";
 import { ensureHaproxy, startHaproxy, type Haproxy, type Slot } from "./haproxy.ts";
@@ -22,8 +23,10 @@ export interface RehearsalOptions {
   settleSeconds: number;
   /** An existing server's database (dropped and recreated as a fresh one per run is not done: it is used as is). */
   databaseUrl?: string;
-  /** Where the load tester's saved run goes; a temporary file when omitted. */
+  /** Where the load tester's saved run goes (with the rehearsal's annotations added); a temporary file when omitted. */
   loadResultFile?: string;
+  /** Where the load tester's HTML report, with the rehearsal's section and cutover marks, goes; none when omitted. */
+  htmlReportFile?: string;
   log?: (line: string) => void;
   /** Aborts the rehearsal; everything started is stopped. */
   signal?: AbortSignal;
@@ -54,8 +57,11 @@ export interface RehearsalReport {
   versionsServed: string[];
   /** How many /health probes through HAProxy failed (any non-200 or connection error). */
   healthProbeFailures: number;
-  /** The load tester's invariant verdicts, and admin.invariants asked about every order the probe shopper saw acknowledged. */
-  invariants: { passed: boolean; verdicts: { passed: boolean; message: string }[]; acknowledgedOrders: number; adminReport: unknown };
+  /**
+   * The load tester's invariant verdicts (stock, charges, and every order number its virtual users saw acknowledged
+   * exists exactly once), and admin.invariants asked the same about every order the probe shopper saw acknowledged.
+   */
+  invariants: { passed: boolean; verdicts: { passed: boolean; message: string }[]; acknowledgedOrders: { load: number; probeShopper: number }; adminReport: unknown };
   /** A shopper checking out one order after another through the balancer during both cutovers. */
   probeShopper: { checkouts: number; failures: string[] };
   /** Whether the load was still running when the rollback finished. */
@@ -222,14 +228,15 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const loadExitCode = await Promise.race([loadExited, sleep(loadSeconds * 1000 + 60_000, options.signal).then(() => null)]);
     isProbing = false;
     await probing;
-    const result = JSON.parse(readFileSync(resultFile, "utf8")) as RunResult & { verdicts: { passed: boolean; message: string }[] };
-    // Every order the probe shopper saw acknowledged must exist exactly once (admin.invariants takes 500 per call).
+    const result = JSON.parse(readFileSync(resultFile, "utf8")) as SavedRun & { verdicts: { passed: boolean; message: string }[] };
+    // Every order the probe shopper saw acknowledged must exist exactly once (the load tester checked its own).
     const adminReports: { passed?: boolean }[] = [];
-    for (let i = 0; i === 0 || i < shopper.acknowledged.length; i += 500) {
-      const input = encodeURIComponent(JSON.stringify({ orderNumbers: shopper.acknowledged.slice(i, i + 500) }));
-      const answer = (await fetch(`${haproxy.url}/trpc/admin.invariants?input=${input}`, { headers: { authorization: `Bearer ${adminToken}` } }).then((r) => r.json())) as {
-        result?: { data?: { passed?: boolean } };
-      };
+    for (let i = 0; i === 0 || i < shopper.acknowledged.length; i += 4000) {
+      const answer = (await fetch(`${haproxy.url}/trpc/admin.invariants`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ orderNumbers: shopper.acknowledged.slice(i, i + 4000) }),
+      }).then((r) => r.json())) as { result?: { data?: { passed?: boolean } } };
       adminReports.push(answer.result?.data ?? { passed: false, ...answer });
     }
 
@@ -238,7 +245,6 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const finalExitCode = await live.exited;
 
     const summary = summarize(result);
-    const failedOf = (errors: number, unexpected = 0) => errors + unexpected;
     const c = summary.counters;
     // Failed: no answer, or a 5xx (from HAProxy or the service), or an answer a step's `expect` refused, or a probe checkout.
     const serverErrors = Object.entries(c.statusCodes).filter(([code]) => Number(code) >= 500).reduce((n, [, count]) => n + count, 0);
@@ -257,25 +263,16 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         ...pick(summary.latency),
       },
       cutovers: cutovers.map((cut) => {
-        // Every interval that overlaps the window, merged (the saved intervals are each intervalMs long).
-        const inWindow = summary.intervals.filter((i) => i.startMs + result.intervalMs > cut.windowStartMs && i.startMs < cut.windowEndMs);
-        const merged = mergeLatency(result, inWindow.map((i) => i.startMs));
-        return {
-          ...cut,
-          window: {
-            requests: inWindow.reduce((n, i) => n + i.requests, 0),
-            // Transport errors and refused expectations (the saved intervals do not split status codes).
-            failed: inWindow.reduce((n, i) => n + failedOf(i.errors, i.unexpected), 0),
-            ...merged,
-          },
-        };
+        // Every saved interval that overlaps the window, merged: no answer, refused by expect, or a 5xx is failed.
+        const window = summarizeWindow(result, cut.windowStartMs, cut.windowEndMs);
+        return { ...cut, window: { requests: window.requests, failed: window.failed, ...pick(window.latency) } };
       }),
       versionsServed,
       healthProbeFailures,
       invariants: {
         passed: result.verdicts.filter((v) => /invariant/i.test(v.message)).every((v) => v.passed) && adminReports.every((r) => r.passed === true),
         verdicts: result.verdicts,
-        acknowledgedOrders: shopper.acknowledged.length,
+        acknowledgedOrders: { load: result.acknowledgedOrders?.length ?? 0, probeShopper: shopper.acknowledged.length },
         adminReport: adminReports.at(-1),
       },
       probeShopper: { checkouts: shopper.acknowledged.length, failures: shopper.failures },
@@ -284,6 +281,10 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       finalExitCode,
     };
     if (loadExitCode !== 0) log(loadOutput);
+    // The load tester's own saved run and report, with the rehearsal written into them.
+    const annotated: SavedRun = { ...result, annotations: annotationsOf(report) };
+    if (options.loadResultFile) writeFileSync(options.loadResultFile, JSON.stringify(annotated));
+    if (options.htmlReportFile) writeFileSync(options.htmlReportFile, renderReport(annotated));
     return report;
   } finally {
     for (const api of processes) api.kill("SIGKILL");
@@ -292,16 +293,60 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   }
 }
 
+/** Whether the rehearsal met its target: no request failed across both switches, every process exited 0, invariants hold. */
+export function isRehearsalPassed(report: RehearsalReport): boolean {
+  return (
+    report.load.failed === 0 &&
+    report.load.vusersFailed === 0 &&
+    report.probeShopper.failures.length === 0 &&
+    report.loadCoveredCutovers &&
+    report.healthProbeFailures === 0 &&
+    report.cutovers.length === 2 &&
+    report.cutovers.every((c) => c.oldExitCode === 0) &&
+    report.finalExitCode === 0 &&
+    report.versionsServed.join(" → ") === "v1-blue → v2-green → v1-blue" &&
+    report.invariants.passed
+  );
+}
+
+/** The rehearsal as the load tester's report shows it: its facts, and each cutover as a marked window. */
+export function annotationsOf(report: RehearsalReport): RunAnnotations {
+  const l = report.load;
+  const rollback = report.cutovers[1];
+  return {
+    title: "Blue/green rehearsal",
+    passed: isRehearsalPassed(report),
+    facts: [
+      { label: "requests through HAProxy", value: `${l.requests} (${l.arrivalRate} shopper arrivals/s for ${l.durationSeconds} s)` },
+      { label: "failed requests (no answer, refused by expect, or 5xx)", value: String(l.failed), passed: l.failed === 0 },
+      { label: "probe shopper checkouts during the cutovers", value: `${report.probeShopper.checkouts} placed, ${report.probeShopper.failures.length} failed`, passed: report.probeShopper.failures.length === 0 },
+      { label: "versions that answered /health", value: `${report.versionsServed.join(" → ")} (${report.healthProbeFailures} failed probes)`, passed: report.healthProbeFailures === 0 },
+      ...(rollback ? [{ label: "rollback, from starting the old version to its previous one drained and stopped", value: `${((rollback.startMs + rollback.switchMs + rollback.stopMs) / 1000).toFixed(1)} s` }] : []),
+      {
+        label: "acknowledged orders checked to exist exactly once",
+        value: `${report.invariants.acknowledgedOrders.load} from the load, ${report.invariants.acknowledgedOrders.probeShopper} from the probe shopper`,
+        passed: report.invariants.passed,
+      },
+      ...report.invariants.verdicts.filter((v) => /^invariant/.test(v.message)).map((v) => ({ label: v.message.split(":")[0]!, value: v.message.slice(v.message.indexOf(":") + 1).trim(), passed: v.passed })),
+      { label: "load tester exit code", value: String(report.loadExitCode), passed: report.loadExitCode === 0 },
+    ],
+    windows: report.cutovers.map((c) => ({
+      label: c.name,
+      startMs: c.windowStartMs,
+      endMs: c.windowEndMs,
+      facts: [
+        { label: "new version ready (ms)", value: String(c.startMs) },
+        { label: "switch (ms)", value: String(c.switchMs) },
+        { label: "old stopped (ms)", value: String(c.stopMs) },
+        { label: "old exit code", value: String(c.oldExitCode), passed: c.oldExitCode === 0 },
+      ],
+    })),
+  };
+}
+
 function pick(latency: { p50: number; p95: number; p99: number; max: number }) {
   const round = (ms: number) => Math.round(ms * 10) / 10;
   return { p50: round(latency.p50), p95: round(latency.p95), p99: round(latency.p99), max: round(latency.max) };
-}
-
-/** Latency percentiles of the responses that ended in the given saved intervals, their histograms merged. */
-function mergeLatency(result: RunResult, startMs: number[]) {
-  const merged = createLatencyHistogram();
-  for (const interval of result.intervals) if (startMs.includes(interval.startMs)) merged.add(decodeHistogram(interval.latency));
-  return pick(summarizeHistogram(merged));
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

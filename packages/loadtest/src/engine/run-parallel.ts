@@ -99,6 +99,7 @@ function mergeSnapshots(parts: readonly ProgressSnapshot[], latestCounters: read
       responses: parts.reduce((s, p) => s + p.interval.responses, 0),
       errors: parts.reduce((s, p) => s + p.interval.errors, 0),
       unexpected: parts.reduce((s, p) => s + (p.interval.unexpected ?? 0), 0),
+      serverErrors: parts.reduce((s, p) => s + (p.interval.serverErrors ?? 0), 0),
       vusersCreated: parts.reduce((s, p) => s + p.interval.vusersCreated, 0),
       latency: summarizeHistogram(histogram),
       encodedLatency: encodeHistogram(histogram),

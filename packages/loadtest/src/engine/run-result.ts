@@ -64,6 +64,8 @@ export interface IntervalResult {
   errors: number;
   /** Responses outside a step's `expect` that ended in this interval (absent in results saved before it was kept). */
   unexpected?: number;
+  /** 5xx responses that ended in this interval and were not already counted in `unexpected` (absent in older results). */
+  serverErrors?: number;
   vusersCreated: number;
   /** Latency (µs) of the responses that ended in this interval. */
   latency: string;
@@ -90,6 +92,16 @@ export interface RunResult {
     endpoints: Record<string, string>;
   };
   intervals: IntervalResult[];
+  /**
+   * Values of the variable named by `config.plugins.checkout-invariants.acknowledgedOrders`, one per successful
+   * capture: the order numbers the service acknowledged to this run's virtual users.
+   */
+  acknowledgedOrders?: string[];
+}
+
+/** Requests of an interval that failed: no response, a response a step's `expect` refused, or any other 5xx. */
+export function intervalFailures(interval: Pick<IntervalResult, "errors" | "unexpected" | "serverErrors">): number {
+  return interval.errors + (interval.unexpected ?? 0) + (interval.serverErrors ?? 0);
 }
 
 export function createCounters(): RunCounters {
@@ -156,6 +168,7 @@ export function mergeRunResults(results: RunResult[]): RunResult {
       responses: parts.reduce((s, p) => s + p.responses, 0),
       errors: parts.reduce((s, p) => s + p.errors, 0),
       unexpected: parts.reduce((s, p) => s + (p.unexpected ?? 0), 0),
+      serverErrors: parts.reduce((s, p) => s + (p.serverErrors ?? 0), 0),
       vusersCreated: parts.reduce((s, p) => s + p.vusersCreated, 0),
       latency: mergeEncoded(parts.map((p) => p.latency)),
     }));
@@ -174,6 +187,7 @@ export function mergeRunResults(results: RunResult[]): RunResult {
       endpoints,
     },
     intervals,
+    ...(results.some((r) => r.acknowledgedOrders) ? { acknowledgedOrders: results.flatMap((r) => r.acknowledgedOrders ?? []) } : {}),
   };
 }
 
@@ -214,6 +228,20 @@ export function summarizeEncoded(base64: string): LatencySummary {
   const summary = summarizeHistogram(histogram);
   histogram.destroy();
   return summary;
+}
+
+/** The load through a stretch of the run: every saved interval that overlaps [startMs, endMs), merged exactly. */
+export function summarizeWindow(result: RunResult, startMs: number, endMs: number): { requests: number; failed: number; latency: LatencySummary } {
+  const inWindow = result.intervals.filter((i) => i.startMs + result.intervalMs > startMs && i.startMs < endMs);
+  const merged = createLatencyHistogram();
+  for (const interval of inWindow) {
+    const histogram = decodeHistogram(interval.latency);
+    merged.add(histogram);
+    histogram.destroy();
+  }
+  const latency = summarizeHistogram(merged);
+  merged.destroy();
+  return { requests: inWindow.reduce((n, i) => n + i.requests, 0), failed: inWindow.reduce((n, i) => n + intervalFailures(i), 0), latency };
 }
 
 export interface RunSummary {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildScript, startTestServer, type TestServer } from "./http-test-server.ts";
-import { createLatencyHistogram, mergeRunResults, recordMs, summarize, summarizeHistogram } from "./run-result.ts";
+import { createLatencyHistogram, intervalFailures, mergeRunResults, recordMs, summarize, summarizeHistogram } from "./run-result.ts";
 import { runScript, type ProgressSnapshot } from "./run-script.ts";
 
 const servers: TestServer[] = [];
@@ -192,6 +192,44 @@ describe("runScript", () => {
       "GET /carts/cart-3?full=true ",
     ]);
     expect(Object.keys(result.histograms.endpoints).sort()).toEqual(["GET /carts/{{ cartId }}", "POST /carts"]);
+  });
+
+  it("collects every captured acknowledged order number, across shards, and counts 5xx answers per interval", async () => {
+    // Every third order is refused with a 503 (no number); the others get the next number.
+    let placed = 0;
+    const server = await serve((_request, response) => {
+      placed += 1;
+      if (placed % 3 === 0) {
+        response.writeHead(503, { "content-type": "application/json" });
+        response.end('{"error":{"message":"overloaded"}}');
+        return;
+      }
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ result: { data: { number: String(100000 + placed) } } }));
+    });
+    const script = {
+      ...buildScript({
+        target: server.url,
+        phases: [{ duration: 1, arrivalRate: 60 }],
+        scenarios: [{ weight: 1, flow: [{ kind: "request" as const, method: "POST" as const, url: "/trpc/checkout.placeOrder", capture: [{ json: "$.result.data.number", as: "orderNumber" }] }] }],
+      }),
+      invariants: { adminTokenEnv: "T", acknowledgedOrders: "orderNumber" },
+    };
+    const shards = await Promise.all([0, 1].map((index) => runScript(script, { shard: { index, count: 2 } })));
+    const result = mergeRunResults(shards);
+    const expected = Array.from({ length: placed }, (_, i) => i + 1)
+      .filter((n) => n % 3 !== 0)
+      .map((n) => String(100000 + n));
+    expect(placed).toBe(60);
+    expect([...(result.acknowledgedOrders ?? [])].sort()).toEqual(expected.sort());
+    // A 503 with no expect is not "unexpected", but it is a failure of the interval it ended in.
+    expect(result.counters.unexpectedStatus).toBe(0);
+    expect(result.intervals.reduce((n, i) => n + (i.serverErrors ?? 0), 0)).toBe(20);
+    expect(result.intervals.reduce((n, i) => n + intervalFailures(i), 0)).toBe(20);
+    // Its capture then finds no number: the virtual user fails, and nothing is collected for it.
+    expect(result.counters.vuserErrors).toEqual({ ECAPTURE: 20 });
+    // Without the plugin's variable nothing is collected.
+    expect((await runScript({ ...script, invariants: undefined })).acknowledgedOrders).toBeUndefined();
   });
 
   it("fails a virtual user whose capture matches nothing, and skips its remaining steps", async () => {

@@ -74,6 +74,7 @@ interface Interval {
   responses: number;
   errors: number;
   unexpected: number;
+  serverErrors: number;
   vusersCreated: number;
   latency: Histogram;
 }
@@ -125,6 +126,9 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
   if (options.shard) schedule = selectShard(schedule, options.shard);
 
   const counters = createCounters();
+  // The order numbers the service acknowledged, for the post-run check that each exists exactly once.
+  const acknowledgedVariable = script.invariants?.acknowledgedOrders;
+  const acknowledged: string[] = [];
   counters.arrivalsPlanned = schedule.atMs.length;
   const serviceTime = createLatencyHistogram();
   const intervals: (Interval | undefined)[] = [];
@@ -252,7 +256,7 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
     const index = ms > 0 ? Math.floor(ms / intervalMs) : 0;
     let interval = intervals[index];
     if (!interval) {
-      interval = { requests: 0, responses: 0, errors: 0, unexpected: 0, vusersCreated: 0, latency: createLatencyHistogram() };
+      interval = { requests: 0, responses: 0, errors: 0, unexpected: 0, serverErrors: 0, vusersCreated: 0, latency: createLatencyHistogram() };
       intervals[index] = interval;
     }
     return interval;
@@ -403,6 +407,7 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
           interval.unexpected++;
           return this.end("failed");
         }
+        if (status >= 500) interval.serverErrors++;
         for (const capture of prepared.captures) {
           let document: unknown;
           try {
@@ -417,6 +422,9 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
             return this.end("failed");
           }
           this.vars[capture.as] = found.value;
+          if (capture.as === acknowledgedVariable && (typeof found.value === "string" || typeof found.value === "number")) {
+            acknowledged.push(String(found.value));
+          }
         }
         this.intendedMs = endMs;
       } catch {
@@ -466,6 +474,7 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
           responses: interval.responses,
           errors: interval.errors,
           unexpected: interval.unexpected,
+          serverErrors: interval.serverErrors,
           vusersCreated: interval.vusersCreated,
           latency: summarizeHistogram(interval.latency),
           ...(options.progressHistograms ? { encodedLatency: encodeHistogram(interval.latency) } : {}),
@@ -545,12 +554,14 @@ export async function runScript(script: Script, options: RunOptions = {}): Promi
               responses: interval.responses,
               errors: interval.errors,
               unexpected: interval.unexpected,
+              serverErrors: interval.serverErrors,
               vusersCreated: interval.vusersCreated,
               latency: encodeHistogram(interval.latency),
             },
           ]
         : [],
     ),
+    ...(acknowledgedVariable ? { acknowledgedOrders: acknowledged } : {}),
   };
   for (const histogram of [latency, serviceTime, ...endpointHistograms.values()]) histogram.destroy();
   for (const interval of intervals) interval?.latency.destroy();

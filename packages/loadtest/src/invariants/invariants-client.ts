@@ -23,7 +23,12 @@ export interface InvariantReport {
   stock: { skus: number; unitsReceived: number; unitsAvailable: number; unitsHeld: number };
   orders: { total: number; byStatus: Record<string, number> };
   charges: { total: number; authorised: number; captured: number };
+  /** How many order numbers the service confirmed (absent from services older than that check). */
+  orderNumbersChecked?: number;
 }
+
+/** Order numbers per call: the service takes at most 4,000, which fit its 64 KiB request body limit. */
+export const ORDER_NUMBERS_PER_CALL = 4000;
 
 export type InvariantsRequestFailure = "unreachable" | "unauthorized" | "not_found" | "http_error" | "bad_response";
 
@@ -37,9 +42,8 @@ export class InvariantsRequestError extends Error {
   }
 }
 
-export function invariantsUrl(target: string, orderNumbers?: readonly string[]): string {
-  const base = `${target.replace(/\/+$/, "")}/trpc/admin.invariants`;
-  return orderNumbers?.length ? `${base}?input=${encodeURIComponent(JSON.stringify({ orderNumbers }))}` : base;
+export function invariantsUrl(target: string): string {
+  return `${target.replace(/\/+$/, "")}/trpc/admin.invariants`;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -88,13 +92,15 @@ export async function fetchInvariants(input: {
   orderNumbers?: readonly string[];
   timeoutMs?: number;
 }): Promise<InvariantReport> {
-  const url = invariantsUrl(input.target, input.orderNumbers);
+  const url = invariantsUrl(input.target);
+  const headers: Record<string, string> = { authorization: `Bearer ${input.token}`, accept: "application/json", "user-agent": "checkout-loadtest invariants" };
+  // Order numbers go in a POST body (the query allows it): thousands of them would not fit in a URL.
+  const withOrders = input.orderNumbers?.length
+    ? { method: "POST", body: JSON.stringify({ orderNumbers: input.orderNumbers }), headers: { ...headers, "content-type": "application/json" } }
+    : { method: "GET", headers };
   let response: Response;
   try {
-    response = await fetch(url, {
-      headers: { authorization: `Bearer ${input.token}`, accept: "application/json", "user-agent": "checkout-loadtest invariants" },
-      signal: AbortSignal.timeout(input.timeoutMs ?? 30_000),
-    });
+    response = await fetch(url, { ...withOrders, signal: AbortSignal.timeout(input.timeoutMs ?? 30_000) });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (error as Error).message;

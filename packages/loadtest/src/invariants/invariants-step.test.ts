@@ -90,7 +90,19 @@ describe("config.plugins.checkout-invariants", () => {
   });
 
   it("names unknown options", () => {
-    expect(() => parse("    checkout-invariants:\n      url: http://x")).toThrow(/unknown key "url"; expected one of: adminTokenEnv/);
+    expect(() => parse("    checkout-invariants:\n      url: http://x")).toThrow(/unknown key "url"; expected one of: adminTokenEnv, acknowledgedOrders/);
+  });
+
+  it("takes the variable acknowledged order numbers are captured into, and refuses one no step captures", () => {
+    const capturing = script("    checkout-invariants:\n      acknowledgedOrders: orderNumber").replace(
+      '          url: "/health"',
+      '          url: "/health"\n          capture:\n            - json: "$.result.data.number"\n              as: orderNumber',
+    );
+    expect(parseScript(capturing, { path: "test.yml", baseDir: "." }).invariants).toEqual({ adminTokenEnv: "CHECKOUT_ADMIN_TOKEN", acknowledgedOrders: "orderNumber" });
+    expect(() => parse("    checkout-invariants:\n      acknowledgedOrders: orderNumber")).toThrow(
+      /config\.plugins\.checkout-invariants\.acknowledgedOrders \(line 9\): no step captures "orderNumber"/,
+    );
+    expect(() => parse("    checkout-invariants:\n      acknowledgedOrders: 'order number'")).toThrow(/expected the name of a variable a step captures/);
   });
 });
 
@@ -191,7 +203,50 @@ describe("the admin API conversation", () => {
     const report = await fetchInvariants({ target: `${server!.url}/`, token: "tok", tokenSource: "CHECKOUT_ADMIN_TOKEN" });
     expect(report.passed).toBe(true);
     expect(seen).toEqual([{ url: "/trpc/admin.invariants", authorization: "Bearer tok" }]);
-    expect(invariantsUrl("http://x:1", ["100001"])).toBe(`http://x:1/trpc/admin.invariants?input=${encodeURIComponent('{"orderNumbers":["100001"]}')}`);
+    expect(invariantsUrl("http://x:1/")).toBe("http://x:1/trpc/admin.invariants");
+  });
+
+  it("sends the acknowledged order numbers in POST batches of 4,000 and adds up what each batch found missing", async () => {
+    // Stands in for the service: 100001..105000 exist, 100123 twice; anything else is missing.
+    const batches: string[][] = [];
+    const started = await startTestServer((request, response, body) => {
+      {
+        const numbers: string[] = request.method === "POST" ? (JSON.parse(body) as { orderNumbers: string[] }).orderNumbers : [];
+        if (request.method === "POST") batches.push(numbers);
+        const missing = numbers.filter((n) => Number(n) > 105000);
+        const duplicated = numbers.filter((n) => n === "100123");
+        const byKind = { ...(missing.length ? { order_missing: missing.length } : {}), ...(duplicated.length ? { order_duplicated: 1 } : {}) };
+        const orderViolations = missing.length + duplicated.length;
+        const report = cleanReport({
+          passed: orderViolations === 0,
+          checks: [...cleanReport().checks, ...(numbers.length ? [{ invariant: "orders", passed: orderViolations === 0, violations: orderViolations, byKind }] : [])],
+          violations: [
+            ...missing.map((n) => ({ invariant: "orders", kind: "order_missing", subject: n, detail: `order ${n} was acknowledged but is not in the database` })),
+            ...duplicated.map((n) => ({ invariant: "orders", kind: "order_duplicated", subject: n, detail: `order ${n} exists 2 times` })),
+          ],
+          orderNumbersChecked: numbers.length,
+        });
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ result: { data: report } }));
+      }
+    });
+    server = started;
+    const step = await prepareInvariants({ ...buildScript({ target: started.url, phases: [], scenarios: [] }), invariants: { adminTokenEnv: "T" } }, { env: { T: "tok" }, log: () => undefined });
+    const acknowledged = [...Array.from({ length: 9000 }, (_, i) => String(100001 + i)), "100001", "100002"];
+    const verdicts = await step!.check(acknowledged);
+    expect(batches.map((b) => b.length)).toEqual([4000, 4000, 1000]);
+    expect(new Set(batches.flat()).size).toBe(9000);
+    const orders = verdicts.find((v) => v.metric === "invariants.orders");
+    expect(orders).toMatchObject({ passed: false, actual: 4001, message: "invariant orders: 4001 violations (order_duplicated 1, order_missing 4000)" });
+    expect(verdicts.filter((v) => v.metric === "invariants.orders.order_missing")[0]?.message).toBe("order_missing: order 105001 was acknowledged but is not in the database");
+
+    batches.length = 0;
+    const clean = await step!.check(["100001", "100002"]);
+    expect(batches).toEqual([["100001", "100002"]]);
+    expect(clean.find((v) => v.metric === "invariants.orders")).toMatchObject({
+      passed: true,
+      message: "invariant orders: each of the 2 order numbers the service acknowledged to this run exists exactly once",
+    });
   });
 
   it("turns a refusal, a missing procedure and a foreign answer into messages that say what is wrong", async () => {

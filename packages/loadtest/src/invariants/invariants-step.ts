@@ -4,7 +4,7 @@
 import type { EnsureReport, Verdict } from "../engine/ensure.ts";
 import type { Script } from "../script/script-types.ts";
 import { InvariantsSetupError, resolveAdminToken, type AdminToken } from "./admin-token.ts";
-import { fetchInvariants, InvariantsRequestError, type InvariantReport } from "./invariants-client.ts";
+import { fetchInvariants, InvariantsRequestError, ORDER_NUMBERS_PER_CALL, type InvariantCheck, type InvariantReport } from "./invariants-client.ts";
 
 /** Violations listed one per verdict; the rest are counted in one more. */
 export const MAX_VIOLATION_VERDICTS = 20;
@@ -29,7 +29,9 @@ function passedMessage(invariant: string, report: InvariantReport): string {
         `(${charges.captured} captured, ${charges.authorised} authorised): each paid order charged once for its total, no money held for unpaid ones`
       );
     case "orders":
-      return "invariant orders: every order checked exists exactly once";
+      return report.orderNumbersChecked
+        ? `invariant orders: each of the ${plural(report.orderNumbersChecked, "order number")} the service acknowledged to this run exists exactly once`
+        : "invariant orders: every order checked exists exactly once";
     default:
       return `invariant ${invariant}: holds`;
   }
@@ -78,12 +80,48 @@ export function uncheckedVerdict(error: Error): Verdict {
   return { metric: "invariants", max: 0, actual: null, passed: false, message: `invariants could not be checked after the load: ${error.message}` };
 }
 
+/** Violations about the order numbers a call was given (the rest are about the whole database, the same in every call). */
+const isOrderNumberKind = (kind: string) => kind === "order_missing" || kind === "order_duplicated";
+
+/**
+ * One report from the answers to several calls, each given a batch of order numbers: stock and charges as the last
+ * call saw them, and the order-number violations of every batch added up.
+ */
+export function mergeBatchReports(reports: readonly InvariantReport[]): InvariantReport {
+  const last = reports.at(-1);
+  if (!last) throw new Error("mergeBatchReports needs at least one report");
+  if (reports.length === 1) return last;
+  const byKind: Record<string, number> = {};
+  for (const report of reports) {
+    const orders = report.checks.find((c) => c.invariant === "orders");
+    for (const [kind, n] of Object.entries(orders?.byKind ?? {})) {
+      if (isOrderNumberKind(kind) || report === last) byKind[kind] = (byKind[kind] ?? 0) + n;
+    }
+  }
+  const violationCount = Object.values(byKind).reduce((a, b) => a + b, 0);
+  const ordersCheck: InvariantCheck = { invariant: "orders", passed: violationCount === 0, violations: violationCount, byKind };
+  const checks = [...last.checks.filter((c) => c.invariant !== "orders"), ordersCheck];
+  return {
+    ...last,
+    passed: checks.every((c) => c.passed),
+    checks,
+    violations: [
+      ...last.violations.filter((v) => !isOrderNumberKind(v.kind)),
+      ...reports.flatMap((r) => r.violations.filter((v) => isOrderNumberKind(v.kind))),
+    ],
+    orderNumbersChecked: reports.reduce((n, r) => n + (r.orderNumbersChecked ?? 0), 0),
+  };
+}
+
 export interface InvariantsStep {
   token: AdminToken;
   /** The report before the load, to tell new violations from old ones. */
   baseline: InvariantReport;
-  /** Asks again after the load; never throws: an unanswered check is a failing verdict. */
-  check(): Promise<Verdict[]>;
+  /**
+   * Asks again after the load, with the order numbers the run saw acknowledged (in batches of ORDER_NUMBERS_PER_CALL);
+   * never throws: an unanswered check is a failing verdict.
+   */
+  check(acknowledgedOrders?: readonly string[]): Promise<Verdict[]>;
 }
 
 /** Null when the script does not opt in. Throws InvariantsSetupError (exit 2) when the admin API cannot be used. */
@@ -95,7 +133,7 @@ export async function prepareInvariants(
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const target = script.target;
   const token = resolveAdminToken({ target, adminTokenEnv: script.invariants.adminTokenEnv, env: options.env });
-  const ask = () => fetchInvariants({ target, token: token.token, tokenSource: token.source, timeoutMs: options.timeoutMs });
+  const ask = (orderNumbers?: readonly string[]) => fetchInvariants({ target, token: token.token, tokenSource: token.source, orderNumbers, timeoutMs: options.timeoutMs });
   let baseline: InvariantReport;
   try {
     baseline = await ask();
@@ -112,9 +150,13 @@ export async function prepareInvariants(
   return {
     token,
     baseline,
-    async check() {
+    async check(acknowledgedOrders = []) {
       try {
-        return invariantVerdicts(await ask(), baseline);
+        const unique = [...new Set(acknowledgedOrders)];
+        const reports: InvariantReport[] = [];
+        for (let i = 0; i === 0 || i < unique.length; i += ORDER_NUMBERS_PER_CALL) reports.push(await ask(unique.slice(i, i + ORDER_NUMBERS_PER_CALL)));
+        // A number acknowledged twice is one order (an idempotent replay answers with the same order): checked once.
+        return invariantVerdicts(mergeBatchReports(reports), baseline);
       } catch (error) {
         if (error instanceof InvariantsRequestError) return [uncheckedVerdict(error)];
         throw error;
@@ -124,9 +166,9 @@ export async function prepareInvariants(
 }
 
 /** The threshold report with the invariant verdicts after its own; a violation or an unanswered check fails it. */
-export async function judgeInvariants(report: EnsureReport, step: InvariantsStep | null): Promise<EnsureReport> {
+export async function judgeInvariants(report: EnsureReport, step: InvariantsStep | null, acknowledgedOrders?: readonly string[]): Promise<EnsureReport> {
   if (!step) return report;
-  const verdicts = await step.check();
+  const verdicts = await step.check(acknowledgedOrders);
   return { ...report, passed: report.passed && verdicts.every((v) => v.passed), verdicts: [...report.verdicts, ...verdicts] };
 }
 

@@ -21,7 +21,7 @@
 //     (per-process rate × API processes per task)), at least the autoscaling minimum; flagged above the maximum.
 import { API_TASK_SIZE, vcpuOf, type ApiTaskSize } from "../../../../stacks/api-task-size.ts";
 import type { Histogram } from "hdr-histogram-js";
-import { createLatencyHistogram, decodeHistogram, summarizeHistogram, type IntervalResult, type LatencySummary } from "../engine/run-result.ts";
+import { createLatencyHistogram, decodeHistogram, intervalFailures, summarizeHistogram, type IntervalResult, type LatencySummary } from "../engine/run-result.ts";
 import type { SavedRun } from "../report/saved-run.ts";
 import type { Ensure } from "../script/script-types.ts";
 import { LATENCY_STATS } from "../engine/ensure.ts";
@@ -269,8 +269,8 @@ export function evaluateWindows({
       const seconds = durationMs / 1000;
       const responses = sum("responses");
       const errors = sum("errors");
-      // Failed requests: no response, or a response outside the step's expect (a 5xx where 200 was expected).
-      const failed = errors + parts.reduce((s, p) => s + (p.unexpected ?? 0), 0);
+      // Failed requests: no response, a response outside the step's expect, or any other 5xx.
+      const failed = parts.reduce((s, p) => s + intervalFailures(p), 0);
       const vusersCreated = sum("vusersCreated");
       const measured = {
         startMs,

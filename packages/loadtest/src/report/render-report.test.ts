@@ -31,7 +31,7 @@ describe("renderReport", () => {
     const html = renderReport(result);
     expect(html).toContain(`<td>created</td><td>${result.counters.vusersCreated}</td>`);
     expect(html).toContain(`<td>dropped (maxVusers)</td><td>0</td>`);
-    expect(html).toContain(`<td>503</td><td>${result.counters.statusCodes["503"]}</td>`);
+    expect(html).toContain(`<td>404</td><td>${result.counters.statusCodes["404"]}</td>`);
   });
 
   it("escapes a malicious endpoint name", () => {
@@ -62,6 +62,56 @@ describe("renderReport", () => {
     expect(html).not.toMatch(/url\(/i);
   });
 });
+
+describe("renderReport annotations", () => {
+  it("gives what happened around the load its section, measures each window from the intervals, and marks it on the time charts", () => {
+    // 10 one-second intervals; the one starting at 4 s has 3 failures: 1 transport error, 1 refused by expect, 1 other 5xx.
+    const run = constructedRun(constructedRamp(10, 99));
+    run.intervals[4] = { ...run.intervals[4]!, errors: 1, unexpected: 1, serverErrors: 1 };
+    const html = renderReport({
+      ...run,
+      annotations: {
+        title: "Blue/green <rehearsal>",
+        passed: false,
+        facts: [
+          { label: "failed requests", value: "3", passed: false },
+          { label: "versions served", value: "v1 → v2" },
+        ],
+        windows: [
+          { label: "switch v1 → v2", startMs: 4200, endMs: 5600, facts: [{ label: "switch (ms)", value: "312" }] },
+          { label: "rollback", startMs: 7000, endMs: 7500, facts: [{ label: "old exit code", value: "0", passed: true }] },
+        ],
+      },
+    });
+    const section = html.slice(html.indexOf("<h2>Blue/green &lt;rehearsal&gt;</h2>"), html.indexOf("<h2>Capacity plan</h2>"));
+    expect(section).toContain('Verdict: <span class="fail">FAIL</span>');
+    expect(section).toContain('<tr><td>failed requests</td><td class="fail">3</td></tr>');
+    const windows = summarizeWindowRows(section);
+    // Intervals 4 and 5 overlap 4.2–5.6 s; their requests are 500 + 600 in the constructed ramp.
+    expect(windows[0]).toEqual(["switch v1 → v2", "4.2", "5.6", "1100", "3"].concat(windows[0]!.slice(5, 9), ["312", "—"]));
+    expect(windows[1]!.slice(0, 5)).toEqual(["rollback", "7.0", "7.5", "800", "0"]);
+    expect(windows[1]!.at(-1)).toBe("0");
+    // Each window's start is labelled on both over-time charts, its end marked.
+    for (const title of ["Requests and failed requests per second", "Latency over time (from intended start)"]) {
+      const chart = html.match(new RegExp(`<svg [^>]*aria-label="${title.replace(/[()]/g, "\\$&")}"[\\s\\S]*?</svg>`))?.[0] ?? "";
+      expect(chart).toContain(">switch v1 → v2</text>");
+      expect(chart).toContain(">rollback</text>");
+      expect(chart.match(/class="guide"/g)?.length).toBeGreaterThanOrEqual(4);
+    }
+  });
+
+  it("has no such section without annotations", () => {
+    expect(renderReport(constructedRun(constructedRamp(3, 99)))).not.toContain('id="annotations"');
+  });
+});
+
+/** The cells of each row of the annotations' window table, as text. */
+function summarizeWindowRows(section: string): string[][] {
+  const body = section.slice(section.indexOf('<table class="annotation-windows">'));
+  return [...body.matchAll(/<tr><td>([\s\S]*?)<\/tr>/g)].map((row) =>
+    [...`<td>${row[1]}`.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) => cell[1]!.replace(/<[^>]+>/g, "").replace(/^■ /, "").trim()),
+  );
+}
 
 describe("renderReport capacity plan", () => {
   const p95Only: Ensure = { thresholds: [{ metric: "http.response_time.p95", max: 300 }], conditions: [] };

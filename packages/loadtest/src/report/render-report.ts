@@ -1,13 +1,16 @@
 // Renders a saved run (RunResult, plus the verdicts `run --output` saved) as one self-contained HTML page.
 import type { Histogram } from "hdr-histogram-js";
 import type { Verdict } from "../engine/ensure.ts";
-import { decodeHistogram, summarize, type LatencySummary, type RunResult } from "../engine/run-result.ts";
+import { decodeHistogram, intervalFailures, summarize, summarizeWindow, type LatencySummary, type RunResult } from "../engine/run-result.ts";
 import type { PlanOptions } from "../plan/capacity-plan.ts";
 import { renderCapacityPlanSection } from "./capacity-plan-section.ts";
-import type { SavedRun } from "./saved-run.ts";
-import { escapeHtml, formatNumber, renderBarChart, renderLineChart } from "./svg-charts.ts";
+import type { AnnotationFact, SavedRun } from "./saved-run.ts";
+import { escapeHtml, formatNumber, renderBarChart, renderLineChart, type Guide } from "./svg-charts.ts";
 
-export type { SavedRun } from "./saved-run.ts";
+export type { RunAnnotations, SavedRun } from "./saved-run.ts";
+
+/** One colour per annotated window, in turn. */
+const WINDOW_COLORS = ["#8c564b", "#9467bd", "#17becf", "#bcbd22"];
 
 const COLORS = { p50: "#4e79a7", p95: "#f28e2b", p99: "#e15759", max: "#76b7b2", requests: "#4e79a7", errors: "#e15759" };
 
@@ -94,6 +97,51 @@ function verdictsSection(verdicts: Verdict[] | undefined): string {
   );
 }
 
+function factCell(fact: AnnotationFact | undefined): string {
+  if (!fact) return "<td>—</td>";
+  const css = fact.passed === undefined ? "" : ` class="${fact.passed ? "pass" : "fail"}"`;
+  return `<td${css}>${escapeHtml(fact.value)}</td>`;
+}
+
+/** The annotations' section (facts, then each window's load measured from the intervals) and a guide per window start and end. */
+function annotationsSection(saved: SavedRun): { html: string; guides: Guide[] } {
+  const annotations = saved.annotations;
+  if (!annotations) return { html: "", guides: [] };
+  const guides: Guide[] = annotations.windows.flatMap((window, index) => {
+    const color = WINDOW_COLORS[index % WINDOW_COLORS.length]!;
+    return [
+      { axis: "x" as const, value: window.startMs / 1000, label: window.label, color },
+      { axis: "x" as const, value: window.endMs / 1000, label: "", color },
+    ];
+  });
+  const verdict =
+    annotations.passed === undefined ? "" : `<p>Verdict: <span class="${annotations.passed ? "pass" : "fail"}">${annotations.passed ? "PASS" : "FAIL"}</span></p>`;
+  const facts = annotations.facts.map((fact) => `<tr><td>${escapeHtml(fact.label)}</td>${factCell(fact)}</tr>`).join("");
+  const factLabels = [...new Set(annotations.windows.flatMap((w) => (w.facts ?? []).map((f) => f.label)))];
+  const head = ["window", "from (s)", "to (s)", "requests", "failed", "p50 (ms)", "p95 (ms)", "p99 (ms)", "max (ms)", ...factLabels];
+  const rows = annotations.windows
+    .map((window, index) => {
+      const load = summarizeWindow(saved, window.startMs, window.endMs);
+      const color = WINDOW_COLORS[index % WINDOW_COLORS.length]!;
+      const cells = [(window.startMs / 1000).toFixed(1), (window.endMs / 1000).toFixed(1), String(load.requests)].map((c) => `<td>${escapeHtml(c)}</td>`);
+      cells.push(`<td class="${load.failed === 0 ? "pass" : "fail"}">${load.failed}</td>`);
+      cells.push(...[load.latency.p50, load.latency.p95, load.latency.p99, load.latency.max].map((v) => `<td>${escapeHtml(ms(v))}</td>`));
+      cells.push(...factLabels.map((label) => factCell(window.facts?.find((f) => f.label === label))));
+      return `<tr><td><span style="color:${color}">■</span> ${escapeHtml(window.label)}</td>${cells.join("")}</tr>`;
+    })
+    .join("");
+  const windows =
+    annotations.windows.length === 0
+      ? ""
+      : `<table class="annotation-windows"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${rows}</tbody></table>` +
+        `<p class="meta">Each window's load is every whole interval that overlaps it (marked on the charts above), so it can include a little before and after. Failed: no response, a response a step's expect refused, or a 5xx.</p>`;
+  const html =
+    `<h2>${escapeHtml(annotations.title)}</h2><section id="annotations">${verdict}` +
+    (facts ? `<table class="annotation-facts"><tbody>${facts}</tbody></table>` : "") +
+    `${windows}</section>`;
+  return { html, guides };
+}
+
 function latencyRow(name: string, s: LatencySummary): string[] {
   return [name, String(s.count), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max)];
 }
@@ -106,6 +154,7 @@ export interface ReportOptions {
 export function renderReport(saved: SavedRun, options: ReportOptions = {}): string {
   const summary = summarize(saved);
   const capacityPlan = renderCapacityPlanSection(saved, options.plan);
+  const annotations = annotationsSection(saved);
   const { counters } = summary;
   // Each interval is plotted at its end, so a run of N whole intervals spans 0..N seconds.
   const endSeconds = (startMs: number) => (startMs + intervalSeconds(saved, startMs) * 1000) / 1000;
@@ -115,11 +164,11 @@ export function renderReport(saved: SavedRun, options: ReportOptions = {}): stri
     title: "Requests and failed requests per second",
     series: [
       { name: "requests/s", color: COLORS.requests, points: saved.intervals.map((i) => ({ x: endSeconds(i.startMs), y: i.requests / intervalSeconds(saved, i.startMs) })) },
-      { name: "errors/s", color: COLORS.errors, points: saved.intervals.map((i) => ({ x: endSeconds(i.startMs), y: (i.errors + (i.unexpected ?? 0)) / intervalSeconds(saved, i.startMs) })) },
+      { name: "failed/s", color: COLORS.errors, points: saved.intervals.map((i) => ({ x: endSeconds(i.startMs), y: intervalFailures(i) / intervalSeconds(saved, i.startMs) })) },
     ],
     xAxis: timeAxis,
     yAxis: { label: "per second" },
-    guides: capacityPlan.timeGuides,
+    guides: [...capacityPlan.timeGuides, ...annotations.guides],
   });
 
   const withResponses = summary.intervals.filter((i) => i.latency.count > 0);
@@ -128,7 +177,13 @@ export function renderReport(saved: SavedRun, options: ReportOptions = {}): stri
     color: COLORS[key],
     points: withResponses.map((i) => ({ x: endSeconds(i.startMs), y: i.latency[key] })),
   }));
-  const latencyChart = renderLineChart({ title: "Latency over time (from intended start)", series: latencySeries, xAxis: timeAxis, yAxis: { label: "ms" } });
+  const latencyChart = renderLineChart({
+    title: "Latency over time (from intended start)",
+    series: latencySeries,
+    xAxis: timeAxis,
+    yAxis: { label: "ms" },
+    guides: annotations.guides,
+  });
 
   const overall = decodeHistogram(saved.histograms.latency);
   const curve = percentileCurve(overall);
@@ -171,6 +226,7 @@ export function renderReport(saved: SavedRun, options: ReportOptions = {}): stri
 ${verdictsSection(saved.verdicts)}
 <h2>Over time</h2>
 <div class="charts">${throughputChart}${latencyChart}</div>
+${annotations.html}
 <h2>Capacity plan</h2>
 ${capacityPlan.html}
 <h2>Latency</h2>

@@ -56,6 +56,8 @@ interface Context {
   environment: { name: string; node: Node } | null;
   /** Maps and lists built by merging the environment into config. */
   mergedNodes: WeakSet<Node>;
+  /** checkout-invariants' acknowledgedOrders, checked against the captures once the scenarios are read. */
+  acknowledgedOrdersField?: Field;
 }
 
 interface Field {
@@ -371,17 +373,31 @@ function parseEnsure(ctx: Context, field: Field, ensure: Ensure): void {
 
 const tokenInScript = "an admin token never goes in a script: name the environment variable that holds it with adminTokenEnv";
 
-/** config.plugins.checkout-invariants: the variable holding the admin token (default CHECKOUT_ADMIN_TOKEN). */
+/**
+ * config.plugins.checkout-invariants: the variable holding the admin token (default CHECKOUT_ADMIN_TOKEN), and the
+ * captured variable holding acknowledged order numbers.
+ */
 function parseInvariantsPlugin(ctx: Context, field: Field): InvariantsPlugin {
   const plugin: InvariantsPlugin = { adminTokenEnv: "CHECKOUT_ADMIN_TOKEN" };
   if (isNullNode(field.value)) return plugin;
-  const fields = readMap(ctx, field.value, field.path, ["adminTokenEnv"], { token: tokenInScript, adminToken: tokenInScript, authorization: tokenInScript });
+  const fields = readMap(ctx, field.value, field.path, ["adminTokenEnv", "acknowledgedOrders"], {
+    token: tokenInScript,
+    adminToken: tokenInScript,
+    authorization: tokenInScript,
+  });
   const envField = fields.get("adminTokenEnv");
   if (envField) {
     const name = readString(ctx, envField);
     // The value is not echoed: it may be a token pasted by mistake.
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) fail(ctx, envField.path, envField.value, "expected an environment variable name such as CHECKOUT_ADMIN_TOKEN (letters, digits, _)");
     plugin.adminTokenEnv = name;
+  }
+  const ordersField = fields.get("acknowledgedOrders");
+  if (ordersField) {
+    const name = readString(ctx, ordersField);
+    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) fail(ctx, ordersField.path, ordersField.value, "expected the name of a variable a step captures, such as orderNumber");
+    plugin.acknowledgedOrders = name;
+    ctx.acknowledgedOrdersField = ordersField;
   }
   return plugin;
 }
@@ -735,6 +751,10 @@ export function parseScript(text: string, options: ParseScriptOptions): Script {
   const allScenarios = readList(ctx, requireField(ctx, root, "scenarios", "", rootNode), { isNonEmpty: true }).map((item) => parseScenario(ctx, item));
   const scenarios = options.scenarioName === undefined ? allScenarios : selectScenario(allScenarios, options.scenarioName);
 
+  const ordersField = ctx.acknowledgedOrdersField;
+  if (invariants?.acknowledgedOrders && ordersField && !ctx.captureNames.has(invariants.acknowledgedOrders)) {
+    fail(ctx, ordersField.path, ordersField.value, `no step captures "${invariants.acknowledgedOrders}": capture the order number as ${invariants.acknowledgedOrders} (e.g. json "$.result.data.number" on checkout.placeOrder)`);
+  }
   const knownNames = new Set([...Object.keys(variables), ...payloads.flatMap((payload) => payload.fields), ...ctx.captureNames]);
   for (const use of ctx.templateUses) {
     const unknown = use.variables.find((name) => !knownNames.has(name));

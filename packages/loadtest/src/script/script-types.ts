@@ -73,6 +73,11 @@ export interface Ensure {
 export interface InvariantsPlugin {
   /** The environment variable holding the admin bearer token; the token itself never goes in a script. */
   adminTokenEnv: string;
+  /**
+   * A variable some step captures the order number into (e.g. `orderNumber` from placeOrder's answer): every value
+   * captured in the run is sent to the service after the load, which confirms each order exists exactly once.
+   */
+  acknowledgedOrders?: string;
 }
 
 export interface Script {
