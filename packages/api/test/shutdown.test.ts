@@ -75,19 +75,26 @@ describe("SIGTERM", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const sigtermAt = performance.now();
     child.kill("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     await expect(connect()).rejects.toMatchObject({ code: "ECONNREFUSED" });
     expect(child.exitCode).toBeNull();
 
+    const resumedAt = performance.now();
     socket.write(body.slice(5));
     await closed;
+    const answeredMs = performance.now() - resumedAt;
     expect(response).toMatch(/^HTTP\/1.1 200 OK/);
     expect(response).toMatch(/connection: close/i);
     expect(response).toMatch(/"currency":"EUR"/);
 
     expect(await exited).toBe(0);
+    const exitMs = performance.now() - sigtermAt;
+    // Well before the stop timeout (SHUTDOWN_TIMEOUT_MS, 10 s here; ECS waits 40 s): the server did not sit out its grace period.
+    expect(exitMs).toBeLessThan(10_000);
+    console.log(`[fault-sigterm] in-flight request answered 200 ${Math.round(answeredMs)} ms after its body resumed; new connection refused; exit 0 ${Math.round(exitMs)} ms after SIGTERM (stop timeout 10,000 ms)`);
     expect(output).toContain("shutting down");
     expect(output).toMatch(/"timedOut":false/);
     const carts = await database.db.selectFrom("cart").select("currency").execute();
