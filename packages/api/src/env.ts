@@ -34,7 +34,7 @@ const EnvSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** The reader serves only catalogue reads behind a single-flight cache: a few connections are plenty. */
   DB_READ_POOL_MAX: z.coerce.number().int().min(1).max(200).default(4),
-  /** Admission control: API requests running at once (default 8 × DB_POOL_MAX), waiting behind them (default 4 × that) and for how long. */
+  /** Admission control: API requests running at once (default 8 × DB_POOL_MAX), waiting behind them (default as many) and for how long. */
   MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).optional(),
   ADMISSION_QUEUE_MAX: z.coerce.number().int().min(0).max(100_000).optional(),
   ADMISSION_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5000),
