@@ -30,7 +30,7 @@ h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding
 .chart .empty { fill: #999; }
 .chart .guide-label { font-size: 11px; paint-order: stroke; stroke: #fafafa; stroke-width: 3px; }
 tr.knee td { background: #eaf5ea; }
-table.capacity-plan td { text-align: left; }
+table.capacity-plan td, table.annotation-facts td { text-align: left; }
 details { margin: 8px 0; }
 table { border-collapse: collapse; margin: 4px 0; }
 th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
