@@ -9,6 +9,11 @@ export interface AdmissionOptions {
   queueTimeoutMs: number;
   /** Seconds a shed client is told to wait before retrying. */
   retryAfterSeconds: number;
+  /**
+   * Told at most once a second how many requests were shed since it was last told, by reason. Shed requests get no
+   * access-log line each: under a retry storm that line was a large share of the cost of every 503.
+   */
+  onShed?: (summary: { shed: number; queue_full: number; queue_timeout: number; seconds: number }) => void;
 }
 
 interface Waiter {
@@ -19,6 +24,8 @@ interface Waiter {
 export interface Admission {
   /** Runs `handle` now, or once a slot frees up, or answers 503 if neither happens in time. */
   admit(req: http.IncomingMessage, res: http.ServerResponse, path: string, handle: () => void): void;
+  /** Whether this response was a 503 from admission control (logged in onShed's summary, not per request). */
+  isShed(res: http.ServerResponse): boolean;
   /** Prometheus lines for the shed counter and the queue gauge. */
   renderMetrics(): string;
 }
@@ -27,6 +34,18 @@ export function createAdmission(options: AdmissionOptions): Admission {
   let active = 0;
   const queue: Waiter[] = [];
   const shed = { queue_full: 0, queue_timeout: 0 };
+  const shedResponses = new WeakSet<http.ServerResponse>();
+  // What onShed has not been told yet, and since when.
+  const unreported = { queue_full: 0, queue_timeout: 0, since: 0 };
+  let reportTimer: NodeJS.Timeout | null = null;
+
+  function report(): void {
+    reportTimer = null;
+    const { queue_full, queue_timeout, since } = unreported;
+    options.onShed?.({ shed: queue_full + queue_timeout, queue_full, queue_timeout, seconds: Math.round((performance.now() - since) / 100) / 10 });
+    unreported.queue_full = 0;
+    unreported.queue_timeout = 0;
+  }
 
   function release(): void {
     active -= 1;
@@ -45,7 +64,16 @@ export function createAdmission(options: AdmissionOptions): Admission {
 
   function reject(req: http.IncomingMessage, res: http.ServerResponse, path: string, reason: keyof typeof shed): void {
     shed[reason] += 1;
+    if (options.onShed) {
+      if (!reportTimer) {
+        unreported.since = performance.now();
+        reportTimer = setTimeout(report, 1000);
+        reportTimer.unref();
+      }
+      unreported[reason] += 1;
+    }
     if (res.headersSent || res.destroyed) return;
+    shedResponses.add(res);
     const seconds = options.retryAfterSeconds;
     // The same wire shape as a tRPC error, so the typed client reads `data.appCode` and `data.retryAfterSeconds`.
     const payload = JSON.stringify({
@@ -93,6 +121,9 @@ export function createAdmission(options: AdmissionOptions): Admission {
       };
       res.once("close", abandon);
       queue.push(waiter);
+    },
+    isShed(res) {
+      return shedResponses.has(res);
     },
     renderMetrics() {
       return [

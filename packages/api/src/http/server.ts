@@ -76,7 +76,10 @@ export function createAppServer(options: ServerOptions): AppServer {
   let inFlight = 0;
   let onIdle: (() => void) | null = null;
   const openResponses = new Set<http.ServerResponse>();
-  const admission = createAdmission(options.admission ?? { maxInFlight: Infinity, maxQueue: 0, queueTimeoutMs: 1, retryAfterSeconds: 1 });
+  const admission = createAdmission({
+    ...(options.admission ?? { maxInFlight: Infinity, maxQueue: 0, queueTimeoutMs: 1, retryAfterSeconds: 1 }),
+    onShed: (summary) => log.warn(summary, "admission control shed requests (503 OVERLOADED)"),
+  });
 
   const contextOf = (req: http.IncomingMessage) => {
     const requestId = (req as RequestWithId).requestId ?? randomUUID();
@@ -167,7 +170,7 @@ export function createAppServer(options: ServerOptions): AppServer {
     res.once("close", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requestFinished(route, req.method ?? "GET", res.statusCode, seconds);
-      if (route !== "/health" && route !== "/ready" && route !== "/metrics") {
+      if (route !== "/health" && route !== "/ready" && route !== "/metrics" && !admission.isShed(res)) {
         log.info({ requestId, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, "request");
       }
       inFlight -= 1;
