@@ -20,9 +20,18 @@ export interface Shop {
   browser: Browser;
 }
 
-export async function startShop(): Promise<Shop> {
+export interface ShopOptions {
+  /**
+   * Extra environment for the API, given the port it will listen on (e.g. a payment provider behind a
+   * relay the test controls, which must allow this origin before the API starts).
+   */
+  env?: (port: number) => Promise<Record<string, string>> | Record<string, string>;
+}
+
+export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   const database = await createTestDatabase();
   const port = await freePort();
+  const extraEnv = (await options.env?.(port)) ?? {};
   const app = await startApp(
     loadEnv({
       NODE_ENV: "test",
@@ -33,6 +42,7 @@ export async function startShop(): Promise<Shop> {
       PAYMENT_SANDBOX_PORT: "0",
       WEB_DIST: path.resolve(here, "../dist"),
       JOBS: "off",
+      ...extraEnv,
     }),
     { log: createLogger({ level: "warn" }) },
   );

@@ -1,10 +1,12 @@
 // Placing the order: tokenise the card in the sandbox frame, then placeOrder with the confirmed quote.
 // Declines keep everything entered; an expired quote is renewed; a changed price is shown for consent.
 // A card that needs 3-D Secure leaves the order pending: the challenge is shown, then confirmPayment settles it.
+// A retryable failure (payment processor or shop unreachable, load shed) keeps the attempt: the next
+// "Place order" sends the same Idempotency-Key, payment token and quote again, so it can never charge twice.
 import { useEffect, useRef, useState, type RefObject } from "react";
 import type { Order, Quote } from "@checkout/core/schemas";
 import { trpc } from "../trpc.ts";
-import { describeError, type AppErrorInfo } from "../lib/errors.ts";
+import { describeError, isRetryable, retryAfterSecondsOf, type AppErrorInfo } from "../lib/errors.ts";
 import { randomId } from "../lib/ids.ts";
 import type { CardFieldHandle } from "../components/card-field.tsx";
 import { clearPendingChallenge, readPendingChallenge, writePendingChallenge } from "./pending-challenge-storage.ts";
@@ -25,6 +27,15 @@ export interface PlacementError {
   message: string;
   /** A problem another card (or the same card typed again) can fix, rather than e.g. a promo code that ran out. */
   isCardProblem: boolean;
+  /** Placing the order again retries the same attempt (same Idempotency-Key): safe, never a second charge. */
+  isRetry: boolean;
+}
+
+/** One try at placing the order: what a retry must send again unchanged. */
+interface Attempt {
+  idempotencyKey: string;
+  paymentToken: string;
+  quoteId: string;
 }
 
 interface PlaceOrderOptions {
@@ -45,11 +56,31 @@ function wait(ms: number): Promise<void> {
 
 const paymentCodes = new Set(["PAYMENT_DECLINED", "PAYMENT_TOKEN_INVALID"]);
 
+const SAFE_RETRY = "Your card will not be charged twice: place your order again to retry; it is the same order.";
+
+/** What the shopper reads when the same attempt can be sent again, by appCode (never by parsing the server's text). */
+function retryMessage(info: AppErrorInfo): string {
+  const seconds = retryAfterSecondsOf(info);
+  const pause = seconds ? ` Wait ${seconds} second${seconds === 1 ? "" : "s"}, then place your order again.` : "";
+  switch (info.code) {
+    case "PAYMENT_UNAVAILABLE":
+      return `We could not reach the payment processor, so your order is not confirmed yet. ${SAFE_RETRY}`;
+    case "NETWORK":
+      return `We could not reach the shop, so your order is not confirmed yet. Check your connection. ${SAFE_RETRY}`;
+    case "IDEMPOTENCY_IN_PROGRESS":
+      return `Your order is still being processed.${pause} ${SAFE_RETRY}`;
+    default:
+      // OVERLOADED, SERVICE_UNAVAILABLE (database unreachable), INTERNAL.
+      return `The shop is busy or briefly unavailable, so your order is not confirmed yet.${pause} ${SAFE_RETRY}`;
+  }
+}
+
 function errorFor(info: AppErrorInfo): PlacementError {
   if (paymentCodes.has(info.code)) {
-    return { message: `${info.message} Check your card details or use another card, then place your order again.`, isCardProblem: true };
+    return { message: `${info.message} Check your card details or use another card, then place your order again.`, isCardProblem: true, isRetry: false };
   }
-  return { message: info.message, isCardProblem: false };
+  if (isRetryable(info)) return { message: retryMessage(info), isCardProblem: false, isRetry: true };
+  return { message: info.message, isCardProblem: false, isRetry: false };
 }
 
 function challengeOf(order: Order): PaymentChallenge | null {
@@ -67,7 +98,7 @@ function failedAuthenticationError(order: Order): PlacementError {
     order.payment?.declineCode === "authentication_failed"
       ? "Card authentication failed. Try again or use another card."
       : "Your payment was not completed. Try again or use another card.";
-  return { message, isCardProblem: true };
+  return { message, isCardProblem: true, isRetry: false };
 }
 
 /** Runs an idempotent call, and once more if its response was lost on the network. */
@@ -90,6 +121,14 @@ export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, on
   const [challenge, setChallenge] = useState<PaymentChallenge | null>(null);
   const [isConfirming, setIsConfirming] = useState(false);
   const inFlight = useRef(false);
+  /** The attempt whose outcome is unknown after a retryable failure; reused by the next "Place order". */
+  const attempt = useRef<Attempt | null>(null);
+
+  // Another (or no) quote is another request: it gets a new key and a new token.
+  const quoteId = quote?.id ?? null;
+  useEffect(() => {
+    if (attempt.current && attempt.current.quoteId !== quoteId) attempt.current = null;
+  }, [quoteId]);
 
   // Back from a reload mid-challenge: show the challenge again while the order still waits on it.
   useEffect(() => {
@@ -117,8 +156,7 @@ export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, on
   }, [cartId]);
 
   /** One placeOrder call, retried once with the same idempotency key if the response was lost. */
-  async function submit(quoteId: string, paymentToken: string): Promise<Order> {
-    const idempotencyKey = randomId();
+  async function submit({ idempotencyKey, quoteId, paymentToken }: Attempt): Promise<Order> {
     return retryOnceAfterNetworkError(() => trpc.checkout.placeOrder.mutate({ cartId, quoteId, paymentToken }, { context: { idempotencyKey } }));
   }
 
@@ -128,19 +166,26 @@ export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, on
     setIsPlacing(true);
     setError(null);
     try {
-      const card = cardField.current;
-      if (!card) throw new Error("The card field is not ready yet.");
-      let token: string;
-      try {
-        token = (await card.tokenize()).token;
-      } catch (cardError) {
-        setError({ message: cardError instanceof Error ? cardError.message : "Check your card details and try again.", isCardProblem: true });
-        return;
+      // A retry of an attempt whose outcome is unknown sends exactly the same request again: no new token, no new key.
+      let current = attempt.current?.quoteId === quote.id ? attempt.current : null;
+      if (!current) {
+        const card = cardField.current;
+        if (!card) throw new Error("The card field is not ready yet.");
+        let token: string;
+        try {
+          token = (await card.tokenize()).token;
+        } catch (cardError) {
+          setError({ message: cardError instanceof Error ? cardError.message : "Check your card details and try again.", isCardProblem: true, isRetry: false });
+          return;
+        }
+        current = { idempotencyKey: randomId(), paymentToken: token, quoteId: quote.id };
       }
       let confirmed = quote;
-      for (let attempt = 0; ; attempt += 1) {
+      for (let round = 0; ; round += 1) {
+        attempt.current = current;
         try {
-          const order = await submit(confirmed.id, token);
+          const order = await submit(current);
+          attempt.current = null;
           setPriceChange(null);
           const action = challengeOf(order);
           if (action) {
@@ -152,12 +197,20 @@ export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, on
           return;
         } catch (placeError) {
           const info = describeError(placeError);
-          if ((info.code === "QUOTE_EXPIRED" || info.code === "PRICE_CHANGED") && attempt === 0) {
+          if (isRetryable(info)) {
+            // Unknown outcome or nothing done yet: keep the attempt so the shopper's retry reuses its key.
+            setError(errorFor(info));
+            return;
+          }
+          attempt.current = null;
+          if ((info.code === "QUOTE_EXPIRED" || info.code === "PRICE_CHANGED") && round === 0) {
             const fresh = await trpc.checkout.quote.mutate({ cartId });
             setQuote(fresh);
             // An expired quote at the same total is renewed silently; any other change needs consent.
             if (info.code === "QUOTE_EXPIRED" && fresh.total === confirmed.total) {
+              // The token was not used (the quote was refused first); the renewed quote is a new request, with a new key.
               confirmed = fresh;
+              current = { idempotencyKey: randomId(), paymentToken: current.paymentToken, quoteId: fresh.id };
               continue;
             }
             setPriceChange({ was: confirmed.total, now: fresh.total, currency: fresh.currency });
@@ -173,7 +226,9 @@ export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, on
         }
       }
     } catch (unexpected) {
-      setError(errorFor(describeError(unexpected)));
+      // Outside placeOrder itself (e.g. renewing the quote): no attempt is kept, so no "same order" promise.
+      const info = describeError(unexpected);
+      setError(attempt.current ? errorFor(info) : { ...errorFor(info), message: info.message, isRetry: false });
     } finally {
       inFlight.current = false;
       setIsPlacing(false);

@@ -48,7 +48,7 @@ export function OrderReview({ quote, isPlacing, isAuthenticating, error, priceCh
       )}
       {error && (
         <div className="notice notice--error" data-testid="payment-error" role="alert" tabIndex={-1} ref={errorNotice}>
-          <p className="notice__title">Your order was not placed</p>
+          <p className="notice__title">{error.isRetry ? "Your order is not confirmed yet" : "Your order was not placed"}</p>
           <p>{error.message}</p>
           {error.isCardProblem && (
             <button type="button" className="button button--secondary button--small" onClick={focusCardField}>

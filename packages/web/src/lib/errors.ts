@@ -37,3 +37,20 @@ export function describeError(error: unknown): AppErrorInfo {
 export function errorCodeOf(error: unknown): string {
   return describeError(error).code;
 }
+
+/**
+ * Codes whose request may be sent again unchanged (same Idempotency-Key, same payment token): the
+ * server could not finish it (payment processor or database unreachable, load shed, a lost
+ * response, the same key still running), so the outcome is unknown or nothing happened yet.
+ */
+const retryableCodes = new Set(["PAYMENT_UNAVAILABLE", "OVERLOADED", "SERVICE_UNAVAILABLE", "NETWORK", "IDEMPOTENCY_IN_PROGRESS", "INTERNAL"]);
+
+export function isRetryable(info: AppErrorInfo): boolean {
+  return retryableCodes.has(info.code);
+}
+
+/** The wait the server asked for (details.retryAfterSeconds), when it gave one. */
+export function retryAfterSecondsOf(info: AppErrorInfo): number | null {
+  const seconds = info.details.retryAfterSeconds;
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : null;
+}

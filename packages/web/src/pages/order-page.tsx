@@ -103,6 +103,11 @@ function OrderDetails({ order, onChanged }: { order: Order; onChanged: () => voi
           </p>
         )}
       </header>
+      {order.status === "pending_payment" && !challengeUrl && (
+        <p className="notice" role="status" data-testid="order-pending">
+          We are confirming your payment with the card processor; this page updates by itself. Your card will not be charged twice.
+        </p>
+      )}
       {challengeUrl && <PendingChallenge key={challengeUrl} order={order} nextActionUrl={challengeUrl} onChanged={onChanged} />}
       <div className="order-page__grid">
         <section className="summary-card" aria-labelledby="items-heading">
