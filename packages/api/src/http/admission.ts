@@ -16,6 +16,13 @@ export interface AdmissionOptions {
   onShed?: (summary: { shed: number; queue_full: number; queue_timeout: number; seconds: number }) => void;
 }
 
+/**
+ * A connection whose requests were shed this many times in a row is closed after the last 503: a client that retries at
+ * once, ignoring Retry-After, then pays a reconnect per few attempts instead of costing the server a 503 per
+ * microsecond. Connections that also get requests through (or are shed now and then) stay open.
+ */
+export const CLOSE_AFTER_CONSECUTIVE_SHEDS = 3;
+
 interface Waiter {
   start(): void;
   timer: NodeJS.Timeout;
@@ -35,6 +42,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
   const queue: Waiter[] = [];
   const shed = { queue_full: 0, queue_timeout: 0 };
   const shedResponses = new WeakSet<http.ServerResponse>();
+  const consecutiveSheds = new WeakMap<object, number>();
   // What onShed has not been told yet, and since when.
   const unreported = { queue_full: 0, queue_timeout: 0, since: 0 };
   let reportTimer: NodeJS.Timeout | null = null;
@@ -58,6 +66,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
 
   function start(res: http.ServerResponse, handle: () => void): void {
     active += 1;
+    consecutiveSheds.delete(res.socket ?? res);
     res.once("close", release);
     handle();
   }
@@ -85,7 +94,17 @@ export function createAdmission(options: AdmissionOptions): Admission {
     });
     // An unread request body is discarded so the connection can carry the next request.
     req.resume();
-    res.writeHead(503, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), "retry-after": String(seconds), "cache-control": "no-store" });
+    const socket = req.socket;
+    const sheds = (consecutiveSheds.get(socket) ?? 0) + 1;
+    consecutiveSheds.set(socket, sheds);
+    const headers: http.OutgoingHttpHeaders = {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(payload),
+      "retry-after": String(seconds),
+      "cache-control": "no-store",
+    };
+    if (sheds >= CLOSE_AFTER_CONSECUTIVE_SHEDS) headers.connection = "close";
+    res.writeHead(503, headers);
     res.end(payload);
   }
 
