@@ -20,6 +20,8 @@ const SECRET_KEY = "sk_crash_test_0123456789";
 const SLOW_CARD = "4000000000000259";
 const SKU = "TEE-BLA-M";
 const QUANTITY = 2;
+/** The crashed API's provider timeout: its authorisation claim lasts this plus a margin. */
+const CRASHED_PROVIDER_TIMEOUT_MS = 1000;
 
 let sandbox: PaymentSandbox;
 let blackHole: { url: string; received: string[]; server: Server };
@@ -140,6 +142,13 @@ function orderRow(orderId: string) {
   return database.db.selectFrom("order").selectAll().where("id", "=", orderId).executeTakeFirstOrThrow();
 }
 
+/** The process that died held the order's authorisation claim; waits until it has run out. */
+async function claimRunOut(orderId: string) {
+  const { authorizing_until: until } = await orderRow(orderId);
+  if (!until) return; // it gave up on the provider (and let go of the claim) before it was killed
+  await waitUntil("the authorisation claim to run out", () => Date.now() > until.getTime() + 50, 30_000);
+}
+
 function paymentsOf(orderId: string) {
   return database.db.selectFrom("payment").selectAll().where("order_id", "=", orderId).execute();
 }
@@ -174,7 +183,9 @@ describe("an API process killed while placing an order", () => {
   it("after SIGKILL while waiting on an authorisation the sandbox made, restart + reconcile: captured once", { timeout: 90_000 }, async () => {
     const startedAt = Date.now();
     stockAtStart = await Inventory.available(database.db, SKU);
-    const api = await startApi();
+    // A short provider timeout keeps the order's authorisation claim (timeout + margin) short, so the
+    // reconciler, which keeps off a claimed order, need not wait long after the crash.
+    const api = await startApi({ PAYMENT_PROVIDER_TIMEOUT_MS: String(CRASHED_PROVIDER_TIMEOUT_MS) });
     const { order, placing } = await startPlacingOrder(api, SLOW_CARD);
     authorisedOrderId = order.id;
     await waitUntil("the sandbox's authorisation", () => authorizationsFor(order.number).length === 1);
@@ -184,6 +195,7 @@ describe("an API process killed while placing an order", () => {
     expect(await orderRow(order.id)).toMatchObject({ status: "pending_payment" });
     expect(await paymentsOf(order.id)).toEqual([]);
     expect(await Inventory.available(database.db, SKU)).toBe(stockAtStart - QUANTITY);
+    await claimRunOut(order.id);
 
     const restarted = await startApi();
     try {
@@ -211,7 +223,7 @@ describe("an API process killed while placing an order", () => {
 
   it("after SIGKILL before the authorisation reached the sandbox, restart with jobs on: released, stock back, no authorisation", { timeout: 90_000 }, async () => {
     const startedAt = Date.now();
-    const api = await startApi({ PAYMENT_PROVIDER_URL: blackHole.url });
+    const api = await startApi({ PAYMENT_PROVIDER_URL: blackHole.url, PAYMENT_PROVIDER_TIMEOUT_MS: String(CRASHED_PROVIDER_TIMEOUT_MS) });
     const { order, placing } = await startPlacingOrder(api, CARDS.success);
     await waitUntil("the authorisation request to leave the API", () => blackHole.received.includes("POST /v1/authorizations"));
     await kill(api, "SIGKILL");
@@ -222,7 +234,8 @@ describe("an API process killed while placing an order", () => {
     // This time the restarted API's own reconciler job settles it (grace 0 so the test need not wait a minute).
     const restarted = await startApi({ JOBS: "on", RECONCILE_GRACE_MS: "0", RECONCILE_INTERVAL_MS: "200", OUTBOX_POLL_MS: "100" });
     try {
-      await waitUntil("the reconciler to release the order", async () => (await orderRow(order.id)).status === "payment_failed");
+      // It keeps off the order until the dead process's authorisation claim has run out.
+      await waitUntil("the reconciler to release the order", async () => (await orderRow(order.id)).status === "payment_failed", 30_000);
       expect(await paymentsOf(order.id)).toMatchObject([{ status: "declined", decline_code: "no_authorization" }]);
       expect(await Inventory.available(database.db, SKU)).toBe(stockAtStart - QUANTITY);
       expect(authorizationsFor(order.number)).toEqual([]);

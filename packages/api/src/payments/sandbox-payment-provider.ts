@@ -80,6 +80,10 @@ export class SandboxPaymentProvider implements PaymentProvider {
   readonly #secretKey: string;
   readonly #timeoutMs: number;
 
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
   constructor(options: SandboxPaymentProviderOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.#secretKey = options.secretKey;

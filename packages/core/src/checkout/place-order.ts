@@ -1,11 +1,11 @@
 // Placing an order: validate against the quote the shopper confirmed, write the order and reserve
 // its stock in one transaction, then authorise the card outside any transaction, then record the
 // outcome. Whatever fails in between leaves a pending order the reconciler can finish or undo.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Currency } from "../money.ts";
 import type { Order } from "../schemas.ts";
-import type { Database } from "../db/database.ts";
+import type { Database, OrderRow } from "../db/database.ts";
 import { AppError } from "../error.ts";
 import * as Cart from "../cart/cart.ts";
 import * as CartRepository from "../cart/cart.repository.ts";
@@ -23,6 +23,20 @@ import * as PromotionService from "../promotion/promotion.service.ts";
 
 /** How long a pending order holds its stock before the reconciler may release it. */
 export const RESERVATION_TTL_MS = 15 * 60 * 1000;
+/** The provider timeout assumed when the provider does not say its own. */
+export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
+/** Beyond the provider's timeout, how long an authorisation claim lasts: time to record the answer. */
+export const AUTHORIZATION_CLAIM_MARGIN_MS = 5_000;
+
+/** How long one request holds a pending order's authorisation claim (the provider call and recording its answer). */
+export function authorizationClaimMs(payments: PaymentProvider): number {
+  return (payments.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS) + AUTHORIZATION_CLAIM_MARGIN_MS;
+}
+
+/** What an order keeps of the payment token it was placed with, to recognise a retry of the same attempt: a SHA-256, never the token. */
+export function hashPaymentToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
 
 export interface PlaceOrderInput {
   db: Kysely<Database>;
@@ -36,17 +50,43 @@ export interface PlaceOrderInput {
   now?: Date;
 }
 
-/** Unit of work 1: check the quote still holds, write the order, reserve stock. All or nothing. */
+function checkoutInProgress(orderId: string, retryAfterSeconds: number): AppError {
+  return new AppError("CHECKOUT_IN_PROGRESS", "This order is already being placed; wait a moment and check your confirmation", {
+    orderId,
+    retryAfterSeconds,
+  });
+}
+
+/**
+ * Unit of work 1: check the quote still holds, write the order, reserve stock. All or nothing.
+ * A retry of the same attempt (the cart's live pending order was placed from this quote and this
+ * token, and the provider never answered: no payment row) takes the order's authorisation claim
+ * instead, so placeOrder resumes it; `claimUntil` is the claim this request now holds either way.
+ */
 async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, quoteId: string, now: Date) {
+  const claimUntil = new Date(now.getTime() + authorizationClaimMs(input.payments));
+  const tokenHash = hashPaymentToken(input.paymentToken);
   return input.db.transaction().execute(async (trx) => {
     const cartRow = await CartRepository.findCartForUpdate(trx, input.cartId);
     if (!cartRow) throw new AppError("NOT_FOUND", "This cart does not exist or has expired", { cartId: input.cartId });
     const live = await OrderRepository.findLiveOrderOfCart(trx, cartRow.id);
     if (live && live.status === "pending_payment") {
-      throw new AppError("CHECKOUT_IN_PROGRESS", "This order is already being placed; wait a moment and check your confirmation", {
-        orderId: live.id,
-        retryAfterSeconds: 2,
+      const isSameAttempt = live.quote_id === quoteId && live.payment_token_hash !== null && live.payment_token_hash === tokenHash;
+      if (!isSameAttempt) throw checkoutInProgress(live.id, 2);
+      // Conditional: not while another request holds the claim, and only if the provider never answered.
+      if (!(await OrderRepository.claimAuthorization(trx, { orderId: live.id, until: claimUntil, now }))) {
+        const claimedFor = live.authorizing_until ? Math.ceil((live.authorizing_until.getTime() - now.getTime()) / 1000) : 0;
+        throw checkoutInProgress(live.id, Math.max(2, claimedFor));
+      }
+      await Audit.record(trx, {
+        entity: "order",
+        entityId: live.id,
+        action: "order.payment_resumed",
+        actor: "shopper",
+        origin: input.origin,
+        data: { status: "pending_payment", quoteId, authorizingUntil: claimUntil.toISOString() },
       });
+      return { order: live, isResumed: true, claimUntil };
     }
     if (live || cartRow.status !== "open") {
       throw new AppError("ALREADY_ORDERED", "This cart has already been ordered", { orderId: live?.id ?? null });
@@ -82,6 +122,9 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
       tax_inclusive: priced.taxInclusive,
       total: priced.total,
       reservation_expires_at: new Date(now.getTime() + RESERVATION_TTL_MS),
+      payment_token_hash: tokenHash,
+      // This request authorises next: retries and the reconciler keep off until it is done or has run out.
+      authorizing_until: claimUntil,
     });
     await OrderRepository.insertOrderLines(
       trx,
@@ -125,7 +168,7 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
       origin: input.origin,
       data: { status: "pending_payment", total: priced.total, currency: priced.currency },
     });
-    return orderRow;
+    return { order: orderRow, isResumed: false, claimUntil };
   });
 }
 
@@ -141,8 +184,21 @@ export async function placeOrder(input: PlaceOrderInput): Promise<Order> {
       expiredAt: quoteRow.expires_at.toISOString(),
     });
   }
-  const order = await createPendingOrder(input, quoteRow.snapshot as unknown as PricedCart, quoteRow.id, now);
+  const { order, claimUntil } = await createPendingOrder(input, quoteRow.snapshot as unknown as PricedCart, quoteRow.id, now);
+  try {
+    return await authorizeAndRecord(input, order);
+  } finally {
+    // Whatever the outcome, the claim goes: a retry may resume an order the provider never answered
+    // for, and the reconciler may settle it. A claim left behind (a crash, the database gone) runs out.
+    await OrderRepository.releaseAuthorizationClaim(input.db, { orderId: order.id, until: claimUntil }).catch(() => {});
+  }
+}
 
+/**
+ * Authorises a pending order with its derived provider key, records the answer and captures per
+ * the capture mode. The same for a first attempt and a resumed one: the provider deduplicates the key.
+ */
+async function authorizeAndRecord(input: PlaceOrderInput, order: OrderRow): Promise<Order> {
   // The provider call happens outside any transaction: no row lock is held while we wait on it.
   let result: AuthorizeResult;
   try {

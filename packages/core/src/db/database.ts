@@ -95,6 +95,10 @@ export interface OrderTable {
   tax_inclusive: Generated<boolean>;
   /** A pending order's stock is held until then; the reconciler releases it afterwards. */
   reservation_expires_at: Timestamp | null;
+  /** SHA-256 (hex) of the payment token the order was placed with — never the token — so a retry of the same attempt can be recognised. */
+  payment_token_hash: string | null;
+  /** While set and in the future, one request is calling the provider for this order: retries and the reconciler keep off. */
+  authorizing_until: Timestamp | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -29,6 +29,28 @@ export function findLiveOrderOfCart(db: Db, cartId: string) {
   return db.selectFrom("order").selectAll().where("cart_id", "=", cartId).where("status", "<>", "payment_failed").executeTakeFirst();
 }
 
+/**
+ * Takes the authorisation claim of a pending order whose provider never answered (no payment row):
+ * only when nobody holds it (null or run out by `now`). One conditional update, so of two callers at
+ * most one wins; no row lock is held while the winner then calls the provider.
+ */
+export async function claimAuthorization(db: Db, input: { orderId: string; until: Date; now: Date }): Promise<boolean> {
+  const result = await db
+    .updateTable("order")
+    .set({ authorizing_until: input.until })
+    .where("id", "=", input.orderId)
+    .where("status", "=", "pending_payment")
+    .where((eb) => eb.or([eb("authorizing_until", "is", null), eb("authorizing_until", "<=", input.now)]))
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom("payment").select("payment.id").whereRef("payment.order_id", "=", "order.id"))))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Gives the claim back, only if it is still the one this caller took (`until`). */
+export async function releaseAuthorizationClaim(db: Db, input: { orderId: string; until: Date }): Promise<void> {
+  await db.updateTable("order").set({ authorizing_until: null }).where("id", "=", input.orderId).where("authorizing_until", "=", input.until).execute();
+}
+
 export function listOrderLines(db: Db, orderId: string) {
   return db.selectFrom("order_line").selectAll().where("order_id", "=", orderId).orderBy("position").execute();
 }

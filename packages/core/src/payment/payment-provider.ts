@@ -28,6 +28,8 @@ export interface AuthorizationState {
 
 export interface PaymentProvider {
   readonly name: string;
+  /** How long one call may wait for the provider before it fails as unavailable, if the client knows. */
+  readonly timeoutMs?: number;
   authorize(input: {
     token: string;
     amount: number;
