@@ -335,10 +335,24 @@ describe("resuming, exclusively", () => {
     const summary = await reconcile();
     expect(summary.orders.find((entry) => entry.orderId === pending.id)?.outcome).toBe("released");
 
-    await placeOrder(attempt, key);
-    expect((await ordersOf(attempt.cartId)).find((row) => row.id === pending.id)).toMatchObject({ status: "payment_failed" });
+    // The same attempt again: over, nothing charged, and no second order under the key — a final answer, replayed as is.
+    const retry = await placeOrder(attempt, key);
+    expect(retry.error).toMatchObject({ appCode: "PAYMENT_TOKEN_INVALID", details: { orderId: pending.id, status: "payment_failed" } });
+    const replay = await placeOrder(attempt, key);
+    expect(replay.text).toBe(retry.text);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    // The same attempt under another key (a double submit) gets the same answer.
+    expect((await placeOrder(attempt, randomUUID())).error).toMatchObject({ appCode: "PAYMENT_TOKEN_INVALID" });
+    expect(await ordersOf(attempt.cartId)).toHaveLength(1);
+    expect((await ordersOf(attempt.cartId))[0]).toMatchObject({ id: pending.id, status: "payment_failed" });
     expect(authorizationsFor(pending.number)).toEqual([]);
     expect(await auditActions(pending.id)).not.toContain("order.payment_resumed");
+
+    // A new attempt (a new token, a new key) places the order, charged once.
+    const again = await placeOrder({ ...attempt, paymentToken: await tokenize(CARDS.success) }, randomUUID());
+    expect(again.order).toMatchObject({ status: "captured" });
+    expect(await ordersOf(attempt.cartId)).toHaveLength(2);
+    expectChargedOnce(again.order!);
   });
 
   it("admin.invariants passes afterwards", async () => {

@@ -91,6 +91,16 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
     if (live || cartRow.status !== "open") {
       throw new AppError("ALREADY_ORDERED", "This cart has already been ordered", { orderId: live?.id ?? null });
     }
+    // The same attempt again after the reconciler released its order (the provider never answered; nothing was
+    // charged): that attempt is over. Answering with a final error, not a new order, keeps one key to one order.
+    const released = await OrderRepository.findOrderOfAttempt(trx, { cartId: cartRow.id, quoteId, paymentTokenHash: tokenHash });
+    if (released) {
+      throw new AppError(
+        "PAYMENT_TOKEN_INVALID",
+        "The payment processor could not be reached in time, so that attempt was cancelled and nothing was charged; enter your card again to place the order",
+        { orderId: released.id, status: released.status },
+      );
+    }
     const cart = Cart.rowToCart(cartRow, (await CartRepository.findCartWithLines(trx, cartRow.id))?.lines ?? []);
     const { priced, address, email, promotion, promotionProblem } = await priceCurrentCart(trx, cart, now);
     if (promotionProblem?.code === "PROMO_EXHAUSTED") throw promotionProblem;

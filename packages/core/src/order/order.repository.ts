@@ -29,6 +29,18 @@ export function findLiveOrderOfCart(db: Db, cartId: string) {
   return db.selectFrom("order").selectAll().where("cart_id", "=", cartId).where("status", "<>", "payment_failed").executeTakeFirst();
 }
 
+/** An earlier order of the cart placed from this quote and this payment token (a hash of it): the same attempt. */
+export function findOrderOfAttempt(db: Db, input: { cartId: string; quoteId: string; paymentTokenHash: string }) {
+  return db
+    .selectFrom("order")
+    .selectAll()
+    .where("cart_id", "=", input.cartId)
+    .where("quote_id", "=", input.quoteId)
+    .where("payment_token_hash", "=", input.paymentTokenHash)
+    .orderBy("created_at", "desc")
+    .executeTakeFirst();
+}
+
 /**
  * Takes the authorisation claim of a pending order whose provider never answered (no payment row):
  * only when nobody holds it (null or run out by `now`). One conditional update, so of two callers at

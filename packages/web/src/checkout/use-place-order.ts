@@ -77,7 +77,8 @@ function retryMessage(info: AppErrorInfo): string {
 
 function errorFor(info: AppErrorInfo): PlacementError {
   if (paymentCodes.has(info.code)) {
-    return { message: `${info.message} Check your card details or use another card, then place your order again.`, isCardProblem: true, isRetry: false };
+    const sentence = /[.!?]$/.test(info.message) ? info.message : `${info.message}.`;
+    return { message: `${sentence} Check your card details or use another card, then place your order again.`, isCardProblem: true, isRetry: false };
   }
   if (isRetryable(info)) return { message: retryMessage(info), isCardProblem: false, isRetry: true };
   return { message: info.message, isCardProblem: false, isRetry: false };
