@@ -7,6 +7,7 @@ import * as outboxDispatch from "./migrations/2026-11-24T02-30-outbox.ts";
 import * as auditChain from "./migrations/2026-11-24T02-40-audit.ts";
 import * as stockReceived from "./migrations/2026-11-24T03-00-stock-received.ts";
 import * as paymentResume from "./migrations/2026-11-24T04-00-payment-resume.ts";
+import * as orderAttemptIndex from "./migrations/2026-11-24T04-10-order-attempt-index.ts";
 
 const migrations: Record<string, Migration> = {
   "2026-11-24T00-00-initial-schema": initialSchema,
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   "2026-11-24T02-40-audit": auditChain,
   "2026-11-24T03-00-stock-received": stockReceived,
   "2026-11-24T04-00-payment-resume": paymentResume,
+  "2026-11-24T04-10-order-attempt-index": orderAttemptIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
