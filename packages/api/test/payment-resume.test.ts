@@ -5,13 +5,13 @@
 // told CHECKOUT_IN_PROGRESS until the reconciler gives up on it. The API talks to the real sandbox
 // through a TCP relay the test can close or black-hole. Real PostgreSQL, real sandbox, real HTTP.
 import { randomBytes, randomUUID } from "node:crypto";
-import net from "node:net";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Audit, Reconciler } from "@checkout/core";
 import type { AppRouter } from "../src/router.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
 import { freePort } from "./postgres.global-setup.ts";
+import { createRelay } from "./payment-relay.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
 
 const SECRET_KEY = "sk_resume_test_secret_key";
@@ -19,48 +19,6 @@ const ADMIN_TOKEN = `alice_${randomBytes(24).toString("hex")}`;
 const PROVIDER_TIMEOUT_MS = 1000;
 const SKU = "TEE-BLA-M";
 const QUANTITY = 2;
-
-type Mode = "up" | "down" | "stall";
-
-/** A TCP relay in front of the sandbox: "down" stops listening (ECONNREFUSED), "stall" accepts and never forwards. */
-function createRelay(targetPort: number, port: number) {
-  const sockets = new Set<net.Socket>();
-  let mode: Mode = "up";
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
-    if (mode === "stall") return;
-    const upstream = net.connect(targetPort, "127.0.0.1");
-    sockets.add(upstream);
-    upstream.once("close", () => sockets.delete(upstream));
-    upstream.on("error", () => socket.destroy());
-    socket.on("error", () => upstream.destroy());
-    socket.pipe(upstream).pipe(socket);
-  });
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => resolve());
-    });
-  const stopListening = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    });
-  return {
-    listen,
-    async set(next: Mode) {
-      if (next === mode) return;
-      if (mode === "down") await listen();
-      if (next === "down") await stopListening();
-      // Kept-alive connections from before would still be relayed: a stall starts with fresh ones.
-      if (next === "stall" || mode === "stall") for (const socket of sockets) socket.destroy();
-      mode = next;
-    },
-    close: () => (mode === "down" ? Promise.resolve() : stopListening()),
-  };
-}
 
 let t: TestApp;
 let sandbox: PaymentSandbox;

@@ -3,54 +3,17 @@
 // the sandbox's own origin for the card field. The shopper is told a retry is safe, retries once the
 // processor is back, and the retry carries the same Idempotency-Key and token: one order, no second
 // tokenisation, at most one charge.
-import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Reconciler } from "@checkout/core";
 import { startPaymentSandbox, type PaymentSandbox } from "../../api/src/sandbox/sandbox-server.ts";
 import { freePort } from "../../api/test/postgres.global-setup.ts";
+import { createRelay } from "../../api/test/payment-relay.ts";
 import { cents, newPhonePage, screenshots, startShop, stopShop, type Shop } from "./shop-harness.ts";
 
 const SECRET_KEY = "sk_payment_outage_browser_test";
 const WEBHOOK_SECRET = "whsec_payment_outage_browser_test";
 const PENDING_TEXT = "Confirming your payment…";
-
-/** A TCP relay in front of the sandbox: "down" stops listening, so the API's connections are refused. */
-function createRelay(targetPort: number, port: number) {
-  const sockets = new Set<net.Socket>();
-  let isUp = false;
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    const upstream = net.connect(targetPort, "127.0.0.1");
-    sockets.add(upstream);
-    upstream.once("close", () => sockets.delete(upstream));
-    upstream.on("error", () => socket.destroy());
-    socket.on("error", () => upstream.destroy());
-    socket.pipe(upstream).pipe(socket);
-  });
-  return {
-    async up() {
-      if (isUp) return;
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, "127.0.0.1", () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-      isUp = true;
-    },
-    async down() {
-      if (!isUp) return;
-      isUp = false;
-      // Kept-alive connections would still be relayed: drop them with the listener.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
-}
 
 let shop: Shop;
 let sandbox: PaymentSandbox;
@@ -68,7 +31,7 @@ beforeAll(async () => {
       });
       const relayPort = await freePort();
       relay = createRelay(sandbox.port, relayPort);
-      await relay.up();
+      await relay.listen();
       return {
         PAYMENT_SANDBOX: "false",
         // Server to server through the relay; the browser loads the card field from the sandbox itself.
@@ -85,7 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopShop(shop);
-  await relay?.down();
+  await relay?.close();
   await sandbox?.close();
 });
 
@@ -131,7 +94,7 @@ describe("a shopper in Chromium while the payment processor is down", () => {
     const reviewTotal = (await page.getByTestId("review-total").textContent()) ?? "";
 
     // The processor goes away: the first attempt fails with PAYMENT_UNAVAILABLE and the shopper stays on checkout.
-    await relay.down();
+    await relay.set("down");
     const placeOrder = page.getByTestId("place-order");
     await placeOrder.click();
     const notice = page.getByTestId("payment-error");
@@ -153,7 +116,7 @@ describe("a shopper in Chromium while the payment processor is down", () => {
     const { id: orderId, cart_id: cartId } = pending[0]!;
 
     // The processor is back; the shopper places the order again: the same request, sent again.
-    await relay.up();
+    await relay.set("up");
     await placeOrder.click();
     await page.waitForURL(new RegExp(`/orders/${orderId}$`), { timeout: 20_000 });
     expect(placeOrderKeys).toHaveLength(2);
