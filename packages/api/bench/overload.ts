@@ -2,7 +2,6 @@
 // One PostgreSQL for the whole run (embedded, or BENCH_DATABASE_URL); for each setting a fresh API process, then far
 // more concurrent cart.create calls than the pool can serve, while /health and /ready are probed from a worker thread.
 // Every number is also given as a ratio against admission off, measured in the same round of the same run.
-import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -16,7 +15,7 @@ import autocannon from "autocannon";
 import { z } from "zod";
 import { startEmbeddedPostgres } from "../src/embedded-postgres.ts";
 import { machineBusyCpuSeconds, ownCpuSeconds, processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
-import { findFreePorts, spawnServer, waitForOk, type ServerProcess } from "./processes.ts";
+import { findFreePorts, gitCommit, postmasterPid, spawnServer, waitForOk, type ServerProcess } from "./processes.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(apiDir, "../..");
@@ -618,23 +617,6 @@ function spliceSection(existing: string | null, section: string): string {
   return `${existing.trimEnd()}\n\n${section}\n`;
 }
 
-function gitCommit(): string | null {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).trim();
-    const isDirty = execFileSync("git", ["status", "--porcelain"], { cwd: repoRoot, encoding: "utf8" }).trim() !== "";
-    return isDirty ? `${commit} (with uncommitted changes)` : commit;
-  } catch {
-    return null;
-  }
-}
-
-function postmasterPid(pgDataDir: string): number | null {
-  const pidFile = path.join(pgDataDir, "postmaster.pid");
-  if (!existsSync(pidFile)) return null;
-  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
 const cleanups: (() => Promise<unknown>)[] = [];
 async function runCleanups(): Promise<void> {
   for (const step of cleanups.splice(0).reverse()) await step().catch((error: unknown) => console.error("cleanup step failed:", error));
@@ -746,7 +728,7 @@ async function main(): Promise<number> {
     config,
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     database,
-    commit: gitCommit(),
+    commit: gitCommit(repoRoot),
     totalSeconds: (performance.now() - startedAt) / 1000,
   };
   for (const scenario of SCENARIOS) console.log(`\n${renderConsole(report, scenario)}`);

@@ -1,7 +1,8 @@
 // Child processes for the benchmark: spawn a server, wait until it answers, stop it gracefully and leave nothing behind.
-import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 
 export interface ExitStatus {
@@ -164,4 +165,32 @@ export async function findFreePorts(count: number): Promise<number[]> {
   });
   await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   return ports;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The postmaster's pid from its pid file, or null when it is not running. */
+export function postmasterPid(pgDataDir: string): number | null {
+  const pidFile = path.join(pgDataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : null;
+}
+
+/** The commit being measured, marked when the tree has uncommitted changes; null outside a git checkout. */
+export function gitCommit(cwd: string): string | null {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8" }).trim();
+    const isDirty = execFileSync("git", ["status", "--porcelain"], { cwd, encoding: "utf8" }).trim() !== "";
+    return isDirty ? `${commit} (with uncommitted changes)` : commit;
+  } catch {
+    return null;
+  }
 }

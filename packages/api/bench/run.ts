@@ -1,5 +1,4 @@
 // `pnpm bench`: raw node:http vs the real API (embedded PostgreSQL) in one run, same load tool, ratios to docs/BENCHMARKS.md.
-import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -12,7 +11,7 @@ import { z } from "zod";
 import { prepareBenchData, queryUrl } from "./bench-data.ts";
 import { processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
 import { failureRate, measure, type LoadSettings, type Measurement, type Target } from "./load.ts";
-import { findFreePorts, spawnServer, waitForOk, type ServerProcess, type StopOutcome } from "./processes.ts";
+import { findFreePorts, gitCommit, isAlive, postmasterPid, spawnServer, waitForOk, type ServerProcess, type StopOutcome } from "./processes.ts";
 import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type RunInfo } from "./report.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -57,23 +56,6 @@ function log(message: string): void {
   console.log(`[bench] ${message}`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The postmaster's pid from its pid file, or null when it is not running. */
-function postmasterPid(pgDataDir: string): number | null {
-  const pidFile = path.join(pgDataDir, "postmaster.pid");
-  if (!existsSync(pidFile)) return null;
-  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : null;
-}
-
 /** A safety net: the API stops its embedded PostgreSQL on SIGTERM; if one is still running, stop it here. */
 async function stopLeftoverPostgres(pgDataDir: string): Promise<boolean> {
   const pid = postmasterPid(pgDataDir);
@@ -82,16 +64,6 @@ async function stopLeftoverPostgres(pgDataDir: string): Promise<boolean> {
   for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await delay(100);
   if (isAlive(pid)) process.kill(pid, "SIGKILL");
   return true;
-}
-
-function gitCommit(): string | null {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).trim();
-    const isDirty = execFileSync("git", ["status", "--porcelain"], { cwd: repoRoot, encoding: "utf8" }).trim() !== "";
-    return isDirty ? `${commit} (with uncommitted changes)` : commit;
-  } catch {
-    return null;
-  }
 }
 
 async function describeExternalDatabase(url: string): Promise<string> {
@@ -292,7 +264,7 @@ async function main(): Promise<number> {
       os: `${os.type()} ${os.release()} ${os.arch()}`,
       nodeVersion: process.version,
       autocannonVersion: (createRequire(import.meta.url)("autocannon/package.json") as { version: string }).version,
-      commit: gitCommit(),
+      commit: gitCommit(repoRoot),
       settings,
       loadAverage,
       database,
