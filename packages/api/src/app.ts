@@ -8,6 +8,7 @@ import type { Env } from "./env.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres.ts";
 import { createAppServer, type AppServer } from "./http/server.ts";
+import { Metrics } from "./http/metrics.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "./sandbox/sandbox-server.ts";
 import { SandboxPaymentProvider } from "./payments/sandbox-payment-provider.ts";
 import type { Services } from "./context.ts";
@@ -135,7 +136,7 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
         log.info({ path: tokenFile.path }, "development admin token written (mode 0600) for local tools");
       }
     }
-    const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, log, adminAuth: createAdminAuth(admins.tokens) };
+    const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, log, adminAuth: createAdminAuth(admins.tokens), metrics: new Metrics() };
     const appServer = createAppServer({
       services,
       log,

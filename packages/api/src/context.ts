@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import type { CatalogReader, Database, PaymentProvider } from "@checkout/core";
 import type { Logger } from "./logger.ts";
 import type { AdminAuth, RequestOrigin } from "./admin/admin-auth.ts";
+import type { Metrics } from "./http/metrics.ts";
 
 export interface Services {
   /** Writer: every mutation, and reads that must see the latest write. */
@@ -17,6 +18,8 @@ export interface Services {
   log: Logger;
   /** Checks admin.* bearer tokens (ADMIN_API_TOKENS). */
   adminAuth: AdminAuth;
+  /** The process's Prometheus counters (/metrics); procedures add their own (payment attempts …). */
+  metrics: Metrics;
 }
 
 export interface Context extends Services {

@@ -7,7 +7,7 @@ import { sql } from "kysely";
 import { appRouter } from "../router.ts";
 import { createContext, type Services } from "../context.ts";
 import type { Logger } from "../logger.ts";
-import { Metrics } from "./metrics.ts";
+import type { Metrics } from "./metrics.ts";
 import { loadStaticFiles, type StaticFile } from "./static-files.ts";
 import { createTrpcHandler } from "./trpc-handler.ts";
 import { originOf } from "../admin/admin-auth.ts";
@@ -70,7 +70,7 @@ export interface AppServer {
 
 export function createAppServer(options: ServerOptions): AppServer {
   const { services, log } = options;
-  const metrics = new Metrics();
+  const metrics = services.metrics;
   const { files, index } = loadStaticFiles(options.webRoot, { paymentFieldUrl: options.paymentFieldUrl });
   const csp = contentSecurityPolicy(options.paymentFieldUrl);
   let isDraining = false;
