@@ -24,6 +24,8 @@ export const errorCodes = [
   "IDEMPOTENCY_IN_PROGRESS",
   "ORDER_NEEDS_REFUND",
   "REFUND_TOO_LARGE",
+  "PAYMENT_ATTEMPTS_LOCKED",
+  "RATE_LIMITED",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
