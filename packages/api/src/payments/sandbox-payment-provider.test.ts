@@ -70,6 +70,25 @@ function authorizeWith(target: SandboxPaymentProvider, token = "tok_any") {
   return target.authorize({ token, amount: 100, currency: "USD", idempotencyKey: newKey(), reference: "order_x" });
 }
 
+describe("SandboxPaymentProvider.retrieveToken", () => {
+  it("returns the card behind a token with the fingerprint its authorisation will carry", async () => {
+    const token = await tokenFor("4000000000000002");
+    const retrieved = await provider.retrieveToken({ token });
+    expect(retrieved).toEqual({ card: { brand: "visa", last4: "0002", fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) } });
+    const result = await authorizeWith(provider, token);
+    expect(result.status === "declined" && result.card?.fingerprint).toBe(retrieved?.card.fingerprint);
+  });
+
+  it("returns null for a token the sandbox does not know", async () => {
+    expect(await provider.retrieveToken({ token: "tok_unknown" })).toBeNull();
+  });
+
+  it("throws PaymentProviderUnavailableError when the sandbox cannot be reached", async () => {
+    const offline = new SandboxPaymentProvider({ baseUrl: "http://127.0.0.1:9", secretKey: SECRET, timeoutMs: 500 });
+    await expect(offline.retrieveToken({ token: "tok_any" })).rejects.toBeInstanceOf(PaymentProviderUnavailableError);
+  });
+});
+
 describe("SandboxPaymentProvider.authorize", () => {
   it("returns the authorisation and card for a succeeding card", async () => {
     const result = await provider.authorize({
@@ -82,7 +101,7 @@ describe("SandboxPaymentProvider.authorize", () => {
     expect(result).toEqual({
       status: "authorized",
       authorizationId: expect.stringMatching(/^auth_/),
-      card: { brand: "mastercard", last4: "4444" },
+      card: { brand: "mastercard", last4: "4444", fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) },
     });
     expect(provider.name).toBe("sandbox");
   });
@@ -93,8 +112,18 @@ describe("SandboxPaymentProvider.authorize", () => {
       status: "declined",
       code: "card_declined",
       message: "Your card was declined.",
-      card: { brand: "visa", last4: "0002" },
+      card: { brand: "visa", last4: "0002", fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) },
     });
+  });
+
+  it("gives a declined card the same fingerprint on every attempt, so limits per card can count it", async () => {
+    const first = await authorizeWith(provider, await tokenFor("4000000000000002"));
+    const second = await authorizeWith(provider, await tokenFor("4000000000000002"));
+    const other = await authorizeWith(provider, await tokenFor("4000000000009995"));
+    if (first.status !== "declined" || second.status !== "declined" || other.status !== "declined") throw new Error("expected declines");
+    expect(first.card?.fingerprint).toBeDefined();
+    expect(second.card?.fingerprint).toBe(first.card?.fingerprint);
+    expect(other.card?.fingerprint).not.toBe(first.card?.fingerprint);
   });
 
   it("reports insufficient funds as a decline", async () => {
@@ -292,7 +321,7 @@ describe("SandboxPaymentProvider.authorize with 3-D Secure", () => {
     if (result.status !== "requires_action") throw new Error(`expected requires_action, got ${result.status}`);
     expect(result.authorizationId).toMatch(/^auth_/);
     expect(result.nextActionUrl).toBe(`${sandbox.publicUrl}/3ds/${result.authorizationId}`);
-    expect(result.card).toEqual({ brand: "visa", last4: "3184" });
+    expect(result.card).toEqual({ brand: "visa", last4: "3184", fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
   });
 
   it("treats requires_action without a usable URL as an unreadable answer", async () => {
@@ -330,7 +359,7 @@ describe("SandboxPaymentProvider.findAuthorization", () => {
       currency: "EUR",
       capturedAmount: 0,
       refundedAmount: 0,
-      card: { brand: "visa", last4: "4242" },
+      card: { brand: "visa", last4: "4242", fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) },
       failureCode: null,
     });
     await provider.capture({ authorizationId: result.authorizationId, amount: 4200, idempotencyKey: newKey() });

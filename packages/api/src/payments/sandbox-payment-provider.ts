@@ -26,6 +26,8 @@ interface ProviderResponse {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** A token lookup only sharpens the limits per card; it never waits longer than this, whatever the call timeout. */
+const MAX_LOOKUP_TIMEOUT_MS = 2_000;
 const AUTHORIZATION_STATUSES: readonly AuthorizationState["status"][] = ["requires_action", "authorized", "failed", "captured", "voided"];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -34,7 +36,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function readCard(value: unknown): CardSummary | null {
   if (!isRecord(value) || typeof value.brand !== "string" || typeof value.last4 !== "string") return null;
-  return { brand: value.brand, last4: value.last4 };
+  const fingerprint = typeof value.fingerprint === "string" && /^[\w-]{8,64}$/.test(value.fingerprint) ? value.fingerprint : undefined;
+  return { brand: value.brand, last4: value.last4, ...(fingerprint ? { fingerprint } : {}) };
 }
 
 function readNextActionUrl(value: unknown): string | null {
@@ -154,6 +157,16 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return state;
   }
 
+  async retrieveToken(input: { token: string }): Promise<{ card: CardSummary } | null> {
+    const path = `/v1/tokens/${encodeURIComponent(input.token)}`;
+    const response = await this.#request("GET", path, undefined, Math.min(this.#timeoutMs, MAX_LOOKUP_TIMEOUT_MS));
+    if (response.status === 404 && readError(response.body).code === "resource_missing") return null;
+    if (response.status !== 200) throw this.#rejected(path, response, "GET");
+    const card = readCard(response.body.card);
+    if (!card) throw this.#garbled(path, "GET");
+    return { card };
+  }
+
   #post(path: string, idempotencyKey: string, body: Record<string, unknown>): Promise<ProviderResponse> {
     return this.#request("POST", path, { idempotencyKey, body });
   }
@@ -163,6 +176,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
     method: "GET" | "POST",
     path: string,
     post?: { idempotencyKey: string; body: Record<string, unknown> },
+    timeoutMs: number = this.#timeoutMs,
   ): Promise<ProviderResponse> {
     let status: number;
     let text: string;
@@ -176,13 +190,13 @@ export class SandboxPaymentProvider implements PaymentProvider {
         method,
         headers,
         body: post ? JSON.stringify(post.body) : undefined,
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       status = response.status;
       text = await response.text();
     } catch (error) {
       const isTimeout = error instanceof Error && error.name === "TimeoutError";
-      const reason = isTimeout ? `timed out after ${this.#timeoutMs} ms` : "could not be reached";
+      const reason = isTimeout ? `timed out after ${timeoutMs} ms` : "could not be reached";
       throw new PaymentProviderUnavailableError(`Payment sandbox ${reason} (${method} ${path})`, { cause: error });
     }
     // A rate limit or server error says nothing about whether the operation happened.

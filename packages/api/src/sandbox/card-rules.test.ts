@@ -1,9 +1,10 @@
 // Unit tests for the card rules the sandbox checks before issuing a token.
 import { describe, expect, it } from "vitest";
-import { checkCard, detectBrand, isExpired, isLuhnValid, isValidCardNumber } from "./card-rules.ts";
+import { cardFingerprint, checkCard, detectBrand, isExpired, isLuhnValid, isValidCardNumber } from "./card-rules.ts";
 import { TEST_CARDS } from "./test-cards.ts";
 
 const now = new Date("2026-06-15T12:00:00Z");
+const KEY = "sandbox-fingerprint-key";
 
 describe("isLuhnValid", () => {
   it("accepts every documented test card", () => {
@@ -57,43 +58,61 @@ describe("checkCard", () => {
   const valid = { number: "4242 4242 4242 4242", expMonth: 12, expYear: 2030, cvc: "123" };
 
   it("returns brand, last four digits and expiry but never the number or CVC", () => {
-    const check = checkCard(valid, now);
+    const check = checkCard(valid, now, KEY);
     expect(check).toEqual({
       ok: true,
-      card: { brand: "visa", last4: "4242", expMonth: 12, expYear: 2030 },
+      card: { brand: "visa", last4: "4242", expMonth: 12, expYear: 2030, fingerprint: cardFingerprint("4242424242424242", KEY) },
       behaviour: { outcome: "approve" },
     });
     expect(JSON.stringify(check)).not.toContain("424242424242");
   });
 
   it("reads a two-digit year as this century", () => {
-    const check = checkCard({ ...valid, expYear: 30 }, now);
+    const check = checkCard({ ...valid, expYear: 30 }, now, KEY);
     expect(check.ok && check.card.expYear).toBe(2030);
   });
 
   it("names which part of the card is wrong", () => {
-    expect(checkCard({ ...valid, number: "4242424242424241" }, now)).toMatchObject({ code: "invalid_number" });
-    expect(checkCard({ ...valid, number: "4242-abcd" }, now)).toMatchObject({ code: "invalid_number" });
-    expect(checkCard({ ...valid, expMonth: 13 }, now)).toMatchObject({ code: "invalid_expiry" });
-    expect(checkCard({ ...valid, expMonth: 5, expYear: 2026 }, now)).toMatchObject({
+    expect(checkCard({ ...valid, number: "4242424242424241" }, now, KEY)).toMatchObject({ code: "invalid_number" });
+    expect(checkCard({ ...valid, number: "4242-abcd" }, now, KEY)).toMatchObject({ code: "invalid_number" });
+    expect(checkCard({ ...valid, expMonth: 13 }, now, KEY)).toMatchObject({ code: "invalid_expiry" });
+    expect(checkCard({ ...valid, expMonth: 5, expYear: 2026 }, now, KEY)).toMatchObject({
       code: "invalid_expiry",
       message: "Your card has expired.",
     });
-    expect(checkCard({ ...valid, expYear: 2200 }, now)).toMatchObject({ code: "invalid_expiry" });
-    expect(checkCard({ ...valid, cvc: "12" }, now)).toMatchObject({ code: "invalid_cvc" });
-    expect(checkCard({ ...valid, cvc: "12345" }, now)).toMatchObject({ code: "invalid_cvc" });
+    expect(checkCard({ ...valid, expYear: 2200 }, now, KEY)).toMatchObject({ code: "invalid_expiry" });
+    expect(checkCard({ ...valid, cvc: "12" }, now, KEY)).toMatchObject({ code: "invalid_cvc" });
+    expect(checkCard({ ...valid, cvc: "12345" }, now, KEY)).toMatchObject({ code: "invalid_cvc" });
   });
 
   it("treats missing or mistyped fields as an invalid request", () => {
-    expect(checkCard({ ...valid, number: 4242424242424242 }, now)).toMatchObject({ code: "invalid_request" });
-    expect(checkCard({ ...valid, expMonth: "12" }, now)).toMatchObject({ code: "invalid_request" });
-    expect(checkCard({ number: valid.number }, now)).toMatchObject({ code: "invalid_request" });
+    expect(checkCard({ ...valid, number: 4242424242424242 }, now, KEY)).toMatchObject({ code: "invalid_request" });
+    expect(checkCard({ ...valid, expMonth: "12" }, now, KEY)).toMatchObject({ code: "invalid_request" });
+    expect(checkCard({ number: valid.number }, now, KEY)).toMatchObject({ code: "invalid_request" });
   });
 
   it("attaches the documented behaviour of each test card", () => {
     for (const card of TEST_CARDS) {
-      const check = checkCard({ ...valid, number: card.number }, now);
+      const check = checkCard({ ...valid, number: card.number }, now, KEY);
       expect(check).toMatchObject({ ok: true, card: { brand: card.brand }, behaviour: card.behaviour });
     }
+  });
+});
+
+describe("cardFingerprint", () => {
+  it("is the same for one card number whatever its spacing, expiry or CVC, and differs between numbers", () => {
+    const valid = { number: "4242 4242 4242 4242", expMonth: 12, expYear: 2030, cvc: "123" };
+    const first = checkCard(valid, now, KEY);
+    const again = checkCard({ ...valid, number: "4242-4242-4242-4242", expMonth: 1, expYear: 2031, cvc: "999" }, now, KEY);
+    const other = checkCard({ ...valid, number: "5555555555554444" }, now, KEY);
+    if (!first.ok || !again.ok || !other.ok) throw new Error("expected valid cards");
+    expect(first.card.fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(again.card.fingerprint).toBe(first.card.fingerprint);
+    expect(other.card.fingerprint).not.toBe(first.card.fingerprint);
+  });
+
+  it("depends on the key, so it cannot be recomputed from a card number without it", () => {
+    expect(cardFingerprint("4242424242424242", KEY)).not.toBe(cardFingerprint("4242424242424242", "another-key"));
+    expect(cardFingerprint("4242424242424242", KEY)).not.toContain("424242424242");
   });
 });

@@ -1,4 +1,5 @@
 // The checks a card processor applies before it issues a token: length, Luhn, brand, expiry, CVC.
+import { createHmac } from "node:crypto";
 import { behaviourForCardNumber, type CardBehaviour, type CardBrand } from "./test-cards.ts";
 
 export type CardErrorCode = "invalid_number" | "invalid_expiry" | "invalid_cvc" | "invalid_request";
@@ -8,6 +9,8 @@ export interface TokenizedCard {
   last4: string;
   expMonth: number;
   expYear: number;
+  /** The same for every token of one card number (an HMAC of the number under the sandbox's key), never the number. */
+  fingerprint: string;
 }
 
 export type CardCheck =
@@ -48,11 +51,16 @@ export function isExpired(expMonth: number, expYear: number, now: Date): boolean
   return expYear * 12 + expMonth < now.getUTCFullYear() * 12 + now.getUTCMonth() + 1;
 }
 
+/** A stable identifier of a card number that cannot be turned back into it without the key: HMAC-SHA256, 32 hex digits. */
+export function cardFingerprint(digits: string, key: string): string {
+  return createHmac("sha256", key).update(digits, "utf8").digest("hex").slice(0, 32);
+}
+
 /**
  * Checks raw card input and returns only what a token may keep; the number and CVC go no further
- * than this function.
+ * than this function (the number leaves it only as its keyed fingerprint).
  */
-export function checkCard(input: Record<string, unknown>, now: Date): CardCheck {
+export function checkCard(input: Record<string, unknown>, now: Date, fingerprintKey: string): CardCheck {
   const { number, expMonth, expYear, cvc } = input;
   if (
     typeof number !== "string" ||
@@ -83,7 +91,7 @@ export function checkCard(input: Record<string, unknown>, now: Date): CardCheck 
   }
   return {
     ok: true,
-    card: { brand: detectBrand(digits), last4: digits.slice(-4), expMonth: month, expYear: year },
+    card: { brand: detectBrand(digits), last4: digits.slice(-4), expMonth: month, expYear: year, fingerprint: cardFingerprint(digits, fingerprintKey) },
     behaviour: behaviourForCardNumber(digits),
   };
 }

@@ -190,6 +190,14 @@ function createRefund(store: SandboxStore, hooks: ApiHooks, body: JsonObject): R
   }
 }
 
+/** A token as the merchant's server sees it: the card summary with its fingerprint, so limits per card apply before authorising. */
+function retrieveToken(store: SandboxStore, id: string): Reply {
+  const token = store.getToken(id);
+  if (!token) return { status: 404, body: errorBody("invalid_request_error", "resource_missing", `No such token: '${id}'.`) };
+  const { brand, last4, expMonth, expYear, fingerprint } = token.card;
+  return { status: 200, body: { id: token.id, card: { brand, last4, expMonth, expYear, fingerprint }, used: token.usedAt !== null, created: token.createdAt } };
+}
+
 /** The latest authorisation made for a reference (our caller's order number), for after-the-fact lookups. */
 function findAuthorizationByReference(store: SandboxStore, hooks: ApiHooks, query: URLSearchParams): Reply {
   const reference = query.get("reference");
@@ -232,6 +240,11 @@ export function createApiRoutes(store: SandboxStore, hooks: ApiHooks): ApiRoute[
       method: "POST",
       pattern: /^\/v1\/authorizations\/([\w-]+)\/void$/,
       handle: ({ params: [id = ""] }) => voidAuthorization(store, hooks, id),
+    },
+    {
+      method: "GET",
+      pattern: /^\/v1\/tokens\/([\w-]+)$/,
+      handle: ({ params: [id = ""] }) => retrieveToken(store, id),
     },
     {
       method: "POST",

@@ -151,7 +151,7 @@ describe("POST /v1/tokens", () => {
       const { status, body } = await postToken(sandbox, { number: card.number });
       expect(status).toBe(201);
       expect(body.id).toMatch(/^tok_[0-9a-f]{24}$/);
-      expect(body.card).toEqual({ brand: card.brand, last4: card.number.slice(-4), expMonth: 12, expYear: futureYear });
+      expect(body.card).toEqual({ brand: card.brand, last4: card.number.slice(-4), expMonth: 12, expYear: futureYear, fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
       expect(JSON.stringify(body)).not.toContain(card.number);
     }
   });
@@ -159,6 +159,26 @@ describe("POST /v1/tokens", () => {
   it("detects American Express and leaves other brands unknown", async () => {
     expect((await postToken(sandbox, { number: "378282246310005", cvc: "1234" })).body.card.brand).toBe("amex");
     expect((await postToken(sandbox, { number: "6011111111111117" })).body.card.brand).toBe("unknown");
+  });
+
+  it("gives every token of one card number the same fingerprint, and other numbers other ones", async () => {
+    const first = await postToken(sandbox, { number: "4000000000000002" });
+    const again = await postToken(sandbox, { number: "4000 0000 0000 0002", expMonth: 1, cvc: "999" });
+    const other = await postToken(sandbox, { number: "4242424242424242" });
+    expect(again.body.id).not.toBe(first.body.id);
+    expect(again.body.card.fingerprint).toBe(first.body.card.fingerprint);
+    expect(other.body.card.fingerprint).not.toBe(first.body.card.fingerprint);
+  });
+
+  it("fingerprints under its own key: another sandbox account sees another fingerprint for the same card", async () => {
+    const elsewhere = await startPaymentSandbox({ port: 0, secretKey: "sk_test_another_account", allowedParentOrigins: [SHOP_ORIGIN] });
+    try {
+      const here = await postToken(sandbox, { number: "4242424242424242" });
+      const there = await postToken(elsewhere, { number: "4242424242424242" });
+      expect(there.body.card.fingerprint).not.toBe(here.body.card.fingerprint);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it("accepts a number typed with spaces", async () => {
@@ -227,9 +247,9 @@ describe("POST /v1/authorizations", () => {
       status: "authorized",
       amount: 1999,
       currency: "USD",
-      card: { brand: "visa", last4: "4242" },
+      card: { brand: "visa", last4: "4242", fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) },
     });
-    expect((await authorize("5555555555554444")).body.card).toEqual({ brand: "mastercard", last4: "4444" });
+    expect((await authorize("5555555555554444")).body.card).toEqual({ brand: "mastercard", last4: "4444", fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
   });
 
   it("declines the declining test card with 402", async () => {
@@ -240,7 +260,7 @@ describe("POST /v1/authorizations", () => {
         type: "card_error",
         code: "card_declined",
         message: "Your card was declined.",
-        card: { brand: "visa", last4: "0002" },
+        card: { brand: "visa", last4: "0002", fingerprint: (await postToken(sandbox, { number: "4000000000000002" })).body.card.fingerprint },
       },
     });
   });
@@ -599,6 +619,24 @@ describe("GET /field", () => {
   });
 });
 
+describe("GET /v1/tokens/:id", () => {
+  it("shows the merchant a token's card summary and fingerprint, and whether it was used", async () => {
+    const { body: token } = await postToken(sandbox, { number: "4000000000000002" });
+    const before = await api("GET", `/v1/tokens/${token.id}`);
+    expect(before.status).toBe(200);
+    expect(before.body).toMatchObject({ id: token.id, card: { brand: "visa", last4: "0002", fingerprint: token.card.fingerprint }, used: false });
+    expect(before.text).not.toContain("4000000000000002");
+    await api("POST", "/v1/authorizations", { body: { token: token.id, amount: 100, currency: "USD", reference: "order_lookup" } });
+    expect((await api("GET", `/v1/tokens/${token.id}`)).body).toMatchObject({ used: true });
+  });
+
+  it("needs the secret key and answers 404 for an unknown token", async () => {
+    const { body: token } = await postToken(sandbox, { number: "4242424242424242" });
+    expect((await api("GET", `/v1/tokens/${token.id}`, { secret: null })).status).toBe(401);
+    expect((await api("GET", "/v1/tokens/tok_nope")).status).toBe(404);
+  });
+});
+
 describe("debugDump", () => {
   it("never holds a full card number or CVC, only brand, last four digits and expiry", async () => {
     const cvc = "7391";
@@ -614,7 +652,7 @@ describe("debugDump", () => {
     expect(serialized).not.toMatch(/"(number|cvc)"/);
     for (const token of state.tokens) {
       expect(Object.keys(token).sort()).toEqual(["behaviour", "card", "createdAt", "expiresAt", "id", "usedAt"]);
-      expect(Object.keys(token.card).sort()).toEqual(["brand", "expMonth", "expYear", "last4"]);
+      expect(Object.keys(token.card).sort()).toEqual(["brand", "expMonth", "expYear", "fingerprint", "last4"]);
     }
     expect(state.tokens.length).toBeGreaterThan(0);
     expect(state.authorizations.length).toBeGreaterThan(0);

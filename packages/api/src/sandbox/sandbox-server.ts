@@ -1,6 +1,6 @@
 // The payment sandbox: a local card processor with a hosted card field, tokens, a Stripe-like API,
 // 3-D Secure challenges and signed webhooks.
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { checkCard } from "./card-rules.ts";
@@ -35,6 +35,8 @@ export interface PaymentSandboxOptions {
   webhookSecret?: string;
   /** Waits between webhook attempts; default [500, 2500] (three attempts). */
   webhookRetryDelaysMs?: readonly number[];
+  /** The key card fingerprints are HMACs under; default: derived from `secretKey`, so one sandbox account sees one fingerprint per card. */
+  fingerprintKey?: string;
 }
 
 export interface PaymentSandbox {
@@ -160,6 +162,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
   if (options.secretKey === "") throw new Error("startPaymentSandbox: secretKey must not be empty");
   const allowedOrigins = new Set(options.allowedParentOrigins.map(normalizeOrigin));
   const secretDigest = sha256(`Bearer ${options.secretKey}`);
+  const fingerprintKey = options.fingerprintKey ?? createHmac("sha256", options.secretKey).update("card-fingerprint").digest("hex");
   const store = new SandboxStore(options.now);
   const webhooks = new WebhookSender({ now: () => store.now(), retryDelaysMs: options.webhookRetryDelaysMs });
   if (options.webhookUrl) webhooks.setTarget({ url: options.webhookUrl, secret: options.webhookSecret ?? "" });
@@ -244,7 +247,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
   async function createToken(request: IncomingMessage): Promise<Reply> {
     const read = await readJsonObject(request);
     if (!read.ok) return read.reply;
-    const check = checkCard(read.body, new Date(store.now()));
+    const check = checkCard(read.body, new Date(store.now()), fingerprintKey);
     if (!check.ok) return { status: 400, body: errorBody("invalid_request_error", check.code, check.message) };
     const token = store.createToken(check.card, check.behaviour);
     return { status: 201, body: { id: token.id, card: token.card } };

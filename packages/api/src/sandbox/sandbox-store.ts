@@ -32,7 +32,7 @@ export interface AuthorizationRecord {
   amount: number;
   currency: string;
   reference: string;
-  card: { brand: CardBrand; last4: string };
+  card: AuthorizedCard;
   createdAt: number;
   /** Why a 3-D Secure authorisation failed; null otherwise. */
   failureCode: string | null;
@@ -40,6 +40,13 @@ export interface AuthorizationRecord {
   refundedAmount: number;
   captures: { id: string; amount: number; createdAt: number }[];
   refunds: { id: string; amount: number; createdAt: number }[];
+}
+
+/** What an authorisation (and a decline) tells the merchant about the card: never the number. */
+export interface AuthorizedCard {
+  brand: CardBrand;
+  last4: string;
+  fingerprint: string;
 }
 
 export interface StoredResponse {
@@ -63,7 +70,7 @@ export interface SandboxStateSnapshot {
 export type AuthorizeOutcome =
   | { kind: "authorized"; authorization: AuthorizationRecord; isSlow: boolean }
   | { kind: "requires_action"; authorization: AuthorizationRecord }
-  | { kind: "declined"; code: DeclineCode; message: string; card: { brand: CardBrand; last4: string } }
+  | { kind: "declined"; code: DeclineCode; message: string; card: AuthorizedCard }
   | { kind: "token_invalid"; message: string };
 
 export type ChallengeResult = "authenticated" | "failed";
@@ -150,7 +157,7 @@ export class SandboxStore {
       return { kind: "token_invalid", message: `The token '${input.token}' has already been used.` };
     }
     token.usedAt = now;
-    const card = { brand: token.card.brand, last4: token.card.last4 };
+    const card = { brand: token.card.brand, last4: token.card.last4, fingerprint: token.card.fingerprint };
     if (token.behaviour.outcome === "decline") {
       const { code } = token.behaviour;
       return { kind: "declined", code, message: DECLINE_MESSAGES[code], card };
@@ -174,6 +181,13 @@ export class SandboxStore {
     this.#latestByReference.set(authorization.reference, authorization.id);
     if (isChallenged) return { kind: "requires_action", authorization };
     return { kind: "authorized", authorization, isSlow: token.behaviour.outcome === "approve_slowly" };
+  }
+
+  /** A token as the merchant's server may see it (card summary and fingerprint), live or already used; expired ones are gone. */
+  getToken(id: string): TokenRecord | undefined {
+    this.#prune();
+    const token = this.#tokens.get(id);
+    return token && token.expiresAt > this.#now() ? token : undefined;
   }
 
   getAuthorization(id: string): AuthorizationRecord | undefined {

@@ -5,6 +5,11 @@ import type { Currency } from "../money.ts";
 export interface CardSummary {
   brand: string;
   last4: string;
+  /**
+   * The processor's stable identifier of the card number (the same for every token of one card, never the number
+   * itself), when it gives one: limits per card key on it.
+   */
+  fingerprint?: string;
 }
 
 export type AuthorizeResult =
@@ -42,6 +47,12 @@ export interface PaymentProvider {
   refund(input: { authorizationId: string; amount: number; idempotencyKey: string }): Promise<{ refundId: string }>;
   /** The authorisation made for `reference` (our order number), or null if the provider never made one. */
   findAuthorization(input: { reference: string }): Promise<AuthorizationState | null>;
+  /**
+   * The card behind a payment token (brand, last four and fingerprint) before anything is authorised, so limits per
+   * card apply before the card is tried; null for a token the provider does not know. Optional: without it the
+   * fingerprint is learnt from the authorisation's answer.
+   */
+  retrieveToken?(input: { token: string }): Promise<{ card: CardSummary } | null>;
 }
 
 /** The provider could not be reached or answered garbage: the outcome of the call is unknown. */
