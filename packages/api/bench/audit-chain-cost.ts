@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const app = await startApp(env, { log: createLogger({ level: process.env.AUDIT_BENCH_LOG ?? "silent" }) });
   try {
     await app.services.db.updateTable("inventory").set({ available: 1_000_000 }).where("sku", "in", SKUS).execute();
-    const client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${app.url}/trpc`, headers: () => ({ "idempotency-key": randomUUID() }) })] });
+    const client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${app.url}/trpc`, methodOverride: "POST", headers: () => ({ "idempotency-key": randomUUID() }) })] });
     const runs = Array.from({ length: ROUNDS }, (_, i) => MODES.map((mode) => ({ round: i + 1, mode }))).flat();
     const summary = new Map<Mode, number[]>();
     for (const { round, mode } of runs) {

@@ -7,7 +7,8 @@ import { createCatalogReader, createDb, migrateToLatest, seedCatalog, seedPromot
 import type { Env } from "./env.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres.ts";
-import { createAppServer, type AppServer } from "./http/server.ts";
+import { createAppServer, type AppServer, type EdgeLimits } from "./http/server.ts";
+import { createReadinessProbe } from "./http/readiness.ts";
 import { Metrics } from "./http/metrics.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "./sandbox/sandbox-server.ts";
 import { SandboxPaymentProvider } from "./payments/sandbox-payment-provider.ts";
@@ -15,6 +16,7 @@ import type { Services } from "./context.ts";
 import { createAdminAuth, resolveAdminTokens } from "./admin/admin-auth.ts";
 import { writeDevAdminToken } from "./admin/dev-admin-token.ts";
 import { startBackgroundJobs } from "./jobs/background-jobs.ts";
+import { stockPolicyOf } from "./jobs/policies.ts";
 
 export interface RunningApp {
   url: string;
@@ -44,6 +46,26 @@ function hostOf(url: string): string {
 function admissionOf(env: Env) {
   const maxInFlight = env.MAX_IN_FLIGHT ?? env.DB_POOL_MAX * 8;
   return { maxInFlight, maxQueue: env.ADMISSION_QUEUE_MAX ?? maxInFlight, queueTimeoutMs: env.ADMISSION_QUEUE_TIMEOUT_MS, retryAfterSeconds: 1 };
+}
+
+/** The edge's limits from the environment (each documented in env.ts and docs/SECURITY.md). */
+function edgeLimitsOf(env: Env): EdgeLimits {
+  return {
+    headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+    bodyTimeoutMs: env.BODY_TIMEOUT_MS,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    maxJsonDepth: env.MAX_JSON_DEPTH,
+    maxJsonStringLength: env.MAX_JSON_STRING_LENGTH,
+    maxConnectionsPerClient: env.MAX_CONNECTIONS_PER_CLIENT,
+    maxInFlightPerClient: env.MAX_IN_FLIGHT_PER_CLIENT,
+    ratePerMinute: {
+      browse: env.RATE_LIMIT_BROWSE_PER_MINUTE,
+      cart: env.RATE_LIMIT_CART_PER_MINUTE,
+      payment: env.RATE_LIMIT_PAYMENT_PER_MINUTE,
+      admin: env.RATE_LIMIT_ADMIN_PER_MINUTE,
+    },
+    exemptClients: env.CLIENT_LIMITS_EXEMPT ?? (env.NODE_ENV === "production" ? [] : ["127.0.0.1", "::1"]),
+  };
 }
 
 export const SANDBOX_SECRET_KEY = "sk_sandbox_local_development_only";
@@ -136,15 +158,20 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
         log.info({ path: tokenFile.path }, "development admin token written (mode 0600) for local tools");
       }
     }
-    const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, log, adminAuth: createAdminAuth(admins.tokens), metrics: new Metrics() };
+    // /ready checks the database on a connection of its own, so a flood of probes never takes one from shoppers.
+    const readinessDb = createDb({ connectionString: databaseUrl, max: 1, applicationName: "checkout-api-readiness", statementTimeoutMs: 2000, onIdleError });
+    cleanups.push(() => readinessDb.destroy());
+    const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, stockPolicy: stockPolicyOf(env), log, adminAuth: createAdminAuth(admins.tokens), metrics: new Metrics() };
     const appServer = createAppServer({
       services,
       log,
       webRoot: env.WEB_DIST,
       paymentFieldUrl: paymentPublicUrl,
-      maxBodyBytes: env.MAX_BODY_BYTES,
       keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
-      trustedProxies: env.TRUST_PROXY,
+      edge: edgeLimitsOf(env),
+      clientAddress: { trustedProxies: env.TRUST_PROXY, ...(env.VIEWER_ADDRESS_HEADER ? { viewerAddressHeader: env.VIEWER_ADDRESS_HEADER } : {}) },
+      readiness: createReadinessProbe({ db: readinessDb, cacheMs: env.READY_CACHE_MS }),
+      metricsAccess: { ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}), allowLoopback: env.NODE_ENV !== "production" },
       version: env.APP_VERSION,
       admission: admissionOf(env),
       paymentWebhooks: { secret: webhookSecret, toleranceSeconds: env.PAYMENT_WEBHOOK_TOLERANCE_SECONDS },

@@ -58,6 +58,36 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(65_000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  /** The edge's limits (packages/api/src/http/server.ts EdgeLimits; docs/SECURITY.md): each has a test of its bypass. */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+  BODY_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+  MAX_JSON_DEPTH: z.coerce.number().int().min(4).max(256).default(16),
+  MAX_JSON_STRING_LENGTH: z.coerce.number().int().min(256).max(1024 * 1024).default(8192),
+  MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(64),
+  MAX_IN_FLIGHT_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(16),
+  RATE_LIMIT_BROWSE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(1200),
+  RATE_LIMIT_CART_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),
+  RATE_LIMIT_PAYMENT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(30),
+  RATE_LIMIT_ADMIN_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),
+  /**
+   * Client addresses the per-client limits do not apply to (comma-separated IPs): an operator's own load generator.
+   * Default: loopback outside production (`pnpm start` load-tested from the same machine; tests), none in production.
+   */
+  CLIENT_LIMITS_EXEMPT: z
+    .string()
+    .transform((value) => value.split(",").map((ip) => ip.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: "must be comma-separated IP addresses" })))
+    .optional(),
+  /** How long /ready reuses its last database check. */
+  READY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /** A header the trusted edge sets with the shopper's `ip:port` (cloudfront-viewer-address when deployed). */
+  VIEWER_ADDRESS_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, "must be a header name")
+    .transform((name) => name.toLowerCase())
+    .optional(),
+  /** Bearer token for /metrics; without it only loopback peers outside production may read it. */
+  METRICS_TOKEN: z.string().min(32, "use at least 32 characters").optional(),
   ADMIN_API_TOKENS: AdminTokensSchema.optional(),
   /** How many proxies in front append to X-Forwarded-For: true = 1 (the ALB), a number for more, false = none. */
   TRUST_PROXY: z
@@ -80,6 +110,19 @@ const EnvSchema = z.object({
   OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Stock per order (core StockPolicy; docs/CHECKOUT.md "Holds and caps"): units of one item, units in all, share of a SKU's available stock. */
+  MAX_UNITS_PER_SKU: z.coerce.number().int().min(1).max(99).default(10),
+  MAX_UNITS_PER_ORDER: z.coerce.number().int().min(1).max(5000).default(30),
+  MAX_STOCK_SHARE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  /** How long an order waiting on 3-D Secure holds its stock; then the hold sweep (every HOLD_SWEEP_INTERVAL_MS) gives it back. */
+  STOCK_HOLD_MS: z.coerce.number().int().min(60_000).max(60 * 60 * 1000).default(10 * 60 * 1000),
+  HOLD_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** Data retention (docs/OPERATIONS.md "Data retention"), run every RETENTION_INTERVAL_MS. */
+  CART_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  QUOTE_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24),
+  ORDER_PERSONAL_DATA_RETENTION_DAYS: z.coerce.number().int().min(30).max(36_500).default(3650),
+  OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
 });
 
 export type Env = z.infer<typeof EnvSchema> & { PAYMENT_SANDBOX: boolean };

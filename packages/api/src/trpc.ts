@@ -1,10 +1,27 @@
-// initTRPC once: the procedure builder, and the mapping from domain errors to transport errors.
-import { initTRPC, TRPCError } from "@trpc/server";
+// initTRPC once: the procedure builder with each procedure's edge policy (its meta), and the one mapping
+// from domain and edge errors to transport errors.
+import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
 import { isAppError, type ErrorCode } from "@checkout/core";
 import type { Context } from "./context.ts";
 import { databaseUnavailableError, isDatabaseUnavailable } from "./http/database-unavailable.ts";
+import { isEdgeError } from "./http/edge-error.ts";
+import type { RateClass } from "./http/client-limits.ts";
+
+/**
+ * A procedure's policy at the HTTP edge, declared beside it with `.meta()` and enforced by the one request
+ * pipeline (packages/api/src/http/trpc-handler.ts) for every way in: plain, any header, GET or POST.
+ * Nothing is batchable: the pipeline refuses every tRPC batch.
+ */
+export interface ProcedureMeta {
+  /** The per-client token bucket this procedure draws from (RATE_LIMIT_<CLASS>_PER_MINUTE). */
+  rateClass: RateClass;
+  /** The input carries a capability (a cart or order id): accepted in a POST body, never in a URL. */
+  carriesCapability?: boolean;
+  /** An Idempotency-Key header is required; keys are scoped by this function of the input (null: invalid input). */
+  idempotency?: { scopeOf(input: unknown): string | null };
+}
 
 const transportCodes: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   BAD_INPUT: "BAD_REQUEST",
@@ -44,7 +61,8 @@ function describeZodError(error: ZodError): { message: string; issues: { path: s
   return { message: `Invalid input: ${message}`, issues };
 }
 
-const t = initTRPC.context<Context>().create({
+const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
+  defaultMeta: { rateClass: "cart" },
   errorFormatter({ shape, error, ctx }) {
     const cause = error.cause;
     if (cause instanceof ZodError) {
@@ -53,6 +71,9 @@ const t = initTRPC.context<Context>().create({
     }
     if (isAppError(cause)) {
       return { ...shape, data: { ...shape.data, stack: undefined, appCode: cause.code, details: cause.details ?? null } };
+    }
+    if (isEdgeError(cause)) {
+      return { ...shape, data: { ...shape.data, stack: undefined, appCode: cause.code, details: cause.options.details ?? null } };
     }
     if (cause instanceof SyntaxError) {
       return { ...shape, message: `The request body is not valid JSON: ${cause.message}`, data: { ...shape.data, stack: undefined, appCode: "BAD_INPUT" } };
@@ -68,14 +89,22 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
-/** Turns a domain AppError thrown by core into a TRPCError with the matching status. */
+/** The one mapping to transport errors: domain AppErrors, edge refusals, an unreachable database, anything else as-is. */
+export function toTransportError(cause: unknown): TRPCError {
+  if (cause instanceof TRPCError) {
+    if (isAppError(cause.cause) || isEdgeError(cause.cause) || isDatabaseUnavailable(cause.cause)) return toTransportError(cause.cause);
+    return cause;
+  }
+  if (isAppError(cause)) return new TRPCError({ code: transportCodes[cause.code], message: cause.message, cause });
+  if (isEdgeError(cause)) return new TRPCError({ code: cause.transportCode, message: cause.message, cause });
+  if (isDatabaseUnavailable(cause)) return databaseUnavailableError(cause);
+  return getTRPCErrorFromUnknown(cause);
+}
+
+/** Procedures called in-process (createCaller) see the same transport errors as HTTP callers. */
 const mapDomainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && isAppError(result.error.cause)) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: transportCodes[cause.code], message: cause.message, cause });
-  }
-  if (!result.ok && isDatabaseUnavailable(result.error.cause)) throw databaseUnavailableError(result.error.cause);
+  if (!result.ok && (isAppError(result.error.cause) || isDatabaseUnavailable(result.error.cause))) throw toTransportError(result.error.cause);
   return result;
 });
 

@@ -26,6 +26,7 @@ function adminClient(token: string | null, headers: Record<string, string> = {})
     links: [
       httpLink({
         url: `${t.app.url}/trpc`,
+        methodOverride: "POST",
         headers: () => ({ "user-agent": "admin-test/1.0", ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }),
       }),
     ],

@@ -67,8 +67,7 @@ const hostile: [string, string, () => unknown, number, RegExp][] = [
 describe("procedures under hostile input", () => {
   it.each(hostile)("answer %s with a typed 4xx", async (_name, procedure, input, status, message) => {
     const before = await rowCounts();
-    const isQuery = procedure === "cart.get" || procedure === "order.get";
-    const { status: actual, body } = await call(procedure, input(), { method: isQuery ? "GET" : "POST" });
+    const { status: actual, body } = await call(procedure, input());
     expect(actual).toBe(status);
     expect(body.error.data.httpStatus).toBe(status);
     expect(body.error.message).toMatch(message);
@@ -79,21 +78,56 @@ describe("procedures under hostile input", () => {
   it("answers malformed JSON with 400", async () => {
     const { status, body } = await call("cart.addLine", null, { rawBody: "{not json" });
     expect(status).toBe(400);
-    expect(body.error.data.code).toBe("PARSE_ERROR");
+    expect(body.error.data.appCode).toBe("BAD_INPUT");
     expect(body.error.message).toMatch(/^The request body is not valid JSON/);
   });
 
-  it("answers batched calls (the standard adapter's path) in tRPC's batch format", async () => {
+  it("refuses batched calls, which the web client never sends, with a typed 400", async () => {
     const input = encodeURIComponent(JSON.stringify({ 0: { productId: "canvas-tote" }, 1: { productId: "nope" } }));
     const response = await fetch(`${t.app.url}/trpc/catalog.get,catalog.get?batch=1&input=${input}`);
-    const body = (await response.json()) as [{ result: { data: { id: string } } }, WireError];
-    expect(body[0].result.data.id).toBe("canvas-tote");
-    expect(body[1].error.data.httpStatus).toBe(404);
+    const body = (await response.json()) as WireError;
+    expect(response.status).toBe(400);
+    expect(body.error.data.appCode).toBe("BATCHING_DISABLED");
   });
 
-  it("answers an unknown procedure with 404 and a query sent as a mutation with 405", async () => {
-    expect((await call("cart.explode", {})).status).toBe(404);
-    expect((await call("catalog.list", {}, { method: "POST" })).status).toBe(405);
+  it("answers an unknown procedure with 404, a mutation sent as GET with 405, and takes a query as POST or GET", async () => {
+    expect((await call("cart.explode", {})).body.error.data.appCode).toBe("NOT_FOUND");
+    const mutationByGet = await call("cart.create", {}, { method: "GET" });
+    expect(mutationByGet.status).toBe(405);
+    expect(mutationByGet.body.error.data.appCode).toBe("METHOD_NOT_ALLOWED");
+    expect((await call("catalog.list", {}, { method: "POST" })).status).toBe(200);
+    expect((await call("catalog.list", {}, { method: "GET" })).status).toBe(200);
+  });
+
+  it("refuses a query that carries a cart or order id in its URL, and takes it as POST", async () => {
+    for (const [procedure, input] of [["cart.get", { cartId }], ["order.get", { orderId: randomUUID() }], ["checkout.listShippingOptions", { cartId }]] as const) {
+      const byGet = await call(procedure, input, { method: "GET" });
+      expect(byGet.status, procedure).toBe(405);
+      expect(byGet.body.error.data.appCode).toBe("METHOD_NOT_ALLOWED");
+      expect(byGet.body.error.message).toMatch(/must not travel in a URL/);
+    }
+    expect((await call("cart.get", { cartId })).status).toBe(200);
+  });
+
+  it("refuses JSON nested deeper than MAX_JSON_DEPTH or holding a string over MAX_JSON_STRING_LENGTH, in a body or a URL", async () => {
+    const deep = `${"[".repeat(30_000)}${"]".repeat(30_000)}`;
+    const long = JSON.stringify({ cartId, email: "x".repeat(60_000) });
+    const before = await rowCounts();
+    for (const [rawBody, appCode] of [[deep, "JSON_TOO_DEEP"], [long, "JSON_STRING_TOO_LONG"]] as const) {
+      const { status, body } = await call("checkout.setContact", null, { rawBody });
+      expect(status).toBe(400);
+      expect(body.error.data.appCode).toBe(appCode);
+    }
+    const byUrl = await fetch(`${t.app.url}/trpc/catalog.get?input=${encodeURIComponent(`{"productId":${"[".repeat(20)}${"]".repeat(20)}}`)}`);
+    expect(byUrl.status).toBe(400);
+    expect(((await byUrl.json()) as WireError).error.data.appCode).toBe("JSON_TOO_DEEP");
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it("refuses a body that is not declared as JSON with 415 (a cross-site form cannot post one)", async () => {
+    const response = await fetch(`${t.app.url}/trpc/cart.create`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+    expect(response.status).toBe(415);
+    expect(((await response.json()) as WireError).error.data.appCode).toBe("UNSUPPORTED_MEDIA_TYPE");
   });
 
   it("answers a 1 MB string in a query with a 4xx", async () => {
@@ -105,7 +139,7 @@ describe("procedures under hostile input", () => {
   it("refuses to read or change a cart by anything but its exact id", async () => {
     const other = await readyCart(t.client);
     const guessed = other.slice(0, -1) + (other.endsWith("0") ? "1" : "0");
-    const { status } = await call("cart.get", { cartId: guessed }, { method: "GET" });
+    const { status } = await call("cart.get", { cartId: guessed });
     expect(status).toBe(404);
   });
 

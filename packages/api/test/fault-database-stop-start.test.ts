@@ -132,12 +132,13 @@ describe("PostgreSQL stopped and started again under checkout load", () => {
       links: [
         httpLink({
           url: `${running.url}/trpc`,
+          methodOverride: "POST",
           fetch: timedFetch,
           headers: ({ op }) => (op.path === "checkout.placeOrder" ? { "idempotency-key": (op.context.idempotencyKey as string | undefined) ?? randomUUID() } : {}),
         }),
       ],
     });
-    const admin = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${running.url}/trpc`, headers: () => ({ authorization: `Bearer ${ADMIN_TOKEN}` }) })] });
+    const admin = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${running.url}/trpc`, methodOverride: "POST", headers: () => ({ authorization: `Bearer ${ADMIN_TOKEN}` }) })] });
 
     async function tokenize(): Promise<string> {
       const response = await fetch(`${running.paymentUrl}/v1/tokens`, {

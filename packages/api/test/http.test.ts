@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAppServer } from "../src/http/server.ts";
+import { createReadinessProbe } from "../src/http/readiness.ts";
 import { createLogger } from "../src/logger.ts";
 import { createDb } from "@checkout/core";
 import type { AddressInfo } from "node:net";
@@ -46,7 +47,6 @@ describe("GET /ready", () => {
       log: createLogger({ level: "silent" }),
       webRoot: "/nonexistent",
       paymentFieldUrl: "http://localhost:3001",
-      maxBodyBytes: 65536,
       keepAliveTimeoutMs: 5000,
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -60,16 +60,78 @@ describe("GET /ready", () => {
       await deadDb.destroy();
     }
   });
+
+  it("answers a flood from its cache, on its own connection: a few database checks for hundreds of calls", async () => {
+    const readiness = createReadinessProbe({ db: t.app.services.db, cacheMs: 60_000 });
+    const { server } = createAppServer({
+      services: t.app.services,
+      log: createLogger({ level: "silent" }),
+      webRoot: "/nonexistent",
+      paymentFieldUrl: "http://localhost:3001",
+      keepAliveTimeoutMs: 5000,
+      readiness,
+      // Hundreds of sockets from one address: the per-client connection cap is not what this test is about.
+      edge: { exemptClients: ["127.0.0.1"] },
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ready`;
+      const statuses = await Promise.all(Array.from({ length: 300 }, async () => (await fetch(url)).status));
+      expect(new Set(statuses)).toEqual(new Set([200]));
+      expect(readiness.checksRun).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe("who may read /metrics", () => {
+  async function serve(metricsAccess: { token?: string; allowLoopback: boolean }) {
+    const { server } = createAppServer({
+      services: t.app.services,
+      log: createLogger({ level: "silent" }),
+      webRoot: "/nonexistent",
+      paymentFieldUrl: "http://localhost:3001",
+      keepAliveTimeoutMs: 5000,
+      metricsAccess,
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, close: () => (server.closeAllConnections(), server.close()) };
+  }
+
+  it("with METRICS_TOKEN, only its bearer, even from loopback", async () => {
+    const token = "m".repeat(40);
+    const metrics = await serve({ token, allowLoopback: true });
+    try {
+      expect((await fetch(metrics.url)).status).toBe(404);
+      expect((await fetch(metrics.url, { headers: { authorization: `Bearer ${"x".repeat(40)}` } })).status).toBe(404);
+      const allowed = await fetch(metrics.url, { headers: { authorization: `Bearer ${token}` } });
+      expect(allowed.status).toBe(200);
+      expect(await allowed.text()).toContain("http_requests_total");
+    } finally {
+      metrics.close();
+    }
+  });
+
+  it("without a token, nobody where loopback is not allowed (production)", async () => {
+    const metrics = await serve({ allowLoopback: false });
+    try {
+      expect((await fetch(metrics.url)).status).toBe(404);
+    } finally {
+      metrics.close();
+    }
+  });
 });
 
 describe("GET /metrics", () => {
   it("reports request counts, duration histograms and errors by procedure in Prometheus text", async () => {
     await t.client.catalog.list.query();
-    await fetch(`${t.app.url}/trpc/cart.get?input=${encodeURIComponent(JSON.stringify({ cartId: "nope" }))}`);
+    await fetch(`${t.app.url}/trpc/cart.get`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ cartId: "nope" }) });
     const response = await fetch(`${t.app.url}/metrics`);
     expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await response.text();
-    expect(text).toMatch(/http_requests_total\{route="catalog.list",method="GET",status="200"\} [1-9]/);
+    expect(text).toMatch(/http_requests_total\{route="catalog.list",method="POST",status="200"\} [1-9]/);
     expect(text).toMatch(/http_request_duration_seconds_bucket\{route="catalog.list",le="\+Inf"\} [1-9]/);
     expect(text).toMatch(/http_request_errors_total\{route="cart.get",class="4xx"\} [1-9]/);
   });

@@ -22,7 +22,7 @@ afterAll(async () => {
 
 function adminClient(token: string | null) {
   return createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${t.app.url}/trpc`, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
+    links: [httpLink({ url: `${t.app.url}/trpc`, methodOverride: "POST", headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
   });
 }
 

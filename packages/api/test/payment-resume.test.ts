@@ -317,7 +317,7 @@ describe("resuming, exclusively", () => {
     await relay.set("up");
     // Settle anything still pending from the tests above, as the reconciler job would.
     await reconcile();
-    const admin = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${t.app.url}/trpc`, headers: () => ({ authorization: `Bearer ${ADMIN_TOKEN}` }) })] });
+    const admin = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${t.app.url}/trpc`, methodOverride: "POST", headers: () => ({ authorization: `Bearer ${ADMIN_TOKEN}` }) })] });
     const report = await admin.admin.invariants.query();
     expect(report, JSON.stringify(report)).toMatchObject({ passed: true });
   });

@@ -29,6 +29,7 @@ export function createClient(url: string) {
     links: [
       httpLink({
         url: `${url}/trpc`,
+        methodOverride: "POST",
         headers: ({ op }) =>
           op.path === "checkout.placeOrder" ? { "idempotency-key": (op.context.idempotencyKey as string | undefined) ?? randomUUID() } : {},
       }),

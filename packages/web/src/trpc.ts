@@ -1,4 +1,5 @@
-// The tRPC client: one plain HTTP request per call (no batching), typed by the API router's type only.
+// The tRPC client: one plain HTTP POST per call (no batching; queries too, so a cart or order id never
+// travels in a URL), typed by the API router's type only.
 import { createTRPCClient, httpLink } from "@trpc/client";
 import type { AppRouter, RouterInput, RouterOutput } from "@checkout/api/router";
 
@@ -13,6 +14,7 @@ export const trpc = createTRPCClient<AppRouter>({
   links: [
     httpLink({
       url: "/trpc",
+      methodOverride: "POST",
       headers: ({ op }) => {
         const key = (op.context as CallContext).idempotencyKey;
         return key ? { "Idempotency-Key": key } : {};

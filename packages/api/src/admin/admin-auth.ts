@@ -1,6 +1,5 @@
 // Who may call admin.*: named bearer tokens from ADMIN_API_TOKENS, compared in constant time, and the request origin audit records carry.
 import crypto from "node:crypto";
-import type http from "node:http";
 import { z } from "zod";
 
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
@@ -101,27 +100,4 @@ export function resolveAdminTokens(input: { configured: readonly AdminToken[] | 
   return { tokens: [generated], generated };
 }
 
-export interface RequestOrigin {
-  ip?: string;
-  userAgent?: string;
-}
-
-/**
- * Where a request came from. Behind `trustedProxies` proxies that each append to X-Forwarded-For
- * (an ALB does; CloudFront then ALB is 2), the client is the entry that many places from the
- * right: entries further left were written by the client and prove nothing. Otherwise the socket.
- */
-export function originOf(req: http.IncomingMessage, trustedProxies: number): RequestOrigin {
-  let ip = req.socket.remoteAddress;
-  const forwarded = req.headers["x-forwarded-for"];
-  if (trustedProxies > 0 && typeof forwarded === "string") {
-    const hops = forwarded.split(",").map((hop) => hop.trim()).filter(Boolean);
-    const client = hops[Math.max(0, hops.length - trustedProxies)];
-    if (client && client.length <= 64) ip = client;
-  }
-  const userAgent = req.headers["user-agent"];
-  return {
-    ...(ip ? { ip: ip.startsWith("::ffff:") ? ip.slice("::ffff:".length) : ip } : {}),
-    ...(userAgent ? { userAgent: userAgent.slice(0, 256) } : {}),
-  };
-}
+export type { RequestOrigin } from "../http/client-address.ts";

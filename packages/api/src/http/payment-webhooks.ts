@@ -5,41 +5,19 @@ import { isAppError, ProviderEvents } from "@checkout/core";
 import type { Services } from "../context.ts";
 import type { Logger } from "../logger.ts";
 import { SIGNATURE_HEADER, verifyWebhookSignature } from "../payments/webhook-signature.ts";
+import { readRawBody, type BodyLimits } from "./body-reader.ts";
+import { isEdgeError } from "./edge-error.ts";
 
 export const PAYMENT_WEBHOOK_PATH = "/webhooks/payments";
-const MAX_BODY_BYTES = 64 * 1024;
 
 export interface PaymentWebhookOptions {
   services: Services;
   secret: string;
+  /** The edge's body limits (MAX_BODY_BYTES, BODY_TIMEOUT_MS), as for every other request. */
+  body: BodyLimits;
   /** How far the signature's timestamp may be from now; default 300 s. */
   toleranceSeconds?: number;
   now?: () => number;
-}
-
-class BodyTooLargeError extends Error {}
-
-function readRawBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers["content-length"]) > MAX_BODY_BYTES) {
-      reject(new BodyTooLargeError());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners("data");
-        req.resume();
-        reject(new BodyTooLargeError());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once("end", () => resolve(Buffer.concat(chunks)));
-    req.once("error", reject);
-  });
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -64,11 +42,11 @@ export function createPaymentWebhookHandler(options: PaymentWebhookOptions) {
     }
     let rawBody: Buffer;
     try {
-      rawBody = await readRawBody(req);
+      rawBody = await readRawBody(req, options.body);
     } catch (error) {
-      if (!(error instanceof BodyTooLargeError)) throw error;
+      if (!isEdgeError(error)) throw error;
       res.setHeader("connection", "close");
-      return sendError(res, 413, "PAYLOAD_TOO_LARGE", `Webhook bodies are limited to ${MAX_BODY_BYTES} bytes`);
+      return sendError(res, error.code === "REQUEST_TIMEOUT" ? 408 : 413, error.code, error.message);
     }
     const check = verifyWebhookSignature({
       header: req.headers[SIGNATURE_HEADER],

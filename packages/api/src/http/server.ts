@@ -1,18 +1,50 @@
 // The HTTP server: tRPC at /trpc, /health, /ready, /metrics and the web app, with request ids,
 // access logs, metrics and a graceful shutdown that finishes in-flight requests.
 import { randomUUID } from "node:crypto";
+import crypto from "node:crypto";
 import http from "node:http";
-import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { sql } from "kysely";
 import { appRouter } from "../router.ts";
 import { createContext, type Services } from "../context.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "./metrics.ts";
 import { loadStaticFiles, type StaticFile } from "./static-files.ts";
 import { createTrpcHandler } from "./trpc-handler.ts";
-import { originOf } from "../admin/admin-auth.ts";
+import { clientAddressOf, originOf, socketAddressOf, type ClientAddressSources } from "./client-address.ts";
+import { createClientLimits, type RateClass } from "./client-limits.ts";
+import { createReadinessProbe, type ReadinessProbe } from "./readiness.ts";
 import { createPaymentWebhookHandler, PAYMENT_WEBHOOK_PATH, type PaymentWebhookOptions } from "./payment-webhooks.ts";
 import { createAdmission, type AdmissionOptions } from "./admission.ts";
+
+/** Every limit the edge enforces, each a validated setting (packages/api/src/env.ts) with a test of its bypass. */
+export interface EdgeLimits {
+  /** Request headers must be complete within this (slow headers: 408 and closed). */
+  headersTimeoutMs: number;
+  /** A request body must be complete within this from the start of reading it (slow bodies: 408 and closed). */
+  bodyTimeoutMs: number;
+  maxBodyBytes: number;
+  maxJsonDepth: number;
+  maxJsonStringLength: number;
+  /** Open sockets per socket peer when clients connect directly (no trusted proxy configured). */
+  maxConnectionsPerClient: number;
+  /** API requests in progress per client address. */
+  maxInFlightPerClient: number;
+  /** Requests per minute per client address, by the rate class a procedure declares. */
+  ratePerMinute: Record<RateClass, number>;
+  /** Client addresses exempt from the per-client limits (CLIENT_LIMITS_EXEMPT). */
+  exemptClients: readonly string[];
+}
+
+export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 10_000,
+  maxBodyBytes: 64 * 1024,
+  maxJsonDepth: 16,
+  maxJsonStringLength: 8192,
+  maxConnectionsPerClient: 64,
+  maxInFlightPerClient: 16,
+  ratePerMinute: { browse: 1200, cart: 600, payment: 30, admin: 600 },
+  exemptClients: [],
+};
 
 export interface ServerOptions {
   services: Services;
@@ -20,19 +52,22 @@ export interface ServerOptions {
   webRoot: string;
   /** Public origin of the payment provider's card field, allowed to be framed by the checkout page. */
   paymentFieldUrl: string;
-  maxBodyBytes: number;
   keepAliveTimeoutMs: number;
-  /** Proxies in front that append to X-Forwarded-For (TRUST_PROXY); 0 takes the client IP from the socket. */
-  trustedProxies?: number;
+  edge?: Partial<EdgeLimits>;
+  /** Where the client's address comes from (socket by default; TRUST_PROXY, VIEWER_ADDRESS_HEADER). */
+  clientAddress?: ClientAddressSources;
+  /** The database check behind /ready; default: the writer pool, cached for a second. */
+  readiness?: ReadinessProbe;
+  /** Who may read /metrics: a bearer token (METRICS_TOKEN), and whether loopback peers may without one. */
+  metricsAccess?: { token?: string; allowLoopback: boolean };
   /** APP_VERSION, shown by /health so a caller behind a load balancer sees which build answered. */
   version?: string;
   /** Signed events from the payment provider at POST /webhooks/payments; without it that path is a 404. */
-  paymentWebhooks?: Omit<PaymentWebhookOptions, "services">;
+  paymentWebhooks?: Omit<PaymentWebhookOptions, "services" | "body">;
   /** Limits on concurrent tRPC requests (MAX_IN_FLIGHT …); without it every request is admitted. */
   admission?: AdmissionOptions;
 }
 
-const QUERY_BY_POST = "/trpc/admin.invariants";
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const procedureNames = new Set(Object.keys(appRouter._def.procedures));
 
@@ -82,11 +117,25 @@ export function createAppServer(options: ServerOptions): AppServer {
     onShed: (summary) => log.warn(summary, "admission control shed requests (503 OVERLOADED)"),
   });
 
+  const limits = { ...DEFAULT_EDGE_LIMITS, ...options.edge };
+  const addressSources = options.clientAddress ?? { trustedProxies: 0 };
+  const isBehindProxy = addressSources.trustedProxies > 0 || addressSources.viewerAddressHeader !== undefined;
+  const clientLimits = createClientLimits({
+    // Behind a proxy the socket peers are the proxy's few addresses, carrying every shopper: only direct clients are capped per socket.
+    maxConnectionsPerPeer: isBehindProxy ? Infinity : limits.maxConnectionsPerClient,
+    maxInFlightPerClient: limits.maxInFlightPerClient,
+    perMinute: limits.ratePerMinute,
+    exempt: new Set(limits.exemptClients),
+  });
+  const readiness = options.readiness ?? createReadinessProbe({ db: services.db, cacheMs: 1000 });
+  const metricsToken = options.metricsAccess?.token ? crypto.createHash("sha256").update(options.metricsAccess.token).digest() : null;
+  const bodyLimits = { maxBytes: limits.maxBodyBytes, timeoutMs: limits.bodyTimeoutMs };
+
   const contextOf = (req: http.IncomingMessage) => {
     const requestId = (req as RequestWithId).requestId ?? randomUUID();
     const key = req.headers["idempotency-key"];
     const authorization = req.headers.authorization ?? null;
-    const origin = originOf(req, options.trustedProxies ?? 0);
+    const origin = originOf(req, addressSources);
     return createContext(services, { requestId, idempotencyKey: typeof key === "string" ? key : null, log: log.child({ requestId }), origin, authorization });
   };
   const onError = ({ error, path, req }: { error: { code: string; cause?: unknown }; path?: string; req: http.IncomingMessage }) => {
@@ -94,41 +143,29 @@ export function createAppServer(options: ServerOptions): AppServer {
       log.error({ err: error.cause ?? error, path, requestId: (req as RequestWithId).requestId }, "procedure failed");
     }
   };
-  const paymentWebhooks = options.paymentWebhooks ? createPaymentWebhookHandler({ services, ...options.paymentWebhooks }) : null;
-  const standardHandler = (allowMethodOverride: boolean) =>
-    createHTTPHandler({
-      router: appRouter,
-      basePath: "/trpc/",
-      maxBodySize: options.maxBodyBytes,
-      allowMethodOverride,
-      createContext: ({ req }) => contextOf(req),
-      onError,
-    });
-  const strictHandler = standardHandler(false);
-  // The one query that also takes a POST body: admin.invariants with thousands of order numbers would not fit in a URL.
-  // Every other query sent as a POST stays a 405.
-  const queryByPostHandler = standardHandler(true);
+  const paymentWebhooks = options.paymentWebhooks ? createPaymentWebhookHandler({ services, body: bodyLimits, ...options.paymentWebhooks }) : null;
 
   const trpc = createTrpcHandler({
     router: appRouter,
-    maxBodyBytes: options.maxBodyBytes,
+    body: bodyLimits,
+    json: { maxDepth: limits.maxJsonDepth, maxStringLength: limits.maxJsonStringLength },
+    admission,
+    clientLimits,
+    clientAddressOf: (req) => clientAddressOf(req, addressSources),
     createContext: contextOf,
     onError,
-    idempotent: {
-      db: services.db,
-      // Keys are scoped to the cart: the same key sent for two carts names two requests.
-      scopes: { "checkout.placeOrder": (input) => scopeByCart(input) },
-    },
-    fallback: (req, res) => ((req.method === "POST" && req.url?.split("?")[0] === QUERY_BY_POST ? queryByPostHandler : strictHandler)(req, res)),
+    db: services.db,
   });
 
-  async function isDatabaseReady(): Promise<boolean> {
-    try {
-      await sql`select 1`.execute(services.db);
-      return true;
-    } catch {
-      return false;
+  /** /metrics: with METRICS_TOKEN only for its bearer; without one, only for loopback peers where that is allowed. */
+  function mayReadMetrics(req: http.IncomingMessage): boolean {
+    if (metricsToken) {
+      const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(req.headers.authorization ?? "");
+      return match !== null && crypto.timingSafeEqual(crypto.createHash("sha256").update(match[1]!).digest(), metricsToken);
     }
+    if (!options.metricsAccess?.allowLoopback) return false;
+    const peer = socketAddressOf(req.socket);
+    return peer === "::1" || peer.startsWith("127.");
   }
 
   function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -159,7 +196,18 @@ export function createAppServer(options: ServerOptions): AppServer {
     res.end(req.method === "HEAD" ? undefined : file.body);
   }
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      // A backstop for requests our body reader never sees (a body sent to a static path): Node answers 408 and closes.
+      requestTimeout: limits.headersTimeoutMs + limits.bodyTimeoutMs + 5000,
+      // How often Node checks those two timeouts (its default, 30 s, would let a slow client hold a socket that long).
+      connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    (req, res) => handleRequest(req, res),
+  );
+
+  function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = process.hrtime.bigint();
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
@@ -193,7 +241,7 @@ export function createAppServer(options: ServerOptions): AppServer {
     }
     if (route !== "static" && route !== "/health" && route !== "/ready" && route !== "/metrics") {
       const path = pathname.slice("/trpc/".length);
-      admission.admit(req, res, route, () => trpc(req, res, path, queryAt === -1 ? "" : url.slice(queryAt + 1)));
+      trpc(req, res, path, queryAt === -1 ? "" : url.slice(queryAt + 1));
       return;
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -210,12 +258,16 @@ export function createAppServer(options: ServerOptions): AppServer {
           sendJson(res, 503, { status: "draining" });
           return;
         }
-        void isDatabaseReady().then((isReady) =>
+        void readiness.isDatabaseReady().then((isReady) =>
           isReady ? sendJson(res, 200, { status: "ready" }) : sendJson(res, 503, { status: "unavailable", reason: "database" }),
         );
         return;
       case "/metrics": {
-        const body = metrics.render() + admission.renderMetrics();
+        if (!mayReadMetrics(req)) {
+          sendJson(res, 404, { error: { code: "NOT_FOUND", message: `No file at ${pathname}` } });
+          return;
+        }
+        const body = metrics.render() + admission.renderMetrics() + clientLimits.renderMetrics() + renderReadinessMetrics(readiness);
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
         res.end(body);
         return;
@@ -236,12 +288,13 @@ export function createAppServer(options: ServerOptions): AppServer {
       return;
     }
     sendStatic(req, res, index, true);
-  });
+  }
 
+  server.on("connection", (socket) => {
+    if (!clientLimits.admitConnection(socket)) socket.destroy();
+  });
   // Keep idle connections open longer than the load balancer does, so it never reuses a closed one.
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
-  server.headersTimeout = options.keepAliveTimeoutMs + 1000;
-  server.requestTimeout = 30_000;
 
   async function drain(timeoutMs: number): Promise<{ timedOut: boolean }> {
     isDraining = true;
@@ -265,7 +318,11 @@ export function createAppServer(options: ServerOptions): AppServer {
 
 type RequestWithId = http.IncomingMessage & { requestId?: string };
 
-function scopeByCart(input: unknown): string | null {
-  const cartId = (input as { cartId?: unknown } | null)?.cartId;
-  return typeof cartId === "string" && cartId.length <= 64 ? `cart:${cartId}` : null;
+function renderReadinessMetrics(readiness: ReadinessProbe): string {
+  return [
+    "# HELP ready_database_checks_total Database checks run for /ready (answers in between come from its cache).",
+    "# TYPE ready_database_checks_total counter",
+    `ready_database_checks_total ${readiness.checksRun}`,
+    "",
+  ].join("\n");
 }

@@ -1,180 +1,205 @@
-// A lean path for single tRPC calls over node:http, speaking tRPC's HTTP wire format directly
-// (GET ?input= for queries, a JSON body for mutations, {"result":{"data"}} / {"error"} replies).
-// The standalone adapter converts every Node request into a Fetch Request and back; the profile in
-// docs/BENCHMARKS.md showed that as a large share of each call. Anything this path does not handle
-// (batches, streaming, unknown paths, wrong methods) goes to the standard adapter unchanged.
+// The one request pipeline for /trpc/<procedure>, speaking tRPC's HTTP wire format directly (GET ?input=
+// or a JSON body in; {"result":{"data"}} / {"error"} out). Every way into a procedure passes the same steps,
+// driven by the policy the procedure declares in its `.meta()` (packages/api/src/trpc.ts):
+//
+//   route → no batching → method → media type → Idempotency-Key present → body read to the end (size, deadline)
+//   → JSON bounds (depth, string length) → per-client rate class and in-flight cap → admission → idempotency
+//   → the procedure → one error mapper → one responder.
+//
+// Nothing recursive touches the input before its bounds are checked, and no admission slot is held by a
+// client whose request has not fully arrived.
 import type http from "node:http";
-import {
-  callTRPCProcedure,
-  getTRPCErrorFromUnknown,
-  getTRPCErrorShape,
-  TRPCError,
-  type AnyTRPCProcedure,
-  type AnyTRPCRouter,
-} from "@trpc/server";
+import { callTRPCProcedure, getTRPCErrorShape, type AnyTRPCProcedure, type AnyTRPCRouter, type TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { Kysely } from "kysely";
-import { AppError, Idempotency, isAppError, type Database } from "@checkout/core";
-import { transportCodeOf } from "../trpc.ts";
-import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableError, isDatabaseUnavailable } from "./database-unavailable.ts";
+import { Idempotency, isAppError, type Database } from "@checkout/core";
+import { toTransportError, type ProcedureMeta } from "../trpc.ts";
+import type { Admission } from "./admission.ts";
+import { hasBody, readBody, type BodyLimits } from "./body-reader.ts";
+import { parseBoundedJson, type JsonBounds } from "./bounded-json.ts";
+import type { ClientLimits } from "./client-limits.ts";
+import { DATABASE_RETRY_AFTER_SECONDS } from "./database-unavailable.ts";
+import { EdgeError, isEdgeError } from "./edge-error.ts";
 
 export interface TrpcHandlerOptions<TContext> {
   router: AnyTRPCRouter;
-  maxBodyBytes: number;
+  body: BodyLimits;
+  json: JsonBounds;
+  admission: Admission;
+  clientLimits: ClientLimits;
+  /** The client's address (socket, trusted proxy hop or viewer-address header). */
+  clientAddressOf(req: http.IncomingMessage): string;
   createContext(req: http.IncomingMessage): TContext;
   onError(input: { error: TRPCError; path: string; req: http.IncomingMessage }): void;
-  /** The standard adapter, for every request this path does not take. */
-  fallback: http.RequestListener;
-  /**
-   * Procedures that require an Idempotency-Key header, each with how to scope its keys from its
-   * input (null: the input is invalid, so the procedure's own validation answers).
-   */
-  idempotent: { db: Kysely<Database>; scopes: Record<string, (input: unknown) => string | null> };
+  /** Where idempotency records live (the writer). */
+  db: Kysely<Database>;
 }
 
 /** Outcomes a retry with the same key should run again rather than replay. */
-const TRANSIENT_APP_CODES = new Set(["CHECKOUT_IN_PROGRESS", "PAYMENT_UNAVAILABLE", "INTERNAL"]);
+const TRANSIENT_APP_CODES = new Set(["CHECKOUT_IN_PROGRESS", "PAYMENT_UNAVAILABLE", "INTERNAL", "PAYMENT_ATTEMPTS_LOCKED", "RATE_LIMITED"]);
+const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 
-function toTrpcError(cause: unknown): TRPCError {
-  if (isAppError(cause)) return new TRPCError({ code: transportCodeOf(cause.code), message: cause.message, cause });
-  if (isDatabaseUnavailable(cause)) return databaseUnavailableError(cause);
-  return getTRPCErrorFromUnknown(cause);
+interface Rendered {
+  status: number;
+  body: string;
+  appCode: string | null;
+  headers: http.OutgoingHttpHeaders;
 }
 
-function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"]);
-    if (declared > maxBytes) {
-      reject(new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: `The request body is larger than ${maxBytes} bytes` }));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.removeAllListeners("data");
-        reject(new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: `The request body is larger than ${maxBytes} bytes` }));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once("end", () => resolve(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")));
-    req.once("error", reject);
-  });
-}
-
-function parseJson(text: string): unknown {
-  if (text === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new TRPCError({ code: "PARSE_ERROR", message: "The request body is not valid JSON", cause });
-  }
-}
-
-function queryInput(search: string): unknown {
-  if (search === "") return undefined;
-  const raw = new URLSearchParams(search).get("input");
-  if (raw === null) return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch (cause) {
-    throw new TRPCError({ code: "PARSE_ERROR", message: "The input query parameter is not valid JSON", cause });
-  }
+/** The procedure a path names, as an own property only (never `__proto__`, `constructor` …). */
+function procedureAt(procedures: Record<string, AnyTRPCProcedure>, path: string): AnyTRPCProcedure | null {
+  return Object.hasOwn(procedures, path) ? (procedures[path] ?? null) : null;
 }
 
 export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext>) {
-  const { router, fallback } = options;
-  const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
+  const { router } = options;
+  const procedures = router._def.procedures as Record<string, AnyTRPCProcedure>;
   const config = router._def._config;
   const serialize = (value: unknown) => config.transformer.output.serialize(value) as unknown;
 
-  function send(res: http.ServerResponse, status: number, body: unknown): void {
-    sendText(res, status, JSON.stringify(body));
+  /** The one error responder's content: the error formatter's shape, the status, and the headers the error implies. */
+  function renderError(req: http.IncomingMessage, path: string, type: "query" | "mutation" | "unknown", input: unknown, ctx: TContext | undefined, cause: unknown): Rendered {
+    const error = toTransportError(cause);
+    options.onError({ error, path, req });
+    const shape = getTRPCErrorShape({ config, error, type, path, input, ctx }) as { data?: { appCode?: string; details?: { retryAfterSeconds?: unknown } | null } };
+    const status = getHTTPStatusCodeFromError(error);
+    const headers: http.OutgoingHttpHeaders = {};
+    const edge = isEdgeError(error.cause) ? error.cause : null;
+    const retryAfter = edge?.options.retryAfterSeconds ?? shape.data?.details?.retryAfterSeconds;
+    if (typeof retryAfter === "number") headers["retry-after"] = String(retryAfter);
+    else if (status === 503) headers["retry-after"] = String(DATABASE_RETRY_AFTER_SECONDS);
+    else if (isAppError(error.cause) && error.cause.code === "IDEMPOTENCY_IN_PROGRESS") headers["retry-after"] = "1";
+    if (edge?.options.allow) headers.allow = edge.options.allow;
+    if (edge?.options.closeConnection) headers.connection = "close";
+    return { status, body: JSON.stringify({ error: serialize(shape) }), appCode: shape.data?.appCode ?? null, headers };
   }
 
-  function sendText(res: http.ServerResponse, status: number, payload: string): void {
-    // Every 503 here is transient (database or payment processor unreachable): tell the client when to retry.
-    if (status === 503 && !res.hasHeader("retry-after")) res.setHeader("retry-after", String(DATABASE_RETRY_AFTER_SECONDS));
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), vary: "trpc-accept" });
-    res.end(payload);
+  function send(res: http.ServerResponse, rendered: Rendered): void {
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(rendered.status, {
+      ...rendered.headers,
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(rendered.body),
+      "cache-control": "no-store",
+    });
+    res.end(rendered.body);
   }
 
   /** Runs the procedure and renders its wire response, success or error, without sending it. */
-  async function render(req: http.IncomingMessage, path: string, type: "query" | "mutation", input: unknown, ctx: TContext) {
+  async function render(req: http.IncomingMessage, path: string, type: "query" | "mutation", input: unknown, ctx: TContext): Promise<Rendered> {
     try {
       const data = await callTRPCProcedure({ router, path, getRawInput: async () => input, ctx, type, signal: undefined, batchIndex: 0 });
-      return { status: 200, body: JSON.stringify({ result: { data: serialize(data) } }), appCode: null as string | null };
+      return { status: 200, body: JSON.stringify({ result: { data: serialize(data) } }), appCode: null, headers: {} };
     } catch (cause) {
-      const error = toTrpcError(cause);
-      options.onError({ error, path, req });
-      const shape = getTRPCErrorShape({ config, error, type, path, input, ctx }) as { data?: { appCode?: string } };
-      return { status: getHTTPStatusCodeFromError(error), body: JSON.stringify({ error: serialize(shape) }), appCode: shape.data?.appCode ?? null };
+      return renderError(req, path, type, input, ctx, cause);
     }
   }
 
-  async function runIdempotent(req: http.IncomingMessage, res: http.ServerResponse, path: string, input: unknown, ctx: TContext, scope: string) {
-    const key = req.headers["idempotency-key"];
-    if (typeof key !== "string" || key === "") {
-      throw new AppError("IDEMPOTENCY_KEY_REQUIRED", `${path} needs an Idempotency-Key header: a new random value (e.g. a UUID) per attempt, reused when retrying that attempt`);
-    }
+  async function renderIdempotent(req: http.IncomingMessage, path: string, input: unknown, ctx: TContext, scope: string, key: string): Promise<Rendered> {
     let isTransient = false;
+    let headers: http.OutgoingHttpHeaders = {};
     const response = await Idempotency.run({
-      db: options.idempotent.db,
+      db: options.db,
       scope,
       key,
       fingerprint: Idempotency.fingerprint(path, input),
       execute: async () => {
         const rendered = await render(req, path, "mutation", input, ctx);
+        headers = rendered.headers;
         isTransient = rendered.status >= 500 || (rendered.appCode !== null && TRANSIENT_APP_CODES.has(rendered.appCode));
         return { status: rendered.status, body: rendered.body };
       },
       shouldStore: () => !isTransient,
     });
-    if (response.isReplay) res.setHeader("idempotent-replayed", "true");
-    sendText(res, response.status, response.body);
+    return { status: response.status, body: response.body, appCode: null, headers: response.isReplay ? { "idempotent-replayed": "true" } : headers };
+  }
+
+  /** The checks that need no body: which procedure, how it was asked for, and what it requires up front. */
+  function checkRequest(req: http.IncomingMessage, path: string, params: URLSearchParams): { procedure: AnyTRPCProcedure; type: "query" | "mutation"; meta: ProcedureMeta } {
+    const unread = hasBody(req);
+    for (const name of params.keys()) {
+      if (name.toLowerCase() === "batch") throw new EdgeError("BATCHING_DISABLED", "Batched calls are not accepted; send each procedure as its own request", { closeConnection: unread });
+    }
+    if (path.includes(",")) throw new EdgeError("BATCHING_DISABLED", "Batched calls are not accepted; send each procedure as its own request", { closeConnection: unread });
+    const procedure = procedureAt(procedures, path);
+    const type = procedure?._def.type;
+    if (!procedure || (type !== "query" && type !== "mutation")) throw new EdgeError("NOT_FOUND", `No procedure at /trpc/${path}`, { closeConnection: unread });
+    const meta = (procedure._def.meta ?? { rateClass: "cart" }) as ProcedureMeta;
+    const method = req.method ?? "GET";
+    if (type === "mutation" && method !== "POST") {
+      throw new EdgeError("METHOD_NOT_ALLOWED", `${path} is a mutation: send it as POST with its input as the JSON body`, { allow: "POST", closeConnection: unread });
+    }
+    if (type === "query" && method !== "GET" && method !== "POST") {
+      throw new EdgeError("METHOD_NOT_ALLOWED", `${path} is a query: send it as POST with its input as the JSON body, or GET ?input=`, { allow: "GET, POST", closeConnection: unread });
+    }
+    if (type === "query" && method === "GET" && meta.carriesCapability) {
+      throw new EdgeError("METHOD_NOT_ALLOWED", `${path} carries a cart or order id, which must not travel in a URL: send it as POST with its input as the JSON body`, {
+        allow: "POST",
+        closeConnection: unread,
+      });
+    }
+    if (method === "POST" && unread && !JSON_MEDIA_TYPE.test(req.headers["content-type"] ?? "")) {
+      throw new EdgeError("UNSUPPORTED_MEDIA_TYPE", "Send the input as a JSON body with Content-Type: application/json", { closeConnection: true });
+    }
+    if (meta.idempotency && !validKeyOf(req)) {
+      throw new EdgeError(
+        "IDEMPOTENCY_KEY_REQUIRED",
+        `${path} needs an Idempotency-Key header: a new random value (e.g. a UUID) per attempt, reused when retrying that attempt`,
+        { closeConnection: unread },
+      );
+    }
+    return { procedure, type, meta };
+  }
+
+  async function readInput(req: http.IncomingMessage, params: URLSearchParams): Promise<unknown> {
+    if (req.method === "GET") {
+      const inputs = params.getAll("input");
+      if (inputs.length > 1) throw new EdgeError("BAD_INPUT", "Give the input query parameter once");
+      return inputs.length === 0 ? undefined : parseBoundedJson(inputs[0]!, options.json, "The input query parameter");
+    }
+    return parseBoundedJson(await readBody(req, options.body), options.json, "The request body");
   }
 
   /** `path` is the procedure path after /trpc/, `search` the query string without its `?`. */
   return function handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, search: string): void {
-    const procedure = procedures[path];
-    const type = procedure?._def.type;
-    const isLeanCall =
-      procedure !== undefined &&
-      ((type === "query" && req.method === "GET") || (type === "mutation" && req.method === "POST")) &&
-      !search.includes("batch=") &&
-      req.headers["trpc-accept"] === undefined;
-    if (!isLeanCall || !type) {
-      if (path.split(",").some((name) => name in options.idempotent.scopes) && search.includes("batch=")) {
-        send(res, 400, { error: { message: "Idempotent procedures cannot be batched; send them as single calls", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, appCode: "BAD_INPUT", path } } });
-        return;
-      }
-      fallback(req, res);
-      return;
-    }
+    let type: "query" | "mutation" | "unknown" = "unknown";
     let input: unknown;
-    let ctx: TContext | undefined;
     void (async () => {
       try {
-        input = type === "query" ? queryInput(search) : parseJson(await readBody(req, options.maxBodyBytes));
-        ctx = options.createContext(req);
-        const scopeOf = options.idempotent.scopes[path];
-        const scope = scopeOf ? scopeOf(input) : null;
-        if (scopeOf && scope !== null && type === "mutation") {
-          await runIdempotent(req, res, path, input, ctx, scope);
-          return;
-        }
-        const rendered = await render(req, path, type, input, ctx);
-        sendText(res, rendered.status, rendered.body);
+        const params = new URLSearchParams(search);
+        const checked = checkRequest(req, path, params);
+        type = checked.type;
+        input = await readInput(req, params);
+        const client = options.clientAddressOf(req);
+        options.clientLimits.takeRate(client, checked.meta.rateClass);
+        const release = options.clientLimits.enter(client);
+        res.once("close", release);
+        options.admission.admit(req, res, path, () => {
+          void execute(req, res, path, checked, input).catch((cause: unknown) => send(res, renderError(req, path, checked.type, input, undefined, cause)));
+        });
       } catch (cause) {
-        const error = toTrpcError(cause);
-        options.onError({ error, path, req });
-        const shape = getTRPCErrorShape({ config, error, type, path, input, ctx });
-        if (error.code === "PAYLOAD_TOO_LARGE") res.setHeader("connection", "close");
-        if (isAppError(cause) && cause.code === "IDEMPOTENCY_IN_PROGRESS") res.setHeader("retry-after", "1");
-        send(res, getHTTPStatusCodeFromError(error), { error: serialize(shape) });
+        send(res, renderError(req, path, type, input, undefined, cause));
       }
     })();
   };
+
+  async function execute(req: http.IncomingMessage, res: http.ServerResponse, path: string, checked: ReturnType<typeof checkRequest>, input: unknown): Promise<void> {
+    const ctx = options.createContext(req);
+    try {
+      const scope = checked.meta.idempotency?.scopeOf(input) ?? null;
+      const key = validKeyOf(req);
+      const rendered =
+        checked.meta.idempotency && scope !== null && key !== null
+          ? await renderIdempotent(req, path, input, ctx, scope, key)
+          : await render(req, path, checked.type, input, ctx);
+      send(res, rendered);
+    } catch (cause) {
+      send(res, renderError(req, path, checked.type, input, ctx, cause));
+    }
+  }
+}
+
+function validKeyOf(req: http.IncomingMessage): string | null {
+  const key = req.headers["idempotency-key"];
+  return typeof key === "string" && key !== "" ? key : null;
 }

@@ -1,11 +1,14 @@
-// cart.*: a cart is addressed by its unguessable id, which only the shopper's browser holds.
+// cart.*: a cart is addressed by its unguessable id, which only the shopper's browser holds: every call
+// that carries it sends it in a POST body, never in a URL.
 import { Cart, CartAddLineInput, CartCreateInput, CartIdInput, CartRemoveLineInput, CartUpdateLineInput } from "@checkout/core";
 import { procedure, router } from "../trpc.ts";
 
+const withCart = procedure.meta({ rateClass: "cart", carriesCapability: true });
+
 export const cartRouter = router({
-  create: procedure.input(CartCreateInput).mutation(({ ctx, input }) => Cart.create({ db: ctx.db, currency: input.currency })),
-  get: procedure.input(CartIdInput).query(({ ctx, input }) => Cart.get({ db: ctx.db, cartId: input.cartId })),
-  addLine: procedure.input(CartAddLineInput).mutation(({ ctx, input }) => Cart.addLine({ db: ctx.db, ...input })),
-  updateLine: procedure.input(CartUpdateLineInput).mutation(({ ctx, input }) => Cart.updateLine({ db: ctx.db, ...input })),
-  removeLine: procedure.input(CartRemoveLineInput).mutation(({ ctx, input }) => Cart.removeLine({ db: ctx.db, ...input })),
+  create: procedure.meta({ rateClass: "cart" }).input(CartCreateInput).mutation(({ ctx, input }) => Cart.create({ db: ctx.db, currency: input.currency })),
+  get: withCart.input(CartIdInput).query(({ ctx, input }) => Cart.get({ db: ctx.db, cartId: input.cartId })),
+  addLine: withCart.input(CartAddLineInput).mutation(({ ctx, input }) => Cart.addLine({ db: ctx.db, ...input })),
+  updateLine: withCart.input(CartUpdateLineInput).mutation(({ ctx, input }) => Cart.updateLine({ db: ctx.db, ...input })),
+  removeLine: withCart.input(CartRemoveLineInput).mutation(({ ctx, input }) => Cart.removeLine({ db: ctx.db, ...input })),
 });

@@ -2,7 +2,9 @@
 import { CatalogGetInput, CatalogListInput } from "@checkout/core";
 import { procedure, router } from "../trpc.ts";
 
+const browse = procedure.meta({ rateClass: "browse" });
+
 export const catalogRouter = router({
-  list: procedure.input(CatalogListInput).query(({ ctx, input }) => ctx.catalog.list({ currency: input.currency })),
-  get: procedure.input(CatalogGetInput).query(({ ctx, input }) => ctx.catalog.get({ productId: input.productId, currency: input.currency })),
+  list: browse.input(CatalogListInput).query(({ ctx, input }) => ctx.catalog.list({ currency: input.currency })),
+  get: browse.input(CatalogGetInput).query(({ ctx, input }) => ctx.catalog.get({ productId: input.productId, currency: input.currency })),
 });

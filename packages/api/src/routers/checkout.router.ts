@@ -13,31 +13,44 @@ import {
 } from "@checkout/core";
 import { procedure, router } from "../trpc.ts";
 
+const withCart = procedure.meta({ rateClass: "cart", carriesCapability: true });
+/** Calls that reach the card processor: their own small per-client budget (card testing goes through here). */
+const payment = procedure.meta({ rateClass: "payment", carriesCapability: true });
+
+/** Idempotency-Keys are scoped to the cart: the same key sent for two carts names two requests. */
+function scopeByCart(input: unknown): string | null {
+  const cartId = (input as { cartId?: unknown } | null)?.cartId;
+  return typeof cartId === "string" && cartId.length <= 64 ? `cart:${cartId}` : null;
+}
+
 export const checkoutRouter = router({
-  setContact: procedure.input(SetContactInput).mutation(({ ctx, input }) => Checkout.setContact({ db: ctx.db, ...input })),
-  setShippingAddress: procedure
+  setContact: withCart.input(SetContactInput).mutation(({ ctx, input }) => Checkout.setContact({ db: ctx.db, ...input })),
+  setShippingAddress: withCart
     .input(SetShippingAddressInput)
     .mutation(({ ctx, input }) => Checkout.setShippingAddress({ db: ctx.db, ...input })),
-  listShippingOptions: procedure
+  listShippingOptions: withCart
     .input(CartIdInput)
     .query(({ ctx, input }) => Checkout.listShippingOptions({ db: ctx.db, cartId: input.cartId })),
-  setShippingOption: procedure
+  setShippingOption: withCart
     .input(SetShippingOptionInput)
     .mutation(({ ctx, input }) => Checkout.setShippingOption({ db: ctx.db, ...input })),
-  applyPromoCode: procedure
+  applyPromoCode: withCart
     .input(ApplyPromoCodeInput)
     .mutation(({ ctx, input }) => Promotion.applyToCart({ db: ctx.db, cartId: input.cartId, code: input.code })),
-  removePromoCode: procedure
+  removePromoCode: withCart
     .input(RemovePromoCodeInput)
     .mutation(({ ctx, input }) => Promotion.removeFromCart({ db: ctx.db, cartId: input.cartId })),
-  quote: procedure.input(CartIdInput).mutation(({ ctx, input }) => Checkout.quote({ db: ctx.db, cartId: input.cartId })),
-  placeOrder: procedure.input(PlaceOrderInput).mutation(async ({ ctx, input }) => {
+  quote: withCart.input(CartIdInput).mutation(({ ctx, input }) => Checkout.quote({ db: ctx.db, cartId: input.cartId })),
+  placeOrder: procedure
+    .meta({ rateClass: "payment", carriesCapability: true, idempotency: { scopeOf: scopeByCart } })
+    .input(PlaceOrderInput)
+    .mutation(async ({ ctx, input }) => {
     const order = await Checkout.placeOrder({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, origin: ctx.origin, ...input });
     ctx.log.info({ orderId: order.id, orderNumber: order.number, total: order.total, currency: order.currency }, "order.placed");
     return order;
   }),
   /** After the 3-D Secure challenge: settles the order from the provider's answer (idempotent, races the webhook safely). */
-  confirmPayment: procedure.input(ConfirmPaymentInput).mutation(async ({ ctx, input }) => {
+  confirmPayment: payment.input(ConfirmPaymentInput).mutation(async ({ ctx, input }) => {
     const order = await Checkout.confirmPayment({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, orderId: input.orderId });
     ctx.log.info({ orderId: order.id, orderNumber: order.number, status: order.status }, "payment.confirmed");
     return order;
