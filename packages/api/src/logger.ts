@@ -1,7 +1,26 @@
-// Structured JSON logs (pino); every request logs through a child carrying its request id.
+// Structured JSON logs (pino); every request logs through a child carrying its request id. Cart and order ids
+// are capabilities (whoever holds one opens the cart or the order), so no log line holds one in clear.
+import { createHash } from "node:crypto";
 import pino, { type Logger } from "pino";
 
 export type { Logger };
+
+/** Any UUID except a request id's (those are for correlation, and open nothing). */
+const CAPABILITY = /(?<!"requestId":")\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+
+/** How a cart or order id appears in logs: `id#` and 12 hex digits of its SHA-256, the same for the same id. */
+export function capabilityRef(id: string): string {
+  return `id#${createHash("sha256").update(id.toLowerCase()).digest("hex").slice(0, 12)}`;
+}
+
+/** One log line with every cart, order or other UUID capability replaced by its reference. */
+export function scrubCapabilities(line: string): string {
+  return line.replace(CAPABILITY, capabilityRef);
+}
+
+function scrubbing(destination: pino.DestinationStream): pino.DestinationStream {
+  return { write: (line: string) => destination.write(scrubCapabilities(line)) };
+}
 
 export function createLogger(options: { level: string; destination?: pino.DestinationStream }): Logger {
   return pino(
@@ -13,6 +32,6 @@ export function createLogger(options: { level: string; destination?: pino.Destin
       // Payment tokens and anything card-like never reach a log line.
       redact: { paths: ["paymentToken", "*.paymentToken", "card", "*.card", "number", "cvc"], censor: "[redacted]" },
     },
-    options.destination,
+    scrubbing(options.destination ?? pino.destination({ dest: 1, sync: true })),
   );
 }
