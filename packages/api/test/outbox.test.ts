@@ -97,7 +97,7 @@ describe("the running API with JOBS=on", () => {
     expect(parts["text/html"]).toContain(`<strong>${order.number}</strong>`);
     for (const part of [parts["text/plain"], parts["text/html"]]) {
       expect(part).toContain("Everyday Tee");
-      expect(part).toContain(`https://shop.example/orders/${order.id}`);
+      expect(part).toContain(`https://shop.example/orders#${order.id}`);
       expect(part).toContain("Ada Lovelace");
     }
   });

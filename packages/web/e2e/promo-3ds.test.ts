@@ -84,7 +84,7 @@ async function review(page: Page): Promise<void> {
 }
 
 async function waitForConfirmation(page: Page): Promise<string> {
-  await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/, { timeout: 20_000 });
+  await page.waitForURL(/\/orders#[0-9a-f-]{36}$/, { timeout: 20_000 });
   const number = page.getByTestId("order-number");
   await number.waitFor();
   // The number appears with the order; wait for the paid state rather than a pending one.

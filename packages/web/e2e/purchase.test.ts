@@ -91,7 +91,7 @@ describe("a shopper in Chromium", () => {
 
     await fillCard(page, "4242 4242 4242 4242");
     await page.getByTestId("place-order").click();
-    await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/, { timeout: 15_000 });
+    await page.waitForURL(/\/orders#[0-9a-f-]{36}$/, { timeout: 15_000 });
     const number = (await page.getByTestId("order-number").textContent())?.trim() ?? "";
     expect(number).toMatch(/^\d{6,}$/);
     expect(await page.getByTestId("order-total").textContent()).toBe(reviewTotal);

@@ -10,14 +10,27 @@ import { NotFoundPage } from "./pages/not-found-page.tsx";
 import { OrderPage } from "./pages/order-page.tsx";
 import { ProductPage } from "./pages/product-page.tsx";
 
-function CurrentPage({ pathname }: { pathname: string }) {
+/** The id in `#<id>`, or null. */
+function fragmentId(hash: string): string | null {
+  try {
+    return hash ? decodeURIComponent(hash) : null;
+  } catch {
+    return null;
+  }
+}
+
+function CurrentPage({ pathname, hash }: { pathname: string; hash: string }) {
   if (matchPath("/", pathname)) return <CatalogPage />;
   const product = matchPath("/products/:id", pathname);
   if (product?.id) return <ProductPage key={product.id} productId={product.id} />;
   if (matchPath("/cart", pathname)) return <CartPage />;
   if (matchPath("/checkout", pathname)) return <CheckoutPage />;
-  const order = matchPath("/orders/:orderId", pathname);
-  if (order?.orderId) return <OrderPage key={order.orderId} orderId={order.orderId} />;
+  // The order id is a capability: it lives in the fragment (/orders#<id>), which never reaches a server or CDN log.
+  const orderId = matchPath("/orders", pathname) ? fragmentId(hash) : null;
+  if (orderId) return <OrderPage key={orderId} orderId={orderId} />;
+  // Links from before the id moved to the fragment.
+  const legacy = matchPath("/orders/:orderId", pathname);
+  if (legacy?.orderId) return <OrderPage key={legacy.orderId} orderId={legacy.orderId} />;
   return <NotFoundPage />;
 }
 
@@ -45,7 +58,7 @@ export function App() {
       </a>
       <SiteHeader />
       <main id="main" className="site-main" tabIndex={-1}>
-        <CurrentPage pathname={location.pathname} />
+        <CurrentPage pathname={location.pathname} hash={location.hash} />
       </main>
       <SiteFooter />
     </>

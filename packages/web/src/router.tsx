@@ -4,6 +4,8 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 interface Location {
   pathname: string;
   search: string;
+  /** The fragment without its `#`: where the app keeps ids that must never reach a server log (an order id). */
+  hash: string;
 }
 
 interface RouterValue {
@@ -14,7 +16,7 @@ interface RouterValue {
 const RouterContext = createContext<RouterValue | null>(null);
 
 function currentLocation(): Location {
-  return { pathname: window.location.pathname, search: window.location.search };
+  return { pathname: window.location.pathname, search: window.location.search, hash: window.location.hash.replace(/^#/, "") };
 }
 
 export function RouterProvider({ children }: { children: ReactNode }) {
@@ -23,7 +25,11 @@ export function RouterProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     const onPopState = () => setLocation(currentLocation());
     window.addEventListener("popstate", onPopState);
-    return () => window.removeEventListener("popstate", onPopState);
+    window.addEventListener("hashchange", onPopState);
+    return () => {
+      window.removeEventListener("popstate", onPopState);
+      window.removeEventListener("hashchange", onPopState);
+    };
   }, []);
 
   const navigate = useCallback((to: string, options?: { replace?: boolean }) => {

@@ -49,7 +49,7 @@ describe("render", () => {
   });
 
   it("links to the order page under PUBLIC_URL", () => {
-    const link = "https://shop.example/orders/5f0c6f2e-1f7c-4c55-8a0e-0d6f4b1c2a3b";
+    const link = "https://shop.example/orders#5f0c6f2e-1f7c-4c55-8a0e-0d6f4b1c2a3b";
     expect(email.text).toContain(link);
     expect(email.html).toContain(`href="${link}"`);
   });
@@ -77,6 +77,6 @@ describe("escapeHtml", () => {
 
 describe("orderUrl", () => {
   it("joins without a double slash and encodes the id", () => {
-    expect(orderUrl("http://localhost:3000/", "a/b")).toBe("http://localhost:3000/orders/a%2Fb");
+    expect(orderUrl("http://localhost:3000/", "a/b")).toBe("http://localhost:3000/orders#a%2Fb");
   });
 });

@@ -64,7 +64,8 @@ export function escapeHtml(value: string): string {
 }
 
 export function orderUrl(publicUrl: string, orderId: string): string {
-  return `${publicUrl.replace(/\/+$/, "")}/orders/${encodeURIComponent(orderId)}`;
+  // The id rides in the fragment, which browsers never send: no server or CDN access log ever holds it.
+  return `${publicUrl.replace(/\/+$/, "")}/orders#${encodeURIComponent(orderId)}`;
 }
 
 function addressLines(address: Address): string[] {

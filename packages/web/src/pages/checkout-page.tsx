@@ -81,7 +81,7 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
     setQuote,
     cardField,
     onPlaced: (orderId) => {
-      navigate(`/orders/${encodeURIComponent(orderId)}`);
+      navigate(`/orders#${encodeURIComponent(orderId)}`);
       forgetCart();
     },
     onRepriced: () => void refresh().catch(() => undefined),

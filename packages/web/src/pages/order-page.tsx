@@ -1,4 +1,4 @@
-// The confirmation at "/orders/:orderId": fetched with order.get, so a reload shows the same order.
+// The confirmation at "/orders#<orderId>" (the id in the fragment, never sent to a server): fetched with order.get, so a reload shows the same order.
 // An order still waiting on the card issuer's 3-D Secure challenge shows the challenge again here.
 import { useEffect, useState } from "react";
 import { countries, type Order } from "@checkout/core/schemas";
