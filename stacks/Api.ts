@@ -20,6 +20,7 @@ import { ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY, enableBlueGreen } from "./blue
 import { suppress } from "./compliance.ts";
 import { stageConfig } from "./config.ts";
 import { Database } from "./Database.ts";
+import { acceptedOriginSecretGenerations, FIRST_ORIGIN_SECRET_GENERATION, ORIGIN_VERIFY_HEADER, originSecretName, RATE_KEY_HEADER, VIEWER_ADDRESS_HEADER } from "./edge-origin.ts";
 import { Network, SERVICE_PORT } from "./Network.ts";
 
 /** The ALB closes a connection idle this long; Node keeps its side open longer so the ALB never reuses a closed one. */
@@ -35,8 +36,10 @@ export const HEALTH_CHECK_PATH = "/ready";
 export const BAKE_TIME_MINUTES = 10;
 /** Green answers here before production shifts to it; the ALB security group keeps the port closed to the internet. */
 export const TEST_LISTENER_PORT = 8443;
-/** WAF: requests per client IP in any 5-minute window before WAF blocks it. */
+/** WAF: requests per viewer address (an IPv6 viewer per /64) in any 5-minute window before WAF blocks it. */
 export const WAF_RATE_LIMIT_PER_5_MINUTES = 2000;
+/** The API's Prometheus endpoint: the WAF answers 404 for it, and the API asks for `Authorization: Bearer <METRICS_TOKEN>`. */
+export const METRICS_PATH = "/metrics";
 /**
  * Autoscaling targets. Requests per task per minute is a starting point (300 req/s per 1-vCPU task, well under what
  * one API process served in docs/BENCHMARKS.md); replace it with `checkout-loadtest plan`'s per-process rate measured
@@ -62,6 +65,10 @@ export interface ApiOutputs {
   apiDomain: string;
   deploymentAlarms: { errorRate: cloudwatch.Alarm; unhealthyTargets: cloudwatch.Alarm };
   webAcl: wafv2.CfnWebACL;
+  /** What CloudFront must send the ALB: the header and the Secrets Manager name of the generation the WAF now expects. */
+  originVerify: { headerName: string; secretName: string; secrets: secretsmanager.Secret[] };
+  /** The bearer token the API asks for on /metrics (a generated secret, given to the task as METRICS_TOKEN). */
+  metricsToken: secretsmanager.Secret;
 }
 
 /** What packages/api/Dockerfile copies: produced by `pnpm --filter @checkout/api bundle`, not by the Docker build. */
@@ -151,12 +158,7 @@ export function Api({ stack, app }: StackContext): ApiOutputs {
     ]);
   const certificates = [elbv2.ListenerCertificate.fromArn(config.apiCertificateArn)];
 
-  alb.addListener("Http", {
-    port: 80,
-    protocol: elbv2.ApplicationProtocol.HTTP,
-    open: false,
-    defaultAction: elbv2.ListenerAction.redirect({ protocol: "HTTPS", port: "443", permanent: true }),
-  });
+  // No port 80 listener: only CloudFront reaches the ALB, always over HTTPS (Network.ts admits nothing else).
   const httpsListener = alb.addListener("Https", {
     port: 443,
     protocol: elbv2.ApplicationProtocol.HTTPS,
@@ -187,8 +189,23 @@ export function Api({ stack, app }: StackContext): ApiOutputs {
     action: forwardToBlueAndGreen(),
   });
 
-  // ---- WAF on the ALB: AWS's common and known-bad-inputs rule groups, and per-client rate limits.
-  const webAcl = createWebAcl(stack, { stage: app.stage, key, logRetention });
+  // ---- The origin secret CloudFront sends and the WAF checks (stacks/edge-origin.ts): one generated secret per
+  // generation; the WAF accepts the current and the previous one, so a rotation never refuses CloudFront's requests.
+  const generation = config.originSecretGeneration ?? FIRST_ORIGIN_SECRET_GENERATION;
+  const originSecrets = acceptedOriginSecretGenerations(generation).map(
+    (g) =>
+      new secretsmanager.Secret(stack, `OriginSecret${g}`, {
+        secretName: originSecretName(app.stage, g),
+        description: `checkout ${app.stage}: the ${ORIGIN_VERIFY_HEADER} value CloudFront sends the API load balancer (generation ${g})`,
+        encryptionKey: key,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+  );
+
+  // ---- WAF on the ALB: CloudFront's origin header required, /metrics answered 404, AWS's common and known-bad-inputs
+  // rule groups, and a rate limit per viewer address.
+  const webAcl = createWebAcl(stack, { stage: app.stage, key, logRetention, originSecrets });
   new wafv2.CfnWebACLAssociation(stack, "WebAclAssociation", { resourceArn: alb.loadBalancerArn, webAclArn: webAcl.attrArn });
 
   // ---- The service.
@@ -202,6 +219,14 @@ export function Api({ stack, app }: StackContext): ApiOutputs {
   // The database secret by ARN, without its KMS key: CDK would otherwise grant decryption in the key's policy in the
   // Network stack, naming this stack's role there (a dependency cycle). The role gets kms:Decrypt itself, below.
   const databaseSecret = secretsmanager.Secret.fromSecretAttributes(stack, "DatabaseSecret", { secretCompleteArn: database.secret.secretArn });
+  // Generated here, read by the task through a view without its key for the same reason as the database secret.
+  const metricsToken = new secretsmanager.Secret(stack, "MetricsToken", {
+    description: `checkout ${app.stage}: the bearer token the API asks for on ${METRICS_PATH}`,
+    encryptionKey: key,
+    generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const metricsTokenView = secretsmanager.Secret.fromSecretAttributes(stack, "MetricsTokenView", { secretCompleteArn: metricsToken.secretArn });
   const { cpu, memory } = sstTaskSize(API_TASK_SIZE);
   requireBundledServer(app);
 
@@ -225,8 +250,10 @@ export function Api({ stack, app }: StackContext): ApiOutputs {
       PORT: String(SERVICE_PORT),
       PUBLIC_URL: `https://${config.domain.web}`,
       LOG_LEVEL: "info",
-      // One proxy in front of the task appends to X-Forwarded-For: the ALB.
-      TRUST_PROXY: "1",
+      // The shopper's address is the one CloudFront vouches for; X-Forwarded-For is never read (requests that did not
+      // come through CloudFront are refused by the WAF before they reach a task).
+      VIEWER_ADDRESS_HEADER: VIEWER_ADDRESS_HEADER.toLowerCase(),
+      TRUST_PROXY: "0",
       KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_TIMEOUT_MS),
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
       PAYMENT_SANDBOX: "false",
@@ -273,6 +300,7 @@ export function Api({ stack, app }: StackContext): ApiOutputs {
           PAYMENT_PROVIDER_URL: ecs.Secret.fromSecretsManager(paymentSecret, "url"),
           PAYMENT_SECRET_KEY: ecs.Secret.fromSecretsManager(paymentSecret, "secretKey"),
           PAYMENT_WEBHOOK_SECRET: ecs.Secret.fromSecretsManager(paymentSecret, "webhookSecret"),
+          METRICS_TOKEN: ecs.Secret.fromSecretsManager(metricsTokenView),
         },
       },
     },
@@ -282,7 +310,7 @@ export function Api({ stack, app }: StackContext): ApiOutputs {
   removeUnusedSstLogGroup(service);
   fargateService.taskDefinition.obtainExecutionRole().addToPrincipalPolicy(
     new iam.PolicyStatement({
-      sid: "DecryptDatabaseSecret",
+      sid: "DecryptTaskSecrets",
       actions: ["kms:Decrypt"],
       resources: [key.keyArn],
       conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${stack.region}.amazonaws.com` } },
@@ -305,8 +333,8 @@ export function Api({ stack, app }: StackContext): ApiOutputs {
   // ---- Blue/green: ECS moves production between the two target groups (stacks/blue-green.ts).
   enableBlueGreen(fargateService, { alternateTargetGroup: green, productionRule, testRule, bakeTimeMinutes: BAKE_TIME_MINUTES });
 
-  suppressReviewedFindings({ serverAccessLogs, albLogs, alb, fargateService });
-  stack.addOutputs({ ApiDomain: config.domain.api, LoadBalancerDnsName: alb.loadBalancerDnsName });
+  suppressReviewedFindings({ serverAccessLogs, albLogs, fargateService, originSecrets, metricsToken });
+  stack.addOutputs({ ApiDomain: config.domain.api, LoadBalancerDnsName: alb.loadBalancerDnsName, MetricsTokenSecretArn: metricsToken.secretArn });
 
   return {
     service,
@@ -317,11 +345,17 @@ export function Api({ stack, app }: StackContext): ApiOutputs {
     apiDomain: config.domain.api,
     deploymentAlarms,
     webAcl,
+    originVerify: { headerName: ORIGIN_VERIFY_HEADER, secretName: originSecretName(app.stage, generation), secrets: originSecrets },
+    metricsToken,
   };
 }
 
-/** A WAF web ACL for the ALB, logging to an encrypted log group with credentials redacted. */
-function createWebAcl(stack: Stack, options: { stage: string; key: kms.IKey; logRetention: logs.RetentionDays }): wafv2.CfnWebACL {
+/**
+ * A WAF web ACL for the ALB, logging to an encrypted log group with credentials redacted. In order: a request without
+ * CloudFront's origin header is refused (403), /metrics is answered 404, AWS's managed rule groups run, and each viewer
+ * address gets WAF_RATE_LIMIT_PER_5_MINUTES.
+ */
+function createWebAcl(stack: Stack, options: { stage: string; key: kms.IKey; logRetention: logs.RetentionDays; originSecrets: secretsmanager.Secret[] }): wafv2.CfnWebACL {
   const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
     cloudWatchMetricsEnabled: true,
     metricName,
@@ -334,17 +368,59 @@ function createWebAcl(stack: Stack, options: { stage: string; key: kms.IKey; log
     statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
     visibilityConfig: visibility(name),
   });
+  // The secret's value reaches the web ACL as a CloudFormation dynamic reference, resolved at deploy time: it is in
+  // neither the template nor the cloud assembly (WAF itself shows it to whoever may read the web ACL).
+  const carriesSecret = (secret: secretsmanager.Secret): wafv2.CfnWebACL.StatementProperty => ({
+    byteMatchStatement: {
+      fieldToMatch: { singleHeader: { Name: ORIGIN_VERIFY_HEADER.toLowerCase() } },
+      positionalConstraint: "EXACTLY",
+      searchString: secret.secretValue.unsafeUnwrap(),
+      textTransformations: [{ priority: 0, type: "NONE" }],
+    },
+  });
+  const fromCloudFront =
+    options.originSecrets.length === 1 ? carriesSecret(options.originSecrets[0]!) : { orStatement: { statements: options.originSecrets.map(carriesSecret) } };
   const webAcl = new wafv2.CfnWebACL(stack, "WebAcl", {
     scope: "REGIONAL",
     defaultAction: { allow: {} },
     visibilityConfig: visibility(`checkout-${options.stage}-api`),
     rules: [
+      // Only our CloudFront distribution knows the secret: a request straight to the ALB, or through anyone else's
+      // distribution (their traffic also comes from CloudFront's prefix list), stops here.
+      {
+        name: "RequireCloudFrontOrigin",
+        priority: 0,
+        action: { block: {} },
+        statement: { notStatement: { statement: fromCloudFront } },
+        visibilityConfig: visibility("RequireCloudFrontOrigin"),
+      },
+      // CloudFront never routes /metrics; this also catches the encoded and dot-segment spellings a server would
+      // resolve to it. A listener rule cannot do it: ECS blue/green refuses listeners that mix forward and
+      // fixed-response actions.
+      {
+        name: "MetricsNotFound",
+        priority: 1,
+        action: { block: { customResponse: { responseCode: 404 } } },
+        statement: {
+          byteMatchStatement: {
+            fieldToMatch: { uriPath: {} },
+            positionalConstraint: "STARTS_WITH",
+            searchString: METRICS_PATH,
+            textTransformations: [
+              { priority: 0, type: "URL_DECODE" },
+              { priority: 1, type: "NORMALIZE_PATH" },
+              { priority: 2, type: "LOWERCASE" },
+            ],
+          },
+        },
+        visibilityConfig: visibility("MetricsNotFound"),
+      },
       managedRuleGroup("AWSManagedRulesCommonRuleSet", 10),
       managedRuleGroup("AWSManagedRulesKnownBadInputsRuleSet", 20),
-      // Through CloudFront, the ALB sees CloudFront's addresses: those requests are counted per the client address
-      // CloudFront put first in X-Forwarded-For (a rule on the source IP would lump thousands of shoppers together).
+      // Counted by the viewer address CloudFront's function wrote (stacks/edge-origin.ts), never by X-Forwarded-For,
+      // whose first entry the client writes. Every request that reaches this rule came through that function.
       {
-        name: "RateLimitPerForwardedClient",
+        name: "RateLimitPerViewer",
         priority: 30,
         action: { block: {} },
         statement: {
@@ -352,36 +428,10 @@ function createWebAcl(stack: Stack, options: { stage: string; key: kms.IKey; log
             limit: WAF_RATE_LIMIT_PER_5_MINUTES,
             evaluationWindowSec: 300,
             aggregateKeyType: "FORWARDED_IP",
-            forwardedIpConfig: { headerName: "X-Forwarded-For", fallbackBehavior: "MATCH" },
+            forwardedIpConfig: { headerName: RATE_KEY_HEADER, fallbackBehavior: "MATCH" },
           },
         },
-        visibilityConfig: visibility("RateLimitPerForwardedClient"),
-      },
-      // Requests straight to the ALB, with no X-Forwarded-For, are counted per source IP.
-      {
-        name: "RateLimitPerSourceIp",
-        priority: 31,
-        action: { block: {} },
-        statement: {
-          rateBasedStatement: {
-            limit: WAF_RATE_LIMIT_PER_5_MINUTES,
-            evaluationWindowSec: 300,
-            aggregateKeyType: "IP",
-            scopeDownStatement: {
-              notStatement: {
-                statement: {
-                  sizeConstraintStatement: {
-                    fieldToMatch: { singleHeader: { Name: "x-forwarded-for" } },
-                    comparisonOperator: "GT",
-                    size: 0,
-                    textTransformations: [{ priority: 0, type: "NONE" }],
-                  },
-                },
-              },
-            },
-          },
-        },
-        visibilityConfig: visibility("RateLimitPerSourceIp"),
+        visibilityConfig: visibility("RateLimitPerViewer"),
       },
     ],
   });
@@ -396,7 +446,7 @@ function createWebAcl(stack: Stack, options: { stage: string; key: kms.IKey; log
   new wafv2.CfnLoggingConfiguration(stack, "WebAclLogging", {
     resourceArn: webAcl.attrArn,
     logDestinationConfigs: [stack.formatArn({ service: "logs", resource: "log-group", resourceName: wafLogs.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    redactedFields: [{ singleHeader: { Name: "authorization" } }, { singleHeader: { Name: "cookie" } }],
+    redactedFields: [{ singleHeader: { Name: "authorization" } }, { singleHeader: { Name: "cookie" } }, { singleHeader: { Name: ORIGIN_VERIFY_HEADER.toLowerCase() } }],
   });
   return webAcl;
 }
@@ -531,8 +581,14 @@ function removeUnusedSstLogGroup(service: Service): void {
 }
 
 /** The cdk-nag findings in this stack that are fixed by something else or cannot apply, each with its reason. */
-function suppressReviewedFindings(resources: { serverAccessLogs: s3.Bucket; albLogs: s3.Bucket; alb: elbv2.ApplicationLoadBalancer; fargateService: ecs.FargateService }): void {
-  const { serverAccessLogs, albLogs, alb, fargateService } = resources;
+function suppressReviewedFindings(resources: {
+  serverAccessLogs: s3.Bucket;
+  albLogs: s3.Bucket;
+  fargateService: ecs.FargateService;
+  originSecrets: secretsmanager.Secret[];
+  metricsToken: secretsmanager.Secret;
+}): void {
+  const { serverAccessLogs, albLogs, fargateService, originSecrets, metricsToken } = resources;
   const logBucketReplication = {
     rule: "PCI.DSS.321-S3BucketReplicationEnabled",
     reason:
@@ -552,18 +608,27 @@ function suppressReviewedFindings(resources: { serverAccessLogs: s3.Bucket; albL
     },
     logBucketReplication,
   ]);
-  const httpListener = alb.node.findChild("Http");
-  suppress(httpListener, [
+  for (const secret of originSecrets) {
+    suppress(secret, [
+      {
+        rule: "AwsSolutions-SMG4",
+        reason:
+          "CloudFront and the WAF read the origin secret only when a deploy resolves it, so a scheduled rotation would leave them out of step; it is rotated by raising the stage's originSecretGeneration, which creates a new secret while the WAF still accepts the previous one (docs/DEPLOY.md).",
+      },
+    ]);
+  }
+  suppress(metricsToken, [
     {
-      rule: "PCI.DSS.321-ELBv2ACMCertificateRequired",
-      reason: "The port 80 listener only answers with a permanent redirect to HTTPS on 443 and has no TLS to carry a certificate; both HTTPS listeners use the stage's ACM certificate.",
+      rule: "AwsSolutions-SMG4",
+      reason:
+        "ECS hands METRICS_TOKEN to a task only when it starts, and the token opens nothing reachable from outside (the WAF answers /metrics 404); it is rotated with put-secret-value followed by a new deployment, as docs/DEPLOY.md describes.",
     },
   ]);
   const taskDefinition = fargateService.taskDefinition;
   suppress(taskDefinition, [
     {
       rule: "AwsSolutions-ECS2",
-      reason: "The container's plain environment holds only non-secret settings (ports, timeouts, database host names, flags); the database credentials and the payment keys reach it from Secrets Manager as ECS secrets.",
+      reason: "The container's plain environment holds only non-secret settings (ports, timeouts, database host names, flags); the database credentials, the payment keys and the metrics token reach it from Secrets Manager as ECS secrets.",
     },
   ]);
   suppress(taskDefinition.obtainExecutionRole(), [

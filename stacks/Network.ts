@@ -1,5 +1,6 @@
 // Network: the VPC (public, private and isolated subnets across two or more AZs, flow logs), the platform KMS key,
-// and the security groups that let only the ALB reach the tasks and only the tasks reach the database.
+// and the security groups that let only CloudFront reach the ALB, only the ALB reach the tasks and only the tasks
+// reach the database.
 import type { StackContext } from "sst/constructs";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
@@ -8,6 +9,7 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { suppress } from "./compliance.ts";
 import { stageConfig } from "./config.ts";
+import { cloudFrontPrefixListId } from "./edge-origin.ts";
 
 /** The port the API container listens on (the ALB's target port). */
 export const SERVICE_PORT = 3000;
@@ -75,7 +77,7 @@ export function Network({ stack, app }: StackContext): {
 
   const alb = new ec2.SecurityGroup(stack, "AlbSecurityGroup", {
     vpc,
-    description: "ALB: HTTPS and HTTP (redirected) from the internet; only to the service",
+    description: "ALB: HTTPS from CloudFront's origin-facing addresses only; only to the service",
     allowAllOutbound: false,
   });
   const service = new ec2.SecurityGroup(stack, "ServiceSecurityGroup", {
@@ -89,8 +91,10 @@ export function Network({ stack, app }: StackContext): {
     allowAllOutbound: false,
   });
 
-  alb.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "HTTPS from the internet");
-  alb.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), "HTTP from the internet, redirected to HTTPS");
+  // Only CloudFront reaches the ALB, over HTTPS (its origin protocol policy). The managed prefix list counts as its
+  // maximum size (55 entries) against the 60 inbound rules a security group may hold, so it can back one rule, not two:
+  // there is no port 80 rule and no port 80 listener.
+  alb.addIngressRule(ec2.Peer.prefixList(cloudFrontPrefixListId(stack.region)), ec2.Port.tcp(443), "HTTPS from CloudFront origin-facing addresses only");
   alb.addEgressRule(service, ec2.Port.tcp(SERVICE_PORT), "to the API tasks");
   service.addIngressRule(alb, ec2.Port.tcp(SERVICE_PORT), "from the ALB");
   service.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "AWS APIs and the payment provider over HTTPS");
@@ -106,13 +110,5 @@ export function Network({ stack, app }: StackContext): {
       },
     ]);
   }
-  suppress(alb, [
-    {
-      rule: "AwsSolutions-EC23",
-      reason:
-        "The ALB is the public entry point and accepts 0.0.0.0/0 only on 443 (TLS, behind AWS WAF) and 80 (answered with a redirect to HTTPS); it can send traffic only to the service security group on 3000.",
-    },
-  ]);
-
   return { vpc, key, securityGroups: { alb, service, database } };
 }

@@ -1,8 +1,8 @@
 // Web: the checkout as an SST StaticSite on CloudFront: origin access control to a KMS-encrypted bucket, TLS 1.2+ for
-// viewers, the payment page's CSP and HSTS on every response, access logs, and /trpc/*, /health and /ready sent to
-// the API's load balancer over HTTPS.
+// viewers, the payment page's CSP and HSTS on every response, access logs, and the API's paths (API_PATHS) sent to the
+// API's load balancer over HTTPS with the origin secret and the viewer's address.
 import path from "node:path";
-import { Annotations, AspectPriority, Aspects, Duration, RemovalPolicy, Stack, type IAspect } from "aws-cdk-lib";
+import { Annotations, AspectPriority, Aspects, Duration, RemovalPolicy, SecretValue, Stack, type IAspect } from "aws-cdk-lib";
 import * as acm from "aws-cdk-lib/aws-certificatemanager";
 import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
 import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
@@ -15,6 +15,7 @@ import { StaticSite, use, type StackContext } from "sst/constructs";
 import { Api } from "./Api.ts";
 import { suppress } from "./compliance.ts";
 import { stageConfig, type StageConfig } from "./config.ts";
+import { RATE_KEY_HEADER, VIEWER_ADDRESS_HEADER, VIEWER_IP_FUNCTION } from "./edge-origin.ts";
 import { contentSecurityPolicy, PERMISSIONS_POLICY, STRICT_TRANSPORT_SECURITY } from "./web-security-headers.ts";
 
 /** App context naming a directory that already holds the built web app: deployed as is, with no build (offline tests). */
@@ -22,8 +23,13 @@ export const PREBUILT_WEB_CONTEXT = "checkout:prebuiltWebDir";
 
 export const SITE_PATH = "packages/web";
 
-/** The paths CloudFront sends to the API rather than to the bucket. */
-export const API_PATHS = ["/trpc/*", "/health", "/ready"] as const;
+/**
+ * The paths CloudFront sends to the API rather than to the bucket, in the order CloudFront matches them. Since the ALB
+ * takes requests only from this distribution, these are the API's only way in: admin tools call the shop's domain
+ * (`/trpc/admin.*`, which forwards Authorization) and the payment provider posts its webhooks to it. /metrics is not
+ * among them, and the ALB's WAF answers it 404 anyway.
+ */
+export const API_PATHS = ["/trpc/admin.*", "/trpc/*", "/health", "/ready", "/webhooks/payments"] as const;
 
 /**
  * The tag in packages/web/index.html that tells the app where the payment provider is. Locally the API server
@@ -31,8 +37,15 @@ export const API_PATHS = ["/trpc/*", "/health", "/ready"] as const;
  */
 export const PAYMENT_META_TAG = '<meta name="checkout:payment-sandbox-url" content="http://localhost:3001" />';
 
-/** The request headers the API reads (tRPC's, the idempotency key, request ids); CloudFront adds X-Forwarded-For itself. */
-export const API_FORWARDED_HEADERS = ["Accept", "Content-Type", "Idempotency-Key", "trpc-accept", "X-Request-Id", "User-Agent", "Origin"] as const;
+/**
+ * The request headers the API reads (tRPC's, the idempotency key, request ids), CloudFront's viewer address (the
+ * shopper's address for the API) and the viewer-IP function's header (the WAF's rate key). CloudFront adds
+ * X-Forwarded-For itself; nothing reads it.
+ */
+export const API_FORWARDED_HEADERS = ["Accept", "Content-Type", "Idempotency-Key", "trpc-accept", "X-Request-Id", "User-Agent", "Origin", VIEWER_ADDRESS_HEADER, RATE_KEY_HEADER] as const;
+
+/** What the payment provider's signed webhooks need: the body's type and the signature (packages/api payments/webhook-signature.ts). */
+export const WEBHOOK_FORWARDED_HEADERS = ["Content-Type", "Sandbox-Signature", "User-Agent", "X-Request-Id", VIEWER_ADDRESS_HEADER, RATE_KEY_HEADER] as const;
 
 /** Client-side routes (no file extension) get the app shell, as the API server does locally; files are served as they are. */
 const APP_SHELL_FUNCTION = `function handler(event) {
@@ -43,7 +56,7 @@ const APP_SHELL_FUNCTION = `function handler(event) {
 
 export function Web({ stack, app }: StackContext): { site: StaticSite; distribution: cloudfront.IDistribution | undefined } {
   const config = stageConfig(app.stage);
-  const { apiDomain } = use(Api);
+  const { apiDomain, originVerify } = use(Api);
 
   // `sst dev` runs the web app with Vite on the developer's machine; nothing is deployed for it.
   if (app.mode === "dev") {
@@ -57,22 +70,58 @@ export function Web({ stack, app }: StackContext): { site: StaticSite; distribut
     protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
     originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
     readTimeout: Duration.seconds(30),
+    // The ALB's WAF refuses any request without it. A CloudFormation dynamic reference, resolved at deploy time, so the
+    // value is in neither the template nor the cloud assembly; the Api stack (deployed first) creates the secret.
+    customHeaders: { [originVerify.headerName]: SecretValue.secretsManager(originVerify.secretName).unsafeUnwrap() },
   });
   const apiRequests = new cloudfront.OriginRequestPolicy(stack, "ApiRequestPolicy", {
-    comment: "checkout API: the headers tRPC and the server read, every query string, no cookies",
+    comment: "checkout API: the headers tRPC and the server read, the viewer address, every query string, no cookies",
     headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(...API_FORWARDED_HEADERS),
     queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.all(),
     cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
   });
+  const webhookRequests = new cloudfront.OriginRequestPolicy(stack, "WebhookRequestPolicy", {
+    comment: "checkout payment webhooks: the body type, the signature and the viewer address",
+    headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(...WEBHOOK_FORWARDED_HEADERS),
+    queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.none(),
+    cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
+  });
+  // CloudFront forwards Authorization only as part of a cache key (an origin request policy may not list it). Nothing
+  // is kept longer than a second, and only for the same token and query; the API's answers are not cacheable anyway.
+  const adminCache = new cloudfront.CachePolicy(stack, "AdminCachePolicy", {
+    comment: "checkout admin API: Authorization forwarded (cache key), nothing kept",
+    defaultTtl: Duration.seconds(0),
+    minTtl: Duration.seconds(0),
+    maxTtl: Duration.seconds(1),
+    headerBehavior: cloudfront.CacheHeaderBehavior.allowList("Authorization"),
+    queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
+    cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+  });
+  const viewerIp = new cloudfront.Function(stack, "ViewerIpFunction", {
+    comment: `checkout: ${RATE_KEY_HEADER} = the viewer's address, the API WAF's rate key`,
+    code: cloudfront.FunctionCode.fromInline(VIEWER_IP_FUNCTION),
+    runtime: cloudfront.FunctionRuntime.JS_2_0,
+  });
   const headers = securityHeaders(stack, config);
-  const apiBehavior = (allowedMethods: cloudfront.AllowedMethods): cloudfront.BehaviorOptions => ({
+  const apiBehavior = (
+    allowedMethods: cloudfront.AllowedMethods,
+    policies: { originRequestPolicy?: cloudfront.IOriginRequestPolicy; cachePolicy?: cloudfront.ICachePolicy } = {},
+  ): cloudfront.BehaviorOptions => ({
     origin: apiOrigin,
     viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
     allowedMethods,
-    cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-    originRequestPolicy: apiRequests,
+    cachePolicy: policies.cachePolicy ?? cloudfront.CachePolicy.CACHING_DISABLED,
+    originRequestPolicy: policies.originRequestPolicy ?? apiRequests,
     responseHeadersPolicy: headers,
+    functionAssociations: [{ function: viewerIp, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
   });
+  const apiBehaviors: Record<(typeof API_PATHS)[number], cloudfront.BehaviorOptions> = {
+    "/trpc/admin.*": apiBehavior(cloudfront.AllowedMethods.ALLOW_ALL, { cachePolicy: adminCache }),
+    "/trpc/*": apiBehavior(cloudfront.AllowedMethods.ALLOW_ALL),
+    "/health": apiBehavior(cloudfront.AllowedMethods.ALLOW_GET_HEAD),
+    "/ready": apiBehavior(cloudfront.AllowedMethods.ALLOW_GET_HEAD),
+    "/webhooks/payments": apiBehavior(cloudfront.AllowedMethods.ALLOW_ALL, { originRequestPolicy: webhookRequests }),
+  };
 
   const prebuilt = stack.node.tryGetContext(PREBUILT_WEB_CONTEXT) as string | undefined;
   const site = new StaticSite(stack, "Site", {
@@ -110,11 +159,8 @@ export function Web({ stack, app }: StackContext): { site: StaticSite; distribut
             },
           ],
         },
-        additionalBehaviors: {
-          "/trpc/*": apiBehavior(cloudfront.AllowedMethods.ALLOW_ALL),
-          "/health": apiBehavior(cloudfront.AllowedMethods.ALLOW_GET_HEAD),
-          "/ready": apiBehavior(cloudfront.AllowedMethods.ALLOW_GET_HEAD),
-        },
+        // In API_PATHS order: CloudFront takes the first pattern that matches, so /trpc/admin.* precedes /trpc/*.
+        additionalBehaviors: Object.fromEntries(API_PATHS.map((pattern) => [pattern, apiBehaviors[pattern]])),
         minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
         sslSupportMethod: cloudfront.SSLMethod.SNI,
         httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
@@ -244,7 +290,7 @@ function applyWebSuppressions(resources: {
     {
       rule: "AwsSolutions-CFR2",
       reason:
-        "Every dynamic request (/trpc/*, /health, /ready) passes the API load balancer's WAF web ACL; the distribution otherwise serves public static files, and a CloudFront web ACL would have to live in us-east-1 for every stage's region.",
+        "Every API request (API_PATHS) passes the API load balancer's WAF web ACL, which only admits this distribution and rates each viewer address; the distribution otherwise serves public static files, and a CloudFront web ACL would have to live in us-east-1 for every stage's region.",
     },
   ]);
 }

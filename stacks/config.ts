@@ -16,6 +16,12 @@ export interface StageConfig {
   alarmEmail: string;
   /** Production-grade settings: Multi-AZ, deletion protection, retention. */
   isProduction: boolean;
+  /**
+   * Which generation of the origin secret CloudFront sends the ALB (stacks/edge-origin.ts); 1 when unset. Raise it by
+   * one to rotate the secret: the deploy creates the new one, the WAF accepts it and the previous one, CloudFront
+   * switches (docs/DEPLOY.md).
+   */
+  originSecretGeneration?: number;
 }
 
 const ACCOUNT_PLACEHOLDER = "123456789012";

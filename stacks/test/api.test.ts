@@ -127,11 +127,10 @@ describe("Api: load balancer", () => {
     expect(https.SslPolicy).toBe("ELBSecurityPolicy-TLS13-1-2-2021-06");
   });
 
-  it("answers HTTP on 80 only with a permanent redirect to HTTPS on 443", () => {
-    const http = listenerOnPort(80);
-    expect(http.Protocol).toBe("HTTP");
-    expect(http.DefaultActions).toEqual([{ Type: "redirect", RedirectConfig: { Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301" } }]);
-    expect(ofType("AWS::ElasticLoadBalancingV2::Listener").map(([, p]) => p.Port).sort()).toEqual([443, 80, TEST_LISTENER_PORT].sort());
+  it("listens only with HTTPS, on 443 and the test port: CloudFront, its only client, never speaks plain HTTP to it", () => {
+    const listeners = ofType("AWS::ElasticLoadBalancingV2::Listener").map(([, p]) => p);
+    expect(listeners.map((p) => p.Port).sort()).toEqual([443, TEST_LISTENER_PORT].sort());
+    for (const listener of listeners) expect(listener.Protocol).toBe("HTTPS");
   });
 
   it("drops invalid header fields, closes idle connections after 60 s and writes access logs to the log bucket", () => {
@@ -169,25 +168,27 @@ describe("Api: load balancer", () => {
     );
   });
 
-  it("associates a WAF web ACL with the common and known-bad-inputs rule groups and rate limits of 2,000 requests per 5 minutes per client", () => {
+  it("associates a WAF web ACL: CloudFront's origin header, /metrics, the common and known-bad-inputs rule groups, 2,000 requests per 5 minutes per viewer", () => {
     const acl = only("AWS::WAFv2::WebACL");
     expect(acl.Scope).toBe("REGIONAL");
     expect(acl.DefaultAction).toEqual({ Allow: {} });
     const rules = acl.Rules as Properties[];
+    expect(rules.map((r) => r.Name)).toEqual([
+      "RequireCloudFrontOrigin",
+      "MetricsNotFound",
+      "AWSManagedRulesCommonRuleSet",
+      "AWSManagedRulesKnownBadInputsRuleSet",
+      "RateLimitPerViewer",
+    ]);
     const managed = rules.filter((r) => r.Statement.ManagedRuleGroupStatement).map((r) => r.Statement.ManagedRuleGroupStatement);
     expect(managed).toEqual([
       { VendorName: "AWS", Name: "AWSManagedRulesCommonRuleSet" },
       { VendorName: "AWS", Name: "AWSManagedRulesKnownBadInputsRuleSet" },
     ]);
     const rateRules = rules.filter((r) => r.Statement.RateBasedStatement);
-    expect(rateRules.map((r) => [r.Action, r.Statement.RateBasedStatement.Limit, r.Statement.RateBasedStatement.EvaluationWindowSec])).toEqual([
-      [{ Block: {} }, 2000, 300],
-      [{ Block: {} }, 2000, 300],
-    ]);
-    // Through CloudFront: keyed on the client address CloudFront forwards; straight to the ALB: on the source IP.
-    expect(rateRules.map((r) => r.Statement.RateBasedStatement.AggregateKeyType)).toEqual(["FORWARDED_IP", "IP"]);
-    expect(rateRules[0]!.Statement.RateBasedStatement.ForwardedIPConfig).toEqual({ HeaderName: "X-Forwarded-For", FallbackBehavior: "MATCH" });
-    expect(JSON.stringify(rateRules[1]!.Statement.RateBasedStatement.ScopeDownStatement)).toContain("x-forwarded-for");
+    expect(rateRules.map((r) => [r.Action, r.Statement.RateBasedStatement.Limit, r.Statement.RateBasedStatement.EvaluationWindowSec])).toEqual([[{ Block: {} }, 2000, 300]]);
+    // stacks/test/edge-origin.test.ts checks what each edge rule matches.
+    expect(JSON.stringify(acl)).not.toMatch(/x-forwarded-for/i);
     expect(new Set(rules.map((r) => r.Priority)).size).toBe(rules.length);
 
     const association = only("AWS::WAFv2::WebACLAssociation");
@@ -198,7 +199,7 @@ describe("Api: load balancer", () => {
   it("logs WAF decisions to an encrypted aws-waf-logs-* group, with credentials redacted", () => {
     const logging = only("AWS::WAFv2::LoggingConfiguration");
     expect(logging.ResourceArn).toEqual({ "Fn::GetAtt": [logicalId(outputs.webAcl), "Arn"] });
-    expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: "authorization" } }, { SingleHeader: { Name: "cookie" } }]);
+    expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: "authorization" } }, { SingleHeader: { Name: "cookie" } }, { SingleHeader: { Name: "x-origin-verify" } }]);
     const [groupId, group] = ofType("AWS::Logs::LogGroup").find(([, p]) => p.LogGroupName === "aws-waf-logs-checkout-test")!;
     // WAF takes the log group's ARN without CloudWatch's trailing ":*".
     expect(logging.LogDestinationConfigs).toEqual([
@@ -262,9 +263,16 @@ describe("Api: the Fargate service", () => {
     expect(KEEP_ALIVE_TIMEOUT_MS).toBeGreaterThan(ALB_IDLE_TIMEOUT_SECONDS * 1000);
   });
 
-  it("runs in production mode behind one proxy, on port 3000, with a container health check on /health", () => {
+  it("runs in production mode, taking the shopper's address from CloudFront's viewer-address header, on port 3000, with a container health check on /health", () => {
     const definition = container();
-    expect(environmentOf(definition)).toMatchObject({ NODE_ENV: "production", TRUST_PROXY: "1", PORT: "3000", HOST: "0.0.0.0", PAYMENT_SANDBOX: "false" });
+    expect(environmentOf(definition)).toMatchObject({
+      NODE_ENV: "production",
+      VIEWER_ADDRESS_HEADER: "cloudfront-viewer-address",
+      TRUST_PROXY: "0",
+      PORT: "3000",
+      HOST: "0.0.0.0",
+      PAYMENT_SANDBOX: "false",
+    });
     expect(definition.PortMappings).toEqual([{ ContainerPort: 3000, Protocol: "tcp" }]);
     expect(definition.ReadonlyRootFilesystem).toBe(true);
     expect(definition.HealthCheck.Command.join(" ")).toContain("http://127.0.0.1:3000/health");
@@ -467,7 +475,8 @@ describe("Api: cdk-nag", () => {
         "AwsSolutions-ECS2 Api/TaskDefinition",
         "AwsSolutions-IAM4 Api/Service/BlueGreenInfrastructureRole",
         "AwsSolutions-IAM5 Api/TaskDefinition/ExecutionRole",
-        "PCI.DSS.321-ELBv2ACMCertificateRequired LoadBalancer/Http",
+        "AwsSolutions-SMG4 OriginSecret1",
+        "AwsSolutions-SMG4 MetricsToken",
         "PCI.DSS.321-IAMNoInlinePolicy Api/TaskDefinition/ExecutionRole",
         "PCI.DSS.321-S3BucketReplicationEnabled AccessLogs/AlbAccessLogs",
         "PCI.DSS.321-S3BucketReplicationEnabled AccessLogs/AlbLogsAccessLogs",

@@ -5,6 +5,7 @@ import { Stack, type CfnElement } from "aws-cdk-lib";
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import type { IConstruct } from "constructs";
 import { use } from "sst/constructs";
+import { CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS } from "../edge-origin.ts";
 import { Network } from "../Network.ts";
 import { synthesize, type Synthesized } from "./synthesize.ts";
 
@@ -162,11 +163,11 @@ describe("Network stack", () => {
   });
 
   describe("security groups", () => {
-    it("ALB: accepts 443 and 80 from the internet and nothing else", () => {
-      expect(rules("Ingress", ids.alb)).toEqual([
-        expect.objectContaining({ CidrIp: "0.0.0.0/0", IpProtocol: "tcp", FromPort: 443, ToPort: 443 }),
-        expect.objectContaining({ CidrIp: "0.0.0.0/0", IpProtocol: "tcp", FromPort: 80, ToPort: 80 }),
-      ]);
+    it("ALB: accepts only HTTPS from CloudFront's origin-facing prefix list, nothing from anywhere else", () => {
+      const ingress = rules("Ingress", ids.alb);
+      expect(ingress).toEqual([expect.objectContaining({ SourcePrefixListId: CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS["us-east-1"], IpProtocol: "tcp", FromPort: 443, ToPort: 443 })]);
+      expect(ingress[0]).not.toHaveProperty("CidrIp");
+      expect(ingress[0]).not.toHaveProperty("CidrIpv6");
     });
 
     it("ALB: sends only to the service security group on 3000", () => {
@@ -198,7 +199,7 @@ describe("Network stack", () => {
       expect(rules("Egress", ids.database)).toEqual([{ CidrIp: "255.255.255.255/32", Description: "Disallow all traffic", IpProtocol: "icmp", FromPort: 252, ToPort: 86 }]);
     });
 
-    it("opens nothing to 0.0.0.0/0 or ::/0 anywhere in the app except the ALB on 80 and 443", () => {
+    it("opens nothing to 0.0.0.0/0 or ::/0 anywhere in the app, the ALB included", () => {
       const open: string[] = [];
       for (const stack of synthesized.stacks) {
         const all = synthesized.template(stack.node.id).toJSON().Resources as Resources;
@@ -211,8 +212,6 @@ describe("Network stack", () => {
                 : [];
           for (const rule of ingress) {
             if (rule.CidrIp !== "0.0.0.0/0" && rule.CidrIpv6 !== "::/0") continue;
-            const isAlb = stack.node.id.endsWith("-Network") ? id === ids.alb : JSON.stringify(rule.GroupId ?? "").includes(ids.alb);
-            if (isAlb && rule.IpProtocol === "tcp" && rule.FromPort === rule.ToPort && [80, 443].includes(rule.FromPort as number)) continue;
             open.push(`${stack.node.id}/${id}: ${JSON.stringify(rule)}`);
           }
         }
