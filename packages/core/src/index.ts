@@ -13,6 +13,8 @@ export * as Inventory from "./inventory/inventory.repository.ts";
 export * as Audit from "./audit/audit.repository.ts";
 export * as PaymentOutcome from "./payment/payment-outcome.ts";
 export * as ProviderEvents from "./payment/provider-events.ts";
+export * as PaymentVelocity from "./payment/payment-velocity.ts";
+export * as PaymentAttempt from "./checkout/payment-attempt.ts";
 export * as Outbox from "./outbox/outbox.repository.ts";
 export * as OutboxDispatcher from "./outbox/outbox-dispatcher.ts";
 export * as OrderWebhook from "./outbox/order-webhook.ts";

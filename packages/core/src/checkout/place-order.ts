@@ -14,6 +14,8 @@ import * as OrderModule from "../order/order.ts";
 import * as OrderRepository from "../order/order.repository.ts";
 import * as Audit from "../audit/audit.repository.ts";
 import * as QuoteRepository from "./quote.repository.ts";
+import * as PaymentAttempt from "./payment-attempt.ts";
+import type * as PaymentVelocity from "../payment/payment-velocity.ts";
 import type { PricedCart } from "../pricing/pricing.ts";
 import { diffPricing, hasDifference, priceCurrentCart } from "./checkout.ts";
 import { PaymentProviderUnavailableError, PaymentTokenRejectedError, type AuthorizeResult, type PaymentProvider } from "../payment/payment-provider.ts";
@@ -47,6 +49,10 @@ export interface PlaceOrderInput {
   captureMode?: PaymentOutcome.CaptureMode;
   /** Where the request came from (IP, user agent), for the audit trail. */
   origin?: { ip?: string; userAgent?: string };
+  /** Card-testing limits on declined attempts per cart, address, email and card; none when not given. */
+  velocity?: PaymentVelocity.Limits;
+  /** Told once how each payment attempt ended (metrics, logs). */
+  onAttempt?: (report: PaymentAttempt.Report) => void;
   now?: Date;
 }
 
@@ -194,13 +200,22 @@ export async function placeOrder(input: PlaceOrderInput): Promise<Order> {
       expiredAt: quoteRow.expires_at.toISOString(),
     });
   }
+  // A locked cart, address, email or card is refused here, before any stock is held.
+  const attempt = await PaymentAttempt.begin({ ...input, onReport: input.onAttempt, limits: input.velocity, now });
   const { order, claimUntil } = await createPendingOrder(input, quoteRow.snapshot as unknown as PricedCart, quoteRow.id, now);
   try {
-    return await authorizeAndRecord(input, order);
+    await PaymentAttempt.reserve({ attempt, orderId: order.id });
+    const placed = await authorizeAndRecord(input, order, attempt);
+    PaymentAttempt.noteOutcome({ attempt, order: placed });
+    return placed;
+  } catch (error) {
+    PaymentAttempt.noteOutcome({ attempt, error });
+    throw error;
   } finally {
     // Whatever the outcome, the claim goes: a retry may resume an order the provider never answered
     // for, and the reconciler may settle it. A claim left behind (a crash, the database gone) runs out.
     await OrderRepository.releaseAuthorizationClaim(input.db, { orderId: order.id, until: claimUntil }).catch(() => {});
+    await PaymentAttempt.settle({ attempt }).catch(() => {});
   }
 }
 
@@ -208,7 +223,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<Order> {
  * Authorises a pending order with its derived provider key, records the answer and captures per
  * the capture mode. The same for a first attempt and a resumed one: the provider deduplicates the key.
  */
-async function authorizeAndRecord(input: PlaceOrderInput, order: OrderRow): Promise<Order> {
+async function authorizeAndRecord(input: PlaceOrderInput, order: OrderRow, attempt: PaymentAttempt.Attempt): Promise<Order> {
   // The provider call happens outside any transaction: no row lock is held while we wait on it.
   let result: AuthorizeResult;
   try {
@@ -235,8 +250,10 @@ async function authorizeAndRecord(input: PlaceOrderInput, order: OrderRow): Prom
   }
 
   if (result.status === "declined") {
+    // Counted before the order leaves pending_payment; the answer is the decline's category, or the lock it tripped.
+    const answer = await PaymentAttempt.recordDecline({ attempt, orderId: order.id, code: result.code, card: result.card });
     await PaymentOutcome.recordFailed({ db: input.db, orderId: order.id, provider: input.payments.name, code: result.code, card: result.card });
-    throw new AppError("PAYMENT_DECLINED", result.message, { code: result.code, orderId: order.id });
+    throw answer;
   }
 
   if (result.status === "requires_action") {

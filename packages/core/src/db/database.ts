@@ -221,6 +221,18 @@ export interface PaymentWebhookEventTable {
   processed_at: Timestamp | null;
 }
 
+/** Payment attempts per key (cart, client address, email, card fingerprint): declines in the window, attempts in flight, a lock. */
+export interface PaymentVelocityTable {
+  scope: "cart" | "address" | "email" | "card";
+  /** SHA-256 (hex) of the scope and the key: never the address, email or cart id itself. */
+  key_hash: string;
+  declines: Generated<number>;
+  in_flight: Generated<number>;
+  window_ends_at: Timestamp;
+  locked_until: Timestamp | null;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   product: ProductTable;
   variant: VariantTable;
@@ -239,6 +251,7 @@ export interface Database {
   outbox_event: OutboxEventTable;
   outbox_delivery: OutboxDeliveryTable;
   payment_webhook_event: PaymentWebhookEventTable;
+  payment_velocity: PaymentVelocityTable;
 }
 
 /** A connection or an open transaction: repositories accept either, callers own the unit of work. */
@@ -265,3 +278,4 @@ export type NewPayment = Insertable<PaymentTable>;
 export type PromotionRow = Selectable<PromotionTable>;
 export type NewPromotion = Insertable<PromotionTable>;
 export type NewAuditLog = Insertable<AuditLogTable>;
+export type PaymentVelocityRow = Selectable<PaymentVelocityTable>;
