@@ -8,6 +8,7 @@ import type { Context } from "./context.ts";
 import { databaseUnavailableError, isDatabaseUnavailable } from "./http/database-unavailable.ts";
 import { isEdgeError } from "./http/edge-error.ts";
 import type { RateClass } from "./http/client-limits.ts";
+import type { AdmissionClass } from "./http/admission.ts";
 
 /**
  * A procedure's policy at the HTTP edge, declared beside it with `.meta()` and enforced by the one request
@@ -19,6 +20,8 @@ export interface ProcedureMeta {
   rateClass: RateClass;
   /** The input carries a capability (a cart or order id): accepted in a POST body, never in a URL. */
   carriesCapability?: boolean;
+  /** Whose admission slots it takes: the shoppers' (default) or the operators' own few (admin.*). */
+  admission?: AdmissionClass;
   /** An Idempotency-Key header is required; keys are scoped by this function of the input (null: invalid input). */
   idempotency?: { scopeOf(input: unknown): string | null };
 }

@@ -28,9 +28,17 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * Which slots a procedure takes (its `.meta()` admission class): shoppers share MAX_IN_FLIGHT and its queue;
+ * operators (admin.*) have a few slots of their own, so a refund or an invariants check still runs while the
+ * shop is overloaded, and operators can never take the shoppers' slots.
+ */
+export type AdmissionClass = "shopper" | "operator";
+export const OPERATOR_SLOTS = 2;
+
 export interface Admission {
   /** Runs `handle` now, or once a slot frees up, or answers 503 if neither happens in time. */
-  admit(req: http.IncomingMessage, res: http.ServerResponse, path: string, handle: () => void): void;
+  admit(req: http.IncomingMessage, res: http.ServerResponse, path: string, handle: () => void, admissionClass?: AdmissionClass): void;
   /** Whether this response was a 503 from admission control (logged in onShed's summary, not per request). */
   isShed(res: http.ServerResponse): boolean;
   /** Prometheus lines for the shed counter and the queue gauge. */
@@ -39,6 +47,7 @@ export interface Admission {
 
 export function createAdmission(options: AdmissionOptions): Admission {
   let active = 0;
+  let operatorsActive = 0;
   const queue: Waiter[] = [];
   const shed = { queue_full: 0, queue_timeout: 0 };
   const shedResponses = new WeakSet<http.ServerResponse>();
@@ -92,7 +101,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
         data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503, path, appCode: "OVERLOADED", details: { retryAfterSeconds: seconds } },
       },
     });
-    // An unread request body is discarded so the connection can carry the next request.
+    // The pipeline has read the body before admission; resume() is a no-op then, and discards one otherwise.
     req.resume();
     const socket = req.socket;
     const sheds = (consecutiveSheds.get(socket) ?? 0) + 1;
@@ -109,7 +118,17 @@ export function createAdmission(options: AdmissionOptions): Admission {
   }
 
   return {
-    admit(req, res, path, handle) {
+    admit(req, res, path, handle, admissionClass = "shopper") {
+      if (admissionClass === "operator") {
+        if (operatorsActive >= OPERATOR_SLOTS) {
+          reject(req, res, path, "queue_full");
+          return;
+        }
+        operatorsActive += 1;
+        res.once("close", () => (operatorsActive -= 1));
+        handle();
+        return;
+      }
       if (active < options.maxInFlight) {
         start(res, handle);
         return;

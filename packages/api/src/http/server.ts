@@ -9,6 +9,7 @@ import type { Logger } from "../logger.ts";
 import type { Metrics } from "./metrics.ts";
 import { loadStaticFiles, type StaticFile } from "./static-files.ts";
 import { createTrpcHandler } from "./trpc-handler.ts";
+import { hasBody } from "./body-reader.ts";
 import { clientAddressOf, originOf, socketAddressOf, type ClientAddressSources } from "./client-address.ts";
 import { createClientLimits, type RateClass } from "./client-limits.ts";
 import { createReadinessProbe, type ReadinessProbe } from "./readiness.ts";
@@ -244,6 +245,8 @@ export function createAppServer(options: ServerOptions): AppServer {
       trpc(req, res, path, queryAt === -1 ? "" : url.slice(queryAt + 1));
       return;
     }
+    // Nothing beyond /trpc and the webhook reads a body: one sent here is never read, so the connection cannot carry another request.
+    if (hasBody(req)) res.setHeader("connection", "close");
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       sendJson(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: `${req.method} is not allowed on ${pathname}` } });

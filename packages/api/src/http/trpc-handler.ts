@@ -3,7 +3,7 @@
 // driven by the policy the procedure declares in its `.meta()` (packages/api/src/trpc.ts):
 //
 //   route → no batching → method → media type → Idempotency-Key present → body read to the end (size, deadline)
-//   → JSON bounds (depth, string length) → per-client rate class and in-flight cap → admission → idempotency
+//   → JSON bounds (depth, string length) → per-client rate class and in-flight cap → admission (by class) → idempotency
 //   → the procedure → one error mapper → one responder.
 //
 // Nothing recursive touches the input before its bounds are checked, and no admission slot is held by a
@@ -174,9 +174,13 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
         options.clientLimits.takeRate(client, checked.meta.rateClass);
         const release = options.clientLimits.enter(client);
         res.once("close", release);
-        options.admission.admit(req, res, path, () => {
-          void execute(req, res, path, checked, input).catch((cause: unknown) => send(res, renderError(req, path, checked.type, input, undefined, cause)));
-        });
+        options.admission.admit(
+          req,
+          res,
+          path,
+          () => void execute(req, res, path, checked, input).catch((cause: unknown) => send(res, renderError(req, path, checked.type, input, undefined, cause))),
+          checked.meta.admission ?? "shopper",
+        );
       } catch (cause) {
         send(res, renderError(req, path, type, input, undefined, cause));
       }

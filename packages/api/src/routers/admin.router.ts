@@ -4,7 +4,7 @@ import { Audit, OrderAdmin, OrderInvariants } from "@checkout/core";
 import { procedure, router } from "../trpc.ts";
 
 /** Refuses anyone without a valid admin token (auditing the attempt, never the token) and names the admin for the rest. */
-const adminProcedure = procedure.meta({ rateClass: "admin" }).use(async ({ ctx, path, next }) => {
+const adminProcedure = procedure.meta({ rateClass: "admin", admission: "operator" }).use(async ({ ctx, path, next }) => {
   const result = ctx.adminAuth.authenticate(ctx.authorization);
   if (!result.ok) {
     const admitted = ctx.adminAuth.admitFailure(ctx.origin.ip ?? "unknown");
