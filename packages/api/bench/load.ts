@@ -7,6 +7,8 @@ export interface Target {
   /** What is requested, as shown in the report, e.g. "GET /trpc/catalog.list". */
   request: string;
   url: string;
+  /** A JSON body to POST (a query whose input carries a cart id goes in a body, never a URL); GET without it. */
+  body?: unknown;
   isBaseline: boolean;
   /** CPU seconds used so far by the server answering this target, or null when unknown. */
   serverCpuSeconds: () => number | null;
@@ -77,7 +79,14 @@ class Samples {
 }
 
 export async function measure(target: Target, settings: LoadSettings): Promise<Measurement> {
-  const common = { url: target.url, connections: settings.connections, pipelining: 1, method: "GET" as const };
+  const common = {
+    url: target.url,
+    connections: settings.connections,
+    pipelining: 1,
+    ...(target.body === undefined
+      ? { method: "GET" as const }
+      : { method: "POST" as const, headers: { "content-type": "application/json" }, body: JSON.stringify(target.body) }),
+  };
 
   const warmup = await autocannon({ ...common, duration: settings.warmupSeconds });
 

@@ -677,6 +677,8 @@ async function main(): Promise<number> {
             HOST: "127.0.0.1",
             PORT: String(apiPort),
             PUBLIC_URL: apiUrl,
+            // The load generator is one address doing the work of many shoppers: admission control is measured, not per-client limits.
+            CLIENT_LIMITS_EXEMPT: "127.0.0.1",
             LOG_LEVEL: "info",
             JOBS: "off",
             PAYMENT_SANDBOX: "true",

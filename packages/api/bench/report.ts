@@ -155,7 +155,7 @@ function renderRatios(measurements: readonly Measurement[]): string {
     );
   }
   const health = compared.find(({ measurement }) => !measurement.isBaseline && measurement.request === "GET /health");
-  const procedures = compared.filter(({ measurement }) => !measurement.isBaseline && measurement.request.startsWith("GET /trpc/"));
+  const procedures = compared.filter(({ measurement }) => !measurement.isBaseline && /^(GET|POST) \/trpc\//.test(measurement.request));
   if (health && procedures.length) {
     lines.push(
       "",

@@ -43,6 +43,10 @@ export function startApiProcess(options: ApiProcessOptions): ApiProcess {
       WEB_DIST: path.join(repoRoot, ".data", "no-web-build"),
       LOG_LEVEL: "warn",
       SHUTDOWN_TIMEOUT_MS: "20000",
+      // The shopper's address from the header HAProxy sets (as CloudFront's in a deployed stage). The load
+      // generator is one loopback address doing the work of thousands of shoppers: exempt from per-client limits.
+      VIEWER_ADDRESS_HEADER: "cloudfront-viewer-address",
+      CLIENT_LIMITS_EXEMPT: "127.0.0.1",
     },
   });
   let text = "";

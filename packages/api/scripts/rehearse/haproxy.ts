@@ -58,6 +58,8 @@ defaults
 
 frontend checkout
   bind 127.0.0.1:${options.port}
+  # As CloudFront does in a deployed stage: the shopper's address for the API, overwriting any a client sent.
+  http-request set-header cloudfront-viewer-address %[src]:%[src_port]
   default_backend be
 
 backend be
