@@ -386,6 +386,8 @@ export interface FloodReport {
   /** Answers by status ("0" = no answer). */
   statuses: Record<string, number>;
   appCodes: Record<string, number>;
+  /** Answers by "status appCode" ("no answer" when there was none). */
+  answers: Record<string, number>;
 }
 
 /**
@@ -396,7 +398,7 @@ export async function flood(
   target: Target,
   options: { request: (i: number) => SendOptions; localAddresses: string[]; concurrency: number; total?: number; until?: number },
 ): Promise<FloodReport> {
-  const report: FloodReport = { sent: 0, statuses: {}, appCodes: {} };
+  const report: FloodReport = { sent: 0, statuses: {}, appCodes: {}, answers: {} };
   const agents = options.localAddresses.map(() => new http.Agent({ keepAlive: true, maxSockets: Math.ceil(options.concurrency / options.localAddresses.length) }));
   const hasMore = () => (options.total === undefined || report.sent < options.total) && (options.until === undefined || performance.now() < options.until);
   const loop = async (index: number) => {
@@ -407,6 +409,8 @@ export async function flood(
       const answer = await send(target, { ...request, localAddress: options.localAddresses[at], agent: agents[at] });
       report.statuses[answer.status] = (report.statuses[answer.status] ?? 0) + 1;
       if (answer.appCode) report.appCodes[answer.appCode] = (report.appCodes[answer.appCode] ?? 0) + 1;
+      const label = answer.status === 0 ? "no answer" : `${answer.status} ${answer.appCode ?? ""}`.trim();
+      report.answers[label] = (report.answers[label] ?? 0) + 1;
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, (_, index) => loop(index)));
