@@ -12,6 +12,7 @@ import { createReadinessProbe } from "./http/readiness.ts";
 import { Metrics } from "./http/metrics.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "./sandbox/sandbox-server.ts";
 import { SandboxPaymentProvider } from "./payments/sandbox-payment-provider.ts";
+import { paymentVelocityOf } from "./payments/payment-velocity.ts";
 import type { Services } from "./context.ts";
 import { createAdminAuth, resolveAdminTokens } from "./admin/admin-auth.ts";
 import { writeDevAdminToken } from "./admin/dev-admin-token.ts";
@@ -161,7 +162,7 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     // /ready checks the database on a connection of its own, so a flood of probes never takes one from shoppers.
     const readinessDb = createDb({ connectionString: databaseUrl, max: 1, applicationName: "checkout-api-readiness", statementTimeoutMs: 2000, onIdleError });
     cleanups.push(() => readinessDb.destroy());
-    const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, stockPolicy: stockPolicyOf(env), log, adminAuth: createAdminAuth(admins.tokens), metrics: new Metrics() };
+    const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, paymentVelocity: paymentVelocityOf(env), stockPolicy: stockPolicyOf(env), log, adminAuth: createAdminAuth(admins.tokens), metrics: new Metrics() };
     const appServer = createAppServer({
       services,
       log,

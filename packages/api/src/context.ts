@@ -1,6 +1,6 @@
 // Request context: what every procedure may use. Built by a function tests can call without HTTP.
 import type { Kysely } from "kysely";
-import type { CatalogReader, Database, PaymentProvider } from "@checkout/core";
+import type { CatalogReader, Database, PaymentProvider, PaymentVelocity } from "@checkout/core";
 import type { Logger } from "./logger.ts";
 import type { AdminAuth, RequestOrigin } from "./admin/admin-auth.ts";
 import type { Metrics } from "./http/metrics.ts";
@@ -15,6 +15,8 @@ export interface Services {
   payments: PaymentProvider;
   /** When an authorised payment is captured: at once, or when the order is fulfilled. */
   captureMode: "immediate" | "on_fulfilment";
+  /** Card-testing limits on declined payments per cart, client address, email and card (PAYMENT_DECLINES_PER_*). */
+  paymentVelocity: PaymentVelocity.Limits;
   log: Logger;
   /** Checks admin.* bearer tokens (ADMIN_API_TOKENS). */
   adminAuth: AdminAuth;

@@ -71,6 +71,16 @@ export class Metrics {
     lines.push("# HELP process_resident_memory_bytes Resident memory size in bytes.");
     lines.push("# TYPE process_resident_memory_bytes gauge");
     lines.push(`process_resident_memory_bytes ${memory.rss}`);
+    lines.push("# HELP payment_attempts_total placeOrder payment attempts, by how they ended (authorized, requires_action, declined, refused_velocity, token_rejected, unavailable, failed).");
+    lines.push("# TYPE payment_attempts_total counter");
+    for (const [outcome, value] of this.paymentAttempts) lines.push(`payment_attempts_total{outcome="${escapeLabel(outcome)}"} ${value}`);
     return `${lines.join("\n")}\n`;
+  }
+
+  private readonly paymentAttempts = new Map<string, number>();
+
+  /** Counts one payment attempt by how it ended; `outcome` comes from core's closed set, never from input. */
+  paymentAttempt(outcome: string): void {
+    this.paymentAttempts.set(outcome, (this.paymentAttempts.get(outcome) ?? 0) + 1);
   }
 }

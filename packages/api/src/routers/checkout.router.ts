@@ -11,6 +11,7 @@ import {
   SetShippingAddressInput,
   SetShippingOptionInput,
 } from "@checkout/core";
+import { reportPaymentAttempt } from "../payments/payment-velocity.ts";
 import { procedure, router } from "../trpc.ts";
 
 const withCart = procedure.meta({ rateClass: "cart", carriesCapability: true });
@@ -45,7 +46,7 @@ export const checkoutRouter = router({
     .meta({ rateClass: "payment", carriesCapability: true, idempotency: { scopeOf: scopeByCart } })
     .input(PlaceOrderInput)
     .mutation(async ({ ctx, input }) => {
-    const order = await Checkout.placeOrder({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, origin: ctx.origin, ...input });
+    const order = await Checkout.placeOrder({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, origin: ctx.origin, velocity: ctx.paymentVelocity, onAttempt: (report) => reportPaymentAttempt(ctx, report), ...input });
     ctx.log.info({ orderId: order.id, orderNumber: order.number, total: order.total, currency: order.currency }, "order.placed");
     return order;
   }),
