@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AddressSchema, CartAddLineInput, EmailSchema } from "./schemas.ts";
+import * as OrderAdmin from "./order/order-admin.ts";
 
 const base = { name: "Ada Lovelace", line1: "1 Main St", city: "Somewhere" };
 
@@ -65,5 +66,38 @@ describe("CartAddLineInput", () => {
 
   it.each([0, -1, 100, 1.5, "2"])("rejects quantity %s", (quantity) => {
     expect(CartAddLineInput.safeParse({ cartId: "5b0f8f1e-8d2e-4c4a-9a55-0d7d7c9b5a11", sku: "TEE-BLA-M", quantity }).success).toBe(false);
+  });
+});
+
+describe("text a shopper or operator types", () => {
+  const address = { ...base, country: "DE", postalCode: "10115" };
+
+  it.each([
+    ["a NUL", "Ada\u0000"],
+    ["half a surrogate pair", "Ada \ud83d"],
+    ["a lone low surrogate", "\udc3aAda"],
+    ["an escape sequence", "Ada\u001b[31m"],
+    ["a line break", "Ada\nLovelace"],
+  ])("refuses %s in an address field with a 400-style issue naming the field, not a database error", (_name, name) => {
+    for (const field of ["name", "line1", "line2", "city", "region"]) {
+      const result = AddressSchema.safeParse({ ...address, [field]: name });
+      expect(result.success, field).toBe(false);
+      expect(result.error!.issues.find((issue) => issue.path[0] === field)?.message).toMatch(/contains a character we cannot take/);
+    }
+  });
+
+  it("takes the letters, accents and emoji people really type", () => {
+    for (const name of ["Nguyễn Văn A", "Émilie du Châtelet", "Zoë 😀", "👩‍👩‍👧 family", "Ｆｕｌｌ ｗｉｄｔｈ"]) {
+      expect(AddressSchema.safeParse({ ...address, name }).success, name).toBe(true);
+    }
+  });
+
+  it("refuses NUL and half a surrogate pair in an operator's reason and search, and keeps line breaks in a reason", () => {
+    const orderId = "5b0f8f1e-8d2e-4c4a-9a55-0d7d7c9b5a11";
+    expect(OrderAdmin.CancelInput.safeParse({ orderId, reason: "bad\u0000actor" }).success).toBe(false);
+    expect(OrderAdmin.RefundInput.safeParse({ orderId, amount: 1, reason: "broken \ud800" }).success).toBe(false);
+    expect(OrderAdmin.CancelInput.safeParse({ orderId, reason: "Customer called.\nCancel it." }).success).toBe(true);
+    expect(OrderAdmin.ListInput.safeParse({ query: ".è \udc3a" }).success).toBe(false);
+    expect(OrderAdmin.ListInput.safeParse({ query: "ada@" }).success).toBe(true);
   });
 });

@@ -62,16 +62,31 @@ export const US_STATES = [
   "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
 ] as const;
 
+/**
+ * Text a person types on one line: no control characters (NUL, escape sequences, line breaks) and no
+ * half of a surrogate pair. PostgreSQL stores neither NUL nor, in jsonb, a lone surrogate: refused here,
+ * they are a 400 naming the field instead of a 500 from the database.
+ */
+export const SINGLE_LINE_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
+/** Text over several lines (a reason): line breaks and tabs are fine; NUL and half a surrogate pair are not, for the same reason. */
+export const STORABLE_TEXT = /^[^\u0000\p{Cs}]*$/u;
+const unreadable = (label: string) => `${label} contains a character we cannot take (a control character or half of an emoji)`;
+
 const text = (label: string, max: number) =>
-  z.string({ message: `${label} is required` }).trim().min(1, `${label} is required`).max(max, `${label} is at most ${max} characters`);
+  z
+    .string({ message: `${label} is required` })
+    .trim()
+    .min(1, `${label} is required`)
+    .max(max, `${label} is at most ${max} characters`)
+    .regex(SINGLE_LINE_TEXT, unreadable(label));
 
 export const AddressSchema = z
   .strictObject({
     name: text("Full name", 100),
     line1: text("Address line 1", 120),
-    line2: z.string().trim().max(120, "Address line 2 is at most 120 characters").optional(),
+    line2: z.string().trim().max(120, "Address line 2 is at most 120 characters").regex(SINGLE_LINE_TEXT, unreadable("Address line 2")).optional(),
     city: text("City", 80),
-    region: z.string().trim().max(80, "State / region is at most 80 characters").optional(),
+    region: z.string().trim().max(80, "State / region is at most 80 characters").regex(SINGLE_LINE_TEXT, unreadable("State / region")).optional(),
     postalCode: text("Postcode", 16),
     country: CountrySchema,
     phone: z

@@ -4,7 +4,7 @@
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import type { Database, Db, PaymentRow } from "../db/database.ts";
-import { EmailSchema, IdSchema, type Order, type OrderStatus } from "../schemas.ts";
+import { EmailSchema, IdSchema, SINGLE_LINE_TEXT, STORABLE_TEXT, type Order, type OrderStatus } from "../schemas.ts";
 import { AppError } from "../error.ts";
 import * as Audit from "../audit/audit.repository.ts";
 import * as Outbox from "../outbox/outbox.repository.ts";
@@ -18,10 +18,15 @@ import * as OrderAdminRepository from "./order-admin.repository.ts";
 import { assertTransition, orderTransitions } from "./order-state.ts";
 
 const statuses = Object.keys(orderTransitions) as [OrderStatus, ...OrderStatus[]];
-const reason = z.string().trim().min(3, "Give a reason of at least 3 characters").max(500, "A reason is at most 500 characters");
+const reason = z
+  .string()
+  .trim()
+  .min(3, "Give a reason of at least 3 characters")
+  .max(500, "A reason is at most 500 characters")
+  .regex(STORABLE_TEXT, "A reason cannot contain a NUL character or half of a surrogate pair");
 
 export const ListInput = z.strictObject({
-  query: z.string().trim().min(1).max(254).optional(),
+  query: z.string().trim().min(1).max(254).regex(SINGLE_LINE_TEXT, "Search for an order number or part of an email address").optional(),
   status: z.enum(statuses).optional(),
   email: EmailSchema.optional(),
   limit: z.number().int().min(1).max(100).default(20),
