@@ -1,6 +1,6 @@
 // Request context: what every procedure may use. Built by a function tests can call without HTTP.
 import type { Kysely } from "kysely";
-import type { CatalogReader, Database, PaymentProvider, PaymentVelocity } from "@checkout/core";
+import type { CatalogReader, Database, PaymentProvider, PaymentVelocity, StockPolicy } from "@checkout/core";
 import type { Logger } from "./logger.ts";
 import type { AdminAuth, RequestOrigin } from "./admin/admin-auth.ts";
 import type { Metrics } from "./http/metrics.ts";
@@ -17,6 +17,8 @@ export interface Services {
   captureMode: "immediate" | "on_fulfilment";
   /** Card-testing limits on declined payments per cart, client address, email and card (PAYMENT_DECLINES_PER_*). */
   paymentVelocity: PaymentVelocity.Limits;
+  /** Units per order and how long a pending order holds them (MAX_UNITS_PER_SKU, MAX_UNITS_PER_ORDER, MAX_STOCK_SHARE_PERCENT, STOCK_HOLD_MS). */
+  stockPolicy: StockPolicy.StockPolicy;
   log: Logger;
   /** Checks admin.* bearer tokens (ADMIN_API_TOKENS). */
   adminAuth: AdminAuth;

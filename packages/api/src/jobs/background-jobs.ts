@@ -1,17 +1,22 @@
-// The API process's background work: the outbox dispatcher (~1 s), the reconciler (~30 s) and the
-// expired idempotency-key cleanup (hourly). Every process runs them; the work is safe to share.
-import { Idempotency, Reconciler } from "@checkout/core";
+// The API process's background work: the outbox dispatcher (~1 s), the hold sweep (~5 s, database
+// only), the reconciler that asks the payment provider (~30 s) and the retention purge (hourly). Every
+// process runs them; the work is safe to share (SKIP LOCKED batches, conditional updates).
+import { HoldExpiry, Reconciler, Retention } from "@checkout/core";
 import type { Env } from "../env.ts";
 import type { Services } from "../context.ts";
 import type { Logger } from "../logger.ts";
 import { createOutboxFromEnv } from "../outbox/outbox-from-env.ts";
 import { startJob, type Job } from "./job-runner.ts";
+import { retentionPolicyOf } from "./policies.ts";
 
 export interface BackgroundJobs {
   stop(): Promise<void>;
 }
 
-const IDEMPOTENCY_CLEANUP_MS = 60 * 60 * 1000;
+/** A hold sweep run stops starting batches after this long and runs again at once: other jobs and shutdown get their turn. */
+const HOLD_SWEEP_BUDGET_MS = 2000;
+/** A retention run stops after this long and runs again at once until nothing is left past its retention. */
+const RETENTION_BUDGET_MS = 30_000;
 
 export function startBackgroundJobs(input: { env: Env; services: Services; log: Logger }): BackgroundJobs {
   const { env, services } = input;
@@ -32,6 +37,16 @@ export function startBackgroundJobs(input: { env: Env; services: Services; log: 
       },
     }),
     startJob({
+      name: "hold-sweep",
+      intervalMs: env.HOLD_SWEEP_INTERVAL_MS,
+      log,
+      run: async () => {
+        const summary = await HoldExpiry.releaseExpired({ db: services.db, timeBudgetMs: HOLD_SWEEP_BUDGET_MS });
+        if (summary.released > 0) log.info(summary, "expired stock holds released");
+        return summary;
+      },
+    }),
+    startJob({
       name: "reconcile",
       intervalMs: env.RECONCILE_INTERVAL_MS,
       log,
@@ -41,18 +56,21 @@ export function startBackgroundJobs(input: { env: Env; services: Services; log: 
           payments: services.payments,
           captureMode: services.captureMode,
           graceMs: env.RECONCILE_GRACE_MS,
+          // What a run does not reach waits for the next one; a run never outlasts its interval.
+          timeBudgetMs: env.RECONCILE_INTERVAL_MS,
           onError: (error, context) => log.error({ err: error, ...context }, "reconciling an order failed"),
         });
-        if (summary.examined > 0) log.info({ ...summary, orders }, "reconciled");
+        if (summary.examined > 0) log.info({ ...summary, orders: orders.slice(0, 100) }, "reconciled");
       },
     }),
     startJob({
-      name: "idempotency-cleanup",
-      intervalMs: IDEMPOTENCY_CLEANUP_MS,
+      name: "retention",
+      intervalMs: env.RETENTION_INTERVAL_MS,
       log,
       run: async () => {
-        const deleted = await Idempotency.deleteExpired(services.db);
-        if (deleted > 0) log.info({ deleted }, "expired idempotency keys deleted");
+        const summary = await Retention.purge({ db: services.db, policy: retentionPolicyOf(env), timeBudgetMs: RETENTION_BUDGET_MS });
+        if (summary.carts + summary.quotes + summary.idempotencyKeys + summary.outboxEvents + summary.ordersErased > 0) log.info(summary, "retention purge");
+        return summary;
       },
     }),
   ];

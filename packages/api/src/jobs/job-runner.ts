@@ -1,4 +1,5 @@
 // Runs a background job every interval, never two runs of it at once; stopping waits for a run in progress.
+// A run that stopped at its time budget with work left says so, and the next run starts at once.
 import type { Logger } from "../logger.ts";
 
 export interface Job {
@@ -10,7 +11,8 @@ export interface Job {
 export interface JobOptions {
   name: string;
   intervalMs: number;
-  run: () => Promise<void>;
+  /** One run; `{ hasMore: true }` when it stopped at its time budget with work left, to run again at once. */
+  run: () => Promise<void | { hasMore: boolean }>;
   log: Logger;
   /** Milliseconds before the first run. */
   initialDelayMs?: number;
@@ -28,12 +30,16 @@ export function startJob(options: JobOptions): Job {
 
   function tick(): void {
     timer = null;
+    let hasMore = false;
     running = options
       .run()
+      .then((result) => {
+        hasMore = result?.hasMore === true;
+      })
       .catch((error: unknown) => options.log.error({ err: error, job: options.name }, "background job failed; it runs again next interval"))
       .finally(() => {
         running = null;
-        schedule(options.intervalMs);
+        schedule(hasMore ? 0 : options.intervalMs);
       });
   }
 

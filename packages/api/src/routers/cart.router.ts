@@ -8,7 +8,7 @@ const withCart = procedure.meta({ rateClass: "cart", carriesCapability: true });
 export const cartRouter = router({
   create: procedure.meta({ rateClass: "cart" }).input(CartCreateInput).mutation(({ ctx, input }) => Cart.create({ db: ctx.db, currency: input.currency })),
   get: withCart.input(CartIdInput).query(({ ctx, input }) => Cart.get({ db: ctx.db, cartId: input.cartId })),
-  addLine: withCart.input(CartAddLineInput).mutation(({ ctx, input }) => Cart.addLine({ db: ctx.db, ...input })),
-  updateLine: withCart.input(CartUpdateLineInput).mutation(({ ctx, input }) => Cart.updateLine({ db: ctx.db, ...input })),
+  addLine: withCart.input(CartAddLineInput).mutation(({ ctx, input }) => Cart.addLine({ db: ctx.db, policy: ctx.stockPolicy, ...input })),
+  updateLine: withCart.input(CartUpdateLineInput).mutation(({ ctx, input }) => Cart.updateLine({ db: ctx.db, policy: ctx.stockPolicy, ...input })),
   removeLine: withCart.input(CartRemoveLineInput).mutation(({ ctx, input }) => Cart.removeLine({ db: ctx.db, ...input })),
 });

@@ -46,7 +46,7 @@ export const checkoutRouter = router({
     .meta({ rateClass: "payment", carriesCapability: true, idempotency: { scopeOf: scopeByCart } })
     .input(PlaceOrderInput)
     .mutation(async ({ ctx, input }) => {
-    const order = await Checkout.placeOrder({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, origin: ctx.origin, velocity: ctx.paymentVelocity, onAttempt: (report) => reportPaymentAttempt(ctx, report), ...input });
+    const order = await Checkout.placeOrder({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, stockPolicy: ctx.stockPolicy, origin: ctx.origin, velocity: ctx.paymentVelocity, onAttempt: (report) => reportPaymentAttempt(ctx, report), ...input });
     ctx.log.info({ orderId: order.id, orderNumber: order.number, total: order.total, currency: order.currency }, "order.placed");
     return order;
   }),

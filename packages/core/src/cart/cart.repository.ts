@@ -24,6 +24,21 @@ export function updateCart(db: Db, cartId: string, changes: CartUpdate) {
     .executeTakeFirstOrThrow();
 }
 
+/** Marks the cart as just used (its lines changed): retention counts a cart as abandoned from its last change. */
+export function touchCart(db: Db, cartId: string) {
+  return db.updateTable("cart").set({ updated_at: sql<Date>`now()` }).where("id", "=", cartId).execute();
+}
+
+/** Units in the cart, all lines together. */
+export async function sumQuantities(db: Db, cartId: string): Promise<number> {
+  const row = await db
+    .selectFrom("cart_line")
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<string>("quantity"), eb.lit(0)).as("units"))
+    .where("cart_id", "=", cartId)
+    .executeTakeFirstOrThrow();
+  return Number(row.units);
+}
+
 export interface CartLineDetailRow {
   id: string;
   sku: string;

@@ -4,11 +4,12 @@ import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Currency } from "../money.ts";
 import * as Money from "../money.ts";
-import { AddressSchema, MAX_CART_LINES, MAX_LINE_QUANTITY, type Cart, type CartLine, type ShippingOptionId } from "../schemas.ts";
+import { AddressSchema, MAX_CART_LINES, type Cart, type CartLine, type ShippingOptionId } from "../schemas.ts";
 import type { CartRow, Database, Db } from "../db/database.ts";
 import { AppError } from "../error.ts";
 import * as CartRepository from "./cart.repository.ts";
 import * as CatalogRepository from "../catalog/catalog.repository.ts";
+import * as StockPolicy from "../inventory/stock-policy.ts";
 
 export function rowToCart(row: CartRow, lines: CartRepository.CartLineDetailRow[]): Cart {
   const cartLines: CartLine[] = lines.map((line) => {
@@ -77,7 +78,8 @@ export async function withOpenCart(
   });
 }
 
-async function assertSellable(db: Db, currency: Currency, sku: string, quantity: number): Promise<void> {
+/** The variant if `quantity` units of it can go in a cart in `currency`: it exists, is sold in that currency and has that many for sale. */
+async function assertSellable(db: Db, currency: Currency, sku: string, quantity: number) {
   const [variant] = await CatalogRepository.findVariantsBySku(db, currency, [sku]);
   if (!variant) {
     const exists = await CatalogRepository.variantExists(db, sku);
@@ -93,36 +95,55 @@ async function assertSellable(db: Db, currency: Currency, sku: string, quantity:
       { sku, available: variant.available, requested: quantity },
     );
   }
+  return variant;
 }
 
-export function addLine(input: { db: Kysely<Database>; cartId: string; sku: string; quantity: number }): Promise<Cart> {
-  return withOpenCart(input, async (trx, cart) => {
-    const existing = await CartRepository.findLineBySku(trx, cart.id, input.sku);
-    const quantity = (existing?.quantity ?? 0) + input.quantity;
-    if (quantity > MAX_LINE_QUANTITY) {
-      throw new AppError("QUANTITY_LIMIT", `You can buy at most ${MAX_LINE_QUANTITY} of one item per order`, {
-        sku: input.sku,
-        inCart: existing?.quantity ?? 0,
-      });
-    }
-    await assertSellable(trx, cart.currency as Currency, input.sku, quantity);
-    if (existing) {
-      await CartRepository.setLineQuantity(trx, existing.id, quantity);
-      return;
-    }
-    if ((await CartRepository.countLines(trx, cart.id)) >= MAX_CART_LINES) {
-      throw new AppError("QUANTITY_LIMIT", `A cart holds at most ${MAX_CART_LINES} different items`, { cartId: cart.id });
-    }
-    await CartRepository.insertLine(trx, { id: randomUUID(), cart_id: cart.id, sku: input.sku, quantity });
+/** The stock policy for `quantity` units of one SKU in this cart, beside the units of every other SKU in it. */
+async function assertWithinPolicy(
+  db: Db,
+  input: { cart: CartRow; sku: string; quantity: number; unitsOfSkuNow: number; policy: StockPolicy.StockPolicy },
+): Promise<void> {
+  const variant = await assertSellable(db, input.cart.currency as Currency, input.sku, input.quantity);
+  const cartUnits = await CartRepository.sumQuantities(db, input.cart.id);
+  StockPolicy.assertWithinLimits(input.policy, {
+    sku: input.sku,
+    label: `${variant.product_name} (${variant.variant_name})`,
+    quantity: input.quantity,
+    available: variant.available,
+    otherUnits: cartUnits - input.unitsOfSkuNow,
   });
 }
 
-export function updateLine(input: { db: Kysely<Database>; cartId: string; lineId: string; quantity: number }): Promise<Cart> {
+/**
+ * Adds units of a SKU; a SKU already in the cart gets its one line raised, so the per-item cap holds
+ * however the units arrive. `policy` is the shop's stock policy (the default when not given).
+ */
+export function addLine(input: { db: Kysely<Database>; cartId: string; sku: string; quantity: number; policy?: StockPolicy.StockPolicy }): Promise<Cart> {
+  const policy = input.policy ?? StockPolicy.DEFAULT_STOCK_POLICY;
+  return withOpenCart(input, async (trx, cart) => {
+    const existing = await CartRepository.findLineBySku(trx, cart.id, input.sku);
+    const quantity = (existing?.quantity ?? 0) + input.quantity;
+    await assertWithinPolicy(trx, { cart, sku: input.sku, quantity, unitsOfSkuNow: existing?.quantity ?? 0, policy });
+    if (existing) {
+      await CartRepository.setLineQuantity(trx, existing.id, quantity);
+    } else {
+      if ((await CartRepository.countLines(trx, cart.id)) >= MAX_CART_LINES) {
+        throw new AppError("QUANTITY_LIMIT", `A cart holds at most ${MAX_CART_LINES} different items`, { cartId: cart.id, maxLines: MAX_CART_LINES });
+      }
+      await CartRepository.insertLine(trx, { id: randomUUID(), cart_id: cart.id, sku: input.sku, quantity });
+    }
+    await CartRepository.touchCart(trx, cart.id);
+  });
+}
+
+export function updateLine(input: { db: Kysely<Database>; cartId: string; lineId: string; quantity: number; policy?: StockPolicy.StockPolicy }): Promise<Cart> {
+  const policy = input.policy ?? StockPolicy.DEFAULT_STOCK_POLICY;
   return withOpenCart(input, async (trx, cart) => {
     const line = await CartRepository.findLine(trx, cart.id, input.lineId);
     if (!line) throw new AppError("NOT_FOUND", "That item is no longer in your cart", { lineId: input.lineId });
-    await assertSellable(trx, cart.currency as Currency, line.sku, input.quantity);
+    await assertWithinPolicy(trx, { cart, sku: line.sku, quantity: input.quantity, unitsOfSkuNow: line.quantity, policy });
     await CartRepository.setLineQuantity(trx, line.id, input.quantity);
+    await CartRepository.touchCart(trx, cart.id);
   });
 }
 
@@ -132,5 +153,6 @@ export function removeLine(input: { db: Kysely<Database>; cartId: string; lineId
     if (Number(result.numDeletedRows) === 0) {
       throw new AppError("NOT_FOUND", "That item is no longer in your cart", { lineId: input.lineId });
     }
+    await CartRepository.touchCart(trx, cart.id);
   });
 }

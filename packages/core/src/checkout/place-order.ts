@@ -9,7 +9,8 @@ import type { Database, OrderRow } from "../db/database.ts";
 import { AppError } from "../error.ts";
 import * as Cart from "../cart/cart.ts";
 import * as CartRepository from "../cart/cart.repository.ts";
-import * as InventoryRepository from "../inventory/inventory.repository.ts";
+import * as Inventory from "../inventory/inventory.ts";
+import * as StockPolicy from "../inventory/stock-policy.ts";
 import * as OrderModule from "../order/order.ts";
 import * as OrderRepository from "../order/order.repository.ts";
 import * as Audit from "../audit/audit.repository.ts";
@@ -23,8 +24,8 @@ import * as PaymentOutcome from "../payment/payment-outcome.ts";
 import * as Reconciler from "../reconcile/reconciler.ts";
 import * as PromotionService from "../promotion/promotion.service.ts";
 
-/** How long a pending order holds its stock before the reconciler may release it. */
-export const RESERVATION_TTL_MS = 15 * 60 * 1000;
+/** How long a pending order holds its stock by default (StockPolicy.holdMs) before the hold sweep may release it. */
+export const RESERVATION_TTL_MS = StockPolicy.DEFAULT_STOCK_POLICY.holdMs;
 /** The provider timeout assumed when the provider does not say its own. */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
 /** Beyond the provider's timeout, how long an authorisation claim lasts: time to record the answer. */
@@ -47,6 +48,8 @@ export interface PlaceOrderInput {
   paymentToken: string;
   payments: PaymentProvider;
   captureMode?: PaymentOutcome.CaptureMode;
+  /** Units per order and how long the order holds them (the default policy when not given). */
+  stockPolicy?: StockPolicy.StockPolicy;
   /** Where the request came from (IP, user agent), for the audit trail. */
   origin?: { ip?: string; userAgent?: string };
   /** Card-testing limits on declined attempts per cart, address, email and card; none when not given. */
@@ -72,6 +75,7 @@ function checkoutInProgress(orderId: string, retryAfterSeconds: number): AppErro
 async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, quoteId: string, now: Date) {
   const claimUntil = new Date(now.getTime() + authorizationClaimMs(input.payments));
   const tokenHash = hashPaymentToken(input.paymentToken);
+  const stockPolicy = input.stockPolicy ?? StockPolicy.DEFAULT_STOCK_POLICY;
   return input.db.transaction().execute(async (trx) => {
     const cartRow = await CartRepository.findCartForUpdate(trx, input.cartId);
     if (!cartRow) throw new AppError("NOT_FOUND", "This cart does not exist or has expired", { cartId: input.cartId });
@@ -137,7 +141,7 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
       tax: priced.tax,
       tax_inclusive: priced.taxInclusive,
       total: priced.total,
-      reservation_expires_at: new Date(now.getTime() + RESERVATION_TTL_MS),
+      reservation_expires_at: new Date(now.getTime() + stockPolicy.holdMs),
       payment_token_hash: tokenHash,
       // This request authorises next: retries and the reconciler keep off until it is done or has run out.
       authorizing_until: claimUntil,
@@ -159,14 +163,11 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
     );
     // Count the promotion's use before reserving stock: if it was used up meanwhile, nothing is held.
     if (promotion) await PromotionService.redeem(trx, { promotion, orderId: orderRow.id, email, amount: priced.discount });
-    // Reserve in SKU order so two orders over the same SKUs never deadlock.
+    // Reserve in SKU order so two orders over the same SKUs never deadlock; each line within the stock policy.
+    const units = priced.lines.reduce((sum, line) => sum + line.quantity, 0);
     for (const line of [...priced.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
-      if (!(await InventoryRepository.reserve(trx, line.sku, line.quantity))) {
-        throw new AppError("OUT_OF_STOCK", `${line.productName} (${line.variantName}) sold out while you were checking out`, {
-          sku: line.sku,
-          requested: line.quantity,
-        });
-      }
+      const label = `${line.productName} (${line.variantName})`;
+      await Inventory.reserveForOrder(trx, { sku: line.sku, label, quantity: line.quantity, otherUnits: units - line.quantity, policy: stockPolicy });
       await Audit.record(trx, {
         entity: "inventory",
         entityId: line.sku,

@@ -99,6 +99,8 @@ export interface OrderTable {
   payment_token_hash: string | null;
   /** While set and in the future, one request is calling the provider for this order: retries and the reconciler keep off. */
   authorizing_until: Timestamp | null;
+  /** When retention erased the order's email and address (ORDER_PERSONAL_DATA_RETENTION_DAYS); null while they are kept. */
+  personal_data_erased_at: Timestamp | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -8,6 +8,7 @@ import * as auditChain from "./migrations/2026-11-24T02-40-audit.ts";
 import * as stockReceived from "./migrations/2026-11-24T03-00-stock-received.ts";
 import * as paymentResume from "./migrations/2026-11-24T04-00-payment-resume.ts";
 import * as orderAttemptIndex from "./migrations/2026-11-24T04-10-order-attempt-index.ts";
+import * as stockHoldsAndRetention from "./migrations/2026-11-24T05-30-stock-holds-and-retention.ts";
 import * as paymentVelocity from "./migrations/2026-11-24T05-40-payment-velocity.ts";
 
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   "2026-11-24T03-00-stock-received": stockReceived,
   "2026-11-24T04-00-payment-resume": paymentResume,
   "2026-11-24T04-10-order-attempt-index": orderAttemptIndex,
+  "2026-11-24T05-30-stock-holds-and-retention": stockHoldsAndRetention,
   "2026-11-24T05-40-payment-velocity": paymentVelocity,
 };
 

@@ -58,8 +58,24 @@ export function deleteById(db: Db, id: string) {
   return db.deleteFrom("idempotency_key").where("id", "=", id).execute();
 }
 
-/** Removes keys past their expiry (24 h by default); returns how many. */
-export async function deleteExpired(db: Db): Promise<number> {
-  const result = await db.deleteFrom("idempotency_key").where("expires_at", "<", sql<Date>`now()`).executeTakeFirst();
+/**
+ * Removes up to `limit` keys past their expiry (24 h by default), oldest first; returns how many. One
+ * bounded statement: rows a request holds are skipped, so a purge never waits on live traffic. Call
+ * again while it returns `limit`.
+ */
+export async function deleteExpired(db: Db, input: { limit?: number } = {}): Promise<number> {
+  const result = await db
+    .deleteFrom("idempotency_key")
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("idempotency_key")
+        .select("id")
+        .where("expires_at", "<", sql<Date>`now()`)
+        .orderBy("expires_at")
+        .limit(input.limit ?? 1000)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

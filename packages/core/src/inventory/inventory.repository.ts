@@ -14,6 +14,22 @@ export async function reserve(db: Db, sku: string, quantity: number): Promise<bo
   return Number(result.numUpdatedRows) === 1;
 }
 
+/**
+ * Takes `quantity` units of `sku` if that many are available and they are at most `maxSharePercent` of
+ * the available units (never less than one unit): one conditional update, so two orders racing for the
+ * last units are judged against the stock each really finds. Returns false (and changes nothing) otherwise.
+ */
+export async function reserveWithinShare(db: Db, sku: string, quantity: number, maxSharePercent: number): Promise<boolean> {
+  const result = await db
+    .updateTable("inventory")
+    .set({ available: sql<number>`available - ${quantity}`, updated_at: sql<Date>`now()` })
+    .where("sku", "=", sku)
+    .where("available", ">=", quantity)
+    .where(sql<boolean>`${quantity} <= greatest(1, floor(available * ${maxSharePercent}::numeric / 100))`)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 export function release(db: Db, sku: string, quantity: number) {
   return db
     .updateTable("inventory")

@@ -9,6 +9,7 @@ import * as PaymentOutcome from "../payment/payment-outcome.ts";
 import { PaymentProviderUnavailableError, type AuthorizationState, type PaymentProvider } from "../payment/payment-provider.ts";
 import * as OrderRepository from "../order/order.repository.ts";
 import * as ReconcileRepository from "./reconcile.repository.ts";
+import * as HoldExpiry from "./hold-expiry.ts";
 
 export type ReconcileOutcome =
   /** The provider had authorised: the order is now authorised, and captured (immediate capture mode). */
@@ -21,6 +22,8 @@ export type ReconcileOutcome =
   | "released"
   /** An abandoned 3-D Secure authorisation was voided at the provider, the order failed and its stock is back. */
   | "voided-and-released"
+  /** The authorisation of an order the hold sweep released is closed at the provider (voided, or found failed or voided). */
+  | "hold-authorization-closed"
   /** Left for the next run: the provider is unreachable, the shopper may still finish 3-D Secure, or another process got there first. */
   | "skipped";
 
@@ -44,8 +47,10 @@ export interface ReconcileOptions {
   captureMode: PaymentOutcome.CaptureMode;
   /** How long an order may sit in pending_payment or uncaptured before the reconciler steps in; longer than the provider's timeout. */
   graceMs?: number;
-  /** Orders examined per state per run. */
+  /** Orders read per page; a run reads page after page until none is left or the time budget is spent. */
   limit?: number;
+  /** Stop starting new orders after this long (the rest wait for the next run); no limit when not given. */
+  timeBudgetMs?: number;
   now?: Date;
   onError?: (error: unknown, context: { orderId: string; number: string }) => void;
 }
@@ -62,8 +67,15 @@ type OrderResult = { outcome: ReconcileOutcome; reason?: string };
 class ReconcileRun {
   readonly summary: ReconcileSummary = { examined: 0, confirmed: 0, captured: 0, released: 0, voided: 0, skipped: 0, orders: [] };
   #consecutiveUnavailable = 0;
+  readonly #deadline: number;
 
-  constructor(readonly options: ReconcileOptions & { now: Date }) {}
+  constructor(readonly options: ReconcileOptions & { now: Date }) {
+    this.#deadline = options.timeBudgetMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeBudgetMs;
+  }
+
+  get isOutOfTime(): boolean {
+    return Date.now() >= this.#deadline;
+  }
 
   get isProviderDown(): boolean {
     return this.#consecutiveUnavailable >= MAX_CONSECUTIVE_UNAVAILABLE;
@@ -92,7 +104,7 @@ class ReconcileRun {
     });
   }
 
-  note(order: OrderRow, result: OrderResult): void {
+  note(order: { id: string; number: string }, result: OrderResult): void {
     this.summary.orders.push({ orderId: order.id, number: order.number, ...result });
     if (result.outcome === "skipped") this.summary.skipped++;
   }
@@ -196,6 +208,66 @@ async function reconcileUncaptured(run: ReconcileRun, order: OrderRow): Promise<
   return { outcome: "captured" };
 }
 
+/**
+ * The authorisation of an order the hold sweep released (HoldExpiry) may still be open at the provider:
+ * the challenge unanswered, or answered after the hold ran out. Void it, so no money is held for an
+ * order that no longer exists; then the payment leaves this worklist.
+ */
+async function closeReleasedHold(run: ReconcileRun, row: ReleasedHold): Promise<OrderResult> {
+  if (run.isProviderDown) return { outcome: "skipped", reason: "payment provider unreachable" };
+  const { db, payments } = run.options;
+  const found = await run.callProvider(() => payments.findAuthorization({ reference: row.number }));
+  if (!found.ok) return { outcome: "skipped", reason: "payment provider unreachable" };
+  const state = found.value;
+  if (state?.status === "captured") return { outcome: "skipped", reason: "captured at the provider after its hold expired: refund it by hand" };
+  let closed: { status: "voided" | "declined"; declineCode: string };
+  if (state?.status === "failed") {
+    closed = { status: "declined", declineCode: state.failureCode ?? "authentication_failed" };
+  } else {
+    if (state?.status === "requires_action" || state?.status === "authorized") {
+      const voided = await run.callProvider(() =>
+        payments.void({ authorizationId: state.authorizationId, idempotencyKey: PaymentOutcome.providerKeys.void(row.order_id) }),
+      );
+      if (!voided.ok) return { outcome: "skipped", reason: "payment provider unreachable" };
+      run.summary.voided++;
+    }
+    closed = { status: "voided", declineCode: HoldExpiry.HOLD_EXPIRED };
+  }
+  if (!(await ReconcileRepository.closeReleasedHoldPayment(db, { paymentId: row.id, ...closed }))) {
+    return { outcome: "skipped", reason: "closed by another reconciler meanwhile" };
+  }
+  await Audit.record(db, {
+    entity: "order",
+    entityId: row.order_id,
+    action: "reconcile.hold_authorization_closed",
+    actor: ACTOR,
+    data: { number: row.number, authorizationId: row.provider_reference, providerStatus: state?.status ?? "none", paymentStatus: closed.status },
+  });
+  return { outcome: "hold-authorization-closed" };
+}
+
+type ReleasedHold = Awaited<ReturnType<typeof ReconcileRepository.listReleasedHoldAuthorizations>>[number];
+
+/** Walks a listing page by page (keyset), visiting each row until the listing is exhausted or the run is out of time. */
+async function walk<T>(
+  run: ReconcileRun,
+  limit: number,
+  list: (after: ReconcileRepository.PageCursor | undefined) => Promise<T[]>,
+  cursorOf: (row: T) => ReconcileRepository.PageCursor,
+  visit: (row: T) => Promise<void>,
+): Promise<void> {
+  let after: ReconcileRepository.PageCursor | undefined;
+  for (;;) {
+    const page = await list(after);
+    for (const row of page) {
+      if (run.isOutOfTime) return;
+      await visit(row);
+    }
+    if (page.length < limit) return;
+    after = cursorOf(page.at(-1)!);
+  }
+}
+
 async function examine(run: ReconcileRun, order: OrderRow, fn: (run: ReconcileRun, order: OrderRow) => Promise<OrderResult>): Promise<void> {
   run.summary.examined++;
   try {
@@ -209,22 +281,46 @@ async function examine(run: ReconcileRun, order: OrderRow, fn: (run: ReconcileRu
 /**
  * One reconciliation run: (a) pending orders past the grace period or their reservation — confirm
  * (and capture) what the provider authorised, release what it did not, void abandoned 3-D Secure;
- * (b) with immediate capture, capture authorised orders left uncaptured past the grace period.
+ * (b) with immediate capture, capture authorised orders left uncaptured past the grace period;
+ * (c) void at the provider the authorisations of holds the hold sweep released. Each part reads page
+ * after page until nothing is left or `timeBudgetMs` is spent, so a backlog is never capped per run.
  */
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileSummary> {
   const now = options.now ?? new Date();
   const run = new ReconcileRun({ ...options, now });
   const limit = options.limit ?? DEFAULT_LIMIT;
   const olderThan = new Date(now.getTime() - (options.graceMs ?? DEFAULT_GRACE_MS));
+  const { db } = options;
+  const orderCursor = (order: OrderRow) => ({ at: order.created_at, id: order.id });
 
-  for (const order of await ReconcileRepository.listStalePendingOrders(options.db, { olderThan, now, limit })) {
-    await examine(run, order, reconcilePending);
-  }
+  await walk(run, limit, (after) => ReconcileRepository.listStalePendingOrders(db, { olderThan, now, limit, after }), orderCursor, (order) =>
+    examine(run, order, reconcilePending),
+  );
   if (options.captureMode === "immediate") {
-    for (const order of await ReconcileRepository.listUncapturedOrders(options.db, { olderThan, limit })) {
-      await examine(run, order, reconcileUncaptured);
-    }
+    await walk(
+      run,
+      limit,
+      (after) => ReconcileRepository.listUncapturedOrders(db, { olderThan, limit, after }),
+      (order) => ({ at: order.updated_at, id: order.id }),
+      (order) => examine(run, order, reconcileUncaptured),
+    );
   }
+  await walk(
+    run,
+    limit,
+    (after) => ReconcileRepository.listReleasedHoldAuthorizations(db, { limit, after }),
+    (row) => ({ at: row.updated_at, id: row.id }),
+    async (row) => {
+      run.summary.examined++;
+      const order = { id: row.order_id, number: row.number };
+      try {
+        run.note(order, await closeReleasedHold(run, row));
+      } catch (error) {
+        options.onError?.(error, { orderId: row.order_id, number: row.number });
+        run.note(order, { outcome: "skipped", reason: error instanceof Error ? error.message : String(error) });
+      }
+    },
+  );
   return run.summary;
 }
 
