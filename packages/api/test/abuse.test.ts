@@ -37,6 +37,10 @@ import {
 const BODY_TIMEOUT_MS = 2000;
 const HEADERS_TIMEOUT_MS = 2000;
 const MAX_CONNECTIONS_PER_CLIENT = 64;
+/** The default, which the suite keeps. */
+const MAX_IN_FLIGHT_PER_CLIENT = 16;
+/** The sandbox approves it only after PAYMENT_SANDBOX_SLOW_CARD_DELAY_MS (packages/api/src/sandbox/test-cards.ts). */
+const SLOW_CARD = "4000000000000259";
 /** Beyond a timeout, how long the server may take to act on it before the test calls the connection held. */
 const SLACK_MS = 4000;
 
@@ -53,6 +57,10 @@ beforeAll(async () => {
     // The probe shops far faster than one person; the limits under test here are the others (payment keeps its default).
     RATE_LIMIT_BROWSE_PER_MINUTE: "60000",
     RATE_LIMIT_CART_PER_MINUTE: "60000",
+    // The slow card holds a request in flight this long (the in-flight cap test); concurrent attempts with one card and
+    // email are that test's point, not card testing.
+    PAYMENT_SANDBOX_SLOW_CARD_DELAY_MS: "3000",
+    PAYMENT_ATTEMPTS_BURST: "1000",
   });
   target = targetOf(t.app.url);
 });
@@ -147,12 +155,73 @@ describe("slow and greedy clients", () => {
     expectShoppersServed(probe);
   });
 
+  it("cuts off slow bodies sent to paths that never read them", { timeout: 60_000 }, async () => {
+    const requests = [
+      ...["/health", "/ready", "/", "/metrics", "/webhooks/payments", "/trpc/no.such", "/trpc/cart.create?batch=1", "/trpc/cart.create,cart.create"].map((path) => ({ method: "POST", path })),
+      // A query by GET answers from ?input= and never reads the body it announced.
+      { method: "GET", path: `/trpc/catalog.list?input=${encodeURIComponent("{}")}` },
+      { method: "GET", path: "/health" },
+      { method: "GET", path: "/ready" },
+      { method: "PUT", path: "/trpc/cart.create" },
+    ];
+    const { result: outcomes, probe } = await beside(async () =>
+      (
+        await Promise.all(
+          requests.map(({ method, path }, i) =>
+            slowBodies({ target, method, path, contentLength: 1000, everyMs: 500, giveUpAfterMs: BODY_TIMEOUT_MS + SLACK_MS, sockets: [{ localAddress: loopback(80 + i), count: 10 }] }),
+          ),
+        )
+      ).flat(),
+    );
+    const requestOf = (address: string) => {
+      const { method, path } = requests[requests.findIndex((_, i) => loopback(80 + i) === address)]!;
+      return `${method} ${path}`;
+    };
+    const held = outcomes.filter((outcome) => !outcome.isClosedByServer).map((outcome) => `${requestOf(outcome.localAddress)} (answered ${outcome.status ?? "nothing"})`);
+    expect([...new Set(held)], "slow bodies still open when the attacker gave up").toEqual([]);
+    expectShoppersServed(probe);
+  });
+
+  it("holds one address to MAX_IN_FLIGHT_PER_CLIENT requests in progress, whatever X-Forwarded-For it sends", { timeout: 60_000 }, async () => {
+    const inputs: { cartId: string; quoteId: string; paymentToken: string }[] = [];
+    // Set up a few at a time: the test's own address has the same in-flight cap.
+    for (let batch = 0; batch < 5; batch += 1) {
+      inputs.push(
+        ...(await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            const cartId = await readyCart(t.client, [{ sku: "SOCK-M", quantity: 1 }]);
+            const quote = await t.client.checkout.quote.mutate({ cartId });
+            return { cartId, quoteId: quote.id, paymentToken: await t.tokenize(SLOW_CARD) };
+          }),
+        )),
+      );
+    }
+    const { result: answers, probe } = await beside(() =>
+      Promise.all(
+        inputs.map((input) =>
+          callProcedure(target, "checkout.placeOrder", input, { headers: { "idempotency-key": randomUUID(), "x-forwarded-for": randomIp() }, localAddress: loopback(14), timeoutMs: 30_000 }),
+        ),
+      ),
+    );
+    const limited = answers.filter((answer) => answer.status === 429);
+    expect(limited.length, `answers: ${answers.map(describeAnswer).join(", ")}`).toBeGreaterThanOrEqual(inputs.length - MAX_IN_FLIGHT_PER_CLIENT);
+    for (const answer of limited) {
+      expect(answer.appCode).toBe("RATE_LIMITED");
+      expect(Number(answer.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    }
+    const admitted = answers.filter((answer) => answer.status !== 429);
+    expect(admitted.filter((answer) => answer.status !== 200).map(describeAnswer), "admitted attempts that did not place their order").toEqual([]);
+    expectShoppersServed(probe);
+  });
+
   it("closes at once the sockets one address opens beyond MAX_CONNECTIONS_PER_CLIENT, and only those", async () => {
     const { probe } = await beside(async () => {
       const greedy = await openSockets(target, loopback(12), MAX_CONNECTIONS_PER_CLIENT + 16);
       const other = await openSockets(target, loopback(13), 10);
       try {
-        await delay(300);
+        // The server closes the extra ones as it accepts them; give a busy machine a moment to get there.
+        for (let waited = 0; greedy.closedCount() < 16 && waited < 3000; waited += 50) await delay(50);
+        await delay(200);
         expect(greedy.closedCount()).toBe(16);
         expect(other.closedCount()).toBe(0);
         // A socket within the cap carries a request as usual.

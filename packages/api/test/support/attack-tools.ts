@@ -323,11 +323,11 @@ export interface SlowAttack {
  * Sockets that send complete headers with `Content-Length: contentLength` for `path`, then one body byte every
  * `everyMs`: the body would take contentLength × everyMs to arrive.
  */
-export function slowBodies(attack: SlowAttack & { path: string; contentLength: number; headers?: Record<string, string> }): Promise<SlowSocketOutcome[]> {
+export function slowBodies(attack: SlowAttack & { path: string; contentLength: number; method?: string; headers?: Record<string, string> }): Promise<SlowSocketOutcome[]> {
   const extra = Object.entries(attack.headers ?? {})
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join("");
-  const head = `POST ${attack.path} HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: ${attack.contentLength}\r\n${extra}\r\n{`;
+  const head = `${attack.method ?? "POST"} ${attack.path} HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: ${attack.contentLength}\r\n${extra}\r\n{`;
   return Promise.all(
     attack.sockets.flatMap(({ localAddress, count }) =>
       Array.from({ length: count }, () => slowSocket({ target: attack.target, localAddress, head, drip: () => " ", everyMs: attack.everyMs, giveUpAfterMs: attack.giveUpAfterMs })),
