@@ -7,16 +7,14 @@ import { createAdmission, OPERATOR_SLOTS } from "./admission.ts";
 
 function exchange() {
   const req = Object.assign(new EventEmitter(), { resume: () => {}, socket: {} }) as unknown as http.IncomingMessage;
-  const res = Object.assign(new EventEmitter(), {
-    status: 0,
-    headersSent: false,
-    destroyed: false,
+  const res = Object.assign(new EventEmitter(), { status: 0, headersSent: false, destroyed: false });
+  const wire = Object.assign(res, {
     writeHead(status: number) {
-      this.status = status;
-      return this;
+      res.status = status;
+      return wire;
     },
     end() {
-      this.emit("close");
+      res.emit("close");
     },
   });
   return { req, res: res as unknown as http.ServerResponse & { status: number } };

@@ -1,7 +1,7 @@
 // The client's address: the socket, a trusted proxy's X-Forwarded-For hop, or the edge's viewer-address header.
 import type http from "node:http";
 import { describe, expect, it } from "vitest";
-import { clientAddressOf, originOf, parseViewerAddress } from "./client-address.ts";
+import { clientAddressOf, limitKeyOf, originOf, parseViewerAddress } from "./client-address.ts";
 
 const request = (remoteAddress: string, headers: http.IncomingHttpHeaders) => ({ socket: { remoteAddress }, headers }) as unknown as http.IncomingMessage;
 
@@ -33,6 +33,16 @@ describe("clientAddressOf", () => {
 
   it("caps the user agent", () => {
     expect(originOf(request("10.0.0.1", { "user-agent": "x".repeat(1000) }), { trustedProxies: 0 }).userAgent).toHaveLength(256);
+  });
+});
+
+describe("limitKeyOf", () => {
+  it("keeps an IPv4 address and counts an IPv6 address by its /64", () => {
+    expect(limitKeyOf("203.0.113.9")).toBe("203.0.113.9");
+    expect(limitKeyOf("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(limitKeyOf("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")).toBe("2001:db8:1:2::/64");
+    expect(limitKeyOf("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(limitKeyOf("::1")).toBe("0:0:0:0::/64");
   });
 });
 

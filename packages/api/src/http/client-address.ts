@@ -57,6 +57,19 @@ export function clientAddressOf(req: http.IncomingMessage, sources: ClientAddres
   return socketAddressOf(req.socket);
 }
 
+/**
+ * The key per-client limits count by: an IPv4 address, or an IPv6 address's /64 — one subscriber's usual
+ * allocation, which a single client can rotate through at will.
+ */
+export function limitKeyOf(address: string): string {
+  if (!net.isIPv6(address)) return address;
+  const [head = "", tail = ""] = address.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = address.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
+  return `${groups.slice(0, 4).map((group) => group.toLowerCase().replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}
+
 /** The client address and user agent, as audit records carry them. */
 export function originOf(req: http.IncomingMessage, sources: ClientAddressSources): RequestOrigin {
   const userAgent = req.headers["user-agent"];

@@ -2,7 +2,7 @@
 // address, and a token bucket per client and rate class. One greedy client is refused; the rest are served.
 // These hold per process; across tasks the WAF's rate rules (keyed on the viewer address) are the global limit.
 import type net from "node:net";
-import { socketAddressOf } from "./client-address.ts";
+import { limitKeyOf, socketAddressOf } from "./client-address.ts";
 import { EdgeError } from "./edge-error.ts";
 
 export type RateClass = "browse" | "cart" | "payment" | "admin";
@@ -14,7 +14,7 @@ export interface ClientLimitOptions {
   maxInFlightPerClient: number;
   /** Requests per minute per client address for each rate class (a bucket of that size refilled continuously). */
   perMinute: Record<RateClass, number>;
-  /** Client addresses no per-client limit applies to (an operator's own load generator or monitor). */
+  /** Client keys (limitKeyOf) no per-client limit applies to (an operator's own load generator or monitor). */
   exempt?: ReadonlySet<string>;
   now?: () => number;
 }
@@ -55,7 +55,7 @@ export function createClientLimits(options: ClientLimitOptions): ClientLimits {
   return {
     admitConnection(socket) {
       if (!Number.isFinite(options.maxConnectionsPerPeer)) return true;
-      const peer = socketAddressOf(socket);
+      const peer = limitKeyOf(socketAddressOf(socket));
       if (exempt.has(peer)) return true;
       const open = connections.get(peer) ?? 0;
       if (open >= options.maxConnectionsPerPeer) {

@@ -10,7 +10,7 @@ import type { Metrics } from "./metrics.ts";
 import { loadStaticFiles, type StaticFile } from "./static-files.ts";
 import { createTrpcHandler } from "./trpc-handler.ts";
 import { hasBody } from "./body-reader.ts";
-import { clientAddressOf, originOf, socketAddressOf, type ClientAddressSources } from "./client-address.ts";
+import { clientAddressOf, limitKeyOf, originOf, socketAddressOf, type ClientAddressSources } from "./client-address.ts";
 import { createClientLimits, type RateClass } from "./client-limits.ts";
 import { createReadinessProbe, type ReadinessProbe } from "./readiness.ts";
 import { createPaymentWebhookHandler, PAYMENT_WEBHOOK_PATH, type PaymentWebhookOptions } from "./payment-webhooks.ts";
@@ -126,7 +126,7 @@ export function createAppServer(options: ServerOptions): AppServer {
     maxConnectionsPerPeer: isBehindProxy ? Infinity : limits.maxConnectionsPerClient,
     maxInFlightPerClient: limits.maxInFlightPerClient,
     perMinute: limits.ratePerMinute,
-    exempt: new Set(limits.exemptClients),
+    exempt: new Set(limits.exemptClients.map(limitKeyOf)),
   });
   const readiness = options.readiness ?? createReadinessProbe({ db: services.db, cacheMs: 1000 });
   const metricsToken = options.metricsAccess?.token ? crypto.createHash("sha256").update(options.metricsAccess.token).digest() : null;

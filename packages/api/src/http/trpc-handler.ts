@@ -18,6 +18,7 @@ import type { Admission } from "./admission.ts";
 import { hasBody, readBody, type BodyLimits } from "./body-reader.ts";
 import { parseBoundedJson, type JsonBounds } from "./bounded-json.ts";
 import type { ClientLimits } from "./client-limits.ts";
+import { limitKeyOf } from "./client-address.ts";
 import { DATABASE_RETRY_AFTER_SECONDS } from "./database-unavailable.ts";
 import { EdgeError, isEdgeError } from "./edge-error.ts";
 
@@ -170,7 +171,7 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
         const checked = checkRequest(req, path, params);
         type = checked.type;
         input = await readInput(req, params);
-        const client = options.clientAddressOf(req);
+        const client = limitKeyOf(options.clientAddressOf(req));
         options.clientLimits.takeRate(client, checked.meta.rateClass);
         const release = options.clientLimits.enter(client);
         res.once("close", release);
