@@ -14,6 +14,7 @@ afterEach(async () => {
 /** One slot; `/hold` keeps it until `/release`, everything else answers 200 at once when admitted. */
 async function start() {
   let release: (() => void) | null = null;
+  let onHeld = () => {};
   const admission = createAdmission({ maxInFlight: 1, maxQueue: 0, queueTimeoutMs: 1000, retryAfterSeconds: 1 });
   server = http.createServer((req, res) => {
     if (req.url === "/release") {
@@ -22,12 +23,23 @@ async function start() {
       return;
     }
     admission.admit(req, res, req.url ?? "", () => {
-      if (req.url === "/hold") release = () => res.end("held");
+      if (req.url === "/hold") {
+        release = () => res.end("held");
+        onHeld();
+      }
       else res.end("ok");
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  return (server.address() as net.AddressInfo).port;
+  const port = (server.address() as net.AddressInfo).port;
+  /** Sends /hold and resolves once it holds the slot (waiting on the event, not a guessed delay, on a busy machine). */
+  const hold = async () => {
+    const isHeld = new Promise<void>((resolve) => (onHeld = resolve));
+    const answer = fetch(`http://127.0.0.1:${port}/hold`).then((r) => r.text(), (error: unknown) => String(error));
+    await isHeld;
+    return { answer };
+  };
+  return { port, hold };
 }
 
 /** Sends requests one after another on one keep-alive socket; each answer's status line, connection header, and whether the socket closed. */
@@ -55,9 +67,8 @@ async function onOneSocket(port: number, count: number) {
 
 describe("admission control on a keep-alive connection", () => {
   it(`closes a connection after ${CLOSE_AFTER_CONSECUTIVE_SHEDS} consecutive 503s, and not before`, async () => {
-    const port = await start();
-    const held = fetch(`http://127.0.0.1:${port}/hold`).then((r) => r.text(), (error: unknown) => String(error));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { port, hold } = await start();
+    const { answer: held } = await hold();
     const { answers, closed } = await onOneSocket(port, 5);
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: CLOSE_AFTER_CONSECUTIVE_SHEDS }, () => "HTTP/1.1 503 Service Unavailable"));
     expect(answers.map((a) => a.connection)).toEqual([...Array.from({ length: CLOSE_AFTER_CONSECUTIVE_SHEDS - 1 }, () => "keep-alive"), "close"]);
@@ -67,7 +78,7 @@ describe("admission control on a keep-alive connection", () => {
   });
 
   it("keeps a connection whose requests get through between sheds", async () => {
-    const port = await start();
+    const { port, hold } = await start();
     const socket = net.connect(port, "127.0.0.1");
     let buffer = "";
     let closed = false;
@@ -82,8 +93,7 @@ describe("admission control on a keep-alive connection", () => {
     const statuses: (string | undefined)[] = [];
     for (let round = 0; round < 3; round += 1) {
       // Two sheds while the slot is held, then one admitted request once it is free: never three sheds in a row.
-      const held = fetch(`http://127.0.0.1:${port}/hold`).then((r) => r.text());
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      const { answer: held } = await hold();
       statuses.push(await ask(), await ask());
       await fetch(`http://127.0.0.1:${port}/release`);
       await held;
