@@ -55,6 +55,25 @@ export function record(db: Db, entry: AuditEntry) {
     .execute();
 }
 
+/** Appends several rows in one statement, in the order given (a batch job's trail, one round trip); linked at COMMIT like `record`. */
+export async function recordMany(db: Db, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db
+    .insertInto("audit_log")
+    .values(
+      entries.map((entry) => ({
+        entity: entry.entity,
+        entity_id: entry.entityId,
+        action: entry.action,
+        actor: entry.actor ?? "system",
+        outcome: entry.outcome ?? "success",
+        origin: JSON.stringify(entry.origin ?? {}),
+        data: JSON.stringify(entry.data ?? {}),
+      })),
+    )
+    .execute();
+}
+
 export function listForEntity(db: Db, entity: string, entityId: string) {
   return db.selectFrom("audit_log").selectAll().where("entity", "=", entity).where("entity_id", "=", entityId).orderBy("id").execute();
 }

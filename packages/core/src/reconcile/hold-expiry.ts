@@ -49,23 +49,17 @@ async function releaseBatch(trx: Db, input: { now: Date; limit: number }): Promi
   for (const order of withCodes.sort((a, b) => a.promo_code!.localeCompare(b.promo_code!))) {
     await PromotionService.releaseRedemption(trx, order.id);
   }
+  const trail: Audit.AuditEntry[] = [];
   for (const order of failed) {
     const payment = payments.find((row) => row.order_id === order.id);
     for (const line of lines.filter((row) => row.order_id === order.id)) {
-      await Audit.record(trx, { entity: "inventory", entityId: line.sku, action: "inventory.released", actor: ACTOR, data: { orderId: order.id, quantity: line.quantity } });
+      trail.push({ entity: "inventory", entityId: line.sku, action: "inventory.released", actor: ACTOR, data: { orderId: order.id, quantity: line.quantity } });
     }
     if (payment) {
-      await Audit.record(trx, {
-        entity: "payment",
-        entityId: payment.id,
-        action: "payment.declined",
-        actor: ACTOR,
-        outcome: "failure",
-        data: { orderId: order.id, code: HOLD_EXPIRED },
-      });
+      trail.push({ entity: "payment", entityId: payment.id, action: "payment.declined", actor: ACTOR, outcome: "failure", data: { orderId: order.id, code: HOLD_EXPIRED } });
     }
-    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.payment_failed", actor: ACTOR, data: { from: "pending_payment", to: "payment_failed" } });
-    await Audit.record(trx, {
+    trail.push({ entity: "order", entityId: order.id, action: "order.payment_failed", actor: ACTOR, data: { from: "pending_payment", to: "payment_failed" } });
+    trail.push({
       entity: "order",
       entityId: order.id,
       action: "reconcile.hold_expired",
@@ -73,6 +67,7 @@ async function releaseBatch(trx: Db, input: { now: Date; limit: number }): Promi
       data: { number: order.number, code: HOLD_EXPIRED, authorizationId: payment?.provider_reference ?? null },
     });
   }
+  await Audit.recordMany(trx, trail);
 
   // Stock last, one update per SKU in SKU order: the inventory rows (the hottest in the shop) are locked
   // only for the end of the batch, in the order placeOrder takes them, so the two never deadlock.

@@ -68,9 +68,10 @@ async function eraseBatch(db: Kysely<Database>, input: { failedBefore: Date; set
     if (erased.length === 0) return 0;
     await RetentionRepository.eraseCartPersonalData(trx, [...new Set(erased.map((order) => order.cart_id))]);
     await RetentionRepository.erasePromotionRedemptionEmails(trx, erased.map((order) => order.id));
-    for (const order of erased) {
-      await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.personal_data_erased", actor: "retention", data: { number: order.number } });
-    }
+    await Audit.recordMany(
+      trx,
+      erased.map((order) => ({ entity: "order", entityId: order.id, action: "order.personal_data_erased", actor: "retention", data: { number: order.number } })),
+    );
     return erased.length;
   });
 }
