@@ -41,7 +41,7 @@ const SECTION_START = "<!-- abuse-bench:start -->";
 const SECTION_END = "<!-- abuse-bench:end -->";
 const API_STOP_GRACE_MS = 40_000;
 /** A full run's window: longer than the default body and header timeouts (10 s), so slow clients meet them within it. */
-const DEFAULT_SECONDS = 12;
+const DEFAULT_SECONDS = 11;
 
 /** The shoppers: one loop per address, each pausing between requests so it stays within the default rate classes. */
 const PROBE = { addresses: [1, 2, 3, 4].map((n) => loopback(256 + n)), pauseMs: 100, timeoutMs: 10_000 };

@@ -113,11 +113,20 @@ async function rowCount(table: "cart" | "order" | "idempotency_key", where?: { c
   return Number((await query.executeTakeFirstOrThrow()).n);
 }
 
-/** A cart that placeOrder would accept: quoted, with a fresh token for a card that pays. */
-async function orderableInput(): Promise<{ cartId: string; quoteId: string; paymentToken: string }> {
-  const cartId = await readyCart(t.client, [{ sku: "MUG-SAN", quantity: 1 }]);
+type OrderInput = { cartId: string; quoteId: string; paymentToken: string };
+
+/** A cart that placeOrder would accept: quoted, with a fresh token for `card` (one that pays unless told). */
+async function orderableInput(options: { sku?: string; card?: string } = {}): Promise<OrderInput> {
+  const cartId = await readyCart(t.client, [{ sku: options.sku ?? "MUG-SAN", quantity: 1 }]);
   const quote = await t.client.checkout.quote.mutate({ cartId });
-  return { cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) };
+  return { cartId, quoteId: quote.id, paymentToken: await t.tokenize(options.card ?? CARDS.success) };
+}
+
+/** `count` orderable inputs, set up six at a time (the test's own address has the per-client in-flight cap too). */
+async function orderableInputs(count: number, options: { sku?: string; card?: string } = {}): Promise<OrderInput[]> {
+  const inputs: OrderInput[] = [];
+  while (inputs.length < count) inputs.push(...(await Promise.all(Array.from({ length: Math.min(6, count - inputs.length) }, () => orderableInput(options)))));
+  return inputs;
 }
 
 const json = { "content-type": "application/json" };
@@ -183,19 +192,7 @@ describe("slow and greedy clients", () => {
   });
 
   it("holds one address to MAX_IN_FLIGHT_PER_CLIENT requests in progress, whatever X-Forwarded-For it sends", { timeout: 60_000 }, async () => {
-    const inputs: { cartId: string; quoteId: string; paymentToken: string }[] = [];
-    // Set up a few at a time: the test's own address has the same in-flight cap.
-    for (let batch = 0; batch < 5; batch += 1) {
-      inputs.push(
-        ...(await Promise.all(
-          Array.from({ length: 4 }, async () => {
-            const cartId = await readyCart(t.client, [{ sku: "SOCK-M", quantity: 1 }]);
-            const quote = await t.client.checkout.quote.mutate({ cartId });
-            return { cartId, quoteId: quote.id, paymentToken: await t.tokenize(SLOW_CARD) };
-          }),
-        )),
-      );
-    }
+    const inputs = await orderableInputs(MAX_IN_FLIGHT_PER_CLIENT + 3, { sku: "SOCK-M", card: SLOW_CARD });
     const { result: answers, probe } = await beside(() =>
       Promise.all(
         inputs.map((input) =>
@@ -324,7 +321,9 @@ const bypasses: Bypass[] = [
 describe("every way around the Idempotency-Key", () => {
   let probe: ShopperProbe;
   let probeStarted = 0;
-  beforeAll(() => {
+  let inputs: OrderInput[] = [];
+  beforeAll(async () => {
+    inputs = await orderableInputs(bypasses.length);
     probe = startShopperProbe(target);
     probeStarted = performance.now();
   });
@@ -334,7 +333,7 @@ describe("every way around the Idempotency-Key", () => {
   let nextAddress = 100;
 
   it.each(bypasses)("placeOrder by $name: a typed 4xx and no order", async (bypass) => {
-    const input = await orderableInput();
+    const input = inputs[bypasses.indexOf(bypass)]!;
     const body = (bypass.body ?? asBody)(input);
     const headers: Record<string, string> = {
       ...(body === undefined ? {} : json),
@@ -481,8 +480,8 @@ describe("card testing", () => {
     const attacker = loopback(40);
     const cartId = await readyCart(t.client, [{ sku: "MUG-SAN", quantity: 1 }]);
     const quote = await t.client.checkout.quote.mutate({ cartId });
-    const attempt = async (card: string) =>
-      callProcedure(target, "checkout.placeOrder", { cartId, quoteId: quote.id, paymentToken: await t.tokenize(card) }, { headers: { "idempotency-key": randomUUID() }, localAddress: attacker });
+    const attempt = async (card: string, localAddress = attacker) =>
+      callProcedure(target, "checkout.placeOrder", { cartId, quoteId: quote.id, paymentToken: await t.tokenize(card) }, { headers: { "idempotency-key": randomUUID() }, localAddress });
     const { result: answers, probe } = await beside(async () => {
       const all: Answer[] = [];
       for (let i = 0; i < 30; i += 1) all.push(await attempt(i % 2 === 0 ? CARDS.declined : CARDS.insufficientFunds));
@@ -498,8 +497,9 @@ describe("card testing", () => {
     for (const answer of answers.slice(firstLock)) {
       expect(reasons.filter((reason) => answer.text.toLowerCase().includes(reason)), answer.text).toEqual([]);
     }
-    // The lock is on the cart: a card that pays is refused too, until the cool-down ends.
-    const good = await attempt(CARDS.success);
+    // The lock is on the cart: a card that pays is refused too, from another address (the attacker's has used up its
+    // payment rate class with the 30 attempts), until the cool-down ends.
+    const good = await attempt(CARDS.success, loopback(41));
     expectTyped4xx(good, ["PAYMENT_ATTEMPTS_LOCKED"]);
     const paid = await t.database.db.selectFrom("order").select("status").where("cart_id", "=", cartId).where("status", "in", ["captured", "authorized"]).execute();
     expect(paid).toEqual([]);
