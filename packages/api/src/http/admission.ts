@@ -14,6 +14,20 @@ export interface AdmissionOptions {
    * access-log line each: under a retry storm that line was a large share of the cost of every 503.
    */
   onShed?: (summary: { shed: number; queue_full: number; queue_timeout: number; seconds: number }) => void;
+  /**
+   * Writes the 503 for a shed request: the request pipeline's own error responder, so a shed answer has the shape,
+   * headers and codes of every other error. Without it (admission used on its own) a plain tRPC-shaped 503 is written.
+   */
+  respond?: (req: http.IncomingMessage, res: http.ServerResponse, shed: ShedAnswer) => void;
+}
+
+/** What a shed request is told. */
+export interface ShedAnswer {
+  path: string;
+  message: string;
+  retryAfterSeconds: number;
+  /** The connection is closed after this answer (it was shed CLOSE_AFTER_CONSECUTIVE_SHEDS times in a row). */
+  closeConnection: boolean;
 }
 
 /**
@@ -93,26 +107,28 @@ export function createAdmission(options: AdmissionOptions): Admission {
     if (res.headersSent || res.destroyed) return;
     shedResponses.add(res);
     const seconds = options.retryAfterSeconds;
-    // The same wire shape as a tRPC error, so the typed client reads `data.appCode` and `data.retryAfterSeconds`.
-    const payload = JSON.stringify({
-      error: {
-        message: `The service is busy; retry in ${seconds} s`,
-        code: -32603,
-        data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503, path, appCode: "OVERLOADED", details: { retryAfterSeconds: seconds } },
-      },
-    });
+    const message = `The service is busy; retry in ${seconds} s`;
     // The pipeline has read the body before admission; resume() is a no-op then, and discards one otherwise.
     req.resume();
     const socket = req.socket;
     const sheds = (consecutiveSheds.get(socket) ?? 0) + 1;
     consecutiveSheds.set(socket, sheds);
+    const closeConnection = sheds >= CLOSE_AFTER_CONSECUTIVE_SHEDS;
+    if (options.respond) {
+      options.respond(req, res, { path, message, retryAfterSeconds: seconds, closeConnection });
+      return;
+    }
+    // The same wire shape as a tRPC error, so the typed client reads `data.appCode` and `data.retryAfterSeconds`.
+    const payload = JSON.stringify({
+      error: { message, code: -32603, data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503, path, appCode: "OVERLOADED", details: { retryAfterSeconds: seconds } } },
+    });
     const headers: http.OutgoingHttpHeaders = {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(payload),
       "retry-after": String(seconds),
       "cache-control": "no-store",
     };
-    if (sheds >= CLOSE_AFTER_CONSECUTIVE_SHEDS) headers.connection = "close";
+    if (closeConnection) headers.connection = "close";
     res.writeHead(503, headers);
     res.end(payload);
   }

@@ -14,6 +14,7 @@ const edgeCodes = {
   JSON_STRING_TOO_LONG: "BAD_REQUEST",
   REQUEST_TIMEOUT: "TIMEOUT",
   RATE_LIMITED: "TOO_MANY_REQUESTS",
+  OVERLOADED: "SERVICE_UNAVAILABLE",
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
 
 export type EdgeErrorCode = keyof typeof edgeCodes;

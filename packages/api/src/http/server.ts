@@ -10,6 +10,7 @@ import type { Metrics } from "./metrics.ts";
 import { loadStaticFiles, type StaticFile } from "./static-files.ts";
 import { createTrpcHandler } from "./trpc-handler.ts";
 import { hasBody } from "./body-reader.ts";
+import { EdgeError } from "./edge-error.ts";
 import { clientAddressOf, limitKeyOf, originOf, socketAddressOf, type ClientAddressSources } from "./client-address.ts";
 import { createClientLimits, type RateClass } from "./client-limits.ts";
 import { createReadinessProbe, type ReadinessProbe } from "./readiness.ts";
@@ -116,6 +117,17 @@ export function createAppServer(options: ServerOptions): AppServer {
   const admission = createAdmission({
     ...(options.admission ?? { maxInFlight: Infinity, maxQueue: 0, queueTimeoutMs: 1, retryAfterSeconds: 1 }),
     onShed: (summary) => log.warn(summary, "admission control shed requests (503 OVERLOADED)"),
+    respond: (req, res, shed) =>
+      trpc.respondError(
+        req,
+        res,
+        shed.path,
+        new EdgeError("OVERLOADED", shed.message, {
+          retryAfterSeconds: shed.retryAfterSeconds,
+          closeConnection: shed.closeConnection,
+          details: { retryAfterSeconds: shed.retryAfterSeconds },
+        }),
+      ),
   });
 
   const limits = { ...DEFAULT_EDGE_LIMITS, ...options.edge };
@@ -242,7 +254,7 @@ export function createAppServer(options: ServerOptions): AppServer {
     }
     if (route !== "static" && route !== "/health" && route !== "/ready" && route !== "/metrics") {
       const path = pathname.slice("/trpc/".length);
-      trpc(req, res, path, queryAt === -1 ? "" : url.slice(queryAt + 1));
+      trpc.handle(req, res, path, queryAt === -1 ? "" : url.slice(queryAt + 1));
       return;
     }
     // Nothing beyond /trpc and the webhook reads a body: one sent here is never read, so the connection cannot carry another request.

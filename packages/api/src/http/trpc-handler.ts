@@ -162,7 +162,7 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
   }
 
   /** `path` is the procedure path after /trpc/, `search` the query string without its `?`. */
-  return function handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, search: string): void {
+  function handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, search: string): void {
     let type: "query" | "mutation" | "unknown" = "unknown";
     let input: unknown;
     void (async () => {
@@ -187,6 +187,13 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
       }
     })();
   };
+
+  /** Answers with the one error responder: for refusals made outside the pipeline's own steps (admission's 503s). */
+  function respondError(req: http.IncomingMessage, res: http.ServerResponse, path: string, cause: unknown): void {
+    send(res, renderError(req, path, "unknown", undefined, undefined, cause));
+  }
+
+  return { handle, respondError };
 
   async function execute(req: http.IncomingMessage, res: http.ServerResponse, path: string, checked: ReturnType<typeof checkRequest>, input: unknown): Promise<void> {
     const ctx = options.createContext(req);
