@@ -126,8 +126,8 @@ const EnvSchema = z.object({
   /**
    * Card testing (docs/CHECKOUT.md "Card-testing defences"): declined payments allowed per cart, client address, email
    * and card fingerprint in a window (0 turns one off); the one that reaches a limit locks it — a cart for
-   * PAYMENT_CART_LOCK_SECONDS, the others for PAYMENT_VELOCITY_LOCK_SECONDS. A key with no decline yet may have
-   * PAYMENT_ATTEMPTS_BURST attempts at the processor at once.
+   * PAYMENT_CART_LOCK_SECONDS, the others for PAYMENT_VELOCITY_LOCK_SECONDS. Each may have PAYMENT_ATTEMPTS_IN_FLIGHT
+   * attempts at the processor at once.
    */
   PAYMENT_DECLINES_PER_CART: z.coerce.number().int().min(0).max(1000).default(3),
   PAYMENT_DECLINES_PER_ADDRESS: z.coerce.number().int().min(0).max(100_000).default(10),
@@ -136,7 +136,7 @@ const EnvSchema = z.object({
   PAYMENT_VELOCITY_WINDOW_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(3600),
   PAYMENT_CART_LOCK_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900),
   PAYMENT_VELOCITY_LOCK_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(3600),
-  PAYMENT_ATTEMPTS_BURST: z.coerce.number().int().min(1).max(100_000).default(10),
+  PAYMENT_ATTEMPTS_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(16),
 });
 
 export type Env = z.infer<typeof EnvSchema> & { PAYMENT_SANDBOX: boolean };

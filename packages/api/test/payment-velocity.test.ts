@@ -22,7 +22,7 @@ const limits: PaymentVelocity.Limits = {
   address: { maxDeclines: 5, windowMs: 60 * MINUTE, lockMs: 60 * MINUTE },
   email: { maxDeclines: 5, windowMs: 60 * MINUTE, lockMs: 60 * MINUTE },
   card: { maxDeclines: 3, windowMs: 60 * MINUTE, lockMs: 60 * MINUTE },
-  burst: 4,
+  maxInFlight: 4,
 };
 const start = new Date("2026-11-24T12:00:00Z");
 const at = (minutes: number) => new Date(start.getTime() + minutes * MINUTE);
@@ -53,13 +53,13 @@ describe("PaymentVelocity", () => {
     const third = await attempt(key, at(2));
     expect(third.locks).toEqual([{ scope: "cart", declines: 3, lockedUntil: at(17) }]);
 
-    expect(await PaymentVelocity.findLocks({ db: database.db, keys: [key], now: at(16) })).toHaveLength(1);
+    expect((await PaymentVelocity.findLocks({ db: database.db, keys: [key], now: at(16) })).locks).toHaveLength(1);
     const refused = await attempt(key, at(16));
     expect(refused.refused).toEqual([{ scope: "cart", declines: 3, lockedUntil: at(17) }]);
     expect(PaymentVelocity.refusalOf(refused.refused, at(16)).retryAfterSeconds).toBe(60);
 
     // The cool-down is over: a fresh window and a fresh budget.
-    expect(await PaymentVelocity.findLocks({ db: database.db, keys: [key], now: at(17) })).toEqual([]);
+    expect((await PaymentVelocity.findLocks({ db: database.db, keys: [key], now: at(17) })).locks).toEqual([]);
     expect((await attempt(key, at(17))).locks).toEqual([]);
     expect(await rowOf(key)).toMatchObject({ declines: 1, in_flight: 0, locked_until: null });
   });
@@ -78,39 +78,56 @@ describe("PaymentVelocity", () => {
     expect(await rowOf(key)).toMatchObject({ declines: 0, in_flight: 0 });
   });
 
-  it("lets a key with declines have only as many attempts in flight as it has declines left", async () => {
+  it("lets a key have at most maxInFlight attempts at the processor at once, and one more as each ends", async () => {
     const key = freshKey("cart");
     await attempt(key, at(0));
-    const first = await PaymentVelocity.reserve({ db: database.db, keys: [key], limits, now: at(1) });
-    const second = await PaymentVelocity.reserve({ db: database.db, keys: [key], limits, now: at(1) });
-    const third = await PaymentVelocity.reserve({ db: database.db, keys: [key], limits, now: at(1) });
-    expect([first.refused, second.refused]).toEqual([[], []]);
+    const taken = [];
+    for (let i = 0; i < limits.maxInFlight; i += 1) taken.push(await PaymentVelocity.reserve({ db: database.db, keys: [key], limits, now: at(1) }));
+    expect(taken.map((result) => result.refused)).toEqual(taken.map(() => []));
     // Not locked, only busy: the shopper is asked to wait a few seconds.
-    expect(third.refused).toEqual([{ scope: "cart", declines: 1, lockedUntil: new Date(at(1).getTime() + PaymentVelocity.BUSY_RETRY_MS) }]);
-    await PaymentVelocity.settle({ db: database.db, reserved: first.reserved, isDecline: false, limits, now: at(1) });
+    const busy = await PaymentVelocity.reserve({ db: database.db, keys: [key], limits, now: at(1) });
+    expect(busy.refused).toEqual([{ scope: "cart", declines: 1, lockedUntil: new Date(at(1).getTime() + PaymentVelocity.BUSY_RETRY_MS) }]);
+    await PaymentVelocity.settle({ db: database.db, reserved: taken[0]!.reserved, isDecline: false, limits, now: at(1) });
     expect((await PaymentVelocity.reserve({ db: database.db, keys: [key], limits, now: at(1) })).refused).toEqual([]);
   });
 
-  it("lets 20 concurrent attempts on one clean key take no more than the burst, and never more than the limit once it has a decline", async () => {
-    const clean = freshKey("address");
-    const burst = await Promise.all(Array.from({ length: 20 }, () => PaymentVelocity.reserve({ db: database.db, keys: [clean], limits, now: at(0) })));
-    expect(burst.filter((result) => result.refused.length === 0)).toHaveLength(Math.max(limits.burst, limits.address.maxDeclines));
-    expect(await rowOf(clean)).toMatchObject({ in_flight: Math.max(limits.burst, limits.address.maxDeclines) });
-
-    const declined = freshKey("card");
-    await attempt(declined, at(0));
-    const racing = await Promise.all(Array.from({ length: 20 }, () => attempt(declined, at(1))));
-    expect(racing.filter((result) => result.refused.length === 0)).toHaveLength(limits.card.maxDeclines - 1);
-    expect(await rowOf(declined)).toMatchObject({ declines: limits.card.maxDeclines, in_flight: 0 });
+  it("lets no more than maxInFlight of 20 concurrent attempts on one key through at once", async () => {
+    const key = freshKey("address");
+    const results = await Promise.all(Array.from({ length: 20 }, () => PaymentVelocity.reserve({ db: database.db, keys: [key], limits, now: at(0) })));
+    expect(results.filter((result) => result.refused.length === 0)).toHaveLength(limits.maxInFlight);
+    expect(await rowOf(key)).toMatchObject({ in_flight: limits.maxInFlight, declines: 0 });
   });
 
-  it("takes all of an attempt's keys or none: one locked key refuses the attempt and holds nothing in the others", async () => {
+  it("counts every decline of 20 concurrent attempts exactly: never more than maxDeclines - 1 answered without a lock", async () => {
+    const key = freshKey("card");
+    const results = await Promise.all(Array.from({ length: 20 }, () => attempt(key, at(0))));
+    const admitted = results.filter((result) => result.refused.length === 0);
+    const withoutLock = admitted.filter((result) => result.locks.length === 0);
+    expect(withoutLock).toHaveLength(limits.card.maxDeclines - 1);
+    expect(admitted.length).toBeLessThanOrEqual(limits.card.maxDeclines - 1 + limits.maxInFlight);
+    expect(await rowOf(key)).toMatchObject({ declines: admitted.length, in_flight: 0 });
+    expect((await rowOf(key)).locked_until).toEqual(at(60));
+  });
+
+  it("tells whether any card at all is locked, so the card lookup can be skipped while none is", async () => {
+    const cart = freshKey("cart");
+    const card = freshKey("card");
+    const before = await PaymentVelocity.findLocks({ db: database.db, keys: [cart], now: at(500), anyOfScope: "card" });
+    expect(before).toEqual({ locks: [], isAnyLocked: false });
+    for (const minute of [500, 501, 502]) await attempt(card, at(minute));
+    const after = await PaymentVelocity.findLocks({ db: database.db, keys: [cart], now: at(503), anyOfScope: "card" });
+    expect(after).toEqual({ locks: [], isAnyLocked: true });
+    // Its lock over, no card is locked any more.
+    expect((await PaymentVelocity.findLocks({ db: database.db, keys: [cart], now: at(600), anyOfScope: "card" })).isAnyLocked).toBe(false);
+  });
+
+  it("takes all of an attempt's keys or none: one locked key refuses the attempt and gives back what it took on the others", async () => {
     const cart = freshKey("cart");
     const card = freshKey("card");
     for (const minute of [0, 1, 2]) await attempt(card, at(minute));
     const result = await PaymentVelocity.reserve({ db: database.db, keys: [cart, card], limits, now: at(3) });
     expect(result).toMatchObject({ reserved: [], refused: [{ scope: "card" }] });
-    expect(await database.db.selectFrom("payment_velocity").selectAll().where("key_hash", "=", cart.keyHash).executeTakeFirst()).toBeUndefined();
+    expect(await rowOf(cart)).toMatchObject({ in_flight: 0, declines: 0 });
   });
 
   it("counts a decline on a key learnt only from the processor's answer, without taking an attempt back from it", async () => {

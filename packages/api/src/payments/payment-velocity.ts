@@ -15,7 +15,7 @@ type VelocityEnv = Pick<
   | "PAYMENT_VELOCITY_WINDOW_SECONDS"
   | "PAYMENT_CART_LOCK_SECONDS"
   | "PAYMENT_VELOCITY_LOCK_SECONDS"
-  | "PAYMENT_ATTEMPTS_BURST"
+  | "PAYMENT_ATTEMPTS_IN_FLIGHT"
 >;
 
 export function paymentVelocityOf(env: VelocityEnv): PaymentVelocity.Limits {
@@ -26,7 +26,7 @@ export function paymentVelocityOf(env: VelocityEnv): PaymentVelocity.Limits {
     address: { maxDeclines: env.PAYMENT_DECLINES_PER_ADDRESS, windowMs, lockMs },
     email: { maxDeclines: env.PAYMENT_DECLINES_PER_EMAIL, windowMs, lockMs },
     card: { maxDeclines: env.PAYMENT_DECLINES_PER_CARD, windowMs, lockMs },
-    burst: env.PAYMENT_ATTEMPTS_BURST,
+    maxInFlight: env.PAYMENT_ATTEMPTS_IN_FLIGHT,
   };
 }
 

@@ -70,8 +70,9 @@ async function refuse(attempt: Attempt, locks: PaymentVelocity.Lock[], stage: St
 
 /**
  * Starts an attempt: with limits on, refuses it (PAYMENT_ATTEMPTS_LOCKED, audited and reported) when its cart, client
- * address, email or card is locked, before anything is written. The card's fingerprint is looked up only when the
- * rest let it through, so a locked cart costs the provider nothing.
+ * address, email or card is locked, before anything is written. The card's fingerprint is looked up at the provider
+ * only when some card is locked and the rest let the attempt through, so an ordinary checkout pays no extra call and
+ * a locked cart costs the provider nothing.
  */
 export async function begin(input: {
   db: Kysely<Database>;
@@ -101,13 +102,14 @@ export async function begin(input: {
   if (!limits) return attempt;
   const cart = await CartRepository.findCart(input.db, input.cartId);
   attempt.keys = PaymentVelocity.keysOf({ cartId: input.cartId, address: input.origin?.ip, email: cart?.email }, limits);
-  const locks = await PaymentVelocity.findLocks({ db: input.db, keys: attempt.keys, now: input.now });
-  if (locks.length === 0 && limits.card.maxDeclines > 0) {
-    const cardKeys = PaymentVelocity.keysOf({ cartId: input.cartId, cardFingerprint: await fingerprintOf(input.payments, input.paymentToken) }, limits).filter(
-      (key) => key.scope === "card",
-    );
+  const checked = await PaymentVelocity.findLocks({ db: input.db, keys: attempt.keys, now: input.now, anyOfScope: limits.card.maxDeclines > 0 ? "card" : undefined });
+  const locks = checked.locks;
+  // While no card at all is locked, the card's own limit cannot refuse: its declines are learnt from the processor's answers.
+  if (locks.length === 0 && checked.isAnyLocked) {
+    const fingerprint = await fingerprintOf(input.payments, input.paymentToken);
+    const cardKeys = PaymentVelocity.keysOf({ cartId: input.cartId, cardFingerprint: fingerprint }, limits).filter((key) => key.scope === "card");
     attempt.keys.push(...cardKeys);
-    locks.push(...(await PaymentVelocity.findLocks({ db: input.db, keys: cardKeys, now: input.now })));
+    locks.push(...(await PaymentVelocity.findLocks({ db: input.db, keys: cardKeys, now: input.now })).locks);
   }
   if (locks.length > 0) {
     const error = await refuse(attempt, locks, "before_order");
@@ -118,8 +120,9 @@ export async function begin(input: {
 }
 
 /**
- * Takes the attempt's place in every limit right before the processor is called. Refused (a burst of attempts got past
- * the read-only check together): the pending order is failed at once, giving its stock back, and the attempt ends.
+ * Takes the attempt's place in every limit right before the processor is called. Refused (attempts that passed the
+ * read-only check together, or too many at the processor at once): the pending order is failed at once, giving its
+ * stock back, and the attempt ends.
  */
 export async function reserve(input: { attempt: Attempt; orderId: string }): Promise<void> {
   const { attempt } = input;

@@ -28,10 +28,11 @@ export interface Limits {
   email: Limit;
   card: Limit;
   /**
-   * Attempts at the processor at once for a key with no decline in its window (a key with declines may only have as
-   * many in flight as it has declines left). Bounds the first burst from a fresh address or card.
+   * Attempts at the processor at once per key. Declines are counted exactly whatever the concurrency, so no key ever
+   * gets more than maxDeclines - 1 decline reasons; this bounds how many declines a concurrent burst can still put
+   * through to the processor before the lock: at most maxDeclines - 1 + maxInFlight per window.
    */
-  burst: number;
+  maxInFlight: number;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -41,10 +42,10 @@ export const DEFAULT_LIMITS: Limits = {
   address: { maxDeclines: 10, windowMs: HOUR_MS, lockMs: HOUR_MS },
   email: { maxDeclines: 5, windowMs: HOUR_MS, lockMs: HOUR_MS },
   card: { maxDeclines: 3, windowMs: HOUR_MS, lockMs: HOUR_MS },
-  burst: 10,
+  maxInFlight: 16,
 };
 
-/** How long a shopper is asked to wait when a key's budget is taken by attempts still at the processor. */
+/** How long a shopper is asked to wait when a key's attempts at the processor are at maxInFlight. */
 export const BUSY_RETRY_MS = 5_000;
 
 /** A key over its limit, and until when. */
@@ -148,22 +149,30 @@ export function lockedError(refusal: Refusal): AppError {
   );
 }
 
-/** The keys that are locked now (read only): the check before anything is written or any stock is held. */
-export async function findLocks(input: { db: Kysely<Database>; keys: readonly VelocityKey[]; now: Date }): Promise<Lock[]> {
-  const rows = await PaymentVelocityRepository.findKeys(input.db, input.keys);
-  return rows.map((row) => lockOf(row, input.now)).filter((lock): lock is Lock => lock !== null);
-}
-
-class KeyRefused extends Error {
-  constructor(readonly key: VelocityKey) {
-    super(`payment velocity: ${key.scope} over its limit`);
-  }
+/**
+ * The keys that are locked now (read only, one query): the check before anything is written or any stock is held.
+ * With `anyOfScope`, also whether any key of that scope is locked at all (`isAnyLocked`): while none is, a lookup
+ * that would only add such a key (the card's fingerprint) cannot refuse anything and may be skipped.
+ */
+export async function findLocks(input: {
+  db: Kysely<Database>;
+  keys: readonly VelocityKey[];
+  now: Date;
+  anyOfScope?: Scope;
+}): Promise<{ locks: Lock[]; isAnyLocked: boolean }> {
+  const rows = await PaymentVelocityRepository.findLocked(input.db, { keys: input.keys, now: input.now, anyOfScope: input.anyOfScope });
+  const ofKeys = rows.filter((row) => input.keys.some((key) => key.scope === row.scope && key.keyHash === row.key_hash));
+  return {
+    locks: ofKeys.map((row) => lockOf(row, input.now)).filter((lock): lock is Lock => lock !== null),
+    isAnyLocked: input.anyOfScope !== undefined && rows.some((row) => row.scope === input.anyOfScope),
+  };
 }
 
 /**
- * Takes one attempt in every key's budget, all or none, before the processor is called: one conditional upsert per
- * key in a transaction, in lock order. Returns the keys taken, or the locks that refused (a key whose budget is only
- * taken by attempts still in flight answers with a short wait).
+ * Takes one attempt on every key, all or none, right before the processor is called: one multi-row conditional
+ * upsert in lock order; if any key refused, the attempts taken on the others are given back at once. Returns the
+ * keys taken, or the locks that refused (a key that is not locked but has maxInFlight attempts at the processor
+ * answers with a short wait).
  */
 export async function reserve(input: {
   db: Kysely<Database>;
@@ -174,33 +183,29 @@ export async function reserve(input: {
   const { limits, now } = input;
   const keys = inLockOrder(input.keys);
   if (keys.length === 0) return { reserved: [], refused: [] };
-  try {
-    await input.db.transaction().execute(async (trx) => {
-      for (const key of keys) {
-        const limit = limits[key.scope];
-        const taken = await PaymentVelocityRepository.reserve(trx, {
-          ...key,
-          maxDeclines: limit.maxDeclines,
-          burst: Math.max(limits.burst, limit.maxDeclines),
-          windowEndsAt: new Date(now.getTime() + limit.windowMs),
-          now,
-        });
-        if (!taken) throw new KeyRefused(key);
-      }
-    });
-    return { reserved: keys, refused: [] };
-  } catch (error) {
-    if (!(error instanceof KeyRefused)) throw error;
-    const [row] = await PaymentVelocityRepository.findKeys(input.db, [error.key]);
+  const taken = await PaymentVelocityRepository.reserveEach(input.db, {
+    keys: keys.map((key) => ({ ...key, windowEndsAt: new Date(now.getTime() + limits[key.scope].windowMs) })),
+    maxDeclines: { cart: limits.cart.maxDeclines, address: limits.address.maxDeclines, email: limits.email.maxDeclines, card: limits.card.maxDeclines },
+    maxInFlight: limits.maxInFlight,
+    now,
+  });
+  const isTaken = (key: VelocityKey) => taken.some((row) => row.scope === key.scope && row.key_hash === key.keyHash);
+  const refusedKeys = keys.filter((key) => !isTaken(key));
+  if (refusedKeys.length === 0) return { reserved: keys, refused: [] };
+  await PaymentVelocityRepository.release(input.db, { keys: keys.filter(isTaken), now });
+  const rows = await PaymentVelocityRepository.findKeys(input.db, refusedKeys);
+  const refused = refusedKeys.map((key) => {
+    const row = rows.find((candidate) => candidate.scope === key.scope && candidate.key_hash === key.keyHash);
     const lock = row ? lockOf(row, now) : null;
-    return { reserved: [], refused: [lock ?? { scope: error.key.scope, declines: row?.declines ?? 0, lockedUntil: new Date(now.getTime() + BUSY_RETRY_MS) }] };
-  }
+    return lock ?? { scope: key.scope, declines: row?.declines ?? 0, lockedUntil: new Date(now.getTime() + BUSY_RETRY_MS) };
+  });
+  return { reserved: [], refused };
 }
 
 /**
  * Ends an attempt: gives back what `reserve` took and, for a decline, counts it on those keys and on any key learnt
- * only from the processor's answer (a card fingerprint the token lookup did not give). Returns the locks in force on
- * these keys afterwards: any at all, and the shopper is told only that payments are paused.
+ * only from the processor's answer (a card fingerprint that was not looked up). Returns the locks in force on these
+ * keys afterwards: any at all, and the shopper is told only that payments are paused.
  */
 export async function settle(input: {
   db: Kysely<Database>;
@@ -211,15 +216,18 @@ export async function settle(input: {
   now: Date;
 }): Promise<Lock[]> {
   const { limits, now } = input;
-  const learnt = input.isDecline ? (input.learnt ?? []).filter((key) => !input.reserved.some((other) => sameKey(other, key))) : [];
+  if (!input.isDecline) {
+    await PaymentVelocityRepository.release(input.db, { keys: inLockOrder(input.reserved), now });
+    return [];
+  }
+  const learnt = (input.learnt ?? []).filter((key) => !input.reserved.some((other) => sameKey(other, key)));
   const locks: Lock[] = [];
   // One statement per key, each its own transaction: one row lock at a time, so no ordering can deadlock.
   for (const key of inLockOrder([...input.reserved, ...learnt])) {
     const limit = limits[key.scope];
-    const row = await PaymentVelocityRepository.settle(input.db, {
+    const row = await PaymentVelocityRepository.recordDecline(input.db, {
       ...key,
       release: input.reserved.some((other) => sameKey(other, key)) ? 1 : 0,
-      declines: input.isDecline ? 1 : 0,
       maxDeclines: limit.maxDeclines,
       windowEndsAt: new Date(now.getTime() + limit.windowMs),
       lockUntil: new Date(now.getTime() + limit.lockMs),
