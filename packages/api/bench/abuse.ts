@@ -382,6 +382,11 @@ column is what the attacker got back, by status and \`appCode\` (or how its conn
 |---|--:|--:|--:|--:|--:|--:|---|
 ${rows.join("\n")}
 
+"Open when the window closed" counts slow sockets cut off by the end of the window, not by the server: opened less than
+the timeout (\`BODY_TIMEOUT_MS\`, \`HEADERS_TIMEOUT_MS\`, 10 s) before it, or past the header timeout but not yet reached
+by Node's check, which runs every second. Every probe window is one run on a shared, noisy machine: read the ratios
+between rows, not the absolute times.
+
 Reproduce: \`pnpm --filter @checkout/api bench:abuse\` (about ${Math.ceil(info.totalSeconds / 60)} minute(s); \`--smoke\` runs 2 s windows and prints
 without writing this file unless \`ABUSE_WRITE_DOC=1\`). Knobs: \`ABUSE_DURATION\` (seconds per window, default ${DEFAULT_SECONDS}),
 \`ABUSE_ATTACKS\` (comma-separated keys: ${ATTACKS.map((attack) => attack.key).join(", ")}), \`BENCH_DATABASE_URL\`, \`ABUSE_WRITE_DOC\`.
