@@ -1,5 +1,5 @@
-// Admission classes: operators (admin.*) have slots of their own, so an overloaded shop still takes a refund,
-// and operators never take the shoppers' slots.
+// Admission classes: operators (admin.*) have slots of their own first, so an overloaded shop still takes a
+// refund; beyond them an operator waits in the shoppers' queue.
 import { EventEmitter } from "node:events";
 import type http from "node:http";
 import { describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ function exchange() {
 }
 
 describe("admit by class", () => {
-  it("runs an operator's call while every shopper slot is taken, up to the operators' own slots", () => {
+  it("runs an operator's call while every shopper slot is taken, up to the operators' own slots, then queues it with shoppers", () => {
     const admission = createAdmission({ maxInFlight: 1, maxQueue: 0, queueTimeoutMs: 100, retryAfterSeconds: 1 });
     const shopper = exchange();
     let ran = 0;
@@ -33,6 +33,7 @@ describe("admit by class", () => {
     const operators = Array.from({ length: OPERATOR_SLOTS + 1 }, exchange);
     for (const operator of operators) admission.admit(operator.req, operator.res, "admin.orders.refund", () => ran++, "operator");
     expect(ran).toBe(1 + OPERATOR_SLOTS);
+    // The one beyond the operators' slots is treated as a shopper: no slot, no queue here, so shed.
     expect(operators.at(-1)!.res.status).toBe(503);
 
     // An operator finishing frees an operator slot, never a shopper one.
@@ -43,5 +44,17 @@ describe("admit by class", () => {
     const operatorAgain = exchange();
     admission.admit(operatorAgain.req, operatorAgain.res, "admin.invariants", () => ran++, "operator");
     expect(ran).toBe(2 + OPERATOR_SLOTS);
+  });
+
+  it("queues operators beyond their own slots behind the shoppers' slots instead of shedding them", () => {
+    const admission = createAdmission({ maxInFlight: 1, maxQueue: 10, queueTimeoutMs: 10_000, retryAfterSeconds: 1 });
+    let ran = 0;
+    const calls = Array.from({ length: OPERATOR_SLOTS + 2 }, exchange);
+    for (const call of calls) admission.admit(call.req, call.res, "admin.orders.refund", () => ran++, "operator");
+    // The operators' own slots, then the one shopper slot; the last waits in the queue.
+    expect(ran).toBe(OPERATOR_SLOTS + 1);
+    expect(calls.every((call) => call.res.status === 0)).toBe(true);
+    calls[OPERATOR_SLOTS]!.res.emit("close");
+    expect(ran).toBe(OPERATOR_SLOTS + 2);
   });
 });

@@ -44,8 +44,8 @@ interface Waiter {
 
 /**
  * Which slots a procedure takes (its `.meta()` admission class): shoppers share MAX_IN_FLIGHT and its queue;
- * operators (admin.*) have a few slots of their own, so a refund or an invariants check still runs while the
- * shop is overloaded, and operators can never take the shoppers' slots.
+ * operators (admin.*) have a few slots of their own first, so a refund or an invariants check still runs while
+ * the shop is overloaded; beyond those they wait in the shoppers' queue like anyone else.
  */
 export type AdmissionClass = "shopper" | "operator";
 export const OPERATOR_SLOTS = 2;
@@ -135,11 +135,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
 
   return {
     admit(req, res, path, handle, admissionClass = "shopper") {
-      if (admissionClass === "operator") {
-        if (operatorsActive >= OPERATOR_SLOTS) {
-          reject(req, res, path, "queue_full");
-          return;
-        }
+      if (admissionClass === "operator" && operatorsActive < OPERATOR_SLOTS) {
         operatorsActive += 1;
         res.once("close", () => (operatorsActive -= 1));
         handle();
