@@ -72,17 +72,24 @@ function patternsOf(schema: Schema): RegExp[] {
   return patterns;
 }
 
-/** Any code point but half a surrogate pair, control characters often (fast-check's "binary" unit costs seconds to set up). */
-const ANY_CODE_POINT = fc
-  .oneof(fc.integer({ min: 0, max: 0xff }), fc.integer({ min: 0, max: 0x10ffff }).filter((point) => point < 0xd800 || point > 0xdfff))
-  .map((point) => String.fromCodePoint(point));
+/**
+ * Any code point, control characters often and now and then half a surrogate pair: a JavaScript string
+ * (and so a zod string) may hold one, JSON carries it as \ud800, and not every store takes it.
+ * (fast-check's own "binary" unit costs seconds to set up.)
+ */
+const ANY_CODE_POINT = fc.oneof(
+  { arbitrary: fc.integer({ min: 0, max: 0xff }).map((point) => String.fromCodePoint(point)), weight: 4 },
+  { arbitrary: fc.integer({ min: 0, max: 0x10ffff }).filter((point) => point < 0xd800 || point > 0xdfff).map((point) => String.fromCodePoint(point)), weight: 4 },
+  { arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit)), weight: 1 },
+);
 
 function stringArbitrary(schema: Schema): fc.Arbitrary<string> {
   const { min, max } = lengthBounds(schema);
   const patterns = patternsOf(schema);
   const reach = Math.min(max, min + 24);
-  const base = patterns[0]
-    ? fc.stringMatching(patterns[0], { size: "small" })
+  const matching = patterns.map(stringMatching).find((arbitrary) => arbitrary !== undefined);
+  const base = matching
+    ? matching
     : fc.oneof(
         { arbitrary: fc.string({ minLength: min, maxLength: reach }), weight: 4 },
         // Accented letters, scripts, emoji: what shoppers type.
@@ -94,6 +101,15 @@ function stringArbitrary(schema: Schema): fc.Arbitrary<string> {
   const fitted = Number.isFinite(max) ? base.map((value) => fitLength(value, max)) : base;
   // The leaf's own schema has the last word (trim, several patterns).
   return fitted.filter((value) => isValid(schema, value));
+}
+
+/** fast-check's generator for a pattern, or undefined for one it cannot read (Unicode property classes such as \p{Cc}). */
+function stringMatching(pattern: RegExp): fc.Arbitrary<string> | undefined {
+  try {
+    return fc.stringMatching(pattern, { size: "small" });
+  } catch {
+    return undefined;
+  }
 }
 
 function fitLength(value: string, max: number): string {
@@ -135,8 +151,8 @@ function objectArbitrary(def: Def, options: ArbitraryOptions, depth: number): fc
  * (strings, numbers) always pass their own schema; refinements of whole objects (superRefine) are not
  * read, so a generated object may still be refused by one: send it anyway, it is a realistic input.
  */
-export function arbitraryOf(schema: Schema, options: ArbitraryOptions = {}): fc.Arbitrary<unknown> {
-  return arbitraryFrom(schema, options, 0);
+export function arbitraryOf<S extends Schema>(schema: S, options: ArbitraryOptions = {}): fc.Arbitrary<z.input<S>> {
+  return arbitraryFrom(schema, options, 0) as fc.Arbitrary<z.input<S>>;
 }
 
 function arbitraryFrom(schema: Schema, options: ArbitraryOptions, depth: number): fc.Arbitrary<unknown> {
@@ -373,6 +389,10 @@ export function mutantsOf(schema: Schema, valid: fc.Arbitrary<unknown>, options:
     const size = Buffer.byteLength(render(value) ?? "");
     const room = Math.max(64, maxBodyBytes - size - 256);
     const anyPath = fc.constantFrom(...paths);
+    const stringPaths = paths.filter((path) => typeof getAt(value, path) === "string");
+    const numberPaths = paths.filter((path) => typeof getAt(value, path) === "number");
+    // Most tweaks aim at leaves of their own kind, where a schema's checks and the code behind them live.
+    const leafOr = (leaves: Path[]) => (leaves.length > 0 ? fc.oneof({ arbitrary: fc.constantFrom(...leaves), weight: 3 }, { arbitrary: anyPath, weight: 1 }) : anyPath);
     const mutant = (mutation: string, root: unknown, raws?: string[]): Mutant => ({ mutation, json: render(root, raws) });
 
     const ops: fc.Arbitrary<Mutant>[] = [
@@ -382,7 +402,7 @@ export function mutantsOf(schema: Schema, valid: fc.Arbitrary<unknown>, options:
           fc.constantFrom(...RAW_NUMBERS).map((raw) => mutant(`${named(path)} = ${raw}`, setAt(value, path, RAW(0)), [raw])),
         ),
       ),
-      anyPath.chain((path) => {
+      leafOr([...stringPaths, ...numberPaths]).chain((path) => {
         const current = getAt(value, path);
         const near = boundaryValues(schemaAt(schema, path), current);
         return near.length === 0
@@ -410,14 +430,14 @@ export function mutantsOf(schema: Schema, valid: fc.Arbitrary<unknown>, options:
           return mutant(`${named(path)} = [${length} copies]`, setAt(value, path, Array.from({ length }, () => item)));
         }),
       ),
-      anyPath.chain((path) => {
+      leafOr(stringPaths).chain((path) => {
         const current = getAt(value, path);
         return fc.tuple(fc.constantFrom(...HOSTILE_STRINGS), fc.constantFrom("replace", "append", "prepend")).map(([text, how]) => {
           const next = typeof current !== "string" || how === "replace" ? text : how === "append" ? current + text : text + current;
           return mutant(`${named(path)} = ${JSON.stringify(next).slice(0, 80)}`, setAt(value, path, next));
         });
       }),
-      anyPath.chain((path) => {
+      leafOr([...stringPaths, ...numberPaths]).chain((path) => {
         const current = getAt(value, path);
         const variants: unknown[] =
           typeof current === "number"
