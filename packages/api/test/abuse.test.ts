@@ -60,7 +60,7 @@ beforeAll(async () => {
     // The slow card holds a request in flight this long (the in-flight cap test); concurrent attempts with one card and
     // email are that test's point, not card testing.
     PAYMENT_SANDBOX_SLOW_CARD_DELAY_MS: "3000",
-    PAYMENT_ATTEMPTS_BURST: "1000",
+    PAYMENT_ATTEMPTS_IN_FLIGHT: "1000",
   });
   target = targetOf(t.app.url);
 });
