@@ -165,6 +165,8 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
   function handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, search: string): void {
     let type: "query" | "mutation" | "unknown" = "unknown";
     let input: unknown;
+    // Only a POST's body is read; one announced with any other method is never read, so the connection closes after the answer.
+    if (req.method !== "POST" && hasBody(req)) res.setHeader("connection", "close");
     void (async () => {
       try {
         const params = new URLSearchParams(search);
