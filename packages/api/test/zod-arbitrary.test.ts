@@ -94,7 +94,7 @@ describe("mutantsOf", () => {
   });
 
   it("covers each family of near miss", () => {
-    const families = [/^drop key/, /\+ key "__proto__"/, /\+ key "constructor"/, /at a bound/, /nested \d+ deep/, /copies\]/, / × \d+$/, /"NaN"|"Infinity"/, /= 1e400/, /^body /];
+    const families = [/^drop key/, /\+ key "__proto__"/, /\+ key "constructor"/, /at a bound/, /nested \d+ deep/, /copies\]/, / × \d+$/, /"NaN"|"Infinity"/, /= 1e400/, /^body /, /^every string \+ "\\u0000"/];
     for (const family of families) expect(mutants.some((mutant) => family.test(mutant.mutation)), String(family)).toBe(true);
   });
 

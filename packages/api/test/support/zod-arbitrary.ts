@@ -315,6 +315,13 @@ function pathsOf(value: unknown): Path[] {
   return paths;
 }
 
+function mapStrings(value: unknown, change: (value: string) => string): unknown {
+  if (typeof value === "string") return change(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, change));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, change)]));
+  return value;
+}
+
 const named = (path: Path) => (path.length === 0 ? "(root)" : path.join("."));
 
 /** The schema of the node at `path`, through wrappers, pipes, unions and arrays; undefined when it cannot be told. */
@@ -447,6 +454,8 @@ export function mutantsOf(schema: Schema, valid: fc.Arbitrary<unknown>, options:
               : [JSON.stringify(current) ?? "undefined", null];
         return fc.constantFrom(...variants).map((next) => mutant(`${named(path)} = ${JSON.stringify(next)?.slice(0, 80)}`, setAt(value, path, next)));
       }),
+      // Every string at once: whichever of them the code reaches first (a scope, a lookup, an audit record) meets it.
+      fc.constantFrom("\u0000", "\ud800", "\u001b[0m", "\u202e").map((text) => mutant(`every string + ${JSON.stringify(text)}`, mapStrings(value, (string) => string + text))),
       fc.constantFrom(...RAW_ROOTS).map((raw) => ({ mutation: `body ${JSON.stringify(raw)}`, json: raw })),
       fc.constantFrom("array", "batch", "superjson", "twice").map((shape) => {
         const json = render(value) ?? "null";
