@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState, type RefObject } from "react";
 import type { Order, Quote } from "@checkout/core/schemas";
 import { trpc } from "../trpc.ts";
-import { describeError, isRetryable, retryAfterSecondsOf, type AppErrorInfo } from "../lib/errors.ts";
+import { describeError, isRetryable, lockedUntilOf, retryAfterSecondsOf, type AppErrorInfo } from "../lib/errors.ts";
 import { randomId } from "../lib/ids.ts";
 import type { CardFieldHandle } from "../components/card-field.tsx";
 import { clearPendingChallenge, readPendingChallenge, writePendingChallenge } from "./pending-challenge-storage.ts";
@@ -75,7 +75,22 @@ function retryMessage(info: AppErrorInfo): string {
   }
 }
 
+/**
+ * The card-testing lock (PAYMENT_ATTEMPTS_LOCKED): the server says neither why nor which limit, only until when. A
+ * real shopper learns that nothing is wrong with the shop, when to try again, and that their bank can help.
+ */
+export function pausedPaymentsMessage(info: AppErrorInfo, now: Date = new Date()): string {
+  const until = lockedUntilOf(info);
+  const seconds = until ? Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)) : retryAfterSecondsOf(info);
+  const minutes = seconds === null ? null : Math.ceil(seconds / 60);
+  const wait = minutes === null ? "later" : minutes <= 1 ? "in a minute" : `in ${minutes} minutes`;
+  const clock = until && minutes !== null && minutes > 1 ? ` (at ${until.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })})` : "";
+  return `Your payment was not accepted. For your security we paused payments for this cart; try again ${wait}${clock}, or contact your bank.`;
+}
+
 function errorFor(info: AppErrorInfo): PlacementError {
+  // Another card would be refused too until the pause ends: no "use another card" prompt.
+  if (info.code === "PAYMENT_ATTEMPTS_LOCKED") return { message: pausedPaymentsMessage(info), isCardProblem: false, isRetry: false };
   if (paymentCodes.has(info.code)) {
     const sentence = /[.!?]$/.test(info.message) ? info.message : `${info.message}.`;
     return { message: `${sentence} Check your card details or use another card, then place your order again.`, isCardProblem: true, isRetry: false };

@@ -54,3 +54,11 @@ export function retryAfterSecondsOf(info: AppErrorInfo): number | null {
   const seconds = info.details.retryAfterSeconds;
   return typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : null;
 }
+
+/** When the server said the shopper may try again (details.lockedUntil, an ISO time), when it said so. */
+export function lockedUntilOf(info: AppErrorInfo): Date | null {
+  const value = info.details.lockedUntil;
+  if (typeof value !== "string") return null;
+  const time = new Date(value);
+  return Number.isNaN(time.getTime()) ? null : time;
+}
