@@ -8,6 +8,7 @@ import type * as ecs from "aws-cdk-lib/aws-ecs";
 import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
 import type * as rds from "aws-cdk-lib/aws-rds";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
@@ -37,6 +38,20 @@ export const ALARMS = {
   databaseFreeStorage: { fractionOfAllocated: 0.2, periodMinutes: 5, evaluationPeriods: 1 },
   /** The read replica more than 30 s behind the writer for 3 consecutive minutes (reads there would be stale). */
   replicaLag: { thresholdSeconds: 30, periodMinutes: 1, evaluationPeriods: 3 },
+  /**
+   * Card testing: more than 30 % of placeOrder payment attempts declined by the processor or refused by the velocity
+   * limits over 5 minutes, counted only when there were at least 20 attempts (a quiet shop's one decline is not 100 %).
+   */
+  paymentDeclineRate: { thresholdPercent: 30, minimumAttempts: 20, periodMinutes: 5, evaluationPeriods: 1 },
+} as const;
+
+/**
+ * The API logs one JSON line per placeOrder payment attempt, `{"msg":"payment.attempt","outcome":…}`
+ * (packages/api/src/payments/payment-velocity.ts); these filters on its log group turn them into metrics.
+ */
+export const PAYMENT_ATTEMPT_FILTERS = {
+  attempts: '{ $.msg = "payment.attempt" }',
+  declinedOrRefused: '{ ($.msg = "payment.attempt") && (($.outcome = "declined") || ($.outcome = "refused_velocity")) }',
 } as const;
 
 const GIB = 1024 ** 3;
@@ -87,6 +102,17 @@ export function Monitoring({ stack, app }: StackContext) {
   const writerFreeStorage = database.instance.metricFreeStorageSpace({ statistic: "Minimum", period: freeStoragePeriod, label: "Writer free storage" });
   const replicaFreeStorage = database.replica.metric("FreeStorageSpace", { statistic: "Minimum", period: freeStoragePeriod, label: "Replica free storage" });
   const replicaLag = database.replica.metric("ReplicaLag", { statistic: "Maximum", period: minutes(ALARMS.replicaLag.periodMinutes), label: "Replica lag (s)" });
+
+  // Payments: attempts and declines (or velocity refusals) from the API's payment.attempt log lines.
+  const paymentPeriod = minutes(ALARMS.paymentDeclineRate.periodMinutes);
+  const payments = paymentAttemptMetrics(stack, apiLogGroup(stack, service), `Checkout/${app.stage}`, paymentPeriod);
+  const { minimumAttempts } = ALARMS.paymentDeclineRate;
+  const paymentDeclineRate = new cloudwatch.MathExpression({
+    expression: `IF(FILL(attempts, 0) >= ${minimumAttempts}, 100 * FILL(declined, 0) / FILL(attempts, 0), 0)`,
+    usingMetrics: { attempts: payments.attempts, declined: payments.declinedOrRefused },
+    period: paymentPeriod,
+    label: "Declined or refused % of payment attempts",
+  });
 
   const alarm = (id: string, props: Omit<cloudwatch.AlarmProps, "treatMissingData" | "datapointsToAlarm" | "actionsEnabled">) => {
     const created = new cloudwatch.Alarm(stack, id, {
@@ -187,6 +213,14 @@ export function Monitoring({ stack, app }: StackContext) {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: ALARMS.replicaLag.evaluationPeriods,
     }),
+    paymentDeclineRate: alarm("PaymentDeclineRateAlarm", {
+      alarmName: `${prefix}-payment-decline-rate`,
+      alarmDescription: `Over ${ALARMS.paymentDeclineRate.thresholdPercent} % of payment attempts declined or refused by the velocity limits in ${ALARMS.paymentDeclineRate.periodMinutes} minutes (at least ${minimumAttempts} attempts): someone may be testing cards. See docs/CHECKOUT.md "Card-testing defences".`,
+      metric: paymentDeclineRate,
+      threshold: ALARMS.paymentDeclineRate.thresholdPercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: ALARMS.paymentDeclineRate.evaluationPeriods,
+    }),
   };
 
   const dashboard = new cloudwatch.Dashboard(stack, "Dashboard", {
@@ -214,6 +248,10 @@ export function Monitoring({ stack, app }: StackContext) {
         graph("Database CPU (%)", [writerCpu, replicaCpu], ALARMS.databaseCpu.thresholdPercent),
         graph("Database free storage (bytes)", [writerFreeStorage, replicaFreeStorage], freeStorageThresholdBytes),
         graph("Replica lag (s)", [replicaLag], ALARMS.replicaLag.thresholdSeconds),
+      ],
+      [
+        graph("Payment attempts", [payments.attempts, payments.declinedOrRefused]),
+        graph("Payments declined or refused (%)", [paymentDeclineRate], ALARMS.paymentDeclineRate.thresholdPercent),
       ],
     ],
   });
@@ -270,6 +308,27 @@ function serviceMetric(service: ecs.BaseService, metricName: string, statistic: 
     period,
     label,
   });
+}
+
+/** The API container's CloudWatch Logs group, as its awslogs driver names it (the Api stack does not export it). */
+function apiLogGroup(stack: Stack, service: ecs.FargateService): logs.ILogGroup {
+  const name = service.taskDefinition.defaultContainer?.logDriverConfig?.options?.["awslogs-group"];
+  if (!name) throw new Error("the API container does not log to CloudWatch Logs (awslogs driver): the payment metric filters need its log group");
+  return logs.LogGroup.fromLogGroupName(stack, "ApiLogGroup", name);
+}
+
+/** Metric filters counting the API's payment.attempt lines: all of them, and those declined or refused. */
+function paymentAttemptMetrics(stack: Stack, logGroup: logs.ILogGroup, namespace: string, period: Duration) {
+  const counted = (id: string, metricName: string, pattern: string, label: string) =>
+    new logs.MetricFilter(stack, id, { logGroup, metricNamespace: namespace, metricName, filterPattern: logs.FilterPattern.literal(pattern), metricValue: "1" }).metric({
+      statistic: "Sum",
+      period,
+      label,
+    });
+  return {
+    attempts: counted("PaymentAttemptsFilter", "PaymentAttempts", PAYMENT_ATTEMPT_FILTERS.attempts, "Payment attempts"),
+    declinedOrRefused: counted("PaymentDeclinesFilter", "PaymentAttemptsDeclinedOrRefused", PAYMENT_ATTEMPT_FILTERS.declinedOrRefused, "Declined or refused"),
+  };
 }
 
 /** The writer's allocated storage in GiB, as Database.ts sets it. */

@@ -70,9 +70,9 @@ describe("alarm topic", () => {
 });
 
 describe("alarms", () => {
-  it("has the eleven alarms, each notifying the topic on ALARM and on OK, with missing data not breaching", () => {
+  it("has the twelve alarms, each notifying the topic on ALARM and on OK, with missing data not breaching", () => {
     const alarms = Object.values(resources).filter((r) => r.Type === "AWS::CloudWatch::Alarm");
-    expect(alarms).toHaveLength(11);
+    expect(alarms).toHaveLength(12);
     for (const { Properties: p } of alarms) {
       expect(p.AlarmActions, p.AlarmName).toEqual([topicRef()]);
       expect(p.OKActions, p.AlarmName).toEqual([topicRef()]);
