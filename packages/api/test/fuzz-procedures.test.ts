@@ -19,6 +19,8 @@ const ADMIN_TOKEN = randomBytes(24).toString("hex");
 const NODE_HEADER_LIMIT = 16 * 1024;
 /** Past this, a URL plus fetch's own headers may reach that limit. */
 const URL_NEAR_HEADER_LIMIT = NODE_HEADER_LIMIT - 1024;
+/** The sandbox's card that asks for 3-D Secure (packages/api/src/sandbox/test-cards.ts). */
+const THREE_D_SECURE_CARD = "4000002760003184";
 
 /**
  * Tables a refusal may write. audit_log: refusals that are audited (admin.auth_failed, payment declines,
@@ -63,11 +65,13 @@ interface Fixtures {
   /** The lines of the first ready cart. */
   lineIds: string[];
   emptyCartId: string;
-  /** A cart already ordered, its quote and its order. */
+  /** A cart already ordered, its quote and its order (paid and captured). */
   orderedCartId: string;
   orderedQuoteId: string;
   orderId: string;
   orderNumber: string;
+  /** An order waiting for the shopper's 3-D Secure challenge (pending_payment): one an operator may still cancel. */
+  pendingOrderId: string;
   tokens: string[];
 }
 
@@ -139,7 +143,10 @@ async function buildFixtures(readyCarts: number): Promise<Fixtures> {
   const orderedCartId = await readyCart(t.client, [{ sku: "SOCK-M", quantity: 1 }]);
   const orderedQuote = await t.client.checkout.quote.mutate({ cartId: orderedCartId });
   const order = await t.client.checkout.placeOrder.mutate({ cartId: orderedCartId, quoteId: orderedQuote.id, paymentToken: await t.tokenize(CARDS.success) });
-  const tokens = [CARDS.success, CARDS.declined, CARDS.success, CARDS.insufficientFunds, CARDS.success];
+  const pendingCartId = await readyCart(t.client, [{ sku: "SOCK-L", quantity: 1 }]);
+  const pendingQuote = await t.client.checkout.quote.mutate({ cartId: pendingCartId });
+  const pending = await t.client.checkout.placeOrder.mutate({ cartId: pendingCartId, quoteId: pendingQuote.id, paymentToken: await t.tokenize(THREE_D_SECURE_CARD) });
+  const tokens = [CARDS.success, CARDS.declined, CARDS.success, CARDS.insufficientFunds, THREE_D_SECURE_CARD];
   for (const [index, card] of tokens.entries()) tokens[index] = await t.tokenize(card);
   await takeWrites();
   return {
@@ -150,6 +157,7 @@ async function buildFixtures(readyCarts: number): Promise<Fixtures> {
     orderedQuoteId: orderedQuote.id,
     orderId: order.id,
     orderNumber: order.number,
+    pendingOrderId: pending.id,
     tokens,
   };
 }
@@ -169,7 +177,7 @@ function fieldsFor(fixtures: Fixtures): Record<string, fc.Arbitrary<unknown>> {
   return {
     cartId: realOr([...fixtures.ready.map((cart) => cart.cartId), fixtures.emptyCartId, fixtures.orderedCartId], arbitraryOf(IdSchema)),
     quoteId: realOr([...fixtures.ready.map((cart) => cart.quoteId), fixtures.orderedQuoteId], arbitraryOf(IdSchema)),
-    orderId: realOr([fixtures.orderId], arbitraryOf(IdSchema)),
+    orderId: realOr([fixtures.orderId, fixtures.pendingOrderId], arbitraryOf(IdSchema)),
     lineId: realOr(fixtures.lineIds, arbitraryOf(IdSchema)),
     sku: realOr(skus, arbitraryOf(SkuSchema)),
     productId: realOr(productIds, arbitraryOf(ProductIdSchema)),
