@@ -63,6 +63,15 @@ describe("keysOf", () => {
     expect(keyOf("cart", "x").keyHash).not.toBe(keyOf("email", "x").keyHash);
   });
 
+  it("leaves out the limit per address for an exempt address (an operator's load generator), and only that limit", () => {
+    const limits: Limits = { ...DEFAULT_LIMITS, exemptAddresses: ["127.0.0.1", "::1"] };
+    expect(keysOf({ ...subject, address: "127.0.0.1" }, limits).map((key) => key.scope)).toEqual(["cart", "email", "card"]);
+    expect(keysOf({ ...subject, address: "::ffff:127.0.0.1" }, limits).map((key) => key.scope)).toEqual(["cart", "email", "card"]);
+    expect(keysOf({ ...subject, address: "127.0.0.2" }, limits).map((key) => key.scope)).toEqual(["cart", "address", "email", "card"]);
+    // An exempt IPv6 address does not exempt the rest of its /64.
+    expect(keysOf({ ...subject, address: "::2" }, limits).map((key) => key.scope)).toContain("address");
+  });
+
   it("leaves out a limit that is off (0) and a value the attempt does not have", () => {
     const limits: Limits = { ...DEFAULT_LIMITS, address: { ...DEFAULT_LIMITS.address, maxDeclines: 0 } };
     expect(keysOf({ ...subject, cardFingerprint: null, email: "" }, limits).map((key) => key.scope)).toEqual(["cart"]);
