@@ -202,8 +202,10 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
     try {
       const scope = checked.meta.idempotency?.scopeOf(input) ?? null;
       const key = validKeyOf(req);
+      // As Stripe does: input that fails validation never ran, so it claims no key and stores nothing; the
+      // procedure answers it with its usual 400, and the same key can carry the corrected request.
       const rendered =
-        checked.meta.idempotency && scope !== null && key !== null
+        checked.meta.idempotency && scope !== null && key !== null && isValidInput(checked.procedure, input)
           ? await renderIdempotent(req, path, input, ctx, scope, key)
           : await render(req, path, checked.type, input, ctx);
       send(res, rendered);
@@ -211,6 +213,12 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
       send(res, renderError(req, path, checked.type, input, ctx, cause));
     }
   }
+}
+
+/** Whether every input parser of the procedure accepts `input` (zod schemas; anything else is left to the procedure). */
+function isValidInput(procedure: AnyTRPCProcedure, input: unknown): boolean {
+  const parsers = (procedure._def as { inputs?: unknown[] }).inputs ?? [];
+  return parsers.every((parser) => (parser as { safeParse?: (value: unknown) => { success: boolean } }).safeParse?.(input).success !== false);
 }
 
 function validKeyOf(req: http.IncomingMessage): string | null {

@@ -4,6 +4,7 @@ import {
   CartIdInput,
   Checkout,
   ConfirmPaymentInput,
+  IdSchema,
   PlaceOrderInput,
   Promotion,
   RemovePromoCodeInput,
@@ -20,8 +21,8 @@ const payment = procedure.meta({ rateClass: "payment", carriesCapability: true }
 
 /** Idempotency-Keys are scoped to the cart: the same key sent for two carts names two requests. */
 function scopeByCart(input: unknown): string | null {
-  const cartId = (input as { cartId?: unknown } | null)?.cartId;
-  return typeof cartId === "string" && cartId.length <= 64 ? `cart:${cartId}` : null;
+  const cartId = IdSchema.safeParse((input as { cartId?: unknown } | null)?.cartId);
+  return cartId.success ? `cart:${cartId.data}` : null;
 }
 
 export const checkoutRouter = router({
