@@ -308,6 +308,24 @@ export function createAppServer(options: ServerOptions): AppServer {
   server.on("connection", (socket) => {
     if (!clientLimits.admitConnection(socket)) socket.destroy();
   });
+  // What Node refuses before a request exists (headers over its 16 KiB limit, malformed HTTP, a header timeout)
+  // gets the same typed JSON error as everything else, then the connection closes.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === "ECONNRESET") {
+      socket.destroy();
+      return;
+    }
+    const [status, appCode, message] =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? ([431, "HEADERS_TOO_LARGE", "The request's URL and headers are larger than the server accepts (16 KiB); send the input as a POST body"] as const)
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? ([408, "REQUEST_TIMEOUT", `The request did not arrive within ${limits.headersTimeoutMs} ms`] as const)
+          : ([400, "BAD_REQUEST", "The request is not valid HTTP"] as const);
+    const body = JSON.stringify({ error: { code: appCode, message, data: { httpStatus: status, appCode } } });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   // Keep idle connections open longer than the load balancer does, so it never reuses a closed one.
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
 
