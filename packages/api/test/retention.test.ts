@@ -102,7 +102,7 @@ describe("Retention.purge", () => {
     };
     // Batches of two: every step runs several bounded statements.
     const summary = await Retention.purge({ db: db(), batchSize: 2 });
-    expect(summary).toEqual({ carts: 1, quotes: 2, idempotencyKeys: 1, outboxEvents: 0, ordersErased: 0, hasMore: false });
+    expect(summary).toEqual({ carts: 1, quotes: 2, idempotencyKeys: 1, outboxEvents: 0, ordersErased: 0, paymentVelocity: 0, hasMore: false });
 
     expect(await exists("cart", abandoned.cartId)).toBe(false);
     expect(await exists("quote", abandoned.quoteId)).toBe(false);
@@ -125,7 +125,7 @@ describe("Retention.purge", () => {
       payments: before.payments,
       audit: before.audit,
     });
-    expect(await Retention.purge({ db: db() })).toEqual({ carts: 0, quotes: 0, idempotencyKeys: 0, outboxEvents: 0, ordersErased: 0, hasMore: false });
+    expect(await Retention.purge({ db: db() })).toEqual({ carts: 0, quotes: 0, idempotencyKeys: 0, outboxEvents: 0, ordersErased: 0, paymentVelocity: 0, hasMore: false });
   });
 
   it("counts a line edit as a change: a cart edited today is not abandoned, however old it is", async () => {
@@ -235,10 +235,25 @@ describe("Retention.purge", () => {
     expect(await exists("cart", cartId)).toBe(false);
   });
 
+  it("deletes card-testing counters whose window and lock have ended, and keeps live ones", async () => {
+    const rows = ["ended", "live"].map((name, i) => ({
+      scope: "card",
+      key_hash: `retention-test-${name}`,
+      declines: 2,
+      window_ends_at: new Date(Date.now() + (i === 0 ? -60_000 : 3_600_000)),
+    }));
+    await sql`insert into payment_velocity (scope, key_hash, declines, window_ends_at) values
+      (${rows[0]!.scope}, ${rows[0]!.key_hash}, ${rows[0]!.declines}, ${rows[0]!.window_ends_at}),
+      (${rows[1]!.scope}, ${rows[1]!.key_hash}, ${rows[1]!.declines}, ${rows[1]!.window_ends_at})`.execute(db());
+    expect(await Retention.purge({ db: db() })).toMatchObject({ paymentVelocity: 1 });
+    const left = await sql<{ key_hash: string }>`select key_hash from payment_velocity where key_hash like 'retention-test-%'`.execute(db());
+    expect(left.rows.map((row) => row.key_hash)).toEqual(["retention-test-live"]);
+  });
+
   it("with its time budget spent stops and says so", async () => {
     const { cartId } = await quotedCart();
     await ageCart(cartId, 31);
-    expect(await Retention.purge({ db: db(), timeBudgetMs: 0 })).toEqual({ carts: 0, quotes: 0, idempotencyKeys: 0, outboxEvents: 0, ordersErased: 0, hasMore: true });
+    expect(await Retention.purge({ db: db(), timeBudgetMs: 0 })).toEqual({ carts: 0, quotes: 0, idempotencyKeys: 0, outboxEvents: 0, ordersErased: 0, paymentVelocity: 0, hasMore: true });
     expect(await exists("cart", cartId)).toBe(true);
     expect(await Retention.purge({ db: db() })).toMatchObject({ carts: 1, hasMore: false });
   });

@@ -7,6 +7,7 @@ import type { Database } from "../db/database.ts";
 import * as Audit from "../audit/audit.repository.ts";
 import * as IdempotencyRepository from "../idempotency/idempotency.repository.ts";
 import * as RetentionRepository from "./retention.repository.ts";
+import * as PaymentVelocity from "../payment/payment-velocity.ts";
 
 export { ERASED_EMAIL } from "./retention.repository.ts";
 
@@ -43,6 +44,8 @@ export interface PurgeSummary {
   idempotencyKeys: number;
   outboxEvents: number;
   ordersErased: number;
+  /** Card-testing counters whose window and lock have ended (they hold hashed addresses, emails and card fingerprints). */
+  paymentVelocity: number;
   /** The time budget ran out with rows possibly left: run again. */
   hasMore: boolean;
 }
@@ -92,7 +95,7 @@ export async function purge(input: {
   const now = (input.now ?? new Date()).getTime();
   const limit = input.batchSize ?? DEFAULT_BATCH_SIZE;
   const deadline = input.timeBudgetMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + input.timeBudgetMs;
-  const summary: PurgeSummary = { carts: 0, quotes: 0, idempotencyKeys: 0, outboxEvents: 0, ordersErased: 0, hasMore: false };
+  const summary: PurgeSummary = { carts: 0, quotes: 0, idempotencyKeys: 0, outboxEvents: 0, ordersErased: 0, paymentVelocity: 0, hasMore: false };
   const cartCutoff = new Date(now - policy.cartRetentionDays * DAY_MS);
 
   summary.carts = await drain(() => RetentionRepository.deleteAbandonedCarts(db, { cutoff: cartCutoff, limit }), limit, deadline, summary);
@@ -103,5 +106,6 @@ export async function purge(input: {
   summary.outboxEvents = await drain(() => RetentionRepository.deleteDispatchedOutboxEvents(db, { cutoff: outboxCutoff, limit }), limit, deadline, summary);
   const settledBefore = new Date(now - policy.orderPersonalDataRetentionDays * DAY_MS);
   summary.ordersErased = await drain(() => eraseBatch(db, { failedBefore: cartCutoff, settledBefore, limit }), limit, deadline, summary);
+  summary.paymentVelocity = await drain(() => PaymentVelocity.purgeEnded({ db, now: new Date(now), limit }), limit, deadline, summary);
   return summary;
 }
