@@ -25,10 +25,10 @@ function metricFilters(): Record<string, any>[] {
 
 describe("payment attempt metric filters", () => {
   it("count every payment.attempt line, and those declined or refused, into the stage's namespace", () => {
-    const byName = Object.fromEntries(metricFilters().map((p) => [p.MetricTransformations[0].MetricName, p]));
+    const byName: Record<string, Record<string, any>> = Object.fromEntries(metricFilters().map((p) => [p.MetricTransformations[0].MetricName, p]));
     expect(Object.keys(byName).sort()).toEqual(["PaymentAttempts", "PaymentAttemptsDeclinedOrRefused"]);
-    expect(byName.PaymentAttempts.FilterPattern).toBe(PAYMENT_ATTEMPT_FILTERS.attempts);
-    expect(byName.PaymentAttemptsDeclinedOrRefused.FilterPattern).toBe(PAYMENT_ATTEMPT_FILTERS.declinedOrRefused);
+    expect(byName.PaymentAttempts?.FilterPattern).toBe(PAYMENT_ATTEMPT_FILTERS.attempts);
+    expect(byName.PaymentAttemptsDeclinedOrRefused?.FilterPattern).toBe(PAYMENT_ATTEMPT_FILTERS.declinedOrRefused);
     for (const p of Object.values(byName)) {
       expect(p.MetricTransformations).toEqual([expect.objectContaining({ MetricNamespace: "Checkout/test", MetricValue: "1" })]);
     }
