@@ -32,13 +32,13 @@ import {
   type SlowSocketOutcome,
   type Target,
 } from "../test/support/attack-tools.ts";
-import { findFreePorts, gitCommit, spawnServer, waitForOk, type ServerProcess } from "./processes.ts";
+import { sectionMarkers, spliceSection } from "./bench-doc.ts";
+import { Cleanup, findFreePorts, gitCommit, readSettings, runBench, spawnServer, waitForOk, type ServerProcess } from "./processes.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(apiDir, "../..");
 const docPath = path.join(repoRoot, "docs", "BENCHMARKS.md");
-const SECTION_START = "<!-- abuse-bench:start -->";
-const SECTION_END = "<!-- abuse-bench:end -->";
+const SECTION = sectionMarkers("abuse-bench");
 const API_STOP_GRACE_MS = 40_000;
 /** A full run's window: longer than the default body and header timeouts (10 s), so slow clients meet them within it. */
 const DEFAULT_SECONDS = 11;
@@ -364,7 +364,7 @@ function renderSection(windows: Window[], info: { seconds: number; isSmoke: bool
       `| ${w.key === "baseline" ? "baseline (no attack)" : `\`${w.key}\`: ${w.label}`} | ${fmt(w.probe.attempts)} | ${successRate(w.probe)} | ${fmt(w.probe.p50, 1)} | ${fmt(w.probe.p99, 1)} | ${ratio(w.probe.p50, base.p50)} | ${ratio(w.probe.p99, base.p99)} | ${describeOutcomes(w.outcomes)} |`,
   );
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(", ");
-  return `${SECTION_START}
+  return `${SECTION.start}
 ## The shop under attack: shoppers beside each attack of the abuse suite
 
 Written by \`pnpm --filter @checkout/api bench:abuse${info.isSmoke ? " --smoke" : ""}\` (\`packages/api/bench/abuse.ts\`) on ${new Date().toISOString().slice(0, 10)}
@@ -391,31 +391,16 @@ Reproduce: \`pnpm --filter @checkout/api bench:abuse\` (about ${Math.ceil(info.t
 without writing this file unless \`ABUSE_WRITE_DOC=1\`). Knobs: \`ABUSE_DURATION\` (seconds per window, default ${DEFAULT_SECONDS}),
 \`ABUSE_ATTACKS\` (comma-separated keys: ${ATTACKS.map((attack) => attack.key).join(", ")}), \`BENCH_DATABASE_URL\`, \`ABUSE_WRITE_DOC\`.
 This script replaces only what is between its own comment markers.
-${SECTION_END}`;
+${SECTION.end}`;
 }
 
-/** The document with this section replaced, or appended at the end (below the notes marker, which `pnpm bench` keeps). */
-function spliceSection(existing: string, section: string): string {
-  const start = existing.indexOf(SECTION_START);
-  const end = existing.indexOf(SECTION_END, start);
-  if (start !== -1 && end !== -1) return existing.slice(0, start) + section + existing.slice(end + SECTION_END.length);
-  return `${existing.trimEnd()}\n\n${section}\n`;
-}
-
-const cleanups: (() => Promise<unknown>)[] = [];
-async function runCleanups(): Promise<void> {
-  for (const step of cleanups.splice(0).reverse()) await step().catch((error: unknown) => console.error("cleanup step failed:", error));
-}
+const cleanup = new Cleanup();
 
 async function main(): Promise<number> {
   const startedAt = performance.now();
   const loadAtStart = os.loadavg();
-  const parsed = BenchEnv.safeParse(process.env);
-  if (!parsed.success) {
-    console.error(`Invalid settings:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
-    return 78;
-  }
-  const config = parsed.data;
+  const config = readSettings(BenchEnv);
+  if (!config) return 78;
   const isSmoke = process.argv.includes("--smoke");
   const seconds = config.ABUSE_DURATION ?? (isSmoke ? 2 : DEFAULT_SECONDS);
   const writeDoc = config.ABUSE_WRITE_DOC ? config.ABUSE_WRITE_DOC === "1" || config.ABUSE_WRITE_DOC === "true" : !isSmoke;
@@ -424,7 +409,7 @@ async function main(): Promise<number> {
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), "checkout-abuse-"));
   await chmod(workDir, 0o755);
-  cleanups.push(() => rm(workDir, { recursive: true, force: true }));
+  cleanup.add(() => rm(workDir, { recursive: true, force: true }));
   const [apiPort, sandboxPort, pgPort] = await findFreePorts(3);
   if (!apiPort || !sandboxPort || !pgPort) throw new Error("Could not find free ports");
   let databaseUrl = config.BENCH_DATABASE_URL;
@@ -433,7 +418,7 @@ async function main(): Promise<number> {
     const pgDataDir = path.join(workDir, "data", "postgres");
     log(`starting embedded PostgreSQL on port ${pgPort}`);
     const embedded = await startEmbeddedPostgres({ dataDir: pgDataDir, port: pgPort });
-    cleanups.push(() => embedded.stop());
+    cleanup.add(() => embedded.stop());
     await embedded.createDatabase("checkout");
     databaseUrl = embedded.url("checkout");
     database = `embedded PostgreSQL ${readFileSync(path.join(pgDataDir, "PG_VERSION"), "utf8").trim()} (fresh data directory, fsync on)`;
@@ -474,14 +459,14 @@ async function main(): Promise<number> {
   } finally {
     closeSync(logFd);
   }
-  cleanups.push(() => api.stop(API_STOP_GRACE_MS));
+  cleanup.add(() => api.stop(API_STOP_GRACE_MS));
   const target: Target = { host: "127.0.0.1", port: apiPort };
   const paymentUrl = `http://127.0.0.1:${sandboxPort}`;
   const windows: Window[] = [];
   try {
     await waitForOk(`${apiUrl}/ready`, api, 120_000);
     const probe = startProbeWorker(target);
-    cleanups.push(() => probe.terminate());
+    cleanup.add(() => probe.terminate());
     const plan: (Attack | null)[] = [null, ...attacks, null];
     for (const attack of plan) {
       const key = attack?.key ?? "baseline";
@@ -515,7 +500,7 @@ async function main(): Promise<number> {
   });
   if (writeDoc) {
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : "# Benchmarks\n";
-    await writeFile(docPath, spliceSection(existing, section));
+    await writeFile(docPath, spliceSection(existing, section, SECTION));
     log(`wrote the abuse section of ${path.relative(repoRoot, docPath)}`);
   } else {
     console.log(`\n${section}`);
@@ -523,20 +508,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (isMainThread) {
-  let isInterrupted = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (isInterrupted) return;
-      isInterrupted = true;
-      console.error(`[abuse] ${signal}: stopping`);
-      void runCleanups().finally(() => process.exit(130));
-    });
-  }
-  const code = await main().catch((error: unknown) => {
-    console.error(`[abuse] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return 1;
-  });
-  await runCleanups();
-  process.exit(code);
-}
+if (isMainThread) await runBench("abuse", cleanup, main);

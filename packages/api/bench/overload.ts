@@ -15,13 +15,13 @@ import autocannon from "autocannon";
 import { z } from "zod";
 import { startEmbeddedPostgres } from "../src/embedded-postgres.ts";
 import { machineBusyCpuSeconds, ownCpuSeconds, processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
-import { findFreePorts, gitCommit, postmasterPid, spawnServer, waitForOk, type ServerProcess } from "./processes.ts";
+import { sectionMarkers, spliceSection } from "./bench-doc.ts";
+import { Cleanup, findFreePorts, gitCommit, postmasterPid, readSettings, runBench, spawnServer, waitForOk, type ServerProcess } from "./processes.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(apiDir, "../..");
 const docPath = path.join(repoRoot, "docs", "BENCHMARKS.md");
-const SECTION_START = "<!-- overload-bench:start -->";
-const SECTION_END = "<!-- overload-bench:end -->";
+const SECTION = sectionMarkers("overload-bench");
 /** Hand-written reading of the numbers, inside the section; a rerun keeps it (and it may then need updating). */
 const CONCLUSIONS_START = "<!-- overload-conclusions:start -->";
 const CONCLUSIONS_END = "<!-- overload-conclusions:end -->";
@@ -577,7 +577,7 @@ ${rows
 function renderSection(report: Report, conclusions: string): string {
   const { config } = report;
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(", ");
-  return `${SECTION_START}
+  return `${SECTION.start}
 ## Admission control under overload
 
 Written by \`pnpm --filter @checkout/api bench:overload\` (\`packages/api/bench/overload.ts\`) on ${new Date().toISOString().slice(0, 10)}
@@ -605,38 +605,22 @@ Reproduce: \`pnpm --filter @checkout/api bench:overload\` (about ${Math.ceil(rep
 always runs), \`DB_POOL_MAX\` (10), \`BENCH_DATABASE_URL\`, \`OVERLOAD_WRITE_DOC=0\` (print only). This section sits
 below the notes marker, so \`pnpm bench\` keeps it; this script replaces only what is between its own markers, and
 keeps the hand-written reading between its \`overload-conclusions\` comment markers.
-${SECTION_END}`;
+${SECTION.end}`;
 }
 
-/** The document with this section replaced, or appended at the end (below the notes marker, which \`pnpm bench\` keeps). */
-function spliceSection(existing: string | null, section: string): string {
-  if (existing === null) return `# Benchmarks\n\n<!-- notes -->\n## Notes\n\nHand-written; \`pnpm bench\` keeps everything below the marker above.\n\n${section}\n`;
-  const start = existing.indexOf(SECTION_START);
-  const end = existing.indexOf(SECTION_END, start);
-  if (start !== -1 && end !== -1) return existing.slice(0, start) + section + existing.slice(end + SECTION_END.length);
-  return `${existing.trimEnd()}\n\n${section}\n`;
-}
-
-const cleanups: (() => Promise<unknown>)[] = [];
-async function runCleanups(): Promise<void> {
-  for (const step of cleanups.splice(0).reverse()) await step().catch((error: unknown) => console.error("cleanup step failed:", error));
-}
+const cleanup = new Cleanup();
 
 async function main(): Promise<number> {
   const startedAt = performance.now();
   const loadAtStart = os.loadavg();
-  const parsed = BenchEnv.safeParse(process.env);
-  if (!parsed.success) {
-    console.error(`Invalid settings:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
-    return 78;
-  }
-  const config = parsed.data;
+  const config = readSettings(BenchEnv);
+  if (!config) return 78;
   const wanted = config.OVERLOAD_SETTINGS?.split(",").map((key) => key.trim()) ?? DEFAULT_RUN;
   const settings = settingsFor(config.DB_POOL_MAX).filter((setting) => setting.key === "off" || wanted.includes(setting.key));
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), "checkout-overload-"));
   await chmod(workDir, 0o755);
-  cleanups.push(() => rm(workDir, { recursive: true, force: true }));
+  cleanup.add(() => rm(workDir, { recursive: true, force: true }));
   const pgDataDir = path.join(workDir, "data", "postgres");
 
   const [apiPort, sandboxPort, pgPort] = await findFreePorts(3);
@@ -646,7 +630,7 @@ async function main(): Promise<number> {
   if (!databaseUrl) {
     log(`starting embedded PostgreSQL on port ${pgPort} in ${pgDataDir}`);
     const embedded = await startEmbeddedPostgres({ dataDir: pgDataDir, port: pgPort });
-    cleanups.push(() => embedded.stop());
+    cleanup.add(() => embedded.stop());
     await embedded.createDatabase("checkout");
     databaseUrl = embedded.url("checkout");
     database = `embedded PostgreSQL ${readFileSync(path.join(pgDataDir, "PG_VERSION"), "utf8").trim()} (fresh data directory, fsync on, one server for the whole run)`;
@@ -695,7 +679,7 @@ async function main(): Promise<number> {
         closeSync(logFd);
       }
       const stop = () => api.stop(API_STOP_GRACE_MS);
-      cleanups.push(stop);
+      cleanup.add(stop);
       try {
         await waitForOk(`${apiUrl}/ready`, api, 120_000);
         log(`round ${round}, ${setting.key}: ${setting.label}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(", ")}`);
@@ -716,7 +700,7 @@ async function main(): Promise<number> {
         console.error(`[overload] last lines of the API log:\n${(await readFile(logPath, "utf8").catch(() => "")).trimEnd().split("\n").slice(-20).join("\n")}`);
         throw error;
       } finally {
-        cleanups.splice(cleanups.indexOf(stop), 1);
+        cleanup.remove(stop);
         const outcome = await stop();
         if (!outcome.isGraceful || outcome.strays.length) log(`  API stop: graceful ${outcome.isGraceful}, strays ${outcome.strays.join(", ") || "none"}`);
       }
@@ -738,7 +722,7 @@ async function main(): Promise<number> {
   log(`load average ${loadAtStart.map((v) => v.toFixed(2)).join(", ")} at the start, ${report.loadAverage.end.map((v) => v.toFixed(2)).join(", ")} at the end`);
   if (config.OVERLOAD_WRITE_DOC) {
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : null;
-    await writeFile(docPath, spliceSection(existing, renderSection(report, existingConclusions(existing))));
+    await writeFile(docPath, spliceSection(existing, renderSection(report, existingConclusions(existing)), SECTION));
     log(`wrote the "Admission control under overload" section of ${path.relative(repoRoot, docPath)}`);
   } else {
     console.log(renderSection(report, ""));
@@ -746,19 +730,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-let isInterrupted = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (isInterrupted) return;
-    isInterrupted = true;
-    console.error(`[overload] ${signal}: stopping`);
-    void runCleanups().finally(() => process.exit(130));
-  });
-}
-
-const code = await main().catch((error: unknown) => {
-  console.error(`[overload] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  return 1;
-});
-await runCleanups();
-process.exit(code);
+await runBench("overload", cleanup, main);

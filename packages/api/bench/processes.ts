@@ -1,9 +1,11 @@
-// Child processes for the benchmark: spawn a server, wait until it answers, stop it gracefully and leave nothing behind.
+// Child processes for the benchmark: spawn a server, wait until it answers, stop it gracefully and leave nothing behind;
+// and the frame a bench script runs in (settings from the environment, cleanup steps, signals, exit code).
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import type { z } from "zod";
 
 export interface ExitStatus {
   code: number | null;
@@ -193,4 +195,57 @@ export function gitCommit(cwd: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** Steps to undo what a bench started: each runs once, last added first, whatever happens. */
+export class Cleanup {
+  private readonly steps: (() => Promise<unknown>)[] = [];
+  private running: Promise<void> = Promise.resolve();
+
+  add(step: () => Promise<unknown>): void {
+    this.steps.push(step);
+  }
+
+  /** Forgets a step that the bench has run itself. */
+  remove(step: () => Promise<unknown>): void {
+    const at = this.steps.indexOf(step);
+    if (at !== -1) this.steps.splice(at, 1);
+  }
+
+  /** Runs the steps not run yet, after any run already under way. */
+  run(): Promise<void> {
+    this.running = this.running.then(async () => {
+      for (const step of this.steps.splice(0).reverse()) {
+        await step().catch((error: unknown) => console.error("cleanup step failed:", error));
+      }
+    });
+    return this.running;
+  }
+}
+
+/** The bench's settings from the environment, or null after printing which ones are invalid (the bench then exits 78). */
+export function readSettings<Schema extends z.ZodType>(schema: Schema): z.output<Schema> | null {
+  const parsed = schema.safeParse(process.env);
+  if (parsed.success) return parsed.data;
+  console.error(`Invalid settings:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
+  return null;
+}
+
+/** Runs a bench's `main` and exits with its code (1 if it throws), after the cleanup steps; SIGINT or SIGTERM runs them and exits 130. */
+export async function runBench(name: string, cleanup: Cleanup, main: () => Promise<number>): Promise<never> {
+  let isInterrupted = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (isInterrupted) return;
+      isInterrupted = true;
+      console.error(`[${name}] ${signal}: stopping`);
+      void cleanup.run().finally(() => process.exit(130));
+    });
+  }
+  const code = await main().catch((error: unknown) => {
+    console.error(`[${name}] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  });
+  await cleanup.run();
+  process.exit(code);
 }

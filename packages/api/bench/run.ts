@@ -11,7 +11,7 @@ import { z } from "zod";
 import { prepareBenchData, queryUrl } from "./bench-data.ts";
 import { processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
 import { failureRate, measure, type LoadSettings, type Measurement, type Target } from "./load.ts";
-import { findFreePorts, gitCommit, isAlive, postmasterPid, spawnServer, waitForOk, type ServerProcess, type StopOutcome } from "./processes.ts";
+import { Cleanup, findFreePorts, gitCommit, isAlive, postmasterPid, spawnServer, waitForOk, type ServerProcess, type StopOutcome } from "./processes.ts";
 import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type RunInfo } from "./report.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -30,25 +30,6 @@ const BenchEnv = z.object({
   BENCH_DATABASE_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
   BENCH_CPU_PROF: z.enum(["1", "0", "true", "false"]).optional().transform((value) => value === "1" || value === "true"),
 });
-
-/** Steps to undo what was started, run once, last added first, whatever happens. */
-class Cleanup {
-  private readonly steps: (() => Promise<unknown>)[] = [];
-  private running: Promise<void> | null = null;
-
-  add(step: () => Promise<unknown>): void {
-    this.steps.push(step);
-  }
-
-  run(): Promise<void> {
-    this.running ??= (async () => {
-      for (const step of this.steps.reverse()) {
-        await step().catch((error: unknown) => console.error("cleanup step failed:", error));
-      }
-    })();
-    return this.running;
-  }
-}
 
 const cleanup = new Cleanup();
 
