@@ -2,6 +2,15 @@
 import { ConfigError, loadEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { startApp } from "./app.ts";
+import { exitWithHelpIfAsked } from "./cli/help.ts";
+
+exitWithHelpIfAsked(`
+The checkout server: the web app at /, tRPC at /trpc, /health, /ready, /metrics and the payment sandbox.
+Started by \`pnpm start\` (after building the web app) and \`pnpm dev\`; stops cleanly on SIGTERM or Ctrl-C.
+
+Configured by environment variables, validated at start (every one with its default: docs/OPERATIONS.md).
+Without DATABASE_URL it runs an embedded PostgreSQL in .data/. Exit 78 names any bad setting.
+`);
 
 async function main(): Promise<void> {
   let env;

@@ -13,8 +13,24 @@ const { values } = parseArgs({
     out: { type: "string", default: path.join(repoRoot, ".data", "rehearsal.json") },
     html: { type: "string", default: path.join(repoRoot, ".data", "rehearsal.html") },
     "load-out": { type: "string" },
+    help: { type: "boolean", short: "h" },
   },
 });
+
+if (values.help) {
+  console.log(`pnpm rehearse [options] — a blue/green release and a rollback under the checkout-journey load behind a
+real HAProxy (installed with apt-get if missing): every request counted, both switches timed, the invariants checked.
+
+  --rate N       shopper arrivals per second (default 100, about 280 requests/s)
+  --settle S     seconds of load between steps (default 15)
+  --out FILE     the report as JSON (default .data/rehearsal.json)
+  --html FILE    the load tester's HTML report with the rehearsal's windows (default .data/rehearsal.html)
+  --load-out F   also keep the load tester's raw result
+  -h, --help     this help
+
+Exit 0 when no request failed, both switches happened and the invariants hold; 1 otherwise.`);
+  process.exit(0);
+}
 
 function print(report: RehearsalReport): void {
   const l = report.load;

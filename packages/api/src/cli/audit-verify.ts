@@ -6,7 +6,15 @@ import pg from "pg";
 import { Audit, createDb } from "@checkout/core";
 import type { Env } from "../env.ts";
 import { loadCliEnv } from "./cli-context.ts";
+import { exitWithHelpIfAsked } from "./help.ts";
 import { startEmbeddedPostgres } from "../embedded-postgres.ts";
+
+exitWithHelpIfAsked(`
+pnpm audit:verify [--json] — re-check every link of the audit log's hash chain.
+
+Reads DATABASE_URL, or else the embedded PostgreSQL of \`pnpm start\` (used if running, otherwise started
+for the check and stopped). Exit 0 intact, 1 broken, 2 failed, 78 misconfigured. --json prints the verdict as JSON.
+`);
 
 const asJson = process.argv.includes("--json");
 

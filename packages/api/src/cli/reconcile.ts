@@ -2,7 +2,16 @@
 import { Reconciler } from "@checkout/core";
 import { runCli } from "./cli-context.ts";
 
-runCli(({ env, db, payments }) =>
+const HELP = `
+pnpm reconcile — settle orders stuck between states once: ask the payment processor what became of each
+pending or uncaptured order older than RECONCILE_GRACE_MS and finish or undo it (the server does this every
+RECONCILE_INTERVAL_MS).
+
+Needs DATABASE_URL (for a running \`pnpm start\`: postgres://postgres:postgres@127.0.0.1:5488/checkout) and the
+same settings as the server (docs/OPERATIONS.md). Prints a JSON summary; exit 0 done, 1 failed, 78 misconfigured.
+`;
+
+runCli(HELP, ({ env, db, payments }) =>
   Reconciler.reconcile({
     db,
     payments,

@@ -3,4 +3,15 @@ import { Retention } from "@checkout/core";
 import { runCli } from "./cli-context.ts";
 import { retentionPolicyOf } from "../jobs/policies.ts";
 
-runCli(({ env, db }) => Retention.purge({ db, policy: retentionPolicyOf(env) }));
+const HELP = `
+pnpm retention:purge — one retention purge, until nothing past its retention is left: abandoned carts
+(CART_RETENTION_DAYS), unused quotes (QUOTE_RETENTION_HOURS), expired idempotency records, old outbox events
+(OUTBOX_RETENTION_DAYS), ended card-testing counters, and old orders' email and address
+(ORDER_PERSONAL_DATA_RETENTION_DAYS). The server runs it every RETENTION_INTERVAL_MS; docs/OPERATIONS.md
+"Data retention".
+
+Needs DATABASE_URL (for a running \`pnpm start\`: postgres://postgres:postgres@127.0.0.1:5488/checkout) and the
+same settings as the server (docs/OPERATIONS.md). Prints a JSON summary; exit 0 done, 1 failed, 78 misconfigured.
+`;
+
+runCli(HELP, ({ env, db }) => Retention.purge({ db, policy: retentionPolicyOf(env) }));
