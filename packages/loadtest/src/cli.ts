@@ -91,6 +91,11 @@ function workerCount(value: string | undefined): number | undefined {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // --help (or -h, or `help`) anywhere: the usage, and nothing else.
+  if (argv.some((arg) => arg === "--help" || arg === "-h") || argv[0] === "help") {
+    console.log(USAGE);
+    return 0;
+  }
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
