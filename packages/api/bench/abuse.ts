@@ -3,15 +3,14 @@
 // process at its default limits; written to docs/BENCHMARKS.md. The attacks and the probe are the suite's own
 // (test/support/attack-tools.ts); the probe runs in a worker thread so the attackers' busy loop does not time it.
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { z } from "zod";
-import { startEmbeddedPostgres } from "../src/embedded-postgres.ts";
 import {
   callProcedure,
   dataOf,
@@ -33,7 +32,7 @@ import {
   type Target,
 } from "../test/support/attack-tools.ts";
 import { sectionMarkers, spliceSection } from "./bench-doc.ts";
-import { Cleanup, findFreePorts, gitCommit, readSettings, runBench, spawnServer, waitForOk, type ServerProcess } from "./processes.ts";
+import { benchDatabase, Cleanup, findFreePorts, gitCommit, logTail, makeWorkDir, readSettings, runBench, spawnApi, waitForOk } from "./processes.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(apiDir, "../..");
@@ -407,22 +406,16 @@ async function main(): Promise<number> {
   const wanted = config.ABUSE_ATTACKS?.split(",").map((key) => key.trim());
   const attacks = ATTACKS.filter((attack) => !wanted || wanted.includes(attack.key));
 
-  const workDir = await mkdtemp(path.join(os.tmpdir(), "checkout-abuse-"));
-  await chmod(workDir, 0o755);
-  cleanup.add(() => rm(workDir, { recursive: true, force: true }));
+  const workDir = await makeWorkDir("checkout-abuse-", cleanup);
   const [apiPort, sandboxPort, pgPort] = await findFreePorts(3);
   if (!apiPort || !sandboxPort || !pgPort) throw new Error("Could not find free ports");
-  let databaseUrl = config.BENCH_DATABASE_URL;
-  let database = "external PostgreSQL (`BENCH_DATABASE_URL`)";
-  if (!databaseUrl) {
-    const pgDataDir = path.join(workDir, "data", "postgres");
-    log(`starting embedded PostgreSQL on port ${pgPort}`);
-    const embedded = await startEmbeddedPostgres({ dataDir: pgDataDir, port: pgPort });
-    cleanup.add(() => embedded.stop());
-    await embedded.createDatabase("checkout");
-    databaseUrl = embedded.url("checkout");
-    database = `embedded PostgreSQL ${readFileSync(path.join(pgDataDir, "PG_VERSION"), "utf8").trim()} (fresh data directory, fsync on)`;
-  }
+  const database = await benchDatabase({
+    externalUrl: config.BENCH_DATABASE_URL,
+    dataDir: path.join(workDir, "data", "postgres"),
+    port: pgPort,
+    cleanup,
+    log,
+  });
 
   const inherited: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(inherited)) {
@@ -432,33 +425,15 @@ async function main(): Promise<number> {
   metricsToken = randomUUID() + randomUUID();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const logPath = path.join(workDir, "api.log");
-  const logFd = openSync(logPath, "a");
-  let api: ServerProcess;
-  try {
-    api = spawnServer({
-      name: "API",
-      script: "src/main.ts",
-      cwd: apiDir,
-      env: {
-        ...inherited,
-        NODE_ENV: "production",
-        HOST: "127.0.0.1",
-        PORT: String(apiPort),
-        PUBLIC_URL: apiUrl,
-        LOG_LEVEL: "info",
-        JOBS: "off",
-        PAYMENT_SANDBOX: "true",
-        PAYMENT_SANDBOX_PORT: String(sandboxPort),
-        WEB_DIST: path.join(workDir, "no-web-dist"),
-        DATA_DIR: path.join(workDir, "data"),
-        DATABASE_URL: databaseUrl,
-        METRICS_TOKEN: metricsToken,
-      },
-      output: logFd,
-    });
-  } finally {
-    closeSync(logFd);
-  }
+  const api = spawnApi({
+    name: "API",
+    port: apiPort,
+    sandboxPort,
+    workDir,
+    logPath,
+    inherited,
+    env: { DATABASE_URL: database.url, METRICS_TOKEN: metricsToken },
+  });
   cleanup.add(() => api.stop(API_STOP_GRACE_MS));
   const target: Target = { host: "127.0.0.1", port: apiPort };
   const paymentUrl = `http://127.0.0.1:${sandboxPort}`;
@@ -486,14 +461,14 @@ async function main(): Promise<number> {
       await delay(1500);
     }
   } catch (error) {
-    console.error(`[abuse] last lines of the API log:\n${(await readFile(logPath, "utf8").catch(() => "")).trimEnd().split("\n").slice(-20).join("\n")}`);
+    console.error(`[abuse] last lines of the API log:\n${logTail(logPath, 20)}`);
     throw error;
   }
 
   const section = renderSection(windows, {
     seconds,
     isSmoke,
-    database,
+    database: database.description,
     commit: gitCommit(repoRoot),
     loadAverage: [loadAtStart, os.loadavg()],
     totalSeconds: (performance.now() - startedAt) / 1000,

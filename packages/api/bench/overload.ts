@@ -2,8 +2,8 @@
 // One PostgreSQL for the whole run (embedded, or BENCH_DATABASE_URL); for each setting a fresh API process, then far
 // more concurrent cart.create calls than the pool can serve, while /health and /ready are probed from a worker thread.
 // Every number is also given as a ratio against admission off, measured in the same round of the same run.
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,10 +13,9 @@ import http from "node:http";
 import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
 import { z } from "zod";
-import { startEmbeddedPostgres } from "../src/embedded-postgres.ts";
 import { machineBusyCpuSeconds, ownCpuSeconds, processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
 import { sectionMarkers, spliceSection } from "./bench-doc.ts";
-import { Cleanup, findFreePorts, gitCommit, postmasterPid, readSettings, runBench, spawnServer, waitForOk, type ServerProcess } from "./processes.ts";
+import { benchDatabase, Cleanup, findFreePorts, gitCommit, logTail, makeWorkDir, postmasterPid, readSettings, runBench, spawnApi, waitForOk } from "./processes.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(apiDir, "../..");
@@ -618,23 +617,19 @@ async function main(): Promise<number> {
   const wanted = config.OVERLOAD_SETTINGS?.split(",").map((key) => key.trim()) ?? DEFAULT_RUN;
   const settings = settingsFor(config.DB_POOL_MAX).filter((setting) => setting.key === "off" || wanted.includes(setting.key));
 
-  const workDir = await mkdtemp(path.join(os.tmpdir(), "checkout-overload-"));
-  await chmod(workDir, 0o755);
-  cleanup.add(() => rm(workDir, { recursive: true, force: true }));
+  const workDir = await makeWorkDir("checkout-overload-", cleanup);
   const pgDataDir = path.join(workDir, "data", "postgres");
 
   const [apiPort, sandboxPort, pgPort] = await findFreePorts(3);
   if (!apiPort || !sandboxPort || !pgPort) throw new Error("Could not find free ports");
-  let databaseUrl = config.BENCH_DATABASE_URL;
-  let database = "external PostgreSQL (`BENCH_DATABASE_URL`)";
-  if (!databaseUrl) {
-    log(`starting embedded PostgreSQL on port ${pgPort} in ${pgDataDir}`);
-    const embedded = await startEmbeddedPostgres({ dataDir: pgDataDir, port: pgPort });
-    cleanup.add(() => embedded.stop());
-    await embedded.createDatabase("checkout");
-    databaseUrl = embedded.url("checkout");
-    database = `embedded PostgreSQL ${readFileSync(path.join(pgDataDir, "PG_VERSION"), "utf8").trim()} (fresh data directory, fsync on, one server for the whole run)`;
-  }
+  const database = await benchDatabase({
+    externalUrl: config.BENCH_DATABASE_URL,
+    dataDir: pgDataDir,
+    port: pgPort,
+    cleanup,
+    log,
+    note: "one server for the whole run",
+  });
   const postmaster = config.BENCH_DATABASE_URL ? null : postmasterPid(pgDataDir);
 
   const inherited: NodeJS.ProcessEnv = { ...process.env };
@@ -648,36 +643,21 @@ async function main(): Promise<number> {
   for (let round = 1; round <= config.OVERLOAD_ROUNDS; round += 1) {
     for (const setting of settings) {
       const logPath = path.join(workDir, `api-${setting.key}-${round}.log`);
-      const logFd = openSync(logPath, "a");
-      let api: ServerProcess;
-      try {
-        api = spawnServer({
-          name: `API (${setting.key})`,
-          script: "src/main.ts",
-          cwd: apiDir,
-          env: {
-            ...inherited,
-            NODE_ENV: "production",
-            HOST: "127.0.0.1",
-            PORT: String(apiPort),
-            PUBLIC_URL: apiUrl,
-            // The load generator is one address doing the work of many shoppers: admission control is measured, not per-client limits.
-            CLIENT_LIMITS_EXEMPT: "127.0.0.1",
-            LOG_LEVEL: "info",
-            JOBS: "off",
-            PAYMENT_SANDBOX: "true",
-            PAYMENT_SANDBOX_PORT: String(sandboxPort),
-            WEB_DIST: path.join(workDir, "no-web-dist"),
-            DATA_DIR: path.join(workDir, "data"),
-            DATABASE_URL: databaseUrl,
-            DB_POOL_MAX: String(config.DB_POOL_MAX),
-            ...(setting.key === "off" ? { MAX_IN_FLIGHT: "100000", ADMISSION_QUEUE_MAX: "100000", ADMISSION_QUEUE_TIMEOUT_MS: "60000" } : setting.env),
-          },
-          output: logFd,
-        });
-      } finally {
-        closeSync(logFd);
-      }
+      const api = spawnApi({
+        name: `API (${setting.key})`,
+        port: apiPort,
+        sandboxPort,
+        workDir,
+        logPath,
+        inherited,
+        env: {
+          // The load generator is one address doing the work of many shoppers: admission control is measured, not per-client limits.
+          CLIENT_LIMITS_EXEMPT: "127.0.0.1",
+          DATABASE_URL: database.url,
+          DB_POOL_MAX: String(config.DB_POOL_MAX),
+          ...(setting.key === "off" ? { MAX_IN_FLIGHT: "100000", ADMISSION_QUEUE_MAX: "100000", ADMISSION_QUEUE_TIMEOUT_MS: "60000" } : setting.env),
+        },
+      });
       const stop = () => api.stop(API_STOP_GRACE_MS);
       cleanup.add(stop);
       try {
@@ -697,7 +677,7 @@ async function main(): Promise<number> {
           );
         }
       } catch (error) {
-        console.error(`[overload] last lines of the API log:\n${(await readFile(logPath, "utf8").catch(() => "")).trimEnd().split("\n").slice(-20).join("\n")}`);
+        console.error(`[overload] last lines of the API log:\n${logTail(logPath, 20)}`);
         throw error;
       } finally {
         cleanup.remove(stop);
@@ -713,7 +693,7 @@ async function main(): Promise<number> {
     windows,
     config,
     loadAverage: { start: loadAtStart, end: os.loadavg() },
-    database,
+    database: database.description,
     commit: gitCommit(repoRoot),
     totalSeconds: (performance.now() - startedAt) / 1000,
   };

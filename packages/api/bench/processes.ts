@@ -1,11 +1,17 @@
 // Child processes for the benchmark: spawn a server, wait until it answers, stop it gracefully and leave nothing behind;
 // and the frame a bench script runs in (settings from the environment, cleanup steps, signals, exit code).
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
 import type { z } from "zod";
+import { startEmbeddedPostgres } from "../src/embedded-postgres.ts";
+
+const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface ExitStatus {
   code: number | null;
@@ -125,6 +131,58 @@ function signalGroupLeader(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * The API (src/main.ts) as the benches run it: production mode, on 127.0.0.1:`port`, the payment sandbox on `sandboxPort`,
+ * no jobs, no web app, its data under `workDir`, stdout and stderr to `logPath`; `env` adds to or overrides that.
+ */
+export function spawnApi(options: {
+  name: string;
+  port: number;
+  sandboxPort: number;
+  workDir: string;
+  logPath: string;
+  /** The bench's own environment, minus anything that would point the API elsewhere. */
+  inherited: NodeJS.ProcessEnv;
+  env: Record<string, string>;
+  nodeArgs?: string[];
+}): ServerProcess {
+  const logFd = openSync(options.logPath, "a");
+  try {
+    return spawnServer({
+      name: options.name,
+      script: "src/main.ts",
+      cwd: apiDir,
+      nodeArgs: options.nodeArgs,
+      env: {
+        ...options.inherited,
+        NODE_ENV: "production",
+        HOST: "127.0.0.1",
+        PORT: String(options.port),
+        PUBLIC_URL: `http://127.0.0.1:${options.port}`,
+        LOG_LEVEL: "info",
+        JOBS: "off",
+        PAYMENT_SANDBOX: "true",
+        PAYMENT_SANDBOX_PORT: String(options.sandboxPort),
+        WEB_DIST: path.join(options.workDir, "no-web-dist"),
+        DATA_DIR: path.join(options.workDir, "data"),
+        ...options.env,
+      },
+      output: logFd,
+    });
+  } finally {
+    closeSync(logFd);
+  }
+}
+
+/** The last `lines` lines of a log file, to show when a bench fails. */
+export function logTail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
 /** Polls `url` until it answers 200; fails early if the server process exits first. */
 export async function waitForOk(url: string, server: ServerProcess, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -223,11 +281,41 @@ export class Cleanup {
   }
 }
 
+/** A fresh work directory, removed at cleanup. */
+export async function makeWorkDir(prefix: string, cleanup: Cleanup): Promise<string> {
+  const workDir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  // The embedded PostgreSQL runs as an unprivileged user, which must be able to reach its data directory in here.
+  await chmod(workDir, 0o755);
+  cleanup.add(() => rm(workDir, { recursive: true, force: true }));
+  return workDir;
+}
+
+/**
+ * The database the bench's API uses: `externalUrl` (BENCH_DATABASE_URL) when given, else database "checkout" on a fresh
+ * embedded PostgreSQL in `dataDir` on `port`, stopped at cleanup; with how the report describes it (`note` adds to that).
+ */
+export async function benchDatabase(options: {
+  externalUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  cleanup: Cleanup;
+  log: (message: string) => void;
+  note?: string;
+}): Promise<{ url: string; description: string }> {
+  if (options.externalUrl) return { url: options.externalUrl, description: "external PostgreSQL (`BENCH_DATABASE_URL`)" };
+  options.log(`starting embedded PostgreSQL on port ${options.port} in ${options.dataDir}`);
+  const embedded = await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.port });
+  options.cleanup.add(() => embedded.stop());
+  await embedded.createDatabase("checkout");
+  const version = readFileSync(path.join(options.dataDir, "PG_VERSION"), "utf8").trim();
+  return { url: embedded.url("checkout"), description: `embedded PostgreSQL ${version} (fresh data directory, fsync on${options.note ? `, ${options.note}` : ""})` };
+}
+
 /** The bench's settings from the environment, or null after printing which ones are invalid (the bench then exits 78). */
 export function readSettings<Schema extends z.ZodType>(schema: Schema): z.output<Schema> | null {
   const parsed = schema.safeParse(process.env);
   if (parsed.success) return parsed.data;
-  console.error(`Invalid settings:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
+  console.error(`Invalid benchmark settings:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
   return null;
 }
 

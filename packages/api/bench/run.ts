@@ -1,6 +1,6 @@
 // `pnpm bench`: raw node:http vs the real API (embedded PostgreSQL) in one run, same load tool, ratios to docs/BENCHMARKS.md.
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -11,7 +11,7 @@ import { z } from "zod";
 import { prepareBenchData, queryUrl } from "./bench-data.ts";
 import { processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
 import { failureRate, measure, type LoadSettings, type Measurement, type Target } from "./load.ts";
-import { Cleanup, findFreePorts, gitCommit, isAlive, postmasterPid, spawnServer, waitForOk, type ServerProcess, type StopOutcome } from "./processes.ts";
+import { Cleanup, findFreePorts, gitCommit, isAlive, logTail, makeWorkDir, postmasterPid, readSettings, spawnApi, spawnServer, waitForOk, type StopOutcome } from "./processes.ts";
 import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type RunInfo } from "./report.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -73,33 +73,18 @@ function describeShutdown(outcome: StopOutcome | null, hasEmbeddedPostgres: bool
   return how + database + strays;
 }
 
-function tail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
-  }
-}
-
 async function main(): Promise<number> {
   const startedAt = performance.now();
   const loadAverage = os.loadavg();
-  const parsed = BenchEnv.safeParse(process.env);
-  if (!parsed.success) {
-    console.error(`Invalid benchmark settings:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
-    return 78;
-  }
-  const config = parsed.data;
+  const config = readSettings(BenchEnv);
+  if (!config) return 78;
   const settings: LoadSettings = {
     connections: config.BENCH_CONNECTIONS,
     warmupSeconds: config.BENCH_WARMUP,
     durationSeconds: config.BENCH_DURATION,
   };
 
-  const workDir = await mkdtemp(path.join(os.tmpdir(), "checkout-bench-"));
-  // The embedded PostgreSQL runs as an unprivileged user, which must be able to reach its data directory in here.
-  await chmod(workDir, 0o755);
-  cleanup.add(() => rm(workDir, { recursive: true, force: true }));
+  const workDir = await makeWorkDir("checkout-bench-", cleanup);
   const pgDataDir = path.join(workDir, "data", "postgres");
   const apiLogPath = path.join(workDir, "api.log");
   const profileDir = config.BENCH_CPU_PROF ? await mkdtemp(path.join(os.tmpdir(), "checkout-bench-profile-")) : null;
@@ -124,36 +109,22 @@ async function main(): Promise<number> {
     });
     cleanup.add(() => hello.stop(5000));
 
-    const apiLog = openSync(apiLogPath, "a");
-    let api: ServerProcess;
-    try {
-      api = spawnServer({
-        name: "checkout API",
-        script: "src/main.ts",
-        cwd: apiDir,
-        nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
-        env: {
-          ...inherited,
-          NODE_ENV: "production",
-          HOST: "127.0.0.1",
-          PORT: String(apiPort),
-          PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
-          // The load generator is one address doing the work of many shoppers.
-          CLIENT_LIMITS_EXEMPT: "127.0.0.1",
-          LOG_LEVEL: API_LOG_LEVEL,
-          JOBS: "off",
-          PAYMENT_SANDBOX: "true",
-          PAYMENT_SANDBOX_PORT: String(sandboxPort),
-          WEB_DIST: path.join(workDir, "no-web-dist"),
-          DATA_DIR: path.join(workDir, "data"),
-          EMBEDDED_PG_PORT: String(pgPort),
-          ...(config.BENCH_DATABASE_URL ? { DATABASE_URL: config.BENCH_DATABASE_URL } : {}),
-        },
-        output: apiLog,
-      });
-    } finally {
-      closeSync(apiLog);
-    }
+    const api = spawnApi({
+      name: "checkout API",
+      port: apiPort,
+      sandboxPort,
+      workDir,
+      logPath: apiLogPath,
+      inherited,
+      nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+      env: {
+        // The load generator is one address doing the work of many shoppers.
+        CLIENT_LIMITS_EXEMPT: "127.0.0.1",
+        LOG_LEVEL: API_LOG_LEVEL,
+        EMBEDDED_PG_PORT: String(pgPort),
+        ...(config.BENCH_DATABASE_URL ? { DATABASE_URL: config.BENCH_DATABASE_URL } : {}),
+      },
+    });
     let apiStopped: Promise<StopOutcome> | null = null;
     const stopApi = () => (apiStopped ??= api.stop(API_STOP_GRACE_MS));
     let leftoverPostgres = false;
@@ -231,7 +202,7 @@ async function main(): Promise<number> {
       );
     }
     if (failed.length) {
-      console.error(`[bench] last lines of the API log:\n${tail(apiLogPath, 20)}`);
+      console.error(`[bench] last lines of the API log:\n${logTail(apiLogPath, 20)}`);
       console.error(`[bench] ${path.relative(repoRoot, docPath)} left unchanged`);
       return 1;
     }
@@ -268,7 +239,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     console.error(`[bench] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    console.error(`[bench] last lines of the API log:\n${tail(apiLogPath, 40)}`);
+    console.error(`[bench] last lines of the API log:\n${logTail(apiLogPath, 40)}`);
     return 1;
   }
 }
