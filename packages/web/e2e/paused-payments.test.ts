@@ -1,51 +1,23 @@
 // A shopper in Chromium whose cards keep being declined: the third decline pauses payments for the cart, and the page
 // says so plainly — for how long, until what time, and that the bank can help — without any decline reason.
 import path from "node:path";
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newPhonePage, screenshots, startShop, stopShop, type Shop } from "./shop-harness.ts";
+import { describe, expect, it } from "vitest";
+import { addToCart, checkoutUpToPayment, fillCard, newPhonePage, review, screenshots, setUpShop, usShopper } from "./shop-harness.ts";
 
-let shop: Shop;
-beforeAll(async () => {
-  shop = await startShop();
-});
-afterAll(async () => {
-  await stopShop(shop);
-});
-
-async function fillCard(page: Page, number: string): Promise<void> {
-  const frame = page.frameLocator("[data-testid=card-frame]");
-  await frame.getByLabel("Card number").fill(number);
-  await frame.getByLabel(/Expiry/).fill("12/34");
-  await frame.getByLabel("CVC").fill("123");
-}
+const shop = setUpShop();
 
 describe("a shopper whose payments are paused", () => {
   it("is told after the third decline that payments for the cart are paused, for how long, and to contact the bank", async () => {
-    const { app } = shop;
-    const { page, errors } = await newPhonePage(shop.browser, [
+    const { app, browser } = shop();
+    const { page, errors } = await newPhonePage(browser, [
       { status: 402, path: "/trpc/checkout.placeOrder" },
       { status: 429, path: "/trpc/checkout.placeOrder" },
     ]);
-    await page.goto(`${app.url}/products/ceramic-mug`);
-    await page.getByTestId("add-to-cart").click();
-    await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("1");
-    await page.goto(`${app.url}/checkout`);
-    await page.locator("#email").fill("grace@example.com");
-    await page.locator("#name").fill("Grace Hopper");
-    await page.locator("#line1").fill("500 Howard St");
-    await page.locator("#city").fill("San Francisco");
-    await page.locator("#country").selectOption("US");
-    await page.locator("#region").selectOption("CA");
-    await page.locator("#postalCode").fill("94105");
-    await page.getByTestId("save-address").click();
-    const standard = page.getByTestId("shipping-option").and(page.locator('[value="standard"]'));
-    await standard.waitFor();
-    await standard.check();
+    await addToCart(page, app.url, "ceramic-mug", "1");
+    await checkoutUpToPayment(page, app.url, usShopper("grace@example.com"));
 
     await fillCard(page, "4000 0000 0000 0002");
-    await page.getByTestId("review-order").click();
-    await page.getByTestId("order-review").waitFor();
+    await review(page);
     const error = page.getByTestId("payment-error");
 
     await page.getByTestId("place-order").click();

@@ -9,7 +9,7 @@ import { Reconciler } from "@checkout/core";
 import { startPaymentSandbox, type PaymentSandbox } from "../../api/src/sandbox/sandbox-server.ts";
 import { freePort } from "../../api/test/postgres.global-setup.ts";
 import { createRelay } from "../../api/test/payment-relay.ts";
-import { cents, newPhonePage, screenshots, startShop, stopShop, type Shop } from "./shop-harness.ts";
+import { addToCart, cents, checkoutUpToPayment, fillCard, newPhonePage, review, screenshots, startShop, stopShop, usShopper, type Shop } from "./shop-harness.ts";
 
 const SECRET_KEY = "sk_payment_outage_browser_test";
 const WEBHOOK_SECRET = "whsec_payment_outage_browser_test";
@@ -68,29 +68,10 @@ describe("a shopper in Chromium while the payment processor is down", () => {
       if (request.url().startsWith(sandbox.publicUrl) && new URL(request.url()).pathname === "/v1/tokens") tokenRequests.push(request.url());
     });
 
-    await page.goto(`${app.url}/products/everyday-tee`);
-    await page.getByTestId("add-to-cart").click();
-    await page.getByTestId("add-confirmation").waitFor();
-    await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("1");
-
-    await page.goto(`${app.url}/checkout`);
-    await page.locator("#email").fill("outage@example.com");
-    await page.locator("#name").fill("Margaret Hamilton");
-    await page.locator("#line1").fill("500 Howard St");
-    await page.locator("#city").fill("San Francisco");
-    await page.locator("#country").selectOption("US");
-    await page.locator("#region").selectOption("CA");
-    await page.locator("#postalCode").fill("94105");
-    await page.getByTestId("save-address").click();
-    const standard = page.getByTestId("shipping-option").and(page.locator('[value="standard"]'));
-    await standard.waitFor();
-    await standard.check();
-    const frame = page.frameLocator("[data-testid=card-frame]");
-    await frame.getByLabel("Card number").fill("4242 4242 4242 4242");
-    await frame.getByLabel(/Expiry/).fill("12/34");
-    await frame.getByLabel("CVC").fill("123");
-    await page.getByTestId("review-order").click();
-    await page.getByTestId("order-review").waitFor();
+    await addToCart(page, app.url, "everyday-tee", "1");
+    await checkoutUpToPayment(page, app.url, usShopper("outage@example.com", "Margaret Hamilton"));
+    await fillCard(page, "4242 4242 4242 4242");
+    await review(page);
     const reviewTotal = (await page.getByTestId("review-total").textContent()) ?? "";
 
     // The processor goes away: the first attempt fails with PAYMENT_UNAVAILABLE and the shopper stays on checkout.

@@ -6,7 +6,20 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApp } from "../../api/src/app.ts";
 import type { TestDatabase } from "../../api/test/test-database.ts";
-import { cents, newPhonePage as openPhonePage, screenshots, startShop, stopShop, type ExpectedFailure, type Shop } from "./shop-harness.ts";
+import {
+  addToCart,
+  cents,
+  checkoutUpToPayment,
+  fillCard,
+  newPhonePage as openPhonePage,
+  review,
+  screenshots,
+  startShop,
+  stopShop,
+  usShopper,
+  type ExpectedFailure,
+  type Shop,
+} from "./shop-harness.ts";
 
 const THREE_D_SECURE_CARD = "4000 0027 6000 3184";
 const SUCCESS_CARD = "4242 4242 4242 4242";
@@ -26,62 +39,6 @@ afterAll(async () => {
 });
 
 const newPhonePage = (expected: ExpectedFailure[] = []) => openPhonePage(browser, expected);
-
-async function addToCart(page: Page, productId: string, expectedCount: string): Promise<void> {
-  await page.goto(`${app.url}/products/${productId}`);
-  await page.getByTestId("add-to-cart").click();
-  await page.getByTestId("add-confirmation").waitFor();
-  await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe(expectedCount);
-}
-
-interface Shopper {
-  email: string;
-  name: string;
-  line1: string;
-  city: string;
-  country: "US" | "DE";
-  region?: string;
-  postalCode: string;
-}
-
-const usShopper = (email: string): Shopper => ({
-  email,
-  name: "Grace Hopper",
-  line1: "500 Howard St",
-  city: "San Francisco",
-  country: "US",
-  region: "CA",
-  postalCode: "94105",
-});
-
-/** From the cart in the header to a saved address and standard shipping. */
-async function checkoutUpToPayment(page: Page, shopper: Shopper): Promise<void> {
-  await page.goto(`${app.url}/checkout`);
-  await page.locator("#email").fill(shopper.email);
-  await page.locator("#name").fill(shopper.name);
-  await page.locator("#line1").fill(shopper.line1);
-  await page.locator("#city").fill(shopper.city);
-  await page.locator("#country").selectOption(shopper.country);
-  if (shopper.region) await page.locator("#region").selectOption(shopper.region);
-  await page.locator("#postalCode").fill(shopper.postalCode);
-  await page.getByTestId("save-address").click();
-  const standard = page.getByTestId("shipping-option").and(page.locator('[value="standard"]'));
-  await standard.waitFor();
-  await standard.check();
-  await page.getByTestId("review-order").waitFor();
-}
-
-async function fillCard(page: Page, number: string): Promise<void> {
-  const frame = page.frameLocator("[data-testid=card-frame]");
-  await frame.getByLabel("Card number").fill(number);
-  await frame.getByLabel(/Expiry/).fill("12/34");
-  await frame.getByLabel("CVC").fill("123");
-}
-
-async function review(page: Page): Promise<void> {
-  await page.getByTestId("review-order").click();
-  await page.getByTestId("order-review").waitFor();
-}
 
 async function waitForConfirmation(page: Page): Promise<string> {
   await page.waitForURL(/\/orders#[0-9a-f-]{36}$/, { timeout: 20_000 });
@@ -103,8 +60,8 @@ function paymentsOf(orderId: string) {
 describe("a shopper in Chromium with a promo code and a 3-D Secure card", () => {
   it("applies WELCOME10, answers the card issuer's challenge and lands on a paid, discounted order", async () => {
     const { page, errors } = await newPhonePage([{ status: 422, path: "/trpc/checkout.applyPromoCode" }]);
-    await addToCart(page, "everyday-tee", "1");
-    await checkoutUpToPayment(page, usShopper("grace@example.com"));
+    await addToCart(page, app.url, "everyday-tee", "1");
+    await checkoutUpToPayment(page, app.url, usShopper("grace@example.com"));
 
     // A code that has run out is refused next to the field, in words, and the cart keeps no code.
     await page.getByTestId("promo-code").fill("EXPIRED");
@@ -181,8 +138,8 @@ describe("a shopper in Chromium with a promo code and a 3-D Secure card", () => 
 
   it("shows a failed challenge as a payment error and lets the shopper pay with another card", async () => {
     const { page, errors } = await newPhonePage();
-    await addToCart(page, "ceramic-mug", "1");
-    await checkoutUpToPayment(page, usShopper("katherine@example.com"));
+    await addToCart(page, app.url, "ceramic-mug", "1");
+    await checkoutUpToPayment(page, app.url, usShopper("katherine@example.com"));
     await fillCard(page, THREE_D_SECURE_CARD);
     await review(page);
     const reviewTotal = (await page.getByTestId("review-total").textContent()) ?? "";
@@ -215,8 +172,8 @@ describe("a shopper in Chromium with a promo code and a 3-D Secure card", () => 
 describe("a shopper in Chromium who reloads during the challenge", () => {
   it("gets the challenge back on the checkout page and finishes the order", async () => {
     const { page, errors } = await newPhonePage();
-    await addToCart(page, "everyday-tee", "1");
-    await checkoutUpToPayment(page, usShopper("ada@example.com"));
+    await addToCart(page, app.url, "everyday-tee", "1");
+    await checkoutUpToPayment(page, app.url, usShopper("ada@example.com"));
     await fillCard(page, THREE_D_SECURE_CARD);
     await review(page);
     const reviewTotal = (await page.getByTestId("review-total").textContent()) ?? "";
@@ -242,7 +199,7 @@ describe("a shopper in Chromium who reloads during the challenge", () => {
 describe("a shopper in Chromium paying in euros", () => {
   it("switches currency (asking before leaving a USD cart) and buys with VAT included", async () => {
     const { page, errors } = await newPhonePage();
-    await addToCart(page, "ceramic-mug", "1");
+    await addToCart(page, app.url, "ceramic-mug", "1");
     const currency = page.getByTestId("currency-select");
     expect(await currency.inputValue()).toBe("USD");
     expect(await page.getByLabel("Currency").count()).toBe(1);
@@ -271,7 +228,7 @@ describe("a shopper in Chromium paying in euros", () => {
     await page.goto(`${app.url}/cart`);
     await expect.poll(() => page.getByTestId("cart-subtotal").textContent()).toMatch(/^€/);
 
-    await checkoutUpToPayment(page, {
+    await checkoutUpToPayment(page, app.url, {
       email: "emmy@example.com",
       name: "Emmy Noether",
       line1: "Unter den Linden 6",

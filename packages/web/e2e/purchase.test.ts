@@ -1,30 +1,16 @@
 // A shopper buys a product in real Chromium: catalogue, variant, cart edits, address validation,
 // shipping, a declined card, another card, confirmation, reload. Then the database is checked.
 import path from "node:path";
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cents, newPhonePage, screenshots, startShop, stopShop, type Shop } from "./shop-harness.ts";
+import { describe, expect, it } from "vitest";
+import { cents, fillCard, newPhonePage, review, screenshots, setUpShop } from "./shop-harness.ts";
 
-let shop: Shop;
-beforeAll(async () => {
-  shop = await startShop();
-});
-afterAll(async () => {
-  await stopShop(shop);
-});
-
-async function fillCard(page: Page, number: string): Promise<void> {
-  const frame = page.frameLocator("[data-testid=card-frame]");
-  await frame.getByLabel("Card number").fill(number);
-  await frame.getByLabel(/Expiry/).fill("12/34");
-  await frame.getByLabel("CVC").fill("123");
-}
+const shop = setUpShop();
 
 describe("a shopper in Chromium", () => {
   it("buys a tee after a declined card, and the confirmation survives a reload", async () => {
-    const { app, database } = shop;
+    const { app, database, browser } = shop();
     // A declined card is part of this story: its 402 is expected.
-    const { page, errors } = await newPhonePage(shop.browser, [{ status: 402, path: "/trpc/checkout.placeOrder" }]);
+    const { page, errors } = await newPhonePage(browser, [{ status: 402, path: "/trpc/checkout.placeOrder" }]);
     await page.goto(app.url);
 
     const cards = page.getByTestId("product-card");
@@ -75,8 +61,7 @@ describe("a shopper in Chromium", () => {
     await express.check();
 
     await fillCard(page, "4000 0000 0000 0002");
-    await page.getByTestId("review-order").click();
-    await page.getByTestId("order-review").waitFor();
+    await review(page);
     // 3 × $24.00 = $72.00; express to the US, 0.66 kg: $19.99; California tax 7.25 % of $91.99 = $6.67.
     expect(await page.getByTestId("review-subtotal").textContent()).toBe("$72.00");
     expect(await page.getByTestId("review-shipping").textContent()).toBe("$19.99");

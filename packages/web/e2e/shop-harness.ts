@@ -1,9 +1,10 @@
-// The browser tests' shop: the whole service on a fresh test database, real Chromium, and phone
-// pages that record every page error and every unexpected 4xx/5xx response.
+// The browser tests' shop: the whole service on a fresh test database, real Chromium, phone pages that
+// record every page error and every unexpected 4xx/5xx response, and the shopper's common steps.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, expect } from "vitest";
 import { startApp, type RunningApp } from "../../api/src/app.ts";
 import { loadEnv } from "../../api/src/env.ts";
 import { createLogger } from "../../api/src/logger.ts";
@@ -60,6 +61,21 @@ export async function stopShop(shop: Shop | undefined): Promise<void> {
   await shop?.database.drop();
 }
 
+/** One shop for the test file: started before its tests, stopped after them; the tests get it from the returned function. */
+export function setUpShop(options: ShopOptions = {}): () => Shop {
+  let shop: Shop | undefined;
+  beforeAll(async () => {
+    shop = await startShop(options);
+  });
+  afterAll(async () => {
+    await stopShop(shop);
+  });
+  return () => {
+    if (!shop) throw new Error("The shop starts before the file's tests");
+    return shop;
+  };
+}
+
 /** Responses a test provokes on purpose (a declined card, a refused promo code). */
 export type ExpectedFailure = { status: number; path: string };
 
@@ -88,4 +104,63 @@ export async function newPhonePage(browser: Browser, expected: ExpectedFailure[]
 /** "$98.66" → 9866. */
 export function cents(text: string | null): number {
   return Math.round(Number((text ?? "").replace(/[^0-9.]/g, "")) * 100);
+}
+
+/** From a product's page: adds it and waits until the header's cart count says `expectedCount`. */
+export async function addToCart(page: Page, appUrl: string, productId: string, expectedCount: string): Promise<void> {
+  await page.goto(`${appUrl}/products/${productId}`);
+  await page.getByTestId("add-to-cart").click();
+  await page.getByTestId("add-confirmation").waitFor();
+  await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe(expectedCount);
+}
+
+export interface Shopper {
+  email: string;
+  name: string;
+  line1: string;
+  city: string;
+  country: "US" | "DE";
+  region?: string;
+  postalCode: string;
+}
+
+export const usShopper = (email: string, name = "Grace Hopper"): Shopper => ({
+  email,
+  name,
+  line1: "500 Howard St",
+  city: "San Francisco",
+  country: "US",
+  region: "CA",
+  postalCode: "94105",
+});
+
+/** From the cart in the header to a saved address and standard shipping. */
+export async function checkoutUpToPayment(page: Page, appUrl: string, shopper: Shopper): Promise<void> {
+  await page.goto(`${appUrl}/checkout`);
+  await page.locator("#email").fill(shopper.email);
+  await page.locator("#name").fill(shopper.name);
+  await page.locator("#line1").fill(shopper.line1);
+  await page.locator("#city").fill(shopper.city);
+  await page.locator("#country").selectOption(shopper.country);
+  if (shopper.region) await page.locator("#region").selectOption(shopper.region);
+  await page.locator("#postalCode").fill(shopper.postalCode);
+  await page.getByTestId("save-address").click();
+  const standard = page.getByTestId("shipping-option").and(page.locator('[value="standard"]'));
+  await standard.waitFor();
+  await standard.check();
+  await page.getByTestId("review-order").waitFor();
+}
+
+/** Types a card into the payment provider's card field (any future expiry, any CVC). */
+export async function fillCard(page: Page, number: string): Promise<void> {
+  const frame = page.frameLocator("[data-testid=card-frame]");
+  await frame.getByLabel("Card number").fill(number);
+  await frame.getByLabel(/Expiry/).fill("12/34");
+  await frame.getByLabel("CVC").fill("123");
+}
+
+/** Asks for the order review and waits for it. */
+export async function review(page: Page): Promise<void> {
+  await page.getByTestId("review-order").click();
+  await page.getByTestId("order-review").waitFor();
 }
