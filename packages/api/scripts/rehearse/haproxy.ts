@@ -1,6 +1,7 @@
 // HAProxy in front of the blue and green API slots: a generated config, the process, and its runtime API
-// (the admin stats socket) through which the rehearsal moves traffic from one slot to the other.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+// (the admin stats socket) through which the rehearsal moves traffic from one slot to the other. The abuse suite's
+// viewer-address proxy runs its own config through the same runHaproxy.
+import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -73,18 +74,55 @@ ${server("green")}
 `;
 }
 
-export async function startHaproxy(binary: string, options: HaproxyOptions): Promise<Haproxy> {
-  const socket = path.join(options.dir, "haproxy.sock");
-  const configFile = path.join(options.dir, "haproxy.cfg");
-  writeFileSync(configFile, haproxyConfig({ ...options, socket }));
-  const check = spawnSync(binary, ["-c", "-f", configFile], { encoding: "utf8" });
+export interface HaproxyProcess {
+  /** Sends the stop signal (SIGKILL if it has not exited 5 s later) and waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** haproxy in the foreground on `config`, written to `configFile` and checked first; resolves once `isReady` says so (10 s at most). */
+export async function runHaproxy(options: {
+  binary: string;
+  configFile: string;
+  config: string;
+  isReady: () => Promise<boolean>;
+  /** The start of the error when it is not ready in time, e.g. "haproxy did not listen on 8080". */
+  notReady: string;
+  stopSignal: NodeJS.Signals;
+}): Promise<HaproxyProcess> {
+  writeFileSync(options.configFile, options.config);
+  const check = spawnSync(options.binary, ["-c", "-f", options.configFile], { encoding: "utf8" });
   if (check.status !== 0) throw new Error(`haproxy rejected its config:\n${check.stdout}${check.stderr}`);
   // -db: stay in the foreground, so the process we hold is the one that serves.
-  const child: ChildProcess = spawn(binary, ["-db", "-f", configFile], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(options.binary, ["-db", "-f", options.configFile], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
 
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}:\n${output}`);
+    if (await options.isReady()) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${options.notReady} within 10 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  return {
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.kill(options.stopSignal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function startHaproxy(binary: string, options: HaproxyOptions): Promise<Haproxy> {
+  const socket = path.join(options.dir, "haproxy.sock");
   const command = (line: string) =>
     new Promise<string>((resolve, reject) => {
       const connection = net.connect(socket);
@@ -95,20 +133,15 @@ export async function startHaproxy(binary: string, options: HaproxyOptions): Pro
       connection.write(`${line}\n`);
     });
 
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}:\n${output}`);
-    try {
-      await command("show info");
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`haproxy's stats socket did not answer within 10 s:\n${output}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const haproxy = await runHaproxy({
+    binary,
+    configFile: path.join(options.dir, "haproxy.cfg"),
+    config: haproxyConfig({ ...options, socket }),
+    isReady: () => command("show info").then(() => true, () => false),
+    notReady: "haproxy's stats socket did not answer",
+    // SIGUSR1: soft stop, finishing the connections it holds.
+    stopSignal: "SIGUSR1",
+  });
 
   return {
     url: `http://127.0.0.1:${options.port}`,
@@ -121,14 +154,6 @@ export async function startHaproxy(binary: string, options: HaproxyOptions): Pro
       if (!row) throw new Error(`haproxy has no server be/${slot}:\n${csv}`);
       return { status: row[columns.indexOf("status")]!, sessions: Number(row[columns.indexOf("scur")]) };
     },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      // SIGUSR1: soft stop, finishing the connections it holds; SIGKILL if that takes too long.
-      child.kill("SIGUSR1");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => haproxy.stop(),
   };
 }

@@ -1,12 +1,10 @@
 // Attacks on the HTTP edge from this machine, each from its own loopback address, and the shopper probe that runs beside
 // them: shared by the abuse suite (test/abuse.test.ts) and its benchmark (bench/abuse.ts). No test framework in here.
 import { randomBytes, randomUUID } from "node:crypto";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { ensureHaproxy } from "../../scripts/rehearse/haproxy.ts";
+import { ensureHaproxy, runHaproxy } from "../../scripts/rehearse/haproxy.ts";
 
 export interface Target {
   host: string;
@@ -445,11 +443,11 @@ export async function startViewerAddressProxy(options: {
   sourceAddress: string;
   log?: (line: string) => void;
 }): Promise<ViewerAddressProxy> {
-  const binary = ensureHaproxy(options.log ?? (() => {}));
-  const configFile = path.join(options.dir, `viewer-proxy-${randomUUID()}.cfg`);
-  writeFileSync(
-    configFile,
-    `global
+  const target = { host: "127.0.0.1", port: options.port };
+  const haproxy = await runHaproxy({
+    binary: ensureHaproxy(options.log ?? (() => {})),
+    configFile: path.join(options.dir, `viewer-proxy-${randomUUID()}.cfg`),
+    config: `global
   maxconn 4096
 
 defaults
@@ -468,41 +466,16 @@ backend api
   http-reuse always
   server api ${options.backend.host}:${options.backend.port} source ${options.sourceAddress}
 `,
-  );
-  const check = spawnSync(binary, ["-c", "-f", configFile], { encoding: "utf8" });
-  if (check.status !== 0) throw new Error(`haproxy rejected its config:\n${check.stdout}${check.stderr}`);
-  const child: ChildProcess = spawn(binary, ["-db", "-f", configFile], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const target = { host: "127.0.0.1", port: options.port };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}:\n${output}`);
-    const isListening = await new Promise<boolean>((resolve) => {
-      const probe = net.connect(target, () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.on("error", () => resolve(false));
-    });
-    if (isListening) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`haproxy did not listen on ${options.port} within 10 s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url: `http://127.0.0.1:${options.port}`,
-    target,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+    isReady: () =>
+      new Promise<boolean>((resolve) => {
+        const probe = net.connect(target, () => {
+          probe.destroy();
+          resolve(true);
+        });
+        probe.on("error", () => resolve(false));
+      }),
+    notReady: `haproxy did not listen on ${options.port}`,
+    stopSignal: "SIGTERM",
+  });
+  return { url: `http://127.0.0.1:${options.port}`, target, stop: () => haproxy.stop() };
 }
