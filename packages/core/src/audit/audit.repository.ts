@@ -2,7 +2,7 @@
 // The database links each row into a hash chain when its transaction commits (migration
 // 2026-11-24T02-40-audit) and refuses UPDATE, DELETE and TRUNCATE; verifyChain re-checks every link here.
 import { sql, type RawBuilder } from "kysely";
-import type { Db } from "../db/database.ts";
+import type { Db, NewAuditLog } from "../db/database.ts";
 import { findBreak, type ChainLink, type ChainVerdict } from "./audit-chain.ts";
 
 export { GENESIS_HASH, linkHash, type ChainVerdict } from "./audit-chain.ts";
@@ -34,6 +34,19 @@ export interface AuditRecord {
   hash: string | null;
 }
 
+/** The row an entry is written as, with the defaults: actor "system", outcome "success", no origin, no data. */
+function entryToRow(entry: AuditEntry): NewAuditLog {
+  return {
+    entity: entry.entity,
+    entity_id: entry.entityId,
+    action: entry.action,
+    actor: entry.actor ?? "system",
+    outcome: entry.outcome ?? "success",
+    origin: JSON.stringify(entry.origin ?? {}),
+    data: JSON.stringify(entry.data ?? {}),
+  };
+}
+
 /**
  * Appends one row. No lock is taken here: the row is linked into the chain at COMMIT by a deferred
  * trigger holding pg_advisory_xact_lock, so it works the same inside a caller's transaction or with
@@ -41,37 +54,13 @@ export interface AuditRecord {
  * at its full microsecond precision as PostgreSQL renders it, so no clock of ours enters the hash.
  */
 export function record(db: Db, entry: AuditEntry) {
-  return db
-    .insertInto("audit_log")
-    .values({
-      entity: entry.entity,
-      entity_id: entry.entityId,
-      action: entry.action,
-      actor: entry.actor ?? "system",
-      outcome: entry.outcome ?? "success",
-      origin: JSON.stringify(entry.origin ?? {}),
-      data: JSON.stringify(entry.data ?? {}),
-    })
-    .execute();
+  return db.insertInto("audit_log").values(entryToRow(entry)).execute();
 }
 
 /** Appends several rows in one statement, in the order given (a batch job's trail, one round trip); linked at COMMIT like `record`. */
 export async function recordMany(db: Db, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await db
-    .insertInto("audit_log")
-    .values(
-      entries.map((entry) => ({
-        entity: entry.entity,
-        entity_id: entry.entityId,
-        action: entry.action,
-        actor: entry.actor ?? "system",
-        outcome: entry.outcome ?? "success",
-        origin: JSON.stringify(entry.origin ?? {}),
-        data: JSON.stringify(entry.data ?? {}),
-      })),
-    )
-    .execute();
+  await db.insertInto("audit_log").values(entries.map(entryToRow)).execute();
 }
 
 export function listForEntity(db: Db, entity: string, entityId: string) {
