@@ -26,6 +26,26 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** An app server of its own on a free port, with the test app's services, a silent log and `options` on top. */
+async function startServer(options: Partial<Parameters<typeof createAppServer>[0]>): Promise<{ url: string; close(): void }> {
+  const { server } = createAppServer({
+    services: t.app.services,
+    log: createLogger({ level: "silent" }),
+    webRoot: "/nonexistent",
+    paymentFieldUrl: "http://localhost:3001",
+    keepAliveTimeoutMs: 5000,
+    ...options,
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
 describe("GET /health", () => {
   it("answers 200 {status: ok}", async () => {
     const response = await fetch(`${t.app.url}/health`);
@@ -42,20 +62,12 @@ describe("GET /ready", () => {
 
   it("answers 503 when the database does not", async () => {
     const deadDb = createDb({ connectionString: "postgres://nobody@127.0.0.1:1/none" });
-    const { server } = createAppServer({
-      services: { ...t.app.services, db: deadDb, readDb: deadDb, log: createLogger({ level: "silent" }) },
-      log: createLogger({ level: "silent" }),
-      webRoot: "/nonexistent",
-      paymentFieldUrl: "http://localhost:3001",
-      keepAliveTimeoutMs: 5000,
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const server = await startServer({ services: { ...t.app.services, db: deadDb, readDb: deadDb, log: createLogger({ level: "silent" }) } });
     try {
-      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/ready`);
+      const response = await fetch(`${server.url}/ready`);
       expect(response.status).toBe(503);
       expect(await response.json()).toMatchObject({ status: "unavailable", reason: "database" });
     } finally {
-      server.closeAllConnections();
       server.close();
       await deadDb.destroy();
     }
@@ -63,24 +75,17 @@ describe("GET /ready", () => {
 
   it("answers a flood from its cache, on its own connection: a few database checks for hundreds of calls", async () => {
     const readiness = createReadinessProbe({ db: t.app.services.db, cacheMs: 60_000 });
-    const { server } = createAppServer({
-      services: t.app.services,
-      log: createLogger({ level: "silent" }),
-      webRoot: "/nonexistent",
-      paymentFieldUrl: "http://localhost:3001",
-      keepAliveTimeoutMs: 5000,
+    const server = await startServer({
       readiness,
       // Hundreds of sockets from one address: the per-client connection cap is not what this test is about.
       edge: { exemptClients: ["127.0.0.1"] },
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ready`;
+      const url = `${server.url}/ready`;
       const statuses = await Promise.all(Array.from({ length: 300 }, async () => (await fetch(url)).status));
       expect(new Set(statuses)).toEqual(new Set([200]));
       expect(readiness.checksRun).toBe(1);
     } finally {
-      server.closeAllConnections();
       server.close();
     }
   });
@@ -88,16 +93,8 @@ describe("GET /ready", () => {
 
 describe("who may read /metrics", () => {
   async function serve(metricsAccess: { token?: string; allowLoopback: boolean }) {
-    const { server } = createAppServer({
-      services: t.app.services,
-      log: createLogger({ level: "silent" }),
-      webRoot: "/nonexistent",
-      paymentFieldUrl: "http://localhost:3001",
-      keepAliveTimeoutMs: 5000,
-      metricsAccess,
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, close: () => (server.closeAllConnections(), server.close()) };
+    const server = await startServer({ metricsAccess });
+    return { url: `${server.url}/metrics`, close: server.close };
   }
 
   it("with METRICS_TOKEN, only its bearer, even from loopback", async () => {
