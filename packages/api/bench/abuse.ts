@@ -33,6 +33,7 @@ import {
 } from "../test/support/attack-tools.ts";
 import { sectionMarkers, spliceSection } from "./bench-doc.ts";
 import { benchDatabase, Cleanup, findFreePorts, gitCommit, logTail, makeWorkDir, readSettings, runBench, spawnApi, waitForOk } from "./processes.ts";
+import { exitWithHelpIfAsked } from "../src/cli/help.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(apiDir, "../..");
@@ -44,6 +45,17 @@ const DEFAULT_SECONDS = 11;
 
 /** The shoppers: one loop per address, each pausing between requests so it stays within the default rate classes. */
 const PROBE = { addresses: [1, 2, 3, 4].map((n) => loopback(256 + n)), pauseMs: 100, timeoutMs: 10_000 };
+
+exitWithHelpIfAsked(`
+pnpm --filter @checkout/api bench:abuse [--smoke] — the shopper probe's success rate, p50 and p99 with no attack and
+beside each attack of the abuse suite (slow bodies and headers, socket cap, key bypasses, hostile JSON, card testing,
+/ready flood, spoofed addresses), one API process at its default limits; written to docs/BENCHMARKS.md (about 3 min).
+
+  --smoke   2 s windows, printed only (checks the benchmark still runs)
+
+Settings (environment): ABUSE_DURATION (seconds a window), ABUSE_ATTACKS (comma-separated keys), ABUSE_WRITE_DOC,
+BENCH_DATABASE_URL. Exit 78 names a bad setting.
+`);
 
 const BenchEnv = z.object({
   /** Seconds each window (baseline or attack) lasts; --smoke makes it 2. */

@@ -16,6 +16,7 @@ import { z } from "zod";
 import { machineBusyCpuSeconds, ownCpuSeconds, processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
 import { sectionMarkers, spliceSection } from "./bench-doc.ts";
 import { benchDatabase, Cleanup, findFreePorts, gitCommit, logTail, makeWorkDir, postmasterPid, readSettings, runBench, spawnApi, waitForOk } from "./processes.ts";
+import { exitWithHelpIfAsked } from "../src/cli/help.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(apiDir, "../..");
@@ -36,6 +37,16 @@ const API_STOP_GRACE_MS = 40_000;
 /** The ALB target group's health check (stacks/Api.ts): /ready every 10 s, 5 s timeout, unhealthy after 3 failures. */
 const PROBE_TIMEOUT_MS = 5000;
 const PROBE_INTERVAL_MS = 200;
+
+exitWithHelpIfAsked(`
+pnpm --filter @checkout/api bench:overload — admission control under overload against admission off, in one run
+(about 8 minutes): a retry storm, clients that wait the Retry-After, and open arrivals above capacity; written to
+docs/BENCHMARKS.md.
+
+Settings (environment): OVERLOAD_CONNECTIONS (800), OVERLOAD_DURATION (10 s), OVERLOAD_WARMUP (3 s), OVERLOAD_ROUNDS (2),
+OVERLOAD_SETTINGS (which settings besides "off"), BENCH_DATABASE_URL and more (see the top of bench/overload.ts).
+Exit 78 names a bad setting.
+`);
 
 const BenchEnv = z.object({
   OVERLOAD_CONNECTIONS: z.coerce.number().int().min(1).max(5000).default(800),

@@ -13,6 +13,7 @@ import { processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
 import { failureRate, measure, type LoadSettings, type Measurement, type Target } from "./load.ts";
 import { Cleanup, findFreePorts, gitCommit, isAlive, logTail, makeWorkDir, postmasterPid, readSettings, spawnApi, spawnServer, waitForOk, type StopOutcome } from "./processes.ts";
 import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type RunInfo } from "./report.ts";
+import { exitWithHelpIfAsked } from "../src/cli/help.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(apiDir, "../..");
@@ -30,6 +31,14 @@ const BenchEnv = z.object({
   BENCH_DATABASE_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
   BENCH_CPU_PROF: z.enum(["1", "0", "true", "false"]).optional().transform((value) => value === "1" || value === "true"),
 });
+
+exitWithHelpIfAsked(`
+pnpm bench — raw node:http against the real API (embedded PostgreSQL unless BENCH_DATABASE_URL), one run with
+the same load tool, ratios written to docs/BENCHMARKS.md (then the load tester's own engine benchmark).
+
+Settings (environment): BENCH_DURATION (10 s per target), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (50),
+BENCH_DATABASE_URL, BENCH_CPU_PROF=1 (CPU profiles of the API). Exit 78 names a bad setting.
+`);
 
 const cleanup = new Cleanup();
 

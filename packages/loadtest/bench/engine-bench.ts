@@ -25,6 +25,13 @@ import {
   type SustainRule,
 } from "./engine-report.ts";
 
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log(`pnpm --filter @checkout/loadtest bench — the load tester's highest sustained open-model rate, autocannon's
+throughput and Artillery's highest sustained rate against one raw node:http target, in one run; the section in
+docs/BENCHMARKS.md ("The load tester's engine").`);
+  process.exit(0);
+}
+
 const loadtestDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(loadtestDir, "../..");
 const docPath = path.join(repoRoot, "docs", "BENCHMARKS.md");
