@@ -19,6 +19,16 @@ function tooLarge(maxBytes: number): EdgeError {
   return new EdgeError("PAYLOAD_TOO_LARGE", `The request body is larger than ${maxBytes} bytes`, { closeConnection: true, details: { maxBytes } });
 }
 
+/** Reads a body only to be rid of it; whether it all arrived within `limits` (the connection can then carry another request). */
+export async function discardBody(req: http.IncomingMessage, limits: BodyLimits): Promise<boolean> {
+  try {
+    await readRawBody(req, limits);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The body as text (UTF-8). */
 export async function readBody(req: http.IncomingMessage, limits: BodyLimits): Promise<string> {
   return (await readRawBody(req, limits)).toString("utf8");

@@ -1,7 +1,6 @@
 // The HTTP server: tRPC at /trpc, /health, /ready, /metrics and the web app, with request ids,
 // access logs, metrics and a graceful shutdown that finishes in-flight requests.
-import { randomUUID } from "node:crypto";
-import crypto from "node:crypto";
+import crypto, { randomUUID } from "node:crypto";
 import http from "node:http";
 import { appRouter } from "../router.ts";
 import { createContext, type Services } from "../context.ts";
@@ -209,6 +208,9 @@ export function createAppServer(options: ServerOptions): AppServer {
     res.end(req.method === "HEAD" ? undefined : file.body);
   }
 
+  /** Connections with a request being answered, or whose last answer closes them. */
+  const busySockets = new WeakSet<object>();
+
   const server = http.createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -221,6 +223,11 @@ export function createAppServer(options: ServerOptions): AppServer {
   );
 
   function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const socket = req.socket;
+    busySockets.add(socket);
+    res.once("finish", () => {
+      if (!/close/i.test(String(res.getHeader("connection") ?? ""))) busySockets.delete(socket);
+    });
     const started = process.hrtime.bigint();
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
@@ -311,7 +318,9 @@ export function createAppServer(options: ServerOptions): AppServer {
   // What Node refuses before a request exists (headers over its 16 KiB limit, malformed HTTP, a header timeout)
   // gets the same typed JSON error as everything else, then the connection closes.
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || error.code === "ECONNRESET") {
+    // Bytes that arrive while a request is being answered on this connection, or after an answer that closes it
+    // (a body sent without framing), are not a new request to answer: the connection just ends.
+    if (!socket.writable || busySockets.has(socket) || error.code === "ECONNRESET") {
       socket.destroy();
       return;
     }
@@ -325,6 +334,11 @@ export function createAppServer(options: ServerOptions): AppServer {
     socket.end(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
+    // A lingering close: keep reading (and dropping) what the client is still sending for a moment, so closing does
+    // not reset the connection under the answer before the client has read it.
+    socket.on("data", () => {});
+    socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   });
   // Keep idle connections open longer than the load balancer does, so it never reuses a closed one.
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
@@ -350,6 +364,9 @@ export function createAppServer(options: ServerOptions): AppServer {
 }
 
 type RequestWithId = http.IncomingMessage & { requestId?: string };
+
+/** How long a connection refused by clientError is read from (and dropped) before it is destroyed. */
+const LINGER_MS = 2000;
 
 function renderReadinessMetrics(readiness: ReadinessProbe): string {
   return [

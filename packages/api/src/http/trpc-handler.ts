@@ -15,7 +15,7 @@ import type { Kysely } from "kysely";
 import { Idempotency, isAppError, type Database } from "@checkout/core";
 import { toTransportError, type ProcedureMeta } from "../trpc.ts";
 import type { Admission } from "./admission.ts";
-import { hasBody, readBody, type BodyLimits } from "./body-reader.ts";
+import { discardBody, hasBody, readBody, type BodyLimits } from "./body-reader.ts";
 import { parseBoundedJson, type JsonBounds } from "./bounded-json.ts";
 import type { ClientLimits } from "./client-limits.ts";
 import { limitKeyOf } from "./client-address.ts";
@@ -167,11 +167,13 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
     let input: unknown;
     // Only a POST's body is read; one announced with any other method is never read, so the connection closes after the answer.
     if (req.method !== "POST" && hasBody(req)) res.setHeader("connection", "close");
+    let isBodyTouched = false;
     void (async () => {
       try {
         const params = new URLSearchParams(search);
         const checked = checkRequest(req, path, params);
         type = checked.type;
+        isBodyTouched = true;
         input = await readInput(req, params);
         const client = limitKeyOf(options.clientAddressOf(req));
         options.clientLimits.takeRate(client, checked.meta.rateClass);
@@ -185,7 +187,14 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
           checked.meta.admission ?? "shopper",
         );
       } catch (cause) {
-        send(res, renderError(req, path, type, input, undefined, cause));
+        const rendered = renderError(req, path, type, input, undefined, cause);
+        // Refused before its body was read: take the body in (within the same size and time limits) so the client
+        // reads our answer rather than a reset from closing on its unread bytes; only a body that does not arrive
+        // in time, or is too large, still closes the connection.
+        if (rendered.headers.connection === "close" && !isBodyTouched && (await discardBody(req, options.body))) {
+          delete rendered.headers.connection;
+        }
+        send(res, rendered);
       }
     })();
   };
