@@ -15,7 +15,9 @@ const run = promisify(execFile);
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ DB_POOL_MAX: "20" });
+  // 40 orders at once from one test shopper (one email): more payment attempts in flight than card-testing
+  // limits let one shopper have; those limits are tested in card-testing.test.ts.
+  t = await startTestApp({ DB_POOL_MAX: "20", PAYMENT_ATTEMPTS_IN_FLIGHT: "1000" });
 });
 afterAll(async () => {
   await t?.close();

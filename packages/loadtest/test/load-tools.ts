@@ -126,15 +126,10 @@ const scheduleFailure = /^FAIL {2}(\d+ of \d+ arrivals|schedule:)/;
 const latencyFailure = /^FAIL {2}http\.response_time\./;
 
 /**
- * The FAIL lines of our run's verdicts; whether every one is about its own schedule (late or dropped arrivals);
- * and whether every one is a timing verdict (schedule or a latency threshold), which on this shared machine
- * says how busy it was, not whether the service kept its promises.
+ * The FAIL lines of our run's verdicts, and whether every one is a timing verdict (its own schedule or a latency
+ * threshold), which on this shared machine says how busy it was, not whether the service kept its promises.
  */
-export function failedVerdicts(run: ToolRun): { lines: string[]; isScheduleOnly: boolean; isTimingOnly: boolean } {
+export function failedVerdicts(run: ToolRun): { lines: string[]; isTimingOnly: boolean } {
   const lines = run.stdout.split("\n").filter((line) => line.startsWith("FAIL"));
-  return {
-    lines,
-    isScheduleOnly: lines.length > 0 && lines.every((line) => scheduleFailure.test(line)),
-    isTimingOnly: lines.every((line) => scheduleFailure.test(line) || latencyFailure.test(line)),
-  };
+  return { lines, isTimingOnly: lines.every((line) => scheduleFailure.test(line) || latencyFailure.test(line)) };
 }

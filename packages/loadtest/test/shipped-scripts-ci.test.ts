@@ -17,20 +17,6 @@ afterAll(async () => {
   await service?.stop();
 });
 
-/**
- * The run's own verdict. The generator shares two cores with the service, its database and other work; when
- * it is kept off the CPU long enough for more than 1 % of arrivals to start late, the run fails its schedule
- * check (the load it claims was not applied) without saying anything about the service. Such a run, and only
- * such a run, is repeated once; a threshold that fails is never retried.
- */
-async function runCi(args: RunArgs): Promise<OurRun> {
-  const first = await runOurs(args);
-  const failed = failedVerdicts(first);
-  if (first.code !== 1 || !failed.isScheduleOnly) return first;
-  console.warn(`${args.script} -e ci: the generator fell behind its schedule, running once more:\n${failed.lines.join("\n")}`);
-  return runOurs(args);
-}
-
 function ciArgs(script: string): RunArgs {
   return {
     script,
@@ -74,12 +60,12 @@ describe("the shipped scripts against the running service", () => {
   });
 
   it.each(shippedScripts.filter((script) => script !== "checkout-journey.yml"))("%s -e ci applies its load within its error budget", async (script) => {
-    expectPassed(script, await runCi(ciArgs(script)));
+    expectPassed(script, await runOurs(ciArgs(script)));
   });
 
   it("checkout-journey.yml -e ci keeps its error budget and leaves one captured order per checkout answered 200", async () => {
     expect((await countOrders()).captured ?? 0).toBe(0);
-    const run = await runCi(ciArgs("checkout-journey.yml"));
+    const run = await runOurs(ciArgs("checkout-journey.yml"));
     expectPassed("checkout-journey.yml", run);
     const placeOrder = run.result.histograms.endpoints["POST /trpc/checkout.placeOrder"];
     expect(placeOrder, "the run answered no placeOrder").toBeDefined();
