@@ -5,6 +5,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     reporters: process.env.CI ? ["default"] : ["default"],
+    // Two files at a time (vitest's default on 2 cores is one): most files wait on sockets, timers and child
+    // processes (load runs, drills, Artillery, Chromium), not on the CPU. Tests assert no timings, so sharing is safe.
+    maxWorkers: 2,
     projects: [
       {
         test: {
