@@ -7,7 +7,7 @@ import { createCatalogReader, createDb, migrateToLatest, seedCatalog, seedPromot
 import type { Env } from "./env.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres.ts";
-import { createAppServer, type AppServer, type EdgeLimits } from "./http/server.ts";
+import { createAppServer, type AppServer } from "./http/server.ts";
 import { createReadinessProbe } from "./http/readiness.ts";
 import { Metrics } from "./http/metrics.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "./sandbox/sandbox-server.ts";
@@ -17,7 +17,7 @@ import type { Services } from "./context.ts";
 import { createAdminAuth, resolveAdminTokens } from "./admin/admin-auth.ts";
 import { writeDevAdminToken } from "./admin/dev-admin-token.ts";
 import { startBackgroundJobs } from "./jobs/background-jobs.ts";
-import { stockPolicyOf } from "./jobs/policies.ts";
+import { edgeLimitsOf, stockPolicyOf } from "./jobs/policies.ts";
 
 export interface RunningApp {
   url: string;
@@ -47,26 +47,6 @@ function hostOf(url: string): string {
 function admissionOf(env: Env) {
   const maxInFlight = env.MAX_IN_FLIGHT ?? env.DB_POOL_MAX * 8;
   return { maxInFlight, maxQueue: env.ADMISSION_QUEUE_MAX ?? maxInFlight, queueTimeoutMs: env.ADMISSION_QUEUE_TIMEOUT_MS, retryAfterSeconds: 1 };
-}
-
-/** The edge's limits from the environment (each documented in env.ts and docs/SECURITY.md). */
-function edgeLimitsOf(env: Env): EdgeLimits {
-  return {
-    headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
-    bodyTimeoutMs: env.BODY_TIMEOUT_MS,
-    maxBodyBytes: env.MAX_BODY_BYTES,
-    maxJsonDepth: env.MAX_JSON_DEPTH,
-    maxJsonStringLength: env.MAX_JSON_STRING_LENGTH,
-    maxConnectionsPerClient: env.MAX_CONNECTIONS_PER_CLIENT,
-    maxInFlightPerClient: env.MAX_IN_FLIGHT_PER_CLIENT,
-    ratePerMinute: {
-      browse: env.RATE_LIMIT_BROWSE_PER_MINUTE,
-      cart: env.RATE_LIMIT_CART_PER_MINUTE,
-      payment: env.RATE_LIMIT_PAYMENT_PER_MINUTE,
-      admin: env.RATE_LIMIT_ADMIN_PER_MINUTE,
-    },
-    exemptClients: env.CLIENT_LIMITS_EXEMPT ?? (env.NODE_ENV === "production" ? [] : ["127.0.0.1", "::1"]),
-  };
 }
 
 export const SANDBOX_SECRET_KEY = "sk_sandbox_local_development_only";

@@ -139,7 +139,10 @@ const EnvSchema = z.object({
   PAYMENT_ATTEMPTS_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(16),
 });
 
-export type Env = z.infer<typeof EnvSchema> & { PAYMENT_SANDBOX: boolean };
+export type Env = Omit<z.infer<typeof EnvSchema>, "CLIENT_LIMITS_EXEMPT"> & { PAYMENT_SANDBOX: boolean; CLIENT_LIMITS_EXEMPT: string[] };
+
+/** Exempt from per-client limits when CLIENT_LIMITS_EXEMPT is not set: loopback outside production, nobody in production. */
+const LOOPBACK = ["127.0.0.1", "::1"];
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -167,7 +170,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError("Invalid configuration:\n  ORDER_WEBHOOK_SECRET is required when ORDER_WEBHOOK_URLS is set");
   }
   if (env.SMTP_URL && !env.MAIL_FROM) throw new ConfigError("Invalid configuration:\n  MAIL_FROM is required when SMTP_URL is set");
-  return { ...env, PAYMENT_SANDBOX: sandbox };
+  return { ...env, PAYMENT_SANDBOX: sandbox, CLIENT_LIMITS_EXEMPT: env.CLIENT_LIMITS_EXEMPT ?? (env.NODE_ENV === "production" ? [] : LOOPBACK) };
 }
 
 /** How each DATABASE_SSL value reaches node-postgres, as the sslmode of the composed URL. */

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAppServer } from "../src/http/server.ts";
 import { createReadinessProbe } from "../src/http/readiness.ts";
 import { createLogger } from "../src/logger.ts";
+import { loadEnv } from "../src/env.ts";
+import { edgeLimitsOf } from "../src/jobs/policies.ts";
 import { createDb } from "@checkout/core";
 import type { AddressInfo } from "node:net";
 import { startTestApp, type TestApp } from "./test-app.ts";
@@ -34,6 +36,8 @@ async function startServer(options: Partial<Parameters<typeof createAppServer>[0
     webRoot: "/nonexistent",
     paymentFieldUrl: "http://localhost:3001",
     keepAliveTimeoutMs: 5000,
+    // The limits a test run starts with (its loopback clients exempt from the per-client caps).
+    edge: edgeLimitsOf(loadEnv({ NODE_ENV: "test" })),
     ...options,
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -77,8 +81,6 @@ describe("GET /ready", () => {
     const readiness = createReadinessProbe({ db: t.app.services.db, cacheMs: 60_000 });
     const server = await startServer({
       readiness,
-      // Hundreds of sockets from one address: the per-client connection cap is not what this test is about.
-      edge: { exemptClients: ["127.0.0.1"] },
     });
     try {
       const url = `${server.url}/ready`;

@@ -35,18 +35,6 @@ export interface EdgeLimits {
   exemptClients: readonly string[];
 }
 
-export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
-  headersTimeoutMs: 10_000,
-  bodyTimeoutMs: 10_000,
-  maxBodyBytes: 64 * 1024,
-  maxJsonDepth: 16,
-  maxJsonStringLength: 8192,
-  maxConnectionsPerClient: 64,
-  maxInFlightPerClient: 16,
-  ratePerMinute: { browse: 1200, cart: 600, payment: 30, admin: 600 },
-  exemptClients: [],
-};
-
 export interface ServerOptions {
   services: Services;
   log: Logger;
@@ -54,7 +42,8 @@ export interface ServerOptions {
   /** Public origin of the payment provider's card field, allowed to be framed by the checkout page. */
   paymentFieldUrl: string;
   keepAliveTimeoutMs: number;
-  edge?: Partial<EdgeLimits>;
+  /** The edge's limits: `edgeLimitsOf(env)` (packages/api/src/jobs/policies.ts), defaults in env.ts. */
+  edge: EdgeLimits;
   /** Where the client's address comes from (socket by default; TRUST_PROXY, VIEWER_ADDRESS_HEADER). */
   clientAddress?: ClientAddressSources;
   /** The database check behind /ready; default: the writer pool, cached for a second. */
@@ -129,7 +118,7 @@ export function createAppServer(options: ServerOptions): AppServer {
       ),
   });
 
-  const limits = { ...DEFAULT_EDGE_LIMITS, ...options.edge };
+  const limits = options.edge;
   const addressSources = options.clientAddress ?? { trustedProxies: 0 };
   const isBehindProxy = addressSources.trustedProxies > 0 || addressSources.viewerAddressHeader !== undefined;
   const clientLimits = createClientLimits({

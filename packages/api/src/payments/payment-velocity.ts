@@ -17,7 +17,6 @@ type VelocityEnv = Pick<
   | "PAYMENT_VELOCITY_LOCK_SECONDS"
   | "PAYMENT_ATTEMPTS_IN_FLIGHT"
   | "CLIENT_LIMITS_EXEMPT"
-  | "NODE_ENV"
 >;
 
 export function paymentVelocityOf(env: VelocityEnv): PaymentVelocity.Limits {
@@ -29,8 +28,8 @@ export function paymentVelocityOf(env: VelocityEnv): PaymentVelocity.Limits {
     email: { maxDeclines: env.PAYMENT_DECLINES_PER_EMAIL, windowMs, lockMs },
     card: { maxDeclines: env.PAYMENT_DECLINES_PER_CARD, windowMs, lockMs },
     maxInFlight: env.PAYMENT_ATTEMPTS_IN_FLIGHT,
-    // The same exemption as the edge's per-client limits: loopback outside production unless configured.
-    exemptAddresses: env.CLIENT_LIMITS_EXEMPT ?? (env.NODE_ENV === "production" ? [] : ["127.0.0.1", "::1"]),
+    // The same exemption as the edge's per-client limits.
+    exemptAddresses: env.CLIENT_LIMITS_EXEMPT,
   };
 }
 
