@@ -7,7 +7,8 @@ const request = (remoteAddress: string, headers: http.IncomingHttpHeaders) => ({
 
 describe("clientAddressOf", () => {
   it("takes the socket address unless proxies are trusted", () => {
-    expect(originOf(request("::ffff:10.1.2.3", { "x-forwarded-for": "6.6.6.6", "user-agent": "curl/8" }), { trustedProxies: 0 })).toEqual({ ip: "10.1.2.3", userAgent: "curl/8" });
+    const req = request("::ffff:10.1.2.3", { "x-forwarded-for": "6.6.6.6", "user-agent": "curl/8" });
+    expect(originOf(req, clientAddressOf(req, { trustedProxies: 0 }))).toEqual({ ip: "10.1.2.3", userAgent: "curl/8" });
   });
 
   it("behind trusted proxies takes the hop they added, not what the client wrote further left", () => {
@@ -32,7 +33,7 @@ describe("clientAddressOf", () => {
   });
 
   it("caps the user agent", () => {
-    expect(originOf(request("10.0.0.1", { "user-agent": "x".repeat(1000) }), { trustedProxies: 0 }).userAgent).toHaveLength(256);
+    expect(originOf(request("10.0.0.1", { "user-agent": "x".repeat(1000) }), "10.0.0.1").userAgent).toHaveLength(256);
   });
 });
 

@@ -70,8 +70,8 @@ export function limitKeyOf(address: string): string {
   return `${groups.slice(0, 4).map((group) => group.toLowerCase().replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }
 
-/** The client address and user agent, as audit records carry them. */
-export function originOf(req: http.IncomingMessage, sources: ClientAddressSources): RequestOrigin {
+/** The client address (clientAddressOf, resolved once per request) and user agent, as audit records carry them. */
+export function originOf(req: http.IncomingMessage, address: string): RequestOrigin {
   const userAgent = req.headers["user-agent"];
-  return { ip: clientAddressOf(req, sources), ...(userAgent ? { userAgent: userAgent.slice(0, 256) } : {}) };
+  return { ip: address, ...(userAgent ? { userAgent: userAgent.slice(0, 256) } : {}) };
 }

@@ -132,11 +132,11 @@ export function createAppServer(options: ServerOptions): AppServer {
   const metricsToken = options.metricsAccess?.token ? crypto.createHash("sha256").update(options.metricsAccess.token).digest() : null;
   const bodyLimits = { maxBytes: limits.maxBodyBytes, timeoutMs: limits.bodyTimeoutMs };
 
-  const contextOf = (req: http.IncomingMessage) => {
+  const contextOf = (req: http.IncomingMessage, clientAddress: string) => {
     const requestId = (req as RequestWithId).requestId ?? randomUUID();
     const key = req.headers["idempotency-key"];
     const authorization = req.headers.authorization ?? null;
-    const origin = originOf(req, addressSources);
+    const origin = originOf(req, clientAddress);
     return createContext(services, { requestId, idempotencyKey: typeof key === "string" ? key : null, log: log.child({ requestId }), origin, authorization });
   };
   const onError = ({ error, path, req }: { error: { code: string; cause?: unknown }; path?: string; req: http.IncomingMessage }) => {

@@ -30,7 +30,8 @@ export interface TrpcHandlerOptions<TContext> {
   clientLimits: ClientLimits;
   /** The client's address (socket, trusted proxy hop or viewer-address header). */
   clientAddressOf(req: http.IncomingMessage): string;
-  createContext(req: http.IncomingMessage): TContext;
+  /** The procedure's context, given the client address the pipeline resolved for its limits. */
+  createContext(req: http.IncomingMessage, clientAddress: string): TContext;
   onError(input: { error: TRPCError; path: string; req: http.IncomingMessage }): void;
   /** Where idempotency records live (the writer). */
   db: Kysely<Database>;
@@ -175,7 +176,8 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
         type = checked.type;
         isBodyTouched = true;
         input = await readInput(req, params);
-        const client = limitKeyOf(options.clientAddressOf(req));
+        const address = options.clientAddressOf(req);
+        const client = limitKeyOf(address);
         options.clientLimits.takeRate(client, checked.meta.rateClass);
         const release = options.clientLimits.enter(client);
         res.once("close", release);
@@ -183,7 +185,7 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
           req,
           res,
           path,
-          () => void execute(req, res, path, checked, input).catch((cause: unknown) => send(res, renderError(req, path, checked.type, input, undefined, cause))),
+          () => void execute(req, res, path, checked, input, address).catch((cause: unknown) => send(res, renderError(req, path, checked.type, input, undefined, cause))),
           checked.meta.admission ?? "shopper",
         );
       } catch (cause) {
@@ -206,8 +208,15 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
 
   return { handle, respondError };
 
-  async function execute(req: http.IncomingMessage, res: http.ServerResponse, path: string, checked: ReturnType<typeof checkRequest>, input: unknown): Promise<void> {
-    const ctx = options.createContext(req);
+  async function execute(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    path: string,
+    checked: ReturnType<typeof checkRequest>,
+    input: unknown,
+    address: string,
+  ): Promise<void> {
+    const ctx = options.createContext(req, address);
     try {
       const scope = checked.meta.idempotency?.scopeOf(input) ?? null;
       const key = validKeyOf(req);
