@@ -22,6 +22,7 @@ import { stageConfig } from "./config.ts";
 import { Database } from "./Database.ts";
 import { acceptedOriginSecretGenerations, FIRST_ORIGIN_SECRET_GENERATION, ORIGIN_VERIFY_HEADER, originSecretName, RATE_KEY_HEADER, VIEWER_ADDRESS_HEADER } from "./edge-origin.ts";
 import { Network, SERVICE_PORT } from "./Network.ts";
+import { localApi, type LocalApiOutputs } from "./api-local.ts";
 
 /** The ALB closes a connection idle this long; Node keeps its side open longer so the ALB never reuses a closed one. */
 export const ALB_IDLE_TIMEOUT_SECONDS = 60;
@@ -89,7 +90,9 @@ function sstTaskSize(size: { cpu: number; memoryMiB: number }): { cpu: NonNullab
   return { cpu, memory: `${size.memoryMiB / 1024} GB` };
 }
 
-export function Api({ stack, app }: StackContext): ApiOutputs {
+export function Api({ stack, app }: StackContext): ApiOutputs | LocalApiOutputs {
+  // `sst dev`, `sst bind` and `sst remove`: the API runs locally (or is being removed); SST builds no ECS service.
+  if (app.mode !== "deploy") return localApi(stack, app.stage);
   const config = stageConfig(app.stage);
   const network = use(Network);
   const database = use(Database);

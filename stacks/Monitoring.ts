@@ -13,6 +13,7 @@ import type * as rds from "aws-cdk-lib/aws-rds";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import { use, type StackContext } from "sst/constructs";
+import { isDeployedApi } from "./api-local.ts";
 import { Api } from "./Api.ts";
 import { stageConfig } from "./config.ts";
 import { Database } from "./Database.ts";
@@ -59,6 +60,8 @@ const GIB = 1024 ** 3;
 export function Monitoring({ stack, app }: StackContext) {
   const config = stageConfig(app.stage);
   const api = use(Api);
+  // Nothing to watch when SST deploys no service (`sst dev`'s local API; remove mode): the stack stays empty.
+  if (!isDeployedApi(api)) return undefined;
   const database = use(Database);
   const prefix = `checkout-${app.stage}`;
 

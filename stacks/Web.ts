@@ -13,6 +13,7 @@ import { Asset } from "aws-cdk-lib/aws-s3-assets";
 import type { IConstruct } from "constructs";
 import { StaticSite, use, type StackContext } from "sst/constructs";
 import { Api } from "./Api.ts";
+import { isDeployedApi, LOCAL_WEB_URL } from "./api-local.ts";
 import { suppress } from "./compliance.ts";
 import { stageConfig, type StageConfig } from "./config.ts";
 import { RATE_KEY_HEADER, VIEWER_ADDRESS_HEADER, VIEWER_IP_FUNCTION } from "./edge-origin.ts";
@@ -56,13 +57,15 @@ const APP_SHELL_FUNCTION = `function handler(event) {
 
 export function Web({ stack, app }: StackContext): { site: StaticSite; distribution: cloudfront.IDistribution | undefined } {
   const config = stageConfig(app.stage);
-  const { apiDomain, originVerify } = use(Api);
+  const api = use(Api);
 
-  // `sst dev` runs the web app with Vite on the developer's machine; nothing is deployed for it.
-  if (app.mode === "dev") {
-    const site = new StaticSite(stack, "Site", { path: SITE_PATH, dev: { deploy: false, url: "http://localhost:5173" }, vite: { types: ".sst/sst-env.d.ts" } });
+  // `sst dev` runs the web app with Vite on the developer's machine, and remove mode (`sst bind`, `sst remove`) deploys
+  // nothing: SST's StaticSite is then a placeholder with no bucket or distribution to configure.
+  if (app.mode !== "deploy" || !isDeployedApi(api)) {
+    const site = new StaticSite(stack, "Site", { path: SITE_PATH, dev: { deploy: false, url: LOCAL_WEB_URL }, vite: { types: ".sst/sst-env.d.ts" } });
     return { site, distribution: undefined };
   }
+  const { apiDomain, originVerify } = api;
 
   const logs = accessLogBucket(stack, config);
   const bucket = siteBucket(stack, logs);
@@ -182,7 +185,8 @@ export function Web({ stack, app }: StackContext): { site: StaticSite; distribut
   });
   site.node.addDependency(uploaderKeyAccess);
 
-  const distribution = site.cdk!.distribution;
+  const distribution = site.cdk?.distribution;
+  if (!distribution) throw new Error("StaticSite built no distribution in deploy mode");
   applyWebSuppressions({ stack, site, bucket, logs, distribution });
   return { site, distribution };
 }

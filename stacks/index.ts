@@ -8,6 +8,13 @@ import { Network } from "./Network.ts";
 import { Web } from "./Web.ts";
 
 export function addStacks(app: App): void {
-  app.stack(Network).stack(Database).stack(Api).stack(Web).stack(Monitoring);
+  // `sst dev`: the API and the web app run on the developer's machine (embedded PostgreSQL, payment sandbox), so the
+  // stage gets only their placeholders; a network, a database and alarms would cost money and serve nothing.
+  // Remove mode (`sst bind`, `sst remove`) keeps every stack, so `sst remove` finds all a deployed stage has.
+  if (app.mode === "dev") {
+    app.stack(Api).stack(Web);
+  } else {
+    app.stack(Network).stack(Database).stack(Api).stack(Web).stack(Monitoring);
+  }
   applyCompliance(app);
 }

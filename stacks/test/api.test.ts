@@ -26,6 +26,7 @@ import {
   paymentSecretName,
   type ApiOutputs,
 } from "../Api.ts";
+import { isDeployedApi } from "../api-local.ts";
 import { ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY, enableBlueGreen } from "../blue-green.ts";
 import { listSuppressions } from "../compliance.ts";
 import { stageConfig } from "../config.ts";
@@ -94,7 +95,9 @@ beforeAll(async () => {
   synthesized = await synthesize();
   api = synthesized.template("Api");
   resources = api.toJSON().Resources as Resources;
-  outputs = use(Api);
+  const built = use(Api);
+  if (!isDeployedApi(built)) throw new Error("deploy mode built the local placeholder API");
+  outputs = built;
 });
 
 describe("Api: what it returns", () => {
