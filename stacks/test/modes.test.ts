@@ -1,5 +1,6 @@
 // The app builds in every mode SST uses: deploy (`sst deploy`), dev (`sst dev`) and remove (`sst bind`, `sst remove`).
 // In dev and remove mode SST's Service and StaticSite are placeholders with no `cdk` object.
+import { readFileSync } from "node:fs";
 import { initProject } from "sst/project.js";
 import { App } from "sst/constructs";
 import { describe, expect, it } from "vitest";
@@ -8,7 +9,7 @@ import { localApiEnvironment } from "../api-local.ts";
 import { stacksOf } from "../compliance.ts";
 import { addStacks } from "../index.ts";
 import { regionForStage } from "../stages.ts";
-import { PREBUILT_WEB_CONTEXT } from "../Web.ts";
+import { PREBUILT_WEB_CONTEXT, SITE_PATH } from "../Web.ts";
 import { prebuiltWebStub } from "./synthesize.ts";
 
 type Mode = "deploy" | "dev" | "remove";
@@ -67,5 +68,24 @@ describe("sst bind and sst remove (remove mode)", () => {
     const service = api.node.findChild("Api") as unknown as { props: { path: string }; cdk: unknown };
     expect(service.props.path).toBe("packages/api");
     expect(service.cdk).toBeUndefined();
+  });
+});
+
+describe("the sst:* scripts", () => {
+  const scripts = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts;
+
+  it("run `sst bind` inside the directory of the construct it binds (SST matches a service or site by its path)", async () => {
+    const { stacks } = await build("remove");
+    const api = stacks.find((stack) => stack.node.id.endsWith("-Api"))!;
+    const servicePath = (api.node.findChild("Api") as unknown as { props: { path: string } }).props.path;
+    expect(scripts["sst:api"]).toMatch(new RegExp(`^cd ${servicePath} && sst bind "`));
+    expect(scripts["sst:web"]).toMatch(new RegExp(`^cd ${SITE_PATH} && sst bind "`));
+  });
+
+  it("start the local API with the inspector on loopback, so breakpoints work under sst bind", () => {
+    const api = (JSON.parse(readFileSync("packages/api/package.json", "utf8")) as { scripts: Record<string, string> }).scripts;
+    const bound = /sst bind "pnpm run ([\w:-]+)"/.exec(scripts["sst:api"]!)?.[1];
+    expect(bound).toBeDefined();
+    expect(api[bound!]).toContain("--inspect=127.0.0.1:");
   });
 });
