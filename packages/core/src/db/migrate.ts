@@ -10,6 +10,7 @@ import * as paymentResume from "./migrations/2026-11-24T04-00-payment-resume.ts"
 import * as orderAttemptIndex from "./migrations/2026-11-24T04-10-order-attempt-index.ts";
 import * as stockHoldsAndRetention from "./migrations/2026-11-24T05-30-stock-holds-and-retention.ts";
 import * as paymentVelocity from "./migrations/2026-11-24T05-40-payment-velocity.ts";
+import * as auditSealedAt from "./migrations/2026-12-02T08-30-audit-sealed-at.ts";
 
 const migrations: Record<string, Migration> = {
   "2026-11-24T00-00-initial-schema": initialSchema,
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   "2026-11-24T04-10-order-attempt-index": orderAttemptIndex,
   "2026-11-24T05-30-stock-holds-and-retention": stockHoldsAndRetention,
   "2026-11-24T05-40-payment-velocity": paymentVelocity,
+  "2026-12-02T08-30-audit-sealed-at": auditSealedAt,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
