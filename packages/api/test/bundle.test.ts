@@ -114,6 +114,7 @@ describe("pnpm --filter @checkout/api bundle", () => {
         PAYMENT_SANDBOX: "true",
         PAYMENT_SANDBOX_PORT: "0",
         DATA_DIR: path.join(bundleDir, "data"),
+        MAIL_DIR: path.join(bundleDir, "mail"),
         WEB_DIST: "/nonexistent",
         JOBS: "off",
         LOG_LEVEL: "info",

@@ -20,6 +20,8 @@ export interface ApiProcessOptions {
   paymentSecretKey: string;
   webhookSecret: string;
   adminToken: string;
+  /** More settings, over the ones above (e.g. METRICS_TOKEN, pool settings). */
+  env?: Record<string, string>;
 }
 
 export function startApiProcess(options: ApiProcessOptions): ApiProcess {
@@ -41,12 +43,15 @@ export function startApiProcess(options: ApiProcessOptions): ApiProcess {
       PAYMENT_WEBHOOK_SECRET: options.webhookSecret,
       ADMIN_API_TOKENS: `rehearsal:${options.adminToken}`,
       WEB_DIST: path.join(repoRoot, ".data", "no-web-build"),
+      // Production sends mail over SMTP or, named explicitly, into a folder: the rehearsal keeps its mail as files.
+      MAIL_DIR: path.join(repoRoot, ".data", "rehearsal-mail"),
       LOG_LEVEL: "warn",
       SHUTDOWN_TIMEOUT_MS: "20000",
       // The shopper's address from the header HAProxy sets (as CloudFront's in a deployed stage). The load
       // generator is one loopback address doing the work of thousands of shoppers: exempt from per-client limits.
       VIEWER_ADDRESS_HEADER: "cloudfront-viewer-address",
       CLIENT_LIMITS_EXEMPT: "127.0.0.1",
+      ...options.env,
     },
   });
   let text = "";
