@@ -12,6 +12,7 @@ export * as OrderInvariants from "./order/order-invariants.ts";
 export * as Inventory from "./inventory/inventory.ts";
 export * as StockPolicy from "./inventory/stock-policy.ts";
 export * as Audit from "./audit/audit.repository.ts";
+export * as AuditAnchor from "./audit/anchor-head.ts";
 export * as PaymentOutcome from "./payment/payment-outcome.ts";
 export * as ProviderEvents from "./payment/provider-events.ts";
 export * as PaymentVelocity from "./payment/payment-velocity.ts";

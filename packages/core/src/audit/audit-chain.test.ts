@@ -1,7 +1,7 @@
 // The hash chain's pure rules: how a link is hashed and what counts as a break.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { findBreak, GENESIS_HASH, linkHash, type ChainLink } from "./audit-chain.ts";
+import { findBreak, findTimeBreak, GENESIS_HASH, linkHash, type ChainLink } from "./audit-chain.ts";
 
 function chain(contents: string[]): ChainLink[] {
   const links: ChainLink[] = [];
@@ -65,5 +65,21 @@ describe("findBreak", () => {
   it("rejects a repeated chain position and a row that was never linked", () => {
     expect(firstBreak([links[0]!, links[1]!, { ...links[1]!, id: 999 }])).toMatch(/row 999 repeats chain position 2/);
     expect(findBreak(null, { id: 7, seq: null, prevHash: null, hash: null, canonical: "" })).toMatch(/row 7 is not linked/);
+  });
+});
+
+describe("findTimeBreak", () => {
+  const at = (seq: number, createdAt: string) => ({ id: 100 + seq, seq, createdAt });
+
+  it("accepts a first link, and times that move forward or stay (two links sealed in the same microsecond)", () => {
+    expect(findTimeBreak(null, at(1, "2026-12-02T09:00:00.000000Z"))).toBeNull();
+    expect(findTimeBreak(at(1, "2026-12-02T09:00:00.000000Z"), at(2, "2026-12-02T09:00:00.000000Z"))).toBeNull();
+    expect(findTimeBreak(at(1, "2026-12-02T09:00:00.000000Z"), at(2, "2026-12-02T09:00:00.000001Z"))).toBeNull();
+  });
+
+  it("names the row whose time runs backwards, by as little as a microsecond", () => {
+    expect(findTimeBreak(at(1, "2026-12-02T09:00:00.000001Z"), at(2, "2026-12-02T09:00:00.000000Z"))).toMatch(
+      /row 102 \(seq 2\) is dated 2026-12-02T09:00:00.000000Z, before the link before it \(row 101, 2026-12-02T09:00:00.000001Z\): time runs backwards/,
+    );
   });
 });

@@ -13,7 +13,22 @@ export interface ChainLink {
   canonical: string;
 }
 
-export type ChainVerdict = { ok: true; rows: number; head: { seq: number; hash: string } | null } | { ok: false; firstBrokenId: number; reason: string };
+/** A link's sealing time as the chain hashes it (UTC, microseconds, fixed width), so text order is time order. */
+export interface TimedLink {
+  id: number;
+  seq: number;
+  createdAt: string;
+}
+
+export type ChainVerdict =
+  | {
+      ok: true;
+      rows: number;
+      head: { seq: number; hash: string } | null;
+      /** With anchors given: how many were checked and the newest (by key, i.e. by the time it was written). */
+      anchors?: { checked: number; latest: { key: string; seq: number; anchoredAt: string } | null };
+    }
+  | { ok: false; firstBrokenId: number; reason: string; anchorKey?: string };
 
 /** sha256(prev_hash || canonical), hex: the same bytes the database hashes when it seals a link. */
 export function linkHash(prevHash: string, canonical: string): string {
@@ -40,4 +55,13 @@ export function findBreak(previous: { seq: number; hash: string } | null, link: 
     return `row ${link.id} (seq ${link.seq}) does not match its hash: its content was changed`;
   }
   return null;
+}
+
+/**
+ * Why `link` breaks the chain's time (null when it does not): a link is sealed under the chain lock with the
+ * database clock read after the previous holder let go, so along seq the time never decreases.
+ */
+export function findTimeBreak(previous: TimedLink | null, link: TimedLink): string | null {
+  if (previous === null || link.createdAt >= previous.createdAt) return null;
+  return `row ${link.id} (seq ${link.seq}) is dated ${link.createdAt}, before the link before it (row ${previous.id}, ${previous.createdAt}): time runs backwards in the chain`;
 }
