@@ -14,14 +14,29 @@ export interface HaproxyOptions {
   backends: Record<Slot, number>;
   /** The slot that takes traffic at start (the other is in maintenance until it is switched on), or both. */
   live: Slot | "both";
+  /** How each server is checked; default: /ready twice a second (the rehearsal watches readiness closely). */
+  healthCheck?: HaproxyHealthCheck;
 }
+
+/** HAProxy's active check of each server, in the terms a load balancer's health check is given. */
+export interface HaproxyHealthCheck {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive passed checks before a server that was DOWN is UP again. */
+  rise: number;
+  /** Consecutive failed checks before a server that was UP is DOWN. */
+  fall: number;
+}
+
+const REHEARSAL_HEALTH_CHECK: HaproxyHealthCheck = { path: "/ready", intervalMs: 500, timeoutMs: 2000, rise: 2, fall: 3 };
 
 export interface Haproxy {
   url: string;
   /** One runtime API command; resolves with its answer. */
   command(line: string): Promise<string>;
-  /** Current sessions and check status of a slot, from `show stat`. */
-  server(slot: Slot): Promise<{ status: string; sessions: number }>;
+  /** Current sessions, check status and check counters of a slot, from `show stat`. */
+  server(slot: Slot): Promise<{ status: string; sessions: number; checksFailed: number; timesDown: number }>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +52,9 @@ export function ensureHaproxy(log: (line: string) => void): string {
 }
 
 export function haproxyConfig(options: HaproxyOptions & { socket: string }): string {
+  const check = options.healthCheck ?? REHEARSAL_HEALTH_CHECK;
+  // The rehearsal's fast check re-checks a changing server sooner; a load balancer's check has one interval.
+  const intervals = options.healthCheck ? `inter ${check.intervalMs}ms` : "inter 500ms fastinter 250ms downinter 500ms";
   const server = (slot: Slot) =>
     `  server ${slot} 127.0.0.1:${options.backends[slot]} check${slot === options.live || options.live === "both" ? "" : " disabled"}`;
   return `global
@@ -50,8 +68,8 @@ defaults
   timeout server 30s
   timeout http-keep-alive 10s
   timeout queue 10s
-  # /ready asks the database; on a busy machine it can take a second. Three slow answers in a row take a server out.
-  timeout check 2s
+  # A check not answered within this fails (/ready asks the database: slow on a busy machine); fall failures in a row take a server out.
+  timeout check ${check.timeoutMs}ms
   # A connection refused by a stopping process is tried again, on another server if need be.
   retries 3
   option redispatch 1
@@ -66,9 +84,9 @@ frontend checkout
 backend be
   balance roundrobin
   http-reuse safe
-  option httpchk GET /ready
+  option httpchk GET ${check.path}
   http-check expect status 200
-  default-server inter 500ms fastinter 250ms downinter 500ms rise 2 fall 3
+  default-server ${intervals} rise ${check.rise} fall ${check.fall}
 ${server("blue")}
 ${server("green")}
 `;
@@ -152,7 +170,9 @@ export async function startHaproxy(binary: string, options: HaproxyOptions): Pro
       const columns = header!.split(",");
       const row = rows.map((line) => line.split(",")).find((cells) => cells[0] === "be" && cells[1] === slot);
       if (!row) throw new Error(`haproxy has no server be/${slot}:\n${csv}`);
-      return { status: row[columns.indexOf("status")]!, sessions: Number(row[columns.indexOf("scur")]) };
+      const count = (column: string) => Number(row[columns.indexOf(column)]);
+      // chkfail: failed checks; chkdown: transitions UP → DOWN.
+      return { status: row[columns.indexOf("status")]!, sessions: count("scur"), checksFailed: count("chkfail"), timesDown: count("chkdown") };
     },
     stop: () => haproxy.stop(),
   };

@@ -1,34 +1,72 @@
-// One shopper checking out again and again through the balancer during the rehearsal, keeping the number of
-// every order the service acknowledged, so that admin.invariants can confirm each exists exactly once.
+// One shopper checking out again and again through the balancer during the rehearsal (and the failover drill, which
+// also watches every request's answer), keeping the number of every order the service acknowledged, so that
+// admin.invariants can confirm each exists exactly once.
 export interface ProbeShopper {
   /** Stops after the checkout in progress; resolves with what it saw. */
   stop(): Promise<{ acknowledged: string[]; failures: string[] }>;
 }
 
-async function call(target: string, procedure: string, input: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
-  const response = await fetch(`${target}/trpc/${procedure}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(input),
-    signal: AbortSignal.timeout(15_000),
+/** One API request the shopper made and what came of it: an HTTP answer, or none (timed out, or no connection). */
+export type ShopperRequest =
+  | { procedure: string; at: number; ms: number; status: number; retryAfter: string | null; appCode: string | null; httpStatusInBody: number | null; error?: undefined }
+  | { procedure: string; at: number; ms: number; status: 0; error: "timeout" | "connection"; message: string };
+
+export interface ProbeShopperOptions {
+  /** Each request is abandoned after this long (default 15 s): a hang is counted as a timeout, not waited out. */
+  timeoutMs?: number;
+  /** Told about every API request, as it completes. */
+  onRequest?: (request: ShopperRequest) => void;
+}
+
+async function call(
+  options: ProbeShopperOptions & { target: string },
+  procedure: string,
+  input: unknown,
+  headers: Record<string, string> = {},
+): Promise<Record<string, unknown>> {
+  const at = performance.now();
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(`${options.target}/trpc/${procedure}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(input),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+    });
+    text = await response.text();
+  } catch (error) {
+    const isTimeout = error instanceof Error && error.name === "TimeoutError";
+    const message = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ""}` : String(error);
+    options.onRequest?.({ procedure, at, ms: performance.now() - at, status: 0, error: isTimeout ? "timeout" : "connection", message });
+    throw error;
+  }
+  const isJson = response.headers.get("content-type")?.includes("json") ?? false;
+  const body = (isJson ? JSON.parse(text) : {}) as { result?: { data?: Record<string, unknown> }; error?: { data?: { appCode?: string; httpStatus?: number } } };
+  options.onRequest?.({
+    procedure,
+    at,
+    ms: performance.now() - at,
+    status: response.status,
+    retryAfter: response.headers.get("retry-after"),
+    appCode: body.error?.data?.appCode ?? null,
+    httpStatusInBody: body.error?.data?.httpStatus ?? null,
   });
-  const text = await response.text();
-  const body = (response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : {}) as { result?: { data?: Record<string, unknown> } };
   if (!response.ok || !body.result?.data) throw new Error(`${procedure}: HTTP ${response.status} ${text.slice(0, 200)}`);
   return body.result.data;
 }
 
-async function checkout(target: string, paymentUrl: string): Promise<string> {
-  const cart = await call(target, "cart.create", { currency: "USD" });
+async function checkout(api: ProbeShopperOptions & { target: string }, paymentUrl: string): Promise<string> {
+  const cart = await call(api, "cart.create", { currency: "USD" });
   const cartId = cart.id as string;
-  await call(target, "cart.addLine", { cartId, sku: "MUG-SAN", quantity: 1 });
-  await call(target, "checkout.setContact", { cartId, email: `probe-${cartId.slice(0, 8)}@example.com` });
-  await call(target, "checkout.setShippingAddress", {
+  await call(api, "cart.addLine", { cartId, sku: "MUG-SAN", quantity: 1 });
+  await call(api, "checkout.setContact", { cartId, email: `probe-${cartId.slice(0, 8)}@example.com` });
+  await call(api, "checkout.setShippingAddress", {
     cartId,
     address: { name: "Probe Shopper", line1: "500 Howard St", city: "San Francisco", region: "CA", postalCode: "94105", country: "US" },
   });
-  await call(target, "checkout.setShippingOption", { cartId, optionId: "standard" });
-  const quote = await call(target, "checkout.quote", { cartId });
+  await call(api, "checkout.setShippingOption", { cartId, optionId: "standard" });
+  const quote = await call(api, "checkout.quote", { cartId });
   const token = (await (
     await fetch(`${paymentUrl}/v1/tokens`, {
       method: "POST",
@@ -37,7 +75,7 @@ async function checkout(target: string, paymentUrl: string): Promise<string> {
     })
   ).json()) as { id: string };
   const order = await call(
-    target,
+    api,
     "checkout.placeOrder",
     { cartId, quoteId: quote.id, paymentToken: token.id },
     { "idempotency-key": crypto.randomUUID() },
@@ -47,14 +85,14 @@ async function checkout(target: string, paymentUrl: string): Promise<string> {
   return String(number);
 }
 
-export function startProbeShopper(target: string, paymentUrl: string): ProbeShopper {
+export function startProbeShopper(target: string, paymentUrl: string, options: ProbeShopperOptions = {}): ProbeShopper {
   const acknowledged: string[] = [];
   const failures: string[] = [];
   let isRunning = true;
   const running = (async () => {
     while (isRunning) {
       try {
-        acknowledged.push(await checkout(target, paymentUrl));
+        acknowledged.push(await checkout({ ...options, target }, paymentUrl));
       } catch (error) {
         failures.push(error instanceof Error ? error.message : String(error));
       }

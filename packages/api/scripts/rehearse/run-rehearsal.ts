@@ -70,7 +70,7 @@ export interface RehearsalReport {
   finalExitCode: number | null;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
