@@ -33,6 +33,7 @@ import {
 } from "../test/support/attack-tools.ts";
 import { sectionMarkers, spliceSection } from "./bench-doc.ts";
 import { benchDatabase, Cleanup, findFreePorts, gitCommit, logTail, makeWorkDir, readSettings, runBench, spawnApi, waitForOk } from "./processes.ts";
+import { isSmokeRun, smokeReportPath } from "./smoke.ts";
 import { exitWithHelpIfAsked } from "../src/cli/help.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -51,18 +52,19 @@ pnpm --filter @checkout/api bench:abuse [--smoke] — the shopper probe's succes
 beside each attack of the abuse suite (slow bodies and headers, socket cap, key bypasses, hostile JSON, card testing,
 /ready flood, spoofed addresses), one API process at its default limits; written to docs/BENCHMARKS.md (about 3 min).
 
-  --smoke   2 s windows, printed only (checks the benchmark still runs)
+  --smoke   (or BENCH_SMOKE=1) 1 s windows; the report goes to BENCH_SMOKE_REPORT_DIR (default
+            $TMPDIR/checkout-bench-smoke), never docs/BENCHMARKS.md. Checks the benchmark still runs, not its numbers.
 
 Settings (environment): ABUSE_DURATION (seconds a window), ABUSE_ATTACKS (comma-separated keys), ABUSE_WRITE_DOC,
 BENCH_DATABASE_URL. Exit 78 names a bad setting.
 `);
 
 const BenchEnv = z.object({
-  /** Seconds each window (baseline or attack) lasts; --smoke makes it 2. */
+  /** Seconds each window (baseline or attack) lasts; --smoke makes it 1. */
   ABUSE_DURATION: z.coerce.number().positive().max(120).optional(),
   /** Comma-separated attack keys to run (the baselines always run). */
   ABUSE_ATTACKS: z.string().optional(),
-  /** Write the section of docs/BENCHMARKS.md (default: yes for a full run, no for --smoke). */
+  /** Write the section of docs/BENCHMARKS.md (default: yes for a full run; --smoke writes its own report instead). */
   ABUSE_WRITE_DOC: z.enum(["1", "0", "true", "false"]).optional(),
   BENCH_DATABASE_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
 });
@@ -398,8 +400,8 @@ the timeout (\`BODY_TIMEOUT_MS\`, \`HEADERS_TIMEOUT_MS\`, 10 s) before it, or pa
 by Node's check, which runs every second. Every probe window is one run on a shared, noisy machine: read the ratios
 between rows, not the absolute times.
 
-Reproduce: \`pnpm --filter @checkout/api bench:abuse\` (about ${Math.ceil(info.totalSeconds / 60)} minute(s); \`--smoke\` runs 2 s windows and prints
-without writing this file unless \`ABUSE_WRITE_DOC=1\`). Knobs: \`ABUSE_DURATION\` (seconds per window, default ${DEFAULT_SECONDS}),
+Reproduce: \`pnpm --filter @checkout/api bench:abuse\` (about ${Math.ceil(info.totalSeconds / 60)} minute(s); \`--smoke\` runs 1 s windows and writes
+its report to \`BENCH_SMOKE_REPORT_DIR\`, never this file). Knobs: \`ABUSE_DURATION\` (seconds per window, default ${DEFAULT_SECONDS}),
 \`ABUSE_ATTACKS\` (comma-separated keys: ${ATTACKS.map((attack) => attack.key).join(", ")}), \`BENCH_DATABASE_URL\`, \`ABUSE_WRITE_DOC\`.
 This script replaces only what is between its own comment markers.
 ${SECTION.end}`;
@@ -412,9 +414,9 @@ async function main(): Promise<number> {
   const loadAtStart = os.loadavg();
   const config = readSettings(BenchEnv);
   if (!config) return 78;
-  const isSmoke = process.argv.includes("--smoke");
-  const seconds = config.ABUSE_DURATION ?? (isSmoke ? 2 : DEFAULT_SECONDS);
-  const writeDoc = config.ABUSE_WRITE_DOC ? config.ABUSE_WRITE_DOC === "1" || config.ABUSE_WRITE_DOC === "true" : !isSmoke;
+  const isSmoke = isSmokeRun();
+  const seconds = isSmoke ? 1 : (config.ABUSE_DURATION ?? DEFAULT_SECONDS);
+  const writeDoc = !isSmoke && (config.ABUSE_WRITE_DOC === undefined || config.ABUSE_WRITE_DOC === "1" || config.ABUSE_WRITE_DOC === "true");
   const wanted = config.ABUSE_ATTACKS?.split(",").map((key) => key.trim());
   const attacks = ATTACKS.filter((attack) => !wanted || wanted.includes(attack.key));
 
@@ -470,7 +472,7 @@ async function main(): Promise<number> {
           `${summary.failures.length ? ` (failures: ${summary.failures.join(" | ")})` : ""}; attacker got ${describeOutcomes(outcomes)}`,
       );
       // Let the server finish closing what the attack left before the next window.
-      await delay(1500);
+      await delay(isSmoke ? 500 : 1500);
     }
   } catch (error) {
     console.error(`[abuse] last lines of the API log:\n${logTail(logPath, 20)}`);
@@ -485,7 +487,11 @@ async function main(): Promise<number> {
     loadAverage: [loadAtStart, os.loadavg()],
     totalSeconds: (performance.now() - startedAt) / 1000,
   });
-  if (writeDoc) {
+  if (isSmoke) {
+    const reportPath = smokeReportPath({ name: "abuse-bench", docPath });
+    await writeFile(reportPath, spliceSection(null, section, SECTION));
+    log(`smoke run: wrote ${reportPath}; ${path.relative(repoRoot, docPath)} left unchanged`);
+  } else if (writeDoc) {
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : "# Benchmarks\n";
     await writeFile(docPath, spliceSection(existing, section, SECTION));
     log(`wrote the abuse section of ${path.relative(repoRoot, docPath)}`);

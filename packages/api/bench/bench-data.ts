@@ -50,7 +50,8 @@ export async function prepareBenchData(baseUrl: string): Promise<BenchData> {
   await call(baseUrl, "cart.addLine", { cartId, sku: "TEE-BLA-M", quantity: 2 }, "mutation");
   await call(baseUrl, "cart.addLine", { cartId, sku: secondSku, quantity: 1 }, "mutation");
 
-  const cartAnswer = await call(baseUrl, "cart.get", { cartId }, "query");
+  // A cart id never travels in a URL: the API takes cart.get's input as a POST body, as the bench measures it.
+  const cartAnswer = await call(baseUrl, "cart.get", { cartId }, "mutation");
   const cart = CartShape.parse(cartAnswer.data);
   if (cart.lines.length < 2) throw new Error(`Expected a cart with two lines, got ${cart.lines.length}`);
   return {

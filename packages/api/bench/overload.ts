@@ -16,6 +16,7 @@ import { z } from "zod";
 import { machineBusyCpuSeconds, ownCpuSeconds, processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
 import { sectionMarkers, spliceSection } from "./bench-doc.ts";
 import { benchDatabase, Cleanup, findFreePorts, gitCommit, logTail, makeWorkDir, postmasterPid, readSettings, runBench, spawnApi, waitForOk } from "./processes.ts";
+import { isSmokeRun, smokeReportPath } from "./smoke.ts";
 import { exitWithHelpIfAsked } from "../src/cli/help.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,14 +40,28 @@ const PROBE_TIMEOUT_MS = 5000;
 const PROBE_INTERVAL_MS = 200;
 
 exitWithHelpIfAsked(`
-pnpm --filter @checkout/api bench:overload — admission control under overload against admission off, in one run
-(about 8 minutes): a retry storm, clients that wait the Retry-After, and open arrivals above capacity; written to
+pnpm --filter @checkout/api bench:overload [--smoke] — admission control under overload against admission off, in one
+run (about 8 minutes): a retry storm, clients that wait the Retry-After, and open arrivals above capacity; written to
 docs/BENCHMARKS.md.
+
+  --smoke   (or BENCH_SMOKE=1) one round of "off" and the defaults, 100 clients, 1 s windows; the report goes to
+            BENCH_SMOKE_REPORT_DIR (default $TMPDIR/checkout-bench-smoke), never docs/BENCHMARKS.md. Checks the
+            benchmark still runs, not its numbers.
 
 Settings (environment): OVERLOAD_CONNECTIONS (800), OVERLOAD_DURATION (10 s), OVERLOAD_WARMUP (3 s), OVERLOAD_ROUNDS (2),
 OVERLOAD_SETTINGS (which settings besides "off"), BENCH_DATABASE_URL and more (see the top of bench/overload.ts).
 Exit 78 names a bad setting.
 `);
+
+/** A smoke run's settings, over whatever the environment says: seconds, not minutes. */
+const SMOKE_ENV = {
+  OVERLOAD_CONNECTIONS: "100",
+  OVERLOAD_DURATION: "1",
+  OVERLOAD_WARMUP: "1",
+  OVERLOAD_ROUNDS: "1",
+  OVERLOAD_SETTINGS: "default",
+  OVERLOAD_OPEN_RATE: "300",
+};
 
 const BenchEnv = z.object({
   OVERLOAD_CONNECTIONS: z.coerce.number().int().min(1).max(5000).default(800),
@@ -623,8 +638,10 @@ const cleanup = new Cleanup();
 async function main(): Promise<number> {
   const startedAt = performance.now();
   const loadAtStart = os.loadavg();
-  const config = readSettings(BenchEnv);
+  const isSmoke = isSmokeRun();
+  const config = readSettings(BenchEnv, isSmoke ? { ...process.env, ...SMOKE_ENV } : process.env);
   if (!config) return 78;
+  const reportPath = isSmoke ? smokeReportPath({ name: "overload-bench", docPath }) : docPath;
   const wanted = config.OVERLOAD_SETTINGS?.split(",").map((key) => key.trim()) ?? DEFAULT_RUN;
   const settings = settingsFor(config.DB_POOL_MAX).filter((setting) => setting.key === "off" || wanted.includes(setting.key));
 
@@ -711,7 +728,10 @@ async function main(): Promise<number> {
   for (const scenario of SCENARIOS) console.log(`\n${renderConsole(report, scenario)}`);
   console.log("");
   log(`load average ${loadAtStart.map((v) => v.toFixed(2)).join(", ")} at the start, ${report.loadAverage.end.map((v) => v.toFixed(2)).join(", ")} at the end`);
-  if (config.OVERLOAD_WRITE_DOC) {
+  if (isSmoke) {
+    await writeFile(reportPath, spliceSection(null, renderSection(report, ""), SECTION));
+    log(`smoke run: wrote ${reportPath}; ${path.relative(repoRoot, docPath)} left unchanged`);
+  } else if (config.OVERLOAD_WRITE_DOC) {
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : null;
     await writeFile(docPath, spliceSection(existing, renderSection(report, existingConclusions(existing)), SECTION));
     log(`wrote the "Admission control under overload" section of ${path.relative(repoRoot, docPath)}`);

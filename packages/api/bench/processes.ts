@@ -165,6 +165,7 @@ export function spawnApi(options: {
         PAYMENT_SANDBOX_PORT: String(options.sandboxPort),
         WEB_DIST: path.join(options.workDir, "no-web-dist"),
         DATA_DIR: path.join(options.workDir, "data"),
+        MAIL_DIR: path.join(options.workDir, "mail"),
         ...options.env,
       },
       output: logFd,
@@ -311,9 +312,9 @@ export async function benchDatabase(options: {
   return { url: embedded.url("checkout"), description: `embedded PostgreSQL ${version} (fresh data directory, fsync on${options.note ? `, ${options.note}` : ""})` };
 }
 
-/** The bench's settings from the environment, or null after printing which ones are invalid (the bench then exits 78). */
-export function readSettings<Schema extends z.ZodType>(schema: Schema): z.output<Schema> | null {
-  const parsed = schema.safeParse(process.env);
+/** The bench's settings from the environment (a smoke run passes its own on top), or null after printing which ones are invalid (the bench then exits 78). */
+export function readSettings<Schema extends z.ZodType>(schema: Schema, env: NodeJS.ProcessEnv = process.env): z.output<Schema> | null {
+  const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
   console.error(`Invalid benchmark settings:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
   return null;

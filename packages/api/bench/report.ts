@@ -248,15 +248,28 @@ ${renderStatusCodes(measurements)}
 \`\`\`sh
 pnpm bench                      # from the repository root; about 1.5 minutes (7 windows of 3 + 10 s)
 BENCH_DURATION=30 pnpm bench    # longer measured windows (seconds)
+pnpm bench --smoke              # seconds-long check that every benchmark still runs (see "Smoke mode" below)
 \`\`\`
 
 Other knobs: \`BENCH_WARMUP\` (seconds, default 3), \`BENCH_CONNECTIONS\` (default 50), \`BENCH_DATABASE_URL\` (use an
 existing PostgreSQL instead of a fresh embedded one), \`BENCH_CPU_PROF=1\` (run the API under \`node --cpu-prof\`;
 a profiling run prints where the profile went and leaves this file alone). The bench starts everything it needs on free
-ports in a temporary directory, stops the API with SIGTERM (which also stops its embedded PostgreSQL) and removes the
+ports in a temporary directory (a fresh embedded PostgreSQL first, which the API in production mode is given as
+\`DATABASE_URL\`, as a deployed task is given RDS), stops the API with SIGTERM, then the database, and removes the
 directory; it exits non-zero if a server fails to start or a target exceeds 0.1 % failures.
+
+${SMOKE_MODE}
 `;
 }
+
+/** How to check that every benchmark still runs; in the generated part, so a full run keeps it. */
+export const SMOKE_MODE = `**Smoke mode.** \`pnpm bench --smoke\` (or \`BENCH_SMOKE=1\`; also \`--smoke\` on \`bench:overload\`,
+\`bench:abuse\` and \`pnpm --filter @checkout/loadtest bench\`) runs every benchmark for seconds — this one, the load
+tester's engine benchmark, the overload and the abuse benchmarks — with 1 s windows, one step per ladder and one round,
+and writes each report to \`BENCH_SMOKE_REPORT_DIR\` (default \`$TMPDIR/checkout-bench-smoke\`), never to this file. It
+checks that each benchmark completes (servers start, the load reaches them, the report renders; this one and the engine
+benchmark also fail on errors), never its numbers. \`packages/api/test/bench-smoke.test.ts\` runs it in \`pnpm test\`, so a benchmark that stops running
+fails CI.`;
 
 const DEFAULT_NOTES = `${NOTES_MARKER}
 ## Notes

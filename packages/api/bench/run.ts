@@ -1,18 +1,18 @@
-// `pnpm bench`: raw node:http vs the real API (embedded PostgreSQL) in one run, same load tool, ratios to docs/BENCHMARKS.md.
-import { existsSync, readFileSync } from "node:fs";
+// `pnpm bench`: raw node:http vs the real API (production mode, its own PostgreSQL) in one run, same load tool, ratios to docs/BENCHMARKS.md.
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
 import { z } from "zod";
 import { prepareBenchData, queryUrl } from "./bench-data.ts";
 import { processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
 import { failureRate, measure, type LoadSettings, type Measurement, type Target } from "./load.ts";
-import { Cleanup, findFreePorts, gitCommit, isAlive, logTail, makeWorkDir, postmasterPid, readSettings, spawnApi, spawnServer, waitForOk, type StopOutcome } from "./processes.ts";
+import { benchDatabase, Cleanup, findFreePorts, gitCommit, logTail, makeWorkDir, postmasterPid, readSettings, spawnApi, spawnServer, waitForOk, type StopOutcome } from "./processes.ts";
 import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type RunInfo } from "./report.ts";
+import { isSmokeRun, smokeReportPath } from "./smoke.ts";
 import { exitWithHelpIfAsked } from "../src/cli/help.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -33,27 +33,25 @@ const BenchEnv = z.object({
 });
 
 exitWithHelpIfAsked(`
-pnpm bench — raw node:http against the real API (embedded PostgreSQL unless BENCH_DATABASE_URL), one run with
-the same load tool, ratios written to docs/BENCHMARKS.md (then the load tester's own engine benchmark).
+pnpm bench [--smoke] — raw node:http against the real API (production mode; a fresh embedded PostgreSQL started by
+the bench, or BENCH_DATABASE_URL), one run with the same load tool, ratios written to docs/BENCHMARKS.md (then the
+load tester's own engine benchmark).
+
+  --smoke   (or BENCH_SMOKE=1) 1 s windows, 10 connections; the report goes to BENCH_SMOKE_REPORT_DIR (default
+            $TMPDIR/checkout-bench-smoke), never docs/BENCHMARKS.md: checks the benchmark still runs, not its numbers.
+            The root \`pnpm bench --smoke\` also runs bench:overload and bench:abuse in smoke mode.
 
 Settings (environment): BENCH_DURATION (10 s per target), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (50),
 BENCH_DATABASE_URL, BENCH_CPU_PROF=1 (CPU profiles of the API). Exit 78 names a bad setting.
 `);
 
+/** A smoke run's windows: long enough for every target to answer, short enough for CI. */
+const SMOKE_SETTINGS: LoadSettings = { connections: 10, warmupSeconds: 1, durationSeconds: 1 };
+
 const cleanup = new Cleanup();
 
 function log(message: string): void {
   console.log(`[bench] ${message}`);
-}
-
-/** A safety net: the API stops its embedded PostgreSQL on SIGTERM; if one is still running, stop it here. */
-async function stopLeftoverPostgres(pgDataDir: string): Promise<boolean> {
-  const pid = postmasterPid(pgDataDir);
-  if (pid === null) return false;
-  process.kill(pid, "SIGINT");
-  for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await delay(100);
-  if (isAlive(pid)) process.kill(pid, "SIGKILL");
-  return true;
 }
 
 async function describeExternalDatabase(url: string): Promise<string> {
@@ -68,18 +66,13 @@ async function describeExternalDatabase(url: string): Promise<string> {
   }
 }
 
-function describeShutdown(outcome: StopOutcome | null, hasEmbeddedPostgres: boolean, leftoverPostgres: boolean): string {
+function describeShutdown(outcome: StopOutcome | null): string {
   if (!outcome) return "not stopped (the run failed earlier)";
   const how = outcome.isGraceful
     ? `graceful: SIGTERM → exit code ${outcome.code} after ${(outcome.ms / 1000).toFixed(1)} s`
     : `NOT graceful: no exit ${API_STOP_GRACE_MS / 1000} s after SIGTERM, killed`;
   const strays = outcome.strays.length ? `; still running 3 s after it and killed by the bench: ${outcome.strays.join(", ")}` : "";
-  const database = !hasEmbeddedPostgres
-    ? ""
-    : leftoverPostgres || outcome.strays.some((name) => name.startsWith("postgres"))
-      ? "; its embedded PostgreSQL did NOT stop with it (the bench stopped it)"
-      : "; its embedded PostgreSQL stopped with it";
-  return how + database + strays;
+  return how + strays;
 }
 
 async function main(): Promise<number> {
@@ -87,11 +80,11 @@ async function main(): Promise<number> {
   const loadAverage = os.loadavg();
   const config = readSettings(BenchEnv);
   if (!config) return 78;
-  const settings: LoadSettings = {
-    connections: config.BENCH_CONNECTIONS,
-    warmupSeconds: config.BENCH_WARMUP,
-    durationSeconds: config.BENCH_DURATION,
-  };
+  const isSmoke = isSmokeRun();
+  const settings: LoadSettings = isSmoke
+    ? SMOKE_SETTINGS
+    : { connections: config.BENCH_CONNECTIONS, warmupSeconds: config.BENCH_WARMUP, durationSeconds: config.BENCH_DURATION };
+  const reportPath = isSmoke ? smokeReportPath({ name: "api-bench", docPath }) : docPath;
 
   const workDir = await makeWorkDir("checkout-bench-", cleanup);
   const pgDataDir = path.join(workDir, "data", "postgres");
@@ -102,6 +95,9 @@ async function main(): Promise<number> {
     const [helloPort, apiPort, sandboxPort, pgPort] = await findFreePorts(4);
     if (!helloPort || !apiPort || !sandboxPort || !pgPort) throw new Error("Could not find free ports");
     const isEmbedded = config.BENCH_DATABASE_URL === undefined;
+    // The bench starts the database, as a deployed API finds its database already there: production mode refuses to
+    // start one of its own, and the API's work is then measured apart from starting and stopping PostgreSQL.
+    const db = await benchDatabase({ externalUrl: config.BENCH_DATABASE_URL, dataDir: pgDataDir, port: pgPort, cleanup, log, note: "started by the bench before the API" });
 
     // The children get this environment, minus anything that would point them elsewhere.
     const inherited: NodeJS.ProcessEnv = { ...process.env };
@@ -130,25 +126,18 @@ async function main(): Promise<number> {
         // The load generator is one address doing the work of many shoppers.
         CLIENT_LIMITS_EXEMPT: "127.0.0.1",
         LOG_LEVEL: API_LOG_LEVEL,
-        EMBEDDED_PG_PORT: String(pgPort),
-        ...(config.BENCH_DATABASE_URL ? { DATABASE_URL: config.BENCH_DATABASE_URL } : {}),
+        DATABASE_URL: db.url,
       },
     });
     let apiStopped: Promise<StopOutcome> | null = null;
     const stopApi = () => (apiStopped ??= api.stop(API_STOP_GRACE_MS));
-    let leftoverPostgres = false;
-    cleanup.add(async () => {
-      await stopApi();
-      if (isEmbedded) leftoverPostgres = await stopLeftoverPostgres(pgDataDir);
-    });
+    cleanup.add(stopApi);
 
     const helloUrl = `http://127.0.0.1:${helloPort}`;
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    log(`starting the hello-world server (${helloUrl}) and the API (${apiUrl}, ${isEmbedded ? "embedded PostgreSQL" : "BENCH_DATABASE_URL"}, log in ${apiLogPath})`);
+    log(`starting the hello-world server (${helloUrl}) and the API (${apiUrl}, ${isEmbedded ? "the bench's embedded PostgreSQL" : "BENCH_DATABASE_URL"}, log in ${apiLogPath})`);
     await Promise.all([waitForOk(`${helloUrl}/`, hello, 30_000), waitForOk(`${apiUrl}/ready`, api, 180_000)]);
-    const database = isEmbedded
-      ? `embedded PostgreSQL ${readFileSync(path.join(pgDataDir, "PG_VERSION"), "utf8").trim()} (started by the API itself in a fresh data directory, fsync on)`
-      : await describeExternalDatabase(config.BENCH_DATABASE_URL ?? "");
+    const database = isEmbedded ? db.description : await describeExternalDatabase(config.BENCH_DATABASE_URL ?? "");
     const data = await prepareBenchData(apiUrl);
     const helloBytes = Buffer.byteLength(await (await fetch(`${helloUrl}/`)).text());
     log(`ready: catalogue of ${data.catalog.products} products, cart ${data.cartId} with ${data.cart.lines} lines`);
@@ -193,9 +182,8 @@ async function main(): Promise<number> {
       );
     }
 
-    log("stopping the servers (SIGTERM; the API stops its embedded PostgreSQL)");
+    log("stopping the servers (SIGTERM)");
     await Promise.all([stopApi(), hello.stop(5000)]);
-    if (isEmbedded) leftoverPostgres = await stopLeftoverPostgres(pgDataDir);
     const apiStop = await stopApi();
     const apiLogText = await readFile(apiLogPath, "utf8");
 
@@ -212,7 +200,7 @@ async function main(): Promise<number> {
     }
     if (failed.length) {
       console.error(`[bench] last lines of the API log:\n${logTail(apiLogPath, 20)}`);
-      console.error(`[bench] ${path.relative(repoRoot, docPath)} left unchanged`);
+      console.error(`[bench] ${path.relative(repoRoot, reportPath)} left unchanged`);
       return 1;
     }
 
@@ -239,9 +227,15 @@ async function main(): Promise<number> {
       helloBytes,
       catalog: data.catalog,
       cart: data.cart,
-      shutdown: describeShutdown(apiStop, isEmbedded, leftoverPostgres),
+      shutdown: describeShutdown(apiStop),
       totalSeconds: (performance.now() - startedAt) / 1000,
     };
+    if (isSmoke) {
+      // The report renders from this run like a full one; its numbers are not worth keeping.
+      await writeFile(reportPath, renderMarkdown({ info, measurements }));
+      log(`smoke run: wrote ${reportPath}; ${path.relative(repoRoot, docPath)} left unchanged; API shutdown ${info.shutdown}`);
+      return 0;
+    }
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : null;
     await writeFile(docPath, withPreservedNotes(renderMarkdown({ info, measurements }), existing));
     log(`wrote ${path.relative(repoRoot, docPath)}; API shutdown ${info.shutdown}`);

@@ -24,11 +24,16 @@ import {
   type EngineStep,
   type SustainRule,
 } from "./engine-report.ts";
+import { isSmokeRun, smokeReportPath } from "./smoke.ts";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(`pnpm --filter @checkout/loadtest bench — the load tester's highest sustained open-model rate, autocannon's
-throughput and Artillery's highest sustained rate against one raw node:http target, in one run; the section in
-docs/BENCHMARKS.md ("The load tester's engine").`);
+  console.log(`pnpm --filter @checkout/loadtest bench [--smoke] — the load tester's highest sustained open-model rate,
+autocannon's throughput and Artillery's highest sustained rate against one raw node:http target, in one run; the
+section in docs/BENCHMARKS.md ("The load tester's engine").
+
+  --smoke   (or BENCH_SMOKE=1) one 1 s step of each tool at a low rate; the report goes to BENCH_SMOKE_REPORT_DIR
+            (default $TMPDIR/checkout-bench-smoke), never docs/BENCHMARKS.md; fails if a tool got no answers or errors.
+            Checks the benchmark still runs, not its numbers.`);
   process.exit(0);
 }
 
@@ -57,13 +62,21 @@ function positiveNumber(name: string, fallback: number): number {
   return value;
 }
 
-const settings = {
-  engineSeconds: positiveNumber("BENCH_ENGINE_SECONDS", 4),
-  workers: Math.round(positiveNumber("BENCH_ENGINE_WORKERS", os.availableParallelism() >= 4 ? 2 : 1)),
-  artillerySeconds: positiveNumber("BENCH_ARTILLERY_SECONDS", 5),
-  agreementRate: positiveNumber("BENCH_AGREEMENT_RATE", 2000),
-  skipArtillery: process.env.BENCH_SKIP_ARTILLERY === "1" || process.env.BENCH_SKIP_ARTILLERY === "true",
-};
+const isSmoke = isSmokeRun();
+/** A smoke run: one low step per tool and 1 s windows, so every tool and the report run in seconds. */
+const SMOKE = { engineLadder: [500], artilleryLadder: [20], autocannonConnections: [10], agreementRate: 200, windowSeconds: 1 };
+
+const settings = isSmoke
+  ? { engineSeconds: 1, workers: 1, artillerySeconds: 1, agreementRate: SMOKE.agreementRate, skipArtillery: false, windowSeconds: SMOKE.windowSeconds }
+  : {
+      engineSeconds: positiveNumber("BENCH_ENGINE_SECONDS", 4),
+      workers: Math.round(positiveNumber("BENCH_ENGINE_WORKERS", os.availableParallelism() >= 4 ? 2 : 1)),
+      artillerySeconds: positiveNumber("BENCH_ARTILLERY_SECONDS", 5),
+      agreementRate: positiveNumber("BENCH_AGREEMENT_RATE", 2000),
+      skipArtillery: process.env.BENCH_SKIP_ARTILLERY === "1" || process.env.BENCH_SKIP_ARTILLERY === "true",
+      /** autocannon's measured windows and the latency-agreement windows. */
+      windowSeconds: 5,
+    };
 
 /** Children to stop whatever happens, by their own pid. */
 const children = new Set<ChildProcess>();
@@ -180,7 +193,7 @@ async function climb<T extends { offered: number; failures: string[] }>(
 async function measureAutocannon(url: string, serverPid: number, connections: number, label: string): Promise<AutocannonRun> {
   await autocannon({ url: `${url}/`, connections, duration: 1 });
   const cpuWindow = startCpuWindow(serverPid);
-  const result = await autocannon({ url: `${url}/`, connections, duration: 5 });
+  const result = await autocannon({ url: `${url}/`, connections, duration: settings.windowSeconds });
   const cpu = cpuWindow();
   return { label, connections, requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, cpu };
 }
@@ -195,10 +208,10 @@ async function measureAgreement(url: string): Promise<Agreement> {
   const rate = settings.agreementRate;
   const connections = 10;
   await runEngine(url, rate, 1);
-  const engine = summarize(await runEngine(url, rate, 5));
+  const engine = summarize(await runEngine(url, rate, settings.windowSeconds));
   await autocannon({ url: `${url}/`, connections, overallRate: rate, duration: 1 });
   const times: number[] = [];
-  const run = autocannon({ url: `${url}/`, connections, overallRate: rate, duration: 5 });
+  const run = autocannon({ url: `${url}/`, connections, overallRate: rate, duration: settings.windowSeconds });
   run.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
     if (statusCode >= 200 && statusCode < 300) times.push(responseTimeMs);
   });
@@ -330,6 +343,21 @@ function gitCommit(): string | null {
   }
 }
 
+/** What a smoke run holds against each tool: it ran and got answers without errors (speed is never judged). */
+function smokeProblems(report: EngineBenchReport): string[] {
+  const problems: string[] = [];
+  for (const step of report.engineSteps) {
+    if (step.responses === 0 || step.errors > 0 || step.dropped > 0) problems.push(`engine at ${step.offered}/s: ${step.responses} answers, ${step.errors} errors, ${step.dropped} dropped`);
+  }
+  for (const run of report.autocannonRuns) if (run.errors > 0) problems.push(`autocannon (${run.connections} connections): ${run.errors} errors`);
+  if (report.agreement.engine.responses === 0 || report.agreement.autocannon.responses === 0) problems.push("the latency agreement got no answers");
+  if (report.artillerySteps.length === 0) problems.push("Artillery did not run");
+  for (const step of report.artillerySteps) {
+    if (step.responses === 0 || step.errors > 0) problems.push(`Artillery at ${step.offered}/s: ${step.responses} answers, ${step.errors} errors (${step.failures.join("; ")})`);
+  }
+  return problems;
+}
+
 async function main(): Promise<number> {
   const startedAt = performance.now();
   const loadAverage = os.loadavg();
@@ -340,17 +368,17 @@ async function main(): Promise<number> {
     const serverPid = server.pid ?? 0;
     const helloBytes = Buffer.byteLength(await (await fetch(`${url}/`)).text());
     log(`hello-world server at ${url}; warming up`);
-    await runEngine(url, 2000, 2);
+    await runEngine(url, isSmoke ? SMOKE.agreementRate : 2000, isSmoke ? 1 : 2);
 
     const autocannonRuns: AutocannonRun[] = [];
-    for (const connections of [10, 50]) {
+    for (const connections of isSmoke ? SMOKE.autocannonConnections : [10, 50]) {
       const run = await measureAutocannon(url, serverPid, connections, "before");
       autocannonRuns.push(run);
       log(`autocannon ${connections} connections: ${Math.round(run.requestsPerSecond)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms`);
     }
 
     const engineSteps = await climb(
-      ENGINE_LADDER,
+      isSmoke ? SMOKE.engineLadder : ENGINE_LADDER,
       async (rate, isRetry) => {
         const step = await engineStep(url, serverPid, rate, isRetry);
         log(`engine ${describeStep(step)}`);
@@ -374,7 +402,7 @@ async function main(): Promise<number> {
     const artillerySteps = settings.skipArtillery
       ? []
       : await climb(
-          ARTILLERY_LADDER,
+          isSmoke ? SMOKE.artilleryLadder : ARTILLERY_LADDER,
           async (rate, isRetry) => {
             const step = await artilleryStep(url, workDir, rate, isRetry);
             log(`Artillery ${describeStep(step)}; ${step.wallSeconds.toFixed(0)} s wall`);
@@ -407,6 +435,17 @@ async function main(): Promise<number> {
       totalSeconds: (performance.now() - startedAt) / 1000,
     };
     console.log(`\n${renderConsole(report)}\n`);
+    if (isSmoke) {
+      const reportPath = smokeReportPath({ name: "engine-bench", docPath });
+      await writeFile(reportPath, spliceSection(null, renderSection(report)));
+      const broken = smokeProblems(report);
+      if (broken.length) {
+        console.error(`[engine-bench] smoke run FAILED: ${broken.join("; ")}`);
+        return 1;
+      }
+      log(`smoke run: wrote ${reportPath}; ${path.relative(repoRoot, docPath)} left unchanged`);
+      return 0;
+    }
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : null;
     await writeFile(docPath, spliceSection(existing, renderSection(report)));
     log(`wrote the engine section of ${path.relative(repoRoot, docPath)} (${report.totalSeconds.toFixed(0)} s)`);
