@@ -1,4 +1,5 @@
-// `pnpm audit:verify`: re-checks every link of the audit log's hash chain; exit 0 intact, 1 broken, 78 misconfigured.
+// `pnpm audit:verify`: re-checks every link of the audit log's hash chain and, with a bucket, holds it to the anchors
+// the service wrote there; exit 0 intact, 1 broken, 2 failed, 78 misconfigured.
 // Reads DATABASE_URL, or else the embedded PostgreSQL of `pnpm start`: used if running, otherwise started for the check and stopped.
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -8,15 +9,36 @@ import type { Env } from "../env.ts";
 import { loadCliEnv } from "./cli-context.ts";
 import { exitWithHelpIfAsked } from "./help.ts";
 import { startEmbeddedPostgres } from "../embedded-postgres.ts";
+import { createAnchorStore } from "../audit/anchor-store.ts";
 
 exitWithHelpIfAsked(`
-pnpm audit:verify [--json] — re-check every link of the audit log's hash chain.
+pnpm audit:verify [--json] [--anchors-bucket NAME] [--anchors-since ISO-TIME] — re-check the audit log's hash chain.
+
+Every link: its position, its pointer to the link before it, its content against its hash, and that its time is
+not before the link before it. With an anchor bucket (--anchors-bucket, or AUDIT_ANCHOR_BUCKET), also every anchor
+the service wrote there (docs/OPERATIONS.md "Audit anchor"): each anchored seq must still hold the same row with the
+same hash and time, and the anchors' times and positions must never run backwards. This finds a chain its owner
+rewrote and recomputed, and rows removed from its end. --anchors-since checks only anchors taken after that time.
+S3: AWS_REGION and the usual AWS credentials (s3:ListBucket, s3:GetObject); AUDIT_ANCHOR_ENDPOINT for an
+S3-compatible server (path-style).
 
 Reads DATABASE_URL, or else the embedded PostgreSQL of \`pnpm start\` (used if running, otherwise started
-for the check and stopped). Exit 0 intact, 1 broken, 2 failed, 78 misconfigured. --json prints the verdict as JSON.
+for the check and stopped). Exit 0 intact, 1 broken (the message names the first bad row), 2 failed (database or
+bucket unreachable), 78 misconfigured. --json prints the verdict as JSON.
 `);
 
 const asJson = process.argv.includes("--json");
+
+/** `--name value` or `--name=value`. */
+function flag(name: string): string | undefined {
+  const args = process.argv.slice(2);
+  const index = args.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+  if (index === -1) return undefined;
+  const arg = args[index]!;
+  const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : args[index + 1];
+  if (!value || value.startsWith("--")) fail(`--${name} needs a value`, 78);
+  return value;
+}
 
 function fail(message: string, code: number): never {
   console.error(message);
@@ -49,20 +71,60 @@ async function openDatabase(env: Env): Promise<{ url: string; stop: () => Promis
   return { url: server.url("checkout"), stop: () => server.stop() };
 }
 
+/** The anchors to hold the chain to, or null without a bucket; exits 1 on an object that is not an anchor, 2 when the bucket cannot be read. */
+async function readAnchors(env: Env): Promise<{ bucket: string; anchors: Audit.StoredAnchor[] } | null> {
+  const bucket = flag("anchors-bucket") ?? env.AUDIT_ANCHOR_BUCKET;
+  const since = flag("anchors-since");
+  if (!bucket) {
+    if (since) fail("--anchors-since needs an anchor bucket (--anchors-bucket or AUDIT_ANCHOR_BUCKET)", 78);
+    return null;
+  }
+  if (since && Number.isNaN(Date.parse(since))) fail(`--anchors-since must be an ISO time such as 2026-12-01T00:00:00Z (got ${since})`, 78);
+  if (!env.AWS_REGION && !env.AUDIT_ANCHOR_ENDPOINT) fail("AWS_REGION is required to read the anchor bucket", 78);
+  const store = createAnchorStore({ bucket, region: env.AWS_REGION, endpoint: env.AUDIT_ANCHOR_ENDPOINT, requestTimeoutMs: 30_000 });
+  try {
+    const listing = await store.list({ since: since ? new Date(since).toISOString() : undefined }).catch((error: unknown) => {
+      fail(`could not read the audit anchors in bucket ${bucket}: ${error instanceof Error ? error.message : String(error)}`, 2);
+    });
+    const invalid = listing.invalid[0];
+    if (invalid) {
+      if (asJson) console.log(JSON.stringify({ ok: false, anchorKey: invalid.key, reason: invalid.reason }));
+      else console.log(`audit anchors BROKEN in bucket ${bucket}: ${invalid.reason}`);
+      process.exit(1);
+    }
+    if (listing.anchors.length === 0) console.error(`no audit anchors in bucket ${bucket} under ${Audit.ANCHOR_PREFIX}: only the chain's own links were checked`);
+    return { bucket, anchors: listing.anchors };
+  } finally {
+    store.close();
+  }
+}
+
 async function main(): Promise<number> {
   const env = loadCliEnv();
+  // Anchors first, then the chain's snapshot: every anchor read is older than the snapshot, so none can name a row
+  // the snapshot is too old to hold.
+  const anchored = await readAnchors(env);
   const database = await openDatabase(env);
   const db = createDb({ connectionString: database.url, max: 1, applicationName: "checkout-audit-verify", statementTimeoutMs: 0 });
   try {
     const started = performance.now();
-    const verdict = await Audit.verifyChain(db);
+    const verdict = await Audit.verifyChain(db, anchored ? { anchors: anchored.anchors } : {});
     const ms = Math.round(performance.now() - started);
-    if (asJson) console.log(JSON.stringify({ ...verdict, ms }));
+    if (asJson) console.log(JSON.stringify({ ...verdict, ...(anchored ? { bucket: anchored.bucket } : {}), ms }));
     else if (verdict.ok) {
       const head = verdict.head ? `head seq ${verdict.head.seq}, hash ${verdict.head.hash}` : "empty log";
       console.log(`audit chain intact: ${verdict.rows} rows verified in ${ms} ms (${head})`);
+      const latest = verdict.anchors?.latest;
+      if (anchored && latest) {
+        const unanchored = (verdict.head?.seq ?? 0) - latest.seq;
+        console.log(
+          `matches ${verdict.anchors!.checked} anchors in bucket ${anchored.bucket}; the latest, ${latest.key}, was taken at ${latest.anchoredAt} at seq ${latest.seq}` +
+            (unanchored > 0 ? ` (${unanchored} later rows are not anchored yet)` : ""),
+        );
+      }
     } else {
-      console.log(`audit chain BROKEN at audit_log id ${verdict.firstBrokenId}: ${verdict.reason}`);
+      const anchor = verdict.anchorKey ? ` (anchor ${verdict.anchorKey} in bucket ${anchored?.bucket})` : "";
+      console.log(`audit chain BROKEN at audit_log id ${verdict.firstBrokenId}${anchor}: ${verdict.reason}`);
     }
     return verdict.ok ? 0 : 1;
   } finally {

@@ -1,7 +1,9 @@
 // The API process's background work: the outbox dispatcher (~1 s), the hold sweep (~5 s, database
-// only), the reconciler that asks the payment provider (~30 s) and the retention purge (hourly). Every
-// process runs them; the work is safe to share (SKIP LOCKED batches, conditional updates).
+// only), the reconciler that asks the payment provider (~30 s), the retention purge (hourly) and, with a
+// bucket, the audit anchor (~1 min). Every process runs them; the work is safe to share (SKIP LOCKED
+// batches, conditional updates, one anchor per interval under an advisory lock).
 import { HoldExpiry, Reconciler, Retention } from "@checkout/core";
+import { startAnchorJob } from "../audit/anchor-job.ts";
 import type { Env } from "../env.ts";
 import type { Services } from "../context.ts";
 import type { Logger } from "../logger.ts";
@@ -74,6 +76,7 @@ export function startBackgroundJobs(input: { env: Env; services: Services; log: 
       },
     }),
   ];
+  if (env.AUDIT_ANCHOR_BUCKET) jobs.push(startAnchorJob({ env, db: services.db, log, bucket: env.AUDIT_ANCHOR_BUCKET }));
 
   return {
     async stop() {
