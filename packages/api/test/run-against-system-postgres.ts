@@ -44,6 +44,7 @@ const serverIndependent = [
   "test/fault-database-stop-start.test.ts",
   "test/embedded-postgres-exit.test.ts",
   "test/local-start.test.ts",
+  "test/failover-drill.test.ts",
   "test/bench-smoke.test.ts",
 ];
 const result = spawnSync("npx", ["vitest", "run", "--project", "api", ...serverIndependent.flatMap((glob) => ["--exclude", glob])], {
