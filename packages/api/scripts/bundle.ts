@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { rdsCaBundle } from "./rds-ca-bundle.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = path.join(apiRoot, "dist");
@@ -48,3 +49,9 @@ const result = await build({
 writeFileSync(path.join(outdir, "meta.json"), JSON.stringify(result.metafile));
 const bytes = result.metafile.outputs["dist/server.mjs"]?.bytes ?? 0;
 console.log(`dist/server.mjs: ${(bytes / 1024).toFixed(0)} KiB from ${Object.keys(result.metafile.inputs).length} modules`);
+
+// The RDS CAs for DATABASE_SSL=verify-full (DATABASE_SSL_CA=/app/dist/certs/rds-ca-bundle.pem in the container).
+const certs = rdsCaBundle();
+mkdirSync(path.join(outdir, "certs"), { recursive: true });
+writeFileSync(path.join(outdir, "certs", "rds-ca-bundle.pem"), certs.pem, { mode: 0o644 });
+console.log(`dist/certs/rds-ca-bundle.pem: ${certs.names.length} RDS CA certificates (${certs.expired.length} expired left out)`);

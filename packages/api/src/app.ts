@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { createCatalogReader, createDb, migrateToLatest, seedCatalog, seedPromotions } from "@checkout/core";
+import { createCatalogReader, createDb, migrateToLatest, seedCatalog, seedPromotions, verifyMigrations } from "@checkout/core";
 import type { Env } from "./env.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres.ts";
@@ -87,9 +87,15 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     if (readDb !== db) cleanups.push(() => readDb.destroy());
     log.info({ writer: hostOf(databaseUrl), reader: env.DATABASE_READ_URL ? hostOf(env.DATABASE_READ_URL) : "the writer" }, "database connections");
 
-    const migrations = await migrateToLatest(db);
-    const applied = migrations.results?.filter((r) => r.status === "Success").map((r) => r.migrationName) ?? [];
-    log.info({ applied }, applied.length ? "migrations applied" : "database schema up to date");
+    if (env.MIGRATIONS === "verify") {
+      // Deployed: the migrate command ran as the owner; this role may not change the schema and must not run ahead of it.
+      await verifyMigrations(db);
+      log.info("database schema up to date (MIGRATIONS=verify)");
+    } else {
+      const migrations = await migrateToLatest(db);
+      const applied = migrations.results?.filter((r) => r.status === "Success").map((r) => r.migrationName) ?? [];
+      log.info({ applied }, applied.length ? "migrations applied" : "database schema up to date");
+    }
     if (env.SEED_CATALOG) {
       const inserted = await seedCatalog(db);
       if (inserted > 0) log.info({ products: inserted }, "seed catalogue loaded");

@@ -1,4 +1,5 @@
 // Configuration, validated once at start-up; a bad or missing variable fails fast by name.
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -31,6 +32,13 @@ const EnvSchema = z.object({
   DATABASE_USER: z.string().min(1, "must not be empty").optional(),
   DATABASE_PASSWORD: z.string().min(1, "must not be empty").optional(),
   DATABASE_SSL: z.enum(["disable", "require", "verify-full"], { message: "use disable, require or verify-full" }).optional(),
+  /** With DATABASE_SSL=verify-full: a PEM bundle of the CAs to trust instead of Node's (the image ships the RDS bundle). */
+  DATABASE_SSL_CA: z.string().min(1, "must be a path to a PEM file").optional(),
+  /** `apply`: migrate at start (local use); `verify`: never migrate, refuse to start (exit 78) while any is pending. */
+  MIGRATIONS: z.enum(["apply", "verify"], { message: "use apply or verify" }).default("apply"),
+  /** The least-privileged role the `migrate` command creates or updates for the service (docs/OPERATIONS.md). */
+  SERVICE_DATABASE_USER: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "use lower-case letters, digits and _ (a PostgreSQL role name)").optional(),
+  SERVICE_DATABASE_PASSWORD: z.string().min(16, "use at least 16 characters").optional(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** The reader serves only catalogue reads behind a single-flight cache: a few connections are plenty. */
   DB_READ_POOL_MAX: z.coerce.number().int().min(1).max(200).default(4),
@@ -137,12 +145,6 @@ const EnvSchema = z.object({
   PAYMENT_CART_LOCK_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900),
   PAYMENT_VELOCITY_LOCK_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(3600),
   PAYMENT_ATTEMPTS_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(16),
-  /** Audit anchor (docs/OPERATIONS.md "Audit anchor"): the chain's head written to this S3 bucket every interval; unset = no anchoring. */
-  AUDIT_ANCHOR_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").optional(),
-  AUDIT_ANCHOR_INTERVAL_MS: z.coerce.number().int().min(100).max(24 * 3600 * 1000).default(60_000),
-  /** An S3-compatible endpoint, addressed path-style (the tests' s3rver); unset = Amazon S3 in AWS_REGION. */
-  AUDIT_ANCHOR_ENDPOINT: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
-  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").optional(),
 });
 
 export type Env = Omit<z.infer<typeof EnvSchema>, "CLIENT_LIMITS_EXEMPT"> & { PAYMENT_SANDBOX: boolean; CLIENT_LIMITS_EXEMPT: string[] };
@@ -176,28 +178,66 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError("Invalid configuration:\n  ORDER_WEBHOOK_SECRET is required when ORDER_WEBHOOK_URLS is set");
   }
   if (env.SMTP_URL && !env.MAIL_FROM) throw new ConfigError("Invalid configuration:\n  MAIL_FROM is required when SMTP_URL is set");
-  if (env.AUDIT_ANCHOR_BUCKET && !env.AWS_REGION && !env.AUDIT_ANCHOR_ENDPOINT) {
-    throw new ConfigError("Invalid configuration:\n  AWS_REGION is required when AUDIT_ANCHOR_BUCKET is set (the bucket's region)");
-  }
+  checkServiceRole(env);
   return { ...env, PAYMENT_SANDBOX: sandbox, CLIENT_LIMITS_EXEMPT: env.CLIENT_LIMITS_EXEMPT ?? (env.NODE_ENV === "production" ? [] : LOOPBACK) };
+}
+
+/** What the migrate command reads: the database (as the owner), the service role to grant, the log level; nothing else. */
+const DatabaseEnvSchema = EnvSchema.pick({
+  NODE_ENV: true, LOG_LEVEL: true, DATABASE_URL: true, DATABASE_READ_URL: true, DATABASE_HOST: true, DATABASE_READ_HOST: true, DATABASE_PORT: true,
+  DATABASE_NAME: true, DATABASE_USER: true, DATABASE_PASSWORD: true, DATABASE_SSL: true, DATABASE_SSL_CA: true,
+  SERVICE_DATABASE_USER: true, SERVICE_DATABASE_PASSWORD: true,
+});
+
+export type DatabaseEnv = z.infer<typeof DatabaseEnvSchema>;
+
+/** The database part of the configuration alone (the migrate container has no payment, mail or admin settings). */
+export function loadDatabaseEnv(source: NodeJS.ProcessEnv = process.env): DatabaseEnv {
+  const result = DatabaseEnvSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
+  }
+  const env = { ...result.data, ...resolveDatabaseUrls(result.data) };
+  if (!env.DATABASE_URL) throw new ConfigError("Invalid configuration:\n  migrate needs a database: set DATABASE_URL, or DATABASE_HOST with DATABASE_NAME, DATABASE_USER and DATABASE_PASSWORD");
+  checkServiceRole(env);
+  return env;
+}
+
+function checkServiceRole(env: Pick<DatabaseEnv, "SERVICE_DATABASE_USER" | "SERVICE_DATABASE_PASSWORD">): void {
+  if ((env.SERVICE_DATABASE_USER === undefined) !== (env.SERVICE_DATABASE_PASSWORD === undefined)) {
+    throw new ConfigError("Invalid configuration:\n  SERVICE_DATABASE_USER and SERVICE_DATABASE_PASSWORD go together (the service role the migrate command grants)");
+  }
 }
 
 /** How each DATABASE_SSL value reaches node-postgres, as the sslmode of the composed URL. */
 const SSL_MODES = {
   disable: "disable",
-  // libpq's "require": encrypted, the server certificate not checked (RDS's CA is not in Node's default store).
+  // libpq's "require": encrypted, the server certificate not checked. Refused in production.
   require: "no-verify",
-  // Encrypted and the certificate checked against Node's CAs plus NODE_EXTRA_CA_CERTS (e.g. the RDS CA bundle).
+  // Encrypted, the chain checked against DATABASE_SSL_CA (sslrootcert: pg reads the file and trusts only it) or else
+  // Node's CAs, and the certificate's names against the host (pg sets servername to it).
   "verify-full": "verify-full",
 } as const;
+
+/** A PEM bundle that exists and holds at least one certificate, or the reason it does not. */
+function problemWithCaBundle(file: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    return `DATABASE_SSL_CA: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
+  return text.includes("-----BEGIN CERTIFICATE-----") ? null : `DATABASE_SSL_CA: ${file} holds no PEM certificate`;
+}
 
 /**
  * The writer and reader URLs: given as DATABASE_URL (+ DATABASE_READ_URL) locally, or composed from DATABASE_HOST,
  * DATABASE_READ_HOST, DATABASE_PORT, DATABASE_NAME, DATABASE_USER, DATABASE_PASSWORD and DATABASE_SSL when deployed.
  * One form or the other, complete: a half-configured database is refused at start-up, naming what is missing.
  */
-function resolveDatabaseUrls(env: z.infer<typeof EnvSchema>): { DATABASE_URL?: string; DATABASE_READ_URL?: string } {
-  const parts = ["DATABASE_HOST", "DATABASE_READ_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_SSL"] as const;
+function resolveDatabaseUrls(env: z.infer<typeof DatabaseEnvSchema>): { DATABASE_URL?: string; DATABASE_READ_URL?: string } {
+  const parts = ["DATABASE_HOST", "DATABASE_READ_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_SSL", "DATABASE_SSL_CA"] as const;
   const given = parts.filter((name) => env[name] !== undefined);
   const problems: string[] = [];
   if (env.DATABASE_READ_URL && !env.DATABASE_URL) {
@@ -210,12 +250,32 @@ function resolveDatabaseUrls(env: z.infer<typeof EnvSchema>): { DATABASE_URL?: s
     const missing = (["DATABASE_HOST", "DATABASE_NAME", "DATABASE_USER", "DATABASE_PASSWORD"] as const).filter((name) => env[name] === undefined);
     if (missing.length > 0) problems.push(`${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} required with ${given.join(", ")}`);
   }
+  // Production verifies the database's certificate and name: an unverified TLS connection is one anyone on the path can answer.
+  const production = env.NODE_ENV === "production";
+  const ssl = env.DATABASE_SSL ?? (production ? "verify-full" : "require");
+  if (production && given.length > 0 && ssl !== "verify-full") {
+    problems.push(`DATABASE_SSL=${ssl} is refused in production: use verify-full (with DATABASE_SSL_CA=dist/certs/rds-ca-bundle.pem for RDS)`);
+  }
+  for (const name of ["DATABASE_URL", "DATABASE_READ_URL"] as const) {
+    const params = env[name] ? new URL(env[name]).searchParams : null;
+    if (production && params && (params.get("sslmode") === "no-verify" || params.get("ssl") === "no-verify")) {
+      problems.push(`${name}: sslmode=no-verify is refused in production (use sslmode=verify-full&sslrootcert=<CA bundle>)`);
+    }
+  }
+  if (env.DATABASE_SSL_CA !== undefined) {
+    if (ssl !== "verify-full") problems.push(`DATABASE_SSL_CA is used only with DATABASE_SSL=verify-full (it is ${ssl})`);
+    else {
+      const problem = problemWithCaBundle(env.DATABASE_SSL_CA);
+      if (problem) problems.push(problem);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join("\n")}`);
   if (given.length === 0) return {};
 
   const credentials = `${encodeURIComponent(env.DATABASE_USER!)}:${encodeURIComponent(env.DATABASE_PASSWORD!)}`;
-  const compose = (host: string) =>
-    `postgres://${credentials}@${host}:${env.DATABASE_PORT ?? 5432}/${encodeURIComponent(env.DATABASE_NAME!)}?sslmode=${SSL_MODES[env.DATABASE_SSL ?? "require"]}`;
+  const query = new URLSearchParams({ sslmode: SSL_MODES[ssl] });
+  if (ssl === "verify-full" && env.DATABASE_SSL_CA) query.set("sslrootcert", path.resolve(env.DATABASE_SSL_CA));
+  const compose = (host: string) => `postgres://${credentials}@${host}:${env.DATABASE_PORT ?? 5432}/${encodeURIComponent(env.DATABASE_NAME!)}?${query}`;
   return {
     DATABASE_URL: compose(env.DATABASE_HOST!),
     ...(env.DATABASE_READ_HOST ? { DATABASE_READ_URL: compose(env.DATABASE_READ_HOST) } : {}),

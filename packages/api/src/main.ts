@@ -1,16 +1,25 @@
 // Entry point: start the shop, and on SIGTERM/SIGINT stop taking work, finish in-flight requests, exit 0.
+// `migrate` as the first argument runs the migrations and grants the service role instead (cli/migrate.ts).
+import { PendingMigrationsError } from "@checkout/core";
 import { ConfigError, loadEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { startApp } from "./app.ts";
 import { exitWithHelpIfAsked } from "./cli/help.ts";
+import { MIGRATE_HELP, migrateCommand } from "./cli/migrate.ts";
 
-exitWithHelpIfAsked(`
+const SERVER_HELP = `
 The checkout server: the web app at /, tRPC at /trpc, /health, /ready, /metrics and the payment sandbox.
 Started by \`pnpm start\` (after building the web app) and \`pnpm dev\`; stops cleanly on SIGTERM or Ctrl-C.
 
 Configured by environment variables, validated at start (every one with its default: docs/OPERATIONS.md).
-Without DATABASE_URL it runs an embedded PostgreSQL in .data/. Exit 78 names any bad setting.
-`);
+Without DATABASE_URL it runs an embedded PostgreSQL in .data/. Exit 78 names any bad setting, or pending
+migrations with MIGRATIONS=verify.
+
+Subcommand: migrate — run the migrations as the database owner and grant the service role (migrate --help).
+`;
+
+const isMigrate = process.argv[2] === "migrate";
+exitWithHelpIfAsked(isMigrate ? MIGRATE_HELP : SERVER_HELP);
 
 async function main(): Promise<void> {
   let env;
@@ -24,7 +33,16 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger({ level: env.LOG_LEVEL });
-  const app = await startApp(env, { log });
+  let app;
+  try {
+    app = await startApp(env, { log });
+  } catch (error) {
+    if (error instanceof PendingMigrationsError) {
+      log.fatal({ pending: error.pending }, `refusing to start (MIGRATIONS=verify): ${error.message}`);
+      process.exit(78);
+    }
+    throw error;
+  }
   log.info({ url: app.url, payments: app.paymentUrl }, `checkout is running at ${app.url} (Ctrl-C to stop)`);
 
   let isStopping = false;
@@ -40,7 +58,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", (signal) => void stop(signal));
 }
 
-main().catch((error: unknown) => {
+(isMigrate ? migrateCommand() : main()).catch((error: unknown) => {
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   process.exit(1);
 });

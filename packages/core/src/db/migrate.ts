@@ -10,6 +10,7 @@ import * as paymentResume from "./migrations/2026-11-24T04-00-payment-resume.ts"
 import * as orderAttemptIndex from "./migrations/2026-11-24T04-10-order-attempt-index.ts";
 import * as stockHoldsAndRetention from "./migrations/2026-11-24T05-30-stock-holds-and-retention.ts";
 import * as paymentVelocity from "./migrations/2026-11-24T05-40-payment-velocity.ts";
+import * as auditSealDefiner from "./migrations/2026-12-02T00-00-audit-seal-definer.ts";
 import * as auditSealedAt from "./migrations/2026-12-02T08-30-audit-sealed-at.ts";
 
 const migrations: Record<string, Migration> = {
@@ -23,10 +24,32 @@ const migrations: Record<string, Migration> = {
   "2026-11-24T04-10-order-attempt-index": orderAttemptIndex,
   "2026-11-24T05-30-stock-holds-and-retention": stockHoldsAndRetention,
   "2026-11-24T05-40-payment-velocity": paymentVelocity,
+  "2026-12-02T00-00-audit-seal-definer": auditSealDefiner,
   "2026-12-02T08-30-audit-sealed-at": auditSealedAt,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Thrown when the service must not migrate (MIGRATIONS=verify) and the database is behind this code. */
+export class PendingMigrationsError extends Error {
+  override readonly name = "PendingMigrationsError";
+  constructor(readonly pending: string[]) {
+    super(`${pending.length} migration(s) pending: ${pending.join(", ")}. Run the migrate command as the database owner first (node dist/server.mjs migrate).`);
+  }
+}
+
+/** The migrations this code knows that the database has not run; reads only (the service role may select the migration table). */
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const known = await migrator.getMigrations();
+  return known.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+}
+
+/** Refuses (PendingMigrationsError) a database with migrations pending; applies nothing. */
+export async function verifyMigrations(db: Kysely<any>): Promise<void> {
+  const pending = await pendingMigrations(db);
+  if (pending.length > 0) throw new PendingMigrationsError(pending);
+}
 
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
   const migrator = new Migrator({ db, provider });
