@@ -1,0 +1,195 @@
+// The API task definition as the synthesized prod template states it (stacks/test/print-task-definition.ts, run in a
+// child process: synthesis needs NODE_ENV=test and SST's project state), and what ECS would make of it: the containers
+// in dependency order, each one's environment with its Secrets Manager secrets injected, every value the test cannot
+// stand in for reported by name instead of guessed.
+import { execFile } from "node:child_process";
+import { randomInt } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
+export const PRINT_SCRIPT = "stacks/test/print-task-definition.ts";
+const OUTPUT_MARKER = "--- task definition ---";
+
+// The JSON print-task-definition.ts prints (its types, restated here so the API package does not compile the stacks).
+export interface ResourceReference {
+  stack: string;
+  logicalId: string;
+  type: string;
+  attribute?: string;
+}
+export type Resolved = string | { ref: ResourceReference } | { join: Resolved[] } | { unresolved: unknown };
+export interface SecretSource {
+  id: string;
+  name?: string;
+  description?: string;
+  generate?: {
+    secretStringTemplate?: string;
+    generateStringKey?: string;
+    passwordLength?: number;
+    excludeCharacters?: string;
+    excludePunctuation?: boolean;
+    excludeUppercase?: boolean;
+    excludeLowercase?: boolean;
+    excludeNumbers?: boolean;
+    includeSpace?: boolean;
+  };
+  attachedTo?: string;
+  external?: true;
+}
+export interface ContainerSpec {
+  name: string;
+  essential: boolean;
+  image: Resolved;
+  command?: string[];
+  entryPoint?: string[];
+  workingDirectory?: string;
+  user?: string;
+  readonlyRootFilesystem: boolean;
+  environment: { name: string; value: Resolved }[];
+  environmentFiles: unknown[];
+  secrets: { name: string; secretId: string; jsonKey?: string; valueFrom: Resolved }[];
+  portMappings: { containerPort: number; protocol: string }[];
+  healthCheck?: { command: string[]; interval?: number; timeout?: number; retries?: number; startPeriod?: number };
+  stopTimeout?: number;
+  dependsOn: { containerName: string; condition: string }[];
+  mountPoints: { sourceVolume: string; containerPath: string; readOnly: boolean }[];
+  other: Record<string, unknown>;
+}
+export interface TaskSpec {
+  stage: string;
+  region: string;
+  family: Resolved;
+  cpu: string;
+  memory: string;
+  volumes: { name: string; host?: unknown; other: Record<string, unknown> }[];
+  containers: ContainerSpec[];
+  targetGroups: {
+    logicalId: string;
+    port: number;
+    protocol: string;
+    healthCheck: { path: string; port?: string; protocol?: string; intervalSeconds?: number; timeoutSeconds?: number; healthyThreshold?: number; unhealthyThreshold?: number; matcher?: unknown };
+  }[];
+  secrets: Record<string, SecretSource>;
+}
+
+/** Synthesizes the stage now (nothing cached between runs, so drift always shows) and returns its API task definition. */
+export async function readProductionTask(options: { stage: string }): Promise<TaskSpec> {
+  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", PRINT_SCRIPT, options.stage],
+      { cwd: repoRoot, env: { ...process.env, NODE_ENV: "test" }, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${PRINT_SCRIPT} ${options.stage} failed: ${error.message}\n${stderr.slice(-4000)}`)) : resolve({ stdout })),
+    );
+  });
+  const at = stdout.indexOf(OUTPUT_MARKER);
+  if (at === -1) throw new Error(`${PRINT_SCRIPT} printed no task definition:\n${stdout.slice(-2000)}`);
+  return JSON.parse(stdout.slice(at + OUTPUT_MARKER.length)) as TaskSpec;
+}
+
+/** The containers in the order ECS starts them: each after the containers it depends on. */
+export function startOrder(spec: TaskSpec): ContainerSpec[] {
+  const byName = new Map(spec.containers.map((container) => [container.name, container]));
+  const ordered: ContainerSpec[] = [];
+  const visiting = new Set<string>();
+  const visit = (container: ContainerSpec) => {
+    if (ordered.includes(container)) return;
+    if (visiting.has(container.name)) throw new Error(`container dependencies form a cycle through ${container.name}`);
+    visiting.add(container.name);
+    for (const dependency of container.dependsOn) {
+      const other = byName.get(dependency.containerName);
+      if (!other) throw new Error(`${container.name} depends on ${dependency.containerName}, which the task definition does not have`);
+      visit(other);
+    }
+    ordered.push(container);
+  };
+  spec.containers.forEach(visit);
+  return ordered;
+}
+
+/** A value as text for messages: references shown as `<type logicalId.attribute>`. */
+export function describeValue(value: Resolved): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if ("ref" in value) return `<${value.ref.type} ${value.ref.logicalId}${value.ref.attribute ? `.${value.ref.attribute}` : ""}>`;
+  if ("join" in value) return value.join.map(describeValue).join(" + ");
+  return `<unresolved ${JSON.stringify(value.unresolved)}>`;
+}
+
+const LOWER = "abcdefghijklmnopqrstuvwxyz";
+const UPPER = LOWER.toUpperCase();
+const DIGITS = "0123456789";
+const PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+/** A value as Secrets Manager's GenerateSecretString makes it: the template with the generated key added, or the password alone. */
+export function generateSecretString(generate: NonNullable<SecretSource["generate"]>): string {
+  let alphabet = [
+    generate.excludeLowercase ? "" : LOWER,
+    generate.excludeUppercase ? "" : UPPER,
+    generate.excludeNumbers ? "" : DIGITS,
+    generate.excludePunctuation ? "" : PUNCTUATION,
+    generate.includeSpace ? " " : "",
+  ].join("");
+  alphabet = [...alphabet].filter((char) => !(generate.excludeCharacters ?? "").includes(char)).join("");
+  const password = Array.from({ length: generate.passwordLength ?? 32 }, () => alphabet[randomInt(alphabet.length)]).join("");
+  if (generate.secretStringTemplate === undefined) return password;
+  const template = JSON.parse(generate.secretStringTemplate) as Record<string, unknown>;
+  if (generate.generateStringKey) template[generate.generateStringKey] = password;
+  return JSON.stringify(template);
+}
+
+export class UnprovidedSettingError extends Error {
+  override readonly name = "UnprovidedSettingError";
+}
+
+/**
+ * What ECS injects for the container's `Secrets`: each name → the secret's value (or its JSON key's). `store` holds
+ * SecretString values by secret id (the Secrets Manager name, or `<stack>/<logicalId>` for a generated secret). Every
+ * secret or key the store cannot provide is reported at once: ECS would fail the task's start on the first.
+ */
+export function injectSecrets(container: ContainerSpec, store: ReadonlyMap<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const secret of container.secrets) {
+    const value = store.get(secret.secretId);
+    if (value === undefined) {
+      problems.push(`${secret.name}: no value for secret ${secret.secretId}${secret.jsonKey ? ` (key ${secret.jsonKey})` : ""}`);
+      continue;
+    }
+    if (!secret.jsonKey) {
+      env[secret.name] = value;
+      continue;
+    }
+    let field: unknown;
+    try {
+      field = (JSON.parse(value) as Record<string, unknown>)[secret.jsonKey];
+    } catch {
+      field = undefined;
+    }
+    if (typeof field !== "string") problems.push(`${secret.name}: secret ${secret.secretId} has no string key ${secret.jsonKey}`);
+    else env[secret.name] = field;
+  }
+  if (problems.length > 0) throw new UnprovidedSettingError(`container ${container.name}: ECS could not inject its secrets here:\n  ${problems.join("\n  ")}`);
+  return env;
+}
+
+/**
+ * The container's plain environment: literal values verbatim; each reference (a database endpoint, a bucket name) goes
+ * through `standIn`, which returns the local stand-in's value or undefined when the test has none, which is an error.
+ */
+export function plainEnvironment(container: ContainerSpec, standIn: (name: string, value: Exclude<Resolved, string>) => string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const { name, value } of container.environment) {
+    if (typeof value === "string") {
+      env[name] = value;
+      continue;
+    }
+    const local = standIn(name, value);
+    if (local === undefined) problems.push(`${name} = ${describeValue(value)}: no local stand-in`);
+    else env[name] = local;
+  }
+  if (container.environmentFiles.length > 0) problems.push(`environmentFiles ${JSON.stringify(container.environmentFiles)}: not reproduced`);
+  if (problems.length > 0) throw new UnprovidedSettingError(`container ${container.name}: settings the test cannot provide:\n  ${problems.join("\n  ")}`);
+  return env;
+}
