@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { ConfigError, loadEnv } from "./env.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, loadDatabaseEnv, loadEnv } from "./env.ts";
 
 describe("loadEnv", () => {
   it("fills in defaults for a local run", () => {
@@ -40,5 +43,63 @@ describe("loadEnv", () => {
   it("leaves the payment webhook secret optional with the sandbox, and rejects a short one", () => {
     expect(loadEnv({}).PAYMENT_WEBHOOK_SECRET).toBeUndefined();
     expect(() => loadEnv({ PAYMENT_WEBHOOK_SECRET: "short" })).toThrow(/PAYMENT_WEBHOOK_SECRET: use at least 16 characters/);
+  });
+});
+
+describe("loadEnv: database TLS", () => {
+  const deployed = { DATABASE_HOST: "db.abc123.us-east-1.rds.amazonaws.com", DATABASE_NAME: "checkout", DATABASE_USER: "checkout_app", DATABASE_PASSWORD: "secret" };
+  const caDir = mkdtempSync(path.join(os.tmpdir(), "checkout-env-ca-"));
+  const caPath = path.join(caDir, "ca.pem");
+  writeFileSync(caPath, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+  afterAll(() => rmSync(caDir, { recursive: true, force: true }));
+
+  function problem(source: Record<string, string>): string {
+    try {
+      loadEnv(source);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.message;
+      throw error;
+    }
+    throw new Error("expected a configuration error");
+  }
+
+  it("hands verify-full and the CA bundle to the driver as sslmode and sslrootcert", () => {
+    const url = new URL(loadEnv({ ...deployed, DATABASE_SSL: "verify-full", DATABASE_SSL_CA: caPath }).DATABASE_URL!);
+    expect(Object.fromEntries(url.searchParams)).toEqual({ sslmode: "verify-full", sslrootcert: caPath });
+    // Without a bundle, Node's own CAs decide.
+    expect(new URL(loadEnv({ ...deployed, DATABASE_SSL: "verify-full" }).DATABASE_URL!).search).toBe("?sslmode=verify-full");
+  });
+
+  it("refuses a CA bundle it cannot read or that holds no certificate, and a bundle without verify-full", () => {
+    expect(problem({ ...deployed, DATABASE_SSL: "verify-full", DATABASE_SSL_CA: path.join(caDir, "missing.pem") })).toMatch(/DATABASE_SSL_CA: cannot read .*missing\.pem \(ENOENT\)/);
+    const notPem = path.join(caDir, "not.pem");
+    writeFileSync(notPem, "hello");
+    expect(problem({ ...deployed, DATABASE_SSL: "verify-full", DATABASE_SSL_CA: notPem })).toMatch(/holds no PEM certificate/);
+    expect(problem({ ...deployed, DATABASE_SSL: "require", DATABASE_SSL_CA: caPath })).toMatch(/DATABASE_SSL_CA is used only with DATABASE_SSL=verify-full \(it is require\)/);
+  });
+
+  it("verifies in production: verify-full by default, require, disable and sslmode=no-verify refused", () => {
+    const production = { NODE_ENV: "production", ...deployed };
+    expect(problem({ ...production, DATABASE_SSL: "require" })).toMatch(/DATABASE_SSL=require is refused in production: use verify-full/);
+    expect(problem({ ...production, DATABASE_SSL: "disable" })).toMatch(/DATABASE_SSL=disable is refused in production/);
+    expect(problem({ NODE_ENV: "production", DATABASE_URL: "postgres://u:p@db.internal/checkout?sslmode=no-verify" })).toMatch(/sslmode=no-verify is refused in production/);
+    // Whatever else production then asks for, the database URL it would use verifies.
+    expect(problem({ ...production })).not.toMatch(/DATABASE_SSL/);
+  });
+
+  it("reads MIGRATIONS and the service role as a pair", () => {
+    expect(loadEnv({}).MIGRATIONS).toBe("apply");
+    expect(loadEnv({ MIGRATIONS: "verify" }).MIGRATIONS).toBe("verify");
+    expect(problem({ MIGRATIONS: "skip" })).toMatch(/MIGRATIONS: use apply or verify/);
+    expect(problem({ SERVICE_DATABASE_USER: "checkout_app" })).toMatch(/SERVICE_DATABASE_USER and SERVICE_DATABASE_PASSWORD go together/);
+    expect(problem({ SERVICE_DATABASE_USER: "Checkout-App", SERVICE_DATABASE_PASSWORD: "x".repeat(20) })).toMatch(/SERVICE_DATABASE_USER: use lower-case letters/);
+  });
+});
+
+describe("loadDatabaseEnv", () => {
+  it("needs only the database (the migrate container has no payment or mail settings), and a database it must have", () => {
+    const env = loadDatabaseEnv({ NODE_ENV: "production", DATABASE_URL: "postgres://owner:p@db.internal/checkout?sslmode=verify-full", SERVICE_DATABASE_USER: "checkout_app", SERVICE_DATABASE_PASSWORD: "x".repeat(24) });
+    expect(env.SERVICE_DATABASE_USER).toBe("checkout_app");
+    expect(() => loadDatabaseEnv({})).toThrow(/migrate needs a database/);
   });
 });
