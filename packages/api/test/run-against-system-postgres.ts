@@ -46,6 +46,7 @@ const serverIndependent = [
   "test/local-start.test.ts",
   "test/failover-drill.test.ts",
   "test/bench-smoke.test.ts",
+  "test/production-parity.test.ts",
 ];
 const result = spawnSync("npx", ["vitest", "run", "--project", "api", ...serverIndependent.flatMap((glob) => ["--exclude", glob])], {
   cwd: repoRoot,
