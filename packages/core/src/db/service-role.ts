@@ -50,6 +50,8 @@ export async function grantServiceRole(options: { db: Kysely<any>; role: string;
   const { role, password } = options;
   const id = sql.raw(pg.escapeIdentifier(role));
   return options.db.transaction().execute(async (trx) => {
+    // Tasks starting together each run `migrate`: one grant at a time (concurrent GRANTs on a table can fail outright).
+    await sql`select pg_advisory_xact_lock(hashtextextended('checkout.service_role', 0))`.execute(trx);
     const { rows: context } = await sql<{ user: string; database: string; schema: string }>`
       select current_user as user, current_database() as database, current_schema() as schema`.execute(trx);
     const { user, database, schema } = context[0]!;
