@@ -23,9 +23,18 @@ export function intervalStart(input: { time: string; intervalMs: number }): stri
   return new Date(Math.floor(ms / input.intervalMs) * input.intervalMs).toISOString();
 }
 
-async function isHeadAnAnchorRow(db: Db, head: AuditAnchor): Promise<boolean> {
-  const row = await db.selectFrom("audit_log").select(["entity", "action"]).where("id", "=", String(head.id)).executeTakeFirst();
-  return row?.entity === "audit" && row.action === ANCHORED_ACTION;
+/**
+ * Whether nothing was sealed since the last anchor: the head is that anchor's own row, sealed right after the link it
+ * anchored. Rows committed between reading a head and sealing its anchor row (another transaction of the same order,
+ * say) sit in between and still need an anchor.
+ */
+async function isHeadAnchored(db: Db, head: AuditAnchor): Promise<boolean> {
+  const row = await db
+    .selectFrom("audit_log")
+    .select(["entity", "action", sql<string | null>`data->>'seq'`.as("anchored_seq")])
+    .where("id", "=", String(head.id))
+    .executeTakeFirst();
+  return row?.entity === "audit" && row.action === ANCHORED_ACTION && Number(row.anchored_seq) === head.seq - 1;
 }
 
 /**
@@ -40,7 +49,7 @@ export function anchorHead(input: { db: Kysely<Database>; intervalMs: number; pu
     if (!rows[0]?.locked) return { status: "skipped", reason: "busy" };
     const head = await readHead(trx);
     if (!head) return { status: "skipped", reason: "empty" };
-    if (await isHeadAnAnchorRow(trx, head)) return { status: "skipped", reason: "unchanged", seq: head.seq };
+    if (await isHeadAnchored(trx, head)) return { status: "skipped", reason: "unchanged", seq: head.seq };
     const interval = intervalStart({ time: head.anchoredAt, intervalMs: input.intervalMs });
     const done = await trx.selectFrom("audit_log").select("id").where("entity", "=", "audit").where("entity_id", "=", interval).limit(1).executeTakeFirst();
     if (done) return { status: "skipped", reason: "done", seq: head.seq };
