@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import { sql, type Kysely } from "kysely";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Audit, Retention } from "@checkout/core";
 import { runMigrations } from "../src/cli/migrate.ts";
 import { loadDatabaseEnv, loadEnv } from "../src/env.ts";
@@ -24,6 +24,8 @@ const run = promisify(execFile);
 const ROLE = `checkout_app_${randomBytes(4).toString("hex")}`;
 const PASSWORD = `svc-${randomBytes(18).toString("base64url")}`;
 const ADMIN_TOKEN = `ops_${randomBytes(24).toString("hex")}`;
+/** The test server's user, which creates and so owns the test database's tables. */
+const OWNER = decodeURIComponent(new URL(inject("pgAdminUrl")).username);
 
 let database: TestDatabase;
 let serviceUrl: string;
@@ -74,7 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await database?.drop();
-  const admin = new pg.Client({ connectionString: withUser(database.url, "postgres", "postgres").replace(/\/[^/?]+(\?|$)/, "/postgres$1") });
+  const admin = new pg.Client({ connectionString: inject("pgAdminUrl") });
   await admin.connect();
   await admin.query(`drop role if exists ${pg.escapeIdentifier(ROLE)}`);
   await admin.end();
@@ -130,10 +132,10 @@ describe("the service role", () => {
       select has_table_privilege(${ROLE}, 'audit_log', 'UPDATE') or has_table_privilege(${ROLE}, 'audit_log', 'DELETE')
         or has_table_privilege(${ROLE}, 'audit_log', 'TRUNCATE') as granted`.execute(database.db);
     expect(rows[0]!.granted).toBe(false);
-    expect(await asService("set role postgres")).toMatchObject({ code: "42501" });
+    expect(await asService(`set role ${OWNER}`)).toMatchObject({ code: "42501" });
     expect(await asService(`alter role ${ROLE} superuser`)).toMatchObject({ code: "42501" });
     expect(await asService(`alter role ${ROLE} bypassrls`)).toMatchObject({ code: "42501" });
-    expect(await asService(`grant postgres to ${ROLE}`)).toMatchObject({ code: "42501" });
+    expect(await asService(`grant ${OWNER} to ${ROLE}`)).toMatchObject({ code: "42501" });
   });
 });
 
@@ -206,7 +208,7 @@ describe("the migrate command", () => {
   });
 
   it("refuses a service role that is the owner, and a half-given role (exit 78)", async () => {
-    const owner = await main(["migrate"], { DATABASE_URL: database.url, SERVICE_DATABASE_USER: "postgres", SERVICE_DATABASE_PASSWORD: "x".repeat(20) });
+    const owner = await main(["migrate"], { DATABASE_URL: database.url, SERVICE_DATABASE_USER: OWNER, SERVICE_DATABASE_PASSWORD: "x".repeat(20) });
     expect(owner.code).toBe(1);
     expect(owner.output).toMatch(/must not be the owner/);
     const half = await main(["migrate"], { DATABASE_URL: database.url, SERVICE_DATABASE_USER: ROLE });
