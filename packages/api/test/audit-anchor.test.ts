@@ -12,6 +12,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Audit, AuditAnchor, createDb, type Db } from "@checkout/core";
 import { createAnchorStore, type AnchorStore } from "../src/audit/anchor-store.ts";
+import { loadEnv } from "../src/env.ts";
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
 import { createTestDatabase, type TestDatabase } from "./test-database.ts";
@@ -309,5 +310,21 @@ describe("time in the chain", () => {
     } finally {
       await database.drop();
     }
+  });
+});
+
+describe("configuration", () => {
+  const base = { NODE_ENV: "test", DATABASE_URL: "postgres://localhost/x" };
+
+  it("anchors nowhere by default, and every minute with a bucket", () => {
+    expect(loadEnv(base).AUDIT_ANCHOR_BUCKET).toBeUndefined();
+    expect(loadEnv({ ...base, AUDIT_ANCHOR_BUCKET: "shop-audit-anchors", AWS_REGION: "eu-west-1" })).toMatchObject({ AUDIT_ANCHOR_INTERVAL_MS: 60_000 });
+  });
+
+  it("refuses a bucket without a region (or an endpoint), a bucket name S3 would refuse and a bad endpoint, by name", () => {
+    expect(() => loadEnv({ ...base, AUDIT_ANCHOR_BUCKET: "shop-audit-anchors" })).toThrow(/AWS_REGION is required when AUDIT_ANCHOR_BUCKET is set/);
+    expect(() => loadEnv({ ...base, AUDIT_ANCHOR_BUCKET: "Shop_Anchors", AWS_REGION: "eu-west-1" })).toThrow(/AUDIT_ANCHOR_BUCKET: must be an S3 bucket name/);
+    expect(() => loadEnv({ ...base, AUDIT_ANCHOR_BUCKET: "shop-audit-anchors", AUDIT_ANCHOR_ENDPOINT: "ftp://x" })).toThrow(/AUDIT_ANCHOR_ENDPOINT/);
+    expect(() => loadEnv({ ...base, AWS_REGION: "Europe" })).toThrow(/AWS_REGION: must be an AWS region/);
   });
 });
