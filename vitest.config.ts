@@ -66,6 +66,16 @@ export default defineConfig({
       },
       {
         test: {
+          // The release pipeline offline: the workflows linted, their run steps resolved, the release scripts run.
+          name: "release",
+          root: ".",
+          include: ["scripts/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: "browser",
           root: "packages/web",
           include: ["e2e/**/*.test.ts"],
