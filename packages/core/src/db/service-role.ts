@@ -82,6 +82,8 @@ export async function grantServiceRole(options: { db: Kysely<any>; role: string;
 
     await sql`grant connect on database ${sql.raw(pg.escapeIdentifier(database))} to ${id}`.execute(trx);
     await sql`revoke all on schema ${schemaId} from ${id}`.execute(trx);
+    // Before PostgreSQL 15 every role could create in `public`; only the owner should (a warning, not an error, if not ours).
+    await sql`revoke create on schema ${schemaId} from public`.execute(trx);
     await sql`grant usage on schema ${schemaId} to ${id}`.execute(trx);
     await sql`revoke all on all tables in schema ${schemaId} from ${id}`.execute(trx);
     await sql`revoke all on all sequences in schema ${schemaId} from ${id}`.execute(trx);
