@@ -291,9 +291,12 @@ async function fakeEcs({ statuses }: { statuses: string[] }): Promise<{ url: str
   return { url: `http://127.0.0.1:${port}`, targets, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
+/** A TypeScript release script as the workflow runs it (`pnpm exec tsx`), minus pnpm's start-up: node with tsx's loader. */
+const TSX = [process.execPath, "--import", "tsx"];
+
 describe("the release scripts, run as the workflow runs them", () => {
   const awsEnv = { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1" };
-  const waitScript = ["pnpm", "exec", "tsx", "scripts/release/wait-for-ecs-deployment.ts", "--cluster", "c", "--service", "s", "--interval-seconds", "0.05"];
+  const waitScript = [...TSX, "scripts/release/wait-for-ecs-deployment.ts", "--cluster", "c", "--service", "s", "--interval-seconds", "0.05"];
 
   it("wait-for-ecs-deployment exits 0 after IN_PROGRESS → SUCCESSFUL and 1 after a rollback, through the SDK's own requests", async () => {
     for (const [statuses, code] of [
@@ -327,9 +330,9 @@ describe("the release scripts, run as the workflow runs them", () => {
       ["scripts/release/build-artifacts.sh", "--help"],
       ["scripts/release/scan-dependencies.sh", "--help"],
       ["scripts/release/deploy-stage.sh", "--help"],
-      ["pnpm", "exec", "tsx", "scripts/release/wait-for-ecs-deployment.ts", "--help"],
-      ["pnpm", "exec", "tsx", "scripts/release/smoke-load-test.ts", "--help"],
-      ["pnpm", "exec", "tsx", "scripts/release/lint-workflows.ts", "--help"],
+      [...TSX, "scripts/release/wait-for-ecs-deployment.ts", "--help"],
+      [...TSX, "scripts/release/smoke-load-test.ts", "--help"],
+      [...TSX, "scripts/release/lint-workflows.ts", "--help"],
     ];
     const results = await Promise.all(scripts.map((args) => run({ args })));
     for (const [at, finished] of results.entries()) {
@@ -341,7 +344,7 @@ describe("the release scripts, run as the workflow runs them", () => {
   it("refuses a deploy or a smoke test without its stage or target (exit 2, nothing run)", async () => {
     const [deploy, smoke] = await Promise.all([
       run({ args: ["scripts/release/deploy-stage.sh"] }),
-      run({ args: ["pnpm", "exec", "tsx", "scripts/release/smoke-load-test.ts", "--stage", "staging"] }),
+      run({ args: [...TSX, "scripts/release/smoke-load-test.ts", "--stage", "staging"] }),
     ]);
     expect(deploy.code).toBe(2);
     expect(deploy.output).toContain("--stage is required");
@@ -350,7 +353,7 @@ describe("the release scripts, run as the workflow runs them", () => {
   });
 
   it("lint-workflows passes on the workflows as they are", async () => {
-    const finished = await run({ args: ["pnpm", "exec", "tsx", "scripts/release/lint-workflows.ts"] });
+    const finished = await run({ args: [...TSX, "scripts/release/lint-workflows.ts"] });
     expect(finished.code, finished.output).toBe(0);
   });
 

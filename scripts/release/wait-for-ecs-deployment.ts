@@ -86,7 +86,7 @@ export async function waitForEcsDeployment(options: {
   }
 }
 
-function positive(name: string, value: string | undefined, fallback: number): number {
+function positive({ name, value, fallback }: { name: string; value: string | undefined; fallback: number }): number {
   if (value === undefined) return fallback;
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) throw new UsageError(`--${name} must be a positive number, got "${value}"`);
@@ -114,8 +114,8 @@ async function main(argv: string[]): Promise<number> {
   const region = values.region ?? process.env.AWS_REGION;
   const since = values.since ? new Date(values.since) : undefined;
   if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since must be an ISO time, got "${values.since}"`);
-  const timeoutMs = positive("timeout-minutes", values["timeout-minutes"], 45) * 60_000;
-  const intervalMs = positive("interval-seconds", values["interval-seconds"], 15) * 1000;
+  const timeoutMs = positive({ name: "timeout-minutes", value: values["timeout-minutes"], fallback: 45 }) * 60_000;
+  const intervalMs = positive({ name: "interval-seconds", value: values["interval-seconds"], fallback: 15 }) * 1000;
   let target: ServiceRef;
   if (values.cluster && values.service) target = { cluster: values.cluster, service: values.service };
   else if (values.stage) target = await findApiService({ cloudformation: new CloudFormationClient({ region }), stage: values.stage });
