@@ -1,13 +1,16 @@
-// Database: RDS PostgreSQL (Multi-AZ, KMS-encrypted, deletion-protected) with a hardened read replica.
+// Database: RDS PostgreSQL (Multi-AZ, KMS-encrypted, deletion-protected) with a hardened read replica, the owner's
+// (master) secret and the service role's secret: the API runs as the service role, migrations as the owner.
 import { use, type StackContext } from "sst/constructs";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as rds from "aws-cdk-lib/aws-rds";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import { SERVICE_DATABASE_USER } from "./api-task-contract.ts";
 import { suppress } from "./compliance.ts";
 import { stageConfig } from "./config.ts";
 import { DATABASE_PORT, Network } from "./Network.ts";
+import { creationScopedName } from "./physical-names.ts";
 
 export const DATABASE_NAME = "checkout";
 /** The log types RDS exports to CloudWatch Logs, for the writer and the replica alike. */
@@ -16,7 +19,10 @@ export const DATABASE_LOG_EXPORTS = ["postgresql", "upgrade"];
 export function Database({ stack, app }: StackContext): {
   instance: rds.DatabaseInstance;
   replica: rds.DatabaseInstanceReadReplica;
+  /** The owner (RDS master user): only the migrate container gets it. */
   secret: secretsmanager.ISecret;
+  /** The service role (SERVICE_DATABASE_USER) the API connects as; migrate creates it and sets its grants. */
+  serviceRoleSecret: secretsmanager.Secret;
   writerEndpoint: string;
   readerEndpoint: string;
   port: number;
@@ -40,7 +46,8 @@ export function Database({ stack, app }: StackContext): {
   });
 
   // RDS would create its export log groups itself, unencrypted and kept forever. Naming the instances lets the stack
-  // create those groups first, encrypted with the platform key and with a retention period.
+  // create those groups first, encrypted with the platform key and with a retention period. A rolled-back creation
+  // drops them (RETAIN_ON_UPDATE_OR_DELETE keeps them only once the stack exists).
   const exportLogGroups = (id: string, instanceIdentifier: string) =>
     DATABASE_LOG_EXPORTS.map(
       (type) =>
@@ -48,11 +55,13 @@ export function Database({ stack, app }: StackContext): {
           logGroupName: `/aws/rds/instance/${instanceIdentifier}/${type}`,
           encryptionKey: key,
           retention: config.isProduction ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH,
-          removalPolicy: retainInProduction,
+          removalPolicy: config.isProduction ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY,
         }),
     );
-  const writerIdentifier = app.logicalPrefixedName("postgres").toLowerCase();
-  const replicaIdentifier = app.logicalPrefixedName("postgres-replica").toLowerCase();
+  // Deletion protection stops a rolled-back creation from deleting the instances, so a fixed identifier would make
+  // the retry collide with the one left behind: the identifiers carry the stack creation's own suffix instead.
+  const writerIdentifier = creationScopedName(stack, app.logicalPrefixedName("postgres").toLowerCase());
+  const replicaIdentifier = creationScopedName(stack, app.logicalPrefixedName("postgres-replica").toLowerCase());
 
   const instance = new rds.DatabaseInstance(stack, "Postgres", {
     engine,
@@ -98,6 +107,29 @@ export function Database({ stack, app }: StackContext): {
     }),
   });
 
+  // The service role's credentials: generated here, set on the role by the migrate container at every deployment
+  // (so a new password takes effect with the next deployment), injected into the API container as DATABASE_USER/PASSWORD.
+  const serviceRoleSecret = new secretsmanager.Secret(stack, "ServiceRoleSecret", {
+    description: `checkout ${app.stage}: the PostgreSQL role the API connects as (${SERVICE_DATABASE_USER}); the migrate container creates it and grants it only what the service needs`,
+    encryptionKey: key,
+    generateSecretString: {
+      secretStringTemplate: JSON.stringify({ username: SERVICE_DATABASE_USER }),
+      generateStringKey: "password",
+      passwordLength: 40,
+      // Letters and digits: nothing to escape in SQL, in a URL or in a shell.
+      excludePunctuation: true,
+      includeSpace: false,
+    },
+    removalPolicy: retainInProduction,
+  });
+  suppress(serviceRoleSecret, [
+    {
+      rule: "AwsSolutions-SMG4",
+      reason:
+        "The migrate container sets the service role's password from this secret at every deployment, so it is rotated with put-secret-value followed by a deployment (docs/DEPLOY.md); Secrets Manager's hosted multi-user rotation would alternate the role's name, which the grants are made to.",
+    },
+  ]);
+
   const replica = new rds.DatabaseInstanceReadReplica(stack, "PostgresReplica", {
     sourceDatabaseInstance: instance,
     instanceIdentifier: replicaIdentifier,
@@ -138,6 +170,7 @@ export function Database({ stack, app }: StackContext): {
     instance,
     replica,
     secret,
+    serviceRoleSecret,
     writerEndpoint: instance.dbInstanceEndpointAddress,
     readerEndpoint: replica.dbInstanceEndpointAddress,
     port: DATABASE_PORT,

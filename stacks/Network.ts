@@ -9,6 +9,7 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { suppress } from "./compliance.ts";
 import { stageConfig } from "./config.ts";
+import { SMTP_PORT } from "./api-task-contract.ts";
 import { cloudFrontPrefixListId } from "./edge-origin.ts";
 
 /** The port the API container listens on (the ALB's target port). */
@@ -98,6 +99,8 @@ export function Network({ stack, app }: StackContext): {
   alb.addEgressRule(service, ec2.Port.tcp(SERVICE_PORT), "to the API tasks");
   service.addIngressRule(alb, ec2.Port.tcp(SERVICE_PORT), "from the ALB");
   service.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "AWS APIs and the payment provider over HTTPS");
+  // Amazon SES's SMTP endpoint (email-smtp.<region>.amazonaws.com) has no fixed addresses; smtps on 465 only.
+  service.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(SMTP_PORT), "Amazon SES SMTP over TLS (smtps)");
   service.addEgressRule(database, ec2.Port.tcp(DATABASE_PORT), "to PostgreSQL");
   database.addIngressRule(service, ec2.Port.tcp(DATABASE_PORT), "from the API tasks");
 

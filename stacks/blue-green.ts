@@ -16,14 +16,23 @@ import { Stack } from "aws-cdk-lib";
 import type * as ecs from "aws-cdk-lib/aws-ecs";
 import type * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import * as iam from "aws-cdk-lib/aws-iam";
+import type { IConstruct } from "constructs";
+
+/**
+ * A listener rule ECS may rewrite: an ApplicationListenerRule, or (as the Api stack does, so CloudFormation never
+ * owns the weights) an EcsManagedListenerRule from stacks/listener-rules.ts.
+ */
+export interface BlueGreenListenerRule extends IConstruct {
+  readonly listenerRuleArn: string;
+}
 
 export interface BlueGreenOptions {
   /** The target group the service is not attached to: ECS registers each new revision's tasks in whichever is idle. */
   alternateTargetGroup: elbv2.IApplicationTargetGroup;
   /** The listener rule for production traffic; its forward action must list both target groups (ECS sets the weights). */
-  productionRule: elbv2.ApplicationListenerRule;
+  productionRule: BlueGreenListenerRule;
   /** The listener rule for test traffic to the new revision before production shifts to it. */
-  testRule: elbv2.ApplicationListenerRule;
+  testRule: BlueGreenListenerRule;
   /** How long blue keeps running after production traffic has shifted, ready to take it back. */
   bakeTimeMinutes: number;
 }

@@ -10,8 +10,8 @@ export interface Suppression {
   rule: string;
   /** Why this rule does not apply here, or what covers it instead: a full sentence. */
   reason: string;
-  /** For wildcard findings (IAM5): the exact findings this covers, e.g. "Resource::*". */
-  appliesTo?: string[];
+  /** For wildcard findings (IAM5): the findings this covers, e.g. "Resource::*", or a regex when a logical id is in it. */
+  appliesTo?: (string | { regex: string })[];
 }
 
 const registry: { path: string; rule: string; reason: string }[] = [];

@@ -27,9 +27,11 @@ import {
   type ApiOutputs,
 } from "../Api.ts";
 import { isDeployedApi } from "../api-local.ts";
+import { apiContainersOf, MAX_BODY_BYTES, RDS_CA_BUNDLE_PATH, TARGET_GROUP_HEALTH_CHECK } from "../api-task-contract.ts";
 import { ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY, enableBlueGreen } from "../blue-green.ts";
 import { listSuppressions } from "../compliance.ts";
 import { stageConfig } from "../config.ts";
+import { sdkCallsOf } from "./custom-resource-calls.ts";
 import { synthesize, type Synthesized } from "./synthesize.ts";
 
 type Properties = Record<string, any>;
@@ -69,10 +71,17 @@ function attributes(list: { Key: string; Value: unknown }[]): Record<string, unk
   return Object.fromEntries(list.map(({ Key, Value }) => [Key, Value]));
 }
 
+/** The API container (SST's); the migrate container runs before it in the same task. */
 function container(): Properties {
-  const taskDefinition = only("AWS::ECS::TaskDefinition");
-  expect(taskDefinition.ContainerDefinitions).toHaveLength(1);
-  return taskDefinition.ContainerDefinitions[0];
+  return apiContainersOf(api.toJSON()).app as Properties;
+}
+
+function migrateContainer(): Properties {
+  return apiContainersOf(api.toJSON()).migrate as Properties;
+}
+
+function secretsOf(definition: Properties): Record<string, string> {
+  return Object.fromEntries((definition.Secrets as { Name: string; ValueFrom: unknown }[]).map(({ Name, ValueFrom }) => [Name, JSON.stringify(ValueFrom)]));
 }
 
 function environmentOf(definition: Properties): Record<string, unknown> {
@@ -148,7 +157,8 @@ describe("Api: load balancer", () => {
   it("keeps access logs in an SSE-S3, versioned, private, SSL-only bucket that has its own server access logs", () => {
     const alb = attributes(only("AWS::ElasticLoadBalancingV2::LoadBalancer").LoadBalancerAttributes);
     const bucketId = (alb["access_logs.s3.bucket"] as { Ref: string }).Ref;
-    const buckets = ofType("AWS::S3::Bucket");
+    // The third bucket, the audit anchors', has its own test (audit-anchor.test.ts).
+    const buckets = ofType("AWS::S3::Bucket").filter(([id]) => id !== logicalId(outputs.auditAnchorBucket));
     expect(buckets).toHaveLength(2);
     for (const [id, bucket] of buckets) {
       expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration, id).toEqual([{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }]);
@@ -179,13 +189,14 @@ describe("Api: load balancer", () => {
     expect(rules.map((r) => r.Name)).toEqual([
       "RequireCloudFrontOrigin",
       "MetricsNotFound",
+      "BodyOverMaxBytes",
       "AWSManagedRulesCommonRuleSet",
       "AWSManagedRulesKnownBadInputsRuleSet",
       "RateLimitPerViewer",
     ]);
     const managed = rules.filter((r) => r.Statement.ManagedRuleGroupStatement).map((r) => r.Statement.ManagedRuleGroupStatement);
     expect(managed).toEqual([
-      { VendorName: "AWS", Name: "AWSManagedRulesCommonRuleSet" },
+      { VendorName: "AWS", Name: "AWSManagedRulesCommonRuleSet", RuleActionOverrides: [{ Name: "SizeRestrictions_BODY", ActionToUse: { Count: {} } }] },
       { VendorName: "AWS", Name: "AWSManagedRulesKnownBadInputsRuleSet" },
     ]);
     const rateRules = rules.filter((r) => r.Statement.RateBasedStatement);
@@ -203,18 +214,21 @@ describe("Api: load balancer", () => {
     const logging = only("AWS::WAFv2::LoggingConfiguration");
     expect(logging.ResourceArn).toEqual({ "Fn::GetAtt": [logicalId(outputs.webAcl), "Arn"] });
     expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: "authorization" } }, { SingleHeader: { Name: "cookie" } }, { SingleHeader: { Name: "x-origin-verify" } }]);
-    const [groupId, group] = ofType("AWS::Logs::LogGroup").find(([, p]) => p.LogGroupName === "aws-waf-logs-checkout-test")!;
+    const [groupId, group] = ofType("AWS::Logs::LogGroup").find(([, p]) => JSON.stringify(p.LogGroupName ?? "").includes("aws-waf-logs-checkout-test-"))!;
     // WAF takes the log group's ARN without CloudWatch's trailing ":*".
     expect(logging.LogDestinationConfigs).toEqual([
       { "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, expect.stringMatching(/^:logs:us-east-1:[^:]+:log-group:$/), { Ref: groupId }]] },
     ]);
     expect(group.KmsKeyId).toBeDefined();
     expect(group.RetentionInDays).toBeGreaterThan(0);
+    // Named per stack creation and dropped by a rolled-back creation (retriable-deploy.test.ts covers every stack).
+    expect(JSON.stringify(group.LogGroupName)).toContain('"Ref":"AWS::StackId"');
+    expect(resources[groupId]).toMatchObject({ DeletionPolicy: "RetainExceptOnCreate" });
   });
 });
 
 describe("Api: target groups", () => {
-  it("checks /ready over HTTP on port 3000, targets task IPs and drains for 30 s, blue and green alike", () => {
+  it("checks liveness (/health, no database) over HTTP on port 3000, targets task IPs and drains for 30 s, blue and green alike", () => {
     const groups = ofType("AWS::ElasticLoadBalancingV2::TargetGroup");
     expect(groups.map(([id]) => id).sort()).toEqual([logicalId(outputs.targetGroups.blue), logicalId(outputs.targetGroups.green)].sort());
     for (const [id, group] of groups) {
@@ -222,15 +236,18 @@ describe("Api: target groups", () => {
         TargetType: "ip",
         Port: 3000,
         Protocol: "HTTP",
-        HealthCheckPath: "/ready",
+        HealthCheckPath: "/health",
         Matcher: { HttpCode: "200" },
-        HealthCheckIntervalSeconds: 10,
-        HealthyThresholdCount: 2,
-        UnhealthyThresholdCount: 3,
+        HealthCheckIntervalSeconds: TARGET_GROUP_HEALTH_CHECK.intervalSeconds,
+        HealthCheckTimeoutSeconds: TARGET_GROUP_HEALTH_CHECK.timeoutSeconds,
+        HealthyThresholdCount: TARGET_GROUP_HEALTH_CHECK.healthyThreshold,
+        UnhealthyThresholdCount: TARGET_GROUP_HEALTH_CHECK.unhealthyThreshold,
       });
       expect(attributes(group.TargetGroupAttributes)["deregistration_delay.timeout_seconds"], id).toBe(String(DEREGISTRATION_DELAY_SECONDS));
     }
     expect(DEREGISTRATION_DELAY_SECONDS).toBe(30);
+    // The failover drill reads the same object; a task is out after 3 failures 10 s apart.
+    expect(TARGET_GROUP_HEALTH_CHECK).toMatchObject({ path: "/health", intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 });
   });
 });
 
@@ -281,17 +298,20 @@ describe("Api: the Fargate service", () => {
     expect(definition.HealthCheck.Command.join(" ")).toContain("http://127.0.0.1:3000/health");
   });
 
-  it("connects to the writer and the reader over TLS, with the credentials from the database secret as ECS secrets", () => {
+  it("connects to the writer and the reader over verified TLS, as the service role, with its credentials as ECS secrets", () => {
     const definition = container();
     const environment = environmentOf(definition);
     expect(JSON.stringify(environment.DATABASE_HOST)).toMatch(/Postgres[0-9A-F]+EndpointAddress/);
     expect(JSON.stringify(environment.DATABASE_READ_HOST)).toMatch(/PostgresReplica[0-9A-F]+EndpointAddress/);
-    expect(environment).toMatchObject({ DATABASE_PORT: "5432", DATABASE_NAME: "checkout", DATABASE_SSL: "require" });
+    expect(environment).toMatchObject({ DATABASE_PORT: "5432", DATABASE_NAME: "checkout", DATABASE_SSL: "verify-full", DATABASE_SSL_CA: RDS_CA_BUNDLE_PATH });
+    expect(RDS_CA_BUNDLE_PATH).toBe("/app/dist/certs/rds-ca-bundle.pem");
     expect(environment).not.toHaveProperty("DATABASE_PASSWORD");
     expect(environment).not.toHaveProperty("DATABASE_URL");
-    const secrets = Object.fromEntries((definition.Secrets as { Name: string; ValueFrom: unknown }[]).map(({ Name, ValueFrom }) => [Name, JSON.stringify(ValueFrom)]));
-    expect(secrets.DATABASE_USER).toMatch(/PostgresSecret.*:username::/);
-    expect(secrets.DATABASE_PASSWORD).toMatch(/PostgresSecret.*:password::/);
+    const secrets = secretsOf(definition);
+    // The service role, never the owner (the RDS master secret goes to the migrate container only).
+    expect(secrets.DATABASE_USER).toMatch(/ServiceRoleSecret.*:username::/);
+    expect(secrets.DATABASE_PASSWORD).toMatch(/ServiceRoleSecret.*:password::/);
+    expect(JSON.stringify(secrets)).not.toMatch(/PostgresSecret/);
     for (const [name, field] of [
       ["PAYMENT_PROVIDER_URL", "url"],
       ["PAYMENT_SECRET_KEY", "secretKey"],
@@ -422,17 +442,20 @@ describe("Api: blue/green", () => {
     );
   });
 
-  it("routes all production traffic through a rule on the HTTPS listener that forwards to both groups, blue at 100 and green at 0", () => {
+  it("routes all production traffic through a rule on the HTTPS listener, created forwarding to both groups, blue at 100 and green at 0", () => {
     const service = only("AWS::ECS::Service");
-    const production = resources[service.LoadBalancers[0].AdvancedConfiguration.ProductionListenerRule.Ref]!.Properties;
-    expect(production.ListenerArn).toEqual(ref(outputs.httpsListener));
-    expect(production.Conditions).toEqual([{ Field: "path-pattern", PathPatternConfig: { Values: ["/*"] } }]);
-    expect(production.Actions).toEqual(weightedBlueGreen());
+    const production = resources[service.LoadBalancers[0].AdvancedConfiguration.ProductionListenerRule.Ref]!;
+    // A custom resource, not an AWS::ElasticLoadBalancingV2::ListenerRule: listener-rules.test.ts shows why.
+    expect(production.Type).toBe("Custom::EcsManagedListenerRule");
+    expect(sdkCallsOf(production.Properties).create).toMatchObject({
+      action: "createRule",
+      parameters: { ListenerArn: ref(outputs.httpsListener), Priority: 1, Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/*"] } }], Actions: weightedBlueGreen() },
+    });
   });
 
   it("routes test traffic through a rule on the test listener (HTTPS on 8443, closed to the internet by the ALB security group)", () => {
     const service = only("AWS::ECS::Service");
-    const test = resources[service.LoadBalancers[0].AdvancedConfiguration.TestListenerRule.Ref]!.Properties;
+    const test = sdkCallsOf(resources[service.LoadBalancers[0].AdvancedConfiguration.TestListenerRule.Ref]!.Properties).create!.parameters!;
     const listener = listenerOnPort(TEST_LISTENER_PORT);
     expect(test.ListenerArn).toEqual({ Ref: Object.entries(resources).find(([, r]) => r.Properties === listener)![0] });
     expect(listener.Protocol).toBe("HTTPS");
@@ -483,6 +506,19 @@ describe("Api: cdk-nag", () => {
         "PCI.DSS.321-IAMNoInlinePolicy Api/TaskDefinition/ExecutionRole",
         "PCI.DSS.321-S3BucketReplicationEnabled AccessLogs/AlbAccessLogs",
         "PCI.DSS.321-S3BucketReplicationEnabled AccessLogs/AlbLogsAccessLogs",
+        // The listener rules' custom resource and CDK's function behind it (stacks/listener-rules.ts).
+        "AwsSolutions-IAM4 AWS679f53fac002430cb0da5b7982bd2287",
+        "PCI.DSS.321-LambdaInsideVPC AWS679f53fac002430cb0da5b7982bd2287",
+        "AwsSolutions-IAM5 ProductionRule",
+        "AwsSolutions-IAM5 TestRule",
+        "PCI.DSS.321-IAMNoInlinePolicy ProductionRule",
+        "PCI.DSS.321-IAMNoInlinePolicy TestRule",
+        // Admin tokens (rotated by the operator), the audit anchors and the task role's writes to them.
+        "AwsSolutions-SMG4 AdminApiTokenGenerated",
+        "AwsSolutions-SMG4 AdminApiTokens",
+        "PCI.DSS.321-S3BucketReplicationEnabled AccessLogs/AuditAnchors",
+        "AwsSolutions-IAM5 Api/TaskDefinition/TaskRole",
+        "PCI.DSS.321-IAMNoInlinePolicy Api/TaskDefinition/TaskRole",
         "PCI.DSS.321-S3DefaultEncryptionKMS AccessLogs/AlbAccessLogs",
         "PCI.DSS.321-S3DefaultEncryptionKMS AccessLogs/AlbLogsAccessLogs",
       ].sort(),

@@ -9,7 +9,7 @@ import { Database } from "../Database.ts";
 import { Network } from "../Network.ts";
 import { synthesize, type Synthesized } from "./synthesize.ts";
 
-type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; DeletionPolicy?: string };
+type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 
 let synthesized: Synthesized;
 let database: Template;
@@ -21,6 +21,11 @@ function logicalId(construct: IConstruct): string {
   // Resolving the token respects overridden ids (the generated database secret has one).
   return Stack.of(construct).resolve((construct.node.defaultChild as CfnElement).logicalId) as string;
 }
+
+/** The first 8 hex digits of the stack's id: new at every creation of the stack (stacks/physical-names.ts). */
+const STACK_SUFFIX = { "Fn::Select": [0, { "Fn::Split": ["-", { "Fn::Select": [2, { "Fn::Split": ["/", { Ref: "AWS::StackId" }] }] }] }] };
+/** A database identifier scoped to the stack's creation: `<base>-<suffix>`. */
+const identifierOf = (base: string) => ({ "Fn::Join": ["", [`${base}-`, STACK_SUFFIX]] });
 
 /** A value imported from the Network stack's export of this logical id (Fn::ImportValue of its name). */
 const importOf = (networkLogicalId: string) => ({ "Fn::ImportValue": Match.stringLikeRegexp(`^test-checkout-Network:ExportsOutput.*${networkLogicalId}`) });
@@ -45,7 +50,7 @@ beforeAll(async () => {
 
 describe("Database stack", () => {
   it("returns the instance, replica, the secret attached to the instance, the two endpoints' hostnames, the port and the database name", () => {
-    expect(Object.keys(exported).sort()).toEqual(["databaseName", "instance", "port", "readerEndpoint", "replica", "secret", "writerEndpoint"]);
+    expect(Object.keys(exported).sort()).toEqual(["databaseName", "instance", "port", "readerEndpoint", "replica", "secret", "serviceRoleSecret", "writerEndpoint"]);
     expect(exported.port).toBe(5432);
     expect(resources[ids.attachment]).toMatchObject({ Type: "AWS::SecretsManager::SecretTargetAttachment", Properties: { SecretId: { Ref: ids.secret }, TargetId: { Ref: ids.writer } } });
     expect(exported.databaseName).toBe("checkout");
@@ -65,7 +70,7 @@ describe("Database stack", () => {
       const properties = resources[ids.writer]!.Properties;
       expect(properties).toMatchObject({ StorageEncrypted: true, EnablePerformanceInsights: true });
       database.hasResourceProperties("AWS::RDS::DBInstance", {
-        DBInstanceIdentifier: "test-checkout-postgres",
+        DBInstanceIdentifier: identifierOf("test-checkout-postgres"),
         KmsKeyId: importOf(ids.networkKey),
         PerformanceInsightsKMSKeyId: importOf(ids.networkKey),
       });
@@ -90,7 +95,7 @@ describe("Database stack", () => {
         { "Fn::ImportValue": expect.stringMatching(/isolatedSubnet1/) },
         { "Fn::ImportValue": expect.stringMatching(/isolatedSubnet2/) },
       ]);
-      database.hasResourceProperties("AWS::RDS::DBInstance", { DBInstanceIdentifier: "test-checkout-postgres", VPCSecurityGroups: [importOf(ids.databaseSg)] });
+      database.hasResourceProperties("AWS::RDS::DBInstance", { DBInstanceIdentifier: identifierOf("test-checkout-postgres"), VPCSecurityGroups: [importOf(ids.databaseSg)] });
     });
 
     it("uses a parameter group that refuses connections without TLS", () => {
@@ -111,6 +116,21 @@ describe("Database stack", () => {
         GenerateSecretString: { GenerateStringKey: "password", SecretStringTemplate: JSON.stringify({ username: "checkout" }) },
       });
       database.hasResourceProperties("AWS::SecretsManager::Secret", { KmsKeyId: importOf(ids.networkKey) });
+    });
+
+    it("include the service role's (checkout_app), generated apart from the owner's and encrypted with the same key", () => {
+      const id = logicalId(exported.serviceRoleSecret);
+      expect(id).not.toBe(ids.secret);
+      expect(resources[id]).toMatchObject({
+        Type: "AWS::SecretsManager::Secret",
+        Properties: {
+          GenerateSecretString: { SecretStringTemplate: JSON.stringify({ username: "checkout_app" }), GenerateStringKey: "password", ExcludePunctuation: true },
+          KmsKeyId: { "Fn::ImportValue": expect.stringMatching(ids.networkKey) },
+        },
+      });
+      expect((resources[id]!.Properties.GenerateSecretString as { PasswordLength: number }).PasswordLength).toBeGreaterThanOrEqual(32);
+      // Not attached to the instance: RDS never makes it the master user.
+      expect(Object.values(resources).filter((r) => r.Type === "AWS::SecretsManager::SecretTargetAttachment").map((r) => r.Properties.SecretId)).toEqual([{ Ref: ids.secret }]);
     });
 
     it("rotate every 30 days with Secrets Manager's hosted single-user PostgreSQL rotation, inside the VPC", () => {
@@ -153,7 +173,7 @@ describe("Database stack", () => {
         DBParameterGroupName: { Ref: ids.parameters },
       });
       database.hasResourceProperties("AWS::RDS::DBInstance", {
-        DBInstanceIdentifier: "test-checkout-postgres-replica",
+        DBInstanceIdentifier: identifierOf("test-checkout-postgres-replica"),
         PerformanceInsightsKMSKeyId: importOf(ids.networkKey),
         VPCSecurityGroups: [importOf(ids.databaseSg)],
       });
@@ -175,7 +195,8 @@ describe("Database stack", () => {
     ] as const)("go to log groups created before the %s, encrypted with the key and with a retention", (which, identifier) => {
       const instance = resources[which === "writer" ? ids.writer : ids.replica]!;
       for (const type of ["postgresql", "upgrade"]) {
-        const [groupId, group] = Object.entries(resources).find(([, r]) => r.Type === "AWS::Logs::LogGroup" && r.Properties.LogGroupName === `/aws/rds/instance/${identifier}/${type}`)!;
+        const name = { "Fn::Join": ["", [`/aws/rds/instance/${identifier}-`, STACK_SUFFIX, `/${type}`]] };
+        const [groupId, group] = Object.entries(resources).find(([, r]) => r.Type === "AWS::Logs::LogGroup" && JSON.stringify(r.Properties.LogGroupName) === JSON.stringify(name))!;
         expect(group.Properties).toMatchObject({ RetentionInDays: 30, KmsKeyId: { "Fn::ImportValue": expect.stringMatching(ids.networkKey) } });
         expect(instance.DependsOn).toContain(groupId);
       }
@@ -196,17 +217,25 @@ describe("Database stack on the prod stage", () => {
   });
 
   it("keeps automated backups for 14 days on production-grade instances", () => {
-    const writer = Object.values(prod).find((r) => r.Type === "AWS::RDS::DBInstance" && r.Properties.DBInstanceIdentifier === "prod-checkout-postgres")!;
+    const writer = Object.values(prod).find(
+      (r) => r.Type === "AWS::RDS::DBInstance" && JSON.stringify(r.Properties.DBInstanceIdentifier) === JSON.stringify(identifierOf("prod-checkout-postgres")),
+    )!;
     expect(writer.Properties).toMatchObject({ BackupRetentionPeriod: 14, DBInstanceClass: "db.m7g.large", MultiAZ: true });
   });
 
-  it("keeps the secret and the exported logs (a year) if the stack is ever deleted", () => {
-    const secret = Object.values(prod).find((r) => r.Type === "AWS::SecretsManager::Secret")!;
-    expect(secret.DeletionPolicy).toBe("Retain");
+  it("keeps both secrets and the exported logs (a year) if the stack is ever deleted, but not after a rolled-back creation", () => {
+    const secrets = Object.values(prod).filter((r) => r.Type === "AWS::SecretsManager::Secret");
+    expect(secrets).toHaveLength(2);
+    // Generated names: a secret kept by a rollback never blocks the retry.
+    for (const secret of secrets) {
+      expect(secret.DeletionPolicy).toBe("Retain");
+      expect(secret.Properties.Name).toBeUndefined();
+    }
     const groups = Object.values(prod).filter((r) => r.Type === "AWS::Logs::LogGroup");
     expect(groups).toHaveLength(4);
     for (const group of groups) {
-      expect(group.DeletionPolicy).toBe("Retain");
+      expect(group.DeletionPolicy).toBe("RetainExceptOnCreate");
+      expect(group.UpdateReplacePolicy).toBe("Retain");
       expect(group.Properties.RetentionInDays).toBe(365);
     }
   });

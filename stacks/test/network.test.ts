@@ -182,10 +182,11 @@ describe("Network stack", () => {
       ]);
     });
 
-    it("service: sends only HTTPS (AWS APIs) and PostgreSQL to the database security group", () => {
+    it("service: sends only HTTPS (AWS APIs), smtps to Amazon SES (465) and PostgreSQL to the database security group", () => {
       const egress = rules("Egress", ids.service);
-      expect(egress).toHaveLength(2);
+      expect(egress).toHaveLength(3);
       expect(egress).toContainEqual(expect.objectContaining({ CidrIp: "0.0.0.0/0", IpProtocol: "tcp", FromPort: 443, ToPort: 443 }));
+      expect(egress).toContainEqual(expect.objectContaining({ CidrIp: "0.0.0.0/0", IpProtocol: "tcp", FromPort: 465, ToPort: 465 }));
       expect(egress).toContainEqual(expect.objectContaining({ DestinationSecurityGroupId: getAtt(ids.database, "GroupId"), IpProtocol: "tcp", FromPort: 5432, ToPort: 5432 }));
     });
 
