@@ -9,8 +9,10 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Audit, AuditAnchor, createDb, type Db } from "@checkout/core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { Audit, AuditAnchor, createDb, grantServiceRole, type Db } from "@checkout/core";
 import { createAnchorStore, type AnchorStore } from "../src/audit/anchor-store.ts";
 import { loadEnv } from "../src/env.ts";
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server.ts";
@@ -254,6 +256,33 @@ describe("one writer per interval", () => {
     } finally {
       store.close();
       await Promise.all(pools.map((db) => db.destroy()));
+    }
+  });
+
+  it("needs only the service role's rights on audit_log (SELECT, INSERT)", async () => {
+    const role = `anchor_service_${randomBytes(4).toString("hex")}`;
+    const password = `svc-${randomBytes(18).toString("base64url")}`;
+    const grant = await grantServiceRole({ db: database.db, role, password });
+    expect(grant.tables.audit_log).toBe("select, insert");
+    const url = new URL(database.url);
+    url.username = role;
+    url.password = password;
+    const asService = createDb({ connectionString: url.toString(), max: 1, applicationName: "anchor-as-service" });
+    const store = storeFor(FLEET_BUCKET);
+    try {
+      await Audit.record(database.db, { entity: "order", entityId: "o-service", action: "test.recorded" });
+      const outcome = await AuditAnchor.anchorHead({ db: asService, intervalMs: 50, put: (stored) => store.put(stored) });
+      expect(outcome).toMatchObject({ status: "written" });
+      expect(await Audit.verifyChain(database.db, { anchors: (await store.list()).anchors })).toMatchObject({ ok: true });
+    } finally {
+      store.close();
+      await asService.destroy();
+      // Roles are the server's, not the database's: its grants go first, then the role.
+      await sql`drop owned by ${sql.id(role)}`.execute(database.db);
+      const admin = new pg.Client({ connectionString: inject("pgAdminUrl") });
+      await admin.connect();
+      await admin.query(`drop role if exists ${pg.escapeIdentifier(role)}`);
+      await admin.end();
     }
   });
 });
