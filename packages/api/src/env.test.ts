@@ -36,8 +36,25 @@ describe("loadEnv", () => {
     expect(() => loadEnv({ NODE_ENV: "production", ...database })).toThrow(/PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required/);
     const provider = { NODE_ENV: "production", ...database, PAYMENT_PROVIDER_URL: "https://pay.example.com", PAYMENT_SECRET_KEY: "sk_live_12345678" };
     expect(() => loadEnv(provider)).toThrow(/PAYMENT_WEBHOOK_SECRET is required/);
-    const env = loadEnv({ ...provider, PAYMENT_WEBHOOK_SECRET: "whsec_live_0123456789abcdef" });
+    const env = loadEnv({ ...provider, PAYMENT_WEBHOOK_SECRET: "whsec_live_0123456789abcdef", SMTP_URL: "smtps://user:pass@email-smtp.us-east-1.amazonaws.com:465", MAIL_FROM: "orders@shop.example.com" });
     expect(env.PAYMENT_SANDBOX).toBe(false);
+  });
+
+  it("refuses production without a way to send mail, rather than writing mail files on a read-only filesystem", () => {
+    const ready = {
+      NODE_ENV: "production",
+      DATABASE_URL: "postgres://app@db.internal/checkout",
+      PAYMENT_PROVIDER_URL: "https://pay.example.com",
+      PAYMENT_SECRET_KEY: "sk_live_12345678",
+      PAYMENT_WEBHOOK_SECRET: "whsec_live_0123456789abcdef",
+    };
+    expect(() => loadEnv(ready)).toThrow(/production needs SMTP_URL/);
+    expect(() => loadEnv({ ...ready, SMTP_URL: "smtps://user:pass@email-smtp.us-east-1.amazonaws.com:465" })).toThrow(/MAIL_FROM is required/);
+    expect(loadEnv({ ...ready, SMTP_URL: "smtps://user:pass@email-smtp.us-east-1.amazonaws.com:465", MAIL_FROM: "orders@shop.example.com" }).SMTP_URL).toMatch(/^smtps:/);
+    // An operator may choose files, by naming a writable folder explicitly.
+    expect(loadEnv({ ...ready, MAIL_DIR: "/var/mail/checkout" }).MAIL_DIR).toBe("/var/mail/checkout");
+    // Outside production the folder stays the default, so `pnpm start` needs no mail server.
+    expect(loadEnv({}).SMTP_URL).toBeUndefined();
   });
 
   it("leaves the payment webhook secret optional with the sandbox, and rejects a short one", () => {

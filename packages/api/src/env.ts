@@ -145,6 +145,12 @@ const EnvSchema = z.object({
   PAYMENT_CART_LOCK_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900),
   PAYMENT_VELOCITY_LOCK_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(3600),
   PAYMENT_ATTEMPTS_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(16),
+  /** Audit anchor (docs/OPERATIONS.md "Audit anchor"): the chain's head written to this S3 bucket every interval; unset = no anchoring. */
+  AUDIT_ANCHOR_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").optional(),
+  AUDIT_ANCHOR_INTERVAL_MS: z.coerce.number().int().min(100).max(24 * 3600 * 1000).default(60_000),
+  /** An S3-compatible endpoint, addressed path-style (the tests' s3rver); unset = Amazon S3 in AWS_REGION. */
+  AUDIT_ANCHOR_ENDPOINT: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").optional(),
 });
 
 export type Env = Omit<z.infer<typeof EnvSchema>, "CLIENT_LIMITS_EXEMPT"> & { PAYMENT_SANDBOX: boolean; CLIENT_LIMITS_EXEMPT: string[] };
@@ -178,6 +184,13 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError("Invalid configuration:\n  ORDER_WEBHOOK_SECRET is required when ORDER_WEBHOOK_URLS is set");
   }
   if (env.SMTP_URL && !env.MAIL_FROM) throw new ConfigError("Invalid configuration:\n  MAIL_FROM is required when SMTP_URL is set");
+  if (env.AUDIT_ANCHOR_BUCKET && !env.AWS_REGION && !env.AUDIT_ANCHOR_ENDPOINT) {
+    throw new ConfigError("Invalid configuration:\n  AWS_REGION is required when AUDIT_ANCHOR_BUCKET is set (the bucket's region)");
+  }
+  if (env.NODE_ENV === "production" && !env.SMTP_URL && !env.MAIL_DIR) {
+    // A deployed task has a read-only root filesystem: mail it cannot send must fail the start, not the first order.
+    throw new ConfigError("Invalid configuration:\n  production needs SMTP_URL (Amazon SES's SMTP endpoint when deployed), or MAIL_DIR naming a writable folder for mail files");
+  }
   checkServiceRole(env);
   return { ...env, PAYMENT_SANDBOX: sandbox, CLIENT_LIMITS_EXEMPT: env.CLIENT_LIMITS_EXEMPT ?? (env.NODE_ENV === "production" ? [] : LOOPBACK) };
 }

@@ -200,6 +200,8 @@ describe("packages/api/Dockerfile", () => {
       .map((line) => line.slice(1).trim());
     const sources = dockerfile.filter((i) => i.keyword === "COPY" && copyPaths(i.args).from === null).flatMap((i) => copyPaths(i.args).sources);
     expect(sources).toContain("dist/server.mjs");
+    // What DATABASE_SSL_CA names in the task definition (stacks/Api.ts): the RDS CA bundle, verified against.
+    expect(sources).toContain("dist/certs/rds-ca-bundle.pem");
     for (const source of sources) {
       expect(existsSync(path.join(apiRoot, source)), source).toBe(true);
       expect(allowed, source).toContain(source);

@@ -47,6 +47,7 @@ const serverIndependent = [
   "test/failover-drill.test.ts",
   "test/bench-smoke.test.ts",
   "test/production-parity.test.ts",
+  "test/database-tls.test.ts",
 ];
 const result = spawnSync("npx", ["vitest", "run", "--project", "api", ...serverIndependent.flatMap((glob) => ["--exclude", glob])], {
   cwd: repoRoot,
