@@ -36,6 +36,13 @@ export interface SecretSource {
   attachedTo?: string;
   /** Present when the secret is not created by the app's stacks: the operator creates it before a deploy. */
   external?: true;
+  /**
+   * A SecretString the stack composes (e.g. from another secret through a dynamic reference): the text with each
+   * referenced secret written `<<secret:ID>>`, as in `{{resolve:secretsmanager:<<secret:ID>>:SecretString:key::}}`.
+   */
+  composed?: string;
+  /** A SecretString the template holds but this script could not render (the test cannot provide it). */
+  unrendered?: Resolved;
 }
 
 export interface ContainerSpec {
@@ -167,6 +174,24 @@ function createResolver(templates: StackTemplate[], stage: string, region: strin
     return { secretId: `unknown:${JSON.stringify(resolved)}`, valueFrom: resolved };
   }
 
+  /** A secret's id: its Secrets Manager name when the template fixes it, else `<stack>/<logicalId>`. */
+  function secretIdOf(ref: ResourceReference): string {
+    const name = resourceOf(ref.stack, ref.logicalId)?.Properties?.Name;
+    const resolved = name === undefined ? undefined : resolve(ref.stack, name);
+    return typeof resolved === "string" ? resolved : `${ref.stack}/${ref.logicalId}`;
+  }
+
+  /** A resolved value as text, secrets written `<<secret:ID>>`; undefined when another reference remains. */
+  function render(value: Resolved): string | undefined {
+    if (typeof value === "string") return value;
+    if ("ref" in value && value.ref.type === "AWS::SecretsManager::Secret" && !value.ref.attribute) return `<<secret:${secretIdOf(value.ref)}>>`;
+    if ("join" in value) {
+      const parts = value.join.map(render);
+      return parts.every((part) => part !== undefined) ? parts.join("") : undefined;
+    }
+    return undefined;
+  }
+
   function describeSecret(ref: ResourceReference): SecretSource {
     const resource = resourceOf(ref.stack, ref.logicalId)!;
     const properties: Json = resource.Properties ?? {};
@@ -179,8 +204,11 @@ function createResolver(templates: StackTemplate[], stage: string, region: strin
     const attachedTo = Object.values(attachment).find(
       (r) => r.Type === "AWS::SecretsManager::SecretTargetAttachment" && r.Properties?.SecretId?.Ref === ref.logicalId,
     )?.Properties?.TargetType as string | undefined;
+    const secretString = properties.SecretString === undefined ? undefined : resolve(ref.stack, properties.SecretString);
+    const rendered = secretString === undefined ? undefined : render(secretString);
     return {
-      id: typeof name === "string" ? name : `${ref.stack}/${ref.logicalId}`,
+      id: secretIdOf(ref),
+      ...(rendered !== undefined ? { composed: rendered } : secretString !== undefined ? { unrendered: secretString } : {}),
       ...(typeof name === "string" ? { name } : {}),
       ...(typeof description === "string" ? { description } : {}),
       ...(generate
@@ -202,7 +230,7 @@ function createResolver(templates: StackTemplate[], stage: string, region: strin
     };
   }
 
-  return { resolve, secretOf, resourceOf };
+  return { resolve, secretOf, resourceOf, describeSecret };
 }
 
 const KNOWN_CONTAINER_KEYS = new Set([
@@ -216,12 +244,20 @@ export async function readTaskSpec(stage: string): Promise<TaskSpec> {
   const templates: StackTemplate[] = synthesized.stacks.map((stack) => ({ stack: stack.node.id, template: synthesized.template(stack.node.id).toJSON() as Json }));
   const api = templates.find((t) => t.stack === "Api" || t.stack.endsWith("-Api"));
   if (!api) throw new Error(`no Api stack among ${templates.map((t) => t.stack).join(", ")}`);
-  const { resolve, secretOf } = createResolver(templates, stage, region);
+  const { resolve, secretOf, describeSecret } = createResolver(templates, stage, region);
   const resources = Object.entries<Json>(api.template.Resources ?? {});
   const taskDefinitions = resources.filter(([, r]) => r.Type === "AWS::ECS::TaskDefinition");
   if (taskDefinitions.length !== 1) throw new Error(`expected one AWS::ECS::TaskDefinition in ${api.stack}, found ${taskDefinitions.length}`);
   const task: Json = taskDefinitions[0]![1].Properties;
+  // Every secret the app's stacks create (a container's secret may be composed from one no container names).
   const secrets: Record<string, SecretSource> = {};
+  for (const { stack, template } of templates) {
+    for (const [logicalId, resource] of Object.entries<Json>(template.Resources ?? {})) {
+      if (resource.Type !== "AWS::SecretsManager::Secret") continue;
+      const source = describeSecret({ stack, logicalId, type: resource.Type });
+      secrets[source.id] = source;
+    }
+  }
 
   const containers = (task.ContainerDefinitions as Json[]).map((definition): ContainerSpec => {
     const other = Object.fromEntries(Object.entries(definition).filter(([key]) => !KNOWN_CONTAINER_KEYS.has(key)));

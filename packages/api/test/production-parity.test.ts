@@ -20,7 +20,7 @@ import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox
 import { BASE_IMAGE, materialise, readImage, type ImageConfig } from "./support/dockerfile-image.ts";
 import { startLocalSmtpServer, type LocalSmtpServer } from "./support/local-smtp-server.ts";
 import {
-  generateSecretString,
+  fillSecretStore,
   injectSecrets,
   plainEnvironment,
   readProductionTask,
@@ -85,7 +85,11 @@ function userOf(user: string): { uid: number; gid: number; home: string } {
   const [name = "", group] = user.split(":");
   const known = BASE_IMAGE.users[name];
   if (known) return { ...known, gid: group === undefined ? known.gid : Number(group) };
-  if (/^\d+$/.test(name)) return { uid: Number(name), gid: group === undefined ? Number(name) : Number(group), home: "/" };
+  if (/^\d+$/.test(name)) {
+    // Docker takes HOME from the image's passwd entry for the uid.
+    const entry = Object.values(BASE_IMAGE.users).find((u) => u.uid === Number(name));
+    return { uid: Number(name), gid: group === undefined ? (entry?.gid ?? Number(name)) : Number(group), home: entry?.home ?? "/" };
+  }
   throw new Error(`user ${user} is not a user of the base image`);
 }
 
@@ -120,13 +124,12 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
   let sandbox: PaymentSandbox;
   let s3: S3Server | null = null;
   let network: TaskNetwork;
-  const secrets = new Map<string, string>();
+  let secrets = new Map<string, string>();
   const operator = {
     paymentSecretKey: `sk_live_${randomBytes(16).toString("hex")}`,
     webhookSecret: `whsec_${randomBytes(24).toString("hex")}`,
     smtpUser: `AKIA${randomBytes(8).toString("hex").toUpperCase()}`,
     smtpPassword: randomBytes(30).toString("base64"),
-    adminToken: `ops:${randomBytes(24).toString("hex")}`,
   };
   const notes: string[] = [];
   const started = new Map<string, { container: RunningContainer; env: Record<string, string>; spec: ContainerSpec }>();
@@ -146,9 +149,11 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
   /** The secrets the operator creates before a deploy (docs/DEPLOY.md), by Secrets Manager name. */
   function operatorSecret(name: string): string | undefined {
     const values: Record<string, Record<string, string>> = {
+      // The provider's API is the payment sandbox (http: a local stand-in has no certificate Node would trust).
       [`checkout/${STAGE}/payment-provider`]: { url: `http://localhost:${sandbox.port}`, secretKey: operator.paymentSecretKey, webhookSecret: operator.webhookSecret },
+      // SES's SMTP interface (smtps://USER:PASS@email-smtp.<region>.amazonaws.com:465) is the local SMTP server: the
+      // same credentials, plain smtp: for the same reason.
       [`checkout/${STAGE}/smtp`]: { url: `smtp://${encodeURIComponent(operator.smtpUser)}:${encodeURIComponent(operator.smtpPassword)}@localhost:${smtp.port}` },
-      [`checkout/${STAGE}/admin-api-tokens`]: { tokens: operator.adminToken },
     };
     return values[name] === undefined ? undefined : JSON.stringify(values[name]);
   }
@@ -231,10 +236,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     smtp = await startLocalSmtpServer();
     const publicOrigin = new URL(spec.containers.flatMap((c) => c.environment).find((e) => e.name === "PUBLIC_URL")?.value as string ?? "https://shop.example.com").origin;
     sandbox = await startPaymentSandbox({ port: 0, host: "127.0.0.1", secretKey: operator.paymentSecretKey, allowedParentOrigins: [publicOrigin], webhookSecret: operator.webhookSecret });
-    for (const source of Object.values(spec.secrets)) {
-      const value = source.generate ? generateSecretString(source.generate) : source.name ? operatorSecret(source.name) : undefined;
-      if (value !== undefined) secrets.set(source.id, value);
-    }
+    secrets = fillSecretStore({ secrets: Object.values(spec.secrets), operatorSecret });
     const master = Object.values(spec.secrets).find((source) => source.attachedTo === "AWS::RDS::DBInstance");
     if (!master || !secrets.has(master.id)) throw new Error(`the template attaches no generated secret to the database instance: ${JSON.stringify(spec.secrets)}`);
     const masterValue = JSON.parse(secrets.get(master.id)!) as { username: string; password: string };
@@ -280,8 +282,9 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
+  /** The app container, once it has passed its health check (the tests that talk to it need that). */
   function requireApp() {
-    if (!app || app.container.pid === undefined) throw new Error("the app container is not running (see the first failure above)");
+    if (!app || base === "") throw new Error("the app container never became healthy (see the first failure above)");
     return app;
   }
 
@@ -333,13 +336,15 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
       const window = ((check.startPeriod ?? 0) + (check.retries ?? 3) * (check.interval ?? 30)) * 1000;
       const deadline = Date.now() + window;
       let last: { code: number | null; output: string } = { code: null, output: "not asked yet" };
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
       while (Date.now() < deadline) {
-        const exited = await Promise.race([running.container.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 250))]);
-        if (exited) break;
+        exit = await Promise.race([running.container.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 250))]);
+        if (exit) break;
         last = await containerHealthCheck(running);
         if (last.code === 0) break;
       }
-      expect(last.code, `${container.name} passes \`${check.command.join(" ")}\` (last: ${last.output.trim()}); its output:\n${running.container.output()}`).toBe(0);
+      if (exit) expect.fail(`${container.name} exited (${JSON.stringify(exit)}) before passing its health check; its output:\n${running.container.output().slice(-4000)}`);
+      expect(last.code, `${container.name} passes \`${check.command.join(" ")}\` (last: ${last.output.trim()}); its output:\n${running.container.output().slice(-4000)}`).toBe(0);
       const published = network.published(container.portMappings[0]!.containerPort);
       base = `http://${published.host}:${published.port}`;
     }
@@ -398,18 +403,24 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     if (from) expect(message.from).toBe(/<([^>]+)>/.exec(from)?.[1] ?? from);
   });
 
-  it("lets an operator in with a token from the ADMIN_API_TOKENS secret, and nobody without one", async () => {
+  it("lets an operator in with a token from the ADMIN_API_TOKENS secret (order view, refund), and nobody without one", async () => {
     expect(placed, "a purchase was placed").toBeDefined();
     const tokens = requireApp().env.ADMIN_API_TOKENS;
     expect(tokens, "the app container is given ADMIN_API_TOKENS").toBeDefined();
     const [name, token] = tokens!.split(",")[0]!.split(/:(.*)/s) as [string, string];
     const admin = createClient(base, { authorization: `Bearer ${token}` });
     const view = await admin.admin.orders.get.query({ orderId: placed!.id });
-    expect(view).toMatchObject({ id: placed!.id, number: placed!.number });
+    expect(view.order).toMatchObject({ id: placed!.id, number: placed!.number, status: "captured" });
+    // A refund goes through the payment provider with the secret's key, as an operator's would.
+    const refunded = await admin.admin.orders.refund.mutate({ orderId: placed!.id, amount: 100, reason: "production-parity check" });
+    expect(refunded.status).toBe("partially_refunded");
     const anonymous = await fetch(`${base}/trpc/admin.orders.list`, { method: "POST", headers: { ...VIEWER, "content-type": "application/json" }, body: "{}" });
     expect(anonymous.status).toBe(401);
-    const audited = await superQuery<{ actor: string }>(`select actor from audit_log where action = 'admin.order_viewed' and entity_id = '${placed!.id}' order by id desc limit 1`);
-    expect(audited.map((row) => row.actor)).toEqual([`admin:${name}`]);
+    // Audited under the token's name, from the viewer address CloudFront vouched for (VIEWER_ADDRESS_HEADER).
+    const audited = await superQuery<{ actor: string; ip: string }>(
+      `select actor, origin->>'ip' as ip from audit_log where action = 'admin.order_viewed' and data->>'orderId' = '${placed!.id}'`,
+    );
+    expect(audited).toEqual([{ actor: `admin:${name}`, ip: VIEWER["cloudfront-viewer-address"].split(":")[0] }]);
   });
 
   it("settles a 3-D Secure order from the provider's signed webhook on /webhooks/payments, and refuses a forged one", async () => {

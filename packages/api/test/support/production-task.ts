@@ -36,6 +36,8 @@ export interface SecretSource {
   };
   attachedTo?: string;
   external?: true;
+  composed?: string;
+  unrendered?: Resolved;
 }
 export interface ContainerSpec {
   name: string;
@@ -136,6 +138,38 @@ export function generateSecretString(generate: NonNullable<SecretSource["generat
   const template = JSON.parse(generate.secretStringTemplate) as Record<string, unknown>;
   if (generate.generateStringKey) template[generate.generateStringKey] = password;
   return JSON.stringify(template);
+}
+
+const DYNAMIC_REFERENCE = /\{\{resolve:secretsmanager:<<secret:([^>]+)>>:SecretString:([^:}]*)(?::[^:}]*){0,2}\}\}/g;
+
+/**
+ * Secrets Manager as it would stand after a deploy, by secret id: each secret the stack generates filled in as
+ * GenerateSecretString does, each one it composes rendered from those (CloudFormation resolves the dynamic references),
+ * and each operator-created one from `operatorSecret` (undefined: the operator's runbook does not create it).
+ */
+export function fillSecretStore(options: { secrets: SecretSource[]; operatorSecret: (name: string) => string | undefined }): Map<string, string> {
+  const store = new Map<string, string>();
+  for (const source of options.secrets) {
+    const value = source.generate ? generateSecretString(source.generate) : source.external && source.name ? options.operatorSecret(source.name) : undefined;
+    if (value !== undefined) store.set(source.id, value);
+  }
+  let pending = options.secrets.filter((source) => source.composed !== undefined && !store.has(source.id));
+  for (let pass = 0; pass < options.secrets.length && pending.length > 0; pass++) {
+    for (const source of pending) {
+      let isComplete = true;
+      const value = source.composed!.replace(DYNAMIC_REFERENCE, (_match, id: string, key: string) => {
+        const referenced = store.get(id);
+        if (referenced === undefined) {
+          isComplete = false;
+          return "";
+        }
+        return key === "" ? referenced : String((JSON.parse(referenced) as Record<string, unknown>)[key] ?? "");
+      });
+      if (isComplete && !value.includes("<<secret:")) store.set(source.id, value);
+    }
+    pending = pending.filter((source) => !store.has(source.id));
+  }
+  return store;
 }
 
 export class UnprovidedSettingError extends Error {
