@@ -196,6 +196,13 @@ describe("the running service", () => {
       expect(result.code, result.stdout + result.stderr).toBe(0);
       expect(result.stdout).toMatch(/audit chain intact: \d+ rows verified/);
       expect(result.stdout).toMatch(new RegExp(`matches ${anchors.length} anchors in bucket ${BUCKET}; the latest, ${anchors.at(-1)!.key.replace(/\./g, "\\.")}`));
+
+      // --anchors-since: only anchors taken from that time on (here: the last two of at least three).
+      expect(anchors.length).toBeGreaterThan(2);
+      const since = anchors.at(-2)!.anchor.anchoredAt.replace(/(\.\d{3})\d{3}Z$/, "$1Z");
+      const recent = await auditVerify({ databaseUrl: t.database.url, bucket: BUCKET, args: ["--anchors-since", since] });
+      expect(recent.code, recent.stdout + recent.stderr).toBe(0);
+      expect(recent.stdout).toContain(`matches 2 anchors in bucket ${BUCKET}`);
     });
 
     it("catches the owner rewriting a row and recomputing the whole chain, naming the row at the first anchor it no longer matches", async () => {

@@ -28,6 +28,11 @@ export interface AnchorStore {
   close(): void;
 }
 
+/** An ISO time in the keys' format (microseconds), so a key taken a microsecond after it still sorts after it. */
+function chainTime(iso: string): string {
+  return new Date(iso).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
 /** GETs in flight at once while reading the anchors back. */
 const READ_CONCURRENCY = 16;
 
@@ -70,7 +75,7 @@ export function createAnchorStore(options: AnchorStoreOptions): AnchorStore {
             Bucket: bucket,
             Prefix: Audit.ANCHOR_PREFIX,
             ContinuationToken: token,
-            ...(listOptions.since && !token ? { StartAfter: `${Audit.ANCHOR_PREFIX}${listOptions.since}` } : {}),
+            ...(listOptions.since && !token ? { StartAfter: `${Audit.ANCHOR_PREFIX}${chainTime(listOptions.since)}` } : {}),
           }),
         );
         for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);

@@ -83,7 +83,7 @@ async function readAnchors(env: Env): Promise<{ bucket: string; anchors: Audit.S
   if (!env.AWS_REGION && !env.AUDIT_ANCHOR_ENDPOINT) fail("AWS_REGION is required to read the anchor bucket", 78);
   const store = createAnchorStore({ bucket, region: env.AWS_REGION, endpoint: env.AUDIT_ANCHOR_ENDPOINT, requestTimeoutMs: 30_000 });
   try {
-    const listing = await store.list({ since: since ? new Date(since).toISOString() : undefined }).catch((error: unknown) => {
+    const listing = await store.list({ since }).catch((error: unknown) => {
       fail(`could not read the audit anchors in bucket ${bucket}: ${error instanceof Error ? error.message : String(error)}`, 2);
     });
     const invalid = listing.invalid[0];
