@@ -13,10 +13,20 @@ import { startApiProcess, waitUntilReady, type ApiProcess } from "./api-process.
 import { ensureHaproxy, startHaproxy, type Haproxy, type Slot } from "./haproxy.ts";
 import { startProbeShopper, type ShopperRequest } from "./probe-shopper.ts";
 import { freePort } from "./run-rehearsal.ts";
+import { startTcpRelay } from "./tcp-relay.ts";
+
+/**
+ * How the database goes away. "stop": PostgreSQL itself is stopped (fast shutdown: sessions terminated, connections
+ * then refused) and started again. "unreachable": PostgreSQL keeps running behind a relay that cuts every connection and
+ * answers no new one, as when a failover has moved the endpoint and the old host is gone.
+ */
+export type DatabaseFault = "stop" | "unreachable";
 
 export interface FailoverDrillOptions {
-  /** How long PostgreSQL stays stopped (an RDS Multi-AZ failover takes 60–120 s). */
+  /** How long the database is gone (an RDS Multi-AZ failover takes 60–120 s). */
   outageSeconds: number;
+  /** Default "stop". */
+  fault?: DatabaseFault;
   /** Shoppers checking out at once through the balancer (default 4). */
   shoppers?: number;
   /** The balancer's check of each process (default: the target groups', TARGET_GROUP_HEALTH_CHECK). */
@@ -34,7 +44,7 @@ export interface ServerReport {
   /** HAProxy's counters: checks failed (chkfail) and UP → DOWN transitions (chkdown). */
   checksFailed: number;
   timesDown: number;
-  /** /health requests the process answered while the database was stopped (its own /metrics), and how many were not 200. */
+  /** Health checks the process answered while the database was stopped (its own /metrics), and how many were not 200 (ever). */
   healthChecksDuringOutage: number;
   healthChecksNot200: number;
   /** The process's own /ready (not through the balancer), polled each second while the database was stopped. */
@@ -51,7 +61,7 @@ export type Outcomes = Record<string, number>;
 export interface FailoverDrillReport {
   healthCheck: TargetGroupHealthCheck;
   shoppers: number;
-  outage: { requestedSeconds: number; seconds: number; stopMs: number; restartMs: number };
+  outage: { fault: DatabaseFault; requestedSeconds: number; seconds: number; stopMs: number; restartMs: number };
   servers: ServerReport[];
   requests: {
     beforeOutage: Outcomes;
@@ -87,8 +97,9 @@ export interface FailoverDrillReport {
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(new Error("failover drill aborted"));
-    const timer = setTimeout(resolve, Math.max(0, ms));
-    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(new Error("failover drill aborted"))), { once: true });
+    const onAbort = () => (clearTimeout(timer), reject(new Error("failover drill aborted")));
+    const timer = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 
 function outcomeOf(request: ShopperRequest): string {
@@ -103,14 +114,15 @@ function countOutcomes(requests: ShopperRequest[]): Outcomes {
   return counts;
 }
 
-/** /health answers the process has served, from its /metrics: all of them, and those that were not 200. */
-async function healthAnswers(port: number, token: string): Promise<{ total: number; not200: number }> {
+/** Answers the process has served on the checked path (/health, or /ready), from its /metrics: all, and those not 200. */
+async function checkAnswers(port: number, token: string, checkPath: string): Promise<{ total: number; not200: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   let total = 0;
   let not200 = 0;
-  for (const match of text.matchAll(/^http_requests_total\{route="\/health",method="[A-Z]+",status="(\d+)"\} (\d+)$/gm)) {
-    total += Number(match[2]);
-    if (match[1] !== "200") not200 += Number(match[2]);
+  for (const match of text.matchAll(/^http_requests_total\{route="([^"]*)",method="[A-Z]+",status="(\d+)"\} (\d+)$/gm)) {
+    if (match[1] !== checkPath) continue;
+    total += Number(match[3]);
+    if (match[2] !== "200") not200 += Number(match[3]);
   }
   return { total, not200 };
 }
@@ -138,6 +150,11 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
     cleanups.push(async () => database?.stop());
     await database.createDatabase("checkout");
     const databaseUrl = database.url("checkout");
+    const fault = options.fault ?? "stop";
+    // The API processes reach the database through the relay when the fault is "unreachable"; the drill's own checks never do.
+    const relay = fault === "unreachable" ? await startTcpRelay({ targetPort: databasePort }) : null;
+    if (relay) cleanups.push(() => relay.close());
+    const apiDatabaseUrl = relay ? withPort(databaseUrl, relay.port) : databaseUrl;
 
     const paymentSecretKey = `sk_drill_${randomBytes(12).toString("hex")}`;
     const webhookSecret = `whsec_${randomBytes(24).toString("hex")}`;
@@ -153,7 +170,7 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
       const api = startApiProcess({
         version: `drill-${slot}`,
         port: ports[slot],
-        databaseUrl,
+        databaseUrl: apiDatabaseUrl,
         paymentUrl: sandbox.url,
         paymentSecretKey,
         webhookSecret,
@@ -219,16 +236,20 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
     const ordersBeforeOutage = placed(0).length;
     if (ordersBeforeOutage === 0) throw new Error(`no order was placed before the outage: ${JSON.stringify(countOutcomes(requests))}`);
 
-    const healthBefore = { blue: await healthAnswers(ports.blue, metricsToken), green: await healthAnswers(ports.green, metricsToken) };
-    step(`${ordersBeforeOutage} orders placed; stopping PostgreSQL for ${options.outageSeconds} s`);
+    const healthBefore = { blue: await checkAnswers(ports.blue, metricsToken, check.path), green: await checkAnswers(ports.green, metricsToken, check.path) };
+    step(`${ordersBeforeOutage} orders placed; ${relay ? "cutting the API processes off from" : "stopping"} PostgreSQL for ${options.outageSeconds} s`);
     const stopBegun = performance.now();
-    await database.stop();
-    database = null;
+    if (relay) relay.cut();
+    else {
+      await database.stop();
+      database = null;
+    }
     const downAt = performance.now();
     await sleep(options.outageSeconds * 1000 - (downAt - stopBegun), options.signal);
     const restartBegun = performance.now();
-    const healthAfter = { blue: await healthAnswers(ports.blue, metricsToken), green: await healthAnswers(ports.green, metricsToken) };
-    database = await startEmbeddedPostgres({ dataDir, port: databasePort });
+    const healthAfter = { blue: await checkAnswers(ports.blue, metricsToken, check.path), green: await checkAnswers(ports.green, metricsToken, check.path) };
+    if (relay) relay.restore();
+    else database = await startEmbeddedPostgres({ dataDir, port: databasePort });
     const upAt = performance.now();
     step(`PostgreSQL back after ${((upAt - stopBegun) / 1000).toFixed(1)} s; waiting for orders to go through again`);
 
@@ -284,6 +305,7 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
       healthCheck: check,
       shoppers,
       outage: {
+        fault,
         requestedSeconds: options.outageSeconds,
         seconds: Math.round((upAt - downAt) / 100) / 10,
         stopMs: Math.round(downAt - stopBegun),
@@ -321,6 +343,12 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
     for (const fn of cleanups.reverse()) await fn().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function withPort(url: string, port: number): string {
+  const parsed = new URL(url);
+  parsed.port = String(port);
+  return parsed.toString();
 }
 
 /** A log line's message (pino's msg), or its start when it is not JSON. */
