@@ -262,6 +262,8 @@ export function createAppServer(options: ServerOptions): AppServer {
     }
     switch (pathname) {
       case "/health":
+        // Liveness, what the target groups and the container check: the process alone answers, never the database,
+        // so a database failover takes no task out of service (packages/api/test/failover-drill.test.ts).
         sendJson(res, 200, options.version ? { status: "ok", version: options.version } : { status: "ok" });
         return;
       case "/ready":
