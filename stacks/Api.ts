@@ -170,7 +170,7 @@ export function Api({ stack, app }: StackContext): ApiOutputs | LocalApiOutputs 
     // Liveness only (TARGET_GROUP_HEALTH_CHECK): a database failover must not take every task out of service.
     healthCheck: {
       path: TARGET_GROUP_HEALTH_CHECK.path,
-      healthyHttpCodes: TARGET_GROUP_HEALTH_CHECK.healthyHttpCodes,
+      healthyHttpCodes: "200",
       interval: Duration.seconds(TARGET_GROUP_HEALTH_CHECK.intervalSeconds),
       timeout: Duration.seconds(TARGET_GROUP_HEALTH_CHECK.timeoutSeconds),
       healthyThresholdCount: TARGET_GROUP_HEALTH_CHECK.healthyThreshold,

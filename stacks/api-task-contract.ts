@@ -1,6 +1,7 @@
 // What the API task definition promises the code (packages/api/src/env.ts) and what a test needs to find it in a
 // synthesized template: container names, the migrate command, the CA bundle path, the health checks, the secrets'
 // names and JSON keys. Plain values only (no CDK), so a test outside the stacks can import them.
+import { TARGET_GROUP_HEALTH_CHECK } from "./health-check.ts";
 
 /** SST's Service names the container it builds "Container"; the migrate container runs before it in the same task. */
 export const APP_CONTAINER_NAME = "Container";
@@ -18,18 +19,11 @@ export const SERVICE_DATABASE_USER = "checkout_app";
 
 /**
  * Liveness: answers without the database, so an RDS Multi-AZ failover (60–120 s) takes no task out of service.
- * `/ready` (database-dependent) stays for the rehearsal's cutover and the release pipeline's smoke step.
+ * `/ready` (database-dependent) stays for the rehearsal's cutover and the release pipeline's smoke step. The target
+ * groups' check lives in stacks/health-check.ts, which the failover drill configures HAProxy from.
  */
-export const HEALTH_CHECK_PATH = "/health";
-/** The ALB target groups' health check: a task is out after unhealthyThreshold × intervalSeconds (30 s) of failures. */
-export const TARGET_GROUP_HEALTH_CHECK = {
-  path: HEALTH_CHECK_PATH,
-  intervalSeconds: 10,
-  timeoutSeconds: 5,
-  healthyThreshold: 2,
-  unhealthyThreshold: 3,
-  healthyHttpCodes: "200",
-} as const;
+export { TARGET_GROUP_HEALTH_CHECK, type TargetGroupHealthCheck } from "./health-check.ts";
+export const HEALTH_CHECK_PATH = TARGET_GROUP_HEALTH_CHECK.path;
 /** The container health check (ECS replaces a task that fails it): the same liveness path, from inside the task. */
 export const CONTAINER_HEALTH_CHECK = { path: HEALTH_CHECK_PATH, intervalSeconds: 15, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 30 } as const;
 
