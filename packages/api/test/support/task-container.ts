@@ -51,11 +51,17 @@ const KERNEL_DIRECTORIES = ["dev", "proc", "sys"];
 const SYSTEM_LINKS = ["bin", "sbin", "lib", "lib64"];
 
 // Runs as root inside the new mount namespace; every step is a mount only this namespace sees. Positional parameters:
-// root image uid gid workdir readonly(1|0) links volumes overlays, then the command.
+// root image uid gid workdir readonly(1|0) links volumes overlays, then the command. Every step execs the next, so the
+// spawned process becomes the command itself, as PID 1 is in a container (SIGTERM reaches node); --pdeathsig only ends
+// it if the test run dies first.
 const INIT_SCRIPT = String.raw`
 set -eu
 root=$1 image=$2 uid=$3 gid=$4 workdir=$5 readonly=$6 links=$7 volumes=$8 overlays=$9
 shift 9
+# The set-up's own PATH; the container's (from its environment) is put back before the command runs.
+set +u; container_path=$PATH; set -u
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+chroot_bin=$(command -v chroot) setpriv_bin=$(command -v setpriv) env_bin=$(command -v env)
 mount -t tmpfs -o mode=0755 container-root "$root"
 for dir in ${SYSTEM_DIRECTORIES.join(" ")} ${KERNEL_DIRECTORIES.join(" ")}; do mkdir "$root/$dir"; mount --rbind "/$dir" "$root/$dir"; done
 for dir in ${SYSTEM_DIRECTORIES.join(" ")}; do mount -o remount,bind,ro "$root/$dir"; done
@@ -81,7 +87,8 @@ printf '%s\n' "$overlays" | while IFS='|' read -r host target; do
   mount -o remount,bind,ro "$root$target"
 done
 if [ "$readonly" = 1 ]; then mount -o remount,ro "$root"; fi
-exec chroot "$root" setpriv --reuid="$uid" --regid="$gid" --clear-groups env -u PWD -u OLDPWD -C "$workdir" "$@"
+PATH=$container_path
+exec "$chroot_bin" "$root" "$setpriv_bin" --reuid="$uid" --regid="$gid" --clear-groups --pdeathsig SIGKILL "$env_bin" -u PWD -u OLDPWD -C "$workdir" "$@"
 `;
 
 function linksOfHost(): string {

@@ -98,7 +98,7 @@ export async function startTaskNetwork(options: { dir: string; outbound: Outboun
   const inner: ChildProcess = spawn(
     "unshare",
     ["--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", process.execPath, "--import", "tsx", thisFile, JSON.stringify(plan)],
-    { cwd: path.resolve(path.dirname(thisFile), "../.."), stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: path.resolve(path.dirname(thisFile), "../.."), stdio: ["pipe", "pipe", "pipe"] },
   );
   let output = "";
   inner.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -157,10 +157,13 @@ async function runInner(plan: InnerPlan): Promise<void> {
     await listen(server, { path: route.socket });
     servers.push(server);
   }
-  process.on("SIGTERM", () => {
+  const stop = () => {
     for (const server of servers) server.close();
     process.exit(0);
-  });
+  };
+  process.on("SIGTERM", stop);
+  // The test holds our stdin: when it ends (the test run is gone), so does the namespace.
+  process.stdin.on("end", stop).on("close", stop).resume();
   console.log(READY);
 }
 
