@@ -4,7 +4,7 @@
 export interface SdkCall {
   service: string;
   action: string;
-  parameters?: Record<string, unknown>;
+  parameters?: Record<string, any>;
   physicalResourceId?: unknown;
   [option: string]: unknown;
 }
