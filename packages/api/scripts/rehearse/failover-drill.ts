@@ -44,7 +44,10 @@ export interface ServerReport {
   /** HAProxy's counters: checks failed (chkfail) and UP → DOWN transitions (chkdown). */
   checksFailed: number;
   timesDown: number;
-  /** Health checks the process answered while the database was stopped (its own /metrics), and how many were not 200 (ever). */
+  /**
+   * Health checks the process answered while the database was gone (its own /metrics), and how many were not 200 (ever).
+   * With a /ready check these include the drill's own once-a-second /ready polls.
+   */
   healthChecksDuringOutage: number;
   healthChecksNot200: number;
   /** The process's own /ready (not through the balancer), polled each second while the database was stopped. */
@@ -61,6 +64,7 @@ export type Outcomes = Record<string, number>;
 export interface FailoverDrillReport {
   healthCheck: TargetGroupHealthCheck;
   shoppers: number;
+  /** seconds: from the database gone (stopped, or cut off) to it back (accepting connections, or relayed again). */
   outage: { fault: DatabaseFault; requestedSeconds: number; seconds: number; stopMs: number; restartMs: number };
   servers: ServerReport[];
   requests: {
@@ -245,13 +249,14 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
       database = null;
     }
     const downAt = performance.now();
-    await sleep(options.outageSeconds * 1000 - (downAt - stopBegun), options.signal);
+    // The outage counts from the moment the database is gone, however long stopping it took.
+    await sleep(options.outageSeconds * 1000, options.signal);
     const restartBegun = performance.now();
     const healthAfter = { blue: await checkAnswers(ports.blue, metricsToken, check.path), green: await checkAnswers(ports.green, metricsToken, check.path) };
     if (relay) relay.restore();
     else database = await startEmbeddedPostgres({ dataDir, port: databasePort });
     const upAt = performance.now();
-    step(`PostgreSQL back after ${((upAt - stopBegun) / 1000).toFixed(1)} s; waiting for orders to go through again`);
+    step(`PostgreSQL back after ${((upAt - downAt) / 1000).toFixed(1)} s; waiting for orders to go through again`);
 
     // Recovered: every shopper's next checkouts go through, with nothing restarted.
     const recoveryDeadline = performance.now() + 60_000;
