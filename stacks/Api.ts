@@ -1,15 +1,13 @@
 // API: the tRPC server as an SST Service on ECS Fargate behind an HTTPS ALB with WAF, autoscaling and blue/green.
 import { existsSync } from "node:fs";
 import { API_TASK_SIZE } from "./api-task-size.ts";
-import { Duration, IgnoreMode, Names, RemovalPolicy, Size, Stack } from "aws-cdk-lib";
+import { Duration, IgnoreMode, RemovalPolicy, Size, Stack } from "aws-cdk-lib";
 import { Platform } from "aws-cdk-lib/aws-ecr-assets";
-import * as appscaling from "aws-cdk-lib/aws-applicationautoscaling";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import * as iam from "aws-cdk-lib/aws-iam";
-import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import type * as ses from "aws-cdk-lib/aws-ses";
@@ -35,13 +33,15 @@ import {
 } from "./api-task-contract.ts";
 import { createWebAcl, METRICS_PATH } from "./api-waf.ts";
 import { createAuditAnchorBucket, grantAnchorWrites } from "./audit-anchor.ts";
-import { ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY, enableBlueGreen } from "./blue-green.ts";
+import { suppressNewFindings, suppressReviewedFindings } from "./api-findings.ts";
+import { addRequestsPerTargetScaling, createDeploymentAlarms, SCALING } from "./api-guards.ts";
+import { enableBlueGreen } from "./blue-green.ts";
 import { EcsManagedListenerRule } from "./listener-rules.ts";
 import { createMail } from "./mail.ts";
 import { suppress } from "./compliance.ts";
 import { stageConfig } from "./config.ts";
 import { Database } from "./Database.ts";
-import { acceptedOriginSecretGenerations, FIRST_ORIGIN_SECRET_GENERATION, ORIGIN_VERIFY_HEADER, originSecretName, RATE_KEY_HEADER, VIEWER_ADDRESS_HEADER } from "./edge-origin.ts";
+import { acceptedOriginSecretGenerations, FIRST_ORIGIN_SECRET_GENERATION, ORIGIN_VERIFY_HEADER, originSecretName, VIEWER_ADDRESS_HEADER } from "./edge-origin.ts";
 import { Network, SERVICE_PORT } from "./Network.ts";
 import { localApi, type LocalApiOutputs } from "./api-local.ts";
 
@@ -55,18 +55,11 @@ export const STOP_TIMEOUT_SECONDS = 40;
 export const DEREGISTRATION_DELAY_SECONDS = 30;
 export { HEALTH_CHECK_PATH, TARGET_GROUP_HEALTH_CHECK, smtpSecretName, adminTokensSecretName } from "./api-task-contract.ts";
 export { METRICS_PATH, WAF_RATE_LIMIT_PER_5_MINUTES } from "./api-waf.ts";
+export { DEPLOYMENT_ALARMS, SCALING } from "./api-guards.ts";
 /** How long blue keeps running after production traffic moved to green: the window for an instant rollback. */
 export const BAKE_TIME_MINUTES = 10;
 /** Green answers here before production shifts to it; the ALB security group keeps the port closed to the internet. */
 export const TEST_LISTENER_PORT = 8443;
-/**
- * Autoscaling targets. Requests per task per minute is a starting point (300 req/s per 1-vCPU task, well under what
- * one API process served in docs/BENCHMARKS.md); replace it with `checkout-loadtest plan`'s per-process rate measured
- * against a deployed stage.
- */
-export const SCALING = { cpuPercent: 60, memoryPercent: 75, requestsPerTaskPerMinute: 18_000, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 300 } as const;
-/** Deployment alarms: a deployment rolls back when either is in ALARM (2 of 2 one-minute periods). */
-export const DEPLOYMENT_ALARMS = { errorRatePercent: 1, minimumRequestsPerMinute: 20, unhealthyTargets: 1, periodSeconds: 60, evaluationPeriods: 2 } as const;
 
 /** The payment processor's settings, created by the operator before the first deploy (docs/DEPLOY.md). */
 export function paymentSecretName(stage: string): string {
@@ -445,119 +438,6 @@ function apiImage(app: StackContext["app"]): ecs.ContainerImage {
   });
 }
 
-interface Balancer {
-  alb: elbv2.ApplicationLoadBalancer;
-  blue: elbv2.ApplicationTargetGroup;
-  green: elbv2.ApplicationTargetGroup;
-}
-
-/** An ALB metric of one target group, per minute. */
-function targetGroupMetric(group: elbv2.ApplicationTargetGroup, alb: elbv2.ApplicationLoadBalancer, metricName: string, statistic: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: "AWS/ApplicationELB",
-    metricName,
-    dimensionsMap: { TargetGroup: group.targetGroupFullName, LoadBalancer: alb.loadBalancerFullName },
-    statistic,
-    period: Duration.minutes(1),
-  });
-}
-
-/**
- * Target tracking on requests per healthy target across both target groups. The predefined ALBRequestCountPerTarget
- * names one target group, and blue/green moves production between the two at every deployment, so a policy on one
- * group would see no requests half of the time. Metric math in target tracking has no L2 in aws-cdk-lib 2.201.
- */
-function addRequestsPerTargetScaling(scaling: ecs.ScalableTaskCount, { alb, blue, green }: Balancer): appscaling.CfnScalingPolicy {
-  const target = scaling.node.findChild("Target") as appscaling.ScalableTarget;
-  const query = (id: string, group: elbv2.ApplicationTargetGroup, metricName: string, stat: string): appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty => ({
-    id,
-    returnData: false,
-    metricStat: {
-      stat,
-      metric: {
-        namespace: "AWS/ApplicationELB",
-        metricName,
-        dimensions: [
-          { name: "TargetGroup", value: group.targetGroupFullName },
-          { name: "LoadBalancer", value: alb.loadBalancerFullName },
-        ],
-      },
-    },
-  });
-  const policy = new appscaling.CfnScalingPolicy(scaling, "RequestScaling", {
-    policyName: Names.uniqueId(scaling) + "RequestScaling",
-    policyType: "TargetTrackingScaling",
-    scalingTargetId: target.scalableTargetId,
-    targetTrackingScalingPolicyConfiguration: {
-      targetValue: SCALING.requestsPerTaskPerMinute,
-      scaleOutCooldown: SCALING.scaleOutCooldownSeconds,
-      scaleInCooldown: SCALING.scaleInCooldownSeconds,
-      customizedMetricSpecification: {
-        metrics: [
-          query("requests_blue", blue, "RequestCount", "Sum"),
-          query("requests_green", green, "RequestCount", "Sum"),
-          query("healthy_blue", blue, "HealthyHostCount", "Average"),
-          query("healthy_green", green, "HealthyHostCount", "Average"),
-          {
-            id: "requests_per_target",
-            label: "Requests per healthy target per minute (blue + green)",
-            expression: "(FILL(requests_blue, 0) + FILL(requests_green, 0)) / (FILL(healthy_blue, 0) + FILL(healthy_green, 0))",
-            returnData: true,
-          },
-        ],
-      },
-    },
-  });
-  return policy;
-}
-
-/** The alarms ECS watches during a deployment and its bake time; ALARM in either rolls the deployment back. */
-function createDeploymentAlarms(stack: Stack, { alb, blue, green }: Balancer): { errorRate: cloudwatch.Alarm; unhealthyTargets: cloudwatch.Alarm } {
-  const period = Duration.seconds(DEPLOYMENT_ALARMS.periodSeconds);
-  const errorRate = new cloudwatch.MathExpression({
-    // 5xx from the tasks and from the ALB itself (502/503/504 when tasks crash or none is healthy), as a percentage
-    // of all requests; below a minimum volume one failed request is not a 1 % signal.
-    expression: `IF(requests >= ${DEPLOYMENT_ALARMS.minimumRequestsPerMinute}, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)`,
-    usingMetrics: {
-      requests: alb.metrics.requestCount({ period, statistic: "Sum" }),
-      target5xx: alb.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: "Sum" }),
-      elb5xx: alb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: "Sum" }),
-    },
-    label: "5xx % of requests",
-    period,
-  });
-  const unhealthy = new cloudwatch.MathExpression({
-    expression: "FILL(unhealthy_blue, 0) + FILL(unhealthy_green, 0)",
-    usingMetrics: {
-      unhealthy_blue: targetGroupMetric(blue, alb, "UnHealthyHostCount", "Maximum"),
-      unhealthy_green: targetGroupMetric(green, alb, "UnHealthyHostCount", "Maximum"),
-    },
-    label: "Unhealthy targets (blue + green)",
-    period,
-  });
-  const common = {
-    evaluationPeriods: DEPLOYMENT_ALARMS.evaluationPeriods,
-    datapointsToAlarm: DEPLOYMENT_ALARMS.evaluationPeriods,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  };
-  return {
-    errorRate: new cloudwatch.Alarm(stack, "DeploymentErrorRateAlarm", {
-      ...common,
-      metric: errorRate,
-      threshold: DEPLOYMENT_ALARMS.errorRatePercent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      alarmDescription: `API 5xx above ${DEPLOYMENT_ALARMS.errorRatePercent} % of requests for ${DEPLOYMENT_ALARMS.evaluationPeriods} minutes; rolls back an ECS deployment in progress.`,
-    }),
-    unhealthyTargets: new cloudwatch.Alarm(stack, "DeploymentUnhealthyTargetsAlarm", {
-      ...common,
-      metric: unhealthy,
-      threshold: DEPLOYMENT_ALARMS.unhealthyTargets,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      alarmDescription: `An API target failed its ${HEALTH_CHECK_PATH} health check for ${DEPLOYMENT_ALARMS.evaluationPeriods} minutes; rolls back an ECS deployment in progress.`,
-    }),
-  };
-}
-
 /**
  * SST's Service always creates a log group (through a LogRetention custom resource and its Lambda) that the
  * container here does not use: it logs to the KMS-encrypted group above. Left in, it would be an unencrypted, empty
@@ -572,143 +452,4 @@ function removeUnusedSstLogGroup(service: Service): void {
       if (child.node.id.startsWith("LogRetention")) stack.node.tryRemoveChild(child.node.id);
     }
   }
-}
-
-/** The cdk-nag findings in this stack that are fixed by something else or cannot apply, each with its reason. */
-function suppressReviewedFindings(resources: {
-  serverAccessLogs: s3.Bucket;
-  albLogs: s3.Bucket;
-  fargateService: ecs.FargateService;
-  originSecrets: secretsmanager.Secret[];
-  metricsToken: secretsmanager.Secret;
-}): void {
-  const { serverAccessLogs, albLogs, fargateService, originSecrets, metricsToken } = resources;
-  const logBucketReplication = {
-    rule: "PCI.DSS.321-S3BucketReplicationEnabled",
-    reason:
-      "These buckets hold load-balancer access logs, versioned and kept for their retention period in the stage's region; copying them to a second region belongs to the organisation's log-archive account, not to this app.",
-  };
-  suppress(albLogs, [
-    {
-      rule: "PCI.DSS.321-S3DefaultEncryptionKMS",
-      reason: "Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3 (AES-256), so this bucket cannot use a KMS key.",
-    },
-    logBucketReplication,
-  ]);
-  suppress(serverAccessLogs, [
-    {
-      rule: "PCI.DSS.321-S3DefaultEncryptionKMS",
-      reason: "Amazon S3 delivers server access logs only to target buckets encrypted with SSE-S3 (AES-256), so this bucket cannot use a KMS key.",
-    },
-    logBucketReplication,
-  ]);
-  for (const secret of originSecrets) {
-    suppress(secret, [
-      {
-        rule: "AwsSolutions-SMG4",
-        reason:
-          "CloudFront and the WAF read the origin secret only when a deploy resolves it, so a scheduled rotation would leave them out of step; it is rotated by raising the stage's originSecretGeneration, which creates a new secret while the WAF still accepts the previous one (docs/DEPLOY.md).",
-      },
-    ]);
-  }
-  suppress(metricsToken, [
-    {
-      rule: "AwsSolutions-SMG4",
-      reason:
-        "ECS hands METRICS_TOKEN to a task only when it starts, and the token opens nothing reachable from outside (the WAF answers /metrics 404); it is rotated with put-secret-value followed by a new deployment, as docs/DEPLOY.md describes.",
-    },
-  ]);
-  const taskDefinition = fargateService.taskDefinition;
-  suppress(taskDefinition, [
-    {
-      rule: "AwsSolutions-ECS2",
-      reason: "The container's plain environment holds only non-secret settings (ports, timeouts, database host names, flags); the database credentials, the payment keys and the metrics token reach it from Secrets Manager as ECS secrets.",
-    },
-  ]);
-  suppress(taskDefinition.obtainExecutionRole(), [
-    {
-      rule: "PCI.DSS.321-IAMNoInlinePolicy",
-      reason: "The execution role's policy is the one CDK derives from this task's grants (its secrets, its log group, its image repository), attached to this role alone and versioned with the stack.",
-    },
-    {
-      rule: "AwsSolutions-IAM5",
-      reason: "When the image is attached at deploy time, pulling it needs ecr:GetAuthorizationToken, an action with no resource-level permissions, so it is granted on * while the layer actions stay scoped to the repository.",
-      appliesTo: ["Resource::*"],
-    },
-  ]);
-  const blueGreenRole = fargateService.node.findChild("BlueGreenInfrastructureRole");
-  suppress(blueGreenRole, [
-    {
-      rule: "AwsSolutions-IAM4",
-      reason: `${ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY} is the policy AWS documents for ECS blue/green: only the ECS service assumes this role, to register targets and move the two listener rules' weights, and AWS keeps it in step with the feature.`,
-      appliesTo: [`Policy::arn:<AWS::Partition>:iam::aws:policy/${ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY}`],
-    },
-  ]);
-}
-
-/** The findings on the listener rules' custom resource, the admin tokens, the audit anchors and the task role. */
-function suppressNewFindings(resources: {
-  stack: Stack;
-  listenerRules: EcsManagedListenerRule[];
-  adminTokens: { secret: secretsmanager.Secret; generated: secretsmanager.Secret };
-  auditAnchorBucket: s3.Bucket;
-  taskRole: iam.IRole;
-}): void {
-  const { stack, listenerRules, adminTokens, auditAnchorBucket, taskRole } = resources;
-  for (const rule of listenerRules) {
-    suppress(rule, [
-      {
-        rule: "AwsSolutions-IAM5",
-        reason:
-          "ELB gives a listener rule its id when it creates it, so the policy can name the listener but only a pattern for its rules: the wildcard stands for the rules of this one listener, and the actions are CreateRule, ModifyRule and DeleteRule alone.",
-        appliesTo: [{ regex: "/^Resource::.*:listener-rule\\/.*\\/\\*$/g" }],
-      },
-      {
-        rule: "PCI.DSS.321-IAMNoInlinePolicy",
-        reason: "CDK's AwsCustomResource attaches the policy derived from this rule's three ELB calls to its function's role alone; it is versioned with the stack and used by nothing else.",
-      },
-    ]);
-  }
-  // The function behind every AwsCustomResource in the stack (CDK's singleton, named by a fixed UUID).
-  const customResourceFunction = stack.node.tryFindChild("AWS679f53fac002430cb0da5b7982bd2287");
-  if (customResourceFunction) {
-    suppress(customResourceFunction, [
-      {
-        rule: "AwsSolutions-IAM4",
-        reason: "CDK's AwsCustomResource function uses AWSLambdaBasicExecutionRole only to write its own CloudWatch logs; its ELB permissions are the rule-scoped policies above.",
-        appliesTo: ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
-      },
-      {
-        rule: "PCI.DSS.321-LambdaInsideVPC",
-        reason: "The listener-rule function runs only while CloudFormation creates, updates or deletes the two rules, calls only the ELB API and never sees cardholder data.",
-      },
-    ]);
-  }
-  for (const secret of [adminTokens.secret, adminTokens.generated]) {
-    suppress(secret, [
-      {
-        rule: "AwsSolutions-SMG4",
-        reason:
-          "ECS hands ADMIN_API_TOKENS to a task only when it starts, and the list names its holders (name:token), so tokens are rotated by the operator with put-secret-value on the named secret (old and new side by side) followed by a deployment, as docs/DEPLOY.md describes.",
-      },
-    ]);
-  }
-  suppress(auditAnchorBucket, [
-    {
-      rule: "PCI.DSS.321-S3BucketReplicationEnabled",
-      reason:
-        "The anchors are small records under COMPLIANCE Object Lock in the stage's region, checked against the database in the same region; a copy in a second region belongs to the organisation's log-archive account, not to this app.",
-    },
-  ]);
-  suppress(taskRole, [
-    {
-      rule: "AwsSolutions-IAM5",
-      reason: "The API writes one anchor object a minute under a new key, so s3:PutObject is granted on the anchors' prefix; the role can neither read, list nor delete them.",
-      appliesTo: [{ regex: "/^Resource::<AccessLogsAuditAnchors.*\\.Arn>\\/audit-anchors\\/\\*$/g" }],
-    },
-    {
-      rule: "PCI.DSS.321-IAMNoInlinePolicy",
-      reason: "The task role's policy is the one this stack derives for the API's own writes (the audit anchors and their KMS data keys), attached to this role alone and versioned with the stack.",
-    },
-  ]);
 }

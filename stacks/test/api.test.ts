@@ -542,18 +542,29 @@ describe("Api: container image", () => {
     const fixture = mkdtempSync(path.join(os.tmpdir(), "checkout-image-context-"));
     try {
       for (const file of ["Dockerfile", ".dockerignore"]) copyFileSync(path.join("packages/api", file), path.join(fixture, file));
-      for (const file of ["dist/server.mjs", "dist/server.mjs.map", "dist/server.mjs.LEGAL.txt", "dist/meta.json", "src/main.ts", "node_modules/pg/index.js", "package.json", ".env"]) {
+      for (const file of [
+        "dist/server.mjs",
+        "dist/server.mjs.map",
+        "dist/server.mjs.LEGAL.txt",
+        "dist/certs/rds-ca-bundle.pem",
+        "dist/certs/other.pem",
+        "dist/meta.json",
+        "src/main.ts",
+        "node_modules/pg/index.js",
+        "package.json",
+        ".env",
+      ]) {
         mkdirSync(path.dirname(path.join(fixture, file)), { recursive: true });
         writeFileSync(path.join(fixture, file), file);
       }
       const outdir = path.join(fixture, "cdk.out");
       const app = new CdkApp({ outdir });
       const stack = new Stack(app, "Image");
-      // The options SST's Service passes when it attaches the built image (sst/constructs/Service.js).
+      // The options of Api.ts's apiImage, which are those SST's Service passes when it builds the image itself.
       const asset = new DockerImageAsset(stack, "Image", { directory: fixture, file: "Dockerfile", exclude: [".sst/dist", ".sst/artifacts"], ignoreMode: IgnoreMode.GLOB });
       app.synth();
       const staged = filesUnder(path.join(outdir, `asset.${asset.assetHash}`)).sort();
-      expect(staged).toEqual([".dockerignore", "Dockerfile", "dist/server.mjs", "dist/server.mjs.LEGAL.txt", "dist/server.mjs.map"]);
+      expect(staged).toEqual([".dockerignore", "Dockerfile", "dist/certs/rds-ca-bundle.pem", "dist/server.mjs", "dist/server.mjs.LEGAL.txt", "dist/server.mjs.map"]);
       const copied = readFileSync(path.join(fixture, "Dockerfile"), "utf8")
         .split("\n")
         .filter((line) => line.startsWith("COPY ") && !line.includes("--from="))
