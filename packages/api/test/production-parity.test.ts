@@ -4,9 +4,9 @@
 // (writable only at the task's volumes), PostgreSQL over TLS verified against a CA this test makes — then a purchase,
 // its email over SMTP, an operator's call, a signed payment webhook, both health checks and the stop timeout through it.
 // Only values that name AWS endpoints are replaced by local stand-ins, each one listed in `standIn` below.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDb, seedCatalog } from "@checkout/core";
 import type { AppRouter } from "../src/router.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
-import { BASE_IMAGE, materialise, readImage, type ImageConfig } from "./support/dockerfile-image.ts";
+import { materialise, readImage, type ImageConfig } from "./support/dockerfile-image.ts";
+import { isolationProblem, launchContainer, runHealthCheck, runtimeEnvironment, userOf, type StartedContainer } from "./support/ecs-task.ts";
 import { startLocalSmtpServer, type LocalSmtpServer } from "./support/local-smtp-server.ts";
 import {
   fillSecretStore,
@@ -29,7 +30,6 @@ import {
   type Resolved,
   type TaskSpec,
 } from "./support/production-task.ts";
-import { startContainer, type RunningContainer } from "./support/task-container.ts";
 import { startTaskNetwork, type TaskNetwork } from "./support/task-network.ts";
 import { createServerCertificate, createTestCa, startTlsPostgres, type TlsPostgres } from "./support/tls-postgres.ts";
 import { US_ADDRESS } from "./test-app.ts";
@@ -39,72 +39,17 @@ const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const run = promisify(execFile);
 const THREE_D_SECURE_CARD = "4000002760003184";
 const SUCCESS_CARD = "4242424242424242";
-/** Every request reaches a task through CloudFront, which always sends the viewer's address (stacks/edge-origin.ts). */
 /** s3rver (no types of its own): the S3 API over HTTP, standing in for the audit anchor bucket. */
 interface S3Server {
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
 }
+/** Every request reaches a task through CloudFront, which always sends the viewer's address (stacks/edge-origin.ts). */
 const VIEWER = { "cloudfront-viewer-address": "198.51.100.23:51234" };
-
-/** Why this machine cannot build the container's isolation, or null. */
-function isolationProblem(): string | null {
-  if (process.platform !== "linux") return "not Linux";
-  if (process.getuid?.() !== 0) return "not root (mount and network namespaces need it)";
-  for (const tool of ["unshare", "nsenter", "chroot", "setpriv", "ip", "mount"]) {
-    if (!hasProgram(tool)) return `${tool} is not installed`;
-  }
-  try {
-    execFileSync("unshare", ["--mount", "--net", "--", "sh", "-c", "mount -t tmpfs probe /mnt && ip link set lo up"], { stdio: "pipe" });
-  } catch (error) {
-    return `unshare --mount --net cannot mount a tmpfs or bring up loopback: ${String((error as { stderr?: Buffer }).stderr ?? error)}`;
-  }
-  return null;
-}
-
-function hasProgram(name: string): boolean {
-  try {
-    execFileSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const problem = isolationProblem();
 const mustRun = process.env.CI === "true";
 if (problem && !mustRun) console.warn(`[production-parity] skipped: ${problem}. In CI (CI=true) this fails instead.`);
-
-function idOf(container: ContainerSpec): string {
-  return container.name;
-}
-
-/** What ECS gives a container besides its definition: the image's ENV, HOME and HOSTNAME, and Fargate's AWS_* settings. */
-function runtimeEnvironment(image: ImageConfig, home: string, region: string): Record<string, string> {
-  return { ...image.env, HOME: home, HOSTNAME: `ip-10-0-${randomInt255()}-${randomInt255()}.ec2.internal`, AWS_EXECUTION_ENV: "AWS_ECS_FARGATE", AWS_REGION: region, AWS_DEFAULT_REGION: region };
-}
-const randomInt255 = () => randomBytes(1)[0]!;
-
-/** The image's user (or the task definition's) as uid/gid; the Dockerfile's USER names a user of the base image. */
-function userOf(user: string): { uid: number; gid: number; home: string } {
-  const [name = "", group] = user.split(":");
-  const known = BASE_IMAGE.users[name];
-  if (known) return { ...known, gid: group === undefined ? known.gid : Number(group) };
-  if (/^\d+$/.test(name)) {
-    // Docker takes HOME from the image's passwd entry for the uid.
-    const entry = Object.values(BASE_IMAGE.users).find((u) => u.uid === Number(name));
-    return { uid: Number(name), gid: group === undefined ? (entry?.gid ?? Number(name)) : Number(group), home: entry?.home ?? "/" };
-  }
-  throw new Error(`user ${user} is not a user of the base image`);
-}
-
-/** The base image's ENTRYPOINT (docker-entrypoint.sh) runs the command itself unless it starts with an option. */
-function argvOf(container: ContainerSpec, image: ImageConfig): string[] {
-  const command = container.command ?? image.cmd;
-  const entrypoint = container.entryPoint ?? image.entrypoint;
-  if (entrypoint.length === 1 && entrypoint[0] === "docker-entrypoint.sh") return command[0]?.startsWith("-") ? ["node", ...command] : command;
-  return [...entrypoint, ...command];
-}
 
 /** A tRPC client as the web app has it, behind CloudFront: POST for every call, an Idempotency-Key on placeOrder. */
 function createClient(url: string, headers: Record<string, string> = {}) {
@@ -137,8 +82,8 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     smtpPassword: randomBytes(30).toString("base64"),
   };
   const notes: string[] = [];
-  const started = new Map<string, { container: RunningContainer; env: Record<string, string>; spec: ContainerSpec }>();
-  let app: { container: RunningContainer; env: Record<string, string>; spec: ContainerSpec } | undefined;
+  const started = new Map<string, StartedContainer>();
+  let app: StartedContainer | undefined;
   let base = "";
 
   /** The local stand-in for each environment value that names an AWS resource; anything else has none (a failure). */
@@ -164,12 +109,11 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
   }
 
   function environmentOf(container: ContainerSpec): Record<string, string> {
-    const user = userOf(container.user ?? image.user);
     const plain = plainEnvironment(container, standIn);
     const injected = injectSecrets(container, secrets);
     const clashes = Object.keys(injected).filter((name) => name in plain);
     if (clashes.length > 0) throw new Error(`${container.name}: ${clashes.join(", ")} both in Environment and Secrets (ECS refuses the task definition)`);
-    const env = { ...runtimeEnvironment(image, user.home, spec.region), ...plain, ...injected };
+    const env = { ...runtimeEnvironment({ image, container, region: spec.region }), ...plain, ...injected };
     if (env.AUDIT_ANCHOR_BUCKET && s3) {
       // s3rver stands in for S3 (path-style endpoint, env.ts AUDIT_ANCHOR_ENDPOINT) and static keys for the task role's.
       Object.assign(env, { AUDIT_ANCHOR_ENDPOINT: `http://localhost:${S3_TASK_PORT}`, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" });
@@ -177,55 +121,12 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     return env;
   }
 
-  function launch(container: ContainerSpec, options: { name?: string; overlays?: { hostPath: string; containerPath: string }[] } = {}) {
+  /** Starts a container as the task definition has it; the test CA stands in for the RDS bundle at DATABASE_SSL_CA. */
+  function launch(container: ContainerSpec, options: { name?: string; overlays?: { hostPath: string; containerPath: string }[] } = {}): StartedContainer {
     const env = environmentOf(container);
-    const user = userOf(container.user ?? image.user);
-    const rootDir = path.join(dir, "roots", `${options.name ?? idOf(container)}-${randomBytes(3).toString("hex")}`);
-    mkdirSync(rootDir, { recursive: true });
-    const volumes = container.mountPoints.map((mount) => {
-      const volume = spec.volumes.find((v) => v.name === mount.sourceVolume);
-      if (!volume) throw new Error(`${container.name}: mount point ${mount.containerPath} names volume ${mount.sourceVolume}, which the task does not have`);
-      if (Object.keys(volume.other).length > 0) throw new Error(`volume ${volume.name}: ${JSON.stringify(volume.other)} is not reproduced (only task-scoped bind volumes are)`);
-      const existing = BASE_IMAGE.directories[mount.containerPath];
-      const inImage = path.join(imageDir, mount.containerPath);
-      if (!existing && [...image.files.keys()].some((file) => file.startsWith(`${mount.containerPath.split("/").slice(0, 2).join("/")}/`))) mkdirSync(inImage, { recursive: true });
-      return { containerPath: mount.containerPath, mode: existing?.mode ?? 0o755, uid: existing?.uid ?? 0, gid: existing?.gid ?? 0 };
-    });
     const caPath = env.DATABASE_SSL_CA;
     const overlays = options.overlays ?? (caPath && image.files.has(caPath) ? [{ hostPath: database.caPath, containerPath: caPath }] : []);
-    const running = startContainer({
-      name: options.name ?? container.name,
-      networkPid: network.pid,
-      imageDir,
-      rootDir,
-      imageDirectories: BASE_IMAGE.directories,
-      env,
-      argv: argvOf(container, image),
-      uid: user.uid,
-      gid: user.gid,
-      workdir: container.workingDirectory ?? image.workdir,
-      readonlyRootFilesystem: container.readonlyRootFilesystem,
-      volumes,
-      overlays,
-    });
-    return { container: running, env, spec: container };
-  }
-
-  /**
-   * Runs the container's health check inside it (CMD or CMD-SHELL), as the ECS agent does; exit 0 is healthy. When its
-   * program is not installed here (the image's busybox has wget), the same GET runs in the image's node instead.
-   */
-  async function containerHealthCheck(started: { container: RunningContainer; spec: ContainerSpec }): Promise<{ code: number | null; output: string }> {
-    const check = started.spec.healthCheck!;
-    const [form, ...rest] = check.command;
-    let argv = form === "CMD-SHELL" ? ["/bin/sh", "-c", rest.join(" ")] : rest;
-    const program = form === "CMD-SHELL" ? rest.join(" ").split(/\s+/)[0]! : argv[0]!;
-    if (!hasProgram(program)) {
-      const url = check.command.join(" ").match(/https?:\/\/[^\s'"]+/)?.[0];
-      if (!url) throw new Error(`the health check \`${check.command.join(" ")}\` needs ${program}, which is not installed here, and names no URL to ask instead`);
-      argv = ["node", "-e", "fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))", url];
-    }
-    return started.container.exec(argv, { timeoutMs: (check.timeout ?? 5) * 1000 });
+    return launchContainer({ spec, container, image, imageDir, rootsDir: path.join(dir, "roots"), networkPid: network.pid, env, overlays, ...(options.name ? { name: options.name } : {}) });
   }
 
   const S3_TASK_PORT = 9000;
@@ -249,9 +150,8 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     })();
     const synthesisStarted = Date.now();
     [spec, image] = await Promise.all([readProductionTask({ stage: STAGE }).finally(() => notes.push(`synthesis: ${Date.now() - synthesisStarted} ms`)), bundled]);
-    // The container's user must reach every directory of the image, as it would in the image's layers.
-    for (let at = imageDir; at !== dir; at = path.dirname(at)) execFileSync("chmod", ["755", at]);
-    execFileSync("chmod", ["755", dir]);
+    // PostgreSQL runs as its own user (tls-postgres.ts) and must reach its data directory under this one.
+    chmodSync(dir, 0o755);
 
     // Secrets Manager as it would stand after a deploy: the stack's generated secrets filled in as GenerateSecretString
     // does, the database's master secret given the keys RDS adds, the operator's secrets as docs/DEPLOY.md has them.
@@ -364,7 +264,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
       while (Date.now() < deadline) {
         exit = await Promise.race([running.container.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 250))]);
         if (exit) break;
-        last = await containerHealthCheck(running);
+        last = await runHealthCheck(running);
         if (last.code === 0) break;
       }
       if (exit) expect.fail(`${container.name} exited (${JSON.stringify(exit)}) before passing its health check; its output:\n${running.container.output().slice(-4000)}`);
