@@ -45,6 +45,7 @@ const serverIndependent = [
   "test/embedded-postgres-exit.test.ts",
   "test/local-start.test.ts",
   "test/failover-drill.test.ts",
+  "test/tcp-relay.test.ts",
   "test/bench-smoke.test.ts",
   "test/production-parity.test.ts",
   "test/database-tls.test.ts",
