@@ -138,3 +138,20 @@ export function runHealthCheck(started: StartedContainer): Promise<{ code: numbe
   }
   return started.container.exec(argv, { timeoutMs: (check.timeout ?? 5) * 1000 });
 }
+
+/**
+ * Runs the health check until it passes, the container exits, or the window ECS gives it ends (startPeriod, then
+ * retries × interval): asked every 250 ms here, since only passing within the window is the contract.
+ */
+export async function waitUntilHealthy(started: StartedContainer): Promise<{ last: { code: number | null; output: string }; exit: { code: number | null; signal: NodeJS.Signals | null } | null }> {
+  const check = started.spec.healthCheck!;
+  const deadline = Date.now() + ((check.startPeriod ?? 0) + (check.retries ?? 3) * (check.interval ?? 30)) * 1000;
+  let last: { code: number | null; output: string } = { code: null, output: "not asked yet" };
+  while (Date.now() < deadline) {
+    const exit = await Promise.race([started.container.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 250))]);
+    if (exit) return { last, exit };
+    last = await runHealthCheck(started);
+    if (last.code === 0) break;
+  }
+  return { last, exit: null };
+}
