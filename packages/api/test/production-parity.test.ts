@@ -75,6 +75,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
   let smtp: LocalSmtpServer;
   let sandbox: PaymentSandbox;
   let s3: S3Server | null = null;
+  let s3Port = 0;
   let network: TaskNetwork;
   let secrets = new Map<string, string>();
   const operator = {
@@ -176,7 +177,6 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     secrets.set(master.id, JSON.stringify({ ...masterValue, engine: "postgres", host: "localhost", port: 5432, dbname: database.database }));
 
     const anchored = spec.containers.some((c) => c.environment.some((e) => e.name === "AUDIT_ANCHOR_BUCKET"));
-    let s3Port = 0;
     if (anchored) {
       const { default: S3rver } = (await import("s3rver" as string)) as { default: new (options: Record<string, unknown>) => S3Server };
       s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: path.join(dir, "s3"), configureBuckets: [{ name: "audit-anchor-parity", configs: [] }] });
@@ -426,6 +426,43 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     const exit = await Promise.race([running.container.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), stopTimeout * 1000))]);
     expect(exit, `still running ${stopTimeout} s after SIGTERM (ECS would SIGKILL it)`).not.toBeNull();
     expect(exit, running.container.output().slice(-3000)).toEqual({ code: 0, signal: null });
+  }, 120_000);
+
+  it("starts a second task on the migrated database, which anchors the audit chain's head in the bucket at once", async () => {
+    requireApp();
+    if (!s3) {
+      notes.push("no AUDIT_ANCHOR_BUCKET in the task definition: the anchor was not checked");
+      return;
+    }
+    // As ECS replaces a task: the whole task again, its migrate container first (nothing to apply, grants again).
+    let second: StartedContainer | undefined;
+    for (const container of startOrder(spec)) {
+      const running = launch(container, { name: `${container.name}-second` });
+      started.set(`${container.name}-second`, running);
+      const waitedOn = spec.containers.flatMap((c) => c.dependsOn).filter((d) => d.containerName === container.name).map((d) => d.condition);
+      if (waitedOn.includes("SUCCESS") || waitedOn.includes("COMPLETE")) {
+        expect(await running.container.exited, running.container.output()).toEqual({ code: 0, signal: null });
+        continue;
+      }
+      if (container.healthCheck) expect((await waitUntilHealthy(running)).last.code, running.container.output().slice(-3000)).toBe(0);
+      if (container.portMappings.length > 0) second = running;
+    }
+    // The anchor job's first run is at start; the chain now has the first task's rows, so it writes.
+    const bucket = "audit-anchor-parity";
+    await vi
+      .waitFor(
+        async () => {
+          const listing = await (await fetch(`http://127.0.0.1:${s3Port}/${bucket}?list-type=2`)).text();
+          expect(listing).toMatch(/<Key>[^<]+<\/Key>/);
+        },
+        { timeout: 15_000, interval: 250 },
+      )
+      .catch(() => {
+        throw new Error(`nothing was anchored in the bucket; the second task's output:\n${second?.container.output().slice(-4000)}`);
+      });
+    expect(second!.container.output()).toContain("audit chain head anchored");
+    second!.container.kill("SIGTERM");
+    expect(await second!.container.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
 
   it("refuses to start against a database whose certificate another CA signed (verify-full is real)", async () => {
