@@ -1,9 +1,11 @@
 // Production parity: the prod stage's API task definition, read from the synthesized template, run here as ECS would
-// run it — the bundle in the image's files, every container in dependency order, the task definition's environment and
-// port, its secrets injected from a stand-in secret store, as the image's non-root user on a read-only root filesystem
-// (writable only at the task's volumes), PostgreSQL over TLS verified against a CA this test makes — then a purchase,
-// its email over SMTP, an operator's call, a signed payment webhook, both health checks and the stop timeout through it.
-// Only values that name AWS endpoints are replaced by local stand-ins, each one listed in `standIn` below.
+// run it — the bundle in the image's files, every container in dependency order in the task's own network namespace,
+// the task definition's environment, command and port, its secrets injected from a stand-in secret store, as the
+// image's non-root user on a read-only root filesystem (writable only at the task's volumes), PostgreSQL over TLS
+// verified against a CA this test makes — then a purchase, its email over SMTP, an operator's call, a signed payment
+// webhook, both health checks, the stop timeout and the audit anchor through it. Only what names an AWS endpoint is
+// replaced by a local stand-in: `standIn` (environment), `operatorSecret` (the operator's secrets) and the S3 endpoint
+// and keys in `environmentOf`.
 import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
