@@ -4,7 +4,8 @@
 // connection), orders go through again once the database is back with nothing restarted, and the invariants hold.
 import { describe, expect, it } from "vitest";
 import { TARGET_GROUP_HEALTH_CHECK } from "../../../stacks/health-check.ts";
-import { failoverDrillProblems, runFailoverDrill } from "../scripts/rehearse/failover-drill.ts";
+import { runFailoverDrill } from "../scripts/rehearse/failover-drill.ts";
+import { failoverDrillProblems } from "../scripts/rehearse/failover-report.ts";
 
 const OUTAGE_SECONDS = 90;
 

@@ -1,6 +1,6 @@
 // The database failover drill: two API processes behind HAProxy checking them as the ALB target groups do
-// (stacks/health-check.ts), shoppers checking out through it, then PostgreSQL stopped for the outage and started
-// again. It counts what the balancer and the shoppers saw; the caller (test or `pnpm drill:failover`) judges it.
+// (stacks/health-check.ts), shoppers checking out through it, then PostgreSQL stopped (or cut off) for the outage and
+// back again. It counts what the balancer and the shoppers saw; failover-report.ts judges it.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -12,15 +12,9 @@ import { startPaymentSandbox } from "../../src/sandbox/sandbox-server.ts";
 import { startApiProcess, waitUntilReady, type ApiProcess } from "./api-process.ts";
 import { ensureHaproxy, startHaproxy, type Haproxy, type Slot } from "./haproxy.ts";
 import { startProbeShopper, type ShopperRequest } from "./probe-shopper.ts";
+import { countOutcomes, type DatabaseFault, type FailoverDrillReport, type ServerReport } from "./failover-report.ts";
 import { freePort } from "./run-rehearsal.ts";
 import { startTcpRelay } from "./tcp-relay.ts";
-
-/**
- * How the database goes away. "stop": PostgreSQL itself is stopped (fast shutdown: sessions terminated, connections
- * then refused) and started again. "unreachable": PostgreSQL keeps running behind a relay that cuts every connection and
- * answers no new one, as when a failover has moved the endpoint and the old host is gone.
- */
-export type DatabaseFault = "stop" | "unreachable";
 
 export interface FailoverDrillOptions {
   /** How long the database is gone (an RDS Multi-AZ failover takes 60–120 s). */
@@ -37,67 +31,6 @@ export interface FailoverDrillOptions {
   signal?: AbortSignal;
 }
 
-export interface ServerReport {
-  slot: Slot;
-  /** Every status HAProxy's stats showed for this server, polled each second from start to end, in order, repeats folded. */
-  statusesSeen: string[];
-  /** HAProxy's counters: checks failed (chkfail) and UP → DOWN transitions (chkdown). */
-  checksFailed: number;
-  timesDown: number;
-  /**
-   * Health checks the process answered while the database was gone (its own /metrics), and how many were not 200 (ever).
-   * With a /ready check these include the drill's own once-a-second /ready polls.
-   */
-  healthChecksDuringOutage: number;
-  healthChecksNot200: number;
-  /** The process's own /ready (not through the balancer), polled each second while the database was stopped. */
-  readyDuringOutage: Record<string, number>;
-  /** Whether the process was still running at the end (never restarted). */
-  isRunningAtEnd: boolean;
-  /** Log lines at error level or worse, by message. */
-  errorLogs: Record<string, number>;
-}
-
-/** Requests counted by how they ended: "200", "503 SERVICE_UNAVAILABLE retry-after 1", "timeout", "connection". */
-export type Outcomes = Record<string, number>;
-
-export interface FailoverDrillReport {
-  healthCheck: TargetGroupHealthCheck;
-  shoppers: number;
-  /** seconds: from the database gone (stopped, or cut off) to it back (accepting connections, or relayed again). */
-  outage: { fault: DatabaseFault; requestedSeconds: number; seconds: number; stopMs: number; restartMs: number };
-  servers: ServerReport[];
-  requests: {
-    beforeOutage: Outcomes;
-    /** Requests that started after PostgreSQL had stopped and before it was started again. */
-    duringOutage: Outcomes;
-    afterOutage: Outcomes;
-    /** Every request that ended without an answer: no response in requestTimeoutMs, or no connection. */
-    timeouts: number;
-    connectionErrors: number;
-    /** 503s whose body was not the typed tRPC error (appCode SERVICE_UNAVAILABLE, httpStatus 503) or lacked Retry-After. */
-    untyped503s: number;
-    slowestDuringOutageMs: number;
-  };
-  recovery: {
-    /** From PostgreSQL accepting connections again to the first order placed through the balancer. */
-    firstOrderMs: number | null;
-    /** From PostgreSQL accepting connections again to each process's /ready answering 200 (by slot). */
-    readyMs: Partial<Record<Slot, number>>;
-    ordersAfterRestart: number;
-  };
-  orders: { acknowledged: number; beforeOutage: number };
-  invariants: {
-    /** admin.invariants over every acknowledged order: stock, charges, each order exactly once. */
-    passed: boolean;
-    violations: unknown[];
-    byStatus: Record<string, number>;
-    /** Orders without lines, and authorised-or-later orders without their order.placed event (written in one transaction). */
-    ordersWithoutLines: number;
-    paidOrdersWithoutEvent: number;
-  };
-}
-
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(new Error("failover drill aborted"));
@@ -105,18 +38,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     const timer = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), Math.max(0, ms));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-
-function outcomeOf(request: ShopperRequest): string {
-  if (request.error) return request.error;
-  if (request.status < 300) return String(request.status);
-  return `${request.status} ${request.appCode ?? "untyped"} retry-after ${request.retryAfter ?? "none"}`;
-}
-
-function countOutcomes(requests: ShopperRequest[]): Outcomes {
-  const counts: Outcomes = {};
-  for (const request of requests) counts[outcomeOf(request)] = (counts[outcomeOf(request)] ?? 0) + 1;
-  return counts;
-}
 
 /** Answers the process has served on the checked path (/health, or /ready), from its /metrics: all, and those not 200. */
 async function checkAnswers(port: number, token: string, checkPath: string): Promise<{ total: number; not200: number }> {
@@ -369,28 +290,4 @@ function countBy(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
   return counts;
-}
-
-/** The drill's verdict: no server taken out, every request in the outage a fast typed 503, recovered, invariants intact. */
-export function failoverDrillProblems(report: FailoverDrillReport): string[] {
-  const problems: string[] = [];
-  for (const s of report.servers) {
-    if (s.statusesSeen.some((status) => status !== "UP") || s.timesDown > 0 || s.checksFailed > 0) {
-      problems.push(`haproxy took ${s.slot} out or failed its checks: statuses ${s.statusesSeen.join(" → ")}, ${s.checksFailed} failed checks, ${s.timesDown} times DOWN`);
-    }
-    if (s.healthChecksDuringOutage < report.healthCheck.unhealthyThreshold) {
-      problems.push(`${s.slot} answered ${s.healthChecksDuringOutage} health checks during the outage: fewer than the ${report.healthCheck.unhealthyThreshold} that would take it out`);
-    }
-    if (!s.isRunningAtEnd) problems.push(`${s.slot} exited during the drill`);
-  }
-  const r = report.requests;
-  const duringOther = Object.entries(r.duringOutage).filter(([outcome]) => outcome !== "503 SERVICE_UNAVAILABLE retry-after 1");
-  if (duringOther.length > 0) problems.push(`requests during the outage answered other than 503 SERVICE_UNAVAILABLE + Retry-After: ${JSON.stringify(Object.fromEntries(duringOther))}`);
-  if (!r.duringOutage["503 SERVICE_UNAVAILABLE retry-after 1"]) problems.push("no request was made during the outage");
-  if (r.timeouts > 0 || r.connectionErrors > 0) problems.push(`${r.timeouts} requests timed out and ${r.connectionErrors} got no connection`);
-  if (r.untyped503s > 0) problems.push(`${r.untyped503s} 503s without the typed body or Retry-After`);
-  if (report.recovery.ordersAfterRestart < report.shoppers * 2) problems.push(`only ${report.recovery.ordersAfterRestart} orders placed after PostgreSQL came back`);
-  const i = report.invariants;
-  if (!i.passed || i.ordersWithoutLines > 0 || i.paidOrdersWithoutEvent > 0) problems.push(`invariants: ${JSON.stringify(i)}`);
-  return problems;
 }

@@ -5,7 +5,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { TARGET_GROUP_HEALTH_CHECK } from "../../../../stacks/health-check.ts";
 import { repoRoot } from "../../src/env.ts";
-import { failoverDrillProblems, runFailoverDrill, type FailoverDrillReport } from "./failover-drill.ts";
+import { runFailoverDrill } from "./failover-drill.ts";
+import { failoverDrillProblems, type FailoverDrillReport } from "./failover-report.ts";
 
 const { values } = parseArgs({
   options: {
