@@ -38,7 +38,8 @@ export class EcsManagedListenerRule extends Construct {
   constructor(scope: Construct, id: string, props: EcsManagedListenerRuleProps) {
     super(scope, id);
     const listenerArn = props.listener.listenerArn;
-    const service = "ElasticLoadBalancingV2";
+    // The SDK v3 package by its full name: the handler maps "ElasticLoadBalancingV2" to a package that does not exist.
+    const service = "@aws-sdk/client-elastic-load-balancing-v2";
     const resource = new cr.AwsCustomResource(this, "Resource", {
       resourceType: "Custom::EcsManagedListenerRule",
       onCreate: {

@@ -58,7 +58,7 @@ describe("the listener rules ECS moves traffic on", () => {
 
   it.each(["production", "test"] as const)("%s: is created with both target groups, blue at 100 and green at 0", (which) => {
     const { create } = sdkCallsOf(resources[rules[which]]!.Properties);
-    expect(create).toMatchObject({ service: "ElasticLoadBalancingV2", action: "createRule", physicalResourceId: { responsePath: "Rules.0.RuleArn" } });
+    expect(create).toMatchObject({ service: "@aws-sdk/client-elastic-load-balancing-v2", action: "createRule", physicalResourceId: { responsePath: "Rules.0.RuleArn" } });
     const weights = create!.parameters!.Actions[0].ForwardConfig.TargetGroups.map((g: { TargetGroupArn: { Ref: string }; Weight: number }) => [g.TargetGroupArn.Ref, g.Weight]);
     expect(weights).toEqual([
       [expect.stringMatching(/^TargetGroupBlue/), 100],
@@ -69,7 +69,7 @@ describe("the listener rules ECS moves traffic on", () => {
   it.each(["production", "test"] as const)("%s: an update sends ModifyRule with the rule's conditions only, never an action, a target group or a weight", (which) => {
     const { update } = sdkCallsOf(resources[rules[which]]!.Properties);
     expect(update).toEqual({
-      service: "ElasticLoadBalancingV2",
+      service: "@aws-sdk/client-elastic-load-balancing-v2",
       action: "modifyRule",
       parameters: { RuleArn: "PHYSICAL:RESOURCEID:", Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/*"] } }] },
       outputPaths: ["Rules.0.RuleArn"],
@@ -79,7 +79,7 @@ describe("the listener rules ECS moves traffic on", () => {
 
   it.each(["production", "test"] as const)("%s: a delete removes the rule it created, and a rule already gone with its listener is not an error", (which) => {
     const { delete: remove } = sdkCallsOf(resources[rules[which]]!.Properties);
-    expect(remove).toEqual({ service: "ElasticLoadBalancingV2", action: "deleteRule", parameters: { RuleArn: "PHYSICAL:RESOURCEID:" }, ignoreErrorCodesMatching: "RuleNotFound|ListenerNotFound" });
+    expect(remove).toEqual({ service: "@aws-sdk/client-elastic-load-balancing-v2", action: "deleteRule", parameters: { RuleArn: "PHYSICAL:RESOURCEID:" }, ignoreErrorCodesMatching: "RuleNotFound|ListenerNotFound" });
   });
 
   it("sends the same update whatever the weights or the target groups in code: a template change there reaches only the create call, which never runs again", () => {
