@@ -230,6 +230,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     }
     const port = container.portMappings[0]!.containerPort;
     expect.soft(env.PORT, "PORT is the port mapping's").toBe(String(port));
+    expect.soft(image.exposed, "the image EXPOSEs the port mapping's port").toContain(port);
     expect(container.healthCheck, "the container has a health check").toBeDefined();
     const url = container.healthCheck!.command.join(" ").match(/https?:\/\/[^\s'"]+/)?.[0];
     expect(url, "the health check asks a URL").toBeDefined();
