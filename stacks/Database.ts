@@ -60,8 +60,14 @@ export function Database({ stack, app }: StackContext): {
     );
   // Deletion protection stops a rolled-back creation from deleting the instances, so a fixed identifier would make
   // the retry collide with the one left behind: the identifiers carry the stack creation's own suffix instead.
-  const writerIdentifier = creationScopedName(stack, app.logicalPrefixedName("postgres").toLowerCase());
-  const replicaIdentifier = creationScopedName(stack, app.logicalPrefixedName("postgres-replica").toLowerCase());
+  const identifier = (base: string) => {
+    // RDS allows 63 characters; the suffix takes 9 ("-" and 8 hex digits). Refuse at synthesis, not mid-deploy.
+    const name = app.logicalPrefixedName(base).toLowerCase();
+    if (name.length + 9 > 63) throw new Error(`stage "${app.stage}" is too long for the database identifier ${name}-<8 hex digits> (63 characters at most)`);
+    return creationScopedName(stack, name);
+  };
+  const writerIdentifier = identifier("postgres");
+  const replicaIdentifier = identifier("postgres-replica");
 
   const instance = new rds.DatabaseInstance(stack, "Postgres", {
     engine,
