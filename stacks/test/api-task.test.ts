@@ -21,6 +21,7 @@ type Json = Record<string, any>;
 type Resources = Record<string, { Type: string; Properties: Json; DeletionPolicy?: string }>;
 
 let resources: Resources;
+let outputs: Record<string, { Value: unknown }>;
 let app: Json;
 let migrate: Json;
 let taskDefinition: Json;
@@ -32,6 +33,7 @@ const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.T
 beforeAll(async () => {
   const template = (await synthesize("prod")).template("Api").toJSON();
   resources = template.Resources as Resources;
+  outputs = template.Outputs as Record<string, { Value: unknown }>;
   ({ app, migrate } = apiContainersOf(template));
   taskDefinition = ofType("AWS::ECS::TaskDefinition")[0]![1].Properties;
 });
@@ -76,8 +78,12 @@ describe("the API container", () => {
     expect(environmentOf(app).MAIL_FROM).toBe(`orders@${domain}`);
     expect(secretsOf(app).SMTP_URL).toContain(`:secret:${smtpSecretName("prod")}:url::`);
     expect(environmentOf(app)).not.toHaveProperty("MAIL_DIR");
-    const identities = ofType("AWS::SES::EmailIdentity").map(([, r]) => r.Properties.EmailIdentity);
-    expect(identities).toEqual([domain]);
+    const identities = ofType("AWS::SES::EmailIdentity");
+    expect(identities.map(([, r]) => r.Properties.EmailIdentity)).toEqual([domain]);
+    // No hosted zone in the stage config: the three Easy DKIM CNAMEs are outputs for the domain's DNS.
+    const dkim = Object.entries(outputs).filter(([name]) => name.startsWith("MailDkimRecord"));
+    expect(dkim).toHaveLength(3);
+    for (const [, output] of dkim) expect(JSON.stringify(output.Value)).toContain(`"${identities[0]![0]}","DkimDNSTokenName`);
   });
 
   it("takes ADMIN_API_TOKENS from the generated checkout/<stage>/admin-api-tokens secret, key tokens", () => {
