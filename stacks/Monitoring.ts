@@ -146,7 +146,7 @@ export function Monitoring({ stack, app }: StackContext) {
     }),
     unhealthyBlue: alarm("UnhealthyHostsBlueAlarm", {
       alarmName: `${prefix}-api-unhealthy-hosts-blue`,
-      alarmDescription: `A task in the blue target group failed its /ready health check for ${ALARMS.unhealthyHosts.evaluationPeriods} minutes.`,
+      alarmDescription: `A task in the blue target group failed its /health check (the process answers no requests) for ${ALARMS.unhealthyHosts.evaluationPeriods} minutes.`,
       metric: unhealthyBlue,
       threshold: ALARMS.unhealthyHosts.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -154,7 +154,7 @@ export function Monitoring({ stack, app }: StackContext) {
     }),
     unhealthyGreen: alarm("UnhealthyHostsGreenAlarm", {
       alarmName: `${prefix}-api-unhealthy-hosts-green`,
-      alarmDescription: `A task in the green target group failed its /ready health check for ${ALARMS.unhealthyHosts.evaluationPeriods} minutes.`,
+      alarmDescription: `A task in the green target group failed its /health check (the process answers no requests) for ${ALARMS.unhealthyHosts.evaluationPeriods} minutes.`,
       metric: unhealthyGreen,
       threshold: ALARMS.unhealthyHosts.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
