@@ -88,6 +88,12 @@ const FILTERS: Record<string, string> = { "@checkout/api": "packages/api", "@che
 function problemWith(command: string[]): string | null {
   const [program, ...args] = command;
   const text = command.join(" ");
+  // `sudo [options] [env NAME=value …] command`: what matters is the command it runs.
+  if (program === "sudo") {
+    let rest = args.filter((arg, i) => !(arg.startsWith("-") && args.slice(0, i).every((a) => a.startsWith("-"))));
+    if (rest[0] === "env") rest = rest.slice(1).filter((arg, i, all) => !(arg.includes("=") && all.slice(0, i).every((a) => a.includes("="))));
+    return rest.length > 0 ? problemWith(rest) : `${text}: sudo runs nothing`;
+  }
   if (program === "bash") return existsSync(path.join(repoRoot, args[0] ?? "")) ? null : `${text}: no file ${args[0]}`;
   if (program?.startsWith("scripts/release/")) {
     try {

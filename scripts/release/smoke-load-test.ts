@@ -1,4 +1,4 @@
-// The release's smoke load test: the checkout journey's ci run against a deployed stage, with the script's own
+// The release's smoke load test: the checkout journey's smoke run (one shopper a second for a minute) against a deployed stage, with the script's own
 // thresholds (ensure) and the shop's invariants (admin.invariants before and after), using the stage's admin token.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
@@ -14,7 +14,7 @@ const HELP = `
 tsx scripts/release/smoke-load-test.ts --target URL --payment-url URL [--stage STAGE] [--output FILE]
 
 Waits until URL/ready answers 200 (up to --ready-timeout-seconds, default 300), then runs
-\`pnpm loadtest run ${JOURNEY} -e ci\` against it: its thresholds (p95 < 500 ms, error rate < 1 %) and the post-run
+\`pnpm loadtest run ${JOURNEY} -e smoke\` against it: its thresholds (p95 < 500 ms, error rate < 1 %) and the post-run
 invariants (orders within stock, every paid order charged once, every acknowledged order exists once) decide the exit
 code (0 pass, 1 fail, 2 usage). Writes the result (--output, default smoke-result.json) and an HTML report beside it.
 
@@ -82,8 +82,8 @@ async function main(argv: string[]): Promise<number> {
   await waitForReady({ target: values.target, timeoutMs: Number(values["ready-timeout-seconds"]) * 1000 });
   const env = { ...process.env, CHECKOUT_ADMIN_TOKEN: token };
   const run = (args: string[]) => spawnSync("pnpm", ["loadtest", ...args], { cwd: repoRoot, env, stdio: "inherit" }).status ?? 1;
-  console.log(`[smoke] ${JOURNEY} -e ci against ${values.target}`);
-  const code = run(["run", JOURNEY, "-e", "ci", "--target", values.target, "-v", JSON.stringify({ paymentUrl: values["payment-url"] }), "--output", values.output]);
+  console.log(`[smoke] ${JOURNEY} -e smoke against ${values.target}`);
+  const code = run(["run", JOURNEY, "-e", "smoke", "--target", values.target, "-v", JSON.stringify({ paymentUrl: values["payment-url"] }), "--output", values.output]);
   // The report helps read a failure too; its own exit code does not change the verdict.
   run(["report", values.output, "--out", values.output.replace(/\.json$/, "") + ".html"]);
   return code;
