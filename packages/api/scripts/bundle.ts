@@ -6,7 +6,13 @@ import { build } from "esbuild";
 import { rdsCaBundle } from "./rds-ca-bundle.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const outdir = path.join(apiRoot, "dist");
+/**
+ * The build context the image is built from: packages/api by default, or BUNDLE_CONTEXT_DIR (a test that builds the
+ * image's files for itself writes them there, so it never empties the dist/ another test is reading).
+ */
+const contextDir = process.env.BUNDLE_CONTEXT_DIR ? path.resolve(process.env.BUNDLE_CONTEXT_DIR) : apiRoot;
+const outdir = path.join(contextDir, "dist");
+const outfile = path.join(outdir, "server.mjs");
 
 /**
  * Never bundled, never loaded in production:
@@ -22,7 +28,7 @@ mkdirSync(outdir, { recursive: true });
 const result = await build({
   absWorkingDir: apiRoot,
   entryPoints: ["src/main.ts"],
-  outfile: "dist/server.mjs",
+  outfile,
   bundle: true,
   platform: "node",
   format: "esm",
@@ -47,7 +53,7 @@ const result = await build({
 });
 
 writeFileSync(path.join(outdir, "meta.json"), JSON.stringify(result.metafile));
-const bytes = result.metafile.outputs["dist/server.mjs"]?.bytes ?? 0;
+const bytes = result.metafile.outputs[path.relative(apiRoot, outfile).split(path.sep).join("/")]?.bytes ?? 0;
 console.log(`dist/server.mjs: ${(bytes / 1024).toFixed(0)} KiB from ${Object.keys(result.metafile.inputs).length} modules`);
 
 // The RDS CAs for DATABASE_SSL=verify-full (DATABASE_SSL_CA=/app/dist/certs/rds-ca-bundle.pem in the container).

@@ -142,16 +142,10 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     // The synthesis (a child process, ~15 s) and the bundle build run side by side.
     imageDir = path.join(dir, "image");
     const bundled = (async () => {
-      // Bundled, read and copied at once; once more if another test file rebuilt dist/ in between (it empties it first).
-      for (let attempt = 1; ; attempt++) {
-        await run(process.execPath, ["--import", "tsx", "scripts/bundle.ts"], { cwd: apiRoot });
-        try {
-          rmSync(imageDir, { recursive: true, force: true });
-          return materialise(readImage({ dockerfile: path.join(apiRoot, "Dockerfile"), context: apiRoot }), imageDir);
-        } catch (error) {
-          if (attempt >= 2 || !/does not exist|ENOENT/.test(String(error))) throw error;
-        }
-      }
+      // Bundled into a build context of its own, so bundle.test.ts rebuilding packages/api/dist never races it.
+      const context = path.join(dir, "context");
+      await run(process.execPath, ["--import", "tsx", "scripts/bundle.ts"], { cwd: apiRoot, env: { ...process.env, BUNDLE_CONTEXT_DIR: context } });
+      return materialise(readImage({ dockerfile: path.join(apiRoot, "Dockerfile"), context }), imageDir);
     })();
     const synthesisStarted = Date.now();
     [spec, image] = await Promise.all([readProductionTask({ stage: STAGE }).finally(() => notes.push(`synthesis: ${Date.now() - synthesisStarted} ms`)), bundled]);
