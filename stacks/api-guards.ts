@@ -86,8 +86,10 @@ export function createDeploymentAlarms(stack: Stack, { alb, blue, green }: Balan
   const period = Duration.seconds(DEPLOYMENT_ALARMS.periodSeconds);
   const errorRate = new cloudwatch.MathExpression({
     // 5xx from the tasks and from the ALB itself (502/503/504 when tasks crash or none is healthy), as a percentage
-    // of all requests; below a minimum volume one failed request is not a 1 % signal.
-    expression: `IF(requests >= ${DEPLOYMENT_ALARMS.minimumRequestsPerMinute}, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)`,
+    // of all requests. RequestCount counts only requests the ALB could give a target, so the ALB's own 5xx are added
+    // to the total too: with no healthy task the rate is 100 %, not nothing. Below a minimum volume one failed request
+    // is not a 1 % signal.
+    expression: `IF(FILL(requests, 0) + FILL(elb5xx, 0) >= ${DEPLOYMENT_ALARMS.minimumRequestsPerMinute}, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / (FILL(requests, 0) + FILL(elb5xx, 0)), 0)`,
     usingMetrics: {
       requests: alb.metrics.requestCount({ period, statistic: "Sum" }),
       target5xx: alb.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: "Sum" }),

@@ -388,7 +388,7 @@ describe("Api: rollback guards", () => {
     const alarm = resources[logicalId(outputs.deploymentAlarms.errorRate)]!.Properties;
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: "GreaterThanThreshold", EvaluationPeriods: 2, DatapointsToAlarm: 2, TreatMissingData: "notBreaching" });
     const metrics = alarm.Metrics as Properties[];
-    expect(metrics.find((m) => m.ReturnData)!.Expression).toBe("IF(requests >= 20, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)");
+    expect(metrics.find((m) => m.ReturnData)!.Expression).toBe("IF(FILL(requests, 0) + FILL(elb5xx, 0) >= 20, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / (FILL(requests, 0) + FILL(elb5xx, 0)), 0)");
     const names = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, [m.MetricStat.Metric.MetricName, m.MetricStat.Period, m.MetricStat.Stat]]));
     expect(names).toEqual({
       requests: ["RequestCount", 60, "Sum"],

@@ -58,26 +58,35 @@ describe("deployment error-rate alarm", () => {
     expect(alarm.Threshold).toBe(DEPLOYMENT_ALARMS.errorRatePercent);
   });
 
-  it("breaches when only the ALB answers 5xx (tasks crashing, none healthy): 30 of 1,000 requests is 3 %", () => {
-    expect(errorRate({ RequestCount: 1000, HTTPCode_ELB_5XX_Count: 30 })).toBeCloseTo(3);
-    expect(breaches(errorRate({ RequestCount: 1000, HTTPCode_ELB_5XX_Count: 30 }))).toBe(true);
+  it("breaches when only the ALB answers 5xx (tasks crashing): 30 beside 970 that reached a task is 3 %", () => {
+    expect(errorRate({ RequestCount: 970, HTTPCode_ELB_5XX_Count: 30 })).toBeCloseTo(3);
+    expect(breaches(errorRate({ RequestCount: 970, HTTPCode_ELB_5XX_Count: 30 }))).toBe(true);
+  });
+
+  it("reads 100 % when no task is healthy: RequestCount counts only requests the ALB could give a target", () => {
+    expect(errorRate({ HTTPCode_ELB_5XX_Count: 500 })).toBe(100);
+    expect(errorRate({ RequestCount: 0, HTTPCode_ELB_5XX_Count: 500 })).toBe(100);
+    expect(breaches(errorRate({ HTTPCode_ELB_5XX_Count: 500 }))).toBe(true);
   });
 
   it("adds the ALB's 5xx to the tasks' 5xx: 6 + 6 of 1,000 breaches 1 % where either alone would not", () => {
     expect(breaches(errorRate({ RequestCount: 1000, HTTPCode_Target_5XX_Count: 6 }))).toBe(false);
     expect(breaches(errorRate({ RequestCount: 1000, HTTPCode_ELB_5XX_Count: 6 }))).toBe(false);
-    expect(errorRate({ RequestCount: 1000, HTTPCode_Target_5XX_Count: 6, HTTPCode_ELB_5XX_Count: 6 })).toBeCloseTo(1.2);
+    expect(errorRate({ RequestCount: 1000, HTTPCode_Target_5XX_Count: 6, HTTPCode_ELB_5XX_Count: 6 })).toBeCloseTo((100 * 12) / 1006);
     expect(breaches(errorRate({ RequestCount: 1000, HTTPCode_Target_5XX_Count: 6, HTTPCode_ELB_5XX_Count: 6 }))).toBe(true);
   });
 
   it("stays quiet below the minimum volume and on minutes without errors (missing 5xx metrics count as 0)", () => {
-    expect(errorRate({ RequestCount: DEPLOYMENT_ALARMS.minimumRequestsPerMinute - 1, HTTPCode_ELB_5XX_Count: 5 })).toBe(0);
+    expect(errorRate({ RequestCount: DEPLOYMENT_ALARMS.minimumRequestsPerMinute - 6, HTTPCode_ELB_5XX_Count: 5 })).toBe(0);
     expect(errorRate({ RequestCount: 1000 })).toBe(0);
   });
 
   it("would miss the ALB's 5xx with the old expression (5xx of the tasks over requests): the evaluator tells them apart", () => {
     const old = "IF(requests >= 20, 100 * FILL(target5xx, 0) / requests, 0)";
     expect(evaluateMetricMath(old, { requests: 1000, target5xx: undefined, elb5xx: 30 })).toBe(0);
+    // And dividing by RequestCount alone reads nothing at all when no task is healthy.
+    const requestsOnly = "IF(requests >= 20, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)";
+    expect(evaluateMetricMath(requestsOnly, { requests: 0, target5xx: undefined, elb5xx: 500 })).toBe(0);
     expect(() => evaluateMetricMath("ANOMALY_DETECTION_BAND(requests)", { requests: 1 })).toThrow();
   });
 });
