@@ -22,7 +22,6 @@ import {
   CONTAINER_HEALTH_CHECK,
   CONTAINER_USER,
   DATABASE_SSL_MODE,
-  HEALTH_CHECK_PATH,
   MAX_BODY_BYTES,
   MIGRATE_COMMAND,
   MIGRATE_CONTAINER_NAME,
@@ -38,7 +37,6 @@ import { addRequestsPerTargetScaling, createDeploymentAlarms, SCALING } from "./
 import { enableBlueGreen } from "./blue-green.ts";
 import { EcsManagedListenerRule } from "./listener-rules.ts";
 import { createMail } from "./mail.ts";
-import { suppress } from "./compliance.ts";
 import { stageConfig } from "./config.ts";
 import { Database } from "./Database.ts";
 import { acceptedOriginSecretGenerations, FIRST_ORIGIN_SECRET_GENERATION, ORIGIN_VERIFY_HEADER, originSecretName, VIEWER_ADDRESS_HEADER } from "./edge-origin.ts";

@@ -27,7 +27,7 @@ import {
   type ApiOutputs,
 } from "../Api.ts";
 import { isDeployedApi } from "../api-local.ts";
-import { apiContainersOf, MAX_BODY_BYTES, RDS_CA_BUNDLE_PATH, TARGET_GROUP_HEALTH_CHECK } from "../api-task-contract.ts";
+import { apiContainersOf, RDS_CA_BUNDLE_PATH, TARGET_GROUP_HEALTH_CHECK } from "../api-task-contract.ts";
 import { ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY, enableBlueGreen } from "../blue-green.ts";
 import { listSuppressions } from "../compliance.ts";
 import { stageConfig } from "../config.ts";
@@ -74,10 +74,6 @@ function attributes(list: { Key: string; Value: unknown }[]): Record<string, unk
 /** The API container (SST's); the migrate container runs before it in the same task. */
 function container(): Properties {
   return apiContainersOf(api.toJSON()).app as Properties;
-}
-
-function migrateContainer(): Properties {
-  return apiContainersOf(api.toJSON()).migrate as Properties;
 }
 
 function secretsOf(definition: Properties): Record<string, string> {

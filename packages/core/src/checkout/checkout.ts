@@ -3,7 +3,6 @@
 // either fully placed or cleanly failed.
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
-import type { Currency } from "../money.ts";
 import {
   normaliseAddress,
   type Address,
