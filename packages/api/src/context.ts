@@ -28,19 +28,17 @@ export interface Services {
 
 export interface Context extends Services {
   requestId: string;
-  idempotencyKey: string | null;
   /** Client IP and user agent, for audit records. */
   origin: RequestOrigin;
   /** The raw Authorization header; only admin.* reads it. */
   authorization: string | null;
 }
 
-export function createContext(services: Services, request: { requestId: string; idempotencyKey?: string | null; log?: Logger; origin?: RequestOrigin; authorization?: string | null }): Context {
+export function createContext(services: Services, request: { requestId: string; log?: Logger; origin?: RequestOrigin; authorization?: string | null }): Context {
   return {
     ...services,
     log: request.log ?? services.log,
     requestId: request.requestId,
-    idempotencyKey: request.idempotencyKey ?? null,
     origin: request.origin ?? {},
     authorization: request.authorization ?? null,
   };

@@ -113,4 +113,3 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
 
 export const router = t.router;
 export const procedure = t.procedure.use(mapDomainErrors);
-export const createCallerFactory = t.createCallerFactory;

@@ -1,9 +1,9 @@
 // The tRPC client: one plain HTTP POST per call (no batching; queries too, so a cart or order id never
 // travels in a URL), typed by the API router's type only.
 import { createTRPCClient, httpLink } from "@trpc/client";
-import type { AppRouter, RouterInput, RouterOutput } from "@checkout/api/router";
+import type { AppRouter } from "@checkout/api/router";
 
-export type { AppRouter, RouterInput, RouterOutput };
+export type { AppRouter };
 
 /** Per-call context: an idempotency key becomes the `Idempotency-Key` header of that request. */
 export interface CallContext extends Record<string, unknown> {

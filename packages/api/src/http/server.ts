@@ -134,10 +134,9 @@ export function createAppServer(options: ServerOptions): AppServer {
 
   const contextOf = (req: http.IncomingMessage, clientAddress: string) => {
     const requestId = (req as RequestWithId).requestId ?? randomUUID();
-    const key = req.headers["idempotency-key"];
     const authorization = req.headers.authorization ?? null;
     const origin = originOf(req, clientAddress);
-    return createContext(services, { requestId, idempotencyKey: typeof key === "string" ? key : null, log: log.child({ requestId }), origin, authorization });
+    return createContext(services, { requestId, log: log.child({ requestId }), origin, authorization });
   };
   const onError = ({ error, path, req }: { error: { code: string; cause?: unknown }; path?: string; req: http.IncomingMessage }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") {

@@ -5,7 +5,6 @@ import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Currency } from "../money.ts";
 import type { Database } from "../db/database.ts";
-import type { OrderStatus } from "../schemas.ts";
 import { AppError } from "../error.ts";
 import * as Audit from "../audit/audit.repository.ts";
 import * as CartRepository from "../cart/cart.repository.ts";
@@ -174,7 +173,7 @@ async function releaseStock(trx: Parameters<typeof OrderRepository.listOrderLine
  * Captures an authorised order's payment in full (order authorised → captured). Safe to call again:
  * the provider call carries the order's capture key, and the transition only happens once.
  */
-export async function capture(input: { db: Kysely<Database>; payments: PaymentProvider; orderId: string; to?: OrderStatus }): Promise<boolean> {
+export async function capture(input: { db: Kysely<Database>; payments: PaymentProvider; orderId: string }): Promise<boolean> {
   const order = await OrderRepository.findOrder(input.db, input.orderId);
   if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
   if (order.status !== "authorised") return false;
