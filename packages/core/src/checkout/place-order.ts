@@ -18,7 +18,7 @@ import * as QuoteRepository from "./quote.repository.ts";
 import * as PaymentAttempt from "./payment-attempt.ts";
 import type * as PaymentVelocity from "../payment/payment-velocity.ts";
 import type { PricedCart } from "../pricing/pricing.ts";
-import { diffPricing, hasDifference, priceCurrentCart } from "./checkout.ts";
+import { diffPricing, hasDifference, priceCurrentCart } from "./cart-pricing.ts";
 import { PaymentProviderUnavailableError, PaymentTokenRejectedError, type AuthorizeResult, type PaymentProvider } from "../payment/payment-provider.ts";
 import * as PaymentOutcome from "../payment/payment-outcome.ts";
 import * as Reconciler from "../reconcile/reconciler.ts";
