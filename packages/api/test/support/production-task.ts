@@ -6,74 +6,13 @@ import { execFile } from "node:child_process";
 import { randomInt } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+// What print-task-definition.ts prints (types and its output marker), from a file with no CDK import.
+import { OUTPUT_MARKER, type ContainerSpec, type ResourceReference, type Resolved, type SecretSource, type TaskSpec } from "../../../../stacks/test/task-spec.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const PRINT_SCRIPT = "stacks/test/print-task-definition.ts";
-const OUTPUT_MARKER = "--- task definition ---";
 
-// The JSON print-task-definition.ts prints (its types, restated here so the API package does not compile the stacks).
-export interface ResourceReference {
-  stack: string;
-  logicalId: string;
-  type: string;
-  attribute?: string;
-}
-export type Resolved = string | { ref: ResourceReference } | { join: Resolved[] } | { unresolved: unknown };
-export interface SecretSource {
-  id: string;
-  name?: string;
-  description?: string;
-  generate?: {
-    secretStringTemplate?: string;
-    generateStringKey?: string;
-    passwordLength?: number;
-    excludeCharacters?: string;
-    excludePunctuation?: boolean;
-    excludeUppercase?: boolean;
-    excludeLowercase?: boolean;
-    excludeNumbers?: boolean;
-    includeSpace?: boolean;
-  };
-  attachedTo?: string;
-  external?: true;
-  composed?: string;
-  unrendered?: Resolved;
-}
-export interface ContainerSpec {
-  name: string;
-  essential: boolean;
-  image: Resolved;
-  command?: string[];
-  entryPoint?: string[];
-  workingDirectory?: string;
-  user?: string;
-  readonlyRootFilesystem: boolean;
-  environment: { name: string; value: Resolved }[];
-  environmentFiles: unknown[];
-  secrets: { name: string; secretId: string; jsonKey?: string; valueFrom: Resolved }[];
-  portMappings: { containerPort: number; protocol: string }[];
-  healthCheck?: { command: string[]; interval?: number; timeout?: number; retries?: number; startPeriod?: number };
-  stopTimeout?: number;
-  dependsOn: { containerName: string; condition: string }[];
-  mountPoints: { sourceVolume: string; containerPath: string; readOnly: boolean }[];
-  other: Record<string, unknown>;
-}
-export interface TaskSpec {
-  stage: string;
-  region: string;
-  family: Resolved;
-  cpu: string;
-  memory: string;
-  volumes: { name: string; host?: unknown; other: Record<string, unknown> }[];
-  containers: ContainerSpec[];
-  targetGroups: {
-    logicalId: string;
-    port: number;
-    protocol: string;
-    healthCheck: { path: string; port?: string; protocol?: string; intervalSeconds?: number; timeoutSeconds?: number; healthyThreshold?: number; unhealthyThreshold?: number; matcher?: unknown };
-  }[];
-  secrets: Record<string, SecretSource>;
-}
+export type { ContainerSpec, ResourceReference, Resolved, SecretSource, TaskSpec };
 
 /** Synthesizes the stage now (nothing cached between runs, so drift always shows) and returns its API task definition. */
 export async function readProductionTask(options: { stage: string }): Promise<TaskSpec> {
