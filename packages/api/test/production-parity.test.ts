@@ -34,7 +34,7 @@ import {
 } from "./support/production-task.ts";
 import { startTaskNetwork, type TaskNetwork } from "./support/task-network.ts";
 import { createServerCertificate, createTestCa, startTlsPostgres, type TlsPostgres } from "./support/tls-postgres.ts";
-import { US_ADDRESS } from "./test-app.ts";
+import { readyCart } from "./test-app.ts";
 
 const STAGE = "prod";
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -295,13 +295,9 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     const client = createClient(base);
     const products = await client.catalog.list.query();
     expect(products.length).toBeGreaterThan(0);
-    const cart = await client.cart.create.mutate({ currency: "USD" });
-    await client.cart.addLine.mutate({ cartId: cart.id, sku: "TEE-BLA-M", quantity: 1 });
-    await client.checkout.setContact.mutate({ cartId: cart.id, email: "ada@example.com" });
-    await client.checkout.setShippingAddress.mutate({ cartId: cart.id, address: US_ADDRESS });
-    await client.checkout.setShippingOption.mutate({ cartId: cart.id, optionId: "standard" });
-    const quote = await client.checkout.quote.mutate({ cartId: cart.id });
-    const order = await client.checkout.placeOrder.mutate({ cartId: cart.id, quoteId: quote.id, paymentToken: await tokenize(SUCCESS_CARD) });
+    const cartId = await readyCart(client, [{ sku: "TEE-BLA-M", quantity: 1 }]);
+    const quote = await client.checkout.quote.mutate({ cartId });
+    const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenize(SUCCESS_CARD) });
     expect(order.status, requireApp().container.output().slice(-4000)).toBe("captured");
     expect(order.total).toEqual(quote.total);
     placed = order;
@@ -345,13 +341,9 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     requireApp();
     sandbox.setWebhookTarget(`${base}/webhooks/payments`, operator.webhookSecret);
     const client = createClient(base);
-    const cart = await client.cart.create.mutate({ currency: "USD" });
-    await client.cart.addLine.mutate({ cartId: cart.id, sku: "MUG-SLA", quantity: 1 });
-    await client.checkout.setContact.mutate({ cartId: cart.id, email: "grace@example.com" });
-    await client.checkout.setShippingAddress.mutate({ cartId: cart.id, address: US_ADDRESS });
-    await client.checkout.setShippingOption.mutate({ cartId: cart.id, optionId: "standard" });
-    const quote = await client.checkout.quote.mutate({ cartId: cart.id });
-    const order = await client.checkout.placeOrder.mutate({ cartId: cart.id, quoteId: quote.id, paymentToken: await tokenize(THREE_D_SECURE_CARD) });
+    const cartId = await readyCart(client, [{ sku: "MUG-SLA", quantity: 1 }]);
+    const quote = await client.checkout.quote.mutate({ cartId });
+    const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenize(THREE_D_SECURE_CARD) });
     const challenge = new URL(order.payment?.nextActionUrl ?? "");
     const answered = await fetch(new URL(challenge.pathname, sandbox.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ result: "authenticated" }) });
     expect(answered.status).toBe(200);
