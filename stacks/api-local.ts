@@ -14,8 +14,6 @@ export interface LocalApiOutputs {
   service: Service;
   /** Marks the outputs of a mode in which no AWS resource serves the API. */
   local: true;
-  /** The settings `sst bind` gives the local API (also what the stacks' tests check env.ts accepts). */
-  environment: Record<string, string>;
 }
 
 /**
@@ -38,15 +36,14 @@ export function localApiEnvironment(stage: string): Record<string, string> {
 
 /** Builds the placeholder service under the same id and path as the deployed one, so `sst bind` finds it by directory. */
 export function localApi(stack: Stack, stage: string): LocalApiOutputs {
-  const environment = localApiEnvironment(stage);
   const service = new Service(stack, "Api", {
     path: "packages/api",
     file: "Dockerfile",
     port: SERVICE_PORT,
-    environment,
+    environment: localApiEnvironment(stage),
     dev: { deploy: false, url: `http://localhost:${LOCAL_API_PORT}` },
   });
-  return { service, local: true, environment };
+  return { service, local: true };
 }
 
 /** Whether the Api stack's outputs are the deployed service's (deploy mode) rather than the local placeholder's. */
