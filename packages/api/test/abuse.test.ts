@@ -10,7 +10,7 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DECLINE_MESSAGES } from "../src/sandbox/test-cards.ts";
-import { freePort } from "./postgres.global-setup.ts";
+import { freePort } from "../scripts/free-port.ts";
 import { CARDS, readyCart, startTestApp, US_ADDRESS, type TestApp } from "./test-app.ts";
 import {
   callProcedure,

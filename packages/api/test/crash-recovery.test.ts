@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Inventory, type Reconciler } from "@checkout/core";
 import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
-import { freePort } from "./postgres.global-setup.ts";
+import { freePort } from "../scripts/free-port.ts";
 import { CARDS, createClient, readyCart } from "./test-app.ts";
 import { createTestDatabase, type TestDatabase } from "./test-database.ts";
 

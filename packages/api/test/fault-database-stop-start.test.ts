@@ -16,7 +16,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from "../src/embedded-po
 import { loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
 import type { AppRouter } from "../src/router.ts";
-import { freePort } from "./postgres.global-setup.ts";
+import { freePort } from "../scripts/free-port.ts";
 import { readyCart } from "./test-app.ts";
 
 /** /ready reuses its last database check this long (a short cache: the drill watches the outage closely). */

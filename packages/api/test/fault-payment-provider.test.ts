@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Reconciler } from "@checkout/core";
 import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
-import { freePort } from "./postgres.global-setup.ts";
+import { freePort } from "../scripts/free-port.ts";
 import { createRelay } from "./payment-relay.ts";
 import { createClient, expectTrpcError, readyCart, startTestApp, type TestApp } from "./test-app.ts";
 

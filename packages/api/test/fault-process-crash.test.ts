@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApiProcess, waitUntilReady, type ApiProcess } from "../scripts/rehearse/api-process.ts";
 import { ensureHaproxy, startHaproxy, type Haproxy } from "../scripts/rehearse/haproxy.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
-import { freePort } from "./postgres.global-setup.ts";
+import { freePort } from "../scripts/free-port.ts";
 import { createTestDatabase, type TestDatabase } from "./test-database.ts";
 
 let database: TestDatabase;

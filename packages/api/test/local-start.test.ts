@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startApp } from "../src/app.ts";
 import { loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
-import { freePort } from "./postgres.global-setup.ts";
+import { freePort } from "../scripts/free-port.ts";
 import { CARDS, createClient, readyCart } from "./test-app.ts";
 
 const SYSTEM_POSTGRES = process.env.SYSTEM_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Audit, Reconciler } from "@checkout/core";
 import type { AppRouter } from "../src/router.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
-import { freePort } from "./postgres.global-setup.ts";
+import { freePort } from "../scripts/free-port.ts";
 import { createRelay } from "./payment-relay.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
 

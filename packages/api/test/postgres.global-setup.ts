@@ -1,27 +1,16 @@
 // Starts one real PostgreSQL for the test run: embedded by default (own port, own temp data dir),
 // or the server named by TEST_DATABASE_URL. Each test file then creates its own fresh database.
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
+import { freePort } from "../scripts/free-port.ts";
 import { startEmbeddedPostgres } from "../src/embedded-postgres.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     pgAdminUrl: string;
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

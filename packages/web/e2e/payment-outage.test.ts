@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Reconciler } from "@checkout/core";
 import { startPaymentSandbox, type PaymentSandbox } from "../../api/src/sandbox/sandbox-server.ts";
-import { freePort } from "../../api/test/postgres.global-setup.ts";
+import { freePort } from "../../api/scripts/free-port.ts";
 import { createRelay } from "../../api/test/payment-relay.ts";
 import { addToCart, cents, checkoutUpToPayment, fillCard, newPhonePage, review, screenshots, startShop, stopShop, usShopper, type Shop } from "./shop-harness.ts";
 

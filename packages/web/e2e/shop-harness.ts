@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect } from "vitest";
 import { startApp, type RunningApp } from "../../api/src/app.ts";
 import { loadEnv } from "../../api/src/env.ts";
 import { createLogger } from "../../api/src/logger.ts";
-import { freePort } from "../../api/test/postgres.global-setup.ts";
+import { freePort } from "../../api/scripts/free-port.ts";
 import { createTestDatabase, type TestDatabase } from "../../api/test/test-database.ts";
 import { CHROMIUM } from "./browser.global-setup.ts";
 

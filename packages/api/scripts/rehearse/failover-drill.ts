@@ -8,12 +8,12 @@ import path from "node:path";
 import pg from "pg";
 import { TARGET_GROUP_HEALTH_CHECK, type TargetGroupHealthCheck } from "../../../../stacks/health-check.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/embedded-postgres.ts";
+import { freePort } from "../free-port.ts";
 import { startPaymentSandbox } from "../../src/sandbox/sandbox-server.ts";
 import { startApiProcess, waitUntilReady, type ApiProcess } from "./api-process.ts";
 import { ensureHaproxy, startHaproxy, type Haproxy, type Slot } from "./haproxy.ts";
 import { startProbeShopper, type ShopperRequest } from "./probe-shopper.ts";
 import { countOutcomes, type DatabaseFault, type FailoverDrillReport, type ServerReport } from "./failover-report.ts";
-import { freePort } from "./run-rehearsal.ts";
 import { startTcpRelay } from "./tcp-relay.ts";
 
 export interface FailoverDrillOptions {

@@ -3,11 +3,11 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { repoRoot } from "../../src/env.ts";
+import { freePort } from "../free-port.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/embedded-postgres.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "../../src/sandbox/sandbox-server.ts";
 import { summarize, summarizeWindow } from "../../../loadtest/src/engine/run-result.ts";
@@ -68,17 +68,6 @@ export interface RehearsalReport {
   loadCoveredCutovers: boolean;
   loadExitCode: number | null;
   finalExitCode: number | null;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>

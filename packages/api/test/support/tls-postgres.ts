@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
 import { startEmbeddedPostgres } from "../../src/embedded-postgres.ts";
-import { freePort } from "../postgres.global-setup.ts";
+import { freePort } from "../../scripts/free-port.ts";
 
 export interface TestCa {
   /** PEM certificate of the CA (mode 0644): what DATABASE_SSL_CA points at. */
