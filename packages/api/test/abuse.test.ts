@@ -11,7 +11,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DECLINE_MESSAGES } from "../src/sandbox/test-cards.ts";
 import { freePort } from "../scripts/free-port.ts";
-import { CARDS, readyCart, startTestApp, US_ADDRESS, type TestApp } from "./test-app.ts";
+import { CARDS, readyCart, startTestApp, US_ADDRESS, type TestApp } from "./support/app.ts";
 import {
   callProcedure,
   dataOf,

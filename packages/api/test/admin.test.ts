@@ -5,7 +5,7 @@ import { createTRPCClient, httpLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Audit } from "@checkout/core";
 import type { AppRouter } from "../src/router.ts";
-import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const ALICE_TOKEN = `alice_${randomBytes(24).toString("hex")}`;
 const BOB_TOKEN = `bob_${randomBytes(24).toString("hex")}`;

@@ -16,8 +16,8 @@ import { Audit, AuditAnchor, createDb, grantServiceRole, type Db } from "@checko
 import { createAnchorStore, type AnchorStore } from "../src/audit/anchor-store.ts";
 import { loadEnv } from "../src/env.ts";
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server.ts";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
-import { createTestDatabase, type TestDatabase } from "./test-database.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const run = promisify(execFile);

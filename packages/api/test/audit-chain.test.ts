@@ -7,8 +7,8 @@ import { promisify } from "node:util";
 import { sql, type Transaction } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Audit, createDb, type Database, type Db } from "@checkout/core";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
-import { createTestDatabase } from "./test-database.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { createTestDatabase } from "./support/database.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const run = promisify(execFile);

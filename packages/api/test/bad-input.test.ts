@@ -1,7 +1,7 @@
 // Hostile and malformed input gets a typed 4xx with an actionable message; never a 500, never a partial write.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
 let cartId: string;

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../scripts/free-port.ts";
-import { createClient } from "./test-app.ts";
+import { createClient } from "./support/app.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const run = promisify(execFile);

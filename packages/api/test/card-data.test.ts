@@ -1,7 +1,7 @@
 // The card number and CVC never reach our API, database or logs: place orders, then search everything.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "kysely";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
 beforeAll(async () => {

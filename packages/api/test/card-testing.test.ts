@@ -6,7 +6,7 @@
 // own rate limits are raised here so that only the velocity limits are under test.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CARDS, startTestApp, US_ADDRESS, type TestApp } from "./test-app.ts";
+import { CARDS, startTestApp, US_ADDRESS, type TestApp } from "./support/app.ts";
 import { callProcedure, loopback, targetOf, type Answer } from "./support/attack-tools.ts";
 
 const EDGE_LIMITS_OFF = {

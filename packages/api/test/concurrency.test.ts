@@ -1,7 +1,7 @@
 // Stock is enforced by the database: parallel buyers of the last units cannot oversell.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRPCClientError } from "@trpc/client";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
 beforeAll(async () => {

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Inventory, type Reconciler } from "@checkout/core";
 import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
 import { freePort } from "../scripts/free-port.ts";
-import { CARDS, createClient, readyCart } from "./test-app.ts";
-import { createTestDatabase, type TestDatabase } from "./test-database.ts";
+import { CARDS, createClient, readyCart } from "./support/app.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SECRET_KEY = "sk_crash_test_0123456789";

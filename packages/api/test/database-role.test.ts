@@ -16,8 +16,8 @@ import { loadDatabaseEnv, loadEnv } from "../src/env.ts";
 import { retentionPolicyOf } from "../src/jobs/policies.ts";
 import { createLogger } from "../src/logger.ts";
 import type { AppRouter } from "../src/router.ts";
-import { createTestDatabase, type TestDatabase } from "./test-database.ts";
-import { CARDS, readyCart, startTestApp } from "./test-app.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { CARDS, readyCart, startTestApp } from "./support/app.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const run = promisify(execFile);

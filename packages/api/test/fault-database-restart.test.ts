@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
-import { readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const WORKERS = 6;
 const OUTAGE_MS = 2000;

@@ -17,7 +17,7 @@ import { loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
 import type { AppRouter } from "../src/router.ts";
 import { freePort } from "../scripts/free-port.ts";
-import { readyCart } from "./test-app.ts";
+import { readyCart } from "./support/app.ts";
 
 /** /ready reuses its last database check this long (a short cache: the drill watches the outage closely). */
 const READY_CACHE_MS = 250;

@@ -4,7 +4,7 @@
 import http from "node:http";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "./test-app.ts";
+import { startTestApp, type TestApp } from "./support/app.ts";
 
 const CONCURRENT = 500;
 const QUEUE_TIMEOUT_MS = 300;

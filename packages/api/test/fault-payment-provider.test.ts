@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Reconciler } from "@checkout/core";
 import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
 import { freePort } from "../scripts/free-port.ts";
-import { createRelay } from "./payment-relay.ts";
-import { createClient, expectTrpcError, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { createRelay } from "./support/payment-relay.ts";
+import { createClient, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const SECRET_KEY = "sk_fault_test_secret_key";
 const PROVIDER_TIMEOUT_MS = 1000;

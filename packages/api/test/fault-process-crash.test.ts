@@ -8,7 +8,7 @@ import { startApiProcess, waitUntilReady, type ApiProcess } from "../scripts/reh
 import { ensureHaproxy, startHaproxy, type Haproxy } from "../scripts/rehearse/haproxy.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
 import { freePort } from "../scripts/free-port.ts";
-import { createTestDatabase, type TestDatabase } from "./test-database.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 
 let database: TestDatabase;
 let sandbox: PaymentSandbox;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AddressSchema, IdSchema, PaymentTokenSchema, ProductIdSchema, PromoCodeSchema, SkuSchema } from "@checkout/core";
 import { appRouter } from "../src/router.ts";
 import { arbitraryOf, mutantsOf, type Mutant } from "./support/zod-arbitrary.ts";
-import { CARDS, readyCart, startTestApp, US_ADDRESS, type TestApp } from "./test-app.ts";
+import { CARDS, readyCart, startTestApp, US_ADDRESS, type TestApp } from "./support/app.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** Inputs per procedure; each query input is sent twice (GET and POST), so a run makes about 2,500 calls. */

@@ -10,7 +10,7 @@ import { loadEnv } from "../src/env.ts";
 import { edgeLimitsOf } from "../src/jobs/policies.ts";
 import { createDb } from "@checkout/core";
 import type { AddressInfo } from "node:net";
-import { startTestApp, type TestApp } from "./test-app.ts";
+import { startTestApp, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
 let webRoot: string;

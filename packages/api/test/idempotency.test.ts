@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Idempotency } from "@checkout/core";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
 beforeAll(async () => {

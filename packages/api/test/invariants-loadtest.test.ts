@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "./test-app.ts";
+import { startTestApp, type TestApp } from "./support/app.ts";
 
 const LOADTEST_DIR = fileURLToPath(new URL("../../loadtest", import.meta.url));
 const ADMIN_TOKEN = `loadtest_${randomBytes(24).toString("hex")}`;

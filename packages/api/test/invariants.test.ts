@@ -6,7 +6,7 @@ import { createTRPCClient, httpLink } from "@trpc/client";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "../src/router.ts";
-import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const ADMIN_TOKEN = `alice_${randomBytes(24).toString("hex")}`;
 

@@ -10,7 +10,7 @@ import { startApp } from "../src/app.ts";
 import { loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
 import { freePort } from "../scripts/free-port.ts";
-import { CARDS, createClient, readyCart } from "./test-app.ts";
+import { CARDS, createClient, readyCart } from "./support/app.ts";
 
 const SYSTEM_POSTGRES = process.env.SYSTEM_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const quiet = createLogger({ level: "silent" });

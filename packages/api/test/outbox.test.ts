@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, Outbox, OutboxDispatcher, OrderWebhook } from "@checkout/core";
 import { createMailer } from "../src/outbox/mailer.ts";
 import { createWebhookTarget } from "../src/outbox/outbox-targets.ts";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
-import { createTestDatabase, type TestDatabase } from "./test-database.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { startFakeSmtpServer } from "./fake-smtp-server.ts";
-import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
 const SECRET = "whsec_outbox_test_secret";
 

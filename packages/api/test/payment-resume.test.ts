@@ -11,8 +11,8 @@ import { Audit, Reconciler } from "@checkout/core";
 import type { AppRouter } from "../src/router.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
 import { freePort } from "../scripts/free-port.ts";
-import { createRelay } from "./payment-relay.ts";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { createRelay } from "./support/payment-relay.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const SECRET_KEY = "sk_resume_test_secret_key";
 const ADMIN_TOKEN = `alice_${randomBytes(24).toString("hex")}`;

@@ -3,7 +3,7 @@
 // key cannot all pass. (The same limits through placeOrder over HTTP: card-testing.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PaymentVelocity } from "@checkout/core";
-import { createTestDatabase, type TestDatabase } from "./test-database.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 
 let database: TestDatabase;
 let counter = 0;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Audit, Inventory } from "@checkout/core";
 import { signWebhook } from "../src/sandbox/webhook-sender.ts";
-import { readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const THREE_D_SECURE_CARD = "4000002760003184";
 const SKU = "TEE-BLA-M";

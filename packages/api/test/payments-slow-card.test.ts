@@ -1,7 +1,7 @@
 // The slow card over HTTP: the processor authorises it but answers after our client has given up, so
 // placeOrder reports PAYMENT_UNAVAILABLE quickly while the charge exists, exactly once, for a lookup to find.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectTrpcError, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const SLOW_CARD = "4000000000000259";
 const CLIENT_TIMEOUT_MS = 300;

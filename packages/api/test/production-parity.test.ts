@@ -34,7 +34,7 @@ import {
 } from "./support/production-task.ts";
 import { startTaskNetwork, type TaskNetwork } from "./support/task-network.ts";
 import { createServerCertificate, createTestCa, startTlsPostgres, type TlsPostgres } from "./support/tls-postgres.ts";
-import { readyCart } from "./test-app.ts";
+import { readyCart } from "./support/app.ts";
 
 const STAGE = "prod";
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { TRPCClientError } from "@trpc/client";
 import { Pricing, seedPromotions, type NewPromotion } from "@checkout/core";
-import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 // A purchase end to end over HTTP against real PostgreSQL and the payment sandbox.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CARDS, expectTrpcError, readyCart, startTestApp, US_ADDRESS, type TestApp } from "./test-app.ts";
+import { CARDS, expectTrpcError, readyCart, startTestApp, US_ADDRESS, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
 beforeAll(async () => {

@@ -10,8 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "../src/app.ts";
 import { ConfigError, loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
-import { createTestDatabase, type TestDatabase } from "./test-database.ts";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** The advisory lock Kysely's PostgresAdapter takes around a migration run (kysely/dist/esm/dialect/postgres/postgres-adapter.js). */

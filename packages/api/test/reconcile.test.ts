@@ -13,7 +13,7 @@ import {
 } from "@checkout/core";
 import { SANDBOX_SECRET_KEY } from "../src/app.ts";
 import { SandboxPaymentProvider } from "../src/payments/sandbox-payment-provider.ts";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const SLOW_CARD = "4000000000000259";
 const THREE_D_SECURE_CARD = "4000002760003184";

@@ -5,7 +5,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRehearsal, type RehearsalReport } from "../scripts/rehearse/run-rehearsal.ts";
-import { createTestDatabase, type TestDatabase } from "./test-database.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 
 let database: TestDatabase;
 let dir: string;

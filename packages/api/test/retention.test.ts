@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Audit, Retention } from "@checkout/core";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 

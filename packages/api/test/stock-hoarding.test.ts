@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Audit, createDb, HoldExpiry, Inventory, OrderInvariants, Reconciler, type Database } from "@checkout/core";
 import { startJob } from "../src/jobs/job-runner.ts";
 import { createLogger } from "../src/logger.ts";
-import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./test-app.ts";
+import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const THREE_D_SECURE_CARD = "4000002760003184";
 const HOLD_MS = 7 * 60 * 1000;

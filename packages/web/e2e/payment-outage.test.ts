@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Reconciler } from "@checkout/core";
 import { startPaymentSandbox, type PaymentSandbox } from "../../api/src/sandbox/sandbox-server.ts";
 import { freePort } from "../../api/scripts/free-port.ts";
-import { createRelay } from "../../api/test/payment-relay.ts";
+import { createRelay } from "../../api/test/support/payment-relay.ts";
 import { addToCart, cents, checkoutUpToPayment, fillCard, newPhonePage, review, screenshots, startShop, stopShop, usShopper, type Shop } from "./shop-harness.ts";
 
 const SECRET_KEY = "sk_payment_outage_browser_test";

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApp } from "../../api/src/app.ts";
-import type { TestDatabase } from "../../api/test/test-database.ts";
+import type { TestDatabase } from "../../api/test/support/database.ts";
 import {
   addToCart,
   cents,

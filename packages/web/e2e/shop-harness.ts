@@ -9,7 +9,7 @@ import { startApp, type RunningApp } from "../../api/src/app.ts";
 import { loadEnv } from "../../api/src/env.ts";
 import { createLogger } from "../../api/src/logger.ts";
 import { freePort } from "../../api/scripts/free-port.ts";
-import { createTestDatabase, type TestDatabase } from "../../api/test/test-database.ts";
+import { createTestDatabase, type TestDatabase } from "../../api/test/support/database.ts";
 import { CHROMIUM } from "./browser.global-setup.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -3,11 +3,11 @@
 import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
-import { startApp, type RunningApp } from "../src/app.ts";
-import { loadEnv } from "../src/env.ts";
-import { createLogger } from "../src/logger.ts";
-import type { AppRouter } from "../src/router.ts";
-import { createTestDatabase, type TestDatabase } from "./test-database.ts";
+import { startApp, type RunningApp } from "../../src/app.ts";
+import { loadEnv } from "../../src/env.ts";
+import { createLogger } from "../../src/logger.ts";
+import type { AppRouter } from "../../src/router.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export interface TestApp {
   app: RunningApp;
