@@ -43,6 +43,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: "bench-support",
+          root: "packages/bench-support",
+          include: ["src/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
           name: "loadtest",
           root: "packages/loadtest",
           include: ["src/**/*.test.ts"],

@@ -18,7 +18,6 @@ import {
   flood,
   loopback,
   openSockets,
-  percentile,
   randomIp,
   send,
   slowBodies,
@@ -31,9 +30,8 @@ import {
   type SlowSocketOutcome,
   type Target,
 } from "../test/support/attack-tools.ts";
-import { sectionMarkers, spliceSection } from "./bench-doc.ts";
-import { benchDatabase, Cleanup, findFreePorts, gitCommit, logTail, makeWorkDir, readSettings, runBench, spawnApi, waitForOk } from "./processes.ts";
-import { isSmokeRun, smokeReportPath } from "./smoke.ts";
+import { gitCommit, isSmokeRun, mean, percentile, sectionMarkers, smokeReportPath, spliceSection } from "@checkout/bench-support";
+import { benchDatabase, Cleanup, findFreePorts, logTail, makeWorkDir, readSettings, runBench, spawnApi, waitForOk } from "./processes.ts";
 import { exitWithHelpIfAsked } from "../src/cli/help.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -297,7 +295,7 @@ interface ProbeSummary {
 }
 
 function summarise(report: ProbeReport): ProbeSummary {
-  const ok = report.samples.filter((sample) => sample.isOk).map((sample) => sample.ms);
+  const ok = report.samples.filter((sample) => sample.isOk).map((sample) => sample.ms).sort((a, b) => a - b);
   return { attempts: report.attempts, succeeded: report.succeeded, p50: percentile(ok, 0.5), p99: percentile(ok, 0.99), failures: report.failures.slice(0, 3) };
 }
 
@@ -366,7 +364,6 @@ const describeOutcomes = (outcomes: Outcomes) =>
 
 function baselineOf(windows: Window[]): { p50: number; p99: number } {
   const baselines = windows.filter((w) => w.key === "baseline");
-  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
   return { p50: mean(baselines.map((w) => w.probe.p50)), p99: mean(baselines.map((w) => w.probe.p99)) };
 }
 

@@ -8,6 +8,7 @@ import { createTRPCClient, httpLink } from "@trpc/client";
 import pg from "pg";
 import { sql } from "kysely";
 import type { Kysely } from "kysely";
+import { percentile } from "@checkout/bench-support";
 import type { Database } from "@checkout/core";
 import { startApp } from "../src/app.ts";
 import { loadEnv } from "../src/env.ts";
@@ -30,10 +31,6 @@ async function setMode(db: Kysely<Database>, mode: Mode): Promise<void> {
   if (mode === "off") return;
   const timing = mode === "at-commit" ? sql`deferrable initially deferred` : sql`not deferrable`;
   await sql`create constraint trigger audit_log_chain after insert on audit_log ${timing} for each row execute function audit_log_seal()`.execute(db);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 async function main(): Promise<void> {
@@ -103,12 +100,12 @@ async function main(): Promise<void> {
       summary.set(mode, [...(summary.get(mode) ?? []), wall]);
       console.log(
         `round ${round} ${mode.padEnd(9)}: ${ORDERS} placements in ${wall.toFixed(0)} ms (${((ORDERS / wall) * 1000).toFixed(0)}/s), ` +
-          `p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, failures ${failures}`,
+          `p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p95 ${percentile(latencies, 0.95).toFixed(0)} ms, failures ${failures}`,
       );
     }
     for (const [mode, walls] of summary) {
       const sorted = [...walls].sort((a, b) => a - b);
-      console.log(`${mode.padEnd(9)} median ${percentile(sorted, 50).toFixed(0)} ms over ${walls.length} rounds (${walls.map((w) => w.toFixed(0)).join(", ")})`);
+      console.log(`${mode.padEnd(9)} median ${percentile(sorted, 0.5).toFixed(0)} ms over ${walls.length} rounds (${walls.map((w) => w.toFixed(0)).join(", ")})`);
     }
     // The lock alone: transactions that only write audit rows, as fast as a pool of connections can commit them.
     for (const mode of ["off", "at-commit", "off", "at-commit"] as const) {

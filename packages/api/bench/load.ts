@@ -1,6 +1,6 @@
 // Drives one target with autocannon: a discarded warm-up, then a measured window with exact latency percentiles and CPU use.
 import autocannon from "autocannon";
-import { machineBusyCpuSeconds, ownCpuSeconds } from "./cpu-usage.ts";
+import { machineBusyCpuSeconds, ownCpuSeconds, percentile } from "@checkout/bench-support";
 
 export interface Target {
   label: string;
@@ -51,12 +51,6 @@ export interface Measurement {
 export function failureRate(measurement: Measurement): number {
   const attempts = measurement.responses + measurement.errors;
   return attempts === 0 ? 1 : (measurement.non2xx + measurement.errors) / attempts;
-}
-
-function percentile(sorted: Float64Array, fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
-  return sorted[rank] ?? Number.NaN;
 }
 
 /** Collects response times without reallocating on every push. */

@@ -13,10 +13,20 @@ import http from "node:http";
 import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
 import { z } from "zod";
-import { machineBusyCpuSeconds, ownCpuSeconds, processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
-import { sectionMarkers, spliceSection } from "./bench-doc.ts";
-import { benchDatabase, Cleanup, findFreePorts, gitCommit, logTail, makeWorkDir, postmasterPid, readSettings, runBench, spawnApi, waitForOk } from "./processes.ts";
-import { isSmokeRun, smokeReportPath } from "./smoke.ts";
+import {
+  gitCommit,
+  isSmokeRun,
+  machineBusyCpuSeconds,
+  median,
+  ownCpuSeconds,
+  percentile,
+  processCpuSeconds,
+  processTreeCpuSeconds,
+  sectionMarkers,
+  smokeReportPath,
+  spliceSection,
+} from "@checkout/bench-support";
+import { benchDatabase, Cleanup, findFreePorts, logTail, makeWorkDir, postmasterPid, readSettings, runBench, spawnApi, waitForOk } from "./processes.ts";
 import { exitWithHelpIfAsked } from "../src/cli/help.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -172,11 +182,6 @@ interface Window {
 
 function log(message: string): void {
   console.log(`[overload] ${message}`);
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? Number.NaN;
 }
 
 // Probes in their own thread, so the load generator's busy event loop in this one does not inflate their times.
@@ -454,12 +459,6 @@ async function measureWindow(options: {
 const attempts = (w: Window) => w.ok + w.shed + Object.values(w.otherStatus).reduce((a, b) => a + b, 0) + w.errors;
 const okPerSecond = (w: Window) => w.ok / w.seconds;
 const others = (w: Window) => Object.values(w.otherStatus).reduce((a, b) => a + b, 0);
-const median = (values: number[]) => {
-  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
 
 function fmt(value: number, digits = 0): string {
   return Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "–";

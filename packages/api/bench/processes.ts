@@ -1,6 +1,6 @@
 // Child processes for the benchmark: spawn a server, wait until it answers, stop it gracefully and leave nothing behind;
 // and the frame a bench script runs in (settings from the environment, cleanup steps, signals, exit code).
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -243,17 +243,6 @@ export function postmasterPid(pgDataDir: string): number | null {
   if (!existsSync(pidFile)) return null;
   const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
   return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : null;
-}
-
-/** The commit being measured, marked when the tree has uncommitted changes; null outside a git checkout. */
-export function gitCommit(cwd: string): string | null {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8" }).trim();
-    const isDirty = execFileSync("git", ["status", "--porcelain"], { cwd, encoding: "utf8" }).trim() !== "";
-    return isDirty ? `${commit} (with uncommitted changes)` : commit;
-  } catch {
-    return null;
-  }
 }
 
 /** Steps to undo what a bench started: each runs once, last added first, whatever happens. */

@@ -1,10 +1,9 @@
 // Renders one benchmark run as a console table and as docs/BENCHMARKS.md, keeping the hand-written notes.
+import { FRESH_NOTES, NOTES_MARKER, findSection, mean, sectionMarkers } from "@checkout/bench-support";
 import type { LoadSettings, Measurement } from "./load.ts";
 
-export const NOTES_MARKER = "<!-- notes -->";
 /** The load tester's engine benchmark (packages/loadtest/bench) owns the text between these markers; this report keeps it. */
-export const ENGINE_SECTION_START = "<!-- engine-bench:start -->";
-export const ENGINE_SECTION_END = "<!-- engine-bench:end -->";
+const ENGINE_SECTION = sectionMarkers("engine-bench");
 
 export interface RunInfo {
   date: Date;
@@ -42,10 +41,6 @@ export interface Compared {
   raw: { requestsPerSecond: number; p50: number; numbers: number[] };
   /** Throughput as a multiple of `raw`. */
   ratio: number;
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
 /**
@@ -271,19 +266,6 @@ checks that each benchmark completes (servers start, the load reaches them, the 
 benchmark also fail on errors), never its numbers. \`packages/api/test/bench-smoke.test.ts\` runs it in \`pnpm test\`, so a benchmark that stops running
 fails CI.`;
 
-const DEFAULT_NOTES = `${NOTES_MARKER}
-## Notes
-
-Hand-written; \`pnpm bench\` keeps everything below the marker above.
-`;
-
-/** The existing file's engine-benchmark section, markers included, or null. */
-function engineSection(existing: string): string | null {
-  const start = existing.indexOf(ENGINE_SECTION_START);
-  const end = existing.indexOf(ENGINE_SECTION_END, start);
-  return start === -1 || end === -1 ? null : existing.slice(start, end + ENGINE_SECTION_END.length);
-}
-
 /**
  * The generated text, then the existing file's engine-benchmark section (kept as it is), then its notes (everything
  * after the marker line) or a fresh notes section.
@@ -291,8 +273,8 @@ function engineSection(existing: string): string | null {
 export function withPreservedNotes(generated: string, existing: string | null): string {
   const lines = existing?.split("\n") ?? [];
   const markerAt = lines.findIndex((line) => line.trim() === NOTES_MARKER);
-  const notes = markerAt === -1 ? DEFAULT_NOTES : lines.slice(markerAt).join("\n");
+  const notes = markerAt === -1 ? FRESH_NOTES : lines.slice(markerAt).join("\n");
   // A section someone moved into the notes is kept there, not twice.
-  const engine = existing === null || notes.includes(ENGINE_SECTION_START) ? null : engineSection(existing);
+  const engine = existing === null || notes.includes(ENGINE_SECTION.start) ? null : findSection(existing, ENGINE_SECTION);
   return engine === null ? `${generated}\n${notes}` : `${generated}\n${engine}\n\n${notes}`;
 }

@@ -7,12 +7,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { z } from "zod";
+import { gitCommit, isSmokeRun, processCpuSeconds, processTreeCpuSeconds, smokeReportPath } from "@checkout/bench-support";
 import { prepareBenchData, queryUrl } from "./bench-data.ts";
-import { processCpuSeconds, processTreeCpuSeconds } from "./cpu-usage.ts";
 import { failureRate, measure, type LoadSettings, type Measurement, type Target } from "./load.ts";
-import { benchDatabase, Cleanup, findFreePorts, gitCommit, logTail, makeWorkDir, postmasterPid, readSettings, spawnApi, spawnServer, waitForOk, type StopOutcome } from "./processes.ts";
+import { benchDatabase, Cleanup, findFreePorts, logTail, makeWorkDir, postmasterPid, readSettings, spawnApi, spawnServer, waitForOk, type StopOutcome } from "./processes.ts";
 import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type RunInfo } from "./report.ts";
-import { isSmokeRun, smokeReportPath } from "./smoke.ts";
 import { exitWithHelpIfAsked } from "../src/cli/help.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -1,43 +1,6 @@
-// CPU seconds from Linux /proc, to show who used the shared cores during each measured window.
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-
-const ticksPerSecond = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds (user + system, all threads) of one process, or null when it is gone or /proc is missing. */
-export function processCpuSeconds(pid: number): number | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name may hold spaces; the fields after its closing parenthesis do not.
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds this process has used. */
-export function ownCpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-}
-
-/** CPU seconds all cores have spent busy (not idle, not waiting for I/O) since boot, or null without /proc. */
-export function machineBusyCpuSeconds(): number | null {
-  try {
-    const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-    return (fields.reduce((sum, value) => sum + value, 0) - idle) / ticksPerSecond;
-  } catch {
-    return null;
-  }
-}
+// Who used the shared cores during each measured window: the load generator, the server and other programs, as
+// percent of one core, from the CPU seconds that bench-support reads from Linux /proc.
+import { machineBusyCpuSeconds, ownCpuSeconds, processCpuSeconds } from "@checkout/bench-support";
 
 export interface CpuShares {
   /** Percent of one core over the window. */

@@ -1,6 +1,6 @@
 // `pnpm --filter @checkout/loadtest bench`: the engine's highest sustained open-model rate, autocannon's throughput and
 // Artillery's highest sustained rate against one raw node:http target, in one run; the section in docs/BENCHMARKS.md.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -8,15 +8,16 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { gitCommit, isSmokeRun, percentile, processCpuSeconds, smokeReportPath, spliceSection } from "@checkout/bench-support";
 import { LATE_ARRIVAL_TOLERANCE } from "../src/engine/ensure.ts";
 import { summarize, type RunResult } from "../src/engine/run-result.ts";
 import { runScriptParallel } from "../src/engine/run-parallel.ts";
 import { quickScript } from "../src/script/quick-script.ts";
-import { processCpuSeconds, startCpuWindow } from "./cpu.ts";
+import { startCpuWindow } from "./cpu.ts";
 import {
   renderConsole,
   renderSection,
-  spliceSection,
+  SECTION,
   type Agreement,
   type ArtilleryStep,
   type AutocannonRun,
@@ -24,7 +25,6 @@ import {
   type EngineStep,
   type SustainRule,
 } from "./engine-report.ts";
-import { isSmokeRun, smokeReportPath } from "./smoke.ts";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   console.log(`pnpm --filter @checkout/loadtest bench [--smoke] — the load tester's highest sustained open-model rate,
@@ -198,12 +198,6 @@ async function measureAutocannon(url: string, serverPid: number, connections: nu
   return { label, connections, requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, cpu };
 }
 
-/** Exact percentile of sorted values. */
-function percentile(sorted: Float64Array, fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? Number.NaN;
-}
-
 async function measureAgreement(url: string): Promise<Agreement> {
   const rate = settings.agreementRate;
   const connections = 10;
@@ -333,16 +327,6 @@ async function artilleryStep(url: string, workDir: string, rate: number, isRetry
   return { offered: rate, achieved, created, expected, responses, errors, p50, p99, wallSeconds, cpuPercent, failures, isRetry };
 }
 
-function gitCommit(): string | null {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).trim();
-    const isDirty = execFileSync("git", ["status", "--porcelain"], { cwd: repoRoot, encoding: "utf8" }).trim() !== "";
-    return isDirty ? `${commit} (with uncommitted changes)` : commit;
-  } catch {
-    return null;
-  }
-}
-
 /** What a smoke run holds against each tool: it ran and got answers without errors (speed is never judged). */
 function smokeProblems(report: EngineBenchReport): string[] {
   const problems: string[] = [];
@@ -417,7 +401,7 @@ async function main(): Promise<number> {
       date: new Date(),
       machine: `${os.cpus()[0]?.model.trim() ?? "unknown CPU"}, ${os.availableParallelism()} logical CPUs; ${os.type()} ${os.release()} ${os.arch()}`,
       nodeVersion: process.version,
-      commit: gitCommit(),
+      commit: gitCommit(repoRoot),
       loadAverage,
       versions: {
         autocannon: (require("autocannon/package.json") as { version: string }).version,
@@ -437,7 +421,7 @@ async function main(): Promise<number> {
     console.log(`\n${renderConsole(report)}\n`);
     if (isSmoke) {
       const reportPath = smokeReportPath({ name: "engine-bench", docPath });
-      await writeFile(reportPath, spliceSection(null, renderSection(report)));
+      await writeFile(reportPath, spliceSection(null, renderSection(report), SECTION, "before-notes"));
       const broken = smokeProblems(report);
       if (broken.length) {
         console.error(`[engine-bench] smoke run FAILED: ${broken.join("; ")}`);
@@ -447,7 +431,7 @@ async function main(): Promise<number> {
       return 0;
     }
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : null;
-    await writeFile(docPath, spliceSection(existing, renderSection(report)));
+    await writeFile(docPath, spliceSection(existing, renderSection(report), SECTION, "before-notes"));
     log(`wrote the engine section of ${path.relative(repoRoot, docPath)} (${report.totalSeconds.toFixed(0)} s)`);
     return 0;
   } finally {

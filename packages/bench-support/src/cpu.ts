@@ -1,4 +1,5 @@
-// CPU seconds used by processes, read from Linux /proc, to show who used the shared cores during a window.
+// CPU seconds used by processes and by the whole machine, read from Linux /proc, to show who used the shared cores
+// during a measured window.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -48,7 +49,7 @@ export function processTreeCpuSeconds(rootPid: number): number | null {
   return total;
 }
 
-/** CPU seconds of this process (the load generator). */
+/** CPU seconds this process (the load generator) has used. */
 export function ownCpuSeconds(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1e6;
