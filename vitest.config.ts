@@ -19,6 +19,18 @@ export default defineConfig({
       },
       {
         test: {
+          // Core's rules against a real PostgreSQL (embedded, or TEST_DATABASE_URL) with a fake payment provider: no HTTP.
+          name: "core-db",
+          root: "packages/core",
+          include: ["test/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/support/postgres.global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: "api",
           root: "packages/api",
           include: ["src/**/*.test.ts", "test/**/*.test.ts"],
