@@ -1,16 +1,27 @@
-// The database failover drill (issue: a failover restarted the fleet): PostgreSQL stopped for 90 s under checkout
-// load, behind HAProxy checking two API processes exactly as the ALB target groups do. No process is taken out of
-// service, every request in the outage is a typed 503 with Retry-After (never a 500, a hang or a dropped
-// connection), orders go through again once the database is back with nothing restarted, and the invariants hold.
+// The database failover drill (issue: a failover restarted the fleet): PostgreSQL stopped under checkout load, behind
+// HAProxy checking two API processes exactly as the ALB target groups do. No process is taken out of service, every
+// request in the outage is a typed 503 with Retry-After (never a 500, a hang or a dropped connection), orders go
+// through again once the database is back with nothing restarted, and the invariants hold.
 import { describe, expect, it } from "vitest";
 import { TARGET_GROUP_HEALTH_CHECK } from "../../../stacks/health-check.ts";
 import { runFailoverDrill } from "../scripts/rehearse/failover-drill.ts";
 import { failoverDrillProblems } from "../scripts/rehearse/failover-report.ts";
 
-const OUTAGE_SECONDS = 90;
+// An RDS failover takes 60–120 s, and `pnpm drill:failover` stops the database for 90 s. The test's outage is shorter
+// but outlasts every wait that could take a process out or end a request in it, so it proves the same things:
+// - the target groups' verdict: unhealthyThreshold failed checks, intervalSeconds apart, the last given timeoutSeconds
+//   (3 × 10 s + 5 s = 35 s): a process the checks would take out is taken out inside the outage, and at least
+//   unhealthyThreshold checks fall in it (asserted below);
+// - HAProxy's `timeout server` (30 s): a request hanging on the database would end as a 504 inside the outage;
+// - the reconciler's interval (30 s), so it runs with the database gone; the pool's connect (5 s), statement (10 s) and
+//   idle (30 s) timeouts; the outbox poll (1 s) and the hold sweep (5 s).
+const CHECKS_VERDICT_SECONDS = TARGET_GROUP_HEALTH_CHECK.intervalSeconds * TARGET_GROUP_HEALTH_CHECK.unhealthyThreshold + TARGET_GROUP_HEALTH_CHECK.timeoutSeconds;
+const HAPROXY_SERVER_TIMEOUT_SECONDS = 30;
+const RECONCILE_INTERVAL_SECONDS = 30;
+const OUTAGE_SECONDS = Math.max(CHECKS_VERDICT_SECONDS, HAPROXY_SERVER_TIMEOUT_SECONDS, RECONCILE_INTERVAL_SECONDS) + 5;
 
 describe("runFailoverDrill", () => {
-  it("keeps both processes in service through a 90 s database outage, answers 503 + Retry-After in it and recovers by itself", { timeout: 240_000 }, async () => {
+  it(`keeps both processes in service through a ${OUTAGE_SECONDS} s database outage, answers 503 + Retry-After in it and recovers by itself`, { timeout: 240_000 }, async () => {
     const lines: string[] = [];
     const report = await runFailoverDrill({ outageSeconds: OUTAGE_SECONDS, log: (line) => lines.push(line) });
     console.log([...lines, JSON.stringify(report, null, 1)].join("\n"));
