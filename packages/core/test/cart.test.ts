@@ -1,7 +1,7 @@
 // The cart's rules against real PostgreSQL: lines merge and are priced from the catalogue, stock and the stock
 // policy bound every edit, a checked-out cart is closed, and a cart is quoted only once it is complete.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppError, Cart, Checkout, StockPolicy, type StockPolicy as Policy } from "../src/index.ts";
+import { AppError, Cart, Checkout, StockPolicy } from "../src/index.ts";
 import { createTestDatabase, setStock, stockOf, US_ADDRESS, type TestDatabase } from "./support/index.ts";
 
 let database: TestDatabase;
@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 const db = () => database.db;
-const POLICY: Policy = { ...StockPolicy.DEFAULT_STOCK_POLICY, maxUnitsPerSku: 8, maxUnitsPerCart: 20, maxStockSharePercent: 50 };
+const POLICY: StockPolicy.StockPolicy = { ...StockPolicy.DEFAULT_STOCK_POLICY, maxUnitsPerSku: 8, maxUnitsPerCart: 20, maxStockSharePercent: 50 };
 
 async function refusal(promise: Promise<unknown>) {
   const error = await promise.then(
