@@ -42,6 +42,22 @@ export default defineConfig({
       },
       {
         test: {
+          name: "payment-sandbox",
+          root: "packages/payment-sandbox",
+          include: ["src/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "payment-protocol",
+          root: "packages/payment-protocol",
+          include: ["src/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
           name: "stacks",
           root: ".",
           include: ["stacks/**/*.test.ts"],

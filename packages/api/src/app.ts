@@ -1,16 +1,18 @@
 // Composes the running service: database (embedded or external), migrations and seed, the payment
 // provider (the local sandbox unless configured otherwise) and the HTTP server.
+// The sandbox (@checkout/payment-sandbox) is loaded only when this process runs one; the production bundle leaves it out.
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { createCatalogReader, createDb, migrateToLatest, seedCatalog, seedPromotions, verifyMigrations } from "@checkout/core";
-import type { Env } from "./env.ts";
+import { LOCAL_SANDBOX_SECRET_KEY } from "@checkout/payment-protocol";
+import type { PaymentSandbox } from "@checkout/payment-sandbox";
+import { ConfigError, type Env } from "./env.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres.ts";
 import { createAppServer, type AppServer } from "./http/server.ts";
 import { createReadinessProbe } from "./http/readiness.ts";
 import { Metrics } from "./http/metrics.ts";
-import { startPaymentSandbox, type PaymentSandbox } from "./sandbox/sandbox-server.ts";
 import { SandboxPaymentProvider } from "./payments/sandbox-payment-provider.ts";
 import { paymentVelocityOf } from "./payments/payment-velocity.ts";
 import type { Services } from "./context.ts";
@@ -49,7 +51,24 @@ function admissionOf(env: Env) {
   return { maxInFlight, maxQueue: env.ADMISSION_QUEUE_MAX ?? maxInFlight, queueTimeoutMs: env.ADMISSION_QUEUE_TIMEOUT_MS, retryAfterSeconds: 1 };
 }
 
-export const SANDBOX_SECRET_KEY = "sk_sandbox_local_development_only";
+/** The key the API sends when PAYMENT_SECRET_KEY is unset: the local sandbox account's. */
+export const SANDBOX_SECRET_KEY = LOCAL_SANDBOX_SECRET_KEY;
+
+/**
+ * The payment sandbox's module. A dynamic import of a package scripts/bundle.ts marks external, so the production bundle
+ * holds none of the sandbox; a bundle told to run one anyway stops with a configuration error instead of a stack trace.
+ */
+async function loadPaymentSandbox(): Promise<typeof import("@checkout/payment-sandbox")> {
+  try {
+    return await import("@checkout/payment-sandbox");
+  } catch (error) {
+    const isMissing = (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String(error).includes("@checkout/payment-sandbox");
+    if (!isMissing) throw error;
+    throw new ConfigError(
+      "Invalid configuration:\n  PAYMENT_SANDBOX: this build has no payment sandbox (the production bundle leaves it out); set PAYMENT_SANDBOX=false with PAYMENT_PROVIDER_URL, PAYMENT_SECRET_KEY and PAYMENT_WEBHOOK_SECRET",
+    );
+  }
+}
 
 export async function startApp(env: Env, options: { log?: Logger } = {}): Promise<RunningApp> {
   const log = options.log ?? createLogger({ level: env.LOG_LEVEL });
@@ -59,6 +78,8 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
   };
 
   try {
+    // Before anything starts: a process that cannot run the sandbox it was asked for fails at once.
+    const sandboxModule = env.PAYMENT_SANDBOX ? await loadPaymentSandbox() : null;
     let databaseUrl = env.DATABASE_URL;
     let embedded: EmbeddedDatabase | null = null;
     if (!databaseUrl) {
@@ -109,10 +130,10 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     // With the sandbox, a fresh secret per process that the sandbox signs with; loadEnv requires one otherwise.
     const webhookSecret = env.PAYMENT_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString("hex")}`;
     let paymentSandbox: PaymentSandbox | null = null;
-    if (env.PAYMENT_SANDBOX) {
+    if (sandboxModule) {
       const publicOrigin = new URL(env.PUBLIC_URL).origin;
       const allowedParentOrigins = [...new Set([publicOrigin, publicOrigin.replace("localhost", "127.0.0.1"), new URL(env.DEV_WEB_ORIGIN).origin])];
-      const sandbox = await startPaymentSandbox({
+      const sandbox = await sandboxModule.startPaymentSandbox({
         port: env.PAYMENT_SANDBOX_PORT,
         host: "127.0.0.1",
         secretKey,

@@ -8,7 +8,8 @@ import { exitWithHelpIfAsked } from "./cli/help.ts";
 import { MIGRATE_HELP, migrateCommand } from "./cli/migrate.ts";
 
 const SERVER_HELP = `
-The checkout server: the web app at /, tRPC at /trpc, /health, /ready, /metrics and the payment sandbox.
+The checkout server: the web app at /, tRPC at /trpc, /health, /ready and /metrics, and, unless PAYMENT_SANDBOX=false
+(the default in production or with PAYMENT_PROVIDER_URL), the payment sandbox (@checkout/payment-sandbox) on its own port.
 Started by \`pnpm start\` (after building the web app) and \`pnpm dev\`; stops cleanly on SIGTERM or Ctrl-C.
 
 Configured by environment variables, validated at start (every one with its default: docs/OPERATIONS.md).
@@ -37,6 +38,10 @@ async function main(): Promise<void> {
   try {
     app = await startApp(env, { log });
   } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
     if (error instanceof PendingMigrationsError) {
       log.fatal({ pending: error.pending }, `refusing to start (MIGRATIONS=verify): ${error.message}`);
       process.exit(78);

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DECLINE_MESSAGES } from "../src/sandbox/test-cards.ts";
+import { DECLINE_MESSAGES } from "@checkout/payment-sandbox";
 import { freePort } from "../scripts/free-port.ts";
 import { CARDS, readyCart, startTestApp, US_ADDRESS, type TestApp } from "./support/app.ts";
 import {
@@ -39,7 +39,7 @@ const HEADERS_TIMEOUT_MS = 2000;
 const MAX_CONNECTIONS_PER_CLIENT = 64;
 /** The default, which the suite keeps. */
 const MAX_IN_FLIGHT_PER_CLIENT = 16;
-/** The sandbox approves it only after PAYMENT_SANDBOX_SLOW_CARD_DELAY_MS (packages/api/src/sandbox/test-cards.ts). */
+/** The sandbox approves it only after PAYMENT_SANDBOX_SLOW_CARD_DELAY_MS (packages/payment-sandbox/src/test-cards.ts). */
 const SLOW_CARD = "4000000000000259";
 /** Beyond a timeout, how long the server may take to act on it before the test calls the connection held. */
 const SLACK_MS = 4000;

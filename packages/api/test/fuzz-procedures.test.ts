@@ -19,7 +19,7 @@ const ADMIN_TOKEN = randomBytes(24).toString("hex");
 const NODE_HEADER_LIMIT = 16 * 1024;
 /** Past this, a URL plus fetch's own headers may reach that limit. */
 const URL_NEAR_HEADER_LIMIT = NODE_HEADER_LIMIT - 1024;
-/** The sandbox's card that asks for 3-D Secure (packages/api/src/sandbox/test-cards.ts). */
+/** The sandbox's card that asks for 3-D Secure (packages/payment-sandbox/src/test-cards.ts). */
 const THREE_D_SECURE_CARD = "4000002760003184";
 
 /**

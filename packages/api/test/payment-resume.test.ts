@@ -9,7 +9,7 @@ import { createTRPCClient, httpLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Audit, Reconciler } from "@checkout/core";
 import type { AppRouter } from "../src/router.ts";
-import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
+import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { freePort } from "../scripts/free-port.ts";
 import { createRelay } from "./support/payment-relay.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";

@@ -2,7 +2,7 @@
 // forged, stale, malformed or replayed events are refused or recognised without changing anything.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Audit, Inventory } from "@checkout/core";
-import { signWebhook } from "../src/sandbox/webhook-sender.ts";
+import { signWebhook } from "@checkout/payment-protocol";
 import { readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const THREE_D_SECURE_CARD = "4000002760003184";

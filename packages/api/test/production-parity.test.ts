@@ -18,7 +18,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDb, seedCatalog } from "@checkout/core";
 import type { AppRouter } from "../src/router.ts";
-import { startPaymentSandbox, type PaymentSandbox } from "../src/sandbox/sandbox-server.ts";
+import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { materialise, readImage, type ImageConfig } from "./support/dockerfile-image.ts";
 import { isolationProblem, launchContainer, runtimeEnvironment, userOf, waitUntilHealthy, type StartedContainer } from "./support/ecs-task.ts";
 import { startLocalSmtpServer, type LocalSmtpServer } from "./support/local-smtp-server.ts";

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Reconciler } from "@checkout/core";
-import { startPaymentSandbox, type PaymentSandbox } from "../../api/src/sandbox/sandbox-server.ts";
+import { startPaymentSandbox, type PaymentSandbox } from "../../payment-sandbox/src/index.ts";
 import { freePort } from "../../api/scripts/free-port.ts";
 import { createRelay } from "../../api/test/support/payment-relay.ts";
 import { addToCart, cents, checkoutUpToPayment, fillCard, newPhonePage, review, screenshots, startShop, stopShop, usShopper, type Shop } from "./shop-harness.ts";

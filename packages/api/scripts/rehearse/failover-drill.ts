@@ -9,7 +9,7 @@ import pg from "pg";
 import { TARGET_GROUP_HEALTH_CHECK, type TargetGroupHealthCheck } from "../../../../stacks/health-check.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/embedded-postgres.ts";
 import { freePort } from "../free-port.ts";
-import { startPaymentSandbox } from "../../src/sandbox/sandbox-server.ts";
+import { startPaymentSandbox } from "@checkout/payment-sandbox";
 import { startApiProcess, waitUntilReady, type ApiProcess } from "./api-process.ts";
 import { ensureHaproxy, startHaproxy, type Haproxy, type Slot } from "./haproxy.ts";
 import { startProbeShopper, type ShopperRequest } from "./probe-shopper.ts";

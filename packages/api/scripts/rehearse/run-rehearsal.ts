@@ -9,7 +9,7 @@ import pg from "pg";
 import { repoRoot } from "../../src/env.ts";
 import { freePort } from "../free-port.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/embedded-postgres.ts";
-import { startPaymentSandbox, type PaymentSandbox } from "../../src/sandbox/sandbox-server.ts";
+import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { summarize, summarizeWindow } from "../../../loadtest/src/engine/run-result.ts";
 import { renderReport, type RunAnnotations, type SavedRun } from "../../../loadtest/src/report/render-report.ts";
 import { startApiProcess, waitUntilReady, type ApiProcess } from "./api-process.ts";

@@ -4,7 +4,7 @@ import type http from "node:http";
 import { isAppError, ProviderEvents } from "@checkout/core";
 import type { Services } from "../context.ts";
 import type { Logger } from "../logger.ts";
-import { SIGNATURE_HEADER, verifyWebhookSignature } from "../payments/webhook-signature.ts";
+import { SIGNATURE_HEADER, verifyWebhookSignature } from "@checkout/payment-protocol";
 import { readRawBody, type BodyLimits } from "./body-reader.ts";
 import { isEdgeError } from "./edge-error.ts";
 

@@ -3,7 +3,7 @@ import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PaymentProviderUnavailableError, PaymentTokenRejectedError } from "@checkout/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPaymentSandbox, type PaymentSandbox } from "../sandbox/sandbox-server.ts";
+import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { SandboxPaymentProvider } from "./sandbox-payment-provider.ts";
 
 const SECRET = "sk_test_provider_secret";

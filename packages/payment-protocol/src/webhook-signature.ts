@@ -1,7 +1,18 @@
-// Checks a provider webhook's `Sandbox-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` header.
+// The processor's webhook signature, both ends of it: `Sandbox-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret,
+// "<t>.<raw body>")>`, made by the payment sandbox and checked by the API.
 import { createHmac, timingSafeEqual } from "node:crypto";
 
+/** The header's name as Node presents incoming headers (lower case); HTTP header names are case-insensitive. */
 export const SIGNATURE_HEADER = "sandbox-signature";
+
+/** The value of the Sandbox-Signature header for `body` sent at `timestamp` (unix seconds). */
+export function signWebhook(input: { secret: string; timestamp: number; body: string }): string {
+  return `t=${input.timestamp},v1=${hmac(input.secret, input.timestamp, Buffer.from(input.body, "utf8")).toString("hex")}`;
+}
+
+function hmac(secret: string, timestamp: number, body: Buffer): Buffer {
+  return createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest();
+}
 
 export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: string };
 
@@ -46,7 +57,7 @@ export function verifyWebhookSignature(input: {
   if (Math.abs(input.nowSeconds - parsed.timestamp) > input.toleranceSeconds) {
     return { ok: false, reason: `The signature timestamp is more than ${input.toleranceSeconds} s away from now` };
   }
-  const expected = createHmac("sha256", input.secret).update(`${parsed.timestamp}.`).update(input.rawBody).digest();
+  const expected = hmac(input.secret, parsed.timestamp, input.rawBody);
   const isMatch = parsed.signatures.some((signature) => timingSafeEqual(signature, expected));
   return isMatch ? { ok: true, timestamp: parsed.timestamp } : { ok: false, reason: "The signature does not match the body" };
 }

@@ -1,7 +1,7 @@
-// Unit tests for verifying the payment provider's webhook signature.
+// Unit tests for the payment provider's webhook signature: the sandbox's signing, the API's verifying.
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { verifyWebhookSignature } from "./webhook-signature.ts";
+import { signWebhook, verifyWebhookSignature } from "./webhook-signature.ts";
 
 const SECRET = "whsec_test_0123456789abcdef";
 const NOW = 1_800_000_000;
@@ -14,6 +14,18 @@ function sign(timestamp: number, payload: Buffer = body, secret = SECRET): strin
 function verify(header: string | string[] | undefined, options: { rawBody?: Buffer; nowSeconds?: number } = {}) {
   return verifyWebhookSignature({ header, rawBody: options.rawBody ?? body, secret: SECRET, toleranceSeconds: 300, nowSeconds: options.nowSeconds ?? NOW });
 }
+
+describe("signWebhook", () => {
+  it("signs '<t>.<body>' with HMAC-SHA256 as t=<t>,v1=<hex>", () => {
+    const text = '{"id":"evt_1"}';
+    const expected = createHmac("sha256", SECRET).update(`1700000000.${text}`).digest("hex");
+    expect(signWebhook({ secret: SECRET, timestamp: 1700000000, body: text })).toBe(`t=1700000000,v1=${expected}`);
+  });
+
+  it("makes a header verifyWebhookSignature accepts for the same bytes", () => {
+    expect(verify(signWebhook({ secret: SECRET, timestamp: NOW, body: body.toString("utf8") }))).toEqual({ ok: true, timestamp: NOW });
+  });
+});
 
 describe("verifyWebhookSignature", () => {
   it("accepts a signature over the exact body made within the tolerance", () => {

@@ -1,5 +1,5 @@
 // The sandbox's outgoing webhooks: signed events posted to the shop in the background, retried with backoff.
-import { createHmac } from "node:crypto";
+import { SIGNATURE_HEADER, signWebhook } from "@checkout/payment-protocol";
 import { createId } from "./sandbox-store.ts";
 
 export type WebhookEventType =
@@ -33,12 +33,6 @@ export interface WebhookSenderOptions {
 
 export const DEFAULT_RETRY_DELAYS_MS = [500, 2500] as const;
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
-
-/** `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, the value of the Sandbox-Signature header. */
-export function signWebhook(input: { secret: string; timestamp: number; body: string }): string {
-  const signature = createHmac("sha256", input.secret).update(`${input.timestamp}.${input.body}`).digest("hex");
-  return `t=${input.timestamp},v1=${signature}`;
-}
 
 export class WebhookSender {
   #target: WebhookTarget | null = null;
@@ -104,7 +98,7 @@ export class WebhookSender {
         method: "POST",
         headers: {
           "Content-Type": "application/json",
-          "Sandbox-Signature": signWebhook({ secret: target.secret, timestamp, body }),
+          [SIGNATURE_HEADER]: signWebhook({ secret: target.secret, timestamp, body }),
           "User-Agent": "payment-sandbox-webhooks/1",
         },
         body,
