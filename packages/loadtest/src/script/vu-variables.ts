@@ -4,10 +4,11 @@ import type { Script } from "./script-types.ts";
 /** Returns a function to call once per virtual user; sequence payloads advance a cursor shared by all users. */
 export function createVuVariablePicker(script: Pick<Script, "variables" | "payloads">, random: () => number = Math.random): () => Record<string, unknown> {
   const cursors = script.payloads.map(() => 0);
+  const variables = Object.entries(script.variables);
   const pickIndex = (length: number) => Math.min(length - 1, Math.floor(random() * length));
   return () => {
     const bag: Record<string, unknown> = {};
-    for (const [name, values] of Object.entries(script.variables)) bag[name] = values[pickIndex(values.length)];
+    for (const [name, values] of variables) bag[name] = values[pickIndex(values.length)];
     script.payloads.forEach((payload, payloadIndex) => {
       let rowIndex: number;
       if (payload.order === "sequence") {
