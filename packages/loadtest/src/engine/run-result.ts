@@ -204,6 +204,11 @@ export interface LatencySummary {
   p999: number;
 }
 
+/** The latency (ms) at a percentile (0–100) of a latency histogram: the one percentile every summary and chart uses. */
+export function latencyAtPercentile(histogram: Histogram, percentile: number): number {
+  return histogram.getValueAtPercentile(percentile) / 1000;
+}
+
 export function summarizeHistogram(histogram: Histogram): LatencySummary {
   const ms = (us: number) => us / 1000;
   if (histogram.totalCount === 0) {
@@ -214,12 +219,12 @@ export function summarizeHistogram(histogram: Histogram): LatencySummary {
     min: ms(histogram.minNonZeroValue),
     max: ms(histogram.maxValue),
     mean: ms(histogram.mean),
-    p50: ms(histogram.getValueAtPercentile(50)),
-    p75: ms(histogram.getValueAtPercentile(75)),
-    p90: ms(histogram.getValueAtPercentile(90)),
-    p95: ms(histogram.getValueAtPercentile(95)),
-    p99: ms(histogram.getValueAtPercentile(99)),
-    p999: ms(histogram.getValueAtPercentile(99.9)),
+    p50: latencyAtPercentile(histogram, 50),
+    p75: latencyAtPercentile(histogram, 75),
+    p90: latencyAtPercentile(histogram, 90),
+    p95: latencyAtPercentile(histogram, 95),
+    p99: latencyAtPercentile(histogram, 99),
+    p999: latencyAtPercentile(histogram, 99.9),
   };
 }
 

@@ -1,7 +1,7 @@
 // Renders a saved run (RunResult, plus the verdicts `run --output` saved) as one self-contained HTML page.
 import type { Histogram } from "hdr-histogram-js";
 import type { Verdict } from "../engine/ensure.ts";
-import { decodeHistogram, intervalFailures, summarize, summarizeWindow, type LatencySummary, type RunResult } from "../engine/run-result.ts";
+import { decodeHistogram, intervalFailures, latencyAtPercentile, summarize, summarizeWindow, type LatencySummary, type RunResult } from "../engine/run-result.ts";
 import type { PlanOptions } from "../plan/capacity-plan.ts";
 import { renderCapacityPlanSection } from "./capacity-plan-section.ts";
 import type { AnnotationFact, SavedRun } from "./saved-run.ts";
@@ -63,7 +63,7 @@ function percentileCurve(histogram: Histogram): { x: number; y: number }[] {
   const points: { x: number; y: number }[] = [];
   for (let x = 0; x <= maxNines + 1e-9; x += 0.05) {
     const percentile = Math.min(100, 100 * (1 - 10 ** -x));
-    points.push({ x, y: histogram.getValueAtPercentile(percentile) / 1000 });
+    points.push({ x, y: latencyAtPercentile(histogram, percentile) });
   }
   points.push({ x: maxNines, y: histogram.maxValue / 1000 });
   return points;
