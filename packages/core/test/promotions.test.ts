@@ -1,0 +1,144 @@
+// Promo codes against real PostgreSQL: applying and removing a code, every reason a code is refused, the discount on
+// the quote (tax on top in USD, inside in EUR), and the code judged again when the cart changes.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AppError, Cart, Checkout, Pricing, Promotion, seedPromotions, type NewPromotion } from "../src/index.ts";
+import { createTestDatabase, readyCart, type TestDatabase } from "./support/index.ts";
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase({ promotions: true });
+});
+afterAll(async () => {
+  await database?.drop();
+});
+
+const db = () => database.db;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Inserts a promotion with a unique code (so tests never share one) and returns its code. */
+async function createPromotion(overrides: Partial<NewPromotion> = {}): Promise<string> {
+  const code = overrides.code ?? `T${randomUUID().replaceAll("-", "").slice(0, 10).toUpperCase()}`;
+  await db()
+    .insertInto("promotion")
+    .values({ id: randomUUID(), kind: "percentage", percent_basis_points: 1000, ...overrides, code })
+    .execute();
+  return code;
+}
+
+async function refusal(promise: Promise<unknown>) {
+  const error = await promise.then(
+    () => {
+      throw new Error("expected a refusal");
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  const { code, message, details } = error as AppError;
+  return { code, message, details: details as Record<string, unknown> };
+}
+
+describe("seedPromotions", () => {
+  it("loads the demo codes once, leaving existing ones alone", async () => {
+    const codes = await db().selectFrom("promotion").select(["code", "ends_at"]).where("code", "in", ["WELCOME10", "SAVE5", "EURO5", "EXPIRED"]).execute();
+    expect(codes.map((c) => c.code).sort()).toEqual(["EURO5", "EXPIRED", "SAVE5", "WELCOME10"]);
+    expect(codes.find((c) => c.code === "EXPIRED")!.ends_at!.getTime()).toBeLessThan(Date.now());
+    expect(await seedPromotions(db())).toBe(0);
+  });
+});
+
+describe("Promotion.applyToCart and removeFromCart", () => {
+  it("applies a code case-insensitively, discounts the quote, and removes it again", async () => {
+    const cartId = await readyCart(db(), { email: `apply-${randomUUID()}@example.com` });
+    const applied = await Promotion.applyToCart({ db: db(), cartId, code: "  welcome10 " });
+    expect(applied.promoCode).toBe("WELCOME10");
+    expect((await Cart.get({ db: db(), cartId })).promoCode).toBe("WELCOME10");
+
+    const quote = await Checkout.quote({ db: db(), cartId });
+    expect(quote).toMatchObject({ subtotal: 4800, discount: 480, promoCode: "WELCOME10", shipping: 599, taxInclusive: false });
+    expect(quote.tax).toBe(Math.floor(((4800 - 480 + 599) * 725 + 5000) / 10000));
+    expect(quote.total).toBe(4800 - 480 + 599 + quote.tax);
+    expect(quote.lines[0]).toMatchObject({ discount: 480 });
+
+    const removed = await Promotion.removeFromCart({ db: db(), cartId });
+    expect(removed.promoCode).toBeNull();
+    const plain = await Checkout.quote({ db: db(), cartId });
+    expect(plain).toMatchObject({ discount: 0, promoCode: null });
+    expect(plain.total).toBe(4800 + 599 + plain.tax);
+  });
+
+  it.each([
+    { name: "unknown", code: async () => "NOSUCHCODE", reason: "unknown", message: /don't recognise the promo code NOSUCHCODE/ },
+    { name: "inactive", code: () => createPromotion({ is_active: false }), reason: "inactive", message: /no longer active/ },
+    {
+      name: "not yet started",
+      code: () => createPromotion({ starts_at: new Date(Date.now() + 3 * DAY_MS) }),
+      reason: "not_started",
+      message: /can be used from \d{4}-\d{2}-\d{2}/,
+    },
+    { name: "expired", code: async () => "EXPIRED", reason: "expired", message: /EXPIRED expired on \d{4}-\d{2}-\d{2}/ },
+    { name: "for another currency", code: async () => "EURO5", reason: "wrong_currency", message: /only valid on EUR orders; your cart is in USD/ },
+    { name: "below its minimum", code: async () => "SAVE5", reason: "min_subtotal", message: /at least \$30\.00; add \$6\.00 more/ },
+  ])("refuses a code that is $name with PROMO_INVALID and says why", async ({ code, reason, message }) => {
+    const cartId = await readyCart(db(), { lines: [{ sku: "TEE-BLA-M", quantity: 1 }] });
+    const refused = await refusal(Promotion.applyToCart({ db: db(), cartId, code: await code() }));
+    expect(refused.code).toBe("PROMO_INVALID");
+    expect(refused.details).toMatchObject({ reason });
+    expect(refused.message).toMatch(message);
+    expect((await Cart.get({ db: db(), cartId })).promoCode).toBeNull();
+  });
+
+  it("refuses a used-up code with PROMO_EXHAUSTED", async () => {
+    const code = await createPromotion({ usage_limit: 2, used_count: 2 });
+    const cartId = await readyCart(db());
+    const refused = await refusal(Promotion.applyToCart({ db: db(), cartId, code }));
+    expect(refused).toMatchObject({ code: "PROMO_EXHAUSTED", details: { reason: "usage_limit" } });
+    expect(refused.message).toMatch(/used the maximum number of times/);
+  });
+
+  it("accepts SAVE5 once the cart reaches $30", async () => {
+    const cartId = await readyCart(db(), { lines: [{ sku: "TEE-BLA-M", quantity: 2 }] });
+    await Promotion.applyToCart({ db: db(), cartId, code: "save5" });
+    expect(await Checkout.quote({ db: db(), cartId })).toMatchObject({ subtotal: 4800, discount: 500, promoCode: "SAVE5" });
+  });
+
+  it("checks the code again at quote time: a cart shrunk below the minimum cannot be quoted with it", async () => {
+    const cartId = await readyCart(db(), { lines: [{ sku: "TEE-BLA-M", quantity: 2 }] });
+    await Promotion.applyToCart({ db: db(), cartId, code: "SAVE5" });
+    const cart = await Cart.get({ db: db(), cartId });
+    await Cart.updateLine({ db: db(), cartId, lineId: cart.lines[0]!.id, quantity: 1 });
+    const refused = await refusal(Checkout.quote({ db: db(), cartId }));
+    expect(refused.code).toBe("PROMO_INVALID");
+    expect(refused.message).toMatch(/add \$6\.00 more/);
+  });
+
+  it("judges a once-per-customer code by the cart's email, whatever its capitalisation", async () => {
+    const code = await createPromotion({ per_customer_limit: 1 });
+    const email = `once-${randomUUID()}@example.com`;
+    const cartId = await readyCart(db(), { email: email.toUpperCase() });
+    expect((await Promotion.applyToCart({ db: db(), cartId, code })).promoCode).toBe(code);
+    const resolved = await Promotion.resolveForCart(db(), { code, currency: "USD", subtotal: 4800, email, now: new Date() });
+    expect(resolved).toMatchObject({ problem: null, promotion: { code, perCustomerLimit: 1 } });
+  });
+});
+
+describe("tax-inclusive EUR quotes", () => {
+  it("takes the discount off the shown EUR prices, with the VAT inside", async () => {
+    const cartId = await readyCart(db(), { currency: "EUR", email: `eur-${randomUUID()}@example.com` });
+    await Promotion.applyToCart({ db: db(), cartId, code: "EURO5" });
+    const quote = await Checkout.quote({ db: db(), cartId });
+    // 2 × €22.00, €5.00 off, €4.99 standard shipping to Germany; 19 % VAT is inside, not on top.
+    expect(quote).toMatchObject({ currency: "EUR", subtotal: 4400, discount: 500, shipping: 499, taxInclusive: true, taxRateBasisPoints: 1900 });
+    expect(quote.total).toBe(4400 - 500 + 499);
+    expect(quote.tax).toBe(Pricing.taxIncludedIn(4399, 1900));
+    expect(quote.tax).toBe(702);
+    expect(quote.lines.reduce((sum, line) => sum + line.discount, 0)).toBe(500);
+  });
+
+  it("keeps USD tax on top of the price", async () => {
+    const cartId = await readyCart(db(), { lines: [{ sku: "TEE-BLA-M", quantity: 1 }] });
+    const quote = await Checkout.quote({ db: db(), cartId });
+    expect(quote.taxInclusive).toBe(false);
+    expect(quote.total).toBe(quote.subtotal + quote.shipping + quote.tax);
+  });
+});
