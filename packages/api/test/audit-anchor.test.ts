@@ -18,6 +18,7 @@ import { loadEnv } from "../src/env.ts";
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const run = promisify(execFile);
@@ -48,16 +49,6 @@ afterAll(async () => {
 });
 
 const storeFor = (bucket: string): AnchorStore => createAnchorStore({ bucket, endpoint: s3.endpoint });
-
-async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** `pnpm audit:verify` as an operator runs it, with s3rver as the bucket's endpoint; its exit code and output. */
 async function auditVerify(input: { databaseUrl: string; bucket?: string; args?: string[] }): Promise<{ code: number; stdout: string; stderr: string }> {

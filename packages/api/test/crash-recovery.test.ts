@@ -14,6 +14,7 @@ import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sand
 import { freePort } from "../scripts/free-port.ts";
 import { CARDS, createClient, readyCart } from "./support/app.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SECRET_KEY = "sk_crash_test_0123456789";
@@ -33,16 +34,6 @@ interface Api {
   url: string;
   child: ChildProcess;
   output: () => string;
-}
-
-async function waitUntil<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function apiEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {

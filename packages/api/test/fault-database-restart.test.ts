@@ -7,6 +7,7 @@ import pg from "pg";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import { readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { sleep } from "./support/wait.ts";
 
 const WORKERS = 6;
 const OUTAGE_MS = 2000;
@@ -28,8 +29,6 @@ afterAll(async () => {
   await admin?.end();
   await t?.close();
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Failure {
   at: number;

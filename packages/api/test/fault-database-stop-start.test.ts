@@ -18,6 +18,7 @@ import { createLogger } from "../src/logger.ts";
 import type { AppRouter } from "../src/router.ts";
 import { freePort } from "../scripts/free-port.ts";
 import { readyCart } from "./support/app.ts";
+import { sleep } from "./support/wait.ts";
 
 /** /ready reuses its last database check this long (a short cache: the drill watches the outage closely). */
 const READY_CACHE_MS = 250;
@@ -30,7 +31,6 @@ const SKU = "TEE-BLA-M";
 const DATABASE = "checkout";
 const ADMIN_TOKEN = `ops_${randomBytes(24).toString("hex")}`;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const started = performance.now();
 const now = () => performance.now() - started;
 

@@ -9,6 +9,7 @@ import { ensureHaproxy, startHaproxy, type Haproxy } from "../scripts/rehearse/h
 import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { freePort } from "../scripts/free-port.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { waitUntil } from "./support/wait.ts";
 
 let database: TestDatabase;
 let sandbox: PaymentSandbox;
@@ -29,11 +30,7 @@ beforeAll(async () => {
   }
   await Promise.all(apis.map((api) => waitUntilReady(api, 90_000)));
   haproxy = await startHaproxy(ensureHaproxy(() => {}), { dir, port: await freePort(), backends: ports, live: "both" });
-  const deadline = Date.now() + 15_000;
-  while ((await haproxy.server("blue")).status !== "UP" || (await haproxy.server("green")).status !== "UP") {
-    if (Date.now() > deadline) throw new Error("haproxy did not mark both servers UP");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitUntil("haproxy to mark both servers UP", async () => (await haproxy.server("blue")).status === "UP" && (await haproxy.server("green")).status === "UP", 15_000, 100);
 }, 120_000);
 
 afterAll(async () => {
@@ -86,11 +83,7 @@ describe("SIGKILL of one of two API processes under load", () => {
 
     const killedAt = Date.now();
     apis[0]!.kill("SIGKILL");
-    const deadline = Date.now() + 15_000;
-    while ((await haproxy.server("blue")).status.startsWith("UP")) {
-      if (Date.now() > deadline) throw new Error("haproxy kept the killed server UP");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitUntil("haproxy to mark the killed server down", async () => !(await haproxy.server("blue")).status.startsWith("UP"), 15_000, 50);
     const downAfterMs = Date.now() - killedAt;
     const atDown = { ...load.counts, failures: [...load.counts.failures] };
 

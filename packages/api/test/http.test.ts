@@ -11,6 +11,7 @@ import { edgeLimitsOf } from "../src/jobs/policies.ts";
 import { createDb } from "@checkout/core";
 import type { AddressInfo } from "node:net";
 import { startTestApp, type TestApp } from "./support/app.ts";
+import { waitUntil } from "./support/wait.ts";
 
 let t: TestApp;
 let webRoot: string;
@@ -147,8 +148,7 @@ describe("request ids and logs", () => {
   it("echoes a well-formed x-request-id and logs JSON lines carrying it", async () => {
     const response = await fetch(`${t.app.url}/trpc/catalog.list`, { headers: { "x-request-id": "req-test-123" } });
     expect(response.headers.get("x-request-id")).toBe("req-test-123");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === "req-test-123");
+    const line = await waitUntil("the request's log line", () => t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === "req-test-123"));
     expect(line).toMatchObject({ level: "info", route: "catalog.list", status: 200 });
   });
 

@@ -13,18 +13,9 @@ import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { startFakeSmtpServer } from "./fake-smtp-server.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const SECRET = "whsec_outbox_test_secret";
-
-async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The decoded text of each MIME part of an .eml, by content type. */
 function mimeParts(eml: string): Record<string, string> {
@@ -72,7 +63,7 @@ describe("the running API with JOBS=on", () => {
     const order = await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) });
     expect(order.status).toBe("captured");
 
-    const placed = await eventually(async () => {
+    const placed = await waitUntil("order.placed to be dispatched", async () => {
       const events = await Outbox.listEventsOfAggregate(t.app.services.db, order.id);
       const event = events.find((e) => e.type === "order.placed");
       return event?.dispatched_at ? event : undefined;
@@ -140,7 +131,7 @@ describe("OutboxDispatcher.dispatch", () => {
   }
 
   async function dispatchUntilDispatched(eventId: string, options: Omit<OutboxDispatcher.DispatchOptions, "db">): Promise<void> {
-    await eventually(async () => {
+    await waitUntil("the event to be dispatched", async () => {
       await OutboxDispatcher.dispatch({ db: database.db, ...options });
       const event = await database.db.selectFrom("outbox_event").select("dispatched_at").where("id", "=", eventId).executeTakeFirstOrThrow();
       return event.dispatched_at !== null;

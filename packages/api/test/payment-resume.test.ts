@@ -13,6 +13,7 @@ import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sand
 import { freePort } from "../scripts/free-port.ts";
 import { createRelay } from "./support/payment-relay.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const SECRET_KEY = "sk_resume_test_secret_key";
 const ADMIN_TOKEN = `alice_${randomBytes(24).toString("hex")}`;
@@ -218,10 +219,10 @@ describe("resuming, exclusively", () => {
     // The provider now stalls: a resume takes the claim and waits on it for the provider timeout.
     await relay.set("stall");
     const resuming = placeOrder(attempt, key);
-    const claimed = await waitFor(async () => {
+    const claimed = await waitUntil("the resume's authorisation claim", async () => {
       const [row] = await ordersOf(attempt.cartId);
       return row?.authorizing_until ? row : null;
-    });
+    }, 5000, 10);
     expect(claimed.authorizing_until!.getTime()).toBeGreaterThan(Date.now());
 
     const other = await placeOrder(attempt, randomUUID());
@@ -322,13 +323,3 @@ describe("resuming, exclusively", () => {
     expect(report, JSON.stringify(report)).toMatchObject({ passed: true });
   });
 });
-
-async function waitFor<T>(fn: () => Promise<T | null>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -12,6 +12,7 @@ import { ConfigError, loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** The advisory lock Kysely's PostgresAdapter takes around a migration run (kysely/dist/esm/dialect/postgres/postgres-adapter.js). */
@@ -246,12 +247,10 @@ describe("migrations when two tasks start at once", () => {
     const tasks = [startTask(database.url), startTask(database.url)];
     const waiting = async () =>
       (await holder.query<{ n: number }>(`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`)).rows[0]!.n;
-    const deadline = Date.now() + 30_000;
-    while ((await waiting()) < 2) {
+    await waitUntil("the two tasks both to wait for the migration lock", async () => {
       for (const task of tasks) if (task.child.exitCode !== null) await task.running;
-      if (Date.now() > deadline) throw new Error("the two tasks never both waited for the migration lock");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      return (await waiting()) >= 2;
+    }, 30_000, 50);
     await holder.query(`select pg_advisory_unlock(${KYSELY_MIGRATION_LOCK_ID})`);
     await holder.end();
 

@@ -14,6 +14,7 @@ import {
 import { SANDBOX_SECRET_KEY } from "../src/app.ts";
 import { SandboxPaymentProvider } from "../src/payments/sandbox-payment-provider.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { waitUntil } from "./support/wait.ts";
 
 const SLOW_CARD = "4000000000000259";
 const THREE_D_SECURE_CARD = "4000002760003184";
@@ -73,16 +74,6 @@ function paymentsOf(orderId: string) {
 async function reconcileActions(orderId: string) {
   const trail = await Audit.listForEntity(t.app.services.db, "order", orderId);
   return trail.filter((row) => row.action.startsWith("reconcile.")).map((row) => ({ action: row.action, actor: row.actor }));
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`nothing within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const counts = (summary: Reconciler.ReconcileSummary) => {
@@ -212,7 +203,7 @@ describe("Reconciler.reconcile", () => {
       () => null,
       (caught: unknown) => caught,
     );
-    const order = await eventually(() => t.app.services.db.selectFrom("order").selectAll().where("cart_id", "=", cartId).executeTakeFirst());
+    const order = await waitUntil("the order row", () => t.app.services.db.selectFrom("order").selectAll().where("cart_id", "=", cartId).executeTakeFirst());
 
     // While placeOrder holds the order's authorisation claim the reconciler keeps off; once the claim
     // has run out (a request stuck longer than the provider timeout allows) it steps in.

@@ -6,25 +6,13 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/free-port.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { waitForOk } from "./support/wait.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 let database: TestDatabase;
 let child: ChildProcess;
 let output = "";
 let port: number;
-
-async function waitFor(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${output}`);
-}
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -46,7 +34,7 @@ beforeAll(async () => {
   });
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor(`http://127.0.0.1:${port}/ready`, 30_000);
+  await waitForOk(`http://127.0.0.1:${port}/ready`, 30_000, () => output);
 });
 
 afterAll(async () => {

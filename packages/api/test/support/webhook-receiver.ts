@@ -2,6 +2,7 @@
 // with the status a test chooses per request (e.g. 500, 500, then 200).
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { waitUntil } from "./wait.ts";
 
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
@@ -26,11 +27,7 @@ export async function startWebhookReceiver(respond: (index: number) => number = 
     received,
     respond,
     async waitFor(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (received.length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} webhook requests, got ${received.length} in ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitUntil(() => `${count} webhook requests (got ${received.length})`, () => received.length >= count, timeoutMs, 20);
       return received.slice(0, count);
     },
     close: () =>
