@@ -501,7 +501,7 @@ describe("card testing", () => {
     // payment rate class with the 30 attempts), until the cool-down ends.
     const good = await attempt(CARDS.success, loopback(41));
     expectTyped4xx(good, ["PAYMENT_ATTEMPTS_LOCKED"]);
-    const paid = await t.database.db.selectFrom("order").select("status").where("cart_id", "=", cartId).where("status", "in", ["captured", "authorized"]).execute();
+    const paid = await t.database.db.selectFrom("order").select("status").where("cart_id", "=", cartId).where("status", "in", ["captured", "authorised"]).execute();
     expect(paid).toEqual([]);
     expectShoppersServed(probe);
   });

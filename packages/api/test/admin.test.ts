@@ -3,9 +3,10 @@
 import { randomBytes } from "node:crypto";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Audit } from "@checkout/core";
+import { Audit, OrderAdmin, PaymentProviderUnavailableError, type PaymentProvider } from "@checkout/core";
 import type { AppRouter } from "../src/router.ts";
 import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { stockOf } from "./support/stock.ts";
 
 const ALICE_TOKEN = `alice_${randomBytes(24).toString("hex")}`;
 const BOB_TOKEN = `bob_${randomBytes(24).toString("hex")}`;
@@ -31,11 +32,6 @@ function adminClient(token: string | null, headers: Record<string, string> = {})
       }),
     ],
   });
-}
-
-async function stockOf(sku: string): Promise<number> {
-  const row = await t.database.db.selectFrom("inventory").select("available").where("sku", "=", sku).executeTakeFirstOrThrow();
-  return row.available;
 }
 
 /** Places an order as a shopper; with capture on fulfilment it stays authorised. */
@@ -166,15 +162,15 @@ describe("admin.orders.get", () => {
 
 describe("admin.orders.cancel", () => {
   it("voids an authorised order at the provider, gives the stock back and announces it", async () => {
-    const before = await stockOf("LAMP");
+    const before = await stockOf(t.database.db, "LAMP");
     const order = await placeOrder({ lines: [{ sku: "LAMP", quantity: 2 }] });
     expect(order.status).toBe("authorised");
-    expect(await stockOf("LAMP")).toBe(before - 2);
+    expect(await stockOf(t.database.db, "LAMP")).toBe(before - 2);
 
     const cancelled = await admin.admin.orders.cancel.mutate({ orderId: order.id, reason: "customer changed their mind" });
     expect(cancelled.status).toBe("cancelled");
     expect(cancelled.payment?.status).toBe("voided");
-    expect(await stockOf("LAMP")).toBe(before);
+    expect(await stockOf(t.database.db, "LAMP")).toBe(before);
     const atProvider = await t.app.services.payments.findAuthorization({ reference: order.number });
     expect(atProvider).toMatchObject({ status: "voided", capturedAmount: 0 });
 
@@ -254,10 +250,13 @@ describe("admin.orders.refund", () => {
       expect.objectContaining({ amount: order.total - 500, refundedTotal: order.total, isFull: true }),
     ]);
     const audit = await auditOf(order.id);
-    expect(audit.filter((e) => e.action === "payment.refunded").map((e) => e.data)).toEqual([
-      expect.objectContaining({ amount: 500, refundNumber: 1, reason: "scratched" }),
-      expect.objectContaining({ amount: order.total - 500, refundNumber: 2, reason: "returned" }),
+    // Each refund is audited with its own id (its provider key), stored before the provider was called.
+    const refunds = audit.filter((e) => e.action === "payment.refunded").map((e) => e.data);
+    expect(refunds).toEqual([
+      expect.objectContaining({ amount: 500, refundId: expect.any(String), reason: "scratched" }),
+      expect.objectContaining({ amount: order.total - 500, refundId: expect.any(String), reason: "returned" }),
     ]);
+    expect(new Set(refunds.map((data) => (data as { refundId: string }).refundId)).size).toBe(2);
     expect(audit.filter((e) => e.action.startsWith("order.") && e.action.endsWith("refunded")).map((e) => [e.action, e.actor])).toEqual([
       ["order.partially_refunded", "admin:alice"],
       ["order.refunded", "admin:alice"],
@@ -284,6 +283,39 @@ describe("admin.orders.refund", () => {
     const error = await expectTrpcError(() => admin.admin.orders.refund.mutate({ orderId: order.id, amount: 100, reason: "nothing taken" }));
     expect(error.data).toMatchObject({ appCode: "ILLEGAL_TRANSITION" });
     expect(error.message).toMatch(/cancel it instead/);
+  });
+
+  it("finishes a refund whose answer was lost by repeating it, never refunded twice, and blocks another amount with REFUND_PENDING until then", async () => {
+    const order = await shippedOrder();
+    const payments = t.app.services.payments;
+    // The processor refunds, but its answer never reaches us (a timeout after the fact).
+    const answerLost: PaymentProvider = {
+      name: payments.name,
+      authorize: (input) => payments.authorize(input),
+      capture: (input) => payments.capture(input),
+      void: (input) => payments.void(input),
+      findAuthorization: (input) => payments.findAuthorization(input),
+      refund: async (input) => {
+        await payments.refund(input);
+        throw new PaymentProviderUnavailableError("the answer was lost");
+      },
+    };
+    const acting = { db: t.database.db, orderId: order.id, actor: "admin:alice", origin: {} };
+    await expect(OrderAdmin.refund({ ...acting, payments: answerLost, amount: 700, reason: "dented" })).rejects.toMatchObject({ code: "PAYMENT_UNAVAILABLE" });
+    expect(await payments.findAuthorization({ reference: order.number })).toMatchObject({ refundedAmount: 700 });
+
+    const other = await expectTrpcError(() => admin.admin.orders.refund.mutate({ orderId: order.id, amount: 300, reason: "another" }));
+    expect(other.data).toMatchObject({ appCode: "REFUND_PENDING", httpStatus: 409 });
+    expect(other.message).toContain("repeat that refund");
+
+    const finished = await admin.admin.orders.refund.mutate({ orderId: order.id, amount: 700, reason: "dented" });
+    expect(finished.status).toBe("partially_refunded");
+    // The provider replayed the same refund (same key): 700 refunded once, as our records say.
+    expect(await payments.findAuthorization({ reference: order.number })).toMatchObject({ refundedAmount: 700 });
+    expect(await paymentOf(order.id)).toMatchObject({ refunded_amount: 700 });
+    const later = await admin.admin.orders.refund.mutate({ orderId: order.id, amount: 300, reason: "another" });
+    expect(later.status).toBe("partially_refunded");
+    expect(await payments.findAuthorization({ reference: order.number })).toMatchObject({ refundedAmount: 1000 });
   });
 
   it("never refunds more than was captured when 10 partial refunds race", async () => {

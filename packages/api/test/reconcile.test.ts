@@ -14,6 +14,7 @@ import {
 import { SANDBOX_SECRET_KEY } from "../src/app.ts";
 import { SandboxPaymentProvider } from "../src/payments/sandbox-payment-provider.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { paymentsOf } from "./support/orders.ts";
 import { waitUntil } from "./support/wait.ts";
 
 const SLOW_CARD = "4000000000000259";
@@ -67,10 +68,6 @@ function reconcile(overrides: Partial<Reconciler.ReconcileOptions> = {}) {
   return Reconciler.reconcile({ db: t.app.services.db, payments, captureMode: "immediate", graceMs: 0, ...overrides });
 }
 
-function paymentsOf(orderId: string) {
-  return t.app.services.db.selectFrom("payment").selectAll().where("order_id", "=", orderId).execute();
-}
-
 async function reconcileActions(orderId: string) {
   const trail = await Audit.listForEntity(t.app.services.db, "order", orderId);
   return trail.filter((row) => row.action.startsWith("reconcile.")).map((row) => ({ action: row.action, actor: row.actor }));
@@ -89,7 +86,7 @@ describe("Reconciler.reconcile", () => {
     const { order, error } = await placeOrder(impatient, SLOW_CARD);
     expect(error).toMatchObject({ code: "PAYMENT_UNAVAILABLE" });
     expect(order.status).toBe("pending_payment");
-    expect(await paymentsOf(order.id)).toEqual([]);
+    expect(await paymentsOf(t.app.services.db, order.id)).toEqual([]);
 
     // Within the grace period the reconciler leaves it alone: placeOrder may still be waiting.
     expect(counts(await reconcile({ graceMs: 60_000 }))).toMatchObject({ examined: 0 });
@@ -100,7 +97,7 @@ describe("Reconciler.reconcile", () => {
 
     const after = await t.client.order.get.query({ orderId: order.id });
     expect(after.status).toBe("captured");
-    const rows = await paymentsOf(order.id);
+    const rows = await paymentsOf(t.app.services.db, order.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: "captured", amount: order.total, captured_amount: order.total, card_last4: "0259" });
     const atProvider = await payments.findAuthorization({ reference: order.number });
@@ -112,7 +109,7 @@ describe("Reconciler.reconcile", () => {
 
     // A second run finds nothing to do and writes nothing.
     expect(counts(await reconcile())).toEqual({ examined: 0, confirmed: 0, captured: 0, released: 0, voided: 0, skipped: 0 });
-    expect(await paymentsOf(order.id)).toHaveLength(1);
+    expect(await paymentsOf(t.app.services.db, order.id)).toHaveLength(1);
     expect(await reconcileActions(order.id)).toHaveLength(1);
     expect(await Inventory.available(t.app.services.db, SKU)).toBe(stockBefore - 2);
   });
@@ -130,7 +127,7 @@ describe("Reconciler.reconcile", () => {
     expect(counts(summary)).toEqual({ examined: 1, confirmed: 0, captured: 0, released: 1, voided: 0, skipped: 0 });
     const after = await t.client.order.get.query({ orderId: order.id });
     expect(after.status).toBe("payment_failed");
-    expect(await paymentsOf(order.id)).toMatchObject([{ status: "declined", decline_code: "no_authorization" }]);
+    expect(await paymentsOf(t.app.services.db, order.id)).toMatchObject([{ status: "declined", decline_code: "no_authorization" }]);
     expect(await Inventory.available(t.app.services.db, SKU)).toBe(stockBefore);
     expect(await payments.findAuthorization({ reference: order.number })).toBeNull();
     expect(await reconcileActions(order.id)).toEqual([{ action: "reconcile.released", actor: "reconciler" }]);
@@ -157,7 +154,7 @@ describe("Reconciler.reconcile", () => {
     const stockBefore = await Inventory.available(t.app.services.db, SKU);
     const { order } = await placeOrder(payments, THREE_D_SECURE_CARD);
     expect(order.status).toBe("pending_payment");
-    expect(await paymentsOf(order.id)).toMatchObject([{ status: "requires_action" }]);
+    expect(await paymentsOf(t.app.services.db, order.id)).toMatchObject([{ status: "requires_action" }]);
 
     const early = await reconcile();
     expect(counts(early)).toMatchObject({ examined: 1, skipped: 1, voided: 0, released: 0 });
@@ -216,11 +213,13 @@ describe("Reconciler.reconcile", () => {
     expect(await placing).toMatchObject({ code: "PAYMENT_UNAVAILABLE" });
     expect((await t.client.order.get.query({ orderId: order.id })).status).toBe("payment_failed");
     expect(await payments.findAuthorization({ reference: order.number })).toMatchObject({ status: "voided" });
-    expect(await paymentsOf(order.id)).toMatchObject([{ status: "declined" }]);
+    expect(await paymentsOf(t.app.services.db, order.id)).toMatchObject([{ status: "declined" }]);
     expect(await Inventory.available(t.app.services.db, SKU)).toBe(stockBefore);
-    expect(await reconcileActions(order.id)).toEqual([
-      { action: "reconcile.released", actor: "reconciler" },
-      { action: "reconcile.late_authorization_voided", actor: "reconciler" },
+    expect(await reconcileActions(order.id)).toEqual([{ action: "reconcile.released", actor: "reconciler" }]);
+    // The late answer is settled where every answer is (Payment.settle), by the path that heard it: the shopper's request.
+    const trail = await Audit.listForEntity(t.app.services.db, "order", order.id);
+    expect(trail.filter((row) => row.action.startsWith("payment.late_")).map((row) => ({ action: row.action, actor: row.actor }))).toEqual([
+      { action: "payment.late_authorization_voided", actor: "shopper" },
     ]);
   });
 

@@ -3,10 +3,11 @@
 // waiting on 3-D Secure, and the hold sweep that gives expired holds back on time whatever the backlog.
 import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Audit, createDb, HoldExpiry, Inventory, OrderInvariants, Reconciler, type Database } from "@checkout/core";
+import { Audit, createDb, HoldExpiry, Inventory, OrderInvariants, Reconciler, type Database, type OrderStatus } from "@checkout/core";
 import { startJob } from "../src/jobs/job-runner.ts";
 import { createLogger } from "../src/logger.ts";
 import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { setStock, stockLevelsOf } from "./support/stock.ts";
 
 const THREE_D_SECURE_CARD = "4000002760003184";
 const HOLD_MS = 7 * 60 * 1000;
@@ -18,15 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-/** Sets a SKU's stock as a restock would: what is for sale and what was ever received, with no order holding any. */
-async function setStock(db: Kysely<Database>, sku: string, units: number): Promise<void> {
-  await db.updateTable("inventory").set({ available: units, stock_received: units }).where("sku", "=", sku).execute();
-}
-
-async function stockOf(db: Kysely<Database>, sku: string) {
-  return db.selectFrom("inventory").select(["available", "stock_received"]).where("sku", "=", sku).executeTakeFirstOrThrow();
-}
 
 async function refusal(fn: () => Promise<unknown>) {
   const error = await expectTrpcError(fn);
@@ -103,7 +95,7 @@ describe("units per order", () => {
     expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1);
     const loser = results.find((result): result is PromiseRejectedResult => result.status === "rejected")!;
     expect((loser.reason as { data?: unknown }).data).toMatchObject({ appCode: "QUANTITY_LIMIT", details: { sku: "SUN", requested: 3, maxAllowed: 1 } });
-    expect(await stockOf(t.database.db, "SUN")).toEqual({ available: 3, stock_received: 6 });
+    expect(await stockLevelsOf(t.database.db, "SUN")).toEqual({ available: 3, stock_received: 6 });
     const loserCart = carts[results.indexOf(loser)]!;
     expect(await t.database.db.selectFrom("order").select("id").where("cart_id", "=", loserCart).execute()).toEqual([]);
   });
@@ -112,12 +104,12 @@ describe("units per order", () => {
     const cartId = await readyCart(t.client, [{ sku: "MUG-SAN", quantity: 8 }]);
     await t.database.db.updateTable("cart_line").set({ quantity: 12 }).where("cart_id", "=", cartId).execute();
     const quote = await t.client.checkout.quote.mutate({ cartId });
-    const before = await stockOf(t.database.db, "MUG-SAN");
+    const before = await stockLevelsOf(t.database.db, "MUG-SAN");
     expect(
       await refusal(async () => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) })),
     ).toMatchObject({ status: 422, appCode: "QUANTITY_LIMIT", details: { sku: "MUG-SAN", requested: 12, maxAllowed: 8 } });
     expect(await t.database.db.selectFrom("order").select("id").where("cart_id", "=", cartId).execute()).toEqual([]);
-    expect(await stockOf(t.database.db, "MUG-SAN")).toEqual(before);
+    expect(await stockLevelsOf(t.database.db, "MUG-SAN")).toEqual(before);
   });
 });
 
@@ -145,14 +137,14 @@ describe("an order waiting on 3-D Secure", () => {
     expect(order.status).toBe("pending_payment");
     expect(row.reservation_expires_at!.getTime() - row.created_at.getTime()).toBeGreaterThan(HOLD_MS - 5000);
     expect(row.reservation_expires_at!.getTime() - row.created_at.getTime()).toBeLessThan(HOLD_MS + 5000);
-    expect(await stockOf(t.database.db, "BEAN-RUS")).toEqual({ available: 38, stock_received: 40 });
+    expect(await stockLevelsOf(t.database.db, "BEAN-RUS")).toEqual({ available: 38, stock_received: 40 });
 
     // Before the hold runs out the sweep leaves it alone.
     expect(await HoldExpiry.releaseExpired({ db: t.database.db, now: new Date(row.reservation_expires_at!.getTime() - 1000) })).toMatchObject({ released: 0 });
     const afterExpiry = new Date(row.reservation_expires_at!.getTime() + 1000);
     expect(await HoldExpiry.releaseExpired({ db: t.database.db, now: afterExpiry })).toEqual({ released: 1, units: 2, batches: 1, hasMore: false });
     expect(await HoldExpiry.releaseExpired({ db: t.database.db, now: afterExpiry })).toEqual({ released: 0, units: 0, batches: 0, hasMore: false });
-    expect(await stockOf(t.database.db, "BEAN-RUS")).toEqual({ available: 40, stock_received: 40 });
+    expect(await stockLevelsOf(t.database.db, "BEAN-RUS")).toEqual({ available: 40, stock_received: 40 });
     expect((await t.client.order.get.query({ orderId: order.id })).status).toBe("payment_failed");
     const payment = await paymentOf(order.id);
     expect(payment).toMatchObject({ status: "declined", decline_code: "hold_expired", next_action_url: null });
@@ -188,7 +180,7 @@ describe("an order waiting on 3-D Secure", () => {
     await Reconciler.reconcile({ db: t.database.db, payments: t.app.services.payments, captureMode: "immediate", graceMs: 0 });
     expect(await t.app.services.payments.findAuthorization({ reference: order.number })).toMatchObject({ status: "voided", capturedAmount: 0 });
     expect(await paymentOf(order.id)).toMatchObject({ status: "voided" });
-    expect(await stockOf(t.database.db, "BEAN-GRE")).toEqual({ available: 40, stock_received: 40 });
+    expect(await stockLevelsOf(t.database.db, "BEAN-GRE")).toEqual({ available: 40, stock_received: 40 });
     const report = await OrderInvariants.check({ db: t.database.db, actor: "admin:test", origin: {} });
     expect(report.violations).toEqual([]);
   });
@@ -223,7 +215,7 @@ async function seedHolds(db: Kysely<Database>, input: { sku: string; count: numb
     update inventory set available = available - ${count * quantity}::int where sku = ${sku}::text`.execute(db);
 }
 
-async function countOrders(db: Kysely<Database>, sku: string, status: string): Promise<number> {
+async function countOrders(db: Kysely<Database>, sku: string, status: OrderStatus): Promise<number> {
   const row = await db
     .selectFrom("order as o")
     .innerJoin("order_line as l", "l.order_id", "o.id")
@@ -239,11 +231,11 @@ describe("HoldExpiry.releaseExpired", () => {
     const db = t.database.db;
     await setStock(db, "HOOD-CHA-M", 5000);
     await seedHolds(db, { sku: "HOOD-CHA-M", count: 1000, quantity: 3, expiresAt: new Date(Date.now() - 60_000) });
-    expect(await stockOf(db, "HOOD-CHA-M")).toEqual({ available: 2000, stock_received: 5000 });
+    expect(await stockLevelsOf(db, "HOOD-CHA-M")).toEqual({ available: 2000, stock_received: 5000 });
 
     const summary = await HoldExpiry.releaseExpired({ db });
     expect(summary).toEqual({ released: 1000, units: 3000, batches: 10, hasMore: false });
-    expect(await stockOf(db, "HOOD-CHA-M")).toEqual({ available: 5000, stock_received: 5000 });
+    expect(await stockLevelsOf(db, "HOOD-CHA-M")).toEqual({ available: 5000, stock_received: 5000 });
     expect(await countOrders(db, "HOOD-CHA-M", "payment_failed")).toBe(1000);
     expect(await countOrders(db, "HOOD-CHA-M", "pending_payment")).toBe(0);
     const audits = await sql<{ n: string }>`select count(*) as n from audit_log where action = 'reconcile.hold_expired'
@@ -264,7 +256,7 @@ describe("HoldExpiry.releaseExpired", () => {
       runs++;
     }
     expect(runs).toBe(3);
-    expect(await stockOf(db, "HOOD-CHA-L")).toEqual({ available: 1000, stock_received: 1000 });
+    expect(await stockLevelsOf(db, "HOOD-CHA-L")).toEqual({ available: 1000, stock_received: 1000 });
   });
 
   it("shares the work between four sweepers on their own pools and never gives a unit back twice", { timeout: 120_000 }, async () => {
@@ -279,7 +271,7 @@ describe("HoldExpiry.releaseExpired", () => {
     } finally {
       await Promise.all(pools.map((pool) => pool.destroy()));
     }
-    expect(await stockOf(db, "HOOD-FOR-M")).toEqual({ available: 4000, stock_received: 4000 });
+    expect(await stockLevelsOf(db, "HOOD-FOR-M")).toEqual({ available: 4000, stock_received: 4000 });
     const perOrder = await sql<{ n: string }>`select count(*) as n from audit_log a join order_line l on a.entity_id = l.order_id::text
       where a.action = 'reconcile.hold_expired' and l.sku = 'HOOD-FOR-M' group by a.entity_id having count(*) <> 1`.execute(db);
     expect(perOrder.rows).toEqual([]);
@@ -295,7 +287,7 @@ describe("HoldExpiry.releaseExpired", () => {
     await seedHolds(db, { sku: "HOOD-FOR-L", count: 3, quantity: 1, expiresAt: past, waitingOn3ds: false });
     await HoldExpiry.releaseExpired({ db });
     expect(await countOrders(db, "HOOD-FOR-L", "pending_payment")).toBe(9);
-    expect(await stockOf(db, "HOOD-FOR-L")).toEqual({ available: 91, stock_received: 100 });
+    expect(await stockLevelsOf(db, "HOOD-FOR-L")).toEqual({ available: 91, stock_received: 100 });
   });
 });
 
@@ -306,7 +298,7 @@ describe("the hold-sweep background job", () => {
       const db = jobs.database.db;
       await setStock(db, "RAIN-OLI-M", 3000);
       await seedHolds(db, { sku: "RAIN-OLI-M", count: 1000, quantity: 2, expiresAt: new Date(Date.now() - 60_000) });
-      await vi.waitFor(async () => expect(await stockOf(db, "RAIN-OLI-M")).toEqual({ available: 3000, stock_received: 3000 }), { timeout: 90_000, interval: 200 });
+      await vi.waitFor(async () => expect(await stockLevelsOf(db, "RAIN-OLI-M")).toEqual({ available: 3000, stock_received: 3000 }), { timeout: 90_000, interval: 200 });
       expect(await countOrders(db, "RAIN-OLI-M", "payment_failed")).toBe(1000);
     } finally {
       await jobs.close();

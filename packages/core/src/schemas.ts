@@ -261,15 +261,29 @@ export interface Quote extends Totals {
   taxRateBasisPoints: number;
 }
 
-export type OrderStatus =
-  | "pending_payment"
-  | "payment_failed"
-  | "authorised"
-  | "captured"
-  | "fulfilled"
-  | "cancelled"
-  | "partially_refunded"
-  | "refunded";
+/** Every status an order can have (order/order-state.ts moves between them; the database's CHECK is generated from this list). */
+export const orderStatuses = [
+  "pending_payment",
+  "payment_failed",
+  "authorised",
+  "captured",
+  "fulfilled",
+  "cancelled",
+  "partially_refunded",
+  "refunded",
+] as const;
+
+export type OrderStatus = (typeof orderStatuses)[number];
+
+/** Every status a payment can have (payment/payment-state.ts moves between them; the database's CHECK is generated from this list). */
+export const paymentStatuses = ["requires_action", "authorised", "declined", "captured", "voided", "refunded"] as const;
+
+export type PaymentStatus = (typeof paymentStatuses)[number];
+
+/** A refund is pending from the moment its id is stored (before the provider is called) until the answer is recorded. */
+export const refundStatuses = ["pending", "succeeded", "failed"] as const;
+
+export type RefundStatus = (typeof refundStatuses)[number];
 
 export interface OrderLine {
   sku: string;
@@ -285,7 +299,7 @@ export interface OrderLine {
 
 export interface Payment {
   id: string;
-  status: "requires_action" | "authorised" | "declined" | "captured" | "voided" | "refunded";
+  status: PaymentStatus;
   amount: number;
   currency: Currency;
   cardBrand: string | null;

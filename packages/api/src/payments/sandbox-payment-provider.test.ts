@@ -101,6 +101,8 @@ describe("SandboxPaymentProvider.authorize", () => {
     expect(result).toEqual({
       status: "authorized",
       authorizationId: expect.stringMatching(/^auth_/),
+      amount: 1250,
+      currency: "EUR",
       card: { brand: "mastercard", last4: "4444", fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) },
     });
     expect(provider.name).toBe("sandbox");
@@ -237,7 +239,7 @@ describe("SandboxPaymentProvider.authorize", () => {
           seen = { headers: request.headers, body, url: request.url };
           response.writeHead(201, { "Content-Type": "application/json" });
           const card = { brand: "visa", last4: "4242" };
-          response.end(JSON.stringify({ id: "auth_fake", status: "authorized", card }));
+          response.end(JSON.stringify({ id: "auth_fake", status: "authorized", amount: 1250, currency: "EUR", card }));
         });
       },
       async (baseUrl) => {
@@ -327,7 +329,7 @@ describe("SandboxPaymentProvider.authorize with 3-D Secure", () => {
   it("treats requires_action without a usable URL as an unreadable answer", async () => {
     await withServer(
       (_request, response) => {
-        const body = { id: "auth_fake", status: "requires_action", card: { brand: "visa", last4: "3184" }, next_action: { type: "redirect" } };
+        const body = { id: "auth_fake", status: "requires_action", amount: 1250, currency: "EUR", card: { brand: "visa", last4: "3184" }, next_action: { type: "redirect" } };
         response.writeHead(201, { "Content-Type": "application/json" }).end(JSON.stringify(body));
       },
       async (baseUrl) => {

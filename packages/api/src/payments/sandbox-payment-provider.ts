@@ -103,14 +103,17 @@ export class SandboxPaymentProvider implements PaymentProvider {
     });
     if (response.status === 201) {
       const card = readCard(response.body.card);
-      if (typeof response.body.id !== "string" || !card) throw this.#garbled(path);
+      const { id, amount, currency } = response.body;
+      const knownCurrency = currencies.find((candidate) => candidate === currency);
+      if (typeof id !== "string" || !card || !isAmount(amount) || !knownCurrency) throw this.#garbled(path);
+      const authorized = { authorizationId: id, amount, currency: knownCurrency, card };
       if (response.body.status === "requires_action") {
         const nextActionUrl = readNextActionUrl(response.body.next_action);
         if (!nextActionUrl) throw this.#garbled(path);
-        return { status: "requires_action", authorizationId: response.body.id, nextActionUrl, card };
+        return { status: "requires_action", ...authorized, nextActionUrl };
       }
       if (response.body.status !== "authorized") throw this.#garbled(path);
-      return { status: "authorized", authorizationId: response.body.id, card };
+      return { status: "authorized", ...authorized };
     }
     const error = readError(response.body);
     if (response.status === 402) {

@@ -7,19 +7,9 @@ import * as OrderModule from "../order/order.ts";
 import * as OrderRepository from "../order/order.repository.ts";
 import * as PaymentRepository from "../payment/payment.repository.ts";
 import type * as PaymentOutcome from "../payment/payment-outcome.ts";
-import * as ProviderEvents from "../payment/provider-events.ts";
-import { PaymentProviderUnavailableError, type AuthorizationState, type PaymentProvider } from "../payment/payment-provider.ts";
-
-async function lookUpAuthorization(payments: PaymentProvider, reference: string, orderId: string): Promise<AuthorizationState | null> {
-  try {
-    return await payments.findAuthorization({ reference });
-  } catch (error) {
-    if (!(error instanceof PaymentProviderUnavailableError)) throw error;
-    throw new AppError("PAYMENT_UNAVAILABLE", "We could not reach the payment processor to confirm your payment; try again in a moment.", {
-      orderId,
-    });
-  }
-}
+import type { PaymentProvider } from "../payment/payment-provider.ts";
+import { required } from "../payment/provider-call.ts";
+import { captureIfReachable, settle } from "../payment/settle.ts";
 
 /**
  * Settles a pending order from the provider's answer: authorised (+ captured when capture is
@@ -37,13 +27,16 @@ export async function confirmPayment(input: {
   const order = await OrderRepository.findOrder(db, orderId);
   if (!order) throw new AppError("NOT_FOUND", "No order with that id. Check the link from your confirmation email.", { orderId });
   if (order.status === "pending_payment") {
-    const state = await lookUpAuthorization(payments, order.number, order.id);
+    const state = await required(() => payments.findAuthorization({ reference: order.number }), {
+      orderId: order.id,
+      message: "We could not reach the payment processor to confirm your payment; try again in a moment.",
+    });
     const payment = await PaymentRepository.findLatestPaymentOfOrder(db, order.id);
-    // Only the authorisation this order is waiting on may settle it.
+    // Only the authorisation this order is waiting on may settle it; none yet means the provider is still deciding.
     const isThisOrdersAuthorization = state !== null && (!payment?.provider_reference || payment.provider_reference === state.authorizationId);
-    if (state && isThisOrdersAuthorization) await ProviderEvents.settleOrder({ db, payments, captureMode, orderId: order.id, state });
+    if (isThisOrdersAuthorization) await settle({ db, payments, captureMode, order, state, actor: "shopper" });
   } else if (order.status === "authorised" && captureMode === "immediate") {
-    await ProviderEvents.captureIfReachable({ db, payments, orderId: order.id });
+    await captureIfReachable({ db, payments, order });
   }
   return OrderModule.get({ db, orderId: order.id });
 }

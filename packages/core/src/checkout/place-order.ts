@@ -21,20 +21,12 @@ import type { PricedCart } from "../pricing/pricing.ts";
 import { diffPricing, hasDifference, priceCurrentCart } from "./cart-pricing.ts";
 import { PaymentProviderUnavailableError, PaymentTokenRejectedError, type AuthorizeResult, type PaymentProvider } from "../payment/payment-provider.ts";
 import * as PaymentOutcome from "../payment/payment-outcome.ts";
-import * as Reconciler from "../reconcile/reconciler.ts";
+import { settle } from "../payment/settle.ts";
+import { providerClaimMs } from "../payment/provider-call.ts";
 import * as PromotionService from "../promotion/promotion.service.ts";
 
 /** How long a pending order holds its stock by default (StockPolicy.holdMs) before the hold sweep may release it. */
 export const RESERVATION_TTL_MS = StockPolicy.DEFAULT_STOCK_POLICY.holdMs;
-/** The provider timeout assumed when the provider does not say its own. */
-export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
-/** Beyond the provider's timeout, how long an authorisation claim lasts: time to record the answer. */
-export const AUTHORIZATION_CLAIM_MARGIN_MS = 5_000;
-
-/** How long one request holds a pending order's authorisation claim (the provider call and recording its answer). */
-export function authorizationClaimMs(payments: PaymentProvider): number {
-  return (payments.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS) + AUTHORIZATION_CLAIM_MARGIN_MS;
-}
 
 /** What an order keeps of the payment token it was placed with, to recognise a retry of the same attempt: a SHA-256, never the token. */
 export function hashPaymentToken(token: string): string {
@@ -73,7 +65,7 @@ function checkoutInProgress(orderId: string, retryAfterSeconds: number): AppErro
  * instead, so placeOrder resumes it; `claimUntil` is the claim this request now holds either way.
  */
 async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, quoteId: string, now: Date) {
-  const claimUntil = new Date(now.getTime() + authorizationClaimMs(input.payments));
+  const claimUntil = new Date(now.getTime() + providerClaimMs(input.payments));
   const tokenHash = hashPaymentToken(input.paymentToken);
   const stockPolicy = input.stockPolicy ?? StockPolicy.DEFAULT_STOCK_POLICY;
   return input.db.transaction().execute(async (trx) => {
@@ -163,20 +155,8 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
     );
     // Count the promotion's use before reserving stock: if it was used up meanwhile, nothing is held.
     if (promotion) await PromotionService.redeem(trx, { promotion, orderId: orderRow.id, email, amount: priced.discount });
-    // Reserve in SKU order so two orders over the same SKUs never deadlock; each line within the stock policy.
-    const units = priced.lines.reduce((sum, line) => sum + line.quantity, 0);
-    for (const line of [...priced.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
-      const label = `${line.productName} (${line.variantName})`;
-      await Inventory.reserveForOrder(trx, { sku: line.sku, label, quantity: line.quantity, otherUnits: units - line.quantity, policy: stockPolicy });
-      await Audit.record(trx, {
-        entity: "inventory",
-        entityId: line.sku,
-        action: "inventory.reserved",
-        actor: "shopper",
-        origin: input.origin,
-        data: { orderId: orderRow.id, quantity: line.quantity },
-      });
-    }
+    const lines = priced.lines.map((line) => ({ sku: line.sku, label: `${line.productName} (${line.variantName})`, quantity: line.quantity }));
+    await Inventory.reserve(trx, { orderId: orderRow.id, lines, policy: stockPolicy, actor: "shopper", origin: input.origin });
     await Audit.record(trx, {
       entity: "order",
       entityId: orderRow.id,
@@ -225,6 +205,7 @@ export async function placeOrder(input: PlaceOrderInput): Promise<Order> {
  * the capture mode. The same for a first attempt and a resumed one: the provider deduplicates the key.
  */
 async function authorizeAndRecord(input: PlaceOrderInput, order: OrderRow, attempt: PaymentAttempt.Attempt): Promise<Order> {
+  const settling = { db: input.db, payments: input.payments, captureMode: input.captureMode ?? "immediate", order, actor: "shopper" } as const;
   // The provider call happens outside any transaction: no row lock is held while we wait on it.
   let result: AuthorizeResult;
   try {
@@ -237,7 +218,7 @@ async function authorizeAndRecord(input: PlaceOrderInput, order: OrderRow, attem
     });
   } catch (error) {
     if (error instanceof PaymentTokenRejectedError) {
-      await PaymentOutcome.recordFailed({ db: input.db, orderId: order.id, provider: input.payments.name, code: "token_rejected", card: null });
+      await settle({ ...settling, state: { status: "declined", code: "token_rejected", card: null } });
       throw new AppError("PAYMENT_TOKEN_INVALID", "The card details expired or were already used; enter your card again", { orderId: order.id });
     }
     if (error instanceof PaymentProviderUnavailableError) {
@@ -253,41 +234,14 @@ async function authorizeAndRecord(input: PlaceOrderInput, order: OrderRow, attem
   if (result.status === "declined") {
     // Counted before the order leaves pending_payment; the answer is the decline's category, or the lock it tripped.
     const answer = await PaymentAttempt.recordDecline({ attempt, orderId: order.id, code: result.code, card: result.card });
-    await PaymentOutcome.recordFailed({ db: input.db, orderId: order.id, provider: input.payments.name, code: result.code, card: result.card });
+    await settle({ ...settling, state: result });
     throw answer;
   }
-
-  if (result.status === "requires_action") {
-    // The shopper's browser shows the 3-D Secure challenge; checkout.confirmPayment or the provider's
-    // webhook settles the order afterwards, and the reconciler releases it if nobody ever does.
-    await PaymentOutcome.recordRequiresAction({
-      db: input.db,
-      orderId: order.id,
-      provider: input.payments.name,
-      authorizationId: result.authorizationId,
-      nextActionUrl: result.nextActionUrl,
-      card: result.card,
-    });
-    return OrderModule.get({ db: input.db, orderId: order.id });
-  }
-
-  const isRecorded = await PaymentOutcome.recordAuthorized({
-    db: input.db,
-    orderId: order.id,
-    provider: input.payments.name,
-    authorizationId: result.authorizationId,
-    card: result.card,
-    amount: order.total,
-  });
-  // The provider answered so late that the reconciler had already released the order: undo the authorisation.
-  if (!isRecorded && (await Reconciler.voidLateAuthorization({ db: input.db, payments: input.payments, orderId: order.id, authorizationId: result.authorizationId }))) {
+  // Authorised, or waiting on the shopper's 3-D Secure challenge (checkout.confirmPayment or the provider's webhook
+  // settles it afterwards, and the hold sweep releases it if nobody ever does).
+  const settled = await settle({ ...settling, state: { ...result, capturedAmount: 0, refundedAmount: 0, failureCode: null } });
+  if (settled.outcome === "late_voided") {
     throw new AppError("PAYMENT_UNAVAILABLE", "The payment processor answered too late, so your card was not charged. Please place the order again.", { orderId: order.id });
-  }
-  if ((input.captureMode ?? "immediate") === "immediate") {
-    // A failed capture leaves the order authorised; the reconciler captures it later.
-    await PaymentOutcome.capture({ db: input.db, payments: input.payments, orderId: order.id }).catch((error: unknown) => {
-      if (!(error instanceof PaymentProviderUnavailableError)) throw error;
-    });
   }
   return OrderModule.get({ db: input.db, orderId: order.id });
 }

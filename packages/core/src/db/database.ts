@@ -1,5 +1,7 @@
 // The one Database interface for Kysely, and row types per table (Selectable/Insertable/Updateable).
 import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from "kysely";
+import type { Currency } from "../money.ts";
+import type { OrderStatus, PaymentStatus, RefundStatus } from "../schemas.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** jsonb comes back parsed; it goes in as a JSON string. */
@@ -80,11 +82,11 @@ export interface OrderTable {
   number: Generated<string>;
   cart_id: string;
   quote_id: string;
-  status: string;
+  status: OrderStatus;
   email: string;
   shipping_address: Json<Record<string, unknown>>;
   shipping_option: Json<Record<string, unknown>>;
-  currency: string;
+  currency: Currency;
   subtotal: number;
   shipping: number;
   tax: number;
@@ -124,9 +126,9 @@ export interface PaymentTable {
   order_id: string;
   provider: string;
   provider_reference: string | null;
-  status: string;
+  status: PaymentStatus;
   amount: number;
-  currency: string;
+  currency: Currency;
   card_brand: string | null;
   card_last4: string | null;
   decline_code: string | null;
@@ -134,6 +136,22 @@ export interface PaymentTable {
   refunded_amount: Generated<number>;
   /** Where the shopper completes a 3-D Secure challenge while the payment requires action. */
   next_action_url: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** One refund of a captured payment; its id is the provider idempotency key (stored before the provider is called). */
+export interface RefundTable {
+  id: string;
+  order_id: string;
+  payment_id: string;
+  amount: number;
+  status: Generated<RefundStatus>;
+  provider_refund_id: string | null;
+  /** While in the future, one request is calling the provider for this refund; a claim left by a crash runs out. */
+  claimed_until: Timestamp | null;
+  reason: string;
+  actor: string;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -246,6 +264,7 @@ export interface Database {
   order: OrderTable;
   order_line: OrderLineTable;
   payment: PaymentTable;
+  refund: RefundTable;
   audit_log: AuditLogTable;
   idempotency_key: IdempotencyKeyTable;
   promotion: PromotionTable;
@@ -277,6 +296,7 @@ export type OrderLineRow = Selectable<OrderLineTable>;
 export type NewOrderLine = Insertable<OrderLineTable>;
 export type PaymentRow = Selectable<PaymentTable>;
 export type NewPayment = Insertable<PaymentTable>;
+export type RefundRow = Selectable<RefundTable>;
 export type PromotionRow = Selectable<PromotionTable>;
 export type NewPromotion = Insertable<PromotionTable>;
 export type NewAuditLog = Insertable<AuditLogTable>;

@@ -12,6 +12,8 @@ import * as stockHoldsAndRetention from "./migrations/2026-11-24T05-30-stock-hol
 import * as paymentVelocity from "./migrations/2026-11-24T05-40-payment-velocity.ts";
 import * as auditSealDefiner from "./migrations/2026-12-02T00-00-audit-seal-definer.ts";
 import * as auditSealedAt from "./migrations/2026-12-02T08-30-audit-sealed-at.ts";
+import * as refunds from "./migrations/2026-12-02T13-00-refunds.ts";
+import { driftedStatusConstraints, syncStatusConstraints } from "./status-constraints.ts";
 
 const migrations: Record<string, Migration> = {
   "2026-11-24T00-00-initial-schema": initialSchema,
@@ -26,6 +28,7 @@ const migrations: Record<string, Migration> = {
   "2026-11-24T05-40-payment-velocity": paymentVelocity,
   "2026-12-02T00-00-audit-seal-definer": auditSealDefiner,
   "2026-12-02T08-30-audit-sealed-at": auditSealedAt,
+  "2026-12-02T13-00-refunds": refunds,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -45,9 +48,16 @@ export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
   return known.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
 }
 
-/** Refuses (PendingMigrationsError) a database with migrations pending; applies nothing. */
+/**
+ * Refuses (PendingMigrationsError) a database with migrations pending, or whose status CHECK constraints allow other
+ * values than this code's status lists (migrate regenerates them); applies nothing.
+ */
 export async function verifyMigrations(db: Kysely<any>): Promise<void> {
   const pending = await pendingMigrations(db);
+  if (pending.length === 0) {
+    const drifted = await driftedStatusConstraints(db);
+    if (drifted.length > 0) pending.push(...drifted.map((constraint) => `status constraint ${constraint.name}`));
+  }
   if (pending.length > 0) throw new PendingMigrationsError(pending);
 }
 
@@ -58,5 +68,6 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultS
     const failed = result.results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new Error(`Migration ${failed} failed: ${String((result.error as Error).message ?? result.error)}`, { cause: result.error });
   }
+  await syncStatusConstraints(db);
   return result;
 }

@@ -3,17 +3,6 @@
 import { sql } from "kysely";
 import type { Db } from "../db/database.ts";
 
-/** Takes `quantity` units of `sku` if that many are available; returns false (and changes nothing) otherwise. */
-export async function reserve(db: Db, sku: string, quantity: number): Promise<boolean> {
-  const result = await db
-    .updateTable("inventory")
-    .set({ available: sql<number>`available - ${quantity}`, updated_at: sql<Date>`now()` })
-    .where("sku", "=", sku)
-    .where("available", ">=", quantity)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
-}
-
 /**
  * Takes `quantity` units of `sku` if that many are available and they are at most `maxSharePercent` of
  * the available units (never less than one unit): one conditional update, so two orders racing for the

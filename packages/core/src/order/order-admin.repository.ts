@@ -60,15 +60,3 @@ export function findCapturedPaymentForUpdate(db: Db, orderId: string) {
     .forUpdate()
     .executeTakeFirst();
 }
-
-/** How many refunds this payment has had: each one left exactly one payment.refunded audit record. */
-export async function countRefunds(db: Db, paymentId: string): Promise<number> {
-  const row = await db
-    .selectFrom("audit_log")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("entity", "=", "payment")
-    .where("entity_id", "=", paymentId)
-    .where("action", "=", "payment.refunded")
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}

@@ -1,6 +1,6 @@
-// What happens to an order when its payment's outcome becomes known — from placeOrder's own call,
-// a provider webhook, the shopper finishing 3-D Secure, or the reconciler. Every function here is
-// idempotent and race-safe: transitions are conditional updates, so two callers cannot both win.
+// Recording a payment's outcome on its order: the writes `settle` (settle.ts) makes once it has read the provider's
+// answer, and the capture. Every function here is idempotent and race-safe: transitions are conditional updates, so
+// two callers cannot both win.
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Currency } from "../money.ts";
@@ -8,7 +8,7 @@ import type { Database } from "../db/database.ts";
 import { AppError } from "../error.ts";
 import * as Audit from "../audit/audit.repository.ts";
 import * as CartRepository from "../cart/cart.repository.ts";
-import * as InventoryRepository from "../inventory/inventory.repository.ts";
+import * as Inventory from "../inventory/inventory.ts";
 import * as OrderModule from "../order/order.ts";
 import * as OrderRepository from "../order/order.repository.ts";
 import * as Outbox from "../outbox/outbox.repository.ts";
@@ -23,13 +23,15 @@ export const providerKeys = {
   authorize: (orderId: string) => `order_${orderId}_authorize`,
   capture: (orderId: string) => `order_${orderId}_capture`,
   void: (orderId: string) => `order_${orderId}_void`,
-  refund: (orderId: string, refundNumber: number) => `order_${orderId}_refund_${refundNumber}`,
+  /** Each refund has its own id, stored before the provider is called, so a retry of that refund replays it. */
+  refund: (refundId: string) => `refund_${refundId}`,
 };
 
 /**
  * Records a successful authorisation: the order moves pending_payment → authorised, its payment
  * row, the closed cart, the audit records and the `order.placed` outbox event are written in one
  * transaction. Returns false when the order had already left pending_payment (nothing written).
+ * The caller (`settle`) has checked that the provider authorised the order's total in its currency.
  */
 export async function recordAuthorized(input: {
   db: Kysely<Database>;
@@ -37,18 +39,10 @@ export async function recordAuthorized(input: {
   provider: string;
   authorizationId: string;
   card: CardSummary;
-  amount: number;
 }): Promise<boolean> {
   return input.db.transaction().execute(async (trx) => {
     const order = await OrderRepository.findOrder(trx, input.orderId);
     if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
-    if (input.amount !== order.total) {
-      throw new AppError("ILLEGAL_TRANSITION", "The authorised amount differs from the order total", {
-        orderId: order.id,
-        authorised: input.amount,
-        total: order.total,
-      });
-    }
     if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "pending_payment", to: "authorised" }))) return false;
     const existing = await PaymentRepository.findLatestPaymentOfOrder(trx, order.id);
     let paymentId: string;
@@ -135,7 +129,7 @@ export async function recordFailed(input: {
     const order = await OrderRepository.findOrder(trx, input.orderId);
     if (!order) return false;
     if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "pending_payment", to: "payment_failed" }))) return false;
-    await releaseStock(trx, order.id);
+    await Inventory.release(trx, { orderId: order.id });
     await PromotionService.releaseRedemption(trx, order.id);
     const existing = await PaymentRepository.findLatestPaymentOfOrder(trx, order.id);
     let paymentId: string;
@@ -162,13 +156,6 @@ export async function recordFailed(input: {
   });
 }
 
-async function releaseStock(trx: Parameters<typeof OrderRepository.listOrderLines>[0], orderId: string): Promise<void> {
-  for (const line of await OrderRepository.listOrderLines(trx, orderId)) {
-    await InventoryRepository.release(trx, line.sku, line.quantity);
-    await Audit.record(trx, { entity: "inventory", entityId: line.sku, action: "inventory.released", data: { orderId, quantity: line.quantity } });
-  }
-}
-
 /**
  * Captures an authorised order's payment in full (order authorised → captured). Safe to call again:
  * the provider call carries the order's capture key, and the transition only happens once.
@@ -193,5 +180,3 @@ export async function capture(input: { db: Kysely<Database>; payments: PaymentPr
     return true;
   });
 }
-
-export { releaseStock };

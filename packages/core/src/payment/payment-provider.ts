@@ -12,11 +12,15 @@ export interface CardSummary {
   fingerprint?: string;
 }
 
+/**
+ * The provider's answer to an authorisation. An authorisation carries the amount and currency the provider holds, as it
+ * says them (never assumed from the request), so what it authorised is compared with the order by `Payment.settle`.
+ */
 export type AuthorizeResult =
-  | { status: "authorized"; authorizationId: string; card: CardSummary }
+  | { status: "authorized"; authorizationId: string; amount: number; currency: Currency; card: CardSummary }
   | { status: "declined"; code: string; message: string; card: CardSummary | null }
   /** The card needs a 3-D Secure challenge: the shopper completes it at `nextActionUrl` (the provider's own origin). */
-  | { status: "requires_action"; authorizationId: string; nextActionUrl: string; card: CardSummary };
+  | { status: "requires_action"; authorizationId: string; amount: number; currency: Currency; nextActionUrl: string; card: CardSummary };
 
 /** What the provider knows about an authorisation, looked up after the fact (reconciler, 3-D Secure, webhooks). */
 export interface AuthorizationState {

@@ -8,10 +8,6 @@ export function insertPayment(db: Db, payment: NewPayment) {
   return db.insertInto("payment").values(payment).returningAll().executeTakeFirstOrThrow();
 }
 
-export function updatePaymentStatus(db: Db, paymentId: string, status: string) {
-  return db.updateTable("payment").set({ status, updated_at: sql<Date>`now()` }).where("id", "=", paymentId).execute();
-}
-
 export function updatePayment(db: Db, paymentId: string, changes: Updateable<PaymentTable>) {
   return db.updateTable("payment").set({ ...changes, updated_at: sql<Date>`now()` }).where("id", "=", paymentId).execute();
 }
@@ -38,4 +34,8 @@ export function rowToPayment(row: PaymentRow): Payment {
     declineCode: row.decline_code,
     nextActionUrl: row.next_action_url,
   };
+}
+
+export function findPaymentById(db: Db, paymentId: string) {
+  return db.selectFrom("payment").selectAll().where("id", "=", paymentId).executeTakeFirst();
 }

@@ -4,12 +4,12 @@ import { z } from "zod";
 import type { Database } from "../db/database.ts";
 import { CurrencySchema } from "../schemas.ts";
 import { AppError, isAppError } from "../error.ts";
-import * as Audit from "../audit/audit.repository.ts";
 import * as OrderRepository from "../order/order.repository.ts";
 import * as PaymentRepository from "./payment.repository.ts";
-import * as PaymentOutcome from "./payment-outcome.ts";
+import type * as PaymentOutcome from "./payment-outcome.ts";
 import * as WebhookEventRepository from "./webhook-event.repository.ts";
-import { PaymentProviderUnavailableError, type AuthorizationState, type PaymentProvider } from "./payment-provider.ts";
+import type { AuthorizationState, PaymentProvider } from "./payment-provider.ts";
+import { settle, type SettleOutcome } from "./settle.ts";
 
 const amount = z.number().int().nonnegative();
 
@@ -48,60 +48,15 @@ function isOutcomeEvent(type: string): type is OutcomeEventType {
   return Object.hasOwn(AUTHORIZATION_OUTCOMES, type);
 }
 
-export type SettleOutcome = "authorised" | "failed" | "unchanged";
-
 export type ReceiveResult =
   | { isDuplicate: true }
   | { isDuplicate: false; outcome: SettleOutcome | "acknowledged" | "ignored"; reason?: string };
 
-interface Settlement {
+/** What acting on an event needs. */
+interface Receiving {
   db: Kysely<Database>;
   payments: PaymentProvider;
   captureMode: PaymentOutcome.CaptureMode;
-}
-
-/** Captures an authorised order; an unreachable provider leaves it authorised for the reconciler. */
-export async function captureIfReachable(input: { db: Kysely<Database>; payments: PaymentProvider; orderId: string }): Promise<boolean> {
-  try {
-    return await PaymentOutcome.capture(input);
-  } catch (error) {
-    if (error instanceof PaymentProviderUnavailableError) return false;
-    throw error;
-  }
-}
-
-/**
- * Brings a pending order in line with the provider's view of its authorisation: authorised (and
- * captured when capture is immediate), failed with its stock released, or left alone while the
- * shopper still owes the challenge. Safe to run from several places at once (webhook, the shopper's
- * confirmPayment, the reconciler): the outcome functions move the order with conditional updates.
- */
-export async function settleOrder(input: Settlement & { orderId: string; state: AuthorizationState }): Promise<SettleOutcome> {
-  const { db, payments, orderId, state } = input;
-  switch (state.status) {
-    case "requires_action":
-      return "unchanged";
-    case "failed":
-    case "voided": {
-      const code = state.status === "voided" ? "authorization_voided" : (state.failureCode ?? "authentication_failed");
-      const isRecorded = await PaymentOutcome.recordFailed({ db, orderId, provider: payments.name, code, card: state.card });
-      return isRecorded ? "failed" : "unchanged";
-    }
-    case "authorized":
-    case "captured": {
-      const isRecorded = await PaymentOutcome.recordAuthorized({
-        db,
-        orderId,
-        provider: payments.name,
-        authorizationId: state.authorizationId,
-        card: state.card,
-        amount: state.amount,
-      });
-      // Also when another caller recorded it: a capture it could not finish is finished here (same key).
-      if (input.captureMode === "immediate" || state.status === "captured") await captureIfReachable({ db, payments, orderId });
-      return isRecorded ? "authorised" : "unchanged";
-    }
-  }
 }
 
 function parseEvent(raw: unknown): { event: ProviderEvent; authorization: z.infer<typeof AuthorizationPayloadSchema> | null } {
@@ -121,7 +76,7 @@ function parseEvent(raw: unknown): { event: ProviderEvent; authorization: z.infe
 }
 
 async function applyOutcomeEvent(
-  input: Settlement,
+  input: Receiving,
   type: OutcomeEventType,
   authorization: z.infer<typeof AuthorizationPayloadSchema>,
 ): Promise<Exclude<ReceiveResult, { isDuplicate: true }>> {
@@ -142,18 +97,12 @@ async function applyOutcomeEvent(
     failureCode: authorization.failureCode,
   };
   try {
-    return { isDuplicate: false, outcome: await settleOrder({ ...input, orderId: order.id, state }) };
+    const settled = await settle({ ...input, order, state, actor: "provider" });
+    return { isDuplicate: false, outcome: settled.outcome };
   } catch (error) {
-    // A signed event that contradicts the order (say, another amount) is kept for a person, never retried into a loop.
-    if (!isAppError(error) || error.code !== "ILLEGAL_TRANSITION") throw error;
-    await Audit.record(input.db, {
-      entity: "order",
-      entityId: order.id,
-      action: "payment.event_rejected",
-      actor: "provider",
-      outcome: "failure",
-      data: { type, authorizationId: authorization.id, authorised: authorization.amount, total: order.total, reason: error.message },
-    });
+    // A signed event that contradicts the order (another amount or currency) is audited by settle and kept for a
+    // person, never retried into a loop.
+    if (!isAppError(error) || error.code !== "AMOUNT_MISMATCH") throw error;
     return { isDuplicate: false, outcome: "ignored", reason: error.message };
   }
 }
@@ -163,7 +112,7 @@ async function applyOutcomeEvent(
  * a redelivery of an event already processed is reported as a duplicate and changes nothing; one
  * whose first processing failed half way is processed again (every step is idempotent).
  */
-export async function receive(input: Settlement & { event: unknown }): Promise<ReceiveResult> {
+export async function receive(input: Receiving & { event: unknown }): Promise<ReceiveResult> {
   const { event, authorization } = parseEvent(input.event);
   const isNew = await WebhookEventRepository.insertEventIfNew(input.db, { id: event.id, type: event.type, payload: event });
   if (!isNew && (await WebhookEventRepository.findEvent(input.db, event.id))?.processed_at) return { isDuplicate: true };

@@ -69,16 +69,9 @@ async function releaseBatch(trx: Db, input: { now: Date; limit: number }): Promi
   }
   await Audit.recordMany(trx, trail);
 
-  // Stock last, one update per SKU in SKU order: the inventory rows (the hottest in the shop) are locked
-  // only for the end of the batch, in the order placeOrder takes them, so the two never deadlock.
-  const unitsBySku = new Map<string, number>();
-  for (const line of lines) unitsBySku.set(line.sku, (unitsBySku.get(line.sku) ?? 0) + line.quantity);
-  let units = 0;
-  for (const sku of [...unitsBySku.keys()].sort((a, b) => a.localeCompare(b))) {
-    const quantity = unitsBySku.get(sku)!;
-    await Inventory.release(trx, sku, quantity);
-    units += quantity;
-  }
+  // Stock last (Inventory.releaseUnits: one update per SKU in SKU order): the inventory rows, the hottest in the shop,
+  // are locked only for the end of the batch, in the order placeOrder takes them, so the two never deadlock.
+  const units = await Inventory.releaseUnits(trx, lines);
   return { claimed: locked.length, released: failed.length, units };
 }
 

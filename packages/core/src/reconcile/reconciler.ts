@@ -6,8 +6,10 @@ import type { Database, OrderRow } from "../db/database.ts";
 import { isAppError } from "../error.ts";
 import * as Audit from "../audit/audit.repository.ts";
 import * as PaymentOutcome from "../payment/payment-outcome.ts";
-import { PaymentProviderUnavailableError, type AuthorizationState, type PaymentProvider } from "../payment/payment-provider.ts";
-import * as OrderRepository from "../order/order.repository.ts";
+import type { AuthorizationState, PaymentProvider } from "../payment/payment-provider.ts";
+import { reach, type Reached } from "../payment/provider-call.ts";
+import { verdictOf, type ProviderState } from "../payment/payment-state.ts";
+import { settle, type Settlement } from "../payment/settle.ts";
 import * as ReconcileRepository from "./reconcile.repository.ts";
 import * as HoldExpiry from "./hold-expiry.ts";
 
@@ -61,6 +63,8 @@ const DEFAULT_LIMIT = 100;
 const MAX_CONSECUTIVE_UNAVAILABLE = 3;
 
 const ACTOR = "reconciler";
+/** The decline code of an order whose shopper never finished 3-D Secure before its hold ran out. */
+export const AUTHENTICATION_ABANDONED = "authentication_abandoned";
 
 type OrderResult = { outcome: ReconcileOutcome; reason?: string };
 
@@ -81,17 +85,17 @@ class ReconcileRun {
     return this.#consecutiveUnavailable >= MAX_CONSECUTIVE_UNAVAILABLE;
   }
 
-  /** Runs one provider call; an unreachable provider resolves to null so the order is left for the next run. */
-  async callProvider<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
-    try {
-      const value = await fn();
-      this.#consecutiveUnavailable = 0;
-      return { ok: true, value };
-    } catch (error) {
-      if (!(error instanceof PaymentProviderUnavailableError)) throw error;
-      this.#consecutiveUnavailable++;
-      return { ok: false };
-    }
+  /** Runs one provider call, counting unreachable answers in a row so a provider that is down is not asked again this run. */
+  async callProvider<T>(fn: () => Promise<T>): Promise<Reached<T>> {
+    const reached = await reach(fn);
+    this.#consecutiveUnavailable = reached.isReached ? 0 : this.#consecutiveUnavailable + 1;
+    return reached;
+  }
+
+  /** Notes whether a capture attempted while settling reached the provider. */
+  noteCapture(capture: Settlement["capture"]): void {
+    if (capture === "unreachable") this.#consecutiveUnavailable++;
+    else if (capture === "captured") this.#consecutiveUnavailable = 0;
   }
 
   async audit(order: OrderRow, outcome: ReconcileOutcome, data: Record<string, unknown>): Promise<void> {
@@ -110,54 +114,33 @@ class ReconcileRun {
   }
 }
 
-async function settleAuthorized(run: ReconcileRun, order: OrderRow, state: AuthorizationState): Promise<OrderResult> {
+/** Settles a stale pending order with what the provider holds for it (Payment.settle reads the answer). */
+async function settleWithProvider(run: ReconcileRun, order: OrderRow, state: ProviderState): Promise<OrderResult> {
   const { db, payments, captureMode } = run.options;
-  let isRecorded: boolean;
+  let settled: Settlement;
   try {
-    isRecorded = await PaymentOutcome.recordAuthorized({
-      db,
-      orderId: order.id,
-      provider: payments.name,
-      authorizationId: state.authorizationId,
-      card: state.card,
-      amount: state.amount,
-    });
+    settled = await settle({ db, payments, captureMode, order, state, actor: ACTOR });
   } catch (error) {
-    // The provider holds a different amount than the order: never guess, leave it for a person.
-    if (isAppError(error) && error.code === "ILLEGAL_TRANSITION") {
-      await Audit.record(db, {
-        entity: "order",
-        entityId: order.id,
-        action: "reconcile.amount_mismatch",
-        actor: ACTOR,
-        outcome: "failure",
-        data: { number: order.number, authorizationId: state.authorizationId, authorised: state.amount, total: order.total },
-      });
-      return { outcome: "skipped", reason: "authorised amount differs from the order total" };
-    }
+    // The provider holds a different amount or currency than the order: settle audited it; never guess, leave it for a person.
+    if (isAppError(error) && error.code === "AMOUNT_MISMATCH") return { outcome: "skipped", reason: error.message };
     throw error;
   }
-  if (!isRecorded) return { outcome: "skipped", reason: "the order left pending_payment meanwhile" };
-  run.summary.confirmed++;
-  let isCaptured = false;
-  // Already captured at the provider (a capture whose answer was lost): record it whatever the mode.
-  if (captureMode === "immediate" || state.status === "captured") {
-    const captured = await run.callProvider(() => PaymentOutcome.capture({ db, payments, orderId: order.id }));
-    isCaptured = captured.ok && captured.value;
-    if (isCaptured) run.summary.captured++;
+  run.noteCapture(settled.capture);
+  if (settled.outcome === "unchanged" || settled.outcome === "late_voided") return { outcome: "skipped", reason: "the order left pending_payment meanwhile" };
+  const authorizationId = state && "authorizationId" in state ? state.authorizationId : null;
+  const providerStatus = state?.status ?? "none";
+  if (settled.outcome === "failed") {
+    run.summary.released++;
+    const verdict = verdictOf(state);
+    const code = verdict.kind === "failed" ? verdict.code : null;
+    await run.audit(order, "released", { code, authorizationId, providerStatus });
+    return { outcome: "released" };
   }
-  const outcome = isCaptured ? "captured-and-confirmed" : "confirmed";
-  await run.audit(order, outcome, { authorizationId: state.authorizationId, providerStatus: state.status });
+  run.summary.confirmed++;
+  if (settled.capture === "captured") run.summary.captured++;
+  const outcome = settled.capture === "captured" ? "captured-and-confirmed" : "confirmed";
+  await run.audit(order, outcome, { authorizationId, providerStatus });
   return { outcome };
-}
-
-async function release(run: ReconcileRun, order: OrderRow, code: string, state: AuthorizationState | null): Promise<OrderResult> {
-  const { db, payments } = run.options;
-  const isReleased = await PaymentOutcome.recordFailed({ db, orderId: order.id, provider: payments.name, code, card: state?.card ?? null });
-  if (!isReleased) return { outcome: "skipped", reason: "the order left pending_payment meanwhile" };
-  run.summary.released++;
-  await run.audit(order, "released", { code, authorizationId: state?.authorizationId ?? null, providerStatus: state?.status ?? "none" });
-  return { outcome: "released" };
 }
 
 async function voidAndRelease(run: ReconcileRun, order: OrderRow, state: AuthorizationState): Promise<OrderResult> {
@@ -165,9 +148,9 @@ async function voidAndRelease(run: ReconcileRun, order: OrderRow, state: Authori
   const voided = await run.callProvider(() =>
     payments.void({ authorizationId: state.authorizationId, idempotencyKey: PaymentOutcome.providerKeys.void(order.id) }),
   );
-  if (!voided.ok) return { outcome: "skipped", reason: "payment provider unreachable" };
+  if (!voided.isReached) return { outcome: "skipped", reason: "payment provider unreachable" };
   run.summary.voided++;
-  const code = "authentication_abandoned";
+  const code = AUTHENTICATION_ABANDONED;
   const isReleased = await PaymentOutcome.recordFailed({ db, orderId: order.id, provider: payments.name, code, card: state.card });
   if (!isReleased) return { outcome: "skipped", reason: "voided, but the order left pending_payment meanwhile" };
   run.summary.released++;
@@ -178,30 +161,22 @@ async function voidAndRelease(run: ReconcileRun, order: OrderRow, state: Authori
 async function reconcilePending(run: ReconcileRun, order: OrderRow): Promise<OrderResult> {
   if (run.isProviderDown) return { outcome: "skipped", reason: "payment provider unreachable" };
   const found = await run.callProvider(() => run.options.payments.findAuthorization({ reference: order.number }));
-  if (!found.ok) return { outcome: "skipped", reason: "payment provider unreachable" };
+  if (!found.isReached) return { outcome: "skipped", reason: "payment provider unreachable" };
   const state = found.value;
-  if (!state) return release(run, order, "no_authorization", null);
-  switch (state.status) {
-    case "authorized":
-    case "captured":
-      return settleAuthorized(run, order, state);
-    case "failed":
-      return release(run, order, state.failureCode ?? "declined", state);
-    case "voided":
-      return release(run, order, "voided", state);
-    case "requires_action": {
-      const hasExpired = order.reservation_expires_at !== null && order.reservation_expires_at.getTime() <= run.options.now.getTime();
-      if (!hasExpired) return { outcome: "skipped", reason: "awaiting 3-D Secure until the reservation expires" };
-      return voidAndRelease(run, order, state);
-    }
+  if (state?.status === "requires_action") {
+    // The shopper may still answer the challenge until the order's hold runs out; then it is abandoned.
+    const hasExpired = order.reservation_expires_at !== null && order.reservation_expires_at.getTime() <= run.options.now.getTime();
+    if (!hasExpired) return { outcome: "skipped", reason: "awaiting 3-D Secure until the reservation expires" };
+    return voidAndRelease(run, order, state);
   }
+  return settleWithProvider(run, order, state);
 }
 
 async function reconcileUncaptured(run: ReconcileRun, order: OrderRow): Promise<OrderResult> {
   if (run.isProviderDown) return { outcome: "skipped", reason: "payment provider unreachable" };
   const { db, payments } = run.options;
   const captured = await run.callProvider(() => PaymentOutcome.capture({ db, payments, orderId: order.id }));
-  if (!captured.ok) return { outcome: "skipped", reason: "payment provider unreachable" };
+  if (!captured.isReached) return { outcome: "skipped", reason: "payment provider unreachable" };
   if (!captured.value) return { outcome: "skipped", reason: "the order left authorised meanwhile" };
   run.summary.captured++;
   await run.audit(order, "captured", {});
@@ -217,18 +192,19 @@ async function closeReleasedHold(run: ReconcileRun, row: ReleasedHold): Promise<
   if (run.isProviderDown) return { outcome: "skipped", reason: "payment provider unreachable" };
   const { db, payments } = run.options;
   const found = await run.callProvider(() => payments.findAuthorization({ reference: row.number }));
-  if (!found.ok) return { outcome: "skipped", reason: "payment provider unreachable" };
+  if (!found.isReached) return { outcome: "skipped", reason: "payment provider unreachable" };
   const state = found.value;
   if (state?.status === "captured") return { outcome: "skipped", reason: "captured at the provider after its hold expired: refund it by hand" };
   let closed: { status: "voided" | "declined"; declineCode: string };
-  if (state?.status === "failed") {
-    closed = { status: "declined", declineCode: state.failureCode ?? "authentication_failed" };
+  const verdict = verdictOf(state);
+  if (state?.status === "failed" && verdict.kind === "failed") {
+    closed = { status: "declined", declineCode: verdict.code };
   } else {
     if (state?.status === "requires_action" || state?.status === "authorized") {
       const voided = await run.callProvider(() =>
         payments.void({ authorizationId: state.authorizationId, idempotencyKey: PaymentOutcome.providerKeys.void(row.order_id) }),
       );
-      if (!voided.ok) return { outcome: "skipped", reason: "payment provider unreachable" };
+      if (!voided.isReached) return { outcome: "skipped", reason: "payment provider unreachable" };
       run.summary.voided++;
     }
     closed = { status: "voided", declineCode: HoldExpiry.HOLD_EXPIRED };
@@ -323,38 +299,3 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileSum
   );
   return run.summary;
 }
-
-/**
- * For placeOrder when an authorisation arrives after the reconciler had already released the order
- * (the provider answered later than the grace period): void it at the provider, so no money stays
- * held for an order that no longer exists. Returns true when the order is failed (the authorisation
- * voided, or left to lapse if the provider is unreachable); false when the order was settled with
- * this authorisation after all (by a webhook or the reconciler) and it must be kept.
- */
-export async function voidLateAuthorization(input: {
-  db: Kysely<Database>;
-  payments: PaymentProvider;
-  orderId: string;
-  authorizationId: string;
-}): Promise<boolean> {
-  const order = await OrderRepository.findOrder(input.db, input.orderId);
-  if (!order || (order.status !== "payment_failed" && order.status !== "cancelled")) return false;
-  let isVoided = true;
-  try {
-    await input.payments.void({ authorizationId: input.authorizationId, idempotencyKey: PaymentOutcome.providerKeys.void(order.id) });
-  } catch (error) {
-    // Never captured, the hold lapses at the issuer; the failed audit row tells an operator to void it by hand.
-    if (!(error instanceof PaymentProviderUnavailableError)) throw error;
-    isVoided = false;
-  }
-  await Audit.record(input.db, {
-    entity: "order",
-    entityId: order.id,
-    action: isVoided ? "reconcile.late_authorization_voided" : "reconcile.late_authorization_void_failed",
-    actor: ACTOR,
-    outcome: isVoided ? "success" : "failure",
-    data: { number: order.number, authorizationId: input.authorizationId, status: order.status },
-  });
-  return true;
-}
-
