@@ -3,9 +3,7 @@
 // journey places real orders.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeHistogram } from "../src/engine/run-result.ts";
-import { failedVerdicts, runOurs, type OurRun, type RunArgs } from "./load-tools.ts";
-import { loadScript, plannedArrivals, shippedScripts } from "./scripts.ts";
-import { startService, type RunningService } from "./service.ts";
+import { failedVerdicts, loadScript, plannedArrivals, runOurs, shippedScripts, startService, type OurRun, type RunArgs, type RunningService } from "./support/index.ts";
 
 let service: RunningService;
 

@@ -1,8 +1,7 @@
 // The engine's HTTP/1.1 client against real sockets: node:http for ordinary traffic, raw net servers for framing edge cases.
 import net from "node:net";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./http-test-server.ts";
+import { freePort, listen, useTestServers } from "../../test/support/index.ts";
 import { encodeRequest, HttpPool, type HttpPoolError } from "./http-pool.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -10,11 +9,7 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-async function serve(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
-  const server = await startTestServer(...args);
-  cleanups.push(() => server.close());
-  return server;
-}
+const serve = useTestServers();
 
 /** A raw TCP server: `respond` gets each request head and writes whatever bytes it likes. */
 async function serveRaw(respond: (socket: net.Socket, head: string) => void): Promise<string> {
@@ -33,7 +28,7 @@ async function serveRaw(respond: (socket: net.Socket, head: string) => void): Pr
     socket.on("error", () => {});
     socket.on("close", () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = await listen(server);
   cleanups.push(
     () =>
       new Promise<void>((resolve) => {
@@ -41,7 +36,7 @@ async function serveRaw(respond: (socket: net.Socket, head: string) => void): Pr
         server.close(() => resolve());
       }),
   );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `http://127.0.0.1:${port}`;
 }
 
 function pool(origin: string, options: { connections?: number; timeoutMs?: number } = {}): HttpPool {
@@ -178,9 +173,7 @@ describe("HttpPool", () => {
   });
 
   it("fails each request to a closed port with ECONNREFUSED", async () => {
-    const server = await startTestServer((_request, response) => response.end());
-    await server.close();
-    const client = pool(server.url, { connections: 2 });
+    const client = pool(`http://127.0.0.1:${await freePort()}`, { connections: 2 });
     const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => client.request(get(), false)));
     expect(outcomes.map((o) => (o.status === "rejected" ? (o.reason as HttpPoolError).code : "fulfilled"))).toEqual(Array(5).fill("ECONNREFUSED"));
   });

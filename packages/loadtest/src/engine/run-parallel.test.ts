@@ -1,20 +1,11 @@
 // Worker-thread runs against a real local HTTP server: exact totals, merged progress, abort and worker failures.
-import { afterEach, describe, expect, it } from "vitest";
-import { buildScript, startTestServer, type TestServer } from "./http-test-server.ts";
+import { describe, expect, it } from "vitest";
+import { buildScript, useTestServers } from "../../test/support/index.ts";
 import { summarize, summarizeEncoded } from "./run-result.ts";
 import { defaultWorkerCount, plannedPeakRequestRate, runScriptParallel } from "./run-parallel.ts";
 import type { ProgressSnapshot } from "./run-script.ts";
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function serve(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
-  const server = await startTestServer(...args);
-  servers.push(server);
-  return server;
-}
+const serve = useTestServers();
 
 describe("runScriptParallel", () => {
   it("splits the arrivals over two workers and merges their results and progress exactly", { timeout: 30_000 }, async () => {

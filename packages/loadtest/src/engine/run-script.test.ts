@@ -3,21 +3,12 @@ import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "undici";
-import { afterEach, describe, expect, it } from "vitest";
-import { buildScript, startTestServer, type TestServer } from "./http-test-server.ts";
+import { describe, expect, it } from "vitest";
+import { buildScript, freePort, useTestServers, type TestServer } from "../../test/support/index.ts";
 import { createLatencyHistogram, intervalFailures, mergeRunResults, recordMs, summarize, summarizeHistogram } from "./run-result.ts";
 import { runScript, type ProgressSnapshot } from "./run-script.ts";
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function serve(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
-  const server = await startTestServer(...args);
-  servers.push(server);
-  return server;
-}
+const serve = useTestServers();
 
 /** A server that answers at once, except that requests arriving 1.0–2.0 s after its first request are held until 2.0 s. */
 async function serveWithOneStall(): Promise<TestServer> {
@@ -311,12 +302,9 @@ describe("runScript", () => {
   });
 
   it("counts a refused connection by its errno", async () => {
-    const server = await startTestServer((_request, response) => response.end());
-    const { url } = server;
-    await server.close();
     const result = await runScript(
       buildScript({
-        target: url,
+        target: `http://127.0.0.1:${await freePort()}`,
         phases: [{ duration: 0.2, arrivalCount: 3 }],
         scenarios: [{ weight: 1, flow: [{ kind: "request", method: "GET", url: "/" }] }],
       }),

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseScript } from "../script/parse-script.ts";
 import { ScriptError } from "../script/script-types.ts";
-import { buildScript, startTestServer, type TestServer } from "../engine/http-test-server.ts";
+import { buildScript, freePort, startTestServer, type TestServer } from "../../test/support/index.ts";
 import { DEV_TOKEN_FILE_ENV, InvariantsSetupError, isLoopback, resolveAdminToken } from "./admin-token.ts";
 import { fetchInvariants, invariantsUrl, readReport, type InvariantReport } from "./invariants-client.ts";
 import { invariantVerdicts, judgeInvariants, MAX_VIOLATION_VERDICTS, prepareInvariants } from "./invariants-step.ts";
@@ -265,9 +265,7 @@ describe("the admin API conversation", () => {
   });
 
   it("refuses to start the run when the admin API is unreachable or refuses the token (exit 2 in the CLI)", async () => {
-    const stopped = await startTestServer(() => undefined);
-    await stopped.close();
-    const unreachable = { ...buildScript({ target: stopped.url, phases: [], scenarios: [] }), invariants: { adminTokenEnv: "T" } };
+    const unreachable = { ...buildScript({ target: `http://127.0.0.1:${await freePort()}`, phases: [], scenarios: [] }), invariants: { adminTokenEnv: "T" } };
     const attempt = prepareInvariants(unreachable, { env: { T: "tok" }, log: () => undefined });
     await expect(attempt).rejects.toBeInstanceOf(ScriptError);
     await expect(attempt).rejects.toThrow(/could not reach the admin API at http:\/\/127\.0\.0\.1:\d+\/trpc\/admin\.invariants \(ECONNREFUSED\).*The run was not started\./);

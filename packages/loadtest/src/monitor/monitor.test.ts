@@ -1,7 +1,7 @@
 // Tests for the monitor loop: scheduling on a fake clock, and a real outage against a local HTTP server.
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { listen } from "../../test/support/index.ts";
 import { monitorTargets, runMonitor, type CheckUrl, type Clock } from "./monitor.ts";
 
 function fakeClock(): Clock {
@@ -74,8 +74,7 @@ describe("runMonitor", () => {
     const server = http.createServer((req, res) => {
       res.writeHead(req.url === "/health" ? 200 : 404).end("ok");
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
+    const port = await listen(server);
     const outage = (async () => {
       await new Promise((r) => setTimeout(r, 1100));
       await new Promise<void>((resolve) => {
@@ -83,7 +82,7 @@ describe("runMonitor", () => {
         server.closeAllConnections();
       });
       await new Promise((r) => setTimeout(r, 1500));
-      await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+      await listen(server, port);
     })();
     try {
       const report = await runMonitor({ url: `http://127.0.0.1:${port}`, intervalS: 0.25, durationS: 4.5, timeoutMs: 200 });

@@ -1,6 +1,6 @@
 // Test helpers for the capacity plan: runs built from constructed histograms, and a real ramp past a server's capacity.
 import { performance } from "node:perf_hooks";
-import { buildScript, startTestServer } from "../engine/http-test-server.ts";
+import { buildScript, startTestServer } from "../../test/support/index.ts";
 import { createCounters, createLatencyHistogram, encodeHistogram, type IntervalResult } from "../engine/run-result.ts";
 import { runScript } from "../engine/run-script.ts";
 import type { SavedRun } from "../report/saved-run.ts";

@@ -1,5 +1,5 @@
 // Test helper: a real two-second engine run (50 arrivals/s) against a local node:http server, for the report tests.
-import { startTestServer } from "../engine/http-test-server.ts";
+import { startTestServer } from "../../test/support/index.ts";
 import type { RunResult } from "../engine/run-result.ts";
 import { runScript } from "../engine/run-script.ts";
 import { quickScript } from "../script/quick-script.ts";

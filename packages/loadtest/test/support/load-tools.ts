@@ -1,16 +1,15 @@
 // Runs a script with this load tester's CLI or with real Artillery 2.0.21, the same arguments for both,
 // and reads back the counters each writes with --output, under Artillery's metric names.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RunCounters, RunResult } from "../src/engine/run-result.ts";
-import { repoRoot } from "./service.ts";
+import type { RunCounters, RunResult } from "../../src/engine/run-result.ts";
+import { repoRoot, runToExit } from "./processes.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const artilleryBin = path.join(here, "../node_modules/.bin/artillery");
-const cli = path.join(here, "../src/cli.ts");
+const artilleryBin = path.join(here, "../../node_modules/.bin/artillery");
+const cli = path.join(here, "../../src/cli.ts");
 export const scriptsDir = path.join(repoRoot, "tests/performance");
 
 export interface RunArgs {
@@ -49,18 +48,6 @@ function commonArgs(args: RunArgs, output: string): string[] {
   ];
 }
 
-function run(command: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 function withOutputFile<T>(body: (file: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "loadtest-run-"));
   return body(path.join(dir, "result.json")).finally(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,7 +80,7 @@ export function toArtilleryNames(c: RunCounters): Record<string, number> {
 export function runOurs(args: RunArgs): Promise<OurRun> {
   return withOutputFile(async (output) => {
     const env = { ...process.env, ...args.env };
-    const outcome = await run(process.execPath, ["--import", "tsx", cli, ...commonArgs(args, output)], env);
+    const outcome = await runToExit(process.execPath, ["--import", "tsx", cli, ...commonArgs(args, output)], env);
     if (outcome.code !== 0 && outcome.code !== 1) throw new Error(`checkout-loadtest exited with ${outcome.code}:\n${outcome.stdout}\n${outcome.stderr}`);
     const result = JSON.parse(readFileSync(output, "utf8")) as RunResult;
     return { ...outcome, result, counters: toArtilleryNames(result.counters) };
@@ -107,9 +94,9 @@ export function runArtillery(args: RunArgs): Promise<ToolRun> {
       ...args.env,
       PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: "1",
       ARTILLERY_DISABLE_TELEMETRY: "1",
-      NODE_OPTIONS: `--require ${path.join(here, "artillery-offline.cjs")}`,
+      NODE_OPTIONS: `--require ${path.join(here, "../artillery-offline.cjs")}`,
     };
-    const outcome = await run(artilleryBin, commonArgs(args, output), env);
+    const outcome = await runToExit(artilleryBin, commonArgs(args, output), env);
     let report: { aggregate: { counters: Record<string, number> } };
     try {
       report = JSON.parse(readFileSync(output, "utf8")) as typeof report;

@@ -1,9 +1,34 @@
-// What a shipped script should do in one of its environments, worked out from the script itself.
+// Scripts for tests: a minimal one built in code around a target, and the shipped ones with what each should do in
+// one of its environments, worked out from the script itself.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parseScript } from "../src/script/parse-script.ts";
-import type { Script, Step } from "../src/script/script-types.ts";
+import { parseScript } from "../../src/script/parse-script.ts";
+import type { Phase, Scenario, Script, Step } from "../../src/script/script-types.ts";
 import { scriptsDir } from "./load-tools.ts";
+
+/** A minimal valid script: the given target, phases and scenarios, everything else at its default. */
+export function buildScript({
+  target,
+  phases,
+  scenarios,
+  timeoutSeconds = 10,
+}: {
+  target: string;
+  phases: Phase[];
+  scenarios: Scenario[];
+  timeoutSeconds?: number;
+}): Script {
+  return {
+    target,
+    phases,
+    http: { timeoutSeconds },
+    defaults: { headers: {} },
+    variables: {},
+    payloads: [],
+    ensure: { thresholds: [], conditions: [] },
+    scenarios,
+  };
+}
 
 export const shippedScripts = readdirSync(scriptsDir)
   .filter((name) => name.endsWith(".yml"))

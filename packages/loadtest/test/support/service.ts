@@ -3,20 +3,19 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { inject } from "vitest";
+import { freePort } from "./net.ts";
+import { collectOutput, repoRoot } from "./processes.ts";
+import { exited, waitUntil } from "./wait.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     pgAdminUrl: string;
   }
 }
-
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 export interface RunningService {
   url: string;
@@ -30,17 +29,6 @@ export interface RunningService {
   /** What the service printed (warnings and errors only), for failure messages. */
   output(): string;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function withDatabase(url: string, database: string): string {
@@ -59,29 +47,24 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-}
-
-/** Polls /ready until the service answers 200; rejects if it exits first or takes longer than the timeout. */
+/** Polls /ready until the service answers 200; fails if it exits first or takes longer than the timeout. */
 async function waitUntilReady(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let hasExited = false;
   void exited(child).then(() => {
     hasExited = true;
   });
-  while (Date.now() < deadline) {
-    if (hasExited) throw new Error(`the service exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${output()}`);
-    try {
-      const response = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`the service was not ready within ${timeoutMs} ms:\n${output()}`);
+  await waitUntil(
+    "the service was not ready",
+    async () => {
+      if (hasExited) throw new Error(`the service exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${output()}`);
+      try {
+        return (await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+      } catch {
+        return false; // Not listening yet.
+      }
+    },
+    { timeoutMs, details: output },
+  );
 }
 
 async function launch(databaseUrl: string, dataDir: string, adminToken: string): Promise<Omit<RunningService, "query" | "stop"> & { child: ChildProcess }> {
@@ -105,10 +88,7 @@ async function launch(databaseUrl: string, dataDir: string, adminToken: string):
       LOG_LEVEL: "warn",
     },
   });
-  let text = "";
-  child.stdout?.on("data", (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (text += chunk.toString()));
-  const output = () => text;
+  const output = collectOutput(child).all;
   try {
     await waitUntilReady(url, child, output, 90_000);
   } catch (error) {
