@@ -120,7 +120,7 @@ export async function cancel(input: { db: Kysely<Database>; payments: PaymentPro
     }
     const current = await PaymentRepository.findLatestPaymentOfOrder(trx, order.id);
     if (current && (current.status === "authorised" || current.status === "requires_action")) {
-      await PaymentRepository.updatePayment(trx, current.id, { status: "voided", next_action_url: null });
+      await PaymentRepository.updatePayment(trx, current, { status: "voided", next_action_url: null });
       await Audit.record(trx, {
         entity: "payment",
         entityId: current.id,

@@ -109,7 +109,7 @@ async function recordRefund(input: RefundInput, refund: RefundRow, providerRefun
     if (!(await RefundRepository.settleRefund(trx, { id: refund.id, status: "succeeded", providerRefundId }))) return;
     const refundedTotal = payment.refunded_amount + refund.amount;
     const isFull = refundedTotal === payment.captured_amount;
-    await PaymentRepository.updatePayment(trx, payment.id, { refunded_amount: refundedTotal, ...(isFull ? { status: "refunded" } : {}) });
+    await PaymentRepository.updatePayment(trx, payment, { refunded_amount: refundedTotal, ...(isFull ? { status: "refunded" } : {}) });
     const from = order.status;
     const to = guard(isFull ? "refundAll" : "refundPart", order);
     if (!(await OrderModule.transition({ db: trx, orderId: order.id, from, to }))) {

@@ -48,7 +48,7 @@ export async function recordAuthorized(input: {
     let paymentId: string;
     if (existing && existing.status === "requires_action" && existing.provider_reference === input.authorizationId) {
       paymentId = existing.id;
-      await PaymentRepository.updatePayment(trx, existing.id, { status: "authorised", next_action_url: null, card_brand: input.card.brand, card_last4: input.card.last4 });
+      await PaymentRepository.updatePayment(trx, existing, { status: "authorised", next_action_url: null, card_brand: input.card.brand, card_last4: input.card.last4 });
     } else {
       const payment = await PaymentRepository.insertPayment(trx, {
         id: randomUUID(),
@@ -135,7 +135,7 @@ export async function recordFailed(input: {
     let paymentId: string;
     if (existing && existing.status === "requires_action") {
       paymentId = existing.id;
-      await PaymentRepository.updatePayment(trx, existing.id, { status: "declined", decline_code: input.code, next_action_url: null });
+      await PaymentRepository.updatePayment(trx, existing, { status: "declined", decline_code: input.code, next_action_url: null });
     } else {
       const payment = await PaymentRepository.insertPayment(trx, {
         id: randomUUID(),
@@ -173,7 +173,7 @@ export async function capture(input: { db: Kysely<Database>; payments: PaymentPr
   await input.payments.capture({ authorizationId: payment.provider_reference, amount: order.total, idempotencyKey: providerKeys.capture(order.id) });
   return input.db.transaction().execute(async (trx) => {
     if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "authorised", to: "captured" }))) return false;
-    await PaymentRepository.updatePayment(trx, payment.id, { status: "captured", captured_amount: order.total });
+    await PaymentRepository.updatePayment(trx, payment, { status: "captured", captured_amount: order.total });
     await Audit.record(trx, { entity: "payment", entityId: payment.id, action: "payment.captured", data: { orderId: order.id, amount: order.total } });
     await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.captured", data: { from: "authorised", to: "captured" } });
     await Outbox.enqueue(trx, { type: "order.captured", aggregateId: order.id, payload: { orderId: order.id, amount: order.total, currency: order.currency as Currency } });

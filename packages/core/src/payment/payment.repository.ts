@@ -2,14 +2,17 @@
 import { sql } from "kysely";
 import type { Db, NewPayment, PaymentRow, PaymentTable } from "../db/database.ts";
 import type { Updateable } from "kysely";
-import type { Payment } from "../schemas.ts";
+import type { Payment, PaymentStatus } from "../schemas.ts";
+import { assertTransition } from "./payment-state.ts";
 
 export function insertPayment(db: Db, payment: NewPayment) {
   return db.insertInto("payment").values(payment).returningAll().executeTakeFirstOrThrow();
 }
 
-export function updatePayment(db: Db, paymentId: string, changes: Updateable<PaymentTable>) {
-  return db.updateTable("payment").set({ ...changes, updated_at: sql<Date>`now()` }).where("id", "=", paymentId).execute();
+/** Updates a payment; a change of status must be a move the payment state machine allows (payment-state.ts). */
+export function updatePayment(db: Db, payment: Pick<PaymentRow, "id" | "status">, changes: Updateable<PaymentTable>) {
+  if (changes.status !== undefined && changes.status !== payment.status) assertTransition(payment.status, changes.status as PaymentStatus);
+  return db.updateTable("payment").set({ ...changes, updated_at: sql<Date>`now()` }).where("id", "=", payment.id).execute();
 }
 
 export function findLatestPaymentOfOrder(db: Db, orderId: string) {
@@ -26,9 +29,9 @@ export function findLatestPaymentOfOrder(db: Db, orderId: string) {
 export function rowToPayment(row: PaymentRow): Payment {
   return {
     id: row.id,
-    status: row.status as Payment["status"],
+    status: row.status,
     amount: row.amount,
-    currency: row.currency as Payment["currency"],
+    currency: row.currency,
     cardBrand: row.card_brand,
     cardLast4: row.card_last4,
     declineCode: row.decline_code,

@@ -2,6 +2,7 @@
 // claimed a batch at a time with FOR UPDATE SKIP LOCKED, and the set-based writes that release them.
 import { sql } from "kysely";
 import type { Db } from "../db/database.ts";
+import type { OrderStatus } from "../schemas.ts";
 
 /**
  * Locks up to `limit` pending orders waiting on 3-D Secure (a requires_action payment) whose hold
@@ -25,13 +26,13 @@ export function lockExpiredHolds(db: Db, input: { now: Date; limit: number }) {
     .execute();
 }
 
-/** pending_payment → payment_failed for the locked orders still pending; returns those it moved. */
-export function failPendingOrders(db: Db, orderIds: readonly string[]) {
+/** `move.from` → `move.to` (pending_payment → payment_failed) for the locked orders still in `from`; returns those it moved. */
+export function failPendingOrders(db: Db, orderIds: readonly string[], move: { from: OrderStatus; to: OrderStatus }) {
   return db
     .updateTable("order")
-    .set({ status: "payment_failed", authorizing_until: null, updated_at: sql<Date>`now()` })
+    .set({ status: move.to, authorizing_until: null, updated_at: sql<Date>`now()` })
     .where("id", "in", orderIds)
-    .where("status", "=", "pending_payment")
+    .where("status", "=", move.from)
     .returning(["id", "number"])
     .execute();
 }

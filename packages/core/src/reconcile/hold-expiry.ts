@@ -7,7 +7,7 @@ import type { Kysely } from "kysely";
 import type { Database, Db } from "../db/database.ts";
 import * as Audit from "../audit/audit.repository.ts";
 import * as Inventory from "../inventory/inventory.ts";
-import { assertTransition } from "../order/order-state.ts";
+import { orderActions } from "../order/order-state.ts";
 import * as PromotionService from "../promotion/promotion.service.ts";
 import * as HoldExpiryRepository from "./hold-expiry.repository.ts";
 
@@ -37,8 +37,9 @@ interface BatchResult {
 async function releaseBatch(trx: Db, input: { now: Date; limit: number }): Promise<BatchResult> {
   const locked = await HoldExpiryRepository.lockExpiredHolds(trx, input);
   if (locked.length === 0) return { claimed: 0, released: 0, units: 0 };
-  assertTransition("pending_payment", "payment_failed");
-  const failed = await HoldExpiryRepository.failPendingOrders(trx, locked.map((order) => order.id));
+  // The state machine's failPayment, applied set-based: failPendingOrders moves only orders still pending_payment.
+  const to = orderActions.failPayment.to;
+  const failed = await HoldExpiryRepository.failPendingOrders(trx, locked.map((order) => order.id), { from: "pending_payment", to });
   if (failed.length === 0) return { claimed: locked.length, released: 0, units: 0 };
   const ids = failed.map((order) => order.id);
   const payments = await HoldExpiryRepository.declineWaitingPayments(trx, ids);
@@ -58,7 +59,7 @@ async function releaseBatch(trx: Db, input: { now: Date; limit: number }): Promi
     if (payment) {
       trail.push({ entity: "payment", entityId: payment.id, action: "payment.declined", actor: ACTOR, outcome: "failure", data: { orderId: order.id, code: HOLD_EXPIRED } });
     }
-    trail.push({ entity: "order", entityId: order.id, action: "order.payment_failed", actor: ACTOR, data: { from: "pending_payment", to: "payment_failed" } });
+    trail.push({ entity: "order", entityId: order.id, action: `order.${to}`, actor: ACTOR, data: { from: "pending_payment", to } });
     trail.push({
       entity: "order",
       entityId: order.id,
