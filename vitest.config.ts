@@ -1,6 +1,11 @@
 // One test run for the whole monorepo: pure unit tests, API integration tests against a real
 // PostgreSQL, and the browser test in real Chromium.
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+import { SERVER_INDEPENDENT_TESTS, systemPostgresVersion } from "./packages/api/test/system-postgres.ts";
+
+// The API integration tests run a second time against an external PostgreSQL (this machine kind's 15 at
+// 127.0.0.1:5432, or SYSTEM_DATABASE_URL) when one answers: a project of its own, sharing the workers with the rest.
+const hasSystemPostgres = (await systemPostgresVersion()) !== null;
 
 export default defineConfig({
   test: {
@@ -40,6 +45,22 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      ...(hasSystemPostgres
+        ? [
+            {
+              test: {
+                name: "api-system-postgres",
+                root: "packages/api",
+                include: ["test/**/*.test.ts"],
+                exclude: [...configDefaults.exclude, ...SERVER_INDEPENDENT_TESTS],
+                environment: "node",
+                globalSetup: ["test/system-postgres.global-setup.ts"],
+                testTimeout: 30_000,
+                hookTimeout: 120_000,
+              },
+            },
+          ]
+        : []),
       {
         test: {
           name: "payment-sandbox",
