@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { stockOf } from "./support/stock.ts";
 
 let t: TestApp;
 let cartId: string;
@@ -150,12 +151,11 @@ describe("procedures under hostile input", () => {
     const first = await readyCart(t.client, [{ sku: "SOCK-S", quantity: 1 }]);
     const firstQuote = await t.client.checkout.quote.mutate({ cartId: first });
     await t.client.checkout.placeOrder.mutate({ cartId: first, quoteId: firstQuote.id, paymentToken: token });
-    const stock = await t.database.db.selectFrom("inventory").select("available").where("sku", "=", "SOCK-M").executeTakeFirstOrThrow();
+    const stock = await stockOf(t.database.db, "SOCK-M");
     const { status, body } = await call("checkout.placeOrder", { cartId: cart, quoteId: quote.id, paymentToken: token });
     expect(status).toBe(422);
     expect(body.error.data.appCode).toBe("PAYMENT_TOKEN_INVALID");
-    const after = await t.database.db.selectFrom("inventory").select("available").where("sku", "=", "SOCK-M").executeTakeFirstOrThrow();
-    expect(after.available).toBe(stock.available);
+    expect(await stockOf(t.database.db, "SOCK-M")).toBe(stock);
     const live = await t.database.db.selectFrom("order").select("status").where("cart_id", "=", cart).execute();
     expect(live.map((o) => o.status)).toEqual(["payment_failed"]);
   });

@@ -7,6 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CARDS, startTestApp, US_ADDRESS, type TestApp } from "./support/app.ts";
+import { ordersOf } from "./support/orders.ts";
+import { stockOf } from "./support/stock.ts";
 import { callProcedure, loopback, targetOf, type Answer } from "./support/attack-tools.ts";
 
 const EDGE_LIMITS_OFF = {
@@ -78,10 +80,6 @@ async function refusalsAudited(t: TestApp, cartIds: readonly string[]) {
   return rows.map((row) => ({ cartId: row.entity_id, outcome: row.outcome, ip: (row.origin as { ip?: string }).ip, ...(row.data as { stage: string; limits: { limit: string }[] }) }));
 }
 
-function ordersOf(t: TestApp, cartId: string) {
-  return t.database.db.selectFrom("order").select(["id", "status"]).where("cart_id", "=", cartId).execute();
-}
-
 async function metric(t: TestApp, outcome: string): Promise<number> {
   const text = await (await fetch(`${t.app.url}/metrics`)).text();
   return Number(new RegExp(`^payment_attempts_total\\{outcome="${outcome}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
@@ -119,7 +117,7 @@ describe("with the default limits", () => {
     }
     // Three declines reached the processor; the 27 refused attempts never did, and held no stock (no order).
     expect(attempts.map(({ token }) => reachedProcessor(t, token))).toEqual([true, true, true, ...Array.from({ length: 27 }, () => false)]);
-    expect((await ordersOf(t, cart.cartId)).map((order) => order.status)).toEqual(["payment_failed", "payment_failed", "payment_failed"]);
+    expect((await ordersOf(t.database.db, cart.cartId)).map((order) => order.status)).toEqual(["payment_failed", "payment_failed", "payment_failed"]);
 
     // Every refusal audited with the limit that refused, the stage, and the attacker's address.
     const audited = await refusalsAudited(t, [cart.cartId]);
@@ -152,7 +150,7 @@ describe("with the default limits", () => {
     expect(errorOf(declined.answer)).toMatchObject({ message: "Your card has insufficient funds.", data: { appCode: "PAYMENT_DECLINED", httpStatus: 402 } });
     const paid = await pay(t, cart, CARDS.success, shopper);
     expect(paid.answer.status, paid.answer.text).toBe(200);
-    expect((await ordersOf(t, cart.cartId)).map((order) => order.status).sort()).toEqual(["captured", "payment_failed"]);
+    expect((await ordersOf(t.database.db, cart.cartId)).map((order) => order.status).sort()).toEqual(["captured", "payment_failed"]);
   });
 });
 
@@ -178,7 +176,7 @@ describe("the limit per card", () => {
     for (const { answer } of attempts.slice(2)) expect(expectLocked(answer).retryAfterSeconds).toBeGreaterThan(3000);
     expect(attempts.map(({ token }) => reachedProcessor(t, token))).toEqual([true, true, true, false, false]);
     // The refused carts held no stock: no order at all.
-    expect(await ordersOf(t, carts[4]!)).toEqual([]);
+    expect(await ordersOf(t.database.db, carts[4]!)).toEqual([]);
     const audited = await refusalsAudited(t, carts);
     expect(audited.map((refusal) => [refusal.stage, refusal.limits.map((limit) => limit.limit)])).toEqual([
       ["after_decline", ["card"]],
@@ -219,12 +217,12 @@ describe("the limits per address and per email, under concurrency, and the cool-
 
     // Bypass: a new cart and a new email from the same address, with a card that would pay.
     const fresh = await prepareCart(t, `address-new-${randomUUID()}@example.com`);
-    const stockBefore = await t.database.db.selectFrom("inventory").select("available").where("sku", "=", "MUG-SAN").executeTakeFirstOrThrow();
+    const stockBefore = await stockOf(t.database.db, "MUG-SAN");
     const bypass = await pay(t, fresh, CARDS.success, attacker);
     expectLocked(bypass.answer);
     expect(reachedProcessor(t, bypass.token)).toBe(false);
-    expect(await ordersOf(t, fresh.cartId)).toEqual([]);
-    expect(await t.database.db.selectFrom("inventory").select("available").where("sku", "=", "MUG-SAN").executeTakeFirstOrThrow()).toEqual(stockBefore);
+    expect(await ordersOf(t.database.db, fresh.cartId)).toEqual([]);
+    expect(await stockOf(t.database.db, "MUG-SAN")).toBe(stockBefore);
     const audited = await refusalsAudited(t, [...carts, fresh.cartId]);
     expect(audited.map((refusal) => [refusal.stage, refusal.limits.map((limit) => limit.limit)])).toEqual([
       ["after_decline", ["address"]],

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRPCClientError } from "@trpc/client";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { stockOf } from "./support/stock.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -29,8 +30,7 @@ describe("placeOrder under concurrency", () => {
       expect(failure.reason).toBeInstanceOf(TRPCClientError);
       expect((failure.reason as TRPCClientError<never>).data).toMatchObject({ appCode: "OUT_OF_STOCK", httpStatus: 409 });
     }
-    const stock = await t.database.db.selectFrom("inventory").select("available").where("sku", "=", "LAMP").executeTakeFirstOrThrow();
-    expect(stock.available).toBe(0);
+    expect(await stockOf(t.database.db, "LAMP")).toBe(0);
     const sold = await t.database.db
       .selectFrom("order_line")
       .innerJoin("order", "order.id", "order_line.order_id")

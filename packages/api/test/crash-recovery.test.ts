@@ -14,6 +14,7 @@ import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sand
 import { freePort } from "../scripts/free-port.ts";
 import { CARDS, createClient, readyCart } from "./support/app.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { paymentsOf } from "./support/orders.ts";
 import { waitUntil } from "./support/wait.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -140,10 +141,6 @@ async function claimRunOut(orderId: string) {
   await waitUntil("the authorisation claim to run out", () => Date.now() > until.getTime() + 50, 30_000);
 }
 
-function paymentsOf(orderId: string) {
-  return database.db.selectFrom("payment").selectAll().where("order_id", "=", orderId).execute();
-}
-
 beforeAll(async () => {
   // The slow card is authorised at once but answered only after a minute: the API is still waiting when it dies.
   sandbox = await startPaymentSandbox({ port: 0, secretKey: SECRET_KEY, allowedParentOrigins: ["http://localhost:3000"], slowCardDelayMs: 60_000 });
@@ -184,7 +181,7 @@ describe("an API process killed while placing an order", () => {
     expect(await placing).toBe("failed");
 
     expect(await orderRow(order.id)).toMatchObject({ status: "pending_payment" });
-    expect(await paymentsOf(order.id)).toEqual([]);
+    expect(await paymentsOf(database.db, order.id)).toEqual([]);
     expect(await Inventory.available(database.db, SKU)).toBe(stockAtStart - QUANTITY);
     await claimRunOut(order.id);
 
@@ -196,7 +193,7 @@ describe("an API process killed while placing an order", () => {
 
       const seen = await createClient(restarted.url).order.get.query({ orderId: order.id });
       expect(seen.status).toBe("captured");
-      const rows = await paymentsOf(order.id);
+      const rows = await paymentsOf(database.db, order.id);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ status: "captured", amount: order.total, captured_amount: order.total });
       const atSandbox = authorizationsFor(order.number);
@@ -227,7 +224,7 @@ describe("an API process killed while placing an order", () => {
     try {
       // It keeps off the order until the dead process's authorisation claim has run out.
       await waitUntil("the reconciler to release the order", async () => (await orderRow(order.id)).status === "payment_failed", 30_000);
-      expect(await paymentsOf(order.id)).toMatchObject([{ status: "declined", decline_code: "no_authorization" }]);
+      expect(await paymentsOf(database.db, order.id)).toMatchObject([{ status: "declined", decline_code: "no_authorization" }]);
       expect(await Inventory.available(database.db, SKU)).toBe(stockAtStart - QUANTITY);
       expect(authorizationsFor(order.number)).toEqual([]);
       // No authorisation without an order: every one the sandbox holds belongs to a captured order.

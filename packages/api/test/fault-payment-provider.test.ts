@@ -9,6 +9,8 @@ import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sand
 import { freePort } from "../scripts/free-port.ts";
 import { createRelay } from "./support/payment-relay.ts";
 import { createClient, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { ordersOf } from "./support/orders.ts";
+import { stockOf } from "./support/stock.ts";
 
 const SECRET_KEY = "sk_fault_test_secret_key";
 const PROVIDER_TIMEOUT_MS = 1000;
@@ -47,17 +49,12 @@ async function tokenize(): Promise<string> {
   return body.id;
 }
 
-async function available(): Promise<number> {
-  const row = await t.database.db.selectFrom("inventory").select("available").where("sku", "=", SKU).executeTakeFirstOrThrow();
-  return Number(row.available);
+function available(): Promise<number> {
+  return stockOf(t.database.db, SKU);
 }
 
 function chargesFor(numbers: string[]) {
   return sandbox.debugDump().authorizations.filter((entry) => numbers.includes(entry.reference));
-}
-
-function ordersOf(cartId: string) {
-  return t.database.db.selectFrom("order").select(["id", "number", "status"]).where("cart_id", "=", cartId).execute();
 }
 
 const reconcile = () => Reconciler.reconcile({ db: t.app.services.db, payments: t.app.services.payments, captureMode: "immediate", graceMs: 0 });
@@ -83,7 +80,7 @@ describe.each(["down", "stall"] as const)("payment provider %s", (fault) => {
     expect(error.data).toMatchObject({ httpStatus: 503, appCode: "PAYMENT_UNAVAILABLE" });
     // Refused: at once; stalled: after the provider timeout, well before any client would give up.
     expect(failMs).toBeLessThan(PROVIDER_TIMEOUT_MS + 3000);
-    const [pending] = await ordersOf(cartId);
+    const [pending] = await ordersOf(t.database.db, cartId);
     expect(pending?.status).toBe("pending_payment");
     expect(await available()).toBe(stockBefore - 2);
 
@@ -91,22 +88,22 @@ describe.each(["down", "stall"] as const)("payment provider %s", (fault) => {
     const retry = await expectTrpcError(() => placeWithKey(cartId, quote.id, paymentToken, key));
     expect(retry.data?.httpStatus).toBeGreaterThanOrEqual(409);
     expect(["CHECKOUT_IN_PROGRESS", "PAYMENT_UNAVAILABLE"]).toContain(retry.data?.appCode);
-    expect(await ordersOf(cartId)).toHaveLength(1);
+    expect(await ordersOf(t.database.db, cartId)).toHaveLength(1);
 
     // The reconciler cannot settle an unknown outcome while the provider is unreachable: the stock stays held.
     const blind = await reconcile();
     expect(blind.released).toBe(0);
-    expect((await ordersOf(cartId))[0]?.status).toBe("pending_payment");
+    expect((await ordersOf(t.database.db, cartId))[0]?.status).toBe("pending_payment");
 
     await relay.set("up");
     const recoveredAt = performance.now();
     // Reconciler runs until it settles the order (one run on a quiet machine; a busy one may time out a lookup).
-    let released = (await ordersOf(cartId))[0];
+    let released = (await ordersOf(t.database.db, cartId))[0];
     let runs = 0;
     while (released?.status === "pending_payment" && performance.now() - recoveredAt < 20_000) {
       await reconcile();
       runs += 1;
-      released = (await ordersOf(cartId))[0];
+      released = (await ordersOf(t.database.db, cartId))[0];
     }
     const settleMs = performance.now() - recoveredAt;
     expect(released?.status).toBe("payment_failed");
@@ -122,7 +119,7 @@ describe.each(["down", "stall"] as const)("payment provider %s", (fault) => {
       (caught: { data?: { appCode?: string } }) => ({ order: null, appCode: caught.data?.appCode ?? "unknown" }),
     );
     expect(replay.order?.id ?? replay.appCode).toBe(again.order?.id ?? again.appCode);
-    const orders = await ordersOf(cartId);
+    const orders = await ordersOf(t.database.db, cartId);
     const charges = chargesFor(orders.map((order) => order.number));
     expect(charges.length).toBeLessThanOrEqual(1);
     expect(orders.filter((order) => order.status !== "payment_failed" && order.status !== "cancelled").length).toBeLessThanOrEqual(1);

@@ -13,6 +13,8 @@ import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sand
 import { freePort } from "../scripts/free-port.ts";
 import { createRelay } from "./support/payment-relay.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { ordersOf, paymentsOf } from "./support/orders.ts";
+import { stockOf } from "./support/stock.ts";
 import { waitUntil } from "./support/wait.ts";
 
 const SECRET_KEY = "sk_resume_test_secret_key";
@@ -84,17 +86,8 @@ async function placeOrder(attempt: Attempt, key: string) {
   return { status: response.status, text, headers: response.headers, order: body.result?.data ?? null, error: body.error?.data ?? null };
 }
 
-async function available(): Promise<number> {
-  const row = await t.database.db.selectFrom("inventory").select("available").where("sku", "=", SKU).executeTakeFirstOrThrow();
-  return Number(row.available);
-}
-
-function ordersOf(cartId: string) {
-  return t.database.db.selectFrom("order").selectAll().where("cart_id", "=", cartId).orderBy("created_at").execute();
-}
-
-function paymentsOf(orderId: string) {
-  return t.database.db.selectFrom("payment").selectAll().where("order_id", "=", orderId).execute();
+function available(): Promise<number> {
+  return stockOf(t.database.db, SKU);
 }
 
 function authorizationsFor(reference: string) {
@@ -115,13 +108,13 @@ async function failWhileProvider(fault: "down" | "stall", attempt: Attempt, key:
   const failMs = performance.now() - started;
   expect(first.status).toBe(503);
   expect(first.error).toMatchObject({ appCode: "PAYMENT_UNAVAILABLE" });
-  const [pending, ...others] = await ordersOf(attempt.cartId);
+  const [pending, ...others] = await ordersOf(t.database.db, attempt.cartId);
   expect(others).toEqual([]);
   expect(pending).toMatchObject({ status: "pending_payment", authorizing_until: null, quote_id: attempt.quoteId });
   // A hash of the token, never the token itself.
   expect(pending!.payment_token_hash).toMatch(/^[0-9a-f]{64}$/);
   expect(pending!.payment_token_hash).not.toContain(attempt.paymentToken);
-  expect(await paymentsOf(pending!.id)).toEqual([]);
+  expect(await paymentsOf(t.database.db, pending!.id)).toEqual([]);
   expect(authorizationsFor(pending!.number)).toEqual([]);
   return { order: pending!, failMs };
 }
@@ -152,10 +145,10 @@ describe.each(["down", "stall"] as const)("a same-attempt retry after the provid
     expect(resumed.order).toMatchObject({ id: pending.id, number: pending.number, status: "captured", total: pending.total });
     expect(resumed.headers.get("idempotent-replayed")).toBeNull();
 
-    const orders = await ordersOf(attempt.cartId);
+    const orders = await ordersOf(t.database.db, attempt.cartId);
     expect(orders).toHaveLength(1);
     expect(orders[0]).toMatchObject({ id: pending.id, status: "captured", authorizing_until: null });
-    expect(await paymentsOf(pending.id)).toMatchObject([{ status: "captured", amount: pending.total, captured_amount: pending.total }]);
+    expect(await paymentsOf(t.database.db, pending.id)).toMatchObject([{ status: "captured", amount: pending.total, captured_amount: pending.total }]);
     expectChargedOnce(pending);
     expect(await auditActions(pending.id)).toEqual(["order.created", "order.payment_resumed", "order.authorised", "order.captured"]);
 
@@ -163,7 +156,7 @@ describe.each(["down", "stall"] as const)("a same-attempt retry after the provid
     expect(replay.status).toBe(200);
     expect(replay.text).toBe(resumed.text);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    expect(await ordersOf(attempt.cartId)).toHaveLength(1);
+    expect(await ordersOf(t.database.db, attempt.cartId)).toHaveLength(1);
     expectChargedOnce(pending);
     expect(await available()).toBe(stockBefore - QUANTITY);
     console.log(`[payment-resume] ${fault}: first attempt failed in ${Math.round(failMs)} ms with PAYMENT_UNAVAILABLE; same-key retry resumed order ${pending.number} → captured in ${Math.round(resumeMs)} ms; charges 1, captures 1`);
@@ -185,7 +178,7 @@ describe("resuming, exclusively", () => {
       expect(other.status).toBe(409);
       expect(["IDEMPOTENCY_IN_PROGRESS", "CHECKOUT_IN_PROGRESS"]).toContain(other.error?.appCode);
     }
-    expect(await ordersOf(attempt.cartId)).toHaveLength(1);
+    expect(await ordersOf(t.database.db, attempt.cartId)).toHaveLength(1);
     expectChargedOnce(pending);
     expect((await auditActions(pending.id)).filter((action) => action === "order.payment_resumed")).toHaveLength(1);
     console.log(`[payment-resume] same key, concurrent: ${answers.map((answer) => answer.error?.appCode ?? answer.order?.status).join(" + ")}; charges 1`);
@@ -205,7 +198,7 @@ describe("resuming, exclusively", () => {
     // Told to wait while the other holds the claim; if it came after the order was paid, that it is ordered.
     expect(["CHECKOUT_IN_PROGRESS", "ALREADY_ORDERED"]).toContain(loser?.error?.appCode);
     expect(loser?.error?.details).toMatchObject({ orderId: pending.id });
-    expect(await ordersOf(attempt.cartId)).toHaveLength(1);
+    expect(await ordersOf(t.database.db, attempt.cartId)).toHaveLength(1);
     expectChargedOnce(pending);
     console.log(`[payment-resume] different keys, same token, concurrent: ${answers.map((answer) => answer.error?.appCode ?? answer.order?.status).join(" + ")}; charges 1`);
   });
@@ -220,7 +213,7 @@ describe("resuming, exclusively", () => {
     await relay.set("stall");
     const resuming = placeOrder(attempt, key);
     const claimed = await waitUntil("the resume's authorisation claim", async () => {
-      const [row] = await ordersOf(attempt.cartId);
+      const [row] = await ordersOf(t.database.db, attempt.cartId);
       return row?.authorizing_until ? row : null;
     }, 5000, 10);
     expect(claimed.authorizing_until!.getTime()).toBeGreaterThan(Date.now());
@@ -232,19 +225,19 @@ describe("resuming, exclusively", () => {
 
     const whileClaimed = await reconcile();
     expect(whileClaimed.orders.map((entry) => entry.orderId)).not.toContain(pending.id);
-    expect((await ordersOf(attempt.cartId))[0]).toMatchObject({ status: "pending_payment" });
+    expect((await ordersOf(t.database.db, attempt.cartId))[0]).toMatchObject({ status: "pending_payment" });
 
     const stalled = await resuming;
     expect(stalled.status).toBe(503);
     expect(stalled.error).toMatchObject({ appCode: "PAYMENT_UNAVAILABLE" });
-    expect((await ordersOf(attempt.cartId))[0]).toMatchObject({ status: "pending_payment", authorizing_until: null });
+    expect((await ordersOf(t.database.db, attempt.cartId))[0]).toMatchObject({ status: "pending_payment", authorizing_until: null });
     expect(await available()).toBe(stockBefore - QUANTITY);
 
     // Claim let go, provider back, grace over: the existing behaviour — released, stock back, no charge.
     await relay.set("up");
     const summary = await reconcile();
     expect(summary.orders.filter((entry) => entry.orderId === pending.id)).toEqual([{ orderId: pending.id, number: pending.number, outcome: "released" }]);
-    expect((await ordersOf(attempt.cartId))[0]).toMatchObject({ status: "payment_failed" });
+    expect((await ordersOf(t.database.db, attempt.cartId))[0]).toMatchObject({ status: "payment_failed" });
     expect(await available()).toBe(stockBefore);
     expect(authorizationsFor(pending.number)).toEqual([]);
   });
@@ -258,7 +251,7 @@ describe("resuming, exclusively", () => {
     const otherCard = await placeOrder({ ...attempt, paymentToken: await tokenize() }, randomUUID());
     expect(otherCard.status).toBe(409);
     expect(otherCard.error).toMatchObject({ appCode: "CHECKOUT_IN_PROGRESS", details: { orderId: pending.id } });
-    expect((await ordersOf(attempt.cartId))[0]).toMatchObject({ status: "pending_payment", authorizing_until: null });
+    expect((await ordersOf(t.database.db, attempt.cartId))[0]).toMatchObject({ status: "pending_payment", authorizing_until: null });
     expect(authorizationsFor(pending.number)).toEqual([]);
     expect(await auditActions(pending.id)).toEqual(["order.created"]);
 
@@ -278,8 +271,8 @@ describe("resuming, exclusively", () => {
     const declined = await placeOrder(attempt, key);
     expect(declined.status).toBe(402);
     expect(declined.error).toMatchObject({ appCode: "PAYMENT_DECLINED", details: { orderId: pending.id } });
-    expect((await ordersOf(attempt.cartId))[0]).toMatchObject({ status: "payment_failed" });
-    expect(await paymentsOf(pending.id)).toMatchObject([{ status: "declined" }]);
+    expect((await ordersOf(t.database.db, attempt.cartId))[0]).toMatchObject({ status: "payment_failed" });
+    expect(await paymentsOf(t.database.db, pending.id)).toMatchObject([{ status: "declined" }]);
     expect(await available()).toBe(stockBefore);
     const replay = await placeOrder(attempt, key);
     expect(replay.text).toBe(declined.text);
@@ -302,15 +295,15 @@ describe("resuming, exclusively", () => {
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     // The same attempt under another key (a double submit) gets the same answer.
     expect((await placeOrder(attempt, randomUUID())).error).toMatchObject({ appCode: "PAYMENT_TOKEN_INVALID" });
-    expect(await ordersOf(attempt.cartId)).toHaveLength(1);
-    expect((await ordersOf(attempt.cartId))[0]).toMatchObject({ id: pending.id, status: "payment_failed" });
+    expect(await ordersOf(t.database.db, attempt.cartId)).toHaveLength(1);
+    expect((await ordersOf(t.database.db, attempt.cartId))[0]).toMatchObject({ id: pending.id, status: "payment_failed" });
     expect(authorizationsFor(pending.number)).toEqual([]);
     expect(await auditActions(pending.id)).not.toContain("order.payment_resumed");
 
     // A new attempt (a new token, a new key) places the order, charged once.
     const again = await placeOrder({ ...attempt, paymentToken: await tokenize(CARDS.success) }, randomUUID());
     expect(again.order).toMatchObject({ status: "captured" });
-    expect(await ordersOf(attempt.cartId)).toHaveLength(2);
+    expect(await ordersOf(t.database.db, attempt.cartId)).toHaveLength(2);
     expectChargedOnce(again.order!);
   });
 

@@ -1,9 +1,10 @@
 // POST /webhooks/payments over real HTTP: the sandbox's own signed events settle 3-D Secure orders, and
 // forged, stale, malformed or replayed events are refused or recognised without changing anything.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Audit, Inventory } from "@checkout/core";
+import { Audit } from "@checkout/core";
 import { signWebhook } from "@checkout/payment-protocol";
 import { readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { stockOf } from "./support/stock.ts";
 
 const THREE_D_SECURE_CARD = "4000002760003184";
 const SKU = "TEE-BLA-M";
@@ -77,7 +78,7 @@ async function snapshot(orderId: string) {
     payments: await db.selectFrom("payment").selectAll().where("order_id", "=", orderId).execute(),
     audit: await Audit.listForEntity(db, "order", orderId),
     events: (await db.selectFrom("payment_webhook_event").select(({ fn }) => fn.countAll<string>().as("count")).executeTakeFirstOrThrow()).count,
-    stock: await Inventory.available(db, SKU),
+    stock: await stockOf(db, SKU),
   };
 }
 
@@ -98,12 +99,12 @@ describe("the sandbox's webhooks", () => {
   });
 
   it("fail a 3-D Secure order and release its stock when the challenge fails", async () => {
-    const before = await Inventory.available(t.database.db, SKU);
+    const before = await stockOf(t.database.db, SKU);
     const { order, nextActionUrl } = await placeThreeDSecureOrder();
     await answerChallenge(nextActionUrl, "failed");
     await vi.waitFor(async () => expect(await orderStatus(order.id)).toBe("payment_failed"), { timeout: 5000, interval: 50 });
     expect((await t.client.order.get.query({ orderId: order.id })).payment).toMatchObject({ status: "declined", declineCode: "authentication_failed" });
-    expect(await Inventory.available(t.database.db, SKU)).toBe(before);
+    expect(await stockOf(t.database.db, SKU)).toBe(before);
   });
 
   it("are recorded and acknowledged when they only report (the capture that followed)", async () => {

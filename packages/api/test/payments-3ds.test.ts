@@ -2,8 +2,9 @@
 // answers it on the sandbox's page, and checkout.confirmPayment (or the provider's webhook) settles it.
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Audit, Inventory } from "@checkout/core";
+import { Audit } from "@checkout/core";
 import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { stockOf } from "./support/stock.ts";
 
 const THREE_D_SECURE_CARD = "4000002760003184";
 const SKU = "TEE-BLA-M";
@@ -52,10 +53,6 @@ async function answerChallenge(nextActionUrl: string, result: "authenticated" | 
   return (await response.json()) as { id: string; status: string };
 }
 
-function stockOf(sku: string): Promise<number> {
-  return Inventory.available(t.database.db, sku);
-}
-
 async function actionsOf(entity: "order" | "payment", id: string): Promise<string[]> {
   return (await Audit.listForEntity(t.database.db, entity, id)).map((row) => row.action);
 }
@@ -70,12 +67,12 @@ function authorizationIdOf(nextActionUrl: string): string {
 
 describe("checkout.placeOrder with a 3-D Secure card", () => {
   it("leaves the order pending_payment with the challenge URL, its stock still reserved", async () => {
-    const before = await stockOf(SKU);
+    const before = await stockOf(t.database.db, SKU);
     const { order } = await placeThreeDSecureOrder();
     expect(order.status).toBe("pending_payment");
     expect(order.payment).toMatchObject({ status: "requires_action", cardBrand: "visa", cardLast4: "3184", declineCode: null, amount: order.total });
     expect(order.payment?.nextActionUrl).toMatch(new RegExp(`^${sandbox().publicUrl}/3ds/auth_[0-9a-f]{24}$`));
-    expect(await stockOf(SKU)).toBe(before - 2);
+    expect(await stockOf(t.database.db, SKU)).toBe(before - 2);
     const payment = await t.database.db.selectFrom("payment").select("id").where("order_id", "=", order.id).executeTakeFirstOrThrow();
     expect(await actionsOf("payment", payment.id)).toEqual(["payment.requires_action"]);
     expect(await actionsOf("order", order.id)).toEqual(["order.created"]);
@@ -124,19 +121,19 @@ describe("checkout.confirmPayment", () => {
 
   it("fails the order and gives its stock back when the challenge fails; the cart can then be paid another way", async () => {
     await withoutWebhooks(async () => {
-      const before = await stockOf(SKU);
+      const before = await stockOf(t.database.db, SKU);
       const { cartId, order } = await placeThreeDSecureOrder();
       await answerChallenge(order.payment?.nextActionUrl ?? "", "failed");
       const failed = await t.client.checkout.confirmPayment.mutate({ orderId: order.id });
       expect(failed.status).toBe("payment_failed");
       expect(failed.payment).toMatchObject({ status: "declined", declineCode: "authentication_failed", nextActionUrl: null });
-      expect(await stockOf(SKU)).toBe(before);
+      expect(await stockOf(t.database.db, SKU)).toBe(before);
       expect(await actionsOf("order", order.id)).toEqual(["order.created", "order.payment_failed"]);
 
       const quote = await t.client.checkout.quote.mutate({ cartId });
       const retried = await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) });
       expect(retried.status).toBe("captured");
-      expect(await stockOf(SKU)).toBe(before - 2);
+      expect(await stockOf(t.database.db, SKU)).toBe(before - 2);
     });
   });
 

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { TRPCClientError } from "@trpc/client";
 import { Pricing, seedPromotions, type NewPromotion } from "@checkout/core";
 import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { ordersOf } from "./support/orders.ts";
+import { stockOf } from "./support/stock.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -31,15 +33,6 @@ async function promotionState(code: string) {
   const promotion = await t.database.db.selectFrom("promotion").selectAll().where("code", "=", code).executeTakeFirstOrThrow();
   const redemptions = await t.database.db.selectFrom("promotion_redemption").selectAll().where("promotion_id", "=", promotion.id).execute();
   return { usedCount: promotion.used_count, redemptions };
-}
-
-async function stockOf(sku: string): Promise<number> {
-  const row = await t.database.db.selectFrom("inventory").select("available").where("sku", "=", sku).executeTakeFirstOrThrow();
-  return row.available;
-}
-
-async function ordersOf(cartIds: string[]) {
-  return t.database.db.selectFrom("order").selectAll().where("cart_id", "in", cartIds).execute();
 }
 
 function appError(error: unknown): { appCode?: string; httpStatus?: number; details?: Record<string, unknown> } {
@@ -192,7 +185,7 @@ describe("redeeming a promotion under concurrency", () => {
   it("gives a code with one use left to exactly one of 50 parallel orders; the rest reserve and charge nothing", async () => {
     const code = await createPromotion({ usage_limit: 1 });
     const sku = "SOCK-M";
-    const stockBefore = await stockOf(sku);
+    const stockBefore = await stockOf(t.database.db, sku);
     const carts = await Promise.all(Array.from({ length: 50 }, (_, i) => readyCartFor(`buyer-${i}-${randomUUID()}@example.com`, [{ sku, quantity: 1 }])));
     await Promise.all(carts.map((cartId) => t.client.checkout.applyPromoCode.mutate({ cartId, code })));
     const quotes = await Promise.all(carts.map((cartId) => t.client.checkout.quote.mutate({ cartId })));
@@ -213,10 +206,10 @@ describe("redeeming a promotion under concurrency", () => {
     } finally {
       authorisations.restore();
     }
-    const orders = await ordersOf(carts);
+    const orders = await ordersOf(t.database.db, carts);
     expect(orders).toHaveLength(1);
     expect(orders[0]).toMatchObject({ discount: 180, promo_code: code });
-    expect(await stockOf(sku)).toBe(stockBefore - 1);
+    expect(await stockOf(t.database.db, sku)).toBe(stockBefore - 1);
     const state = await promotionState(code);
     expect(state.usedCount).toBe(1);
     expect(state.redemptions).toHaveLength(1);
@@ -243,7 +236,7 @@ describe("redeeming a promotion under concurrency", () => {
       expect(data.appCode).toBe("PROMO_EXHAUSTED");
       expect(data.details).toMatchObject({ reason: "customer_limit" });
     }
-    expect(await ordersOf(carts)).toHaveLength(1);
+    expect(await ordersOf(t.database.db, carts)).toHaveLength(1);
     const state = await promotionState(code);
     expect(state.usedCount).toBe(1);
     expect(state.redemptions).toEqual([expect.objectContaining({ email })]);
@@ -295,7 +288,7 @@ describe("a promotion that changes between quote and order", () => {
     const quote = await t.client.checkout.quote.mutate({ cartId });
     expect(quote.discount).toBe(440);
     await t.database.db.updateTable("promotion").set(change).where("code", "=", code).execute();
-    const stockBefore = await stockOf(sku);
+    const stockBefore = await stockOf(t.database.db, sku);
     const token = await t.tokenize(CARDS.success);
     const authorisations = countAuthorisations();
     try {
@@ -308,8 +301,8 @@ describe("a promotion that changes between quote and order", () => {
     } finally {
       authorisations.restore();
     }
-    expect(await stockOf(sku)).toBe(stockBefore);
-    expect(await ordersOf([cartId])).toEqual([]);
+    expect(await stockOf(t.database.db, sku)).toBe(stockBefore);
+    expect(await ordersOf(t.database.db, [cartId])).toEqual([]);
     const payments = await t.database.db
       .selectFrom("payment")
       .innerJoin("order", "order.id", "payment.order_id")
@@ -326,13 +319,13 @@ describe("a promotion that changes between quote and order", () => {
     await t.client.checkout.applyPromoCode.mutate({ cartId, code });
     const quote = await t.client.checkout.quote.mutate({ cartId });
     await t.database.db.updateTable("promotion").set({ used_count: 1 }).where("code", "=", code).execute();
-    const stockBefore = await stockOf("BOTL-750");
+    const stockBefore = await stockOf(t.database.db, "BOTL-750");
     const error = await expectTrpcError(async () =>
       t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) }),
     );
     expect(error.data).toMatchObject({ appCode: "PROMO_EXHAUSTED", httpStatus: 409 });
-    expect(await stockOf("BOTL-750")).toBe(stockBefore);
-    expect(await ordersOf([cartId])).toEqual([]);
+    expect(await stockOf(t.database.db, "BOTL-750")).toBe(stockBefore);
+    expect(await ordersOf(t.database.db, [cartId])).toEqual([]);
 
     // Removing the code, re-quoting and ordering goes through at full price.
     await t.client.checkout.removePromoCode.mutate({ cartId });

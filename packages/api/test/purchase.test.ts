@@ -1,6 +1,7 @@
 // A purchase end to end over HTTP against real PostgreSQL and the payment sandbox.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CARDS, expectTrpcError, readyCart, startTestApp, US_ADDRESS, type TestApp } from "./support/app.ts";
+import { stockOf } from "./support/stock.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -9,11 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-async function stockOf(sku: string): Promise<number> {
-  const row = await t.database.db.selectFrom("inventory").select("available").where("sku", "=", sku).executeTakeFirstOrThrow();
-  return row.available;
-}
 
 describe("catalog", () => {
   it("lists at least 12 products, each with a description, a picture and a price", async () => {
@@ -86,7 +82,7 @@ describe("checkout", () => {
   });
 
   it("places an order that charges exactly the quoted total and shows it again on reload", async () => {
-    const before = await stockOf("TEE-BLA-M");
+    const before = await stockOf(t.database.db, "TEE-BLA-M");
     const cartId = await readyCart(t.client, [{ sku: "TEE-BLA-M", quantity: 2 }]);
     const quote = await t.client.checkout.quote.mutate({ cartId });
     expect(quote.subtotal).toBe(4800);
@@ -103,7 +99,7 @@ describe("checkout", () => {
     expect(order.shippingAddress).toMatchObject(US_ADDRESS);
 
     expect(await t.client.order.get.query({ orderId: order.id })).toEqual(order);
-    expect(await stockOf("TEE-BLA-M")).toBe(before - 2);
+    expect(await stockOf(t.database.db, "TEE-BLA-M")).toBe(before - 2);
 
     const stored = await t.database.db.selectFrom("order").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow();
     expect(stored.total).toBe(quote.total);
@@ -135,7 +131,7 @@ describe("checkout", () => {
   });
 
   it("keeps the cart after a declined card, gives the stock back, and accepts another card", async () => {
-    const before = await stockOf("HOOD-CHA-M");
+    const before = await stockOf(t.database.db, "HOOD-CHA-M");
     const cartId = await readyCart(t.client, [{ sku: "HOOD-CHA-M", quantity: 1 }]);
     const quote = await t.client.checkout.quote.mutate({ cartId });
 
@@ -144,7 +140,7 @@ describe("checkout", () => {
     );
     expect(declined.data).toMatchObject({ appCode: "PAYMENT_DECLINED", httpStatus: 402 });
     expect(declined.message).toBe("Your card was declined.");
-    expect(await stockOf("HOOD-CHA-M")).toBe(before);
+    expect(await stockOf(t.database.db, "HOOD-CHA-M")).toBe(before);
 
     const poor = await expectTrpcError(async () =>
       t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.insufficientFunds) }),
@@ -158,7 +154,7 @@ describe("checkout", () => {
 
     const order = await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) });
     expect(order.status).toBe("captured");
-    expect(await stockOf("HOOD-CHA-M")).toBe(before - 1);
+    expect(await stockOf(t.database.db, "HOOD-CHA-M")).toBe(before - 1);
     const failed = await t.database.db.selectFrom("order").select("status").where("cart_id", "=", cartId).where("status", "=", "payment_failed").execute();
     expect(failed).toHaveLength(2);
     const audit = await t.database.db.selectFrom("audit_log").select("action").where("action", "=", "payment.declined").execute();
