@@ -2,7 +2,9 @@
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, listen, useTestServers } from "../../test/support/index.ts";
-import { encodeRequest, HttpPool, type HttpPoolError } from "./http-pool.ts";
+import type { HttpPoolError } from "./http-exchange.ts";
+import { HttpPool } from "./http-pool.ts";
+import { encodeRequest } from "./http-request.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -5,7 +5,8 @@ import { compileJsonPath, type JsonPath } from "../script/json-path.ts";
 import type { Script, Step } from "../script/script-types.ts";
 import { compileRequestStep, compileTemplate, hasPlaceholders, renderRequestStep, renderTemplate, type Template } from "../script/template.ts";
 import { createVuVariablePicker } from "../script/vu-variables.ts";
-import { encodeRequest, HttpPool, type EncodedRequest } from "./http-pool.ts";
+import { HttpPool } from "./http-pool.ts";
+import { encodeRequest, type EncodedRequest } from "./http-request.ts";
 
 type RequestStep = Extract<Step, { kind: "request" }>;
 

@@ -1,6 +1,6 @@
 // One virtual user walking its scenario's flow: requests, captures, expected statuses, think times and loops.
 import { evaluateJsonPath } from "../script/json-path.ts";
-import type { ResponseReceiver } from "./http-pool.ts";
+import type { ResponseReceiver } from "./http-exchange.ts";
 import type { PreparedRequest, PreparedStep } from "./prepared-script.ts";
 import type { VuOutcome } from "./run-metrics.ts";
 import type { RunState } from "./run-state.ts";
