@@ -23,7 +23,7 @@ export type FakeMethod = "authorize" | "capture" | "void" | "refund" | "findAuth
 export type AuthorizeAnswer =
   | { status: "authorized"; amount?: number; currency?: Currency; answerLost?: boolean }
   | { status: "requires_action"; amount?: number; currency?: Currency; answerLost?: boolean }
-  | { status: "declined"; code?: string; message?: string }
+  | { status: "declined"; code?: string; message?: string; answerLost?: boolean }
   | { status: "unavailable" }
   | { status: "token_rejected" };
 
@@ -155,6 +155,7 @@ export function createFakePaymentProvider(options: { name?: string; timeoutMs?: 
           const result: AuthorizeResult = { status: "declined", code: answer.code ?? "card_declined", message: answer.message ?? "Your card was declined.", card };
           const held = hold({ key: input.idempotencyKey, reference: input.reference, amount: input.amount, currency: input.currency, status: "failed", answer: result });
           held.state.failureCode = result.code;
+          if (answer.answerLost) throw unavailable("authorize");
           return structuredClone(result);
         }
         case "authorized":
