@@ -12,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gitCommit, isSmokeRun, smokeReportPath, spliceSection } from "@checkout/bench-support";
 import { SCENARIOS, warmUp } from "./overload/load.ts";
+import { startProbeThread } from "./overload/probes.ts";
 import { existingConclusions, fmt, pct, renderConsole, renderSection, SECTION, type Report } from "./overload/report.ts";
 import { startOverloadService } from "./overload/service.ts";
 import { BenchEnv, DEFAULT_RUN, settingsFor, SMOKE_ENV } from "./overload/settings.ts";
@@ -54,6 +55,8 @@ async function main(): Promise<number> {
   const settings = settingsFor(config.DB_POOL_MAX).filter((setting) => setting.key === "off" || wanted.includes(setting.key));
 
   const service = await startOverloadService({ config, cleanup, log });
+  const probes = startProbeThread(service.apiPort);
+  cleanup.add(() => probes.terminate());
   const windows: Window[] = [];
   const openRates: number[] = [];
 
@@ -73,7 +76,7 @@ async function main(): Promise<number> {
             round,
             openRate,
             apiUrl: service.apiUrl,
-            port: service.apiPort,
+            probes,
             apiPid,
             postmasterPid: service.postmasterPid,
             config,

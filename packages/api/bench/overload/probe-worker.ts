@@ -1,13 +1,14 @@
 // The overload bench's probes, in their own thread so the load generator's busy event loop does not inflate their
-// times: /health and /ready on fresh connections every `intervalMs` from the start, until the parent says stop; then
-// every sample goes back to the parent. Started by probes.ts.
+// times. On "start", /health and /ready on fresh connections every `intervalMs`; on "stop", the probes finish and every
+// sample of that window goes back to the parent. One thread serves the whole run. Started by probes.ts.
 import http from "node:http";
 import { parentPort, workerData } from "node:worker_threads";
 import type { ProbeSample, ProbeSamples, ProbeWorkerData } from "./probes.ts";
 
 const { port, timeoutMs, intervalMs } = workerData as ProbeWorkerData;
-const samples: ProbeSamples = { health: [], ready: [] };
+let samples: ProbeSamples = { health: [], ready: [] };
 let isStopping = false;
+let loops: Promise<void>[] = [];
 
 /** One GET on a fresh connection: ok on a 200, timed until the body has been read (or the request failed). */
 function probeOnce(path: string): Promise<ProbeSample> {
@@ -33,10 +34,15 @@ async function probeLoop(path: string, list: ProbeSample[]): Promise<void> {
   }
 }
 
-const loops = [probeLoop("/health", samples.health), probeLoop("/ready", samples.ready)];
-parentPort!.postMessage({ isProbing: true });
-parentPort!.on("message", async () => {
-  isStopping = true;
-  await Promise.all(loops);
-  parentPort!.postMessage(samples);
+parentPort!.on("message", async (message: "start" | "stop") => {
+  if (message === "start") {
+    samples = { health: [], ready: [] };
+    isStopping = false;
+    loops = [probeLoop("/health", samples.health), probeLoop("/ready", samples.ready)];
+    parentPort!.postMessage({ isProbing: true });
+  } else {
+    isStopping = true;
+    await Promise.all(loops);
+    parentPort!.postMessage(samples);
+  }
 });

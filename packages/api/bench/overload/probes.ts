@@ -1,5 +1,5 @@
-// The /health and /ready probes beside each overload window, as the ALB would send them: started in a worker thread
-// (probe-worker.ts), stopped with the window, summarised into a count, failures and percentiles.
+// The /health and /ready probes beside each overload window, as the ALB would send them: from a worker thread
+// (probe-worker.ts), started and stopped with the window, summarised into a count, failures and percentiles.
 import { percentile } from "@checkout/bench-support";
 import { nextMessage, startTsWorker } from "../ts-worker.ts";
 
@@ -43,21 +43,30 @@ function summariseProbe(samples: ProbeSample[]): Probe {
   };
 }
 
-/** Starts probing the API on `port`; resolves once the probes run, with the function that stops them and summarises. */
-export async function startProbes(port: number): Promise<() => Promise<{ health: Probe; ready: Probe }>> {
+export interface ProbeThread {
+  /** Starts probing; resolves once the probes run. */
+  start(): Promise<void>;
+  /** Stops probing once the probes under way have finished, and summarises the samples since `start`. */
+  stop(): Promise<{ health: Probe; ready: Probe }>;
+  terminate(): Promise<number>;
+}
+
+/** The thread that probes the API on `port` between each `start` and `stop` (one for the run: it loads tsx once). */
+export function startProbeThread(port: number): ProbeThread {
   const workerData: ProbeWorkerData = { port, timeoutMs: PROBE_TIMEOUT_MS, intervalMs: PROBE_INTERVAL_MS };
   const worker = startTsWorker(new URL("./probe-worker.ts", import.meta.url), { workerData });
-  try {
-    await nextMessage<{ isProbing: true }>(worker);
-  } catch (error) {
-    await worker.terminate();
-    throw error;
-  }
-  return async () => {
-    const results = nextMessage<ProbeSamples>(worker);
-    worker.postMessage("stop");
-    const { health, ready } = await results;
-    await worker.terminate();
-    return { health: summariseProbe(health), ready: summariseProbe(ready) };
+  return {
+    async start() {
+      const isProbing = nextMessage<{ isProbing: true }>(worker);
+      worker.postMessage("start");
+      await isProbing;
+    },
+    async stop() {
+      const results = nextMessage<ProbeSamples>(worker);
+      worker.postMessage("stop");
+      const { health, ready } = await results;
+      return { health: summariseProbe(health), ready: summariseProbe(ready) };
+    },
+    terminate: () => worker.terminate(),
   };
 }

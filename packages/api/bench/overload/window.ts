@@ -3,7 +3,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { machineBusyCpuSeconds, ownCpuSeconds, percentile, processCpuSeconds, processTreeCpuSeconds } from "@checkout/bench-support";
 import { offer, type Scenario } from "./load.ts";
-import { startProbes, type Probe } from "./probes.ts";
+import type { Probe, ProbeThread } from "./probes.ts";
 import type { OverloadConfig } from "./settings.ts";
 
 export interface Window {
@@ -37,7 +37,7 @@ export async function measureWindow(options: {
   round: number;
   openRate: number;
   apiUrl: string;
-  port: number;
+  probes: ProbeThread;
   apiPid: number;
   postmasterPid: number | null;
   config: OverloadConfig;
@@ -47,7 +47,7 @@ export async function measureWindow(options: {
   await delay(2000);
 
   const shedBefore = await shedCounters(apiUrl);
-  const stopProbes = await startProbes(options.port);
+  await options.probes.start();
   const okLatencies: number[] = [];
   const shedLatencies: number[] = [];
   const otherStatus: Record<string, number> = {};
@@ -70,7 +70,7 @@ export async function measureWindow(options: {
     own: ownCpuSeconds(),
     machine: machineBusyCpuSeconds(),
   };
-  const probes = await stopProbes();
+  const probes = await options.probes.stop();
   const shedAfter = await shedCounters(apiUrl);
   const percent = (start: number | null, end: number | null) => (start === null || end === null ? null : (100 * (end - start)) / seconds);
   const api = percent(before.api, after.api);
