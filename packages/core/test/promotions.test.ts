@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError, Cart, Checkout, Pricing, Promotion, seedPromotions, type NewPromotion } from "../src/index.ts";
-import { createTestDatabase, readyCart, type TestDatabase } from "./support/index.ts";
+import { createFakePaymentProvider, createTestDatabase, placeOrder, readyCart, stockOf, type TestDatabase } from "./support/index.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -140,5 +140,147 @@ describe("tax-inclusive EUR quotes", () => {
     const quote = await Checkout.quote({ db: db(), cartId });
     expect(quote.taxInclusive).toBe(false);
     expect(quote.total).toBe(quote.subtotal + quote.shipping + quote.tax);
+  });
+});
+
+async function promotionState(code: string) {
+  const promotion = await db().selectFrom("promotion").selectAll().where("code", "=", code).executeTakeFirstOrThrow();
+  const redemptions = await db().selectFrom("promotion_redemption").selectAll().where("promotion_id", "=", promotion.id).execute();
+  return { usedCount: promotion.used_count, redemptions };
+}
+
+const ordersOf = (cartIds: string[]) => db().selectFrom("order").selectAll().where("cart_id", "in", cartIds).execute();
+const codeOf = (error: unknown) => (error instanceof AppError ? error.code : String(error));
+
+/** Ready carts with `code` applied and quoted. */
+async function quotedWithCode(code: string, carts: { email: string; sku: string }[]) {
+  return Promise.all(
+    carts.map(async ({ email, sku }) => {
+      const cartId = await readyCart(db(), { email, lines: [{ sku, quantity: 1 }] });
+      await Promotion.applyToCart({ db: db(), cartId, code });
+      return { cartId, quote: await Checkout.quote({ db: db(), cartId }) };
+    }),
+  );
+}
+
+describe("redeeming a promotion with placeOrder", () => {
+  it("gives a code with one use left to exactly one of 30 parallel orders; the rest reserve and charge nothing", async () => {
+    const code = await createPromotion({ usage_limit: 1 });
+    const sku = "SOCK-M";
+    const stockBefore = await stockOf(db(), sku);
+    const carts = await quotedWithCode(code, Array.from({ length: 30 }, (_, i) => ({ email: `buyer-${i}-${randomUUID()}@example.com`, sku })));
+    expect(carts.every(({ quote }) => quote.discount === 180)).toBe(true);
+    const fake = createFakePaymentProvider();
+    const results = await Promise.all(carts.map(({ cartId, quote }) => placeOrder(db(), fake, { cartId, quoteId: quote.id })));
+    const won = results.filter((r) => r.placed);
+    expect(won).toHaveLength(1);
+    expect(won[0]!.placed).toMatchObject({ status: "captured", discount: 180, promoCode: code });
+    for (const lost of results.filter((r) => r.error)) expect(["PROMO_EXHAUSTED", "PRICE_CHANGED"]).toContain(codeOf(lost.error));
+    expect(fake.callsTo("authorize")).toHaveLength(1);
+    const orders = await ordersOf(carts.map((cart) => cart.cartId));
+    expect(orders).toHaveLength(1);
+    expect(orders[0]).toMatchObject({ discount: 180, promo_code: code });
+    expect(await stockOf(db(), sku)).toBe(stockBefore - 1);
+    const state = await promotionState(code);
+    expect(state.usedCount).toBe(1);
+    expect(state.redemptions).toHaveLength(1);
+  });
+
+  it("lets one customer use a once-per-customer code once, however many parallel orders they place", async () => {
+    const code = await createPromotion({ per_customer_limit: 1 });
+    const email = `twin-${randomUUID()}@example.com`;
+    // The same customer types their email with different capitalisation in each cart.
+    const carts = await quotedWithCode(code, Array.from({ length: 10 }, (_, i) => ({ email: i % 2 === 0 ? email : email.toUpperCase(), sku: "TEE-WHI-M" })));
+    const fake = createFakePaymentProvider();
+    const results = await Promise.all(carts.map(({ cartId, quote }) => placeOrder(db(), fake, { cartId, quoteId: quote.id })));
+    expect(results.filter((r) => r.placed)).toHaveLength(1);
+    for (const lost of results.filter((r) => r.error)) expect(lost.error).toMatchObject({ code: "PROMO_EXHAUSTED", details: { reason: "customer_limit" } });
+    expect(await ordersOf(carts.map((cart) => cart.cartId))).toHaveLength(1);
+    const state = await promotionState(code);
+    expect(state.usedCount).toBe(1);
+    expect(state.redemptions).toEqual([expect.objectContaining({ email })]);
+
+    // The customer now hears it when applying the code; another customer still can use it.
+    const again = await readyCart(db(), { email: email.toUpperCase(), lines: [{ sku: "TEE-WHI-M", quantity: 1 }] });
+    const refused = await refusal(Promotion.applyToCart({ db: db(), cartId: again, code }));
+    expect(refused.code).toBe("PROMO_EXHAUSTED");
+    expect(refused.message).toMatch(/already used/);
+    const [other] = await quotedWithCode(code, [{ email: `other-${randomUUID()}@example.com`, sku: "TEE-WHI-M" }]);
+    expect((await placeOrder(db(), fake, { cartId: other!.cartId, quoteId: other!.quote.id })).placed).toMatchObject({ promoCode: code });
+    expect((await promotionState(code)).usedCount).toBe(2);
+  });
+
+  it("gives the use back when the payment is declined, so the retry can have it", async () => {
+    const code = await createPromotion({ usage_limit: 1 });
+    const [cart] = await quotedWithCode(code, [{ email: `decline-${randomUUID()}@example.com`, sku: "MUG-SAN" }]);
+    expect(cart!.quote.discount).toBe(160);
+    const fake = createFakePaymentProvider();
+    fake.willAuthorize({ status: "declined" });
+    const declined = await placeOrder(db(), fake, { cartId: cart!.cartId, quoteId: cart!.quote.id });
+    expect(codeOf(declined.error)).toBe("PAYMENT_DECLINED");
+    expect(await promotionState(code)).toEqual({ usedCount: 0, redemptions: [] });
+    const released = await db().selectFrom("audit_log").select("data").where("entity", "=", "promotion").where("action", "=", "promotion.released").execute();
+    expect(released.map((row) => row.data)).toContainEqual(expect.objectContaining({ orderId: declined.row!.id }));
+
+    const paid = await placeOrder(db(), fake, { cartId: cart!.cartId, quoteId: cart!.quote.id });
+    expect(paid.placed).toMatchObject({ status: "captured", discount: 160, promoCode: code });
+    const state = await promotionState(code);
+    expect(state.usedCount).toBe(1);
+    expect(state.redemptions).toEqual([expect.objectContaining({ order_id: paid.row!.id })]);
+  });
+
+  it("charges a EUR order the shown prices minus the discount with the VAT inside, and records the redemption", async () => {
+    const cartId = await readyCart(db(), { currency: "EUR", email: `eur-${randomUUID()}@example.com` });
+    await Promotion.applyToCart({ db: db(), cartId, code: "EURO5" });
+    const before = await promotionState("EURO5");
+    const quote = await Checkout.quote({ db: db(), cartId });
+    const fake = createFakePaymentProvider();
+    const { placed, row } = await placeOrder(db(), fake, { cartId, quoteId: quote.id });
+    expect(placed).toMatchObject({ status: "captured", currency: "EUR", total: 4399, tax: 702, discount: 500, promoCode: "EURO5", taxInclusive: true });
+    expect(placed!.payment).toMatchObject({ amount: 4399, currency: "EUR" });
+    expect(fake.callsTo("authorize")[0]!.input).toMatchObject({ amount: 4399, currency: "EUR" });
+    expect(row).toMatchObject({ subtotal: 4400, discount: 500, shipping: 499, tax: 702, total: 4399, tax_inclusive: true, promo_code: "EURO5" });
+    const after = await promotionState("EURO5");
+    expect(after.usedCount).toBe(before.usedCount + 1);
+    expect(after.redemptions.find((r) => r.order_id === row!.id)).toMatchObject({ amount: 500, email: placed!.email });
+  });
+});
+
+describe("a promotion that changes between quote and order", () => {
+  it.each([
+    { name: "deactivated", change: { is_active: false } },
+    { name: "ended", change: { ends_at: new Date(Date.now() - 1000), starts_at: new Date(Date.now() - DAY_MS) } },
+  ])("refuses with PRICE_CHANGED when the code was $name, reserving and charging nothing", async ({ change }) => {
+    const code = await createPromotion({ percent_basis_points: 2000 });
+    const sku = "BOTL-500";
+    const [cart] = await quotedWithCode(code, [{ email: `late-${randomUUID()}@example.com`, sku }]);
+    expect(cart!.quote.discount).toBe(440);
+    await db().updateTable("promotion").set(change).where("code", "=", code).execute();
+    const stockBefore = await stockOf(db(), sku);
+    const fake = createFakePaymentProvider();
+    const { error, row } = await placeOrder(db(), fake, { cartId: cart!.cartId, quoteId: cart!.quote.id });
+    expect(error).toMatchObject({ code: "PRICE_CHANGED" });
+    expect((error as AppError).message).toMatch(new RegExp(`promo code ${code}`));
+    expect(((error as AppError).details as { totals: unknown[] }).totals).toContainEqual({ field: "discount", was: 440, now: 0 });
+    expect(fake.calls).toEqual([]);
+    expect(row).toBeUndefined();
+    expect(await stockOf(db(), sku)).toBe(stockBefore);
+    expect(await promotionState(code)).toEqual({ usedCount: 0, redemptions: [] });
+  });
+
+  it("refuses with PROMO_EXHAUSTED when another order took the last use after the quote; without the code it goes through", async () => {
+    const code = await createPromotion({ usage_limit: 1 });
+    const [cart] = await quotedWithCode(code, [{ email: `slow-${randomUUID()}@example.com`, sku: "BOTL-750" }]);
+    await db().updateTable("promotion").set({ used_count: 1 }).where("code", "=", code).execute();
+    const stockBefore = await stockOf(db(), "BOTL-750");
+    const fake = createFakePaymentProvider();
+    const refused = await placeOrder(db(), fake, { cartId: cart!.cartId, quoteId: cart!.quote.id });
+    expect(codeOf(refused.error)).toBe("PROMO_EXHAUSTED");
+    expect(refused.row).toBeUndefined();
+    expect(await stockOf(db(), "BOTL-750")).toBe(stockBefore);
+
+    await Promotion.removeFromCart({ db: db(), cartId: cart!.cartId });
+    const fresh = await Checkout.quote({ db: db(), cartId: cart!.cartId });
+    expect((await placeOrder(db(), fake, { cartId: cart!.cartId, quoteId: fresh.id })).placed).toMatchObject({ discount: 0, promoCode: null });
   });
 });
