@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Inventory, type Reconciler } from "@checkout/core";
 import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { freePort } from "../scripts/free-port.ts";
-import { CARDS, createClient, readyCart } from "./support/app.ts";
+import { CARDS, createClient, readyCart, tokenizeCard } from "./support/app.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { paymentsOf } from "./support/orders.ts";
 import { waitUntil } from "./support/wait.ts";
@@ -101,21 +101,12 @@ function runReconcileCli(): Promise<Omit<Reconciler.ReconcileSummary, "orders"> 
   });
 }
 
-async function tokenize(number: string): Promise<string> {
-  const response = await fetch(`${sandbox.url}/v1/tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ number, expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" }),
-  });
-  return ((await response.json()) as { id: string }).id;
-}
-
 /** Starts placing an order and returns at once; the placeOrder request stays in flight. */
 async function startPlacingOrder(api: Api, card: string) {
   const client = createClient(api.url);
   const cartId = await readyCart(client, [{ sku: SKU, quantity: QUANTITY }]);
   const quote = await client.checkout.quote.mutate({ cartId });
-  const paymentToken = await tokenize(card);
+  const paymentToken = await tokenizeCard(sandbox.url, card);
   const placing = client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken }).then(
     () => "answered" as const,
     () => "failed" as const,

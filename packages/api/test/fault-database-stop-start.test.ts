@@ -17,7 +17,7 @@ import { loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
 import type { AppRouter } from "../src/router.ts";
 import { freePort } from "../scripts/free-port.ts";
-import { readyCart } from "./support/app.ts";
+import { CARDS, readyCart, tokenizeCard } from "./support/app.ts";
 import { sleep } from "./support/wait.ts";
 
 /** /ready reuses its last database check this long (a short cache: the drill watches the outage closely). */
@@ -144,17 +144,6 @@ describe("PostgreSQL stopped and started again under checkout load", () => {
     });
     const admin = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${running.url}/trpc`, methodOverride: "POST", headers: () => ({ authorization: `Bearer ${ADMIN_TOKEN}` }) })] });
 
-    async function tokenize(): Promise<string> {
-      const response = await fetch(`${running.paymentUrl}/v1/tokens`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" }),
-      });
-      const body = (await response.json()) as { id?: string };
-      if (!response.ok || !body.id) throw new Error(`tokenize failed: ${response.status}`);
-      return body.id;
-    }
-
     const acknowledged: string[] = [];
     const failedAttempts: { at: number; kind: string }[] = [];
     let isRunning = true;
@@ -165,7 +154,7 @@ describe("PostgreSQL stopped and started again under checkout load", () => {
         try {
           const cartId = await readyCart(client, [{ sku: SKU, quantity: 1 }]);
           const quote = await client.checkout.quote.mutate({ cartId });
-          const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenize() }, { context: { idempotencyKey: randomUUID() } });
+          const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenizeCard(running.paymentUrl, CARDS.success) }, { context: { idempotencyKey: randomUUID() } });
           acknowledged.push(order.number);
         } catch (error) {
           const kind = error instanceof TRPCClientError ? `${error.data?.httpStatus ?? "?"} ${error.data?.appCode ?? error.message}` : String(error);

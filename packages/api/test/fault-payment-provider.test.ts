@@ -8,7 +8,7 @@ import { Reconciler } from "@checkout/core";
 import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { freePort } from "../scripts/free-port.ts";
 import { createRelay } from "./support/payment-relay.ts";
-import { createClient, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { CARDS, createClient, expectTrpcError, readyCart, startTestApp, tokenizeCard, type TestApp } from "./support/app.ts";
 import { ordersOf } from "./support/orders.ts";
 import { stockOf } from "./support/stock.ts";
 
@@ -39,16 +39,6 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-async function tokenize(): Promise<string> {
-  const response = await fetch(`${sandbox.url}/v1/tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ number: "4242424242424242", expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" }),
-  });
-  const body = (await response.json()) as { id: string };
-  return body.id;
-}
-
 function available(): Promise<number> {
   return stockOf(t.database.db, SKU);
 }
@@ -70,7 +60,7 @@ describe.each(["down", "stall"] as const)("payment provider %s", (fault) => {
     const stockBefore = await available();
     const cartId = await readyCart(t.client);
     const quote = await t.client.checkout.quote.mutate({ cartId });
-    const paymentToken = await tokenize();
+    const paymentToken = await tokenizeCard(sandbox.url, CARDS.success);
     const key = randomUUID();
 
     await relay.set(fault);

@@ -10,7 +10,7 @@ import { startApp } from "../src/app.ts";
 import { loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
 import { freePort } from "../scripts/free-port.ts";
-import { CARDS, createClient, readyCart } from "./support/app.ts";
+import { CARDS, createClient, readyCart, tokenizeCard } from "./support/app.ts";
 
 const SYSTEM_POSTGRES = process.env.SYSTEM_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const quiet = createLogger({ level: "silent" });
@@ -30,12 +30,7 @@ async function placeOrder(url: string, paymentUrl: string): Promise<string> {
   const client = createClient(url);
   const cartId = await readyCart(client);
   const quote = await client.checkout.quote.mutate({ cartId });
-  const token = await fetch(`${paymentUrl}/v1/tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ number: CARDS.success, expMonth: 12, expYear: new Date().getFullYear() + 1, cvc: "123" }),
-  }).then((r) => r.json() as Promise<{ id: string }>);
-  const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: token.id });
+  const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenizeCard(paymentUrl, CARDS.success) });
   return order.id;
 }
 

@@ -12,7 +12,7 @@ import type { AppRouter } from "../src/router.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { freePort } from "../scripts/free-port.ts";
 import { createRelay } from "./support/payment-relay.ts";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { CARDS, readyCart, startTestApp, tokenizeCard, type TestApp } from "./support/app.ts";
 import { ordersOf, paymentsOf } from "./support/orders.ts";
 import { stockOf } from "./support/stock.ts";
 import { waitUntil } from "./support/wait.ts";
@@ -48,15 +48,6 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-async function tokenize(number: string = CARDS.success): Promise<string> {
-  const response = await fetch(`${sandbox.url}/v1/tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ number, expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" }),
-  });
-  return ((await response.json()) as { id: string }).id;
-}
-
 interface Attempt {
   cartId: string;
   quoteId: string;
@@ -68,7 +59,7 @@ async function prepare(card: string = CARDS.success): Promise<Attempt> {
   await relay.set("up");
   const cartId = await readyCart(t.client, [{ sku: SKU, quantity: QUANTITY }]);
   const quote = await t.client.checkout.quote.mutate({ cartId });
-  return { cartId, quoteId: quote.id, paymentToken: await tokenize(card) };
+  return { cartId, quoteId: quote.id, paymentToken: await tokenizeCard(sandbox.url, card) };
 }
 
 /** placeOrder over raw HTTP, as the web client sends it, so the status, body and replay header are visible. */
@@ -248,7 +239,7 @@ describe("resuming, exclusively", () => {
     const { order: pending } = await failWhileProvider("down", attempt, key);
     await relay.set("up");
 
-    const otherCard = await placeOrder({ ...attempt, paymentToken: await tokenize() }, randomUUID());
+    const otherCard = await placeOrder({ ...attempt, paymentToken: await tokenizeCard(sandbox.url, CARDS.success) }, randomUUID());
     expect(otherCard.status).toBe(409);
     expect(otherCard.error).toMatchObject({ appCode: "CHECKOUT_IN_PROGRESS", details: { orderId: pending.id } });
     expect((await ordersOf(t.database.db, attempt.cartId))[0]).toMatchObject({ status: "pending_payment", authorizing_until: null });
@@ -301,7 +292,7 @@ describe("resuming, exclusively", () => {
     expect(await auditActions(pending.id)).not.toContain("order.payment_resumed");
 
     // A new attempt (a new token, a new key) places the order, charged once.
-    const again = await placeOrder({ ...attempt, paymentToken: await tokenize(CARDS.success) }, randomUUID());
+    const again = await placeOrder({ ...attempt, paymentToken: await tokenizeCard(sandbox.url, CARDS.success) }, randomUUID());
     expect(again.order).toMatchObject({ status: "captured" });
     expect(await ordersOf(t.database.db, attempt.cartId)).toHaveLength(2);
     expectChargedOnce(again.order!);

@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Audit } from "@checkout/core";
 import { signWebhook } from "@checkout/payment-protocol";
-import { readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { startTestApp, type TestApp } from "./support/app.ts";
+import { answerChallenge, placeThreeDSecureOrder, withoutSandboxWebhooks } from "./support/three-d-secure.ts";
 import { stockOf } from "./support/stock.ts";
 
-const THREE_D_SECURE_CARD = "4000002760003184";
 const SKU = "TEE-BLA-M";
 const WEBHOOK_SECRET = "whsec_test_payment_webhooks_0123";
 
@@ -17,41 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-function sandbox() {
-  const running = t.app.paymentSandbox;
-  if (!running) throw new Error("these tests need the payment sandbox");
-  return running;
-}
-
-async function placeThreeDSecureOrder() {
-  const cartId = await readyCart(t.client);
-  const quote = await t.client.checkout.quote.mutate({ cartId });
-  const order = await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(THREE_D_SECURE_CARD) });
-  const nextActionUrl = order.payment?.nextActionUrl ?? "";
-  return { order, nextActionUrl, authorizationId: new URL(nextActionUrl).pathname.split("/").pop() ?? "" };
-}
-
-/** Answers the challenge at the sandbox as the page's buttons do; returns the authorisation as the sandbox then holds it. */
-async function answerChallenge(nextActionUrl: string, result: "authenticated" | "failed"): Promise<Record<string, unknown>> {
-  const response = await fetch(new URL(new URL(nextActionUrl).pathname, t.app.paymentUrl), {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ result }),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as Record<string, unknown>;
-}
-
-/** Runs with the sandbox's own webhooks off, so a test can send hand-made events instead. */
-async function withoutSandboxWebhooks(run: () => Promise<void>): Promise<void> {
-  sandbox().setWebhookTarget(null);
-  try {
-    await run();
-  } finally {
-    sandbox().setWebhookTarget(`${t.app.url}/webhooks/payments`, WEBHOOK_SECRET);
-  }
-}
 
 let eventCounter = 0;
 function event(type: string, authorization: Record<string, unknown>) {
@@ -88,8 +53,8 @@ async function orderStatus(orderId: string): Promise<string> {
 
 describe("the sandbox's webhooks", () => {
   it("capture a 3-D Secure order without the shopper ever calling confirmPayment", async () => {
-    const { order, nextActionUrl } = await placeThreeDSecureOrder();
-    await answerChallenge(nextActionUrl, "authenticated");
+    const { order, nextActionUrl } = await placeThreeDSecureOrder(t);
+    await answerChallenge(t, nextActionUrl, "authenticated");
     await vi.waitFor(async () => expect(await orderStatus(order.id)).toBe("captured"), { timeout: 5000, interval: 50 });
     const settled = await t.client.order.get.query({ orderId: order.id });
     expect(settled.payment).toMatchObject({ status: "captured", nextActionUrl: null });
@@ -100,8 +65,8 @@ describe("the sandbox's webhooks", () => {
 
   it("fail a 3-D Secure order and release its stock when the challenge fails", async () => {
     const before = await stockOf(t.database.db, SKU);
-    const { order, nextActionUrl } = await placeThreeDSecureOrder();
-    await answerChallenge(nextActionUrl, "failed");
+    const { order, nextActionUrl } = await placeThreeDSecureOrder(t);
+    await answerChallenge(t, nextActionUrl, "failed");
     await vi.waitFor(async () => expect(await orderStatus(order.id)).toBe("payment_failed"), { timeout: 5000, interval: 50 });
     expect((await t.client.order.get.query({ orderId: order.id })).payment).toMatchObject({ status: "declined", declineCode: "authentication_failed" });
     expect(await stockOf(t.database.db, SKU)).toBe(before);
@@ -122,9 +87,9 @@ describe("the sandbox's webhooks", () => {
 
 describe("POST /webhooks/payments", () => {
   it("settles the order from a valid event, and answers its replay as a duplicate that changes nothing", async () => {
-    await withoutSandboxWebhooks(async () => {
-      const { order, nextActionUrl } = await placeThreeDSecureOrder();
-      const authorization = await answerChallenge(nextActionUrl, "authenticated");
+    await withoutSandboxWebhooks(t, WEBHOOK_SECRET, async () => {
+      const { order, nextActionUrl } = await placeThreeDSecureOrder(t);
+      const authorization = await answerChallenge(t, nextActionUrl, "authenticated");
       const body = JSON.stringify(event("authorization.succeeded", authorization));
       const first = await postWebhook(body, signed(body));
       expect(first).toEqual({ status: 200, body: { received: true } });
@@ -138,9 +103,9 @@ describe("POST /webhooks/payments", () => {
   });
 
   it("refuses an event signed with another secret with 400, changing nothing", async () => {
-    await withoutSandboxWebhooks(async () => {
-      const { order, nextActionUrl } = await placeThreeDSecureOrder();
-      const authorization = await answerChallenge(nextActionUrl, "authenticated");
+    await withoutSandboxWebhooks(t, WEBHOOK_SECRET, async () => {
+      const { order, nextActionUrl } = await placeThreeDSecureOrder(t);
+      const authorization = await answerChallenge(t, nextActionUrl, "authenticated");
       const body = JSON.stringify(event("authorization.succeeded", authorization));
       const before = await snapshot(order.id);
       const forged = await postWebhook(body, signed(body, { secret: "whsec_attacker_guess_00000000" }));
@@ -163,9 +128,9 @@ describe("POST /webhooks/payments", () => {
   });
 
   it("refuses a correctly signed event whose timestamp is more than five minutes old, changing nothing", async () => {
-    await withoutSandboxWebhooks(async () => {
-      const { order, nextActionUrl } = await placeThreeDSecureOrder();
-      const authorization = await answerChallenge(nextActionUrl, "authenticated");
+    await withoutSandboxWebhooks(t, WEBHOOK_SECRET, async () => {
+      const { order, nextActionUrl } = await placeThreeDSecureOrder(t);
+      const authorization = await answerChallenge(t, nextActionUrl, "authenticated");
       const body = JSON.stringify(event("authorization.succeeded", authorization));
       const before = await snapshot(order.id);
       const stale = await postWebhook(body, signed(body, { timestamp: Math.floor(Date.now() / 1000) - 301 }));
@@ -176,9 +141,9 @@ describe("POST /webhooks/payments", () => {
   });
 
   it("ignores an event whose authorisation is not the order's payment", async () => {
-    await withoutSandboxWebhooks(async () => {
-      const { order, nextActionUrl } = await placeThreeDSecureOrder();
-      const authorization = await answerChallenge(nextActionUrl, "authenticated");
+    await withoutSandboxWebhooks(t, WEBHOOK_SECRET, async () => {
+      const { order, nextActionUrl } = await placeThreeDSecureOrder(t);
+      const authorization = await answerChallenge(t, nextActionUrl, "authenticated");
       const body = JSON.stringify(event("authorization.succeeded", { ...authorization, id: "auth_not_this_orders_payment" }));
       expect((await postWebhook(body, signed(body))).status).toBe(200);
       expect(await orderStatus(order.id)).toBe("pending_payment");

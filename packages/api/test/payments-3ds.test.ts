@@ -3,10 +3,10 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Audit } from "@checkout/core";
-import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { CARDS, expectTrpcError, startTestApp, type TestApp } from "./support/app.ts";
+import { answerChallenge, authorizationIdOf, placeThreeDSecureOrder, sandboxOf, withoutSandboxWebhooks } from "./support/three-d-secure.ts";
 import { stockOf } from "./support/stock.ts";
 
-const THREE_D_SECURE_CARD = "4000002760003184";
 const SKU = "TEE-BLA-M";
 const SHOP_ORIGIN = "http://localhost:3000";
 const WEBHOOK_SECRET = "whsec_test_payments_3ds_0123456789";
@@ -19,59 +19,21 @@ afterAll(async () => {
   await t?.close();
 });
 
-function sandbox() {
-  const running = t.app.paymentSandbox;
-  if (!running) throw new Error("these tests need the payment sandbox");
-  return running;
-}
-
-/** The webhook normally races confirmPayment; these tests switch it off to prove confirmPayment alone suffices. */
-async function withoutWebhooks(run: () => Promise<void>): Promise<void> {
-  sandbox().setWebhookTarget(null);
-  try {
-    await run();
-  } finally {
-    sandbox().setWebhookTarget(`${t.app.url}/webhooks/payments`, WEBHOOK_SECRET);
-  }
-}
-
-async function placeThreeDSecureOrder() {
-  const cartId = await readyCart(t.client);
-  const quote = await t.client.checkout.quote.mutate({ cartId });
-  const order = await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(THREE_D_SECURE_CARD) });
-  return { cartId, order };
-}
-
-/** What the challenge page's buttons do: POST the answer to the sandbox, on the sandbox's origin. */
-async function answerChallenge(nextActionUrl: string, result: "authenticated" | "failed") {
-  const response = await fetch(new URL(new URL(nextActionUrl).pathname, t.app.paymentUrl), {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ result }),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as { id: string; status: string };
-}
-
 async function actionsOf(entity: "order" | "payment", id: string): Promise<string[]> {
   return (await Audit.listForEntity(t.database.db, entity, id)).map((row) => row.action);
 }
 
 function capturesAtSandbox(authorizationId: string): number {
-  return sandbox().debugDump().authorizations.find((entry) => entry.id === authorizationId)?.captures.length ?? -1;
-}
-
-function authorizationIdOf(nextActionUrl: string): string {
-  return new URL(nextActionUrl).pathname.split("/").pop() ?? "";
+  return sandboxOf(t).debugDump().authorizations.find((entry) => entry.id === authorizationId)?.captures.length ?? -1;
 }
 
 describe("checkout.placeOrder with a 3-D Secure card", () => {
   it("leaves the order pending_payment with the challenge URL, its stock still reserved", async () => {
     const before = await stockOf(t.database.db, SKU);
-    const { order } = await placeThreeDSecureOrder();
+    const { order } = await placeThreeDSecureOrder(t);
     expect(order.status).toBe("pending_payment");
     expect(order.payment).toMatchObject({ status: "requires_action", cardBrand: "visa", cardLast4: "3184", declineCode: null, amount: order.total });
-    expect(order.payment?.nextActionUrl).toMatch(new RegExp(`^${sandbox().publicUrl}/3ds/auth_[0-9a-f]{24}$`));
+    expect(order.payment?.nextActionUrl).toMatch(new RegExp(`^${sandboxOf(t).publicUrl}/3ds/auth_[0-9a-f]{24}$`));
     expect(await stockOf(t.database.db, SKU)).toBe(before - 2);
     const payment = await t.database.db.selectFrom("payment").select("id").where("order_id", "=", order.id).executeTakeFirstOrThrow();
     expect(await actionsOf("payment", payment.id)).toEqual(["payment.requires_action"]);
@@ -79,7 +41,7 @@ describe("checkout.placeOrder with a 3-D Secure card", () => {
   });
 
   it("points at a challenge page the shop's origin may frame", async () => {
-    const { order } = await placeThreeDSecureOrder();
+    const { order } = await placeThreeDSecureOrder(t);
     const url = new URL(order.payment?.nextActionUrl ?? "");
     const response = await fetch(new URL(`${url.pathname}?origin=${encodeURIComponent(SHOP_ORIGIN)}`, t.app.paymentUrl));
     expect(response.status).toBe(200);
@@ -88,16 +50,17 @@ describe("checkout.placeOrder with a 3-D Secure card", () => {
   });
 });
 
+// The webhook normally races confirmPayment; these tests switch it off to prove confirmPayment alone suffices.
 describe("checkout.confirmPayment", () => {
   it("captures the order once the challenge is completed, and changes nothing when called again", async () => {
-    await withoutWebhooks(async () => {
-      const { order } = await placeThreeDSecureOrder();
+    await withoutSandboxWebhooks(t, WEBHOOK_SECRET, async () => {
+      const { order } = await placeThreeDSecureOrder(t);
       const nextActionUrl = order.payment?.nextActionUrl ?? "";
 
       const early = await t.client.checkout.confirmPayment.mutate({ orderId: order.id });
       expect(early).toMatchObject({ status: "pending_payment", payment: { status: "requires_action", nextActionUrl } });
 
-      expect(await answerChallenge(nextActionUrl, "authenticated")).toMatchObject({ status: "authorized" });
+      expect(await answerChallenge(t, nextActionUrl, "authenticated")).toMatchObject({ status: "authorized" });
       const confirmed = await t.client.checkout.confirmPayment.mutate({ orderId: order.id });
       expect(confirmed.status).toBe("captured");
       expect(confirmed.payment).toMatchObject({ status: "captured", nextActionUrl: null, cardLast4: "3184", amount: order.total });
@@ -120,10 +83,10 @@ describe("checkout.confirmPayment", () => {
   });
 
   it("fails the order and gives its stock back when the challenge fails; the cart can then be paid another way", async () => {
-    await withoutWebhooks(async () => {
+    await withoutSandboxWebhooks(t, WEBHOOK_SECRET, async () => {
       const before = await stockOf(t.database.db, SKU);
-      const { cartId, order } = await placeThreeDSecureOrder();
-      await answerChallenge(order.payment?.nextActionUrl ?? "", "failed");
+      const { cartId, order } = await placeThreeDSecureOrder(t);
+      await answerChallenge(t, order.payment?.nextActionUrl ?? "", "failed");
       const failed = await t.client.checkout.confirmPayment.mutate({ orderId: order.id });
       expect(failed.status).toBe("payment_failed");
       expect(failed.payment).toMatchObject({ status: "declined", declineCode: "authentication_failed", nextActionUrl: null });
@@ -138,9 +101,9 @@ describe("checkout.confirmPayment", () => {
   });
 
   it("settles the order exactly once when the shopper and the provider's webhook report it together", async () => {
-    const { order } = await placeThreeDSecureOrder();
+    const { order } = await placeThreeDSecureOrder(t);
     const nextActionUrl = order.payment?.nextActionUrl ?? "";
-    await answerChallenge(nextActionUrl, "authenticated");
+    await answerChallenge(t, nextActionUrl, "authenticated");
     const results = await Promise.all([1, 2, 3].map(() => t.client.checkout.confirmPayment.mutate({ orderId: order.id })));
     for (const result of results) expect(["authorised", "captured"]).toContain(result.status);
     // Wait for the webhook to have been processed too, so both paths have had their say.
@@ -165,7 +128,7 @@ describe("checkout.confirmPayment", () => {
   it("answers NOT_FOUND for an unknown order and BAD_INPUT for unknown fields", async () => {
     const missing = await expectTrpcError(() => t.client.checkout.confirmPayment.mutate({ orderId: "00000000-0000-4000-8000-000000000000" }));
     expect(missing.data?.httpStatus).toBe(404);
-    const { order } = await placeThreeDSecureOrder();
+    const { order } = await placeThreeDSecureOrder(t);
     const strict = await expectTrpcError(() =>
       t.client.checkout.confirmPayment.mutate({ orderId: order.id, status: "captured" } as unknown as { orderId: string }),
     );

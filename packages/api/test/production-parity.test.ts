@@ -34,7 +34,7 @@ import {
 } from "./support/production-task.ts";
 import { startTaskNetwork, type TaskNetwork } from "./support/task-network.ts";
 import { createServerCertificate, createTestCa, startTlsPostgres, type TlsPostgres } from "./support/tls-postgres.ts";
-import { readyCart } from "./support/app.ts";
+import { readyCart, tokenizeCard } from "./support/app.ts";
 
 const STAGE = "prod";
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -297,7 +297,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     expect(products.length).toBeGreaterThan(0);
     const cartId = await readyCart(client, [{ sku: "TEE-BLA-M", quantity: 1 }]);
     const quote = await client.checkout.quote.mutate({ cartId });
-    const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenize(SUCCESS_CARD) });
+    const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenizeCard(sandbox.url, SUCCESS_CARD) });
     expect(order.status, requireApp().container.output().slice(-4000)).toBe("captured");
     expect(order.total).toEqual(quote.total);
     placed = order;
@@ -343,7 +343,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     const client = createClient(base);
     const cartId = await readyCart(client, [{ sku: "MUG-SLA", quantity: 1 }]);
     const quote = await client.checkout.quote.mutate({ cartId });
-    const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenize(THREE_D_SECURE_CARD) });
+    const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenizeCard(sandbox.url, THREE_D_SECURE_CARD) });
     const challenge = new URL(order.payment?.nextActionUrl ?? "");
     const answered = await fetch(new URL(challenge.pathname, sandbox.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ result: "authenticated" }) });
     expect(answered.status).toBe(200);
@@ -474,17 +474,6 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     expect(exit!.code).not.toBe(0);
     expect(impostor.container.output()).toMatch(/certificate|self[- ]signed|unable to verify/i);
   }, 60_000);
-
-  async function tokenize(number: string): Promise<string> {
-    const response = await fetch(`${sandbox.url}/v1/tokens`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ number, expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: "123" }),
-    });
-    const body = (await response.json()) as { id?: string };
-    if (!body.id) throw new Error(`tokenize failed: ${response.status} ${JSON.stringify(body)}`);
-    return body.id;
-  }
 
   async function superQuery<T>(sql: string): Promise<T[]> {
     const client = new pg.Client({ connectionString: database.url({ user: database.superUser, password: database.superPassword }) });

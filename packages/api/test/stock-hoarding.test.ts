@@ -7,9 +7,10 @@ import { Audit, createDb, HoldExpiry, Inventory, OrderInvariants, Reconciler, ty
 import { startJob } from "../src/jobs/job-runner.ts";
 import { createLogger } from "../src/logger.ts";
 import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { placeOrder } from "./support/orders.ts";
 import { setStock, stockLevelsOf } from "./support/stock.ts";
+import { answerChallenge } from "./support/three-d-secure.ts";
 
-const THREE_D_SECURE_CARD = "4000002760003184";
 const HOLD_MS = 7 * 60 * 1000;
 
 let t: TestApp;
@@ -115,9 +116,7 @@ describe("units per order", () => {
 
 /** Places an order with the 3-D Secure card: it waits on the challenge, holding its stock. */
 async function placeThreeDSecureOrder(sku: string, quantity: number) {
-  const cartId = await readyCart(t.client, [{ sku, quantity }]);
-  const quote = await t.client.checkout.quote.mutate({ cartId });
-  const order = await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(THREE_D_SECURE_CARD) });
+  const { order } = await placeOrder(t, { lines: [{ sku, quantity }], card: CARDS.threeDSecure });
   const row = await t.database.db.selectFrom("order").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow();
   return { order, row };
 }
@@ -163,13 +162,7 @@ describe("an order waiting on 3-D Secure", () => {
     await setStock(t.database.db, "BEAN-GRE", 40);
     const { order, row } = await placeThreeDSecureOrder("BEAN-GRE", 1);
     expect(await HoldExpiry.releaseExpired({ db: t.database.db, now: new Date(row.reservation_expires_at!.getTime() + 1000) })).toMatchObject({ released: 1 });
-    const nextActionUrl = order.payment!.nextActionUrl!;
-    const answer = await fetch(new URL(new URL(nextActionUrl).pathname, t.app.paymentUrl), {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ result: "authenticated" }),
-    });
-    expect(((await answer.json()) as { status: string }).status).toBe("authorized");
+    expect(await answerChallenge(t, order.payment!.nextActionUrl!, "authenticated")).toMatchObject({ status: "authorized" });
     // The provider's webhook arrives: the order stays failed, nothing is captured.
     await vi.waitFor(async () => {
       const processed = await t.database.db.selectFrom("payment_webhook_event").select("id").where("processed_at", "is not", null).where("type", "=", "authorization.succeeded").execute();

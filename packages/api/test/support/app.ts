@@ -65,21 +65,24 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     database,
     client: createClient(app.url),
     logs,
-    async tokenize(number, extra = {}) {
-      const response = await fetch(`${app.paymentUrl}/v1/tokens`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ number, expMonth: extra.expMonth ?? 12, expYear: extra.expYear ?? new Date().getFullYear() + 2, cvc: extra.cvc ?? "123" }),
-      });
-      const body = (await response.json()) as { id?: string; error?: { message: string } };
-      if (!response.ok || !body.id) throw new Error(`tokenize failed: ${response.status} ${JSON.stringify(body)}`);
-      return body.id;
-    },
+    tokenize: (number, extra) => tokenizeCard(app.paymentUrl, number, extra),
     async close() {
       await app.close();
       await database.drop();
     },
   };
+}
+
+/** Tokenises a card at the payment sandbox at `paymentUrl`, as the card field in the browser would; its token id. */
+export async function tokenizeCard(paymentUrl: string, number: string, extra: { cvc?: string; expMonth?: number; expYear?: number } = {}): Promise<string> {
+  const response = await fetch(`${paymentUrl}/v1/tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ number, expMonth: extra.expMonth ?? 12, expYear: extra.expYear ?? new Date().getFullYear() + 2, cvc: extra.cvc ?? "123" }),
+  });
+  const body = (await response.json()) as { id?: string; error?: { message: string } };
+  if (!response.ok || !body.id) throw new Error(`tokenize failed: ${response.status} ${JSON.stringify(body)}`);
+  return body.id;
 }
 
 /** Calls `fn` and returns the TRPCClientError it throws, failing the test if it does not. */
@@ -106,6 +109,8 @@ export const CARDS = {
   success: "4242424242424242",
   declined: "4000000000000002",
   insufficientFunds: "4000000000009995",
+  /** Asks for a 3-D Secure challenge: the order waits on the shopper (support/three-d-secure.ts). */
+  threeDSecure: "4000002760003184",
 };
 
 /** Fills a cart up to the point where it can be quoted. */
