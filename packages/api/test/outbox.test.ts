@@ -11,7 +11,7 @@ import { createMailer } from "../src/outbox/mailer.ts";
 import { createWebhookTarget } from "../src/outbox/outbox-targets.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { startFakeSmtpServer } from "./fake-smtp-server.ts";
+import { startSmtpServer } from "./support/smtp-server.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 import { waitUntil } from "./support/wait.ts";
 
@@ -263,7 +263,7 @@ describe("createMailer", () => {
   const message = { to: "ada@example.com", subject: "Order 100001 confirmed", html: "<p>Order 100001</p>", text: "Order 100001", label: "order-100001" };
 
   it("sends over SMTP when given SMTP_URL, from MAIL_FROM", async () => {
-    const smtp = await startFakeSmtpServer();
+    const smtp = await startSmtpServer({ requireAuth: false });
     const mailer = createMailer({ smtpUrl: smtp.url, from: "Shop <orders@shop.example>", folder: "/nonexistent" });
     try {
       await mailer.send({ ...message, messageId: "<event-1@shop.example>" });

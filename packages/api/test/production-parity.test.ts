@@ -21,7 +21,7 @@ import type { AppRouter } from "../src/router.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { materialise, readImage, type ImageConfig } from "./support/dockerfile-image.ts";
 import { isolationProblem, launchContainer, runtimeEnvironment, userOf, waitUntilHealthy, type StartedContainer } from "./support/ecs-task.ts";
-import { startLocalSmtpServer, type LocalSmtpServer } from "./support/local-smtp-server.ts";
+import { startSmtpServer, type SmtpServer } from "./support/smtp-server.ts";
 import {
   fillSecretStore,
   injectSecrets,
@@ -74,7 +74,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
   let image: ImageConfig;
   let imageDir: string;
   let database: TlsPostgres;
-  let smtp: LocalSmtpServer;
+  let smtp: SmtpServer;
   let sandbox: PaymentSandbox;
   let s3: S3Server | null = null;
   let s3Port = 0;
@@ -154,7 +154,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
 
     // Secrets Manager as it would stand after a deploy: the stack's generated secrets filled in as GenerateSecretString
     // does, the database's master secret given the keys RDS adds, the operator's secrets as docs/DEPLOY.md has them.
-    smtp = await startLocalSmtpServer();
+    smtp = await startSmtpServer();
     const publicOrigin = new URL(spec.containers.flatMap((c) => c.environment).find((e) => e.name === "PUBLIC_URL")?.value as string ?? "https://shop.example.com").origin;
     sandbox = await startPaymentSandbox({ port: 0, host: "127.0.0.1", secretKey: operator.paymentSecretKey, allowedParentOrigins: [publicOrigin], webhookSecret: operator.webhookSecret });
     secrets = fillSecretStore({ secrets: Object.values(spec.secrets), operatorSecret });

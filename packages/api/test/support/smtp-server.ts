@@ -1,5 +1,6 @@
-// A local SMTP server standing in for Amazon SES's SMTP endpoint: it asks for AUTH (PLAIN or LOGIN) like SES does, so
-// a test sees the credentials the mailer presented, and keeps every message with the login it came under.
+// A local SMTP server for tests (EHLO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, QUIT; no TLS) that keeps every message with
+// the login it came under. By default it stands in for Amazon SES's SMTP endpoint and refuses mail before AUTH, so a
+// test sees the credentials the mailer presented; `requireAuth: false` makes it a plain relay for a mailer with none.
 import net from "node:net";
 
 export interface ReceivedMessage {
@@ -10,16 +11,19 @@ export interface ReceivedMessage {
   login: { user: string; password: string } | null;
 }
 
-export interface LocalSmtpServer {
+export interface SmtpServer {
   port: number;
+  /** smtp://127.0.0.1:<port>, no credentials. */
+  url: string;
   messages: ReceivedMessage[];
   close(): Promise<void>;
 }
 
 const decode = (base64: string) => Buffer.from(base64, "base64").toString("utf8");
 
-/** Listens on 127.0.0.1 (a free port). Mail is refused (530) before AUTH, as SES refuses it. */
-export async function startLocalSmtpServer(): Promise<LocalSmtpServer> {
+/** Listens on 127.0.0.1 (a free port). Mail is refused (530) before AUTH, as SES refuses it, unless `requireAuth` is false. */
+export async function startSmtpServer(options: { requireAuth?: boolean } = {}): Promise<SmtpServer> {
+  const requireAuth = options.requireAuth ?? true;
   const messages: ReceivedMessage[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -85,7 +89,7 @@ export async function startLocalSmtpServer(): Promise<LocalSmtpServer> {
             break;
           }
           case "MAIL":
-            if (!login) {
+            if (requireAuth && !login) {
               reply("530 5.7.0 authentication required");
               break;
             }
@@ -114,8 +118,10 @@ export async function startLocalSmtpServer(): Promise<LocalSmtpServer> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port,
+    url: `smtp://127.0.0.1:${port}`,
     messages,
     close: () =>
       new Promise<void>((resolve) => {
