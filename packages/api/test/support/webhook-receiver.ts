@@ -2,7 +2,10 @@
 // with the status a test chooses per request (e.g. 500, 500, then 200).
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody } from "../../src/http/body-reader.ts";
 import { waitUntil } from "./wait.ts";
+
+const BODY_LIMITS = { maxBytes: 1024 * 1024, timeoutMs: 10_000 };
 
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
@@ -37,13 +40,15 @@ export async function startWebhookReceiver(respond: (index: number) => number = 
       }),
   };
   const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const index = received.length;
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString("utf8"), receivedAt: Date.now() });
-      response.writeHead(receiver.respond(index), { "content-type": "text/plain" }).end("ok");
-    });
+    // The API's own body reader: a webhook body must arrive whole within the limits, as any request body must.
+    readBody(request, BODY_LIMITS).then(
+      (body) => {
+        const index = received.length;
+        received.push({ headers: request.headers, body, receivedAt: Date.now() });
+        response.writeHead(receiver.respond(index), { "content-type": "text/plain" }).end("ok");
+      },
+      () => response.writeHead(400, { "content-type": "text/plain", connection: "close" }).end("bad body"),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/orders`;
