@@ -233,12 +233,6 @@ export function startShopperProbe(target: Target, options: ProbeOptions = {}): S
   };
 }
 
-export function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
-}
-
 // --- Slow clients ----------------------------------------------------------------------------------------------------
 
 export interface SlowSocketOutcome {
