@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { PaymentProviderUnavailableError, PaymentTokenRejectedError } from "@checkout/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
+import { readBody } from "../http/body-reader.ts";
 import { SandboxPaymentProvider } from "./sandbox-payment-provider.ts";
 
 const SECRET = "sk_test_provider_secret";
@@ -233,9 +234,7 @@ describe("SandboxPaymentProvider.authorize", () => {
     let seen: { headers: Record<string, unknown>; body: string; url: string | undefined } | undefined;
     await withServer(
       (request, response) => {
-        let body = "";
-        request.on("data", (chunk: Buffer) => (body += chunk.toString()));
-        request.on("end", () => {
+        void readBody(request, { maxBytes: 1024 * 1024, timeoutMs: 10_000 }).then((body) => {
           seen = { headers: request.headers, body, url: request.url };
           response.writeHead(201, { "Content-Type": "application/json" });
           const card = { brand: "visa", last4: "4242" };
