@@ -3,7 +3,7 @@
 import { sql, type Transaction } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Audit, createDb, type Database, type Db } from "../src/index.ts";
-import { createTestDatabase, type TestDatabase } from "./support/index.ts";
+import { createFakePaymentProvider, createTestDatabase, placeOrder, quotedCart, setStock, type TestDatabase } from "./support/index.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -198,5 +198,62 @@ describe("tamper detection", () => {
 
   it("leaves the real log intact after the rolled-back attacks", async () => {
     expect(await Audit.verifyChain(database.db)).toMatchObject({ ok: true });
+  });
+});
+
+describe("the chain as orders are placed", () => {
+  let shop: TestDatabase;
+  beforeAll(async () => {
+    shop = await createTestDatabase({ poolSize: 20 });
+  });
+  afterAll(async () => {
+    await shop?.drop();
+  });
+
+  /** Quotes one cart per entry (one unit of each SKU) and places them all at once with the fake provider. */
+  async function placeOrders(skus: string[][]) {
+    const fake = createFakePaymentProvider();
+    const carts = await Promise.all(skus.map((lines) => quotedCart(shop.db, { lines: lines.map((sku) => ({ sku, quantity: 1 })) })));
+    return Promise.all(carts.map(({ cartId, quote }) => placeOrder(shop.db, fake, { cartId, quoteId: quote.id })));
+  }
+
+  it("links every row an order writes, from the genesis value", async () => {
+    const results = await placeOrders([["TEE-BLA-M"], ["TEE-BLA-M"], ["TEE-BLA-M"]]);
+    expect(results.every((result) => result.placed?.status === "captured")).toBe(true);
+    expect((await linkAt(shop.db, 1)).prev_hash).toBe(Audit.GENESIS_HASH);
+    expect((await linkAt(shop.db, 2)).prev_hash).toBe((await linkAt(shop.db, 1)).hash);
+    const verdict = await Audit.verifyChain(shop.db);
+    expect(verdict).toMatchObject({ ok: true });
+    expect(verdict.ok && verdict.rows).toBeGreaterThanOrEqual(3 * 6);
+  });
+
+  it("stays one unbroken chain while orders holding stock locks and another pool's writers commit at once, with no deadlock", async () => {
+    for (const sku of ["MUG-SLA", "TOTE", "NOTE-A5", "LAMP"]) await setStock(shop.db, sku, 10_000);
+    const other = createDb({ connectionString: shop.url, max: 10, applicationName: "second-process" });
+    try {
+      const overlapping = [["LAMP", "MUG-SLA"], ["MUG-SLA", "TOTE"], ["LAMP", "TOTE", "NOTE-A5"], ["NOTE-A5"]];
+      const [orders] = await Promise.all([
+        // Overlapping multi-SKU carts: each transaction holds stock row locks while it writes audit rows.
+        placeOrders(Array.from({ length: 40 }, (_, i) => overlapping[i % overlapping.length]!)),
+        Promise.all(
+          Array.from({ length: 60 }, (_, i) =>
+            other.transaction().execute(async (trx) => {
+              await Audit.record(trx, { entity: "cart", entityId: `c${i}`, action: "test.a" });
+              await Audit.record(trx, { entity: "cart", entityId: `c${i}`, action: "test.b" });
+            }),
+          ),
+        ),
+      ]);
+      expect(orders.filter((result) => result.error !== null).map((result) => String(result.error))).toEqual([]);
+    } finally {
+      await other.destroy();
+    }
+    const verdict = await Audit.verifyChain(shop.db);
+    const { n, max } = await shop.db
+      .selectFrom("audit_log")
+      .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("seq").as("max")])
+      .executeTakeFirstOrThrow();
+    expect(Number(max)).toBe(Number(n));
+    expect(verdict).toMatchObject({ ok: true, rows: Number(n) });
   });
 });

@@ -4,8 +4,8 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Cart, Checkout, Idempotency, Retention } from "../src/index.ts";
-import { createTestDatabase, quotedCart, type TestDatabase } from "./support/index.ts";
+import { Audit, Cart, Checkout, Idempotency, Order, Retention } from "../src/index.ts";
+import { createFakePaymentProvider, createTestDatabase, placeOrder, quotedCart, type TestDatabase } from "./support/index.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -33,6 +33,23 @@ async function quoted(): Promise<{ cartId: string; quoteId: string }> {
   const { cartId, quote } = await quotedCart(db(), { lines: [{ sku: "TOTE", quantity: 1 }] });
   return { cartId, quoteId: quote.id };
 }
+
+async function ageOrder(orderId: string, days: number): Promise<void> {
+  await db().updateTable("order").set({ created_at: sql<Date>`now() - make_interval(days => ${days})` }).where("id", "=", orderId).execute();
+}
+
+/** An order placed with the fake provider: paid (captured) or declined (payment_failed). */
+async function placedOrder(outcome: "paid" | "declined"): Promise<{ cartId: string; orderId: string; quoteId: string }> {
+  const { cartId, quoteId } = await quoted();
+  const fake = createFakePaymentProvider();
+  if (outcome === "declined") fake.willAuthorize({ status: "declined" });
+  const { row } = await placeOrder(db(), fake, { cartId, quoteId });
+  expect(row?.status).toBe(outcome === "paid" ? "captured" : "payment_failed");
+  return { cartId, orderId: row!.id, quoteId };
+}
+
+const count = async (table: "order" | "order_line" | "payment" | "audit_log") =>
+  Number((await db().selectFrom(table).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
 
 async function storeIdempotencyKey(): Promise<string> {
   const key = randomUUID();
@@ -89,6 +106,73 @@ describe("Retention.purge", () => {
     // The audit log is evidence: never touched.
     expect(await db().selectFrom("audit_log").selectAll().orderBy("id").execute()).toEqual(auditBefore);
     expect(await Retention.purge({ db: db() })).toEqual(NOTHING);
+  });
+
+  it("keeps every cart and quote an order names, however old, and everything the order needs", async () => {
+    // A paid order and a failed one whose carts are 31 days old: the carts and the quotes the orders name stay.
+    const paid = await placedOrder("paid");
+    await ageCart(paid.cartId, 31);
+    const failed = await placedOrder("declined");
+    await ageCart(failed.cartId, 31);
+    const before = { orders: await count("order"), orderLines: await count("order_line"), payments: await count("payment"), audit: await count("audit_log") };
+    expect(await Retention.purge({ db: db(), batchSize: 2 })).toMatchObject({ carts: 0, quotes: 0, ordersErased: 0 });
+    for (const kept of [paid, failed]) {
+      expect(await exists("cart", kept.cartId)).toBe(true);
+      expect(await exists("quote", kept.quoteId)).toBe(true);
+    }
+    expect({ orders: await count("order"), orderLines: await count("order_line"), payments: await count("payment"), audit: await count("audit_log") }).toEqual(before);
+  });
+
+  it("erases the email and address of orders past orderPersonalDataRetentionDays (failed ones past cartRetentionDays), keeping what the books need", async () => {
+    const old = await placedOrder("paid");
+    await ageOrder(old.orderId, 3651);
+    const young = await placedOrder("paid");
+    await ageOrder(young.orderId, 3649);
+    const oldFailure = await placedOrder("declined");
+    await ageOrder(oldFailure.orderId, 31);
+    const youngFailure = await placedOrder("declined");
+    await ageOrder(youngFailure.orderId, 29);
+    const orderBefore = await db().selectFrom("order").selectAll().where("id", "=", old.orderId).executeTakeFirstOrThrow();
+    const linesBefore = await db().selectFrom("order_line").selectAll().where("order_id", "=", old.orderId).execute();
+    const paymentsBefore = await db().selectFrom("payment").selectAll().where("order_id", "=", old.orderId).execute();
+    const auditBefore = await db().selectFrom("audit_log").selectAll().orderBy("id").execute();
+
+    expect(await Retention.purge({ db: db() })).toMatchObject({ ordersErased: 2 });
+
+    const erased = await db().selectFrom("order").selectAll().where("id", "=", old.orderId).executeTakeFirstOrThrow();
+    expect(erased).toEqual({
+      ...orderBefore,
+      email: Retention.ERASED_EMAIL,
+      shipping_address: { name: "", line1: "", city: "", postalCode: "", country: "US", region: "CA" },
+      personal_data_erased_at: expect.any(Date),
+    });
+    expect(await db().selectFrom("order_line").selectAll().where("order_id", "=", old.orderId).execute()).toEqual(linesBefore);
+    expect(await db().selectFrom("payment").selectAll().where("order_id", "=", old.orderId).execute()).toEqual(paymentsBefore);
+    expect(await db().selectFrom("cart").select(["email", "shipping_address"]).where("id", "=", old.cartId).executeTakeFirstOrThrow()).toEqual({
+      email: null,
+      shipping_address: null,
+    });
+    expect((await Order.get({ db: db(), orderId: old.orderId })).email).toBe(Retention.ERASED_EMAIL);
+    expect(await db().selectFrom("order").select("email").where("id", "=", oldFailure.orderId).executeTakeFirstOrThrow()).toEqual({ email: Retention.ERASED_EMAIL });
+    for (const kept of [young, youngFailure]) {
+      expect(await db().selectFrom("order").select(["email", "personal_data_erased_at"]).where("id", "=", kept.orderId).executeTakeFirstOrThrow()).toEqual({
+        email: "ada@example.com",
+        personal_data_erased_at: null,
+      });
+      expect(await db().selectFrom("cart").select("email").where("id", "=", kept.cartId).executeTakeFirstOrThrow()).toEqual({ email: "ada@example.com" });
+    }
+
+    // The audit log: every earlier row exactly as it was, one new row per erased order, the chain intact.
+    const auditAfter = await db().selectFrom("audit_log").selectAll().orderBy("id").execute();
+    expect(auditAfter.slice(0, auditBefore.length)).toEqual(auditBefore);
+    expect(auditAfter.slice(auditBefore.length).map((row) => [row.action, row.entity_id, row.actor])).toEqual(
+      expect.arrayContaining([
+        ["order.personal_data_erased", old.orderId, "retention"],
+        ["order.personal_data_erased", oldFailure.orderId, "retention"],
+      ]),
+    );
+    expect(auditAfter).toHaveLength(auditBefore.length + 2);
+    expect(await Audit.verifyChain(db())).toMatchObject({ ok: true });
   });
 
   it("counts a line edit as a change: a cart edited today is not abandoned, however old it is", async () => {
