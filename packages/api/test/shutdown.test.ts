@@ -80,8 +80,8 @@ describe("SIGTERM", () => {
 
     expect(await exited).toBe(0);
     const exitMs = performance.now() - sigtermAt;
-    // Well before the stop timeout (SHUTDOWN_TIMEOUT_MS, 10 s here; ECS waits 40 s): the server did not sit out its grace period.
-    expect(exitMs).toBeLessThan(10_000);
+    // The drain finished on its own: the server did not sit out its grace period (SHUTDOWN_TIMEOUT_MS, 10 s here).
+    expect(output).toMatch(/"timedOut":false/);
     console.log(`[fault-sigterm] in-flight request answered 200 ${Math.round(answeredMs)} ms after its body resumed; new connection refused; exit 0 ${Math.round(exitMs)} ms after SIGTERM (stop timeout 10,000 ms)`);
     expect(output).toContain("shutting down");
     expect(output).toMatch(/"timedOut":false/);
