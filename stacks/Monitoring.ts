@@ -1,5 +1,5 @@
 // Monitoring: a CloudWatch dashboard and the operators' alarms on the ALB, the ECS service and the database, sent to
-// a KMS-encrypted SNS topic. (The alarms that roll a deployment back live with the service in Api.ts.)
+// a KMS-encrypted SNS topic. (The alarms that roll a deployment back live with the service in api-guards.ts.)
 import { API_TASK_SIZE } from "./api-task-size.ts";
 import { ArnFormat, Duration, RemovalPolicy, type Stack } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
@@ -89,7 +89,7 @@ export function Monitoring({ stack, app }: StackContext) {
   const unhealthyBlue = targetGroupMetric(alb, blue, "UnHealthyHostCount", "Maximum", unhealthyPeriod, "Unhealthy targets (blue)");
   const unhealthyGreen = targetGroupMetric(alb, green, "UnHealthyHostCount", "Maximum", unhealthyPeriod, "Unhealthy targets (green)");
 
-  // ECS: Container Insights (enabled on the cluster in Api.ts) counts the service's tasks; AWS/ECS has no task count.
+  // ECS: Container Insights (enabled on the cluster in api-service.ts) counts the service's tasks; AWS/ECS has no task count.
   const { minTasks, maxTasks } = API_TASK_SIZE;
   const nearMaximum = Math.ceil(maxTasks * ALARMS.tasksNearMaximum.fractionOfMaximum);
   const runningTasks = serviceMetric(service, "RunningTaskCount", "Minimum", minutes(ALARMS.tasksBelowMinimum.periodMinutes), "Running tasks (minimum)");

@@ -1,8 +1,8 @@
-// The API's autoscaling on requests per target across blue and green, and the deployment alarms ECS rolls back on.
+// The API's autoscaling (CPU, memory, and requests per target across blue and green) and the deployment alarms ECS rolls back on.
 import { Duration, Names, type Stack } from "aws-cdk-lib";
 import * as appscaling from "aws-cdk-lib/aws-applicationautoscaling";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import type * as ecs from "aws-cdk-lib/aws-ecs";
+import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import { HEALTH_CHECK_PATH } from "./api-task-contract.ts";
 
@@ -32,12 +32,20 @@ function targetGroupMetric(group: elbv2.ApplicationTargetGroup, alb: elbv2.Appli
   });
 }
 
+/** Autoscaling on CPU, memory and requests per target, between the Service's bounds (API_TASK_SIZE's minTasks and maxTasks). */
+export function addAutoscaling(scaling: ecs.ScalableTaskCount, balancer: Balancer): void {
+  const cooldowns = { scaleOutCooldown: Duration.seconds(SCALING.scaleOutCooldownSeconds), scaleInCooldown: Duration.seconds(SCALING.scaleInCooldownSeconds) };
+  scaling.scaleOnCpuUtilization("CpuScaling", { targetUtilizationPercent: SCALING.cpuPercent, ...cooldowns });
+  scaling.scaleOnMemoryUtilization("MemoryScaling", { targetUtilizationPercent: SCALING.memoryPercent, ...cooldowns });
+  addRequestsPerTargetScaling(scaling, balancer);
+}
+
 /**
  * Target tracking on requests per healthy target across both target groups. The predefined ALBRequestCountPerTarget
  * names one target group, and blue/green moves production between the two at every deployment, so a policy on one
  * group would see no requests half of the time. Metric math in target tracking has no L2 in aws-cdk-lib 2.201.
  */
-export function addRequestsPerTargetScaling(scaling: ecs.ScalableTaskCount, { alb, blue, green }: Balancer): appscaling.CfnScalingPolicy {
+function addRequestsPerTargetScaling(scaling: ecs.ScalableTaskCount, { alb, blue, green }: Balancer): appscaling.CfnScalingPolicy {
   const target = scaling.node.findChild("Target") as appscaling.ScalableTarget;
   const query = (id: string, group: elbv2.ApplicationTargetGroup, metricName: string, stat: string): appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty => ({
     id,
@@ -81,8 +89,22 @@ export function addRequestsPerTargetScaling(scaling: ecs.ScalableTaskCount, { al
   return policy;
 }
 
-/** The alarms ECS watches during a deployment and its bake time; ALARM in either rolls the deployment back. */
-export function createDeploymentAlarms(stack: Stack, { alb, blue, green }: Balancer): { errorRate: cloudwatch.Alarm; unhealthyTargets: cloudwatch.Alarm } {
+/**
+ * The deployment guards besides the circuit breaker: two alarms ECS watches during a deployment and its bake time;
+ * ALARM in either rolls the deployment back.
+ */
+export function guardDeployments(stack: Stack, service: ecs.FargateService, balancer: Balancer): DeploymentAlarms {
+  const alarms = createDeploymentAlarms(stack, balancer);
+  service.enableDeploymentAlarms([alarms.errorRate.alarmName, alarms.unhealthyTargets.alarmName], { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
+  return alarms;
+}
+
+export interface DeploymentAlarms {
+  errorRate: cloudwatch.Alarm;
+  unhealthyTargets: cloudwatch.Alarm;
+}
+
+function createDeploymentAlarms(stack: Stack, { alb, blue, green }: Balancer): DeploymentAlarms {
   const period = Duration.seconds(DEPLOYMENT_ALARMS.periodSeconds);
   const errorRate = new cloudwatch.MathExpression({
     // 5xx from the tasks and from the ALB itself (502/503/504 when tasks crash or none is healthy), as a percentage

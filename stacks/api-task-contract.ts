@@ -47,6 +47,11 @@ export function adminTokensSecretName(stage: string): string {
 }
 export const ADMIN_TOKENS = { jsonKey: "tokens", name: "ops", tokenLength: 48 } as const;
 
+/** The payment processor's settings (JSON keys `url`, `secretKey`, `webhookSecret`), created by the operator before the first deploy (docs/DEPLOY.md). */
+export function paymentSecretName(stage: string): string {
+  return `checkout/${stage}/payment-provider`;
+}
+
 /** A CloudFormation template as JSON, as far as finding the API task definition needs it. */
 interface TemplateJson {
   Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;

@@ -3,10 +3,10 @@
 import { ArnFormat, RemovalPolicy, type Stack } from "aws-cdk-lib";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
-import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { MAX_BODY_BYTES } from "./api-task-contract.ts";
-import { ORIGIN_VERIFY_HEADER, RATE_KEY_HEADER } from "./edge-origin.ts";
+import { acceptedOriginSecretGenerations, ORIGIN_VERIFY_HEADER, originSecretName, RATE_KEY_HEADER } from "./edge-origin.ts";
 import { creationScopedName } from "./physical-names.ts";
 
 /** WAF: requests per viewer address (an IPv6 viewer per /64) in any 5-minute window before WAF blocks it. */
@@ -38,6 +38,23 @@ export function decimalGreaterThanPattern(limit: number): string {
     alternatives.push(`${digits.slice(0, i)}${first}${rest > 0 ? `[0-9]{${rest}}` : ""}`);
   }
   return `^0*(${alternatives.join("|")})$`;
+}
+
+/**
+ * The origin secret CloudFront sends and the WAF checks (stacks/edge-origin.ts): one generated secret per generation;
+ * the WAF accepts the current and the previous one, so a rotation never refuses CloudFront's requests.
+ */
+export function createOriginSecrets(stack: Stack, options: { stage: string; generation: number; key: kms.IKey }): secretsmanager.Secret[] {
+  return acceptedOriginSecretGenerations(options.generation).map(
+    (g) =>
+      new secretsmanager.Secret(stack, `OriginSecret${g}`, {
+        secretName: originSecretName(options.stage, g),
+        description: `checkout ${options.stage}: the ${ORIGIN_VERIFY_HEADER} value CloudFront sends the API load balancer (generation ${g})`,
+        encryptionKey: options.key,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+  );
 }
 
 /**

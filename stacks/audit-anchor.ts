@@ -14,7 +14,7 @@ export function auditAnchorRetentionDays(isProduction: boolean): number {
   return isProduction ? 400 : 7;
 }
 
-/** `scope` must deliver server access logs under a bucket policy (Api.ts's AccessLogs construct), as ACLs are off. */
+/** `scope` must deliver server access logs under a bucket policy (api-load-balancer.ts's AccessLogs), as ACLs are off. */
 export function createAuditAnchorBucket(
   scope: Construct,
   options: { isProduction: boolean; key: kms.IKey; serverAccessLogs: s3.IBucket },

@@ -1,6 +1,6 @@
-// How the ALB target groups check an API task. Plain values, no CDK: stacks/Api.ts builds the target groups from
-// them and the failover drill (packages/api/scripts/rehearse/failover-drill.ts) configures HAProxy's checks from the
-// same object, so the drill cannot prove a health check the stage does not run.
+// How the ALB target groups check an API task. Plain values, no CDK: stacks/api-load-balancer.ts builds the target
+// groups from them and the failover drill (packages/api/scripts/rehearse/failover-drill.ts) configures HAProxy's checks
+// from the same object, so the drill cannot prove a health check the stage does not run.
 
 /** One target group health check, in the ALB's own terms. */
 export interface TargetGroupHealthCheck {

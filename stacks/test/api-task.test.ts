@@ -15,10 +15,7 @@ import {
 } from "../api-task-contract.ts";
 import { auditAnchorRetentionDays } from "../audit-anchor.ts";
 import { stageConfig } from "../config.ts";
-import { synthesize } from "./synthesize.ts";
-
-type Json = Record<string, any>;
-type Resources = Record<string, { Type: string; Properties: Json; DeletionPolicy?: string }>;
+import { environmentOf, ofType as ofTypeIn, secretsOf, synthesize, type Json, type Resources } from "./support.ts";
 
 let resources: Resources;
 let outputs: Record<string, { Value: unknown }>;
@@ -26,16 +23,14 @@ let app: Json;
 let migrate: Json;
 let taskDefinition: Json;
 
-const environmentOf = (container: Json): Record<string, unknown> => Object.fromEntries((container.Environment ?? []).map((e: Json) => [e.Name, e.Value]));
-const secretsOf = (container: Json): Record<string, string> => Object.fromEntries((container.Secrets ?? []).map((s: Json) => [s.Name, JSON.stringify(s.ValueFrom)]));
-const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const ofType = (type: string) => ofTypeIn(resources, type);
 
 beforeAll(async () => {
   const template = (await synthesize("prod")).template("Api").toJSON();
   resources = template.Resources as Resources;
   outputs = template.Outputs as Record<string, { Value: unknown }>;
   ({ app, migrate } = apiContainersOf(template));
-  taskDefinition = ofType("AWS::ECS::TaskDefinition")[0]![1].Properties;
+  taskDefinition = ofType("AWS::ECS::TaskDefinition")[0]![1];
 });
 
 describe("the migrate container", () => {
@@ -79,7 +74,7 @@ describe("the API container", () => {
     expect(secretsOf(app).SMTP_URL).toContain(`:secret:${smtpSecretName("prod")}:url::`);
     expect(environmentOf(app)).not.toHaveProperty("MAIL_DIR");
     const identities = ofType("AWS::SES::EmailIdentity");
-    expect(identities.map(([, r]) => r.Properties.EmailIdentity)).toEqual([domain]);
+    expect(identities.map(([, p]) => p.EmailIdentity)).toEqual([domain]);
     // No hosted zone in the stage config: the three Easy DKIM CNAMEs are outputs for the domain's DNS.
     const dkim = Object.entries(outputs).filter(([name]) => name.startsWith("MailDkimRecord"));
     expect(dkim).toHaveLength(3);
@@ -87,9 +82,9 @@ describe("the API container", () => {
   });
 
   it("takes ADMIN_API_TOKENS from the generated checkout/<stage>/admin-api-tokens secret, key tokens", () => {
-    const [id, secret] = ofType("AWS::SecretsManager::Secret").find(([, r]) => r.Properties.Name === adminTokensSecretName("prod"))!;
+    const [id, secret] = ofType("AWS::SecretsManager::Secret").find(([, p]) => p.Name === adminTokensSecretName("prod"))!;
     expect(secretsOf(app).ADMIN_API_TOKENS).toBe(JSON.stringify({ "Fn::Join": ["", [{ Ref: id }, ":tokens::"]] }));
-    expect(secret.Properties.KmsKeyId).toEqual({ "Fn::ImportValue": expect.stringMatching(/Key/) });
+    expect(secret.KmsKeyId).toEqual({ "Fn::ImportValue": expect.stringMatching(/Key/) });
   });
 
   it("anchors the audit chain in the Object Lock bucket, in the stage's region", () => {
@@ -120,7 +115,7 @@ describe("both containers", () => {
     const secretOf = (valueFrom: unknown) => JSON.stringify(valueFrom).replace(/:[A-Za-z]+::"\]\]\}$/, "");
     const referenced = new Set([app, migrate].flatMap((c) => (c.Secrets as Json[]).map((s) => secretOf(s.ValueFrom))));
     expect(referenced.size).toBe(6);
-    const policy = ofType("AWS::IAM::Policy").find(([, r]) => JSON.stringify(r.Properties.Roles).includes("ExecutionRole"))![1].Properties;
+    const policy = ofType("AWS::IAM::Policy").find(([, p]) => JSON.stringify(p.Roles).includes("ExecutionRole"))![1];
     const granted = (policy.PolicyDocument.Statement as Json[]).filter((s) => JSON.stringify(s.Action).includes("secretsmanager:GetSecretValue"));
     expect(granted).toHaveLength(referenced.size);
   });
@@ -129,11 +124,11 @@ describe("both containers", () => {
 describe("the generated admin token", () => {
   it("is composed at deploy time into ops:<token> under key tokens, from a 48-character letters-and-digits token", () => {
     const secrets = ofType("AWS::SecretsManager::Secret");
-    const [, named] = secrets.find(([, r]) => r.Properties.Name === adminTokensSecretName("prod"))!;
-    const [generatedId, generated] = secrets.find(([, r]) => r.Properties.GenerateSecretString?.GenerateStringKey === "token")!;
-    expect(generated.Properties.GenerateSecretString).toMatchObject({ PasswordLength: ADMIN_TOKENS.tokenLength, ExcludePunctuation: true, IncludeSpace: false });
+    const [, named] = secrets.find(([, p]) => p.Name === adminTokensSecretName("prod"))!;
+    const [generatedId, generated] = secrets.find(([, p]) => p.GenerateSecretString?.GenerateStringKey === "token")!;
+    expect(generated.GenerateSecretString).toMatchObject({ PasswordLength: ADMIN_TOKENS.tokenLength, ExcludePunctuation: true, IncludeSpace: false });
     // SecretString: {"tokens":"ops:{{resolve:secretsmanager:<generated>:SecretString:token::}}"}, resolved by CloudFormation.
-    const parts = named.Properties.SecretString["Fn::Join"][1] as unknown[];
+    const parts = named.SecretString["Fn::Join"][1] as unknown[];
     expect(parts).toEqual(['{"tokens":"ops:{{resolve:secretsmanager:', { Ref: generatedId }, ':SecretString:token::}}"}']);
     // What ECS will inject, with a token like the generator's, is what env.ts's ADMIN_API_TOKENS accepts:
     // comma-separated name:token pairs, name of letters, digits, . _ -, token of 32 or more characters without spaces.
@@ -146,8 +141,8 @@ describe("the generated admin token", () => {
 
 describe("the audit-anchor bucket", () => {
   it("locks every anchor in COMPLIANCE mode for 400 days on production stages, versioned, KMS-encrypted, private, SSL only", () => {
-    const [id, bucket] = ofType("AWS::S3::Bucket").find(([, r]) => r.Properties.ObjectLockEnabled)!;
-    expect(bucket.Properties).toMatchObject({
+    const [id, bucket] = ofType("AWS::S3::Bucket").find(([, p]) => p.ObjectLockEnabled)!;
+    expect(bucket).toMatchObject({
       ObjectLockEnabled: true,
       ObjectLockConfiguration: { ObjectLockEnabled: "Enabled", Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: auditAnchorRetentionDays(true) } } },
       VersioningConfiguration: { Status: "Enabled" },
@@ -155,15 +150,15 @@ describe("the audit-anchor bucket", () => {
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
     });
     expect(auditAnchorRetentionDays(true)).toBe(400);
-    expect(bucket.Properties.LoggingConfiguration.LogFilePrefix).toBe("audit-anchors/");
-    const policy = ofType("AWS::S3::BucketPolicy").find(([, p]) => p.Properties.Bucket.Ref === id)![1];
-    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }));
+    expect(bucket.LoggingConfiguration.LogFilePrefix).toBe("audit-anchors/");
+    const policy = ofType("AWS::S3::BucketPolicy").find(([, p]) => p.Bucket.Ref === id)![1];
+    expect(policy.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }));
     expect(resources[id]!.DeletionPolicy).toBe("Retain");
   });
 
   it("is written by the task role under audit-anchors/ only: no read, list, delete or retention change", () => {
-    const [bucketId] = ofType("AWS::S3::Bucket").find(([, r]) => r.Properties.ObjectLockEnabled)!;
-    const policy = ofType("AWS::IAM::Policy").find(([, r]) => JSON.stringify(r.Properties.Roles).includes("TaskRole"))![1].Properties;
+    const [bucketId] = ofType("AWS::S3::Bucket").find(([, p]) => p.ObjectLockEnabled)!;
+    const policy = ofType("AWS::IAM::Policy").find(([, p]) => JSON.stringify(p.Roles).includes("TaskRole"))![1];
     const statements = policy.PolicyDocument.Statement as Json[];
     const s3 = statements.filter((s) => JSON.stringify(s.Action).includes("s3:"));
     expect(s3).toEqual([expect.objectContaining({ Action: "s3:PutObject", Resource: { "Fn::Join": ["", [{ "Fn::GetAtt": [bucketId, "Arn"] }, "/audit-anchors/*"]] } })]);

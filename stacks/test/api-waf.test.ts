@@ -4,14 +4,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../api-task-contract.ts";
 import { decimalGreaterThanPattern } from "../api-waf.ts";
-import { synthesize } from "./synthesize.ts";
+import { ofType, synthesize, type Json } from "./support.ts";
 
-type Json = Record<string, any>;
 let rules: Json[];
 
 beforeAll(async () => {
-  const resources = (await synthesize()).template("Api").toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
-  rules = Object.values(resources).find((r) => r.Type === "AWS::WAFv2::WebACL")!.Properties.Rules;
+  rules = ofType((await synthesize()).resources("Api"), "AWS::WAFv2::WebACL")[0]![1].Rules;
 });
 
 /** Every statement in a rule, nested ones included. */

@@ -4,7 +4,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { App as CdkApp, CfnElement, IgnoreMode, Stack } from "aws-cdk-lib";
+import { App as CdkApp, IgnoreMode, Stack } from "aws-cdk-lib";
 import { DockerImageAsset } from "aws-cdk-lib/aws-ecr-assets";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecs from "aws-cdk-lib/aws-ecs";
@@ -14,54 +14,33 @@ import type { IConstruct } from "constructs";
 import { use } from "sst/constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { API_TASK_SIZE } from "../api-task-size.ts";
-import {
-  Api,
-  ALB_IDLE_TIMEOUT_SECONDS,
-  BAKE_TIME_MINUTES,
-  DEREGISTRATION_DELAY_SECONDS,
-  KEEP_ALIVE_TIMEOUT_MS,
-  SHUTDOWN_TIMEOUT_MS,
-  STOP_TIMEOUT_SECONDS,
-  TEST_LISTENER_PORT,
-  paymentSecretName,
-  type ApiOutputs,
-} from "../Api.ts";
+import { Api, BAKE_TIME_MINUTES, type ApiOutputs } from "../Api.ts";
+import { TEST_LISTENER_PORT } from "../api-load-balancer.ts";
 import { isDeployedApi } from "../api-local.ts";
-import { apiContainersOf, RDS_CA_BUNDLE_PATH, TARGET_GROUP_HEALTH_CHECK } from "../api-task-contract.ts";
+import { apiContainersOf, paymentSecretName, RDS_CA_BUNDLE_PATH, TARGET_GROUP_HEALTH_CHECK } from "../api-task-contract.ts";
+import { ALB_IDLE_TIMEOUT_SECONDS, DEREGISTRATION_DELAY_SECONDS, KEEP_ALIVE_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS, STOP_TIMEOUT_SECONDS } from "../api-timeouts.ts";
 import { ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY, enableBlueGreen } from "../blue-green.ts";
 import { listSuppressions } from "../compliance.ts";
 import { stageConfig } from "../config.ts";
 import { sdkCallsOf } from "./custom-resource-calls.ts";
-import { synthesize, type Synthesized } from "./synthesize.ts";
-
-type Properties = Record<string, any>;
-type Resources = Record<string, { Type: string; Properties: Properties; DependsOn?: string[] }>;
+import { environmentOf, logicalId, ofType as ofTypeIn, secretsOf, synthesize, type Json, type Resources, type Synthesized } from "./support.ts";
 
 let synthesized: Synthesized;
 let api: Template;
 let resources: Resources;
 let outputs: ApiOutputs;
 
-function logicalId(construct: IConstruct): string {
-  const element = construct instanceof CfnElement ? construct : (construct.node.defaultChild as CfnElement);
-  return Stack.of(construct).resolve(element.logicalId) as string;
-}
-
 const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
 
-function ofType(type: string): [string, Properties][] {
-  return Object.entries(resources)
-    .filter(([, resource]) => resource.Type === type)
-    .map(([id, resource]) => [id, resource.Properties]);
-}
+const ofType = (type: string) => ofTypeIn(resources, type);
 
-function only(type: string): Properties {
+function only(type: string): Json {
   const found = ofType(type);
   expect(found, type).toHaveLength(1);
   return found[0]![1];
 }
 
-function listenerOnPort(port: number): Properties {
+function listenerOnPort(port: number): Json {
   const found = ofType("AWS::ElasticLoadBalancingV2::Listener").filter(([, p]) => p.Port === port);
   expect(found, `listener on ${port}`).toHaveLength(1);
   return found[0]![1];
@@ -72,16 +51,8 @@ function attributes(list: { Key: string; Value: unknown }[]): Record<string, unk
 }
 
 /** The API container (SST's); the migrate container runs before it in the same task. */
-function container(): Properties {
-  return apiContainersOf(api.toJSON()).app as Properties;
-}
-
-function secretsOf(definition: Properties): Record<string, string> {
-  return Object.fromEntries((definition.Secrets as { Name: string; ValueFrom: unknown }[]).map(({ Name, ValueFrom }) => [Name, JSON.stringify(ValueFrom)]));
-}
-
-function environmentOf(definition: Properties): Record<string, unknown> {
-  return Object.fromEntries((definition.Environment as { Name: string; Value: unknown }[]).map(({ Name, Value }) => [Name, Value]));
+function container(): Json {
+  return apiContainersOf(api.toJSON()).app as Json;
 }
 
 const weightedBlueGreen = () => [
@@ -99,7 +70,7 @@ const weightedBlueGreen = () => [
 beforeAll(async () => {
   synthesized = await synthesize();
   api = synthesized.template("Api");
-  resources = api.toJSON().Resources as Resources;
+  resources = synthesized.resources("Api");
   const built = use(Api);
   if (!isDeployedApi(built)) throw new Error("deploy mode built the local placeholder API");
   outputs = built;
@@ -181,7 +152,7 @@ describe("Api: load balancer", () => {
     const acl = only("AWS::WAFv2::WebACL");
     expect(acl.Scope).toBe("REGIONAL");
     expect(acl.DefaultAction).toEqual({ Allow: {} });
-    const rules = acl.Rules as Properties[];
+    const rules = acl.Rules as Json[];
     expect(rules.map((r) => r.Name)).toEqual([
       "RequireCloudFrontOrigin",
       "MetricsNotFound",
@@ -350,7 +321,7 @@ describe("Api: autoscaling", () => {
     const requests = ofType("AWS::ApplicationAutoScaling::ScalingPolicy")
       .map(([, p]) => p.TargetTrackingScalingPolicyConfiguration)
       .find((p) => p.CustomizedMetricSpecification)!;
-    const metrics = requests.CustomizedMetricSpecification.Metrics as Properties[];
+    const metrics = requests.CustomizedMetricSpecification.Metrics as Json[];
     const returned = metrics.filter((m) => m.ReturnData);
     expect(returned).toHaveLength(1);
     expect(returned[0]!.Expression).toBe("(FILL(requests_blue, 0) + FILL(requests_green, 0)) / (FILL(healthy_blue, 0) + FILL(healthy_green, 0))");
@@ -383,7 +354,7 @@ describe("Api: rollback guards", () => {
   it("alarms when 5xx (from the tasks or the ALB) exceed 1 % of at least 20 requests a minute, 2 minutes of 2", () => {
     const alarm = resources[logicalId(outputs.deploymentAlarms.errorRate)]!.Properties;
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: "GreaterThanThreshold", EvaluationPeriods: 2, DatapointsToAlarm: 2, TreatMissingData: "notBreaching" });
-    const metrics = alarm.Metrics as Properties[];
+    const metrics = alarm.Metrics as Json[];
     expect(metrics.find((m) => m.ReturnData)!.Expression).toBe("IF(FILL(requests, 0) + FILL(elb5xx, 0) >= 20, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / (FILL(requests, 0) + FILL(elb5xx, 0)), 0)");
     const names = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, [m.MetricStat.Metric.MetricName, m.MetricStat.Period, m.MetricStat.Stat]]));
     expect(names).toEqual({
@@ -396,7 +367,7 @@ describe("Api: rollback guards", () => {
   it("alarms when any target in either group fails its health check for 2 minutes", () => {
     const alarm = resources[logicalId(outputs.deploymentAlarms.unhealthyTargets)]!.Properties;
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", EvaluationPeriods: 2, DatapointsToAlarm: 2 });
-    const metrics = alarm.Metrics as Properties[];
+    const metrics = alarm.Metrics as Json[];
     expect(metrics.find((m) => m.ReturnData)!.Expression).toBe("FILL(unhealthy_blue, 0) + FILL(unhealthy_green, 0)");
     expect(metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat.Metric.MetricName, m.MetricStat.Stat, m.MetricStat.Period])).toEqual([
       ["UnHealthyHostCount", "Maximum", 60],
@@ -556,7 +527,7 @@ describe("Api: container image", () => {
       const outdir = path.join(fixture, "cdk.out");
       const app = new CdkApp({ outdir });
       const stack = new Stack(app, "Image");
-      // The options of Api.ts's apiImage, which are those SST's Service passes when it builds the image itself.
+      // The options of api-image.ts's apiImage, which are those SST's Service passes when it builds the image itself.
       const asset = new DockerImageAsset(stack, "Image", { directory: fixture, file: "Dockerfile", exclude: [".sst/dist", ".sst/artifacts"], ignoreMode: IgnoreMode.GLOB });
       app.synth();
       const staged = filesUnder(path.join(outdir, `asset.${asset.assetHash}`)).sort();

@@ -2,7 +2,7 @@
 // suppression names its rule, its resource and a reason, printed here so a reviewer sees the full list.
 import { describe, expect, it } from "vitest";
 import { listSuppressions } from "../compliance.ts";
-import { synthesize } from "./synthesize.ts";
+import { synthesize } from "./support.ts";
 
 interface MetadataSuppression {
   id: string;
@@ -29,13 +29,12 @@ describe("compliance (cdk-nag)", () => {
   });
 
   it("has no suppression in the templates that bypassed the reviewed registry", async () => {
-    const { stacks, template } = await synthesize();
+    const { stacks, resources: resourcesOf } = await synthesize();
     const registered = new Set(listSuppressions().map((s) => s.rule));
     const stray: string[] = [];
     for (const stack of stacks) {
-      const resources = template(stack.node.id).toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress?: MetadataSuppression[] } } }>;
-      for (const [logicalId, resource] of Object.entries(resources ?? {})) {
-        for (const rule of resource.Metadata?.cdk_nag?.rules_to_suppress ?? []) {
+      for (const [logicalId, resource] of Object.entries(resourcesOf(stack.node.id))) {
+        for (const rule of (resource.Metadata?.cdk_nag?.rules_to_suppress ?? []) as MetadataSuppression[]) {
           if (!registered.has(rule.id)) stray.push(`${stack.node.id}/${logicalId}: ${rule.id}`);
         }
       }

@@ -1,26 +1,18 @@
 // Database stack, resource by resource: the Multi-AZ writer, its secret and rotation, the TLS-only parameter group,
 // the read replica with the same hardening, the export log groups; no unsuppressed cdk-nag error.
 import { beforeAll, describe, expect, it } from "vitest";
-import { Stack, type CfnElement } from "aws-cdk-lib";
+import { Stack } from "aws-cdk-lib";
 import { Match, type Template } from "aws-cdk-lib/assertions";
-import type { IConstruct } from "constructs";
 import { use } from "sst/constructs";
 import { Database } from "../Database.ts";
 import { Network } from "../Network.ts";
-import { synthesize, type Synthesized } from "./synthesize.ts";
-
-type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+import { logicalId, synthesize, type Resources, type Synthesized } from "./support.ts";
 
 let synthesized: Synthesized;
 let database: Template;
-let resources: Record<string, Resource>;
+let resources: Resources;
 let exported: ReturnType<typeof Database>;
 let ids: { writer: string; replica: string; secret: string; attachment: string; parameters: string; networkKey: string; databaseSg: string; serviceSg: string };
-
-function logicalId(construct: IConstruct): string {
-  // Resolving the token respects overridden ids (the generated database secret has one).
-  return Stack.of(construct).resolve((construct.node.defaultChild as CfnElement).logicalId) as string;
-}
 
 /** The first 8 hex digits of the stack's id: new at every creation of the stack (stacks/physical-names.ts). */
 const STACK_SUFFIX = { "Fn::Select": [0, { "Fn::Split": ["-", { "Fn::Select": [2, { "Fn::Split": ["/", { Ref: "AWS::StackId" }] }] }] }] };
@@ -33,7 +25,7 @@ const importOf = (networkLogicalId: string) => ({ "Fn::ImportValue": Match.strin
 beforeAll(async () => {
   synthesized = await synthesize();
   database = synthesized.template("Database");
-  resources = database.toJSON().Resources as Record<string, Resource>;
+  resources = synthesized.resources("Database");
   exported = use(Database);
   const network = use(Network);
   ids = {
@@ -211,9 +203,9 @@ describe("Database stack", () => {
 });
 
 describe("Database stack on the prod stage", () => {
-  let prod: Record<string, Resource>;
+  let prod: Resources;
   beforeAll(async () => {
-    prod = (await synthesize("prod")).template("Database").toJSON().Resources as Record<string, Resource>;
+    prod = (await synthesize("prod")).resources("Database");
   });
 
   it("keeps automated backups for 14 days on production-grade instances", () => {

@@ -2,11 +2,10 @@
 // the tasks': its metric math is evaluated here on minutes of traffic, as CloudWatch would, straight from the template.
 import { beforeAll, describe, expect, it } from "vitest";
 import { use } from "sst/constructs";
-import { Stack, type CfnElement } from "aws-cdk-lib";
-import { Api, DEPLOYMENT_ALARMS, type ApiOutputs } from "../Api.ts";
-import { synthesize } from "./synthesize.ts";
+import { Api, type ApiOutputs } from "../Api.ts";
+import { DEPLOYMENT_ALARMS } from "../api-guards.ts";
+import { logicalId, synthesize, type Json } from "./support.ts";
 
-type Json = Record<string, any>;
 let alarm: Json;
 
 /**
@@ -29,10 +28,9 @@ export function evaluateMetricMath(expression: string, values: Record<string, nu
 }
 
 beforeAll(async () => {
-  const resources = (await synthesize()).template("Api").toJSON().Resources as Record<string, { Properties: Json }>;
+  const resources = (await synthesize()).resources("Api");
   const outputs = use(Api) as ApiOutputs;
-  const id = Stack.of(outputs.deploymentAlarms.errorRate).resolve((outputs.deploymentAlarms.errorRate.node.defaultChild as CfnElement).logicalId) as string;
-  alarm = resources[id]!.Properties;
+  alarm = resources[logicalId(outputs.deploymentAlarms.errorRate)]!.Properties;
 });
 
 /** The alarm's percentage for one minute with these sums, by metric name (what CloudWatch feeds each id). */

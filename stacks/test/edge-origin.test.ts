@@ -4,7 +4,7 @@
 import net from "node:net";
 import { runInNewContext } from "node:vm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { METRICS_PATH, WAF_RATE_LIMIT_PER_5_MINUTES } from "../Api.ts";
+import { METRICS_PATH, WAF_RATE_LIMIT_PER_5_MINUTES } from "../api-waf.ts";
 import { stageConfig, stages } from "../config.ts";
 import {
   acceptedOriginSecretGenerations,
@@ -17,25 +17,17 @@ import {
   VIEWER_IP_FUNCTION,
 } from "../edge-origin.ts";
 import { API_PATHS } from "../Web.ts";
-import { synthesize, type Synthesized } from "./synthesize.ts";
-
-type Properties = Record<string, any>;
-type Resources = Record<string, { Type: string; Properties: Properties }>;
+import { ofType, synthesize, type Json, type Resources, type Synthesized } from "./support.ts";
 
 let synthesized: Synthesized;
 let api: Resources;
 let web: Resources;
 let network: Resources;
 
-const ofType = (resources: Resources, type: string): [string, Properties][] =>
-  Object.entries(resources)
-    .filter(([, r]) => r.Type === type)
-    .map(([id, r]) => [id, r.Properties]);
-
 const distributionOf = (resources: Resources) => ofType(resources, "AWS::CloudFront::Distribution")[0]![1].DistributionConfig;
-const apiBehaviors = (resources: Resources) => (distributionOf(resources).CacheBehaviors as Properties[]).filter((b) => (API_PATHS as readonly string[]).includes(b.PathPattern));
-const originOf = (resources: Resources, behavior: Properties) => distributionOf(resources).Origins.find((o: Properties) => o.Id === behavior.TargetOriginId);
-const wafRule = (resources: Resources, name: string) => (ofType(resources, "AWS::WAFv2::WebACL")[0]![1].Rules as Properties[]).find((r) => r.Name === name)!;
+const apiBehaviors = (resources: Resources) => (distributionOf(resources).CacheBehaviors as Json[]).filter((b) => (API_PATHS as readonly string[]).includes(b.PathPattern));
+const originOf = (resources: Resources, behavior: Json) => distributionOf(resources).Origins.find((o: Json) => o.Id === behavior.TargetOriginId);
+const wafRule = (resources: Resources, name: string) => (ofType(resources, "AWS::WAFv2::WebACL")[0]![1].Rules as Json[]).find((r) => r.Name === name)!;
 const secretNamed = (resources: Resources, name: string) => ofType(resources, "AWS::SecretsManager::Secret").find(([, p]) => p.Name === name);
 
 /** CloudFront's path-pattern matching: `*` any run of characters, `?` one character, case-sensitive. */
@@ -52,9 +44,9 @@ function runViewerIpFunction(ip: string, headers: Record<string, { value: string
 
 beforeAll(async () => {
   synthesized = await synthesize();
-  api = synthesized.template("Api").toJSON().Resources as Resources;
-  web = synthesized.template("Web").toJSON().Resources as Resources;
-  network = synthesized.template("Network").toJSON().Resources as Resources;
+  api = synthesized.resources("Api");
+  web = synthesized.resources("Web");
+  network = synthesized.resources("Network");
 });
 
 describe("CloudFront: what it sends the API", () => {
@@ -151,7 +143,7 @@ describe("the ALB and its WAF", () => {
     expect(secret.GenerateSecretString).toMatchObject({ ExcludePunctuation: true, PasswordLength: 48 });
     expect(secret.KmsKeyId).toBeDefined();
     const rule = wafRule(api, "RequireCloudFrontOrigin");
-    expect(rule.Priority).toBe(Math.min(...(ofType(api, "AWS::WAFv2::WebACL")[0]![1].Rules as Properties[]).map((r) => r.Priority)));
+    expect(rule.Priority).toBe(Math.min(...(ofType(api, "AWS::WAFv2::WebACL")[0]![1].Rules as Json[]).map((r) => r.Priority)));
     expect(rule.Action).toEqual({ Block: {} });
     expect(rule.Statement.NotStatement.Statement.ByteMatchStatement).toEqual({
       FieldToMatch: { SingleHeader: { Name: "x-origin-verify" } },
@@ -196,7 +188,7 @@ describe("the ALB and its WAF", () => {
     const listeners = ofType(api, "AWS::ElasticLoadBalancingV2::Listener");
     expect(listeners.length).toBeGreaterThan(0);
     for (const [, listener] of listeners) {
-      expect(listener.DefaultActions.map((a: Properties) => a.Type)).toEqual(["forward"]);
+      expect(listener.DefaultActions.map((a: Json) => a.Type)).toEqual(["forward"]);
     }
   });
 });
@@ -244,11 +236,11 @@ describe("rotating the origin secret", () => {
     stages[stage] = { ...stageConfig(stage), originSecretGeneration: 2 };
     try {
       const rotated = await synthesize(stage);
-      const rotatedApi = rotated.template("Api").toJSON().Resources as Resources;
-      const rotatedWeb = rotated.template("Web").toJSON().Resources as Resources;
+      const rotatedApi = rotated.resources("Api");
+      const rotatedWeb = rotated.resources("Web");
       const current = secretNamed(rotatedApi, originSecretName(stage, 2))!;
       const previous = secretNamed(rotatedApi, originSecretName(stage, 1))!;
-      const accepted = wafRule(rotatedApi, "RequireCloudFrontOrigin").Statement.NotStatement.Statement.OrStatement.Statements as Properties[];
+      const accepted = wafRule(rotatedApi, "RequireCloudFrontOrigin").Statement.NotStatement.Statement.OrStatement.Statements as Json[];
       expect(accepted.map((s) => s.ByteMatchStatement.SearchString["Fn::Join"][1][1])).toEqual([{ Ref: current[0] }, { Ref: previous[0] }]);
       for (const behavior of apiBehaviors(rotatedWeb)) {
         expect(originOf(rotatedWeb, behavior).OriginCustomHeaders[0].HeaderValue).toBe(`{{resolve:secretsmanager:${originSecretName(stage, 2)}:SecretString:::}}`);

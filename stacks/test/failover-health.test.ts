@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Template } from "aws-cdk-lib/assertions";
 import { TARGET_GROUP_HEALTH_CHECK } from "../health-check.ts";
-import { synthesize } from "./synthesize.ts";
+import { synthesize } from "./support.ts";
 
 let api: Template;
 beforeAll(async () => {

@@ -5,9 +5,8 @@ import { createRequire } from "node:module";
 import Module from "node:module";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { synthesize } from "./synthesize.ts";
+import { synthesize, type Json } from "./support.ts";
 
-type Json = Record<string, any>;
 const require = createRequire(import.meta.url);
 // The handler CDK bundles into the function's asset (not an exported subpath of the package, so found from its root).
 const HANDLER = path.join(path.dirname(require.resolve("aws-cdk-lib")), "custom-resource-handlers/dist/custom-resources/aws-custom-resource-handler/index.js");
@@ -79,7 +78,7 @@ async function invoke(requestType: "Create" | "Update" | "Delete"): Promise<Json
 }
 
 beforeAll(async () => {
-  const resources = (await synthesize()).template("Api").toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+  const resources = (await synthesize()).resources("Api");
   const service = Object.values(resources).find((r) => r.Type === "AWS::ECS::Service")!;
   properties = resources[service.Properties.LoadBalancers[0].AdvancedConfiguration.ProductionListenerRule.Ref]!.Properties;
   const elb = fakeElbPackage();

@@ -8,9 +8,7 @@ import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EcsManagedListenerRule } from "../listener-rules.ts";
 import { sdkCallsOf } from "./custom-resource-calls.ts";
-import { synthesize, type Synthesized } from "./synthesize.ts";
-
-type Resources = Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string[] }>;
+import { synthesize, type Resources, type Synthesized } from "./support.ts";
 
 let synthesized: Synthesized;
 let resources: Resources;
@@ -18,7 +16,7 @@ let rules: { production: string; test: string };
 
 beforeAll(async () => {
   synthesized = await synthesize();
-  resources = synthesized.template("Api").toJSON().Resources as Resources;
+  resources = synthesized.resources("Api");
   const service = Object.values(resources).find((r) => r.Type === "AWS::ECS::Service")!;
   const advanced = service.Properties.LoadBalancers[0].AdvancedConfiguration;
   rules = { production: advanced.ProductionListenerRule.Ref, test: advanced.TestListenerRule.Ref };
@@ -49,8 +47,8 @@ function ruleTemplate(weights: [number, number], targetGroupIds: [string, string
 describe("the listener rules ECS moves traffic on", () => {
   it("are not CloudFormation listener rules anywhere in the app: no template holds their actions as a resource property", () => {
     for (const stack of synthesized.stacks) {
-      const all = synthesized.template(stack.node.id).toJSON().Resources as Resources;
-      expect(Object.values(all ?? {}).filter((r) => r.Type === "AWS::ElasticLoadBalancingV2::ListenerRule"), stack.node.id).toEqual([]);
+      const all = synthesized.resources(stack.node.id);
+      expect(Object.values(all).filter((r) => r.Type === "AWS::ElasticLoadBalancingV2::ListenerRule"), stack.node.id).toEqual([]);
     }
     expect(resources[rules.production]!.Type).toBe("Custom::EcsManagedListenerRule");
     expect(resources[rules.test]!.Type).toBe("Custom::EcsManagedListenerRule");

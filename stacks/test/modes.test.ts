@@ -1,28 +1,12 @@
 // The app builds in every mode SST uses: deploy (`sst deploy`), dev (`sst dev`) and remove (`sst bind`, `sst remove`).
 // In dev and remove mode SST's Service and StaticSite are placeholders with no `cdk` object.
 import { readFileSync } from "node:fs";
-import { initProject } from "sst/project.js";
-import { App } from "sst/constructs";
+import type { App } from "sst/constructs";
 import { describe, expect, it } from "vitest";
 import { loadEnv } from "../../packages/api/src/env.ts";
 import { localApiEnvironment } from "../api-local.ts";
-import { stacksOf } from "../compliance.ts";
-import { addStacks } from "../index.ts";
-import { regionForStage } from "../stages.ts";
-import { PREBUILT_WEB_CONTEXT, SITE_PATH } from "../Web.ts";
-import { prebuiltWebStub } from "./synthesize.ts";
-
-type Mode = "deploy" | "dev" | "remove";
-
-async function build(mode: Mode, stage = "test") {
-  process.env.NODE_ENV = "test";
-  await initProject({ stage });
-  const app = new App({ mode, stage, name: "checkout", region: regionForStage(stage) }, { context: { [PREBUILT_WEB_CONTEXT]: prebuiltWebStub() } });
-  addStacks(app);
-  await app.finish();
-  const assembly = app.synth();
-  return { app, stacks: stacksOf(app), assembly };
-}
+import { SITE_PATH } from "../Web.ts";
+import { buildApp } from "./support.ts";
 
 /** Every resource type in a stack's synthesized template. */
 function resourceTypes(assembly: ReturnType<App["synth"]>, artifactId: string): string[] {
@@ -32,7 +16,7 @@ function resourceTypes(assembly: ReturnType<App["synth"]>, artifactId: string): 
 
 describe("sst dev (dev mode)", () => {
   it("builds the API and the site as placeholders and deploys no network, database, load balancer or ECS service", async () => {
-    const { stacks, assembly } = await build("dev");
+    const { stacks, assembly } = await buildApp("dev");
     expect(stacks.map((stack) => stack.node.id)).toEqual(["test-checkout-Api", "test-checkout-Web"]);
     const types = stacks.flatMap((stack) => resourceTypes(assembly, stack.artifactId));
     for (const absent of ["AWS::EC2::VPC", "AWS::RDS::DBInstance", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ECS::Service", "AWS::CloudFront::Distribution"]) {
@@ -43,7 +27,7 @@ describe("sst dev (dev mode)", () => {
   });
 
   it("gives the local API settings env.ts accepts: a development process on the embedded database", async () => {
-    const { app } = await build("dev");
+    const { app } = await buildApp("dev");
     const environment = localApiEnvironment(app.stage);
     // What `sst bind` adds beside the service's environment (SST's names and the role's credentials).
     const bound = { ...environment, SST_APP: "checkout", SST_STAGE: app.stage, AWS_ACCESS_KEY_ID: "AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "token", AWS_REGION: app.region };
@@ -57,13 +41,13 @@ describe("sst dev (dev mode)", () => {
 
 describe("sst bind and sst remove (remove mode)", () => {
   it("builds every stack a deployed stage has, so `sst remove` removes them all", async () => {
-    const deployed = await build("deploy");
-    const removing = await build("remove");
+    const deployed = await buildApp("deploy");
+    const removing = await buildApp("remove");
     expect(removing.stacks.map((stack) => stack.stackName)).toEqual(deployed.stacks.map((stack) => stack.stackName));
   });
 
   it("keeps the API service at packages/api, where `sst bind` looks for it by directory", async () => {
-    const { stacks } = await build("remove");
+    const { stacks } = await buildApp("remove");
     const api = stacks.find((stack) => stack.node.id.endsWith("-Api"))!;
     const service = api.node.findChild("Api") as unknown as { props: { path: string }; cdk: unknown };
     expect(service.props.path).toBe("packages/api");
@@ -75,7 +59,7 @@ describe("the sst:* scripts", () => {
   const scripts = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts;
 
   it("run `sst bind` inside the directory of the construct it binds (SST matches a service or site by its path)", async () => {
-    const { stacks } = await build("remove");
+    const { stacks } = await buildApp("remove");
     const api = stacks.find((stack) => stack.node.id.endsWith("-Api"))!;
     const servicePath = (api.node.findChild("Api") as unknown as { props: { path: string } }).props.path;
     expect(scripts["sst:api"]).toMatch(new RegExp(`^cd ${servicePath} && sst bind "`));

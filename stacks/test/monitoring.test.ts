@@ -5,17 +5,15 @@ import type { Template } from "aws-cdk-lib/assertions";
 import { API_TASK_SIZE } from "../api-task-size.ts";
 import { stageConfig } from "../config.ts";
 import { ALARMS } from "../Monitoring.ts";
-import { synthesize, type Synthesized } from "./synthesize.ts";
-
-type Resource = { Type: string; Properties: Record<string, any> };
+import { synthesize, type Resources, type Synthesized } from "./support.ts";
 
 let synthesized: Synthesized;
 let monitoring: Template;
-let resources: Record<string, Resource>;
+let resources: Resources;
 const config = stageConfig("test");
 
 function logicalId(template: Template, type: string, namePart: string): string {
-  const ids = Object.entries(template.toJSON().Resources as Record<string, Resource>)
+  const ids = Object.entries(template.toJSON().Resources as Resources)
     .filter(([id, r]) => r.Type === type && id.startsWith(namePart))
     .map(([id]) => id);
   expect(ids, `${type} ${namePart}`).toHaveLength(1);
@@ -40,7 +38,7 @@ const topicRef = () => ({ Ref: logicalId(monitoring, "AWS::SNS::Topic", "AlarmTo
 beforeAll(async () => {
   synthesized = await synthesize();
   monitoring = synthesized.template("Monitoring");
-  resources = monitoring.toJSON().Resources as Record<string, Resource>;
+  resources = synthesized.resources("Monitoring");
 });
 
 describe("alarm topic", () => {
@@ -200,7 +198,7 @@ describe("dashboard", () => {
 describe("log groups", () => {
   it("encrypts every log group in the app with KMS and gives each a retention", () => {
     const groups = synthesized.stacks.flatMap((stack) =>
-      Object.entries(synthesized.template(stack.node.id).toJSON().Resources as Record<string, Resource>)
+      Object.entries(synthesized.resources(stack.node.id))
         .filter(([, r]) => r.Type === "AWS::Logs::LogGroup")
         .map(([id, r]) => ({ id: `${stack.node.id}/${id}`, kms: r.Properties.KmsKeyId, retention: r.Properties.RetentionInDays })),
     );

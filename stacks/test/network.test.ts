@@ -1,26 +1,17 @@
 // Network stack, resource by resource: subnets across AZs, flow logs, the KMS key, and security groups that let only the
 // ALB reach the tasks and only the tasks reach the database; no unsuppressed cdk-nag error.
 import { beforeAll, describe, expect, it } from "vitest";
-import { Stack, type CfnElement } from "aws-cdk-lib";
+import { Stack } from "aws-cdk-lib";
 import { Match, type Template } from "aws-cdk-lib/assertions";
-import type { IConstruct } from "constructs";
 import { use } from "sst/constructs";
 import { CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS } from "../edge-origin.ts";
 import { Network } from "../Network.ts";
-import { synthesize, type Synthesized } from "./synthesize.ts";
-
-type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
+import { logicalId, synthesize, type Resources, type Synthesized } from "./support.ts";
 
 let synthesized: Synthesized;
 let network: Template;
 let resources: Resources;
 let ids: { vpc: string; key: string; alb: string; service: string; database: string; flowLogGroup: string; flowLogRole: string };
-
-/** The logical id a construct's CloudFormation resource has in its stack's template. */
-function logicalId(construct: IConstruct): string {
-  // Resolving the token respects overridden ids (the generated database secret has one).
-  return Stack.of(construct).resolve((construct.node.defaultChild as CfnElement).logicalId) as string;
-}
 
 const getAtt = (id: string, attribute: string) => ({ "Fn::GetAtt": [id, attribute] });
 
@@ -39,7 +30,7 @@ function rules(kind: "Ingress" | "Egress", groupId: string): Record<string, unkn
 beforeAll(async () => {
   synthesized = await synthesize();
   network = synthesized.template("Network");
-  resources = network.toJSON().Resources as Resources;
+  resources = synthesized.resources("Network");
   const { vpc, key, securityGroups } = use(Network);
   const stack = Stack.of(vpc);
   ids = {
@@ -203,7 +194,7 @@ describe("Network stack", () => {
     it("opens nothing to 0.0.0.0/0 or ::/0 anywhere in the app, the ALB included", () => {
       const open: string[] = [];
       for (const stack of synthesized.stacks) {
-        const all = synthesized.template(stack.node.id).toJSON().Resources as Resources;
+        const all = synthesized.resources(stack.node.id);
         for (const [id, resource] of Object.entries(all ?? {})) {
           const ingress =
             resource.Type === "AWS::EC2::SecurityGroup"

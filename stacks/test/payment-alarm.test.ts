@@ -1,20 +1,15 @@
 // The card-testing alarm: the API's payment.attempt log lines become two metrics through metric filters on the API's
 // own log group, and an alarm fires when over 30 % of at least 20 attempts in 5 minutes were declined or refused.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Template } from "aws-cdk-lib/assertions";
 import { ALARMS, PAYMENT_ATTEMPT_FILTERS } from "../Monitoring.ts";
-import { synthesize, type Synthesized } from "./synthesize.ts";
-
-type Resource = { Type: string; Properties: Record<string, any> };
+import { synthesize, type Resources, type Synthesized } from "./support.ts";
 
 let synthesized: Synthesized;
-let monitoring: Template;
-let resources: Record<string, Resource>;
+let resources: Resources;
 
 beforeAll(async () => {
   synthesized = await synthesize();
-  monitoring = synthesized.template("Monitoring");
-  resources = monitoring.toJSON().Resources as Record<string, Resource>;
+  resources = synthesized.resources("Monitoring");
 });
 
 function metricFilters(): Record<string, any>[] {
@@ -41,7 +36,7 @@ describe("payment attempt metric filters", () => {
   });
 
   it("read the log group the API's container writes to", () => {
-    const api = synthesized.template("Api").toJSON().Resources as Record<string, Resource>;
+    const api = synthesized.resources("Api");
     const [apiLogs] = Object.entries(api).filter(([id, r]) => r.Type === "AWS::Logs::LogGroup" && id.startsWith("ApiLogs"));
     expect(apiLogs, "the API's log group").toBeDefined();
     const container = Object.values(api).find((r) => r.Type === "AWS::ECS::TaskDefinition")!.Properties.ContainerDefinitions[0];

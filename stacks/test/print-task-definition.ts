@@ -1,11 +1,10 @@
 // Prints the API task definition of a stage's synthesized template as JSON (for the production-parity test, which
 // runs the bundle exactly as it says): containers, secrets traced back to their Secrets Manager secret, target groups.
 // Run with NODE_ENV=test: `NODE_ENV=test npx tsx stacks/test/print-task-definition.ts [stage]`. Nothing is cached.
-import { synthesize } from "./synthesize.ts";
+import { synthesize, type Json } from "./support.ts";
 
 import { OUTPUT_MARKER, type ContainerSpec, type ResourceReference, type Resolved, type SecretSource, type TaskSpec } from "./task-spec.ts";
 
-type Json = Record<string, any>;
 interface StackTemplate {
   stack: string;
   template: Json;

@@ -3,9 +3,7 @@
 // never plain Retain (RetainExceptOnCreate, Delete and Snapshot go when the creation rolls back), and a
 // deletion-protected database, which a rollback cannot delete, has an identifier scoped to the stack's creation.
 import { describe, expect, it } from "vitest";
-import { synthesize } from "./synthesize.ts";
-
-type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string };
+import { synthesize, type Resources } from "./support.ts";
 
 /** The properties that name a resource, by type: a literal value there is a fixed physical name. */
 const NAME_PROPERTIES: Record<string, string[]> = {
@@ -33,7 +31,7 @@ function isFixed(value: unknown): boolean {
 }
 
 /** What would block a retry after a failed first deploy, one line per resource. */
-export function retryBlockers(resources: Record<string, Resource>): string[] {
+export function retryBlockers(resources: Resources): string[] {
   const blockers: string[] = [];
   for (const [id, resource] of Object.entries(resources)) {
     const fixed = (NAME_PROPERTIES[resource.Type] ?? []).filter((property) => isFixed(resource.Properties?.[property]));
@@ -46,15 +44,15 @@ export function retryBlockers(resources: Record<string, Resource>): string[] {
 
 describe("retriable first deploy", () => {
   it.each(["test", "prod"])("%s: no stack keeps a fixed-name resource through a rolled-back creation", async (stage) => {
-    const { stacks, template } = await synthesize(stage);
-    const blockers = stacks.flatMap((stack) => retryBlockers(template(stack.node.id).toJSON().Resources ?? {}).map((line) => `${stack.node.id}: ${line}`));
+    const { stacks, resources } = await synthesize(stage);
+    const blockers = stacks.flatMap((stack) => retryBlockers(resources(stack.node.id)).map((line) => `${stack.node.id}: ${line}`));
     expect(blockers).toEqual([]);
   });
 
   it("prod: the resources that outlive the stack are the ones that hold data, and those with names carry the creation's suffix", async () => {
-    const { stacks, template } = await synthesize("prod");
+    const { stacks, resources } = await synthesize("prod");
     const kept = stacks.flatMap((stack) =>
-      Object.entries((template(stack.node.id).toJSON().Resources ?? {}) as Record<string, Resource>)
+      Object.entries(resources(stack.node.id))
         .filter(([, r]) => r.DeletionPolicy === "RetainExceptOnCreate")
         .map(([, r]) => [r.Type, JSON.stringify(r.Properties?.LogGroupName)] as const),
     );

@@ -4,15 +4,9 @@ import { describe, expect, it } from "vitest";
 import sstConfig from "../../sst.config.ts";
 import { stageConfig, stages } from "../config.ts";
 import { regionForStage } from "../stages.ts";
-import { synthesize } from "./synthesize.ts";
+import { ofType, synthesize, type Resources } from "./support.ts";
 
-type Resource = { Type: string; Properties: Record<string, any> };
-
-function resourcesOf(template: { toJSON(): Record<string, any> }, type: string): Record<string, any>[] {
-  return Object.values(template.toJSON().Resources as Record<string, Resource>)
-    .filter((r) => r.Type === type)
-    .map((r) => r.Properties);
-}
+const propertiesOf = (resources: Resources, type: string) => ofType(resources, type).map(([, properties]) => properties);
 
 describe("the stage map", () => {
   it("puts dev, staging and prod in us-east-1 and prepares eu-west-1 and ap-southeast-1 for prod", () => {
@@ -42,20 +36,20 @@ describe("the stage map", () => {
 
 describe("prod", () => {
   it("synthesizes with production settings: Multi-AZ deletion-protected database with 14 days of backups, a year of logs, on-call email", async () => {
-    const { stacks, template, findings } = await synthesize("prod");
+    const { stacks, template, resources, findings } = await synthesize("prod");
     expect(stacks.map((s) => [s.stackName, s.region])).toEqual(
       ["Network", "Database", "Api", "Web", "Monitoring"].map((name) => [`prod-checkout-${name}`, "us-east-1"]),
     );
-    const [writer] = resourcesOf(template("Database"), "AWS::RDS::DBInstance").filter((p) => !p.SourceDBInstanceIdentifier);
+    const [writer] = propertiesOf(resources("Database"), "AWS::RDS::DBInstance").filter((p) => !p.SourceDBInstanceIdentifier);
     expect(writer).toMatchObject({ MultiAZ: true, DeletionProtection: true, BackupRetentionPeriod: 14, StorageEncrypted: true });
-    const logBucket = resourcesOf(template("Web"), "AWS::S3::Bucket").find((p) => p.OwnershipControls?.Rules?.[0]?.ObjectOwnership === "BucketOwnerPreferred")!;
+    const logBucket = propertiesOf(resources("Web"), "AWS::S3::Bucket").find((p) => p.OwnershipControls?.Rules?.[0]?.ObjectOwnership === "BucketOwnerPreferred")!;
     expect(logBucket.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(365);
     template("Monitoring").hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "oncall@example.com" });
     template("Monitoring").hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "checkout-prod-api-5xx-rate" });
-    const distribution = resourcesOf(template("Web"), "AWS::CloudFront::Distribution")[0]!.DistributionConfig;
+    const distribution = propertiesOf(resources("Web"), "AWS::CloudFront::Distribution")[0]!.DistributionConfig;
     expect(distribution.Aliases).toEqual(["shop.example.com"]);
     expect(distribution.Origins.find((o: { CustomOriginConfig?: unknown }) => o.CustomOriginConfig).DomainName).toBe("api.shop.example.com");
-    const csp = resourcesOf(template("Web"), "AWS::CloudFront::ResponseHeadersPolicy")[0]!.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy;
+    const csp = propertiesOf(resources("Web"), "AWS::CloudFront::ResponseHeadersPolicy")[0]!.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy;
     expect(csp).toContain("frame-src https://field.payments.example.com;");
     expect(findings.filter((f) => f.level === "error" && /-(Web|Monitoring)$/.test(f.stack))).toEqual([]);
   });
@@ -66,21 +60,21 @@ describe.each([
   ["prod-apac", "ap-southeast-1", "apac.shop.example.com"],
 ])("%s, a prepared region", (stage, region, webDomain) => {
   it(`places every stack in ${region} and carries the region into its ARNs`, async () => {
-    const { stacks, template, findings } = await synthesize(stage);
+    const { stacks, template, resources, findings } = await synthesize(stage);
     expect(stacks.map((s) => [s.stackName, s.region])).toEqual(
       ["Network", "Database", "Api", "Web", "Monitoring"].map((name) => [`${stage}-checkout-${name}`, region]),
     );
     // The ALB's certificate is regional; the replica names its source by an ARN in the same region.
     template("Api").hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", { Port: 443, Certificates: [{ CertificateArn: stages[stage]!.apiCertificateArn }] });
     expect(stages[stage]!.apiCertificateArn).toContain(`:acm:${region}:`);
-    const replica = resourcesOf(template("Database"), "AWS::RDS::DBInstance").find((p) => p.SourceDBInstanceIdentifier)!;
+    const replica = propertiesOf(resources("Database"), "AWS::RDS::DBInstance").find((p) => p.SourceDBInstanceIdentifier)!;
     expect(JSON.stringify(replica.SourceDBInstanceIdentifier)).toContain(`:rds:${region}:`);
     // Alarms may publish from this region's CloudWatch only.
-    const topicPolicy = resourcesOf(template("Monitoring"), "AWS::SNS::TopicPolicy")[0]!;
+    const topicPolicy = propertiesOf(resources("Monitoring"), "AWS::SNS::TopicPolicy")[0]!;
     const publish = topicPolicy.PolicyDocument.Statement.find((s: { Sid?: string }) => s.Sid === "CloudWatchAlarmsPublish");
     expect(JSON.stringify(publish.Condition)).toContain(`:cloudwatch:${region}:`);
     // CloudFront is global: its certificate stays in us-east-1 whatever the stage's region.
-    const distribution = resourcesOf(template("Web"), "AWS::CloudFront::Distribution")[0]!.DistributionConfig;
+    const distribution = propertiesOf(resources("Web"), "AWS::CloudFront::Distribution")[0]!.DistributionConfig;
     expect(distribution.Aliases).toEqual([webDomain]);
     expect(distribution.ViewerCertificate.AcmCertificateArn).toContain(":acm:us-east-1:");
     expect(findings.filter((f) => f.level === "error" && /-(Web|Monitoring)$/.test(f.stack))).toEqual([]);

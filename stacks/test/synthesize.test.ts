@@ -1,6 +1,6 @@
 // The whole app synthesizes offline, with every stack present.
 import { describe, expect, it } from "vitest";
-import { synthesize } from "./synthesize.ts";
+import { synthesize } from "./support.ts";
 
 describe("offline synthesis", () => {
   it("builds every stack with no AWS credentials or network", async () => {

@@ -7,9 +7,7 @@ import { Match, type Template } from "aws-cdk-lib/assertions";
 import { stageConfig } from "../config.ts";
 import { API_FORWARDED_HEADERS, API_PATHS, cloudFrontCertificateArn, PAYMENT_META_TAG } from "../Web.ts";
 import { contentSecurityPolicy, originOf } from "../web-security-headers.ts";
-import { synthesize, type Synthesized } from "./synthesize.ts";
-
-type Resources = Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string[] }>;
+import { synthesize, type Resources, type Synthesized } from "./support.ts";
 
 let synthesized: Synthesized;
 let web: Template;
@@ -36,7 +34,7 @@ const originOfBehavior = (b: { TargetOriginId: string }) => distribution().Origi
 beforeAll(async () => {
   synthesized = await synthesize();
   web = synthesized.template("Web");
-  resources = web.toJSON().Resources as Resources;
+  resources = synthesized.resources("Web");
 });
 
 describe("site bucket and origin access control", () => {
