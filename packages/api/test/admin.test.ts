@@ -1,11 +1,9 @@
 // admin.* over HTTP against real PostgreSQL and the payment sandbox (capture on fulfilment): who may
 // call it, search, the order view with its audit trail, cancel, fulfil and refunds, all audited.
 import { randomBytes } from "node:crypto";
-import { createTRPCClient, httpLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Audit, OrderAdmin, PaymentProviderUnavailableError, type PaymentProvider } from "@checkout/core";
-import type { AppRouter } from "../src/router.ts";
-import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { CARDS, createAdminClient, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 import { stockOf } from "./support/stock.ts";
 
 const ALICE_TOKEN = `alice_${randomBytes(24).toString("hex")}`;
@@ -23,15 +21,7 @@ afterAll(async () => {
 });
 
 function adminClient(token: string | null, headers: Record<string, string> = {}) {
-  return createTRPCClient<AppRouter>({
-    links: [
-      httpLink({
-        url: `${t.app.url}/trpc`,
-        methodOverride: "POST",
-        headers: () => ({ "user-agent": "admin-test/1.0", ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }),
-      }),
-    ],
-  });
+  return createAdminClient(t.app.url, token, { "user-agent": "admin-test/1.0", ...headers });
 }
 
 /** Places an order as a shopper; with capture on fulfilment it stays authorised. */

@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createTRPCClient, httpLink } from "@trpc/client";
 import { sql, type Kysely } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -15,9 +14,8 @@ import { runMigrations } from "../src/cli/migrate.ts";
 import { loadDatabaseEnv, loadEnv } from "../src/env.ts";
 import { retentionPolicyOf } from "../src/jobs/policies.ts";
 import { createLogger } from "../src/logger.ts";
-import type { AppRouter } from "../src/router.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { CARDS, readyCart, startTestApp } from "./support/app.ts";
+import { CARDS, createAdminClient, readyCart, startTestApp } from "./support/app.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const run = promisify(execFile);
@@ -151,9 +149,7 @@ describe("the checkout as the service role", () => {
       const order = await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) });
       expect(order.status).toBe("authorised");
 
-      const admin = createTRPCClient<AppRouter>({
-        links: [httpLink({ url: `${t.app.url}/trpc`, methodOverride: "POST", headers: () => ({ authorization: `Bearer ${ADMIN_TOKEN}` }) })],
-      });
+      const admin = createAdminClient(t.app.url, ADMIN_TOKEN);
       await admin.admin.orders.fulfil.mutate({ orderId: order.id });
       const refunded = await admin.admin.orders.refund.mutate({ orderId: order.id, amount: order.total, reason: "returned" });
       expect(refunded.status).toBe("refunded");

@@ -2,11 +2,9 @@
 // each kind of corruption (made with SQL, as a bug or a hand edit would) is named, a snapshot taken
 // while orders are being placed is consistent, and only admins may ask.
 import { randomBytes, randomUUID } from "node:crypto";
-import { createTRPCClient, httpLink } from "@trpc/client";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AppRouter } from "../src/router.ts";
-import { CARDS, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { CARDS, createAdminClient, expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 
 const ADMIN_TOKEN = `alice_${randomBytes(24).toString("hex")}`;
 
@@ -21,9 +19,7 @@ afterAll(async () => {
 });
 
 function adminClient(token: string | null) {
-  return createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${t.app.url}/trpc`, methodOverride: "POST", headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
-  });
+  return createAdminClient(t.app.url, token);
 }
 
 async function placeOrder(lines: { sku: string; quantity: number }[], card = CARDS.success) {

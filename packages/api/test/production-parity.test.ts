@@ -7,17 +7,15 @@
 // replaced by a local stand-in: `standIn` (environment), `operatorSecret` (the operator's secrets) and the S3 endpoint
 // and keys in `environmentOf`.
 import { execFile } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createTRPCClient, httpLink } from "@trpc/client";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDb, seedCatalog } from "@checkout/core";
-import type { AppRouter } from "../src/router.ts";
 import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sandbox";
 import { materialise, readImage, type ImageConfig } from "./support/dockerfile-image.ts";
 import { isolationProblem, launchContainer, runtimeEnvironment, userOf, waitUntilHealthy, type StartedContainer } from "./support/ecs-task.ts";
@@ -34,7 +32,7 @@ import {
 } from "./support/production-task.ts";
 import { startTaskNetwork, type TaskNetwork } from "./support/task-network.ts";
 import { createServerCertificate, createTestCa, startTlsPostgres, type TlsPostgres } from "./support/tls-postgres.ts";
-import { readyCart, tokenizeCard } from "./support/app.ts";
+import { createAdminClient, createClient, readyCart, tokenizeCard } from "./support/app.ts";
 
 const STAGE = "prod";
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -54,19 +52,6 @@ const VIEWER = { "cloudfront-viewer-address": "198.51.100.23:51234" };
 const problem = isolationProblem();
 const mustRun = process.env.CI === "true";
 if (problem && !mustRun) console.warn(`[production-parity] skipped: ${problem}. In CI (CI=true) this fails instead.`);
-
-/** A tRPC client as the web app has it, behind CloudFront: POST for every call, an Idempotency-Key on placeOrder. */
-function createClient(url: string, headers: Record<string, string> = {}) {
-  return createTRPCClient<AppRouter>({
-    links: [
-      httpLink({
-        url: `${url}/trpc`,
-        methodOverride: "POST",
-        headers: ({ op }) => ({ ...VIEWER, ...headers, ...(op.path === "checkout.placeOrder" ? { "idempotency-key": randomUUID() } : {}) }),
-      }),
-    ],
-  });
-}
 
 describe.skipIf(problem !== null && !mustRun)("the prod task definition, run here as ECS runs it", () => {
   let dir: string;
@@ -292,7 +277,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     } finally {
       await owner.destroy();
     }
-    const client = createClient(base);
+    const client = createClient(base, VIEWER);
     const products = await client.catalog.list.query();
     expect(products.length).toBeGreaterThan(0);
     const cartId = await readyCart(client, [{ sku: "TEE-BLA-M", quantity: 1 }]);
@@ -322,7 +307,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     const tokens = requireApp().env.ADMIN_API_TOKENS;
     expect(tokens, "the app container is given ADMIN_API_TOKENS").toBeDefined();
     const [name, token] = tokens!.split(",")[0]!.split(/:(.*)/s) as [string, string];
-    const admin = createClient(base, { authorization: `Bearer ${token}` });
+    const admin = createAdminClient(base, token, VIEWER);
     const view = await admin.admin.orders.get.query({ orderId: placed!.id });
     expect(view.order).toMatchObject({ id: placed!.id, number: placed!.number, status: "captured" });
     // A refund goes through the payment provider with the secret's key, as an operator's would.
@@ -340,7 +325,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
   it("settles a 3-D Secure order from the provider's signed webhook on /webhooks/payments, and refuses a forged one", async () => {
     requireApp();
     sandbox.setWebhookTarget(`${base}/webhooks/payments`, operator.webhookSecret);
-    const client = createClient(base);
+    const client = createClient(base, VIEWER);
     const cartId = await readyCart(client, [{ sku: "MUG-SLA", quantity: 1 }]);
     const quote = await client.checkout.quote.mutate({ cartId });
     const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenizeCard(sandbox.url, THREE_D_SECURE_CARD) });

@@ -21,20 +21,27 @@ export interface TestApp {
 }
 
 /**
- * A typed client like the web app's. Each placeOrder call is a new attempt with its own
- * Idempotency-Key unless the call passes one: `placeOrder.mutate(input, { context: { idempotencyKey } })`.
+ * A typed client like the web app's, sending `headers` with every call. Each placeOrder call is a new attempt with its
+ * own Idempotency-Key unless the call passes one: `placeOrder.mutate(input, { context: { idempotencyKey } })`.
  */
-export function createClient(url: string) {
+export function createClient(url: string, headers: Record<string, string> = {}) {
   return createTRPCClient<AppRouter>({
     links: [
       httpLink({
         url: `${url}/trpc`,
         methodOverride: "POST",
-        headers: ({ op }) =>
-          op.path === "checkout.placeOrder" ? { "idempotency-key": (op.context.idempotencyKey as string | undefined) ?? randomUUID() } : {},
+        headers: ({ op }) => ({
+          ...headers,
+          ...(op.path === "checkout.placeOrder" ? { "idempotency-key": (op.context.idempotencyKey as string | undefined) ?? randomUUID() } : {}),
+        }),
       }),
     ],
   });
+}
+
+/** A client of the admin API: `token` sent as a Bearer token (null: none), `headers` with every call. */
+export function createAdminClient(url: string, token: string | null, headers: Record<string, string> = {}) {
+  return createClient(url, { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) });
 }
 
 export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
