@@ -3,7 +3,6 @@
 // outcome. Whatever fails in between leaves a pending order the reconciler can finish or undo.
 import { createHash, randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
-import type { Currency } from "../money.ts";
 import type { Order } from "../schemas.ts";
 import type { Database, OrderRow } from "../db/database.ts";
 import { AppError } from "../error.ts";
@@ -212,7 +211,7 @@ async function authorizeAndRecord(input: PlaceOrderInput, order: OrderRow, attem
     result = await input.payments.authorize({
       token: input.paymentToken,
       amount: order.total,
-      currency: order.currency as Currency,
+      currency: order.currency,
       idempotencyKey: PaymentOutcome.providerKeys.authorize(order.id),
       reference: order.number,
     });

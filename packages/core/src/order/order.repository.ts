@@ -2,7 +2,6 @@
 import { sql } from "kysely";
 import type { Db, NewOrder, NewOrderLine, OrderLineRow, OrderRow } from "../db/database.ts";
 import type { Address, Order, OrderStatus, Payment, ShippingOption } from "../schemas.ts";
-import type { Currency } from "../money.ts";
 
 export function insertOrder(db: Db, order: NewOrder) {
   return db.insertInto("order").values(order).returningAll().executeTakeFirstOrThrow();
@@ -82,11 +81,11 @@ export function rowToOrder(row: OrderRow, lines: OrderLineRow[], payment: Paymen
   return {
     id: row.id,
     number: row.number,
-    status: row.status as OrderStatus,
+    status: row.status,
     email: row.email,
     shippingAddress: row.shipping_address as Address,
     shippingOption: row.shipping_option as unknown as ShippingOption,
-    currency: row.currency as Currency,
+    currency: row.currency,
     subtotal: row.subtotal,
     discount: row.discount,
     promoCode: row.promo_code,

@@ -3,7 +3,6 @@
 // two callers cannot both win.
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
-import type { Currency } from "../money.ts";
 import type { Database } from "../db/database.ts";
 import { AppError } from "../error.ts";
 import * as Audit from "../audit/audit.repository.ts";
@@ -176,7 +175,7 @@ export async function capture(input: { db: Kysely<Database>; payments: PaymentPr
     await PaymentRepository.updatePayment(trx, payment, { status: "captured", captured_amount: order.total });
     await Audit.record(trx, { entity: "payment", entityId: payment.id, action: "payment.captured", data: { orderId: order.id, amount: order.total } });
     await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.captured", data: { from: "authorised", to: "captured" } });
-    await Outbox.enqueue(trx, { type: "order.captured", aggregateId: order.id, payload: { orderId: order.id, amount: order.total, currency: order.currency as Currency } });
+    await Outbox.enqueue(trx, { type: "order.captured", aggregateId: order.id, payload: { orderId: order.id, amount: order.total, currency: order.currency } });
     return true;
   });
 }
