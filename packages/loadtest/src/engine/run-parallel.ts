@@ -10,6 +10,7 @@ import {
   decodeHistogram,
   encodeHistogram,
   mergeRunResults,
+  summarizeEncoded,
   summarizeHistogram,
   type RunCounters,
   type RunResult,
@@ -166,6 +167,16 @@ export async function runScriptParallel(script: Script, options: ParallelRunOpti
             case "result":
               results[index] = message.result;
               latestCounters[index] = message.result.counters;
+              // Intervals this worker closed only by finishing (never sent as progress) join the pending ones, so
+              // the merged snapshot of an interval holds every worker's part of it, as the merged result does.
+              for (const interval of message.result.intervals.filter((candidate) => candidate.startMs > closedUpTo[index]!)) {
+                const part: ProgressSnapshot = {
+                  elapsedMs: interval.startMs,
+                  counters: message.result.counters,
+                  interval: { ...interval, latency: summarizeEncoded(interval.latency), encodedLatency: interval.latency },
+                };
+                pending.set(interval.startMs, [...(pending.get(interval.startMs) ?? []), part]);
+              }
               closedUpTo[index] = Number.POSITIVE_INFINITY;
               flush();
               if (results.every((r) => r !== undefined)) {
