@@ -1,5 +1,6 @@
 // Promo codes over HTTP against real PostgreSQL: applying and removing, every reason a code is
-// refused, tax-inclusive EUR orders, and redemption limits under parallel orders.
+// refused, tax-inclusive EUR orders, and a code that changes between quote and order. Redemption limits
+// under parallel orders are core's rule, tested directly in packages/core/test/promotions.test.ts.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { TRPCClientError } from "@trpc/client";
@@ -178,101 +179,6 @@ describe("tax-inclusive EUR orders", () => {
     const quote = await t.client.checkout.quote.mutate({ cartId });
     expect(quote.taxInclusive).toBe(false);
     expect(quote.total).toBe(quote.subtotal + quote.shipping + quote.tax);
-  });
-});
-
-describe("redeeming a promotion under concurrency", () => {
-  it("gives a code with one use left to exactly one of 50 parallel orders; the rest reserve and charge nothing", async () => {
-    const code = await createPromotion({ usage_limit: 1 });
-    const sku = "SOCK-M";
-    const stockBefore = await stockOf(t.database.db, sku);
-    const carts = await Promise.all(Array.from({ length: 50 }, (_, i) => readyCartFor(`buyer-${i}-${randomUUID()}@example.com`, [{ sku, quantity: 1 }])));
-    await Promise.all(carts.map((cartId) => t.client.checkout.applyPromoCode.mutate({ cartId, code })));
-    const quotes = await Promise.all(carts.map((cartId) => t.client.checkout.quote.mutate({ cartId })));
-    expect(quotes.every((quote) => quote.discount === 180)).toBe(true);
-    const tokens = await Promise.all(carts.map(() => t.tokenize(CARDS.success)));
-    const authorisations = countAuthorisations();
-    try {
-      const results = await Promise.allSettled(
-        carts.map((cartId, i) => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quotes[i]!.id, paymentToken: tokens[i]! })),
-      );
-      const won = results.filter((r) => r.status === "fulfilled").map((r) => r.value);
-      const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-      expect(won).toHaveLength(1);
-      expect(won[0]).toMatchObject({ status: "captured", discount: 180, promoCode: code });
-      expect(lost).toHaveLength(49);
-      for (const failure of lost) expect(["PROMO_EXHAUSTED", "PRICE_CHANGED"]).toContain(appError(failure.reason).appCode);
-      expect(authorisations.calls).toBe(1);
-    } finally {
-      authorisations.restore();
-    }
-    const orders = await ordersOf(t.database.db, carts);
-    expect(orders).toHaveLength(1);
-    expect(orders[0]).toMatchObject({ discount: 180, promo_code: code });
-    expect(await stockOf(t.database.db, sku)).toBe(stockBefore - 1);
-    const state = await promotionState(code);
-    expect(state.usedCount).toBe(1);
-    expect(state.redemptions).toHaveLength(1);
-  });
-
-  it("lets one customer use a once-per-customer code once, however many parallel orders they place", async () => {
-    const code = await createPromotion({ per_customer_limit: 1 });
-    const email = `twin-${randomUUID()}@example.com`;
-    // The same customer types their email with different capitalisation in each cart.
-    const carts = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => readyCartFor(i % 2 === 0 ? email : email.toUpperCase(), [{ sku: "TEE-WHI-M", quantity: 1 }])),
-    );
-    await Promise.all(carts.map((cartId) => t.client.checkout.applyPromoCode.mutate({ cartId, code })));
-    const quotes = await Promise.all(carts.map((cartId) => t.client.checkout.quote.mutate({ cartId })));
-    const tokens = await Promise.all(carts.map(() => t.tokenize(CARDS.success)));
-    const results = await Promise.allSettled(
-      carts.map((cartId, i) => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quotes[i]!.id, paymentToken: tokens[i]! })),
-    );
-    const won = results.filter((r) => r.status === "fulfilled");
-    const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    expect(won).toHaveLength(1);
-    for (const failure of lost) {
-      const data = appError(failure.reason);
-      expect(data.appCode).toBe("PROMO_EXHAUSTED");
-      expect(data.details).toMatchObject({ reason: "customer_limit" });
-    }
-    expect(await ordersOf(t.database.db, carts)).toHaveLength(1);
-    const state = await promotionState(code);
-    expect(state.usedCount).toBe(1);
-    expect(state.redemptions).toEqual([expect.objectContaining({ email })]);
-
-    // The customer now hears it when applying the code; another customer still can use it.
-    const again = await readyCartFor(email.toUpperCase(), [{ sku: "TEE-WHI-M", quantity: 1 }]);
-    const refused = await expectTrpcError(() => t.client.checkout.applyPromoCode.mutate({ cartId: again, code }));
-    expect(refused.data).toMatchObject({ appCode: "PROMO_EXHAUSTED", httpStatus: 409 });
-    expect(refused.message).toMatch(/already used/);
-    const other = await readyCartFor(`other-${randomUUID()}@example.com`, [{ sku: "TEE-WHI-M", quantity: 1 }]);
-    await t.client.checkout.applyPromoCode.mutate({ cartId: other, code });
-    const quote = await t.client.checkout.quote.mutate({ cartId: other });
-    await t.client.checkout.placeOrder.mutate({ cartId: other, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) });
-    expect((await promotionState(code)).usedCount).toBe(2);
-  });
-
-  it("gives the use back when the payment is declined, so the retry can have it", async () => {
-    const code = await createPromotion({ usage_limit: 1 });
-    const cartId = await readyCartFor(`decline-${randomUUID()}@example.com`, [{ sku: "MUG-SAN", quantity: 1 }]);
-    await t.client.checkout.applyPromoCode.mutate({ cartId, code });
-    const quote = await t.client.checkout.quote.mutate({ cartId });
-    expect(quote.discount).toBe(160);
-
-    const declined = await expectTrpcError(async () =>
-      t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.declined) }),
-    );
-    expect(declined.data).toMatchObject({ appCode: "PAYMENT_DECLINED" });
-    expect(await promotionState(code)).toEqual({ usedCount: 0, redemptions: [] });
-    const audit = await t.database.db.selectFrom("audit_log").select("action").where("entity", "=", "promotion").where("action", "=", "promotion.released").execute();
-    expect(audit.length).toBeGreaterThanOrEqual(1);
-
-    const order = await t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) });
-    expect(order).toMatchObject({ status: "captured", discount: 160, promoCode: code });
-    const state = await promotionState(code);
-    expect(state.usedCount).toBe(1);
-    expect(state.redemptions).toEqual([expect.objectContaining({ order_id: order.id })]);
   });
 });
 

@@ -164,11 +164,11 @@ async function quotedWithCode(code: string, carts: { email: string; sku: string 
 }
 
 describe("redeeming a promotion with placeOrder", () => {
-  it("gives a code with one use left to exactly one of 30 parallel orders; the rest reserve and charge nothing", async () => {
+  it("gives a code with one use left to exactly one of 50 parallel orders; the rest reserve and charge nothing", async () => {
     const code = await createPromotion({ usage_limit: 1 });
     const sku = "SOCK-M";
     const stockBefore = await stockOf(db(), sku);
-    const carts = await quotedWithCode(code, Array.from({ length: 30 }, (_, i) => ({ email: `buyer-${i}-${randomUUID()}@example.com`, sku })));
+    const carts = await quotedWithCode(code, Array.from({ length: 50 }, (_, i) => ({ email: `buyer-${i}-${randomUUID()}@example.com`, sku })));
     expect(carts.every(({ quote }) => quote.discount === 180)).toBe(true);
     const fake = createFakePaymentProvider();
     const results = await Promise.all(carts.map(({ cartId, quote }) => placeOrder(db(), fake, { cartId, quoteId: quote.id })));
