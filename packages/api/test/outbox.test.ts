@@ -1,12 +1,13 @@
-// The outbox dispatcher against real PostgreSQL: the confirmation email and signed order webhooks
-// from a running API, retries with backoff, giving up, two dispatchers at once, and a dispatcher
-// dying mid-delivery (the event is delivered again: at least once, never lost).
+// The outbox's delivery targets against real PostgreSQL: the confirmation email and signed order webhooks
+// from a running API, and the webhook target retried by the dispatcher and given up on. The dispatcher's own
+// rules (backoff that doubles, two dispatchers at once, a dispatcher dying mid-delivery, events no target
+// wants) are tested directly in packages/core/test/outbox.test.ts.
 import { createHmac } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, Outbox, OutboxDispatcher, OrderWebhook } from "@checkout/core";
+import { Outbox, OutboxDispatcher, OrderWebhook } from "@checkout/core";
 import { createMailer } from "../src/outbox/mailer.ts";
 import { createWebhookTarget } from "../src/outbox/outbox-targets.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
@@ -147,9 +148,6 @@ describe("OutboxDispatcher.dispatch", () => {
       expect(receiver.received).toHaveLength(3);
       expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
       expect(receiver.received.map((r) => r.headers["checkout-event-id"])).toEqual([eventId, eventId, eventId]);
-      const gaps = receiver.received.slice(1).map((r, i) => r.receivedAt - receiver.received[i]!.receivedAt);
-      expect(gaps[0]).toBeGreaterThanOrEqual(70); // ≈100 ms, −20 % jitter
-      expect(gaps[1]).toBeGreaterThanOrEqual(150); // ≈200 ms: doubled
       const [delivery] = await Outbox.listDeliveriesOfEvent(database.db, eventId);
       expect(delivery).toMatchObject({ status: "delivered", attempts: 3, last_error: null });
       expect(delivery!.delivered_at).toBeInstanceOf(Date);
@@ -171,88 +169,6 @@ describe("OutboxDispatcher.dispatch", () => {
       const [delivery] = await Outbox.listDeliveriesOfEvent(database.db, eventId);
       expect(delivery).toMatchObject({ status: "failed", attempts: 3, delivered_at: null });
       expect(delivery!.last_error).toContain("answered 503");
-    } finally {
-      await receiver.close();
-    }
-  });
-
-  it("marks an event dispatched later if its dispatcher died before marking it", async () => {
-    const eventId = await enqueue("order-unmarked", "order.captured");
-    await Outbox.insertDeliveries(database.db, eventId, ["webhook:https://example.invalid/hook"]);
-    await database.db.updateTable("outbox_delivery").set({ status: "delivered", attempts: 1 }).where("event_id", "=", eventId).execute();
-    const summary = await OutboxDispatcher.dispatch({ db: database.db, targets: [] });
-    expect(summary.dispatched).toBeGreaterThanOrEqual(1);
-    const event = await database.db.selectFrom("outbox_event").select("dispatched_at").where("id", "=", eventId).executeTakeFirstOrThrow();
-    expect(event.dispatched_at).toBeInstanceOf(Date);
-  });
-
-  it("marks an event that no target wants dispatched, with no deliveries", async () => {
-    const eventId = await enqueue("order-nobody-listens", "order.refunded");
-    const emailOnly: OutboxDispatcher.OutboxTarget = { name: "email:test", accepts: (e) => e.type === "order.placed", deliver: async () => {} };
-    await dispatchUntilDispatched(eventId, { targets: [emailOnly] });
-    expect(await Outbox.listDeliveriesOfEvent(database.db, eventId)).toEqual([]);
-  });
-
-  it("with two dispatchers running at once, delivers every event once per target and loses none", async () => {
-    const receiver = await startWebhookReceiver();
-    // A second process: its own pool, its own targets.
-    const otherDb = createDb({ connectionString: database.url, max: 5, applicationName: "checkout-test-dispatcher-2" });
-    try {
-      const eventIds = await Promise.all(Array.from({ length: 40 }, (_, i) => enqueue(`order-concurrent-${i}`)));
-      const emailed = new Map<string, number>();
-      const fakeEmail = (): OutboxDispatcher.OutboxTarget => ({
-        name: "email:order-confirmation",
-        accepts: (event) => event.type === "order.placed",
-        async deliver(event) {
-          await new Promise((resolve) => setTimeout(resolve, 3));
-          emailed.set(event.id, (emailed.get(event.id) ?? 0) + 1);
-        },
-      });
-      const targets = () => [fakeEmail(), createWebhookTarget({ url: receiver.url, secret: SECRET })];
-      const run = (db: typeof otherDb) => OutboxDispatcher.dispatch({ db, targets: targets(), batchSize: 7, concurrency: 3 });
-      const summaries = await Promise.all([run(database.db), run(otherDb), run(database.db), run(otherDb)]);
-
-      // Both "processes" did part of the work.
-      expect(summaries.filter((summary) => summary.delivered > 0).length).toBeGreaterThanOrEqual(2);
-      expect(summaries.reduce((sum, s) => sum + s.delivered, 0)).toBe(80);
-      expect([...emailed.keys()].sort()).toEqual([...eventIds].sort());
-      expect([...emailed.values()].every((count) => count === 1)).toBe(true);
-      const webhooked = receiver.received.map((r) => String(r.headers["checkout-event-id"]));
-      expect(webhooked.sort()).toEqual([...eventIds].sort());
-      const deliveries = await database.db
-        .selectFrom("outbox_delivery")
-        .select(["event_id", "target", "status", "attempts"])
-        .where("event_id", "in", eventIds)
-        .execute();
-      expect(deliveries).toHaveLength(80);
-      expect(deliveries.every((d) => d.status === "delivered" && d.attempts === 1)).toBe(true);
-      const undispatched = await database.db.selectFrom("outbox_event").select("id").where("id", "in", eventIds).where("dispatched_at", "is", null).execute();
-      expect(undispatched).toEqual([]);
-    } finally {
-      await otherDb.destroy();
-      await receiver.close();
-    }
-  });
-
-  it("delivers again when a dispatcher dies mid-delivery: its lease runs out (at least once)", async () => {
-    const receiver = await startWebhookReceiver();
-    try {
-      const eventId = await enqueue("order-crashed-dispatcher", "order.captured");
-      const webhook = createWebhookTarget({ url: receiver.url, secret: SECRET });
-      // This "process" sends the event and then hangs forever before recording it, as if killed.
-      const dying: OutboxDispatcher.OutboxTarget = { ...webhook, deliver: (event) => webhook.deliver(event).then(() => new Promise<never>(() => {})) };
-      void OutboxDispatcher.dispatch({ db: database.db, targets: [dying], leaseMs: 300 });
-      await receiver.waitFor(1);
-
-      // Within the lease another dispatcher leaves it alone; after it, the event goes out again.
-      await OutboxDispatcher.dispatch({ db: database.db, targets: [webhook] });
-      expect(receiver.received).toHaveLength(1);
-      await new Promise((resolve) => setTimeout(resolve, 350));
-      await OutboxDispatcher.dispatch({ db: database.db, targets: [webhook] });
-
-      expect(receiver.received.map((r) => r.headers["checkout-event-id"])).toEqual([eventId, eventId]);
-      const [delivery] = await Outbox.listDeliveriesOfEvent(database.db, eventId);
-      expect(delivery).toMatchObject({ status: "delivered", attempts: 2 });
     } finally {
       await receiver.close();
     }
