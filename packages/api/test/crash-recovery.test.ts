@@ -15,6 +15,7 @@ import { freePort } from "../scripts/free-port.ts";
 import { CARDS, createClient, readyCart, tokenizeCard } from "./support/app.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { paymentsOf } from "./support/orders.ts";
+import { authorizationsFor } from "./support/sandbox.ts";
 import { waitUntil } from "./support/wait.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -117,10 +118,6 @@ async function startPlacingOrder(api: Api, card: string) {
   return { order, placing };
 }
 
-function authorizationsFor(reference: string) {
-  return sandbox.debugDump().authorizations.filter((authorization) => authorization.reference === reference);
-}
-
 function orderRow(orderId: string) {
   return database.db.selectFrom("order").selectAll().where("id", "=", orderId).executeTakeFirstOrThrow();
 }
@@ -167,7 +164,7 @@ describe("an API process killed while placing an order", () => {
     const api = await startApi({ PAYMENT_PROVIDER_TIMEOUT_MS: String(CRASHED_PROVIDER_TIMEOUT_MS) });
     const { order, placing } = await startPlacingOrder(api, SLOW_CARD);
     authorisedOrderId = order.id;
-    await waitUntil("the sandbox's authorisation", () => authorizationsFor(order.number).length === 1);
+    await waitUntil("the sandbox's authorisation", () => authorizationsFor(sandbox, order.number).length === 1);
     await kill(api, "SIGKILL");
     expect(await placing).toBe("failed");
 
@@ -187,7 +184,7 @@ describe("an API process killed while placing an order", () => {
       const rows = await paymentsOf(database.db, order.id);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ status: "captured", amount: order.total, captured_amount: order.total });
-      const atSandbox = authorizationsFor(order.number);
+      const atSandbox = authorizationsFor(sandbox, order.number);
       expect(atSandbox).toHaveLength(1);
       expect(atSandbox[0]).toMatchObject({ id: rows[0]!.provider_reference, status: "captured", amount: order.total, capturedAmount: order.total });
       expect(atSandbox[0]!.captures).toHaveLength(1);
@@ -217,7 +214,7 @@ describe("an API process killed while placing an order", () => {
       await waitUntil("the reconciler to release the order", async () => (await orderRow(order.id)).status === "payment_failed", 30_000);
       expect(await paymentsOf(database.db, order.id)).toMatchObject([{ status: "declined", decline_code: "no_authorization" }]);
       expect(await Inventory.available(database.db, SKU)).toBe(stockAtStart - QUANTITY);
-      expect(authorizationsFor(order.number)).toEqual([]);
+      expect(authorizationsFor(sandbox, order.number)).toEqual([]);
       // No authorisation without an order: every one the sandbox holds belongs to a captured order.
       for (const authorization of sandbox.debugDump().authorizations) {
         const owner = await database.db.selectFrom("order").select("status").where("number", "=", authorization.reference).executeTakeFirst();

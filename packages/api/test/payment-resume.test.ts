@@ -12,6 +12,7 @@ import { freePort } from "../scripts/free-port.ts";
 import { createRelay } from "./support/payment-relay.ts";
 import { CARDS, createAdminClient, readyCart, startTestApp, tokenizeCard, type TestApp } from "./support/app.ts";
 import { ordersOf, paymentsOf } from "./support/orders.ts";
+import { authorizationsFor } from "./support/sandbox.ts";
 import { stockOf } from "./support/stock.ts";
 import { waitUntil } from "./support/wait.ts";
 
@@ -79,10 +80,6 @@ function available(): Promise<number> {
   return stockOf(t.database.db, SKU);
 }
 
-function authorizationsFor(reference: string) {
-  return sandbox.debugDump().authorizations.filter((entry) => entry.reference === reference);
-}
-
 async function auditActions(orderId: string): Promise<string[]> {
   return (await Audit.listForEntity(t.app.services.db, "order", orderId)).map((row) => row.action);
 }
@@ -104,13 +101,13 @@ async function failWhileProvider(fault: "down" | "stall", attempt: Attempt, key:
   expect(pending!.payment_token_hash).toMatch(/^[0-9a-f]{64}$/);
   expect(pending!.payment_token_hash).not.toContain(attempt.paymentToken);
   expect(await paymentsOf(t.database.db, pending!.id)).toEqual([]);
-  expect(authorizationsFor(pending!.number)).toEqual([]);
+  expect(authorizationsFor(sandbox, pending!.number)).toEqual([]);
   return { order: pending!, failMs };
 }
 
 /** Exactly one authorisation at the sandbox for the order, for its total, captured once in full. */
 function expectChargedOnce(order: { number: string; total: number }) {
-  const charges = authorizationsFor(order.number);
+  const charges = authorizationsFor(sandbox, order.number);
   expect(charges).toHaveLength(1);
   expect(charges[0]).toMatchObject({ status: "captured", amount: order.total, capturedAmount: order.total });
   expect(charges[0]!.captures).toHaveLength(1);
@@ -228,7 +225,7 @@ describe("resuming, exclusively", () => {
     expect(summary.orders.filter((entry) => entry.orderId === pending.id)).toEqual([{ orderId: pending.id, number: pending.number, outcome: "released" }]);
     expect((await ordersOf(t.database.db, attempt.cartId))[0]).toMatchObject({ status: "payment_failed" });
     expect(await available()).toBe(stockBefore);
-    expect(authorizationsFor(pending.number)).toEqual([]);
+    expect(authorizationsFor(sandbox, pending.number)).toEqual([]);
   });
 
   it("a retry with a different token while the order is pending gets CHECKOUT_IN_PROGRESS and charges nothing", async () => {
@@ -241,7 +238,7 @@ describe("resuming, exclusively", () => {
     expect(otherCard.status).toBe(409);
     expect(otherCard.error).toMatchObject({ appCode: "CHECKOUT_IN_PROGRESS", details: { orderId: pending.id } });
     expect((await ordersOf(t.database.db, attempt.cartId))[0]).toMatchObject({ status: "pending_payment", authorizing_until: null });
-    expect(authorizationsFor(pending.number)).toEqual([]);
+    expect(authorizationsFor(sandbox, pending.number)).toEqual([]);
     expect(await auditActions(pending.id)).toEqual(["order.created"]);
 
     // The original attempt can still finish it.
@@ -286,7 +283,7 @@ describe("resuming, exclusively", () => {
     expect((await placeOrder(attempt, randomUUID())).error).toMatchObject({ appCode: "PAYMENT_TOKEN_INVALID" });
     expect(await ordersOf(t.database.db, attempt.cartId)).toHaveLength(1);
     expect((await ordersOf(t.database.db, attempt.cartId))[0]).toMatchObject({ id: pending.id, status: "payment_failed" });
-    expect(authorizationsFor(pending.number)).toEqual([]);
+    expect(authorizationsFor(sandbox, pending.number)).toEqual([]);
     expect(await auditActions(pending.id)).not.toContain("order.payment_resumed");
 
     // A new attempt (a new token, a new key) places the order, charged once.

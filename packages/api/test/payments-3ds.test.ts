@@ -4,7 +4,8 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Audit } from "@checkout/core";
 import { CARDS, expectTrpcError, startTestApp, type TestApp } from "./support/app.ts";
-import { answerChallenge, authorizationIdOf, placeThreeDSecureOrder, sandboxOf, withoutSandboxWebhooks } from "./support/three-d-secure.ts";
+import { sandboxOf } from "./support/sandbox.ts";
+import { answerChallenge, authorizationIdOf, placeThreeDSecureOrder, withoutSandboxWebhooks } from "./support/three-d-secure.ts";
 import { stockOf } from "./support/stock.ts";
 
 const SKU = "TEE-BLA-M";

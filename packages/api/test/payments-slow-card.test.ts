@@ -2,6 +2,7 @@
 // placeOrder reports PAYMENT_UNAVAILABLE quickly while the charge exists, exactly once, for a lookup to find.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectTrpcError, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { authorizationsFor, sandboxOf } from "./support/sandbox.ts";
 
 const SLOW_CARD = "4000000000000259";
 const CLIENT_TIMEOUT_MS = 300;
@@ -30,7 +31,7 @@ describe("checkout.placeOrder with the slow card", () => {
 
     const state = await t.app.services.payments.findAuthorization({ reference: order.number });
     expect(state).toMatchObject({ status: "authorized", amount: order.total, currency: "USD", card: { last4: "0259" }, capturedAmount: 0 });
-    const made = t.app.paymentSandbox?.debugDump().authorizations.filter((entry) => entry.reference === order.number) ?? [];
+    const made = authorizationsFor(sandboxOf(t), order.number);
     expect(made).toHaveLength(1);
     expect(made[0]?.id).toBe(state?.authorizationId);
   });
@@ -45,7 +46,7 @@ describe("checkout.placeOrder with the slow card", () => {
     const confirmed = await t.client.checkout.confirmPayment.mutate({ orderId });
     expect(confirmed).toMatchObject({ status: "captured", payment: { status: "captured", cardLast4: "0259" } });
     expect(await t.client.checkout.confirmPayment.mutate({ orderId })).toEqual(confirmed);
-    const made = t.app.paymentSandbox?.debugDump().authorizations.filter((entry) => entry.reference === number) ?? [];
+    const made = authorizationsFor(sandboxOf(t), number);
     expect(made.map((entry) => entry.captures.length)).toEqual([1]);
   });
 });

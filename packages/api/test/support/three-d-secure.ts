@@ -3,13 +3,7 @@
 import { expect } from "vitest";
 import { CARDS, type TestApp } from "./app.ts";
 import { placeOrder } from "./orders.ts";
-
-/** The test app's in-process payment sandbox (these helpers need it). */
-export function sandboxOf(t: TestApp) {
-  const running = t.app.paymentSandbox;
-  if (!running) throw new Error("these tests need the payment sandbox");
-  return running;
-}
+import { sandboxOf } from "./sandbox.ts";
 
 /** The authorisation id a challenge URL ends with (…/3ds/auth_…); "" when there is no URL. */
 export function authorizationIdOf(nextActionUrl: string): string {
