@@ -1,9 +1,9 @@
 // Core's PaymentVelocity against real PostgreSQL with a clock the test moves: locks after the limit, frees after the
 // cool-down, a window that ends starts afresh, attempts in flight use the budget, and 20 concurrent reservations on one
-// key cannot all pass. (The same limits through placeOrder over HTTP: card-testing.test.ts.)
+// key cannot all pass. (The same limits through placeOrder over HTTP: packages/api/test/card-testing.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PaymentVelocity } from "@checkout/core";
-import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { PaymentVelocity } from "../src/index.ts";
+import { createTestDatabase, type TestDatabase } from "./support/index.ts";
 
 let database: TestDatabase;
 let counter = 0;
