@@ -232,7 +232,11 @@ export function Monitoring({ stack, app }: StackContext) {
     widgets: [
       [new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms: Object.values(alarms), width: 24, height: 4 })],
       [
-        graph("API response time (s)", [latency, alb.metrics.targetResponseTime({ statistic: "p95", period: minutes(1), label: "p95 target response time" })], ALARMS.latency.thresholdSeconds),
+        graph(
+          "API response time (s)",
+          [latency, alb.metrics.targetResponseTime({ statistic: "p95", period: minutes(1), label: "p95 target response time" })],
+          ALARMS.latency.thresholdSeconds,
+        ),
         graph("API 5xx rate (%)", [errorRate], ALARMS.errorRate.thresholdPercent),
         graph("Requests per minute", [requests, target5xx, elb5xx]),
       ],
@@ -291,7 +295,14 @@ function alarmTopic(stack: Stack, email: string, prefix: string): sns.Topic {
   return topic;
 }
 
-function targetGroupMetric(alb: elbv2.ApplicationLoadBalancer, group: elbv2.ApplicationTargetGroup, metricName: string, statistic: string, period: Duration, label: string): cloudwatch.Metric {
+function targetGroupMetric(
+  alb: elbv2.ApplicationLoadBalancer,
+  group: elbv2.ApplicationTargetGroup,
+  metricName: string,
+  statistic: string,
+  period: Duration,
+  label: string,
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: "AWS/ApplicationELB",
     metricName,

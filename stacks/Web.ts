@@ -43,7 +43,17 @@ export const PAYMENT_META_TAG = '<meta name="checkout:payment-sandbox-url" conte
  * shopper's address for the API) and the viewer-IP function's header (the WAF's rate key). CloudFront adds
  * X-Forwarded-For itself; nothing reads it.
  */
-export const API_FORWARDED_HEADERS = ["Accept", "Content-Type", "Idempotency-Key", "trpc-accept", "X-Request-Id", "User-Agent", "Origin", VIEWER_ADDRESS_HEADER, RATE_KEY_HEADER] as const;
+export const API_FORWARDED_HEADERS = [
+  "Accept",
+  "Content-Type",
+  "Idempotency-Key",
+  "trpc-accept",
+  "X-Request-Id",
+  "User-Agent",
+  "Origin",
+  VIEWER_ADDRESS_HEADER,
+  RATE_KEY_HEADER,
+] as const;
 
 /** What the payment provider's signed webhooks need: the body's type and the signature (packages/payment-protocol webhook-signature.ts). */
 export const WEBHOOK_FORWARDED_HEADERS = ["Content-Type", "Sandbox-Signature", "User-Agent", "X-Request-Id", VIEWER_ADDRESS_HEADER, RATE_KEY_HEADER] as const;
@@ -251,13 +261,7 @@ function securityHeaders(stack: StackContext["stack"], config: StageConfig): clo
 }
 
 /** What cdk-nag flags in this stack that is covered otherwise or is SST's own machinery, each with its reason. */
-function applyWebSuppressions(resources: {
-  stack: StackContext["stack"];
-  site: StaticSite;
-  bucket: s3.Bucket;
-  logs: s3.Bucket;
-  distribution: cloudfront.IDistribution;
-}): void {
+function applyWebSuppressions(resources: { stack: StackContext["stack"]; site: StaticSite; bucket: s3.Bucket; logs: s3.Bucket; distribution: cloudfront.IDistribution }): void {
   const { stack, site, bucket, logs, distribution } = resources;
   // CDK warns that OAC's key-policy statement names distributions by wildcard: naming this one would make
   // key → distribution → bucket → key a cycle. The bucket policy names this distribution alone, so none other can read.
@@ -336,7 +340,8 @@ class SuppressSstSiteDeployPolicies implements IAspect {
       suppress(invalidator, [
         {
           rule: "PCI.DSS.321-IAMNoInlinePolicy",
-          reason: "SST attaches this deploy-time policy inline to its own custom-resource function, scoped to this one distribution's invalidations; replacing it would mean forking SST.",
+          reason:
+            "SST attaches this deploy-time policy inline to its own custom-resource function, scoped to this one distribution's invalidations; replacing it would mean forking SST.",
         },
       ]);
     }

@@ -56,17 +56,20 @@ export function suppressReviewedFindings(resources: {
   suppress(taskDefinition, [
     {
       rule: "AwsSolutions-ECS2",
-      reason: "The container's plain environment holds only non-secret settings (ports, timeouts, database host names, flags); the database credentials, the payment keys and the metrics token reach it from Secrets Manager as ECS secrets.",
+      reason:
+        "The container's plain environment holds only non-secret settings (ports, timeouts, database host names, flags); the database credentials, the payment keys and the metrics token reach it from Secrets Manager as ECS secrets.",
     },
   ]);
   suppress(taskDefinition.obtainExecutionRole(), [
     {
       rule: "PCI.DSS.321-IAMNoInlinePolicy",
-      reason: "The execution role's policy is the one CDK derives from this task's grants (its secrets, its log group, its image repository), attached to this role alone and versioned with the stack.",
+      reason:
+        "The execution role's policy is the one CDK derives from this task's grants (its secrets, its log group, its image repository), attached to this role alone and versioned with the stack.",
     },
     {
       rule: "AwsSolutions-IAM5",
-      reason: "When the image is attached at deploy time, pulling it needs ecr:GetAuthorizationToken, an action with no resource-level permissions, so it is granted on * while the layer actions stay scoped to the repository.",
+      reason:
+        "When the image is attached at deploy time, pulling it needs ecr:GetAuthorizationToken, an action with no resource-level permissions, so it is granted on * while the layer actions stay scoped to the repository.",
       appliesTo: ["Resource::*"],
     },
   ]);
@@ -99,7 +102,8 @@ export function suppressNewFindings(resources: {
       },
       {
         rule: "PCI.DSS.321-IAMNoInlinePolicy",
-        reason: "CDK's AwsCustomResource attaches the policy derived from this rule's three ELB calls to its function's role alone; it is versioned with the stack and used by nothing else.",
+        reason:
+          "CDK's AwsCustomResource attaches the policy derived from this rule's three ELB calls to its function's role alone; it is versioned with the stack and used by nothing else.",
       },
     ]);
   }
@@ -142,7 +146,8 @@ export function suppressNewFindings(resources: {
     },
     {
       rule: "PCI.DSS.321-IAMNoInlinePolicy",
-      reason: "The task role's policy is the one this stack derives for the API's own writes (the audit anchors and their KMS data keys), attached to this role alone and versioned with the stack.",
+      reason:
+        "The task role's policy is the one this stack derives for the API's own writes (the audit anchors and their KMS data keys), attached to this role alone and versioned with the stack.",
     },
   ]);
 }

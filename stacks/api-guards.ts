@@ -63,7 +63,7 @@ function addRequestsPerTargetScaling(scaling: ecs.ScalableTaskCount, { alb, blue
     },
   });
   const policy = new appscaling.CfnScalingPolicy(scaling, "RequestScaling", {
-    policyName: Names.uniqueId(scaling) + "RequestScaling",
+    policyName: `${Names.uniqueId(scaling)}RequestScaling`,
     policyType: "TargetTrackingScaling",
     scalingTargetId: target.scalableTargetId,
     targetTrackingScalingPolicyConfiguration: {

@@ -94,8 +94,7 @@ export function createWebAcl(stack: Stack, options: { stage: string; key: kms.IK
       textTransformations: [{ priority: 0, type: "NONE" }],
     },
   });
-  const fromCloudFront =
-    options.originSecrets.length === 1 ? carriesSecret(options.originSecrets[0]!) : { orStatement: { statements: options.originSecrets.map(carriesSecret) } };
+  const fromCloudFront = options.originSecrets.length === 1 ? carriesSecret(options.originSecrets[0]!) : { orStatement: { statements: options.originSecrets.map(carriesSecret) } };
   const webAcl = new wafv2.CfnWebACL(stack, "WebAcl", {
     scope: "REGIONAL",
     defaultAction: { allow: {} },

@@ -15,10 +15,7 @@ export function auditAnchorRetentionDays(isProduction: boolean): number {
 }
 
 /** `scope` must deliver server access logs under a bucket policy (api-load-balancer.ts's AccessLogs), as ACLs are off. */
-export function createAuditAnchorBucket(
-  scope: Construct,
-  options: { isProduction: boolean; key: kms.IKey; serverAccessLogs: s3.IBucket },
-): s3.Bucket {
+export function createAuditAnchorBucket(scope: Construct, options: { isProduction: boolean; key: kms.IKey; serverAccessLogs: s3.IBucket }): s3.Bucket {
   return new s3.Bucket(scope, "AuditAnchors", {
     objectLockEnabled: true,
     objectLockDefaultRetention: s3.ObjectLockRetention.compliance(Duration.days(auditAnchorRetentionDays(options.isProduction))),
@@ -41,9 +38,7 @@ export function createAuditAnchorBucket(
  * retention change). The KMS permission is on the role, not in the key's policy in the Network stack (a cycle).
  */
 export function grantAnchorWrites(role: iam.IRole, options: { bucket: s3.IBucket; key: kms.IKey; region: string }): void {
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ sid: "WriteAuditAnchors", actions: ["s3:PutObject"], resources: [options.bucket.arnForObjects(`${AUDIT_ANCHOR_PREFIX}*`)] }),
-  );
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: "WriteAuditAnchors", actions: ["s3:PutObject"], resources: [options.bucket.arnForObjects(`${AUDIT_ANCHOR_PREFIX}*`)] }));
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: "EncryptAuditAnchors",

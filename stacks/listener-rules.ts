@@ -6,7 +6,7 @@
 //
 // Limits of this design, on purpose: changing the initial weights or the target groups in code changes nothing on an
 // existing rule (ECS owns them); replacing a target group or the listener needs a new rule (a new construct id).
-import { CustomResource, Fn } from "aws-cdk-lib";
+import { type CustomResource, Fn } from "aws-cdk-lib";
 import type * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as cr from "aws-cdk-lib/custom-resources";

@@ -18,7 +18,10 @@ export function createMail(stack: Stack, options: { stage: string; webDomain: st
   // outputs for whoever runs the domain's DNS. SES sends nothing from the domain until they resolve.
   const identity = new ses.EmailIdentity(stack, "MailIdentity", { identity: ses.Identity.domain(options.webDomain) });
   identity.dkimRecords.forEach((record, index) => {
-    new CfnOutput(stack, `MailDkimRecord${index + 1}`, { description: `SES DKIM CNAME ${index + 1} of 3 for ${options.webDomain}: name = value`, value: `${record.name} = ${record.value}` });
+    new CfnOutput(stack, `MailDkimRecord${index + 1}`, {
+      description: `SES DKIM CNAME ${index + 1} of 3 for ${options.webDomain}: name = value`,
+      value: `${record.name} = ${record.value}`,
+    });
   });
   const smtpSecret = secretsmanager.Secret.fromSecretNameV2(stack, "SmtpSecret", smtpSecretName(options.stage));
   return { identity, from: mailFrom(options.webDomain), smtpSecret };

@@ -1,7 +1,7 @@
 // Physical names that a failed first deploy cannot block: a fixed name kept by a rollback (a retained log group, a
 // deletion-protected database) would make the retry fail with "already exists"; a name scoped to the stack's
 // creation never repeats, because a retry after a failed first deploy creates the stack anew.
-import { Aws, Fn, Stack } from "aws-cdk-lib";
+import { Aws, Fn, type Stack } from "aws-cdk-lib";
 
 /**
  * The first 8 hex digits of the stack's id (the UUID in `arn:…:stack/<name>/<uuid>`): fixed for the stack's life,

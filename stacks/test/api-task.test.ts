@@ -163,6 +163,8 @@ describe("the audit-anchor bucket", () => {
     const s3 = statements.filter((s) => JSON.stringify(s.Action).includes("s3:"));
     expect(s3).toEqual([expect.objectContaining({ Action: "s3:PutObject", Resource: { "Fn::Join": ["", [{ "Fn::GetAtt": [bucketId, "Arn"] }, "/audit-anchors/*"]] } })]);
     const kms = statements.filter((s) => JSON.stringify(s.Action).includes("kms:"));
-    expect(kms).toEqual([expect.objectContaining({ Action: "kms:GenerateDataKey", Condition: { StringEquals: { "kms:ViaService": `s3.${stageConfig("prod").region}.amazonaws.com` } } })]);
+    expect(kms).toEqual([
+      expect.objectContaining({ Action: "kms:GenerateDataKey", Condition: { StringEquals: { "kms:ViaService": `s3.${stageConfig("prod").region}.amazonaws.com` } } }),
+    ]);
   });
 });

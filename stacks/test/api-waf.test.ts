@@ -31,7 +31,9 @@ describe("WAF body size", () => {
   });
 
   it("has no rule of its own that measures the body: WAF on an ALB sees only its first 8 KB, so such a rule would refuse every larger body", () => {
-    const bodyRules = rules.flatMap((r) => statementsOf(r.Statement)).filter((s) => s.SizeConstraintStatement?.FieldToMatch?.Body || s.SizeConstraintStatement?.FieldToMatch?.JsonBody);
+    const bodyRules = rules
+      .flatMap((r) => statementsOf(r.Statement))
+      .filter((s) => s.SizeConstraintStatement?.FieldToMatch?.Body || s.SizeConstraintStatement?.FieldToMatch?.JsonBody);
     expect(bodyRules).toEqual([]);
   });
 

@@ -355,7 +355,9 @@ describe("Api: rollback guards", () => {
     const alarm = resources[logicalId(outputs.deploymentAlarms.errorRate)]!.Properties;
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: "GreaterThanThreshold", EvaluationPeriods: 2, DatapointsToAlarm: 2, TreatMissingData: "notBreaching" });
     const metrics = alarm.Metrics as Json[];
-    expect(metrics.find((m) => m.ReturnData)!.Expression).toBe("IF(FILL(requests, 0) + FILL(elb5xx, 0) >= 20, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / (FILL(requests, 0) + FILL(elb5xx, 0)), 0)");
+    expect(metrics.find((m) => m.ReturnData)!.Expression).toBe(
+      "IF(FILL(requests, 0) + FILL(elb5xx, 0) >= 20, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / (FILL(requests, 0) + FILL(elb5xx, 0)), 0)",
+    );
     const names = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, [m.MetricStat.Metric.MetricName, m.MetricStat.Period, m.MetricStat.Stat]]));
     expect(names).toEqual({
       requests: ["RequestCount", 60, "Sum"],
@@ -401,11 +403,13 @@ describe("Api: blue/green", () => {
     const roleId = service.LoadBalancers[0].AdvancedConfiguration.RoleArn["Fn::GetAtt"][0] as string;
     const role = resources[roleId]!.Properties;
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "ecs.amazonaws.com" } }]);
-    expect(role.ManagedPolicyArns).toEqual([
-      { "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, `:iam::aws:policy/${ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY}`]] },
-    ]);
+    expect(role.ManagedPolicyArns).toEqual([{ "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, `:iam::aws:policy/${ECS_LOAD_BALANCER_INFRASTRUCTURE_POLICY}`]] }]);
     expect(resources[logicalId(outputs.fargateService)]!.DependsOn).toEqual(
-      expect.arrayContaining([roleId, service.LoadBalancers[0].AdvancedConfiguration.ProductionListenerRule.Ref, service.LoadBalancers[0].AdvancedConfiguration.TestListenerRule.Ref]),
+      expect.arrayContaining([
+        roleId,
+        service.LoadBalancers[0].AdvancedConfiguration.ProductionListenerRule.Ref,
+        service.LoadBalancers[0].AdvancedConfiguration.TestListenerRule.Ref,
+      ]),
     );
   });
 
@@ -416,7 +420,12 @@ describe("Api: blue/green", () => {
     expect(production.Type).toBe("Custom::EcsManagedListenerRule");
     expect(sdkCallsOf(production.Properties).create).toMatchObject({
       action: "createRule",
-      parameters: { ListenerArn: ref(outputs.httpsListener), Priority: 1, Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/*"] } }], Actions: weightedBlueGreen() },
+      parameters: {
+        ListenerArn: ref(outputs.httpsListener),
+        Priority: 1,
+        Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/*"] } }],
+        Actions: weightedBlueGreen(),
+      },
     });
   });
 
@@ -447,7 +456,12 @@ describe("Api: blue/green", () => {
     const listener = alb.addListener("Listener", { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404) });
     const group = new elbv2.ApplicationTargetGroup(stack, "Green", { vpc, port: 3000, protocol: elbv2.ApplicationProtocol.HTTP, targetType: elbv2.TargetType.IP });
     const rule = (id: string, priority: number) =>
-      new elbv2.ApplicationListenerRule(stack, id, { listener, priority, conditions: [elbv2.ListenerCondition.pathPatterns(["/*"])], action: elbv2.ListenerAction.forward([group]) });
+      new elbv2.ApplicationListenerRule(stack, id, {
+        listener,
+        priority,
+        conditions: [elbv2.ListenerCondition.pathPatterns(["/*"])],
+        action: elbv2.ListenerAction.forward([group]),
+      });
     enableBlueGreen(service, { alternateTargetGroup: group, productionRule: rule("Production", 1), testRule: rule("Test", 2), bakeTimeMinutes: 5 });
     expect(() => app.synth()).toThrow(/exactly one load balancer target group, found 0/);
   });
@@ -493,7 +507,6 @@ describe("Api: cdk-nag", () => {
     for (const s of mine) expect(s.reason.length, s.rule).toBeGreaterThan(60);
   });
 });
-
 
 describe("Api: container image", () => {
   /** Every file under dir, relative to it. */

@@ -20,10 +20,7 @@ describe("compliance (cdk-nag)", () => {
   it("prints every suppression, each with a rule, a resource and a reason of a full sentence", async () => {
     await synthesize();
     const suppressions = listSuppressions();
-    console.log(
-      `${suppressions.length} cdk-nag suppressions:\n` +
-        suppressions.map((s) => `  ${s.rule.padEnd(48)} ${s.path}\n      ${s.reason}`).join("\n"),
-    );
+    console.log(`${suppressions.length} cdk-nag suppressions:\n${suppressions.map((s) => `  ${s.rule.padEnd(48)} ${s.path}\n      ${s.reason}`).join("\n")}`);
     const unexplained = suppressions.filter((s) => s.reason.trim().length < 30 || !/[.!]$/.test(s.reason.trim()) || s.rule.trim() === "");
     expect(unexplained).toEqual([]);
   });

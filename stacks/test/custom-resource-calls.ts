@@ -17,14 +17,23 @@ export function parseSdkCall(property: unknown): SdkCall | undefined {
   if (typeof property === "string") text = property;
   else {
     const join = (property as { "Fn::Join"?: [string, unknown[]] })["Fn::Join"];
-    if (!join || join[0] !== "") throw new Error(`not a JSON string or a Fn::Join of one: ${JSON.stringify(property)}`);
+    if (join?.[0] !== "") throw new Error(`not a JSON string or a Fn::Join of one: ${JSON.stringify(property)}`);
     text = join[1].map((part) => (typeof part === "string" ? part : `@@${intrinsics.push(part) - 1}@@`)).join("");
   }
   const restore = (value: unknown): unknown => {
     if (typeof value === "string") {
       const whole = /^@@(\d+)@@$/.exec(value);
       if (whole) return intrinsics[Number(whole[1])];
-      if (value.includes("@@")) return { "Fn::Join": ["", value.split(/@@(\d+)@@/).map((piece, i) => (i % 2 === 1 ? intrinsics[Number(piece)] : piece)).filter((p) => p !== "")] };
+      if (value.includes("@@"))
+        return {
+          "Fn::Join": [
+            "",
+            value
+              .split(/@@(\d+)@@/)
+              .map((piece, i) => (i % 2 === 1 ? intrinsics[Number(piece)] : piece))
+              .filter((p) => p !== ""),
+          ],
+        };
       return value;
     }
     if (Array.isArray(value)) return value.map(restore);

@@ -44,7 +44,10 @@ describe("Database stack", () => {
   it("returns the instance, replica, the secret attached to the instance, the two endpoints' hostnames, the port and the database name", () => {
     expect(Object.keys(exported).sort()).toEqual(["databaseName", "instance", "port", "readerEndpoint", "replica", "secret", "serviceRoleSecret", "writerEndpoint"]);
     expect(exported.port).toBe(5432);
-    expect(resources[ids.attachment]).toMatchObject({ Type: "AWS::SecretsManager::SecretTargetAttachment", Properties: { SecretId: { Ref: ids.secret }, TargetId: { Ref: ids.writer } } });
+    expect(resources[ids.attachment]).toMatchObject({
+      Type: "AWS::SecretsManager::SecretTargetAttachment",
+      Properties: { SecretId: { Ref: ids.secret }, TargetId: { Ref: ids.writer } },
+    });
     expect(exported.databaseName).toBe("checkout");
     const stack = Stack.of(exported.instance);
     expect(stack.resolve(exported.writerEndpoint)).toEqual({ "Fn::GetAtt": [ids.writer, "Endpoint.Address"] });
@@ -122,7 +125,11 @@ describe("Database stack", () => {
       });
       expect((resources[id]!.Properties.GenerateSecretString as { PasswordLength: number }).PasswordLength).toBeGreaterThanOrEqual(32);
       // Not attached to the instance: RDS never makes it the master user.
-      expect(Object.values(resources).filter((r) => r.Type === "AWS::SecretsManager::SecretTargetAttachment").map((r) => r.Properties.SecretId)).toEqual([{ Ref: ids.secret }]);
+      expect(
+        Object.values(resources)
+          .filter((r) => r.Type === "AWS::SecretsManager::SecretTargetAttachment")
+          .map((r) => r.Properties.SecretId),
+      ).toEqual([{ Ref: ids.secret }]);
     });
 
     it("rotate every 30 days with Secrets Manager's hosted single-user PostgreSQL rotation, inside the VPC", () => {

@@ -12,7 +12,7 @@ let alarm: Json;
  * CloudWatch metric math for the functions the alarm uses (IF, FILL, + - * /, >=), over one period's values; a
  * missing metric is undefined. Anything else in the expression throws, so the evaluator cannot silently misread it.
  */
-export function evaluateMetricMath(expression: string, values: Record<string, number | undefined>): number {
+function evaluateMetricMath(expression: string, values: Record<string, number | undefined>): number {
   const js = expression
     .replace(/\bIF\(/g, "iff(")
     .replace(/\bFILL\(/g, "fill(")

@@ -32,7 +32,12 @@ const secretNamed = (resources: Resources, name: string) => ofType(resources, "A
 
 /** CloudFront's path-pattern matching: `*` any run of characters, `?` one character, case-sensitive. */
 function matchesPathPattern(pattern: string, path: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  );
   return regex.test(path);
 }
 
@@ -90,7 +95,10 @@ describe("CloudFront: what it sends the API", () => {
 
   it("never routes /metrics to the API: no API path matches it, so it falls to the site bucket", () => {
     for (const path of [METRICS_PATH, `${METRICS_PATH}/`, `${METRICS_PATH}/prometheus`]) {
-      expect(API_PATHS.filter((pattern) => matchesPathPattern(pattern, path)), path).toEqual([]);
+      expect(
+        API_PATHS.filter((pattern) => matchesPathPattern(pattern, path)),
+        path,
+      ).toEqual([]);
     }
     expect(matchesPathPattern("/trpc/*", "/trpc/cart.get")).toBe(true);
     const site = originOf(web, distributionOf(web).DefaultCacheBehavior);

@@ -60,7 +60,13 @@ function resolveCall(value: unknown): string {
 
 async function invoke(requestType: "Create" | "Update" | "Delete"): Promise<Json> {
   const { handler } = require(HANDLER) as { handler: (event: Json, context: Json) => Promise<void> };
-  const resourceProperties = { ServiceToken: "arn:aws:lambda:fn", Create: resolveCall(properties.Create), Update: resolveCall(properties.Update), Delete: resolveCall(properties.Delete), InstallLatestAwsSdk: "false" };
+  const resourceProperties = {
+    ServiceToken: "arn:aws:lambda:fn",
+    Create: resolveCall(properties.Create),
+    Update: resolveCall(properties.Update),
+    Delete: resolveCall(properties.Delete),
+    InstallLatestAwsSdk: "false",
+  };
   await handler(
     {
       RequestType: requestType,
@@ -85,7 +91,14 @@ beforeAll(async () => {
   const https = {
     request: (_options: Json, done: () => void) => {
       let body = "";
-      return { on: () => undefined, write: (chunk: string) => (body += chunk), end: () => (responses.push(JSON.parse(body)), done()) };
+      return {
+        on: () => undefined,
+        write: (chunk: string) => (body += chunk),
+        end: () => {
+          responses.push(JSON.parse(body));
+          done();
+        },
+      };
     },
   };
   (Module as unknown as { _load: (...args: unknown[]) => unknown })._load = function (request: unknown, ...rest: unknown[]) {

@@ -48,7 +48,10 @@ describe("the listener rules ECS moves traffic on", () => {
   it("are not CloudFormation listener rules anywhere in the app: no template holds their actions as a resource property", () => {
     for (const stack of synthesized.stacks) {
       const all = synthesized.resources(stack.node.id);
-      expect(Object.values(all).filter((r) => r.Type === "AWS::ElasticLoadBalancingV2::ListenerRule"), stack.node.id).toEqual([]);
+      expect(
+        Object.values(all).filter((r) => r.Type === "AWS::ElasticLoadBalancingV2::ListenerRule"),
+        stack.node.id,
+      ).toEqual([]);
     }
     expect(resources[rules.production]!.Type).toBe("Custom::EcsManagedListenerRule");
     expect(resources[rules.test]!.Type).toBe("Custom::EcsManagedListenerRule");
@@ -77,7 +80,12 @@ describe("the listener rules ECS moves traffic on", () => {
 
   it.each(["production", "test"] as const)("%s: a delete removes the rule it created, and a rule already gone with its listener is not an error", (which) => {
     const { delete: remove } = sdkCallsOf(resources[rules[which]]!.Properties);
-    expect(remove).toEqual({ service: "@aws-sdk/client-elastic-load-balancing-v2", action: "deleteRule", parameters: { RuleArn: "PHYSICAL:RESOURCEID:" }, ignoreErrorCodesMatching: "RuleNotFound|ListenerNotFound" });
+    expect(remove).toEqual({
+      service: "@aws-sdk/client-elastic-load-balancing-v2",
+      action: "deleteRule",
+      parameters: { RuleArn: "PHYSICAL:RESOURCEID:" },
+      ignoreErrorCodesMatching: "RuleNotFound|ListenerNotFound",
+    });
   });
 
   it("sends the same update whatever the weights or the target groups in code: a template change there reaches only the create call, which never runs again", () => {

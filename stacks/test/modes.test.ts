@@ -30,7 +30,15 @@ describe("sst dev (dev mode)", () => {
     const { app } = await buildApp("dev");
     const environment = localApiEnvironment(app.stage);
     // What `sst bind` adds beside the service's environment (SST's names and the role's credentials).
-    const bound = { ...environment, SST_APP: "checkout", SST_STAGE: app.stage, AWS_ACCESS_KEY_ID: "AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "token", AWS_REGION: app.region };
+    const bound = {
+      ...environment,
+      SST_APP: "checkout",
+      SST_STAGE: app.stage,
+      AWS_ACCESS_KEY_ID: "AKIAEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "secret",
+      AWS_SESSION_TOKEN: "token",
+      AWS_REGION: app.region,
+    };
     const env = loadEnv(bound);
     expect(env.NODE_ENV).toBe("development");
     expect(env.DATABASE_URL).toBeUndefined();

@@ -189,7 +189,9 @@ describe("dashboard", () => {
     ]) {
       expect(body).toContain(`\\"title\\":\\"${title}\\"`);
     }
-    for (const alarmId of Object.entries(resources).filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm").map(([id]) => id)) {
+    for (const alarmId of Object.entries(resources)
+      .filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm")
+      .map(([id]) => id)) {
       expect(body).toContain(`"${alarmId}"`);
     }
   });

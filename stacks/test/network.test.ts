@@ -72,7 +72,9 @@ describe("Network stack", () => {
       const isolatedTables = routeTables.filter(([id]) => id.includes("isolated")).map(([id]) => id);
       const privateTables = routeTables.filter(([id]) => id.includes("private")).map(([id]) => id);
       expect(isolatedTables.length).toBeGreaterThanOrEqual(2);
-      const routes = Object.values(network.findResources("AWS::EC2::Route")).map((r) => r.Properties as { RouteTableId: { Ref: string }; NatGatewayId?: unknown; GatewayId?: unknown });
+      const routes = Object.values(network.findResources("AWS::EC2::Route")).map(
+        (r) => r.Properties as { RouteTableId: { Ref: string }; NatGatewayId?: unknown; GatewayId?: unknown },
+      );
       expect(routes.filter((r) => isolatedTables.includes(r.RouteTableId.Ref))).toEqual([]);
       for (const table of privateTables) {
         const out = routes.filter((r) => r.RouteTableId.Ref === table);
@@ -110,9 +112,7 @@ describe("Network stack", () => {
       network.hasResourceProperties("AWS::IAM::ManagedPolicy", {
         Roles: [{ Ref: ids.flowLogRole }],
         PolicyDocument: {
-          Statement: [
-            { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: getAtt(ids.flowLogGroup, "Arn") },
-          ],
+          Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: getAtt(ids.flowLogGroup, "Arn") }],
         },
       });
       network.hasResourceProperties("AWS::IAM::Role", {
@@ -146,7 +146,10 @@ describe("Network stack", () => {
       network.hasResourceProperties("AWS::KMS::Key", {
         KeyPolicy: {
           Statement: Match.arrayWith([
-            Match.objectLike({ Action: Match.arrayWith(["kms:Decrypt", "kms:GenerateDataKey*"]), Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } } }),
+            Match.objectLike({
+              Action: Match.arrayWith(["kms:Decrypt", "kms:GenerateDataKey*"]),
+              Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
+            }),
           ]),
         },
       });

@@ -58,7 +58,9 @@ describe("payment decline-rate alarm", () => {
 
     const [expression, ...inputs] = p.Metrics as Record<string, any>[];
     expect(expression).toMatchObject({ Expression: "IF(FILL(attempts, 0) >= 20, 100 * FILL(declined, 0) / FILL(attempts, 0), 0)", ReturnData: true });
-    expect(Object.fromEntries(inputs.map((m) => [m.Id, [m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName, m.MetricStat.Stat, m.MetricStat.Period, m.ReturnData]]))).toEqual({
+    expect(
+      Object.fromEntries(inputs.map((m) => [m.Id, [m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName, m.MetricStat.Stat, m.MetricStat.Period, m.ReturnData]])),
+    ).toEqual({
       attempts: ["Checkout/test", "PaymentAttempts", "Sum", 300, false],
       declined: ["Checkout/test", "PaymentAttemptsDeclinedOrRefused", "Sum", 300, false],
     });

@@ -117,12 +117,9 @@ function createResolver(templates: StackTemplate[], stage: string, region: strin
     const name = properties.Name === undefined ? undefined : resolve(ref.stack, properties.Name);
     const description = properties.Description === undefined ? undefined : resolve(ref.stack, properties.Description);
     const generate = properties.GenerateSecretString as Json | undefined;
-    const attachment = templates
-      .find((t) => t.stack === ref.stack)!
-      .template.Resources as Record<string, Json>;
-    const attachedTo = Object.values(attachment).find(
-      (r) => r.Type === "AWS::SecretsManager::SecretTargetAttachment" && r.Properties?.SecretId?.Ref === ref.logicalId,
-    )?.Properties?.TargetType as string | undefined;
+    const attachment = templates.find((t) => t.stack === ref.stack)!.template.Resources as Record<string, Json>;
+    const attachedTo = Object.values(attachment).find((r) => r.Type === "AWS::SecretsManager::SecretTargetAttachment" && r.Properties?.SecretId?.Ref === ref.logicalId)?.Properties
+      ?.TargetType as string | undefined;
     const secretString = properties.SecretString === undefined ? undefined : resolve(ref.stack, properties.SecretString);
     const rendered = secretString === undefined ? undefined : render(secretString);
     return {
@@ -153,8 +150,22 @@ function createResolver(templates: StackTemplate[], stage: string, region: strin
 }
 
 const KNOWN_CONTAINER_KEYS = new Set([
-  "Name", "Essential", "Image", "Command", "EntryPoint", "WorkingDirectory", "User", "ReadonlyRootFilesystem", "Environment",
-  "EnvironmentFiles", "Secrets", "PortMappings", "HealthCheck", "StopTimeout", "DependsOn", "MountPoints",
+  "Name",
+  "Essential",
+  "Image",
+  "Command",
+  "EntryPoint",
+  "WorkingDirectory",
+  "User",
+  "ReadonlyRootFilesystem",
+  "Environment",
+  "EnvironmentFiles",
+  "Secrets",
+  "PortMappings",
+  "HealthCheck",
+  "StopTimeout",
+  "DependsOn",
+  "MountPoints",
 ]);
 
 export async function readTaskSpec(stage: string): Promise<TaskSpec> {
@@ -197,7 +208,11 @@ export async function readTaskSpec(stage: string): Promise<TaskSpec> {
       ...(health ? { healthCheck: { command: health.Command, interval: health.Interval, timeout: health.Timeout, retries: health.Retries, startPeriod: health.StartPeriod } } : {}),
       stopTimeout: definition.StopTimeout,
       dependsOn: ((definition.DependsOn ?? []) as Json[]).map((entry) => ({ containerName: entry.ContainerName, condition: entry.Condition })),
-      mountPoints: ((definition.MountPoints ?? []) as Json[]).map((entry) => ({ sourceVolume: entry.SourceVolume, containerPath: entry.ContainerPath, readOnly: entry.ReadOnly === true })),
+      mountPoints: ((definition.MountPoints ?? []) as Json[]).map((entry) => ({
+        sourceVolume: entry.SourceVolume,
+        containerPath: entry.ContainerPath,
+        readOnly: entry.ReadOnly === true,
+      })),
       other,
     };
   });

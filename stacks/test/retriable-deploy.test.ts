@@ -31,7 +31,7 @@ function isFixed(value: unknown): boolean {
 }
 
 /** What would block a retry after a failed first deploy, one line per resource. */
-export function retryBlockers(resources: Resources): string[] {
+function retryBlockers(resources: Resources): string[] {
   const blockers: string[] = [];
   for (const [id, resource] of Object.entries(resources)) {
     const fixed = (NAME_PROPERTIES[resource.Type] ?? []).filter((property) => isFixed(resource.Properties?.[property]));

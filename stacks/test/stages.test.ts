@@ -10,7 +10,13 @@ const propertiesOf = (resources: Resources, type: string) => ofType(resources, t
 
 describe("the stage map", () => {
   it("puts dev, staging and prod in us-east-1 and prepares eu-west-1 and ap-southeast-1 for prod", () => {
-    expect(Object.fromEntries(Object.keys(stages).map((name) => [name, regionForStage(name)]))).toEqual({ dev: "us-east-1", staging: "us-east-1", prod: "us-east-1", "prod-eu": "eu-west-1", "prod-apac": "ap-southeast-1" });
+    expect(Object.fromEntries(Object.keys(stages).map((name) => [name, regionForStage(name)]))).toEqual({
+      dev: "us-east-1",
+      staging: "us-east-1",
+      prod: "us-east-1",
+      "prod-eu": "eu-west-1",
+      "prod-apac": "ap-southeast-1",
+    });
   });
 
   it("gives personal and test stages dev's settings under their own domain", () => {
@@ -37,9 +43,7 @@ describe("the stage map", () => {
 describe("prod", () => {
   it("synthesizes with production settings: Multi-AZ deletion-protected database with 14 days of backups, a year of logs, on-call email", async () => {
     const { stacks, template, resources, findings } = await synthesize("prod");
-    expect(stacks.map((s) => [s.stackName, s.region])).toEqual(
-      ["Network", "Database", "Api", "Web", "Monitoring"].map((name) => [`prod-checkout-${name}`, "us-east-1"]),
-    );
+    expect(stacks.map((s) => [s.stackName, s.region])).toEqual(["Network", "Database", "Api", "Web", "Monitoring"].map((name) => [`prod-checkout-${name}`, "us-east-1"]));
     const [writer] = propertiesOf(resources("Database"), "AWS::RDS::DBInstance").filter((p) => !p.SourceDBInstanceIdentifier);
     expect(writer).toMatchObject({ MultiAZ: true, DeletionProtection: true, BackupRetentionPeriod: 14, StorageEncrypted: true });
     const logBucket = propertiesOf(resources("Web"), "AWS::S3::Bucket").find((p) => p.OwnershipControls?.Rules?.[0]?.ObjectOwnership === "BucketOwnerPreferred")!;
@@ -49,7 +53,8 @@ describe("prod", () => {
     const distribution = propertiesOf(resources("Web"), "AWS::CloudFront::Distribution")[0]!.DistributionConfig;
     expect(distribution.Aliases).toEqual(["shop.example.com"]);
     expect(distribution.Origins.find((o: { CustomOriginConfig?: unknown }) => o.CustomOriginConfig).DomainName).toBe("api.shop.example.com");
-    const csp = propertiesOf(resources("Web"), "AWS::CloudFront::ResponseHeadersPolicy")[0]!.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy;
+    const csp = propertiesOf(resources("Web"), "AWS::CloudFront::ResponseHeadersPolicy")[0]!.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy
+      .ContentSecurityPolicy;
     expect(csp).toContain("frame-src https://field.payments.example.com;");
     expect(findings.filter((f) => f.level === "error" && /-(Web|Monitoring)$/.test(f.stack))).toEqual([]);
   });
@@ -61,9 +66,7 @@ describe.each([
 ])("%s, a prepared region", (stage, region, webDomain) => {
   it(`places every stack in ${region} and carries the region into its ARNs`, async () => {
     const { stacks, template, resources, findings } = await synthesize(stage);
-    expect(stacks.map((s) => [s.stackName, s.region])).toEqual(
-      ["Network", "Database", "Api", "Web", "Monitoring"].map((name) => [`${stage}-checkout-${name}`, region]),
-    );
+    expect(stacks.map((s) => [s.stackName, s.region])).toEqual(["Network", "Database", "Api", "Web", "Monitoring"].map((name) => [`${stage}-checkout-${name}`, region]));
     // The ALB's certificate is regional; the replica names its source by an ARN in the same region.
     template("Api").hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", { Port: 443, Certificates: [{ CertificateArn: stages[stage]!.apiCertificateArn }] });
     expect(stages[stage]!.apiCertificateArn).toContain(`:acm:${region}:`);

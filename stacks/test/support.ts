@@ -70,7 +70,10 @@ function processDir(): string {
 export function prebuiltWebStub(): string {
   const dir = path.join(processDir(), "web-dist");
   mkdirSync(path.join(dir, "assets"), { recursive: true });
-  writeFileSync(path.join(dir, "index.html"), `<!doctype html><html><head>${PAYMENT_META_TAG}</head><body><div id="root"></div><script type="module" src="/assets/index.js"></script></body></html>\n`);
+  writeFileSync(
+    path.join(dir, "index.html"),
+    `<!doctype html><html><head>${PAYMENT_META_TAG}</head><body><div id="root"></div><script type="module" src="/assets/index.js"></script></body></html>\n`,
+  );
   writeFileSync(path.join(dir, "assets", "index.js"), "export {};\n");
   return dir;
 }
@@ -79,8 +82,9 @@ export function prebuiltWebStub(): string {
 export async function buildApp(mode: "deploy" | "dev" | "remove", stage = "test") {
   process.env.NODE_ENV = "test";
   await initProject({ stage });
-  // SST empties and refills .sst/artifacts/StaticSite-… at synthesis: another file doing the same at once would race it.
-  useProject().paths.artifacts = path.join(processDir(), "artifacts");
+  // SST empties and refills .sst/types and .sst/artifacts/StaticSite-… at synthesis: another file doing the same at once
+  // would race it, so they go to this process's own folder.
+  Object.assign(useProject().paths, { out: path.join(processDir(), "sst"), artifacts: path.join(processDir(), "artifacts") });
   const app = new App({ mode, stage, name: "checkout", region: regionForStage(stage) }, { context: { [PREBUILT_WEB_CONTEXT]: prebuiltWebStub() } });
   addStacks(app);
   await app.finish();

@@ -76,7 +76,16 @@ export interface TaskSpec {
     logicalId: string;
     port: number;
     protocol: string;
-    healthCheck: { path: string; port?: string; protocol?: string; intervalSeconds?: number; timeoutSeconds?: number; healthyThreshold?: number; unhealthyThreshold?: number; matcher?: unknown };
+    healthCheck: {
+      path: string;
+      port?: string;
+      protocol?: string;
+      intervalSeconds?: number;
+      timeoutSeconds?: number;
+      healthyThreshold?: number;
+      unhealthyThreshold?: number;
+      matcher?: unknown;
+    };
   }[];
   secrets: Record<string, SecretSource>;
 }

@@ -66,7 +66,11 @@ describe("site bucket and origin access control", () => {
     const key = only("AWS::KMS::Key");
     expect(key.props.EnableKeyRotation).toBe(true);
     web.hasResourceProperties("AWS::S3::Bucket", {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: { "Fn::GetAtt": [key.id, "Arn"] } } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: { "Fn::GetAtt": [key.id, "Arn"] } } },
+        ],
+      },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       VersioningConfiguration: { Status: "Enabled" },
       LifecycleConfiguration: { Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } })] },
@@ -198,7 +202,11 @@ describe("contentSecurityPolicy (PCI DSS 6.4.3)", () => {
   });
 
   it("lists a provider script or API origin only when one is configured, by exact origin", () => {
-    const withSdk = contentSecurityPolicy({ paymentFieldUrl: "https://field.payments.example.com", scriptOrigins: ["https://js.payments.example.com/v3/sdk.js"], connectOrigins: ["https://api.payments.example.com"] });
+    const withSdk = contentSecurityPolicy({
+      paymentFieldUrl: "https://field.payments.example.com",
+      scriptOrigins: ["https://js.payments.example.com/v3/sdk.js"],
+      connectOrigins: ["https://api.payments.example.com"],
+    });
     expect(directive(withSdk, "script-src")).toBe("script-src 'self' https://js.payments.example.com");
     expect(directive(withSdk, "connect-src")).toBe("connect-src 'self' https://api.payments.example.com");
     expect(directive(policy, "connect-src")).toBe("connect-src 'self'");
