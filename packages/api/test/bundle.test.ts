@@ -154,7 +154,7 @@ describe("pnpm --filter @checkout/api bundle", () => {
       cwd: bundleDir,
       env: {
         PATH: process.env.PATH,
-        // What the ECS task definition sets (stacks/Api.ts), with a local database and a sandbox as the processor.
+        // What the ECS task definition sets (stacks/api-environment.ts), with a local database and a sandbox as the processor.
         NODE_ENV: "production",
         HOST: "127.0.0.1",
         PORT: String(port),
@@ -253,7 +253,7 @@ describe("packages/api/Dockerfile", () => {
       .map((line) => line.slice(1).trim());
     const sources = dockerfile.filter((i) => i.keyword === "COPY" && copyPaths(i.args).from === null).flatMap((i) => copyPaths(i.args).sources);
     expect(sources).toContain("dist/server.mjs");
-    // What DATABASE_SSL_CA names in the task definition (stacks/Api.ts): the RDS CA bundle, verified against.
+    // What DATABASE_SSL_CA names in the task definition (stacks/api-environment.ts): the RDS CA bundle, verified against.
     expect(sources).toContain("dist/certs/rds-ca-bundle.pem");
     for (const source of sources) {
       expect(existsSync(path.join(apiRoot, source)), source).toBe(true);

@@ -3,7 +3,7 @@
 import { percentile } from "@checkout/bench-support";
 import { nextMessage, startTsWorker } from "../ts-worker.ts";
 
-/** The ALB target group's health check (stacks/Api.ts): /ready every 10 s, 5 s timeout, unhealthy after 3 failures. */
+/** The ALB target group's health check (stacks/health-check.ts): /health every 10 s, 5 s timeout, unhealthy after 3 failures. */
 export const PROBE_TIMEOUT_MS = 5000;
 export const PROBE_INTERVAL_MS = 200;
 
