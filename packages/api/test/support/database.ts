@@ -4,6 +4,8 @@ import pg from "pg";
 import { inject } from "vitest";
 import { createDb, migrateToLatest, seedCatalog, type Database } from "@checkout/core";
 import type { Kysely } from "kysely";
+// The admin URL of the server the run shares, as the global setup provides it (its ProvidedContext declaration).
+import type {} from "../postgres.global-setup.ts";
 
 export interface TestDatabase {
   url: string;
