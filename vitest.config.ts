@@ -83,8 +83,8 @@ export default defineConfig({
           root: ".",
           include: ["stacks/**/*.test.ts"],
           environment: "node",
-          // Synthesis is CPU-bound and SST keeps global project state: one file at a time.
-          fileParallelism: false,
+          // Synthesis is CPU-bound; SST's project state is per process and each file writes its own folder
+          // (stacks/test/support.ts), so files run beside the others, filling the CPU the waiting ones leave.
           testTimeout: 120_000,
           hookTimeout: 120_000,
           env: { NODE_ENV: "test" },
