@@ -47,7 +47,7 @@ function parseDecimal(buffer: Buffer, start: number, end: number): number {
 
 const MAX_HEAD_BYTES = 64 * 1024;
 
-const enum ParseState {
+enum ParseState {
   Head,
   Length,
   ChunkSize,

@@ -45,10 +45,16 @@ export class VirtualUser implements ResponseReceiver {
   run(): void {
     try {
       for (;;) {
-        if (this.state.isAborted) return this.end("aborted");
+        if (this.state.isAborted) {
+          this.end("aborted");
+          return;
+        }
         if (this.index >= this.steps.length) {
           const loop = this.loops?.at(-1);
-          if (!loop) return this.end("completed");
+          if (!loop) {
+            this.end("completed");
+            return;
+          }
           if (--loop.iterationsLeft > 0) {
             this.index = 0;
             continue;
@@ -60,7 +66,7 @@ export class VirtualUser implements ResponseReceiver {
         }
         const step = this.steps[this.index++]!;
         if (step.kind === "request") {
-          if (!this.send(step)) return this.end("failed");
+          if (!this.send(step)) this.end("failed");
           return;
         }
         if (step.kind === "think") {
@@ -71,7 +77,8 @@ export class VirtualUser implements ResponseReceiver {
             return;
           }
         } else if (step.count > 0) {
-          (this.loops ??= []).push({ iterationsLeft: step.count, parentSteps: this.steps, parentIndex: this.index });
+          this.loops ??= [];
+          this.loops.push({ iterationsLeft: step.count, parentSteps: this.steps, parentIndex: this.index });
           this.steps = step.steps;
           this.index = 0;
         }
@@ -102,7 +109,8 @@ export class VirtualUser implements ResponseReceiver {
       const interval = metrics.recordResponse(status, this.intendedMs, this.sentMs, endMs, prepared.endpointHistogram);
       if (prepared.expectStatus && !prepared.expectStatus.includes(status)) {
         metrics.recordUnexpectedStatus(interval);
-        return this.end("failed");
+        this.end("failed");
+        return;
       }
       if (status >= 500) metrics.recordServerError(interval);
       for (const capture of prepared.captures) {
@@ -111,19 +119,22 @@ export class VirtualUser implements ResponseReceiver {
           document = JSON.parse(text ?? "");
         } catch {
           metrics.countVuserError("ECAPTURE");
-          return this.end("failed");
+          this.end("failed");
+          return;
         }
         const found = evaluateJsonPath(capture.path, document);
         if (!found.found) {
           metrics.countVuserError("ECAPTURE");
-          return this.end("failed");
+          this.end("failed");
+          return;
         }
         this.vars[capture.as] = found.value;
         metrics.recordCapture(capture.as, found.value);
       }
       this.intendedMs = endMs;
     } catch {
-      return this.crash();
+      this.crash();
+      return;
     }
     this.run();
   }

@@ -64,6 +64,7 @@ describe("renderReport in Chromium", () => {
       // The capacity plan: its heading, the per-process rate and task count, a dot per window with the knee and the
       // latency limit marked, and the knee marked on the requests-over-time chart.
       expect(await page.getByRole("heading", { name: "Capacity plan" }).isVisible()).toBe(true);
+      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText() reads the text as rendered, which is what the report shows
       expect(await page.locator("#capacity-plan").innerText()).toMatch(/[\d,]+ req\/s per API process → \d+ tasks for 10,000 req\/s/);
       const rateChart = page.locator('svg[aria-label^="p95 by window rate"]');
       expect(await rateChart.isVisible()).toBe(true);
@@ -73,6 +74,7 @@ describe("renderReport in Chromium", () => {
       expect(await rateChart.locator("text.guide-label").allTextContents()).toEqual([expect.stringMatching(/^p95 limit 100 ms$/), expect.stringMatching(/^knee [\d,]+\/s$/)]);
       const timeChart = page.locator('svg[aria-label="Requests and failed requests per second"]');
       expect(await timeChart.locator("line.guide").count()).toBe(2);
+      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText() reads the text as rendered, which is what the report shows
       expect(await page.locator("#capacity-plan details summary").innerText()).toMatch(/^All \d+ windows$/);
 
       mkdirSync(path.dirname(SCREENSHOT), { recursive: true });

@@ -38,7 +38,7 @@ describe("renderReport", () => {
     const endpoint = result.histograms.endpoints["GET /checkout?cart=1"] ?? "";
     const html = renderReport({
       ...result,
-      histograms: { ...result.histograms, endpoints: { [`GET /"><script>alert(1)</script>`]: endpoint } },
+      histograms: { ...result.histograms, endpoints: { 'GET /"><script>alert(1)</script>': endpoint } },
     });
     expect(html).not.toContain("<script>");
     expect(html).toContain("GET /&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;");
