@@ -9,7 +9,7 @@ export interface ChallengeCompleteMessage {
 }
 
 /** Runs in the shopper's browser: posts the answer to the sandbox, then reports the outcome to the parent origin. */
-const challengeScript = String.raw`
+const challengeScript = `
 "use strict";
 (function () {
   var config = JSON.parse(document.getElementById("challenge-config").textContent);

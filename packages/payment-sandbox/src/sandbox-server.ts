@@ -216,7 +216,10 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
       return;
     }
     const authorization = store.getAuthorization(authorizationId);
-    if (!authorization) return sendReply(response, notFound(`3-D Secure challenge '${authorizationId}'`));
+    if (!authorization) {
+      sendReply(response, notFound(`3-D Secure challenge '${authorizationId}'`));
+      return;
+    }
     const nonce = randomBytes(16).toString("base64");
     sendText(response, 200, "text/html; charset=utf-8", renderChallengePage({ nonce, parentOrigin, authorization }), {
       "Content-Security-Policy": challengeContentSecurityPolicy({ nonce, parentOrigin }),
