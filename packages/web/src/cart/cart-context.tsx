@@ -60,6 +60,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
     else forgetCart();
   }, [cart, currency, setCurrency, forgetCart]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` is the retry trigger: "Try again" bumps it to load the cart again
   useEffect(() => {
     const cartId = readCartId();
     if (!cartId) {

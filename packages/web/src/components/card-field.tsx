@@ -74,6 +74,7 @@ export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
   }, []);
 
   // A frame that never says it is ready (sandbox down, blocked) gets an explanation and a retry.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `frameKey` is the retry trigger: a new frame restarts the ready timeout
   useEffect(() => {
     isReadyRef.current = false;
     setIsReady(false);

@@ -19,7 +19,8 @@ export function CheckoutSummary({ cart, quote }: { cart: Cart; quote: Quote | nu
           <li key={line.id} className="summary-lines__row">
             <span className="summary-lines__thumb">
               <ProductImage src={line.image} alt="" />
-              <span className="summary-lines__qty" aria-label={`Quantity ${line.quantity}`}>
+              <span className="summary-lines__qty">
+                <span className="visually-hidden">Quantity </span>
                 {line.quantity}
               </span>
             </span>

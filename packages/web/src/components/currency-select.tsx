@@ -77,6 +77,7 @@ export function CurrencySelect() {
               starts a new, empty cart; the items in your current cart are not carried over.
             </p>
             <div className="dialog__actions">
+              {/* biome-ignore lint/a11y/noAutofocus: the WAI-ARIA dialog pattern focuses the least destructive action when the dialog opens */}
               <button type="button" className="button button--secondary" onClick={close} autoFocus data-testid="keep-cart-currency">
                 Keep my {cartCurrency} cart
               </button>

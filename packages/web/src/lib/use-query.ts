@@ -18,6 +18,7 @@ export function useQuery<T>(key: string | null, load: () => Promise<T>): QueryRe
   loadRef.current = load;
   const loadedKey = useRef<string | null>(null);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` is the retry trigger: reload() bumps it to run the loader again
   useEffect(() => {
     if (key === null) return;
     let isCurrent = true;

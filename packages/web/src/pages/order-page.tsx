@@ -32,6 +32,7 @@ export function OrderPage({ orderId }: { orderId: string }) {
 
   // An order whose payment is still being confirmed settles within seconds: look again.
   const isPending = state.status === "success" && state.data.status === "pending_payment";
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `state` re-arms the poll after each reload answers, so a still-pending order is looked at again
   useEffect(() => {
     if (!isPending) return;
     const timer = window.setTimeout(reload, PENDING_POLL_MS);

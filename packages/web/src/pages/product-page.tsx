@@ -59,7 +59,7 @@ function ProductDetails({ product }: { product: Product }) {
       document.getElementById("quantity")?.focus();
       return;
     }
-    if (!variant || !variant.inStock || addState.status === "adding") return;
+    if (!variant?.inStock || addState.status === "adding") return;
     setAddState({ status: "adding" });
     try {
       const cart = await addLine(variant.sku, quantity);
