@@ -22,7 +22,15 @@ describe("scrubCapabilities", () => {
 describe("createLogger", () => {
   it("writes scrubbed lines to its destination", () => {
     const lines: string[] = [];
-    const log = createLogger({ level: "info", destination: new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }) });
+    const log = createLogger({
+      level: "info",
+      destination: new Writable({
+        write: (chunk, _encoding, done) => {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    });
     const orderId = randomUUID();
     log.info({ orderId }, "order.placed");
     expect(lines.join("")).not.toContain(orderId);

@@ -189,7 +189,8 @@ export const ATTACKS: Attack[] = [
       await Promise.all(
         carts.map(async (cart) => {
           while (performance.now() < context.until) {
-            const card = (attempt += 1) % 2 === 0 ? "4000000000000002" : "4000000000009995";
+            attempt += 1;
+            const card = attempt % 2 === 0 ? "4000000000000002" : "4000000000009995";
             const paymentToken = await tokenize(context.paymentUrl, card);
             const answer = await callProcedure(context.target, "checkout.placeOrder", { ...cart, paymentToken }, { headers: { "idempotency-key": randomUUID() }, localAddress: attacker });
             tally(outcomes, `${answer.status} ${answer.appCode ?? ""}`.trim());

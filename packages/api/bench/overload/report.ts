@@ -170,7 +170,7 @@ fresh API process, ${config.OVERLOAD_WARMUP} s of discarded warm-up, then ${conf
 scenario of **${config.OVERLOAD_CONNECTIONS} concurrent clients**, each sending \`POST /trpc/cart.create\` (one insert,
 fsync on) again as soon as it has an answer (client timeout ${config.OVERLOAD_CLIENT_TIMEOUT} s); the first two scenarios
 differ only in what a client answered 503 does next. The third is an open model: \`cart.create\` requests arrive at a
-fixed rate (${config.OVERLOAD_OPEN_RATE ? "\`OVERLOAD_OPEN_RATE\`" : `${config.OVERLOAD_OPEN_FACTOR}× admission off's 2xx/s in the first scenario of the same round`}:
+fixed rate (${config.OVERLOAD_OPEN_RATE ? "`OVERLOAD_OPEN_RATE`" : `${config.OVERLOAD_OPEN_FACTOR}× admission off's 2xx/s in the first scenario of the same round`}:
 ${report.openRates.map((rate) => fmt(rate)).join(", ")} req/s in this run) for ${config.OVERLOAD_DURATION} s whatever the answers,
 no retries, latency counted from each request's scheduled arrival; the window then waits for the requests still out (so
 its 2xx/s is over arrivals plus drain). A worker thread probes \`/health\` and \`/ready\` (which runs

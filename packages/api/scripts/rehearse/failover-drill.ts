@@ -34,8 +34,14 @@ export interface FailoverDrillOptions {
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(new Error("failover drill aborted"));
-    const onAbort = () => (clearTimeout(timer), reject(new Error("failover drill aborted")));
-    const timer = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), Math.max(0, ms));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Error("failover drill aborted"));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 

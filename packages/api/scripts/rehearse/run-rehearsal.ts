@@ -74,13 +74,20 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(new Error("rehearsal aborted"));
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(new Error("rehearsal aborted"))), { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(new Error("rehearsal aborted"));
+      },
+      { once: true },
+    );
   });
 
 /** The checkout journey at a steady rate for `seconds`: its phases replaced, everything else as shipped. */
 export function journeyVariant(arrivalRate: number, seconds: number): string {
   const journey = readFileSync(path.join(repoRoot, "tests/performance/checkout-journey.yml"), "utf8");
-  const phases = /^  phases:\n(?:    .*\n)+/m;
+  const phases = /^ {2}phases:\n(?: {4}.*\n)+/m;
   if (!phases.test(journey)) throw new Error("checkout-journey.yml: no config.phases block to replace");
   return journey.replace(phases, `  phases:\n    - name: rehearsal\n      duration: ${seconds}\n      arrivalRate: ${arrivalRate}\n`);
 }

@@ -56,7 +56,7 @@ export class Metrics {
     lines.push("# HELP http_request_duration_seconds Time from request received to response finished.");
     lines.push("# TYPE http_request_duration_seconds histogram");
     for (const [labels, series] of this.durations) {
-      BUCKETS_SECONDS.forEach((bound, i) => lines.push(`http_request_duration_seconds_bucket{${labels},le="${bound}"} ${series.buckets[i] ?? 0}`));
+      for (const [i, bound] of BUCKETS_SECONDS.entries()) lines.push(`http_request_duration_seconds_bucket{${labels},le="${bound}"} ${series.buckets[i] ?? 0}`);
       lines.push(`http_request_duration_seconds_bucket{${labels},le="+Inf"} ${series.count}`);
       lines.push(`http_request_duration_seconds_sum{${labels}} ${series.sum}`);
       lines.push(`http_request_duration_seconds_count{${labels}} ${series.count}`);

@@ -2,6 +2,7 @@
 // shoppers' pool), at most one at a time, and its answer is reused for a short while, so a flood of /ready
 // costs the database one `select 1` per cache period however many callers there are.
 import { sql, type Kysely } from "kysely";
+import type { Database } from "@checkout/core";
 
 export interface ReadinessProbe {
   /** Whether the database answered, from a cache of at most `cacheMs`. */
@@ -10,7 +11,7 @@ export interface ReadinessProbe {
   readonly checksRun: number;
 }
 
-export function createReadinessProbe(options: { db: Kysely<any>; cacheMs: number; now?: () => number }): ReadinessProbe {
+export function createReadinessProbe(options: { db: Kysely<Database>; cacheMs: number; now?: () => number }): ReadinessProbe {
   const now = options.now ?? (() => performance.now());
   let cached: { isReady: boolean; at: number } | null = null;
   let running: Promise<boolean> | null = null;

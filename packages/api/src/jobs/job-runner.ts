@@ -12,7 +12,7 @@ export interface JobOptions {
   name: string;
   intervalMs: number;
   /** One run; `{ hasMore: true }` when it stopped at its time budget with work left, to run again at once. */
-  run: () => Promise<void | { hasMore: boolean }>;
+  run: () => Promise<void> | Promise<{ hasMore: boolean }>;
   log: Logger;
   /** Milliseconds before the first run. */
   initialDelayMs?: number;
