@@ -69,6 +69,7 @@ export const US_STATES = [
  */
 export const SINGLE_LINE_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
 /** Text over several lines (a reason): line breaks and tabs are fine; NUL and half a surrogate pair are not, for the same reason. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the one control character PostgreSQL cannot store, so this pattern must name it
 export const STORABLE_TEXT = /^[^\u0000\p{Cs}]*$/u;
 const unreadable = (label: string) => `${label} contains a character we cannot take (a control character or half of an emoji)`;
 
