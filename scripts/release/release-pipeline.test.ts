@@ -190,7 +190,12 @@ const deployment = (status: ServiceDeploymentBrief["status"], reason?: string): 
 /** A fake clock: sleeping moves it forward, so a 45-minute timeout takes no time. */
 function fakeClock() {
   let now = 0;
-  return { now: () => now, sleep: async (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe("wait-for-ecs-deployment (aws-sdk-client-mock)", () => {

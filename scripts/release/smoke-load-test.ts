@@ -85,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(`[smoke] ${JOURNEY} -e smoke against ${values.target}`);
   const code = run(["run", JOURNEY, "-e", "smoke", "--target", values.target, "-v", JSON.stringify({ paymentUrl: values["payment-url"] }), "--output", values.output]);
   // The report helps read a failure too; its own exit code does not change the verdict.
-  run(["report", values.output, "--out", values.output.replace(/\.json$/, "") + ".html"]);
+  run(["report", values.output, "--out", `${values.output.replace(/\.json$/, "")}.html`]);
   return code;
 }
 
