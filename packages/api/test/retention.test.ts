@@ -38,7 +38,11 @@ async function quotedCart(): Promise<{ cartId: string; quoteId: string }> {
   const { id: cartId } = await Cart.create({ db: db(), currency: "USD" });
   await Cart.addLine({ db: db(), cartId, sku: "TOTE", quantity: 1 });
   await Checkout.setContact({ db: db(), cartId, email: "ada@example.com" });
-  await Checkout.setShippingAddress({ db: db(), cartId, address: { name: "Ada Lovelace", line1: "500 Howard St", city: "San Francisco", region: "CA", postalCode: "94105", country: "US" } });
+  await Checkout.setShippingAddress({
+    db: db(),
+    cartId,
+    address: { name: "Ada Lovelace", line1: "500 Howard St", city: "San Francisco", region: "CA", postalCode: "94105", country: "US" },
+  });
   await Checkout.setShippingOption({ db: db(), cartId, optionId: "standard" });
   const quote = await Checkout.quote({ db: db(), cartId });
   return { cartId, quoteId: quote.id };

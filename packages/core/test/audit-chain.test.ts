@@ -101,9 +101,7 @@ describe("the hash chain", () => {
 describe("append-only", () => {
   it("rejects UPDATE, DELETE and TRUNCATE with a clear error", async () => {
     const db = database.db;
-    await expect(db.updateTable("audit_log").set({ action: "order.hidden" }).where("seq", "=", 1).execute()).rejects.toThrow(
-      /audit_log is append-only: UPDATE is not allowed/,
-    );
+    await expect(db.updateTable("audit_log").set({ action: "order.hidden" }).where("seq", "=", 1).execute()).rejects.toThrow(/audit_log is append-only: UPDATE is not allowed/);
     await expect(db.deleteFrom("audit_log").where("seq", "=", 1).execute()).rejects.toThrow(/audit_log is append-only: DELETE is not allowed/);
     await expect(sql`truncate audit_log`.execute(db)).rejects.toThrow(/audit_log is append-only: TRUNCATE is not allowed/);
     await expect(sql`update audit_log set seq = null, prev_hash = null, hash = null where seq = 1`.execute(db)).rejects.toThrow(/append-only/);
@@ -175,7 +173,11 @@ describe("tamper detection", () => {
   it("finds a forged row inserted with the chain trigger off", async () => {
     await inRolledBackTransaction(async (trx) => {
       await disableTriggers(trx);
-      const forged = await trx.insertInto("audit_log").values({ entity: "order", entity_id: "forged", action: "order.refunded", data: "{}" }).returning("id").executeTakeFirstOrThrow();
+      const forged = await trx
+        .insertInto("audit_log")
+        .values({ entity: "order", entity_id: "forged", action: "order.refunded", data: "{}" })
+        .returning("id")
+        .executeTakeFirstOrThrow();
       expect(await Audit.verifyChain(trx)).toMatchObject({ ok: false, firstBrokenId: Number(forged.id), reason: expect.stringMatching(/not linked/) });
     });
   });

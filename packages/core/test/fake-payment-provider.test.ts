@@ -19,12 +19,7 @@ describe("the fake payment provider", () => {
 
   it("answers as scripted: another amount or currency, 3-D Secure, unavailable, token rejected", async () => {
     const fake = createFakePaymentProvider();
-    fake.willAuthorize(
-      { status: "authorized", amount: 999, currency: "EUR" },
-      { status: "requires_action" },
-      { status: "unavailable" },
-      { status: "token_rejected" },
-    );
+    fake.willAuthorize({ status: "authorized", amount: 999, currency: "EUR" }, { status: "requires_action" }, { status: "unavailable" }, { status: "token_rejected" });
     expect(await fake.authorize(request("a"))).toMatchObject({ status: "authorized", amount: 999, currency: "EUR" });
     expect(await fake.authorize(request("b"))).toMatchObject({ status: "requires_action", amount: 1234, nextActionUrl: expect.stringContaining("/3ds/") });
     await expect(fake.authorize(request("c"))).rejects.toBeInstanceOf(PaymentProviderUnavailableError);

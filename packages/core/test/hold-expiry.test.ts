@@ -21,10 +21,7 @@ function stockLevelsOf(db: Kysely<Database>, sku: string) {
  * Writes `count` pending orders waiting on 3-D Secure straight into the database, each holding `quantity` units of
  * `sku` (taken from its stock as placeOrder would), their holds expired at `expiresAt`.
  */
-async function seedHolds(
-  db: Kysely<Database>,
-  input: { sku: string; count: number; quantity: number; expiresAt: Date; waitingOn3ds?: boolean; authorizingUntil?: Date },
-) {
+async function seedHolds(db: Kysely<Database>, input: { sku: string; count: number; quantity: number; expiresAt: Date; waitingOn3ds?: boolean; authorizingUntil?: Date }) {
   const { sku, count, quantity } = input;
   await sql`
     with carts as (

@@ -170,12 +170,20 @@ describe("expired keys", () => {
     const key = randomUUID();
     const work = counting();
     await work.run({ key });
-    await database.db.updateTable("idempotency_key").set({ expires_at: new Date(Date.now() - 60_000) }).where("key", "=", key).execute();
+    await database.db
+      .updateTable("idempotency_key")
+      .set({ expires_at: new Date(Date.now() - 60_000) })
+      .where("key", "=", key)
+      .execute();
     // Past expiry, the stored answer is not replayed: the request runs again.
     expect(await work.run({ key })).toMatchObject({ isReplay: false });
     expect(work.executions).toBe(2);
 
-    await database.db.updateTable("idempotency_key").set({ expires_at: new Date(Date.now() - 60_000) }).where("key", "=", key).execute();
+    await database.db
+      .updateTable("idempotency_key")
+      .set({ expires_at: new Date(Date.now() - 60_000) })
+      .where("key", "=", key)
+      .execute();
     const live = randomUUID();
     await work.run({ key: live });
     expect(await Idempotency.deleteExpired(database.db)).toBeGreaterThanOrEqual(1);

@@ -78,9 +78,7 @@ describe("Inventory.reserve", () => {
   it("never deadlocks orders that hold the same SKUs listed in opposite orders", async () => {
     await setStock(db(), "SOCK-S", 1000);
     await setStock(db(), "SOCK-M", 1000);
-    const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => reserve(i % 2 === 0 ? [line("SOCK-S"), line("SOCK-M")] : [line("SOCK-M"), line("SOCK-S")])),
-    );
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => reserve(i % 2 === 0 ? [line("SOCK-S"), line("SOCK-M")] : [line("SOCK-M"), line("SOCK-S")])));
     expect(results.filter((error) => error !== null).map(String)).toEqual([]);
     expect(await stockOf(db(), "SOCK-S")).toBe(960);
     expect(await stockOf(db(), "SOCK-M")).toBe(960);
@@ -93,7 +91,9 @@ describe("Inventory.release and releaseUnits", () => {
     const fake = createFakePaymentProvider();
     const { row } = await checkout(db(), fake, { lines: [{ sku: "BOTL-500", quantity: 2 }], captureMode: "on_fulfilment" });
     expect(await stockOf(db(), "BOTL-500")).toBe(18);
-    await db().transaction().execute((trx) => Inventory.release(trx, { orderId: row!.id, actor: "admin:test" }));
+    await db()
+      .transaction()
+      .execute((trx) => Inventory.release(trx, { orderId: row!.id, actor: "admin:test" }));
     expect(await stockOf(db(), "BOTL-500")).toBe(20);
     const released = (await Audit.listForOrder(db(), row!.id)).filter((entry) => entry.action === "inventory.released");
     expect(released).toMatchObject([{ entityId: "BOTL-500", actor: "admin:test", data: { orderId: row!.id, quantity: 2 } }]);
@@ -104,7 +104,13 @@ describe("Inventory.release and releaseUnits", () => {
     await setStock(db(), "HOOD-CHA-S", 10);
     const units = await db()
       .transaction()
-      .execute((trx) => Inventory.releaseUnits(trx, [{ sku: "HOOD-CHA-S", quantity: 1 }, { sku: "BOTL-750", quantity: 2 }, { sku: "HOOD-CHA-S", quantity: 3 }]));
+      .execute((trx) =>
+        Inventory.releaseUnits(trx, [
+          { sku: "HOOD-CHA-S", quantity: 1 },
+          { sku: "BOTL-750", quantity: 2 },
+          { sku: "HOOD-CHA-S", quantity: 3 },
+        ]),
+      );
     expect(units).toBe(6);
     expect(await stockOf(db(), "BOTL-750")).toBe(12);
     expect(await stockOf(db(), "HOOD-CHA-S")).toBe(14);

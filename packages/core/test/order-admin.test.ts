@@ -126,7 +126,10 @@ describe("OrderAdmin.refund", () => {
     const refunds = (await auditOf(order.id)).filter((e) => e.action === "payment.refunded").map((e) => e.data as { refundId: string; amount: number });
     expect(refunds.map((data) => data.amount)).toEqual([500, order.total - 500]);
     expect(new Set(refunds.map((data) => data.refundId)).size).toBe(2);
-    const keys = fake.callsTo("refund").slice(-2).map((call) => call.input.idempotencyKey);
+    const keys = fake
+      .callsTo("refund")
+      .slice(-2)
+      .map((call) => call.input.idempotencyKey);
     expect(keys).toEqual(refunds.map((data) => `refund_${data.refundId}`));
     expect((await refusal(refund(order.id, 1, "again"))).code).toBe("ILLEGAL_TRANSITION");
   });

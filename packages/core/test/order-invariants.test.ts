@@ -58,7 +58,11 @@ describe("OrderInvariants.check", () => {
     const payment = await capturedPaymentOf(order.id);
     const secondId = randomUUID();
     const report = await checkCorrupted(
-      () => db().insertInto("payment").values({ ...payment, id: secondId, provider_reference: `auth_${randomUUID()}` }).execute(),
+      () =>
+        db()
+          .insertInto("payment")
+          .values({ ...payment, id: secondId, provider_reference: `auth_${randomUUID()}` })
+          .execute(),
       () => db().deleteFrom("payment").where("id", "=", secondId).execute(),
     );
     expect(report.passed).toBe(false);
@@ -129,9 +133,22 @@ describe("OrderInvariants.check", () => {
       async () => {
         await db()
           .insertInto("payment")
-          .values({ id: strayId, order_id: failedOrder.id, provider: "fake", provider_reference: `auth_${randomUUID()}`, status: "captured", amount: failedOrder.total, currency: "USD", captured_amount: failedOrder.total })
+          .values({
+            id: strayId,
+            order_id: failedOrder.id,
+            provider: "fake",
+            provider_reference: `auth_${randomUUID()}`,
+            status: "captured",
+            amount: failedOrder.total,
+            currency: "USD",
+            captured_amount: failedOrder.total,
+          })
           .execute();
-        await db().updateTable("payment").set({ amount: wrongAmount.total - 1, captured_amount: wrongAmount.total - 1 }).where("id", "=", wrongPayment.id).execute();
+        await db()
+          .updateTable("payment")
+          .set({ amount: wrongAmount.total - 1, captured_amount: wrongAmount.total - 1 })
+          .where("id", "=", wrongPayment.id)
+          .execute();
         await db().updateTable("payment").set({ status: "authorised", captured_amount: 0 }).where("id", "=", uncapturedPayment.id).execute();
       },
       async () => {
@@ -154,7 +171,14 @@ describe("OrderInvariants.check", () => {
       kind: "missing_charge",
       detail: `order ${uncaptured.number} (captured, total ${uncaptured.total} USD) has 1 charge (0 captures); expected 1 charge (1 capture)`,
     });
-    const audit = await db().selectFrom("audit_log").select("data").where("action", "=", "admin.invariants_checked").orderBy("id", "desc").offset(1).limit(1).executeTakeFirstOrThrow();
+    const audit = await db()
+      .selectFrom("audit_log")
+      .select("data")
+      .where("action", "=", "admin.invariants_checked")
+      .orderBy("id", "desc")
+      .offset(1)
+      .limit(1)
+      .executeTakeFirstOrThrow();
     expect(audit.data).toMatchObject({ passed: false, violations: { stock: 0, charges: 3 } });
   });
 

@@ -51,7 +51,9 @@ describe("Outbox.enqueue", () => {
   it("writes the event with the transaction it belongs to, and not at all if that rolls back", async () => {
     const kept = randomUUID();
     const lost = randomUUID();
-    await db().transaction().execute((trx) => Outbox.enqueue(trx, { type: "order.placed", aggregateId: kept, payload: { n: 1 } }));
+    await db()
+      .transaction()
+      .execute((trx) => Outbox.enqueue(trx, { type: "order.placed", aggregateId: kept, payload: { n: 1 } }));
     await db()
       .transaction()
       .execute(async (trx) => {

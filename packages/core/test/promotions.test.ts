@@ -168,7 +168,10 @@ describe("redeeming a promotion with placeOrder", () => {
     const code = await createPromotion({ usage_limit: 1 });
     const sku = "SOCK-M";
     const stockBefore = await stockOf(db(), sku);
-    const carts = await quotedWithCode(code, Array.from({ length: 50 }, (_, i) => ({ email: `buyer-${i}-${randomUUID()}@example.com`, sku })));
+    const carts = await quotedWithCode(
+      code,
+      Array.from({ length: 50 }, (_, i) => ({ email: `buyer-${i}-${randomUUID()}@example.com`, sku })),
+    );
     expect(carts.every(({ quote }) => quote.discount === 180)).toBe(true);
     const fake = createFakePaymentProvider();
     const results = await Promise.all(carts.map(({ cartId, quote }) => placeOrder(db(), fake, { cartId, quoteId: quote.id })));
@@ -190,7 +193,10 @@ describe("redeeming a promotion with placeOrder", () => {
     const code = await createPromotion({ per_customer_limit: 1 });
     const email = `twin-${randomUUID()}@example.com`;
     // The same customer types their email with different capitalisation in each cart.
-    const carts = await quotedWithCode(code, Array.from({ length: 10 }, (_, i) => ({ email: i % 2 === 0 ? email : email.toUpperCase(), sku: "TEE-WHI-M" })));
+    const carts = await quotedWithCode(
+      code,
+      Array.from({ length: 10 }, (_, i) => ({ email: i % 2 === 0 ? email : email.toUpperCase(), sku: "TEE-WHI-M" })),
+    );
     const fake = createFakePaymentProvider();
     const results = await Promise.all(carts.map(({ cartId, quote }) => placeOrder(db(), fake, { cartId, quoteId: quote.id })));
     expect(results.filter((r) => r.placed)).toHaveLength(1);

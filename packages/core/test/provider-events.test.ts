@@ -125,7 +125,10 @@ describe("ProviderEvents.receive", () => {
     const { fake, order } = await waitingOrder();
     fake.setState(order.number, { status: "authorized" });
     const event = eventAbout(fake, order.number, "authorization.succeeded");
-    await db().insertInto("payment_webhook_event").values({ id: event.id, type: event.type, payload: JSON.stringify(event) }).execute();
+    await db()
+      .insertInto("payment_webhook_event")
+      .values({ id: event.id, type: event.type, payload: JSON.stringify(event) })
+      .execute();
     expect(await receive(fake, event)).toMatchObject({ isDuplicate: false, outcome: "authorised" });
     expect((await Order.get({ db: db(), orderId: order.id })).status).toBe("captured");
   });

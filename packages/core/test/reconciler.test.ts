@@ -163,7 +163,13 @@ describe("Reconciler.reconcile", () => {
     let letThrough!: () => void;
     const gate = new Promise<void>((resolve) => (letThrough = resolve));
     // The request is stuck on the way to the provider past the grace period, then gets there after all.
-    const late: PaymentProvider = { ...fake, authorize: async (input) => (await gate, fake.authorize(input)) };
+    const late: PaymentProvider = {
+      ...fake,
+      authorize: async (input) => {
+        await gate;
+        return fake.authorize(input);
+      },
+    };
     const { cartId, quote } = await quotedCart(db());
     const placing = placeOrder(db(), late, { cartId, quoteId: quote.id });
     let order = await db().selectFrom("order").selectAll().where("cart_id", "=", cartId).executeTakeFirst();

@@ -35,7 +35,11 @@ async function quoted(): Promise<{ cartId: string; quoteId: string }> {
 }
 
 async function ageOrder(orderId: string, days: number): Promise<void> {
-  await db().updateTable("order").set({ created_at: sql<Date>`now() - make_interval(days => ${days})` }).where("id", "=", orderId).execute();
+  await db()
+    .updateTable("order")
+    .set({ created_at: sql<Date>`now() - make_interval(days => ${days})` })
+    .where("id", "=", orderId)
+    .execute();
 }
 
 /** An order placed with the fake provider: paid (captured) or declined (payment_failed). */
@@ -49,7 +53,14 @@ async function placedOrder(outcome: "paid" | "declined"): Promise<{ cartId: stri
 }
 
 const count = async (table: "order" | "order_line" | "payment" | "audit_log") =>
-  Number((await db().selectFrom(table).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await db()
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 async function storeIdempotencyKey(): Promise<string> {
   const key = randomUUID();
@@ -200,7 +211,10 @@ describe("Retention.purge", () => {
         .insertInto("outbox_event")
         .values({ id, type: "order.placed", aggregate_id: randomUUID(), payload: JSON.stringify({ email: "ada@example.com" }), dispatched_at: dispatchedAt })
         .execute();
-      await db().insertInto("outbox_delivery").values({ event_id: id, target: "email", status: name === "pending" ? "pending" : "delivered" }).execute();
+      await db()
+        .insertInto("outbox_delivery")
+        .values({ event_id: id, target: "email", status: name === "pending" ? "pending" : "delivered" })
+        .execute();
       await db().insertInto("outbox_delivery").values({ event_id: id, target: "webhook", status: "failed" }).execute();
     }
     expect(await Retention.purge({ db: db() })).toMatchObject({ outboxEvents: 1 });

@@ -137,7 +137,9 @@ export function createFakePaymentProvider(options: { name?: string; timeoutMs?: 
       Object.assign(held.state, change);
     },
     holdAuthorization(input) {
-      return { ...hold({ key: `held:${input.reference}`, reference: input.reference, amount: input.amount, currency: input.currency, status: input.status ?? "authorized" }).state };
+      return {
+        ...hold({ key: `held:${input.reference}`, reference: input.reference, amount: input.amount, currency: input.currency, status: input.status ?? "authorized" }).state,
+      };
     },
 
     async authorize(input: AuthorizeInput): Promise<AuthorizeResult> {

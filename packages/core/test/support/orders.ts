@@ -20,11 +20,7 @@ let tokens = 0;
 export const newToken = () => `tok_test_${++tokens}_${Date.now()}`;
 
 /** Calls placeOrder for a quoted cart and reports what happened, whether it answered or threw. */
-export async function placeOrder(
-  db: Kysely<Database>,
-  payments: PaymentProvider,
-  input: { cartId: string; quoteId: string } & PlaceOptions,
-): Promise<PlaceResult> {
+export async function placeOrder(db: Kysely<Database>, payments: PaymentProvider, input: { cartId: string; quoteId: string } & PlaceOptions): Promise<PlaceResult> {
   const outcome = await Checkout.placeOrder({ db, payments, paymentToken: newToken(), ...input }).then(
     (placed) => ({ placed, error: null as unknown }),
     (error: unknown) => ({ placed: null, error }),
