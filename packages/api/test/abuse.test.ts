@@ -4,7 +4,7 @@
 // Successes are counted, never timed.
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
+import type net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -331,6 +331,11 @@ describe("every way around the Idempotency-Key", () => {
     await probe?.stop();
   });
   let nextAddress = 100;
+  /** A fresh loopback source address for each request. */
+  const nextLoopback = () => {
+    nextAddress += 1;
+    return loopback(nextAddress);
+  };
 
   it.each(bypasses)("placeOrder by $name: a typed 4xx and no order", async (bypass) => {
     const input = inputs[bypasses.indexOf(bypass)]!;
@@ -346,7 +351,7 @@ describe("every way around the Idempotency-Key", () => {
       path: (bypass.path ?? (() => PLACE_ORDER))(input),
       headers,
       body,
-      localAddress: loopback((nextAddress += 1)),
+      localAddress: nextLoopback(),
     });
     expectTyped4xx(answer, bypass.refusedWith);
     expect(await rowCount("order", { cartId: input.cartId }), "orders written for the cart").toBe(0);
@@ -455,10 +460,15 @@ describe("JSON bounds, before anything reads the input", () => {
     await probe?.stop();
   });
   let nextAddress = 200;
+  /** A fresh loopback source address for each request. */
+  const nextLoopback = () => {
+    nextAddress += 1;
+    return loopback(nextAddress);
+  };
 
   it.each(hostileBodies)("$name: a typed 4xx, never a 500, nothing written", async (hostile) => {
     const keysBefore = await rowCount("idempotency_key");
-    const answer = await send(target, { ...hostile.request(), localAddress: loopback((nextAddress += 1)) });
+    const answer = await send(target, { ...hostile.request(), localAddress: nextLoopback() });
     expectTyped4xx(answer, hostile.appCodes);
     if (hostile.status !== "4xx") expect(answer.status).toBe(hostile.status);
     expect(await rowCount("idempotency_key"), "idempotency records written").toBe(keysBefore);

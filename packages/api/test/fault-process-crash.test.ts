@@ -57,7 +57,10 @@ function startLoad(target: string, workers: number) {
         });
         await response.arrayBuffer();
         if (response.ok) counts.ok += 1;
-        else (counts.failed += 1), counts.failures.push(String(response.status));
+        else {
+          counts.failed += 1;
+          counts.failures.push(String(response.status));
+        }
       } catch (error) {
         counts.failed += 1;
         counts.failures.push(error instanceof Error ? error.name : "error");

@@ -334,7 +334,11 @@ export function slowBodies(attack: SlowAttack & { path: string; contentLength: n
 export function slowHeaders(attack: SlowAttack & { path: string; isSilent?: boolean }): Promise<SlowSocketOutcome[]> {
   let n = 0;
   const head = attack.isSilent ? "" : `POST ${attack.path} HTTP/1.1\r\nHost: shop\r\n`;
-  const drip = () => (attack.isSilent ? "" : `X-Slow-${(n += 1)}: y\r\n`);
+  const drip = () => {
+    if (attack.isSilent) return "";
+    n += 1;
+    return `X-Slow-${n}: y\r\n`;
+  };
   return Promise.all(
     attack.sockets.flatMap(({ localAddress, count }) =>
       Array.from({ length: count }, () => slowSocket({ target: attack.target, localAddress, head, drip, everyMs: attack.everyMs, giveUpAfterMs: attack.giveUpAfterMs })),
@@ -367,7 +371,9 @@ export async function openSockets(target: Target, localAddress: string, count: n
   return {
     sockets,
     closedCount: () => closed.size,
-    destroy: () => sockets.forEach((socket) => socket.destroy()),
+    destroy: () => {
+      for (const socket of sockets) socket.destroy();
+    },
   };
 }
 
@@ -414,7 +420,7 @@ export async function flood(
 
 /** JSON nested `depth` levels: arrays (2 bytes a level) or objects (6 bytes a level). */
 export function deepJson(depth: number, kind: "array" | "object" = "array"): string {
-  return kind === "array" ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+  return kind === "array" ? "[".repeat(depth) + "]".repeat(depth) : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
 }
 
 // --- A real proxy that sets the viewer address -----------------------------------------------------------------------

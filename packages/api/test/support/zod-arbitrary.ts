@@ -259,6 +259,7 @@ const WRONG_VALUES: unknown[] = [
 const RAW_NUMBERS = ["1e400", "-1e400", "-0", "1.0", "1E2", "0.1e1", "123456789012345678901234567890", "5e-324"];
 const HOSTILE_STRINGS = [
   "\u0000", "a\u0000b", "\ud800", "x\udfff", "\u202eevil", "\ufeff", "ｔｅｅ", "İ", "ß", "e\u0301", "😀", "\u2028\u2029", "\u001b[31m",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: "${jndi:ldap://x}" is a deliberate hostile input, not a template.
   "𝓪𝓭𝓪", "١٢٣٤٥", "' OR '1'='1", "'; drop table cart; --", "%00", "../../etc/passwd", "<script>alert(1)</script>", "${jndi:ldap://x}",
   "\\", "\"", "\r\n", "\t",
 ];
@@ -309,7 +310,7 @@ function pathsOf(value: unknown): Path[] {
     const path = queue.shift()!;
     paths.push(path);
     const node = getAt(value, path);
-    if (Array.isArray(node)) node.forEach((_, index) => queue.push([...path, index]));
+    if (Array.isArray(node)) for (const index of node.keys()) queue.push([...path, index]);
     else if (isPlainObject(node)) for (const key of Object.keys(node)) queue.push([...path, key]);
   }
   return paths;
