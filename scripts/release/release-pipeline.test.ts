@@ -56,7 +56,7 @@ describe("the workflows pass actionlint", () => {
     const broken = [
       text.replace("needs: staging", "needs: stagin"),
       text.replace("steps.deploy.outputs.started-at", "steps.deplyo.outputs.started-at"),
-      text.replace('run: scripts/release/scan-dependencies.sh', "run: scripts/release/scan-dependencies.sh: --oops"),
+      text.replace("run: scripts/release/scan-dependencies.sh", "run: scripts/release/scan-dependencies.sh: --oops"),
     ];
     for (const copy of broken) {
       expect(copy).not.toBe(text);
@@ -257,7 +257,13 @@ describe("wait-for-ecs-deployment (aws-sdk-client-mock)", () => {
     const cfnMock = mockClient(cloudformation);
     cfnMock.on(DescribeStackResourcesCommand, { StackName: "prod-checkout-Api" }).resolves({
       StackResources: [
-        { LogicalResourceId: "Cluster", ResourceType: "AWS::ECS::Cluster", PhysicalResourceId: "prod-checkout-Api-Cluster1", ResourceStatus: "CREATE_COMPLETE", Timestamp: new Date() },
+        {
+          LogicalResourceId: "Cluster",
+          ResourceType: "AWS::ECS::Cluster",
+          PhysicalResourceId: "prod-checkout-Api-Cluster1",
+          ResourceStatus: "CREATE_COMPLETE",
+          Timestamp: new Date(),
+        },
         {
           LogicalResourceId: "ApiService",
           ResourceType: "AWS::ECS::Service",
@@ -294,7 +300,9 @@ async function fakeEcs({ statuses }: { statuses: string[] }): Promise<{ url: str
       targets.push(String(request.headers["x-amz-target"]));
       const status = statuses[Math.min(targets.length - 1, statuses.length - 1)];
       response.setHeader("content-type", "application/x-amz-json-1.1");
-      response.end(JSON.stringify({ serviceDeployments: [{ serviceDeploymentArn: "arn:aws:ecs:us-east-1:123456789012:service-deployment/c/s/1", status, createdAt: 1764666000 }] }));
+      response.end(
+        JSON.stringify({ serviceDeployments: [{ serviceDeploymentArn: "arn:aws:ecs:us-east-1:123456789012:service-deployment/c/s/1", status, createdAt: 1764666000 }] }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

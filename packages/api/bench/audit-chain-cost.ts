@@ -118,7 +118,10 @@ async function main(): Promise<void> {
           for (let i = 0; i < perWorker; i++) {
             await app.services.db.transaction().execute(async (trx) => {
               for (let r = 0; r < 3; r++) {
-                await trx.insertInto("audit_log").values({ entity: "order", entity_id: `w${w}-${i}`, action: "bench.row", data: "{}" }).execute();
+                await trx
+                  .insertInto("audit_log")
+                  .values({ entity: "order", entity_id: `w${w}-${i}`, action: "bench.row", data: "{}" })
+                  .execute();
               }
             });
           }
@@ -128,7 +131,10 @@ async function main(): Promise<void> {
       console.log(`audit-only ${mode.padEnd(9)}: ${workers * perWorker} transactions of 3 rows on ${workers} connections: ${((workers * perWorker) / seconds).toFixed(0)} tx/s`);
     }
     await setMode(app.services.db, "at-commit");
-    const audit = await app.services.db.selectFrom("audit_log").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+    const audit = await app.services.db
+      .selectFrom("audit_log")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .executeTakeFirstOrThrow();
     console.log(`audit rows: ${audit.n}`);
   } finally {
     await app.close();

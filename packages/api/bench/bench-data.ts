@@ -26,9 +26,7 @@ async function call(baseUrl: string, procedure: string, input: unknown, kind: "q
 
 /** The URL-encoded GET of a tRPC query, as the web app's client sends it. */
 export function queryUrl(baseUrl: string, procedure: string, input?: unknown): string {
-  return input === undefined
-    ? `${baseUrl}/trpc/${procedure}`
-    : `${baseUrl}/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`;
+  return input === undefined ? `${baseUrl}/trpc/${procedure}` : `${baseUrl}/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`;
 }
 
 export interface BenchData {

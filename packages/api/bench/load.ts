@@ -77,9 +77,7 @@ export async function measure(target: Target, settings: LoadSettings): Promise<M
     url: target.url,
     connections: settings.connections,
     pipelining: 1,
-    ...(target.body === undefined
-      ? { method: "GET" as const }
-      : { method: "POST" as const, headers: { "content-type": "application/json" }, body: JSON.stringify(target.body) }),
+    ...(target.body === undefined ? { method: "GET" as const } : { method: "POST" as const, headers: { "content-type": "application/json" }, body: JSON.stringify(target.body) }),
   };
 
   const warmup = await autocannon({ ...common, duration: settings.warmupSeconds });
@@ -103,8 +101,7 @@ export async function measure(target: Target, settings: LoadSettings): Promise<M
   const result = await run;
   const seconds = (performance.now() - before.at) / 1000;
   const after = { server: target.serverCpuSeconds(), database: target.databaseCpuSeconds(), own: ownCpuSeconds(), machine: machineBusyCpuSeconds() };
-  const percentOfCore = (start: number | null, end: number | null) =>
-    start === null || end === null ? null : (100 * (end - start)) / seconds;
+  const percentOfCore = (start: number | null, end: number | null) => (start === null || end === null ? null : (100 * (end - start)) / seconds);
 
   const server = percentOfCore(before.server, after.server);
   const database = percentOfCore(before.database, after.database);

@@ -63,7 +63,12 @@ async function main(): Promise<number> {
   for (let round = 1; round <= config.OVERLOAD_ROUNDS; round += 1) {
     for (const setting of settings) {
       await service.withApi(setting, round, async (apiPid) => {
-        log(`round ${round}, ${setting.key}: ${setting.label}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(", ")}`);
+        log(
+          `round ${round}, ${setting.key}: ${setting.label}; load average ${os
+            .loadavg()
+            .map((v) => v.toFixed(2))
+            .join(", ")}`,
+        );
         const warm = await warmUp(service.apiUrl, config);
         log(`  warm-up: status codes ${JSON.stringify(warm.statusCodes)}, ${warm.errors} errors`);
         for (const scenario of SCENARIOS) {

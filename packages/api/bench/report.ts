@@ -55,9 +55,7 @@ export function compareWithRaw(measurements: readonly Measurement[]): Compared[]
   return numbered.map(({ measurement, number }) => {
     const neighbours = measurement.isBaseline
       ? raws
-      : [raws.filter((raw) => raw.number < number).at(-1), raws.find((raw) => raw.number > number)].filter(
-          (raw): raw is (typeof raws)[number] => raw !== undefined,
-        );
+      : [raws.filter((raw) => raw.number < number).at(-1), raws.find((raw) => raw.number > number)].filter((raw): raw is (typeof raws)[number] => raw !== undefined);
     const requestsPerSecond = mean(neighbours.map((raw) => raw.measurement.requestsPerSecond));
     return {
       number,

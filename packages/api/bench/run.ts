@@ -28,7 +28,10 @@ const BenchEnv = z.object({
   BENCH_WARMUP: z.coerce.number().positive().default(3),
   BENCH_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(50),
   BENCH_DATABASE_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
-  BENCH_CPU_PROF: z.enum(["1", "0", "true", "false"]).optional().transform((value) => value === "1" || value === "true"),
+  BENCH_CPU_PROF: z
+    .enum(["1", "0", "true", "false"])
+    .optional()
+    .transform((value) => value === "1" || value === "true"),
 });
 
 exitWithHelpIfAsked(`
@@ -80,9 +83,7 @@ async function main(): Promise<number> {
   const config = readSettings(BenchEnv);
   if (!config) return 78;
   const isSmoke = isSmokeRun();
-  const settings: LoadSettings = isSmoke
-    ? SMOKE_SETTINGS
-    : { connections: config.BENCH_CONNECTIONS, warmupSeconds: config.BENCH_WARMUP, durationSeconds: config.BENCH_DURATION };
+  const settings: LoadSettings = isSmoke ? SMOKE_SETTINGS : { connections: config.BENCH_CONNECTIONS, warmupSeconds: config.BENCH_WARMUP, durationSeconds: config.BENCH_DURATION };
   const reportPath = isSmoke ? smokeReportPath({ name: "api-bench", docPath }) : docPath;
 
   const workDir = await makeWorkDir("checkout-bench-", cleanup);

@@ -169,7 +169,18 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     // /ready checks the database on a connection of its own, so a flood of probes never takes one from shoppers.
     const readinessDb = createDb({ connectionString: databaseUrl, max: 1, applicationName: "checkout-api-readiness", statementTimeoutMs: 2000, onIdleError });
     cleanups.push(() => readinessDb.destroy());
-    const services: Services = { db, readDb, catalog, payments, captureMode: env.CAPTURE_MODE, paymentVelocity: paymentVelocityOf(env), stockPolicy: stockPolicyOf(env), log, adminAuth: createAdminAuth(admins.tokens), metrics: new Metrics() };
+    const services: Services = {
+      db,
+      readDb,
+      catalog,
+      payments,
+      captureMode: env.CAPTURE_MODE,
+      paymentVelocity: paymentVelocityOf(env),
+      stockPolicy: stockPolicyOf(env),
+      log,
+      adminAuth: createAdminAuth(admins.tokens),
+      metrics: new Metrics(),
+    };
     const appServer = createAppServer({
       services,
       log,

@@ -36,7 +36,12 @@ describe("loadEnv", () => {
     expect(() => loadEnv({ NODE_ENV: "production", ...database })).toThrow(/PAYMENT_PROVIDER_URL and PAYMENT_SECRET_KEY are required/);
     const provider = { NODE_ENV: "production", ...database, PAYMENT_PROVIDER_URL: "https://pay.example.com", PAYMENT_SECRET_KEY: "sk_live_12345678" };
     expect(() => loadEnv(provider)).toThrow(/PAYMENT_WEBHOOK_SECRET is required/);
-    const env = loadEnv({ ...provider, PAYMENT_WEBHOOK_SECRET: "whsec_live_0123456789abcdef", SMTP_URL: "smtps://user:pass@email-smtp.us-east-1.amazonaws.com:465", MAIL_FROM: "orders@shop.example.com" });
+    const env = loadEnv({
+      ...provider,
+      PAYMENT_WEBHOOK_SECRET: "whsec_live_0123456789abcdef",
+      SMTP_URL: "smtps://user:pass@email-smtp.us-east-1.amazonaws.com:465",
+      MAIL_FROM: "orders@shop.example.com",
+    });
     expect(env.PAYMENT_SANDBOX).toBe(false);
   });
 
@@ -88,7 +93,9 @@ describe("loadEnv: database TLS", () => {
   });
 
   it("refuses a CA bundle it cannot read or that holds no certificate, and a bundle without verify-full", () => {
-    expect(problem({ ...deployed, DATABASE_SSL: "verify-full", DATABASE_SSL_CA: path.join(caDir, "missing.pem") })).toMatch(/DATABASE_SSL_CA: cannot read .*missing\.pem \(ENOENT\)/);
+    expect(problem({ ...deployed, DATABASE_SSL: "verify-full", DATABASE_SSL_CA: path.join(caDir, "missing.pem") })).toMatch(
+      /DATABASE_SSL_CA: cannot read .*missing\.pem \(ENOENT\)/,
+    );
     const notPem = path.join(caDir, "not.pem");
     writeFileSync(notPem, "hello");
     expect(problem({ ...deployed, DATABASE_SSL: "verify-full", DATABASE_SSL_CA: notPem })).toMatch(/holds no PEM certificate/);
@@ -115,7 +122,12 @@ describe("loadEnv: database TLS", () => {
 
 describe("loadDatabaseEnv", () => {
   it("needs only the database (the migrate container has no payment or mail settings), and a database it must have", () => {
-    const env = loadDatabaseEnv({ NODE_ENV: "production", DATABASE_URL: "postgres://owner:p@db.internal/checkout?sslmode=verify-full", SERVICE_DATABASE_USER: "checkout_app", SERVICE_DATABASE_PASSWORD: "x".repeat(24) });
+    const env = loadDatabaseEnv({
+      NODE_ENV: "production",
+      DATABASE_URL: "postgres://owner:p@db.internal/checkout?sslmode=verify-full",
+      SERVICE_DATABASE_USER: "checkout_app",
+      SERVICE_DATABASE_PASSWORD: "x".repeat(24),
+    });
     expect(env.SERVICE_DATABASE_USER).toBe("checkout_app");
     expect(() => loadDatabaseEnv({})).toThrow(/migrate needs a database/);
   });

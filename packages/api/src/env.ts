@@ -7,9 +7,7 @@ import { AdminTokensSchema } from "./admin/admin-auth.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
-const bool = z
-  .enum(["true", "false", "1", "0"], { message: "use true or false" })
-  .transform((value) => value === "true" || value === "1");
+const bool = z.enum(["true", "false", "1", "0"], { message: "use true or false" }).transform((value) => value === "true" || value === "1");
 
 const hostname = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 
@@ -20,7 +18,10 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: port.default(3000),
   /** A build or release label shown by /health (the blue/green rehearsal tells its processes apart by it). */
-  APP_VERSION: z.string().regex(/^[A-Za-z0-9._:+-]{1,64}$/, "use up to 64 letters, digits and . _ : + -").optional(),
+  APP_VERSION: z
+    .string()
+    .regex(/^[A-Za-z0-9._:+-]{1,64}$/, "use up to 64 letters, digits and . _ : + -")
+    .optional(),
   PUBLIC_URL: z.url().default("http://localhost:3000"),
   DATABASE_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
   DATABASE_READ_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
@@ -37,7 +38,10 @@ const EnvSchema = z.object({
   /** `apply`: migrate at start (local use); `verify`: never migrate, refuse to start (exit 78) while any is pending. */
   MIGRATIONS: z.enum(["apply", "verify"], { message: "use apply or verify" }).default("apply"),
   /** The least-privileged role the `migrate` command creates or updates for the service (docs/OPERATIONS.md). */
-  SERVICE_DATABASE_USER: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "use lower-case letters, digits and _ (a PostgreSQL role name)").optional(),
+  SERVICE_DATABASE_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "use lower-case letters, digits and _ (a PostgreSQL role name)")
+    .optional(),
   SERVICE_DATABASE_PASSWORD: z.string().min(16, "use at least 16 characters").optional(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** The reader serves only catalogue reads behind a single-flight cache: a few connections are plenty. */
@@ -65,12 +69,21 @@ const EnvSchema = z.object({
   CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(65_000),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024),
   /** The edge's limits (packages/api/src/http/server.ts EdgeLimits; docs/SECURITY.md): each has a test of its bypass. */
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
   BODY_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
   MAX_JSON_DEPTH: z.coerce.number().int().min(4).max(256).default(16),
-  MAX_JSON_STRING_LENGTH: z.coerce.number().int().min(256).max(1024 * 1024).default(8192),
+  MAX_JSON_STRING_LENGTH: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(1024 * 1024)
+    .default(8192),
   MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(64),
   MAX_IN_FLIGHT_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(16),
   RATE_LIMIT_BROWSE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(1200),
@@ -83,7 +96,12 @@ const EnvSchema = z.object({
    */
   CLIENT_LIMITS_EXEMPT: z
     .string()
-    .transform((value) => value.split(",").map((ip) => ip.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(",")
+        .map((ip) => ip.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: "must be comma-separated IP addresses" })))
     .optional(),
   /** How long /ready reuses its last database check. */
@@ -110,7 +128,12 @@ const EnvSchema = z.object({
   ORDER_WEBHOOK_URLS: z
     .string()
     .default("")
-    .transform((value) => value.split(",").map((url) => url.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(",")
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ protocol: /^https?$/, message: "must be comma-separated http(s) URLs" }))),
   ORDER_WEBHOOK_SECRET: z.string().min(16, "use at least 16 characters").optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
@@ -123,14 +146,28 @@ const EnvSchema = z.object({
   MAX_UNITS_PER_ORDER: z.coerce.number().int().min(1).max(5000).default(30),
   MAX_STOCK_SHARE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
   /** How long an order waiting on 3-D Secure holds its stock; then the hold sweep (every HOLD_SWEEP_INTERVAL_MS) gives it back. */
-  STOCK_HOLD_MS: z.coerce.number().int().min(60_000).max(60 * 60 * 1000).default(10 * 60 * 1000),
+  STOCK_HOLD_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .max(60 * 60 * 1000)
+    .default(10 * 60 * 1000),
   HOLD_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** Data retention (docs/OPERATIONS.md "Data retention"), run every RETENTION_INTERVAL_MS. */
   CART_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  QUOTE_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24),
+  QUOTE_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(24),
   ORDER_PERSONAL_DATA_RETENTION_DAYS: z.coerce.number().int().min(30).max(36_500).default(3650),
   OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
+  RETENTION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(60 * 60 * 1000),
   /**
    * Card testing (docs/CHECKOUT.md "Card-testing defences"): declined payments allowed per cart, client address, email
    * and card fingerprint in a window (0 turns one off); the one that reaches a limit locks it — a cart for
@@ -141,16 +178,42 @@ const EnvSchema = z.object({
   PAYMENT_DECLINES_PER_ADDRESS: z.coerce.number().int().min(0).max(100_000).default(10),
   PAYMENT_DECLINES_PER_EMAIL: z.coerce.number().int().min(0).max(100_000).default(5),
   PAYMENT_DECLINES_PER_CARD: z.coerce.number().int().min(0).max(1000).default(3),
-  PAYMENT_VELOCITY_WINDOW_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(3600),
-  PAYMENT_CART_LOCK_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900),
-  PAYMENT_VELOCITY_LOCK_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  PAYMENT_VELOCITY_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(3600),
+  PAYMENT_CART_LOCK_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(900),
+  PAYMENT_VELOCITY_LOCK_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(3600),
   PAYMENT_ATTEMPTS_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(16),
   /** Audit anchor (docs/OPERATIONS.md "Audit anchor"): the chain's head written to this S3 bucket every interval; unset = no anchoring. */
-  AUDIT_ANCHOR_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").optional(),
-  AUDIT_ANCHOR_INTERVAL_MS: z.coerce.number().int().min(100).max(24 * 3600 * 1000).default(60_000),
+  AUDIT_ANCHOR_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name")
+    .optional(),
+  AUDIT_ANCHOR_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(24 * 3600 * 1000)
+    .default(60_000),
   /** An S3-compatible endpoint, addressed path-style (the tests' s3rver); unset = Amazon S3 in AWS_REGION. */
   AUDIT_ANCHOR_ENDPOINT: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
-  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").optional(),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1")
+    .optional(),
 });
 
 export type Env = Omit<z.infer<typeof EnvSchema>, "CLIENT_LIMITS_EXEMPT"> & { PAYMENT_SANDBOX: boolean; CLIENT_LIMITS_EXEMPT: string[] };
@@ -197,9 +260,20 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
 
 /** What the migrate command reads: the database (as the owner), the service role to grant, the log level; nothing else. */
 const DatabaseEnvSchema = EnvSchema.pick({
-  NODE_ENV: true, LOG_LEVEL: true, DATABASE_URL: true, DATABASE_READ_URL: true, DATABASE_HOST: true, DATABASE_READ_HOST: true, DATABASE_PORT: true,
-  DATABASE_NAME: true, DATABASE_USER: true, DATABASE_PASSWORD: true, DATABASE_SSL: true, DATABASE_SSL_CA: true,
-  SERVICE_DATABASE_USER: true, SERVICE_DATABASE_PASSWORD: true,
+  NODE_ENV: true,
+  LOG_LEVEL: true,
+  DATABASE_URL: true,
+  DATABASE_READ_URL: true,
+  DATABASE_HOST: true,
+  DATABASE_READ_HOST: true,
+  DATABASE_PORT: true,
+  DATABASE_NAME: true,
+  DATABASE_USER: true,
+  DATABASE_PASSWORD: true,
+  DATABASE_SSL: true,
+  DATABASE_SSL_CA: true,
+  SERVICE_DATABASE_USER: true,
+  SERVICE_DATABASE_PASSWORD: true,
 });
 
 export type DatabaseEnv = z.infer<typeof DatabaseEnvSchema>;
@@ -212,7 +286,8 @@ export function loadDatabaseEnv(source: NodeJS.ProcessEnv = process.env): Databa
     throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
   const env = { ...result.data, ...resolveDatabaseUrls(result.data) };
-  if (!env.DATABASE_URL) throw new ConfigError("Invalid configuration:\n  migrate needs a database: set DATABASE_URL, or DATABASE_HOST with DATABASE_NAME, DATABASE_USER and DATABASE_PASSWORD");
+  if (!env.DATABASE_URL)
+    throw new ConfigError("Invalid configuration:\n  migrate needs a database: set DATABASE_URL, or DATABASE_HOST with DATABASE_NAME, DATABASE_USER and DATABASE_PASSWORD");
   checkServiceRole(env);
   return env;
 }

@@ -67,33 +67,36 @@ function describeZodError(error: ZodError): { message: string; issues: { path: s
   return { message: `Invalid input: ${message}`, issues };
 }
 
-const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
-  defaultMeta: { rateClass: "cart" },
-  errorFormatter({ shape, error, ctx }) {
-    const cause = error.cause;
-    if (cause instanceof ZodError) {
-      const described = describeZodError(cause);
-      return { ...shape, message: described.message, data: { ...shape.data, stack: undefined, appCode: "BAD_INPUT", issues: described.issues } };
-    }
-    if (isAppError(cause)) {
-      return { ...shape, data: { ...shape.data, stack: undefined, appCode: cause.code, details: cause.details ?? null } };
-    }
-    if (isEdgeError(cause)) {
-      return { ...shape, data: { ...shape.data, stack: undefined, appCode: cause.code, details: cause.options.details ?? null } };
-    }
-    if (cause instanceof SyntaxError) {
-      return { ...shape, message: `The request body is not valid JSON: ${cause.message}`, data: { ...shape.data, stack: undefined, appCode: "BAD_INPUT" } };
-    }
-    if (error.code === "INTERNAL_SERVER_ERROR") {
-      return {
-        ...shape,
-        message: `Something went wrong on our side. Quote request id ${ctx?.requestId ?? "unknown"} if you contact support.`,
-        data: { ...shape.data, stack: undefined, appCode: "INTERNAL" },
-      };
-    }
-    return { ...shape, data: { ...shape.data, stack: undefined, appCode: error.code } };
-  },
-});
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    defaultMeta: { rateClass: "cart" },
+    errorFormatter({ shape, error, ctx }) {
+      const cause = error.cause;
+      if (cause instanceof ZodError) {
+        const described = describeZodError(cause);
+        return { ...shape, message: described.message, data: { ...shape.data, stack: undefined, appCode: "BAD_INPUT", issues: described.issues } };
+      }
+      if (isAppError(cause)) {
+        return { ...shape, data: { ...shape.data, stack: undefined, appCode: cause.code, details: cause.details ?? null } };
+      }
+      if (isEdgeError(cause)) {
+        return { ...shape, data: { ...shape.data, stack: undefined, appCode: cause.code, details: cause.options.details ?? null } };
+      }
+      if (cause instanceof SyntaxError) {
+        return { ...shape, message: `The request body is not valid JSON: ${cause.message}`, data: { ...shape.data, stack: undefined, appCode: "BAD_INPUT" } };
+      }
+      if (error.code === "INTERNAL_SERVER_ERROR") {
+        return {
+          ...shape,
+          message: `Something went wrong on our side. Quote request id ${ctx?.requestId ?? "unknown"} if you contact support.`,
+          data: { ...shape.data, stack: undefined, appCode: "INTERNAL" },
+        };
+      }
+      return { ...shape, data: { ...shape.data, stack: undefined, appCode: error.code } };
+    },
+  });
 
 /** The one mapping to transport errors: domain AppErrors, edge refusals, an unreachable database, anything else as-is. */
 export function toTransportError(cause: unknown): TRPCError {

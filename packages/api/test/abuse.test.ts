@@ -93,7 +93,9 @@ async function stopProbe(probe: ShopperProbe, startedAt: number, minMs = 1500): 
 
 function expectShoppersServed(probe: ProbeReport): void {
   expect(probe.attempts, "the shopper probe got requests in").toBeGreaterThanOrEqual(20);
-  expect(probe.successRate, `${probe.attempts - probe.succeeded} of ${probe.attempts} shopper requests failed: ${probe.failures.slice(0, 5).join(" | ")}`).toBeGreaterThanOrEqual(0.99);
+  expect(probe.successRate, `${probe.attempts - probe.succeeded} of ${probe.attempts} shopper requests failed: ${probe.failures.slice(0, 5).join(" | ")}`).toBeGreaterThanOrEqual(
+    0.99,
+  );
 }
 
 /** Status and appCode, the way a failed expectation should read. */
@@ -142,7 +144,9 @@ describe("slow and greedy clients", () => {
     const held = outcomes.filter((outcome) => !outcome.isClosedByServer);
     expect(held.length, "slow bodies still open when the attacker gave up").toBe(0);
     const answered = outcomes.filter((outcome) => outcome.status !== null);
-    const untyped = answered.filter((outcome) => !((outcome.status === 408 && outcome.appCode === "REQUEST_TIMEOUT") || (outcome.status === 429 && outcome.appCode === "RATE_LIMITED")));
+    const untyped = answered.filter(
+      (outcome) => !((outcome.status === 408 && outcome.appCode === "REQUEST_TIMEOUT") || (outcome.status === 429 && outcome.appCode === "RATE_LIMITED")),
+    );
     expect(untyped.map((outcome) => `${outcome.status} ${outcome.appCode}`)).toEqual([]);
     expect(answered.filter((outcome) => outcome.status === 408).length, "slow bodies answered 408 REQUEST_TIMEOUT").toBeGreaterThan(0);
     const greedyClosed = outcomes.filter((outcome) => outcome.localAddress === greedy.localAddress && outcome.status === null);
@@ -154,8 +158,21 @@ describe("slow and greedy clients", () => {
     const { result: outcomes, probe } = await beside(async () =>
       (
         await Promise.all([
-          slowHeaders({ target, path: "/trpc/cart.create", everyMs: 500, giveUpAfterMs: HEADERS_TIMEOUT_MS + SLACK_MS, sockets: [7, 8, 9, 10].map((n) => ({ localAddress: loopback(n), count: 40 })) }),
-          slowHeaders({ target, path: "/trpc/cart.create", everyMs: 500, giveUpAfterMs: HEADERS_TIMEOUT_MS + SLACK_MS, isSilent: true, sockets: [{ localAddress: loopback(11), count: 40 }] }),
+          slowHeaders({
+            target,
+            path: "/trpc/cart.create",
+            everyMs: 500,
+            giveUpAfterMs: HEADERS_TIMEOUT_MS + SLACK_MS,
+            sockets: [7, 8, 9, 10].map((n) => ({ localAddress: loopback(n), count: 40 })),
+          }),
+          slowHeaders({
+            target,
+            path: "/trpc/cart.create",
+            everyMs: 500,
+            giveUpAfterMs: HEADERS_TIMEOUT_MS + SLACK_MS,
+            isSilent: true,
+            sockets: [{ localAddress: loopback(11), count: 40 }],
+          }),
         ])
       ).flat(),
     );
@@ -166,7 +183,10 @@ describe("slow and greedy clients", () => {
 
   it("cuts off slow bodies sent to paths that never read them", { timeout: 60_000 }, async () => {
     const requests = [
-      ...["/health", "/ready", "/", "/metrics", "/webhooks/payments", "/trpc/no.such", "/trpc/cart.create?batch=1", "/trpc/cart.create,cart.create"].map((path) => ({ method: "POST", path })),
+      ...["/health", "/ready", "/", "/metrics", "/webhooks/payments", "/trpc/no.such", "/trpc/cart.create?batch=1", "/trpc/cart.create,cart.create"].map((path) => ({
+        method: "POST",
+        path,
+      })),
       // A query by GET answers from ?input= and never reads the body it announced.
       { method: "GET", path: `/trpc/catalog.list?input=${encodeURIComponent("{}")}` },
       { method: "GET", path: "/health" },
@@ -177,7 +197,15 @@ describe("slow and greedy clients", () => {
       (
         await Promise.all(
           requests.map(({ method, path }, i) =>
-            slowBodies({ target, method, path, contentLength: 1000, everyMs: 500, giveUpAfterMs: BODY_TIMEOUT_MS + SLACK_MS, sockets: [{ localAddress: loopback(80 + i), count: 10 }] }),
+            slowBodies({
+              target,
+              method,
+              path,
+              contentLength: 1000,
+              everyMs: 500,
+              giveUpAfterMs: BODY_TIMEOUT_MS + SLACK_MS,
+              sockets: [{ localAddress: loopback(80 + i), count: 10 }],
+            }),
           ),
         )
       ).flat(),
@@ -196,7 +224,11 @@ describe("slow and greedy clients", () => {
     const { result: answers, probe } = await beside(() =>
       Promise.all(
         inputs.map((input) =>
-          callProcedure(target, "checkout.placeOrder", input, { headers: { "idempotency-key": randomUUID(), "x-forwarded-for": randomIp() }, localAddress: loopback(14), timeoutMs: 30_000 }),
+          callProcedure(target, "checkout.placeOrder", input, {
+            headers: { "idempotency-key": randomUUID(), "x-forwarded-for": randomIp() },
+            localAddress: loopback(14),
+            timeoutMs: 30_000,
+          }),
         ),
       ),
     );
@@ -286,11 +318,38 @@ const bypasses: Bypass[] = [
   { name: "a comma path with ?batch=1", withKey: true, path: () => `${PLACE_ORDER},checkout.placeOrder?batch=1`, body: asPair, refusedWith: ["BATCHING_DISABLED"] },
   { name: "a comma path with ?%62atch=1", withKey: true, path: () => `${PLACE_ORDER},checkout.placeOrder?%62atch=1`, body: asPair, refusedWith: ["BATCHING_DISABLED"] },
   { name: "a comma path and no batch parameter", withKey: true, path: () => `${PLACE_ORDER},checkout.placeOrder`, body: asPair, refusedWith: ["BATCHING_DISABLED"] },
-  { name: "an encoded comma path (%2C) with ?batch=1", withKey: true, path: () => `${PLACE_ORDER}%2Ccheckout.placeOrder?batch=1`, body: asPair, refusedWith: ["BATCHING_DISABLED", "NOT_FOUND"] },
-  { name: "placeOrder batched behind another procedure", withKey: true, path: () => "/trpc/catalog.list,checkout.placeOrder?batch=1", body: (input) => JSON.stringify({ 0: {}, 1: input }), refusedWith: ["BATCHING_DISABLED"] },
+  {
+    name: "an encoded comma path (%2C) with ?batch=1",
+    withKey: true,
+    path: () => `${PLACE_ORDER}%2Ccheckout.placeOrder?batch=1`,
+    body: asPair,
+    refusedWith: ["BATCHING_DISABLED", "NOT_FOUND"],
+  },
+  {
+    name: "placeOrder batched behind another procedure",
+    withKey: true,
+    path: () => "/trpc/catalog.list,checkout.placeOrder?batch=1",
+    body: (input) => JSON.stringify({ 0: {}, 1: input }),
+    refusedWith: ["BATCHING_DISABLED"],
+  },
   { name: "GET with ?input=", method: "GET", withKey: true, path: inQuery(PLACE_ORDER), body: () => undefined, refusedWith: ["METHOD_NOT_ALLOWED"] },
-  { name: "GET with x-http-method-override: POST", method: "GET", withKey: true, headers: { "x-http-method-override": "POST" }, path: inQuery(PLACE_ORDER), body: () => undefined, refusedWith: ["METHOD_NOT_ALLOWED"] },
-  { name: "GET batched with ?batch=1", method: "GET", withKey: true, path: (input) => `${PLACE_ORDER}?batch=1&input=${encodeURIComponent(asBatch(input))}`, body: () => undefined, refusedWith: ["BATCHING_DISABLED", "METHOD_NOT_ALLOWED"] },
+  {
+    name: "GET with x-http-method-override: POST",
+    method: "GET",
+    withKey: true,
+    headers: { "x-http-method-override": "POST" },
+    path: inQuery(PLACE_ORDER),
+    body: () => undefined,
+    refusedWith: ["METHOD_NOT_ALLOWED"],
+  },
+  {
+    name: "GET batched with ?batch=1",
+    method: "GET",
+    withKey: true,
+    path: (input) => `${PLACE_ORDER}?batch=1&input=${encodeURIComponent(asBatch(input))}`,
+    body: () => undefined,
+    refusedWith: ["BATCHING_DISABLED", "METHOD_NOT_ALLOWED"],
+  },
   { name: "POST with x-http-method-override: GET, no key", headers: { "x-http-method-override": "GET" }, refusedWith: ["IDEMPOTENCY_KEY_REQUIRED", "METHOD_NOT_ALLOWED"] },
   { name: "POST with ?input= and no body, no key", path: inQuery(PLACE_ORDER), body: () => undefined, refusedWith: ["IDEMPOTENCY_KEY_REQUIRED", "BAD_INPUT"] },
   { name: "PUT", method: "PUT", withKey: true, refusedWith: ["METHOD_NOT_ALLOWED"] },
@@ -421,16 +480,69 @@ const hostileBodies: HostileBody[] = [
     status: 400,
     appCodes: ["JSON_TOO_DEEP"],
   },
-  { name: "deep JSON with trpc-accept", request: () => post("checkout.placeOrder", deepJson(30_000), { "trpc-accept": "application/json" }), status: 400, appCodes: ["JSON_TOO_DEEP"] },
-  { name: "deep JSON with a charset", request: () => post("cart.create", deepJson(30_000), { "content-type": "application/json; charset=utf-8" }), status: 400, appCodes: ["JSON_TOO_DEEP"] },
-  { name: "deep JSON as text/plain", request: () => post("cart.create", deepJson(30_000), { "content-type": "text/plain" }), status: "4xx", appCodes: ["JSON_TOO_DEEP", "UNSUPPORTED_MEDIA_TYPE"] },
+  {
+    name: "deep JSON with trpc-accept",
+    request: () => post("checkout.placeOrder", deepJson(30_000), { "trpc-accept": "application/json" }),
+    status: 400,
+    appCodes: ["JSON_TOO_DEEP"],
+  },
+  {
+    name: "deep JSON with a charset",
+    request: () => post("cart.create", deepJson(30_000), { "content-type": "application/json; charset=utf-8" }),
+    status: 400,
+    appCodes: ["JSON_TOO_DEEP"],
+  },
+  {
+    name: "deep JSON as text/plain",
+    request: () => post("cart.create", deepJson(30_000), { "content-type": "text/plain" }),
+    status: "4xx",
+    appCodes: ["JSON_TOO_DEEP", "UNSUPPORTED_MEDIA_TYPE"],
+  },
   { name: "a 60 KB string", request: () => post("checkout.setContact", JSON.stringify({ cartId: someId, email: sixtyKb })), status: 400, appCodes: ["JSON_STRING_TOO_LONG"] },
   { name: "a 60 KB property name", request: () => post("cart.create", JSON.stringify({ [sixtyKb]: 1 })), status: 400, appCodes: ["JSON_STRING_TOO_LONG"] },
-  { name: "a string of 10,000 \\u escapes", request: () => post("cart.create", JSON.stringify({ currency: "\\u0041".repeat(10_000) }).replace(/\\\\/g, "\\")), status: 400, appCodes: ["JSON_STRING_TOO_LONG"] },
-  { name: "a 1 MB body with its length declared", request: () => post("cart.create", Array.from({ length: 64 }, () => megabyte.slice(0, 16 * 1024)), { "content-length": String(1024 * 1024) }), status: 413, appCodes: ["PAYLOAD_TOO_LARGE"] },
-  { name: "a 1 MB body sent chunked", request: () => post("cart.create", Array.from({ length: 64 }, () => megabyte.slice(0, 16 * 1024))), status: 413, appCodes: ["PAYLOAD_TOO_LARGE"] },
-  { name: "a 1 MB placeOrder body", request: () => post("checkout.placeOrder", Array.from({ length: 64 }, () => megabyte.slice(0, 16 * 1024))), status: 413, appCodes: ["PAYLOAD_TOO_LARGE"] },
-  { name: "30,000 array elements (60 KB, shallow)", request: () => post("cart.create", `[${Array.from({ length: 30_000 }, () => "0").join(",")}]`), status: "4xx", appCodes: ["BAD_INPUT"] },
+  {
+    name: "a string of 10,000 \\u escapes",
+    request: () => post("cart.create", JSON.stringify({ currency: "\\u0041".repeat(10_000) }).replace(/\\\\/g, "\\")),
+    status: 400,
+    appCodes: ["JSON_STRING_TOO_LONG"],
+  },
+  {
+    name: "a 1 MB body with its length declared",
+    request: () =>
+      post(
+        "cart.create",
+        Array.from({ length: 64 }, () => megabyte.slice(0, 16 * 1024)),
+        { "content-length": String(1024 * 1024) },
+      ),
+    status: 413,
+    appCodes: ["PAYLOAD_TOO_LARGE"],
+  },
+  {
+    name: "a 1 MB body sent chunked",
+    request: () =>
+      post(
+        "cart.create",
+        Array.from({ length: 64 }, () => megabyte.slice(0, 16 * 1024)),
+      ),
+    status: 413,
+    appCodes: ["PAYLOAD_TOO_LARGE"],
+  },
+  {
+    name: "a 1 MB placeOrder body",
+    request: () =>
+      post(
+        "checkout.placeOrder",
+        Array.from({ length: 64 }, () => megabyte.slice(0, 16 * 1024)),
+      ),
+    status: 413,
+    appCodes: ["PAYLOAD_TOO_LARGE"],
+  },
+  {
+    name: "30,000 array elements (60 KB, shallow)",
+    request: () => post("cart.create", `[${Array.from({ length: 30_000 }, () => "0").join(",")}]`),
+    status: "4xx",
+    appCodes: ["BAD_INPUT"],
+  },
   { name: "invalid JSON", request: () => post("cart.create", '{"currency":'), status: 400, appCodes: ["BAD_INPUT"] },
   { name: "a lone surrogate escape", request: () => post("cart.create", '{"currency":"\\ud800"}'), status: 400, appCodes: ["BAD_INPUT"] },
   {
@@ -446,7 +558,12 @@ const hostileBodies: HostileBody[] = [
     appCodes: ["JSON_STRING_TOO_LONG"],
   },
   { name: "GET ?input= that is not JSON", request: () => ({ path: "/trpc/catalog.list?input=%7B" }), status: 400, appCodes: ["BAD_INPUT"] },
-  { name: "GET ?input= given twice", request: () => ({ path: `/trpc/catalog.list?input=${encodeURIComponent("{}")}&input=${encodeURIComponent(deepJson(2000))}` }), status: "4xx", appCodes: ["JSON_TOO_DEEP", "BAD_INPUT"] },
+  {
+    name: "GET ?input= given twice",
+    request: () => ({ path: `/trpc/catalog.list?input=${encodeURIComponent("{}")}&input=${encodeURIComponent(deepJson(2000))}` }),
+    status: "4xx",
+    appCodes: ["JSON_TOO_DEEP", "BAD_INPUT"],
+  },
 ];
 
 describe("JSON bounds, before anything reads the input", () => {
@@ -491,7 +608,12 @@ describe("card testing", () => {
     const cartId = await readyCart(t.client, [{ sku: "MUG-SAN", quantity: 1 }]);
     const quote = await t.client.checkout.quote.mutate({ cartId });
     const attempt = async (card: string, localAddress = attacker) =>
-      callProcedure(target, "checkout.placeOrder", { cartId, quoteId: quote.id, paymentToken: await t.tokenize(card) }, { headers: { "idempotency-key": randomUUID() }, localAddress });
+      callProcedure(
+        target,
+        "checkout.placeOrder",
+        { cartId, quoteId: quote.id, paymentToken: await t.tokenize(card) },
+        { headers: { "idempotency-key": randomUUID() }, localAddress },
+      );
     const { result: answers, probe } = await beside(async () => {
       const all: Answer[] = [];
       for (let i = 0; i < 30; i += 1) all.push(await attempt(i % 2 === 0 ? CARDS.declined : CARDS.insufficientFunds));
@@ -505,7 +627,10 @@ describe("card testing", () => {
     expect(codes.slice(firstLock)).toEqual(codes.slice(firstLock).map(() => "429 PAYMENT_ATTEMPTS_LOCKED"));
     const reasons = [...Object.values(DECLINE_MESSAGES), ...Object.keys(DECLINE_MESSAGES), "declined", "insufficient"].map((text) => text.toLowerCase());
     for (const answer of answers.slice(firstLock)) {
-      expect(reasons.filter((reason) => answer.text.toLowerCase().includes(reason)), answer.text).toEqual([]);
+      expect(
+        reasons.filter((reason) => answer.text.toLowerCase().includes(reason)),
+        answer.text,
+      ).toEqual([]);
     }
     // The lock is on the cart: a card that pays is refused too, from another address (the attacker's has used up its
     // payment rate class with the 30 attempts), until the cool-down ends.
@@ -629,7 +754,12 @@ describe("spoofed client addresses", () => {
         await via("checkout.placeOrder", { cartId, quoteId: quote.id, paymentToken: await v.tokenize(CARDS.success) }, { "idempotency-key": randomUUID() }),
         "checkout.placeOrder",
       );
-      const created = await v.database.db.selectFrom("audit_log").select("origin").where("entity_id", "=", order.id).where("action", "=", "order.created").executeTakeFirstOrThrow();
+      const created = await v.database.db
+        .selectFrom("audit_log")
+        .select("origin")
+        .where("entity_id", "=", order.id)
+        .where("action", "=", "order.created")
+        .executeTakeFirstOrThrow();
       expect(created.origin).toMatchObject({ ip: loopback(62) });
     });
 
@@ -666,10 +796,7 @@ describe("capabilities stay out of URLs and logs", () => {
 
   it("never writes a cart id or an order id in clear to the log, after everything above and a purchase", async () => {
     const input = await orderableInput();
-    const order = dataOf<{ id: string }>(
-      await callProcedure(target, "checkout.placeOrder", input, { headers: { "idempotency-key": randomUUID() } }),
-      "checkout.placeOrder",
-    );
+    const order = dataOf<{ id: string }>(await callProcedure(target, "checkout.placeOrder", input, { headers: { "idempotency-key": randomUUID() } }), "checkout.placeOrder");
     dataOf(await callProcedure(target, "order.get", { orderId: order.id }), "order.get by POST");
     dataOf(await callProcedure(target, "cart.get", { cartId: input.cartId }), "cart.get by POST");
     const carts = await t.database.db.selectFrom("cart").select("id").execute();

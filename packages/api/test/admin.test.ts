@@ -311,9 +311,7 @@ describe("admin.orders.refund", () => {
   it("never refunds more than was captured when 10 partial refunds race", async () => {
     const order = await shippedOrder();
     const share = Math.floor(order.total / 4) + 1;
-    const results = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => admin.admin.orders.refund.mutate({ orderId: order.id, amount: share, reason: `race ${i}` })),
-    );
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => admin.admin.orders.refund.mutate({ orderId: order.id, amount: share, reason: `race ${i}` })));
     const won = results.filter((r) => r.status === "fulfilled");
     expect(won).toHaveLength(3);
     for (const lost of results.filter((r): r is PromiseRejectedResult => r.status === "rejected")) {

@@ -26,8 +26,7 @@ async function start() {
       if (req.url === "/hold") {
         release = () => res.end("held");
         onHeld();
-      }
-      else res.end("ok");
+      } else res.end("ok");
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
@@ -35,7 +34,10 @@ async function start() {
   /** Sends /hold and resolves once it holds the slot (waiting on the event, not a guessed delay, on a busy machine). */
   const hold = async () => {
     const isHeld = new Promise<void>((resolve) => (onHeld = resolve));
-    const answer = fetch(`http://127.0.0.1:${port}/hold`).then((r) => r.text(), (error: unknown) => String(error));
+    const answer = fetch(`http://127.0.0.1:${port}/hold`).then(
+      (r) => r.text(),
+      (error: unknown) => String(error),
+    );
     await isHeld;
     return { answer };
   };

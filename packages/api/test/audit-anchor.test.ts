@@ -70,7 +70,11 @@ async function linkAt(db: Db, seq: number) {
 
 /** The newest row that is not the log's own upkeep: what an anchor taken now must cover. */
 async function lastBusinessSeq(db: Db): Promise<number> {
-  const row = await db.selectFrom("audit_log").select((eb) => eb.fn.max("seq").as("seq")).where("entity", "<>", "audit").executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom("audit_log")
+    .select((eb) => eb.fn.max("seq").as("seq"))
+    .where("entity", "<>", "audit")
+    .executeTakeFirstOrThrow();
   return Number(row.seq);
 }
 
@@ -334,7 +338,9 @@ describe("time in the chain", () => {
 
       const result = await auditVerify({ databaseUrl: database.url });
       expect(result.code).toBe(1);
-      expect(result.stdout).toMatch(new RegExp(`audit chain BROKEN at audit_log id ${third.id}: row ${third.id} \\(seq 3\\) is dated .* before the link before it .*time runs backwards`));
+      expect(result.stdout).toMatch(
+        new RegExp(`audit chain BROKEN at audit_log id ${third.id}: row ${third.id} \\(seq 3\\) is dated .* before the link before it .*time runs backwards`),
+      );
     } finally {
       await database.drop();
     }

@@ -33,10 +33,16 @@ async function call(procedure: string, input: unknown, options: { method?: "GET"
 async function rowCounts(): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const table of ["cart", "cart_line", "quote", "order", "order_line", "payment", "audit_log"] as const) {
-    const row = await t.database.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+    const row = await t.database.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .executeTakeFirstOrThrow();
     counts[table] = Number(row.n);
   }
-  const stock = await t.database.db.selectFrom("inventory").select((eb) => eb.fn.sum<string>("available").as("n")).executeTakeFirstOrThrow();
+  const stock = await t.database.db
+    .selectFrom("inventory")
+    .select((eb) => eb.fn.sum<string>("available").as("n"))
+    .executeTakeFirstOrThrow();
   counts.stock = Number(stock.n);
   return counts;
 }
@@ -56,7 +62,13 @@ const hostile: [string, string, () => unknown, number, RegExp][] = [
   ["an array as input", "checkout.setContact", () => [1, 2], 400, /Invalid input/],
   ["a bad email", "checkout.setContact", () => ({ cartId, email: "nobody" }), 400, /valid email address/],
   ["a 1 MB email", "checkout.setContact", () => ({ cartId, email: megabyte }), 413, /./],
-  ["a bad postcode", "checkout.setShippingAddress", () => ({ cartId, address: { name: "A", line1: "B", city: "C", postalCode: "ABC", country: "DE" } }), 400, /valid Germany postcode/],
+  [
+    "a bad postcode",
+    "checkout.setShippingAddress",
+    () => ({ cartId, address: { name: "A", line1: "B", city: "C", postalCode: "ABC", country: "DE" } }),
+    400,
+    /valid Germany postcode/,
+  ],
   ["an unsupported country", "checkout.setShippingAddress", () => ({ cartId, address: { name: "A", line1: "B", city: "C", postalCode: "1", country: "ZZ" } }), 400, /We ship to/],
   ["an unknown shipping option", "checkout.setShippingOption", () => ({ cartId, optionId: "teleport" }), 400, /standard or express/],
   ["a made-up payment token", "checkout.placeOrder", () => ({ cartId, quoteId: randomUUID(), paymentToken: "4242424242424242" }), 400, /payment token/],
@@ -101,7 +113,11 @@ describe("procedures under hostile input", () => {
   });
 
   it("refuses a query that carries a cart or order id in its URL, and takes it as POST", async () => {
-    for (const [procedure, input] of [["cart.get", { cartId }], ["order.get", { orderId: randomUUID() }], ["checkout.listShippingOptions", { cartId }]] as const) {
+    for (const [procedure, input] of [
+      ["cart.get", { cartId }],
+      ["order.get", { orderId: randomUUID() }],
+      ["checkout.listShippingOptions", { cartId }],
+    ] as const) {
       const byGet = await call(procedure, input, { method: "GET" });
       expect(byGet.status, procedure).toBe(405);
       expect(byGet.body.error.data.appCode).toBe("METHOD_NOT_ALLOWED");
@@ -114,7 +130,10 @@ describe("procedures under hostile input", () => {
     const deep = `${"[".repeat(30_000)}${"]".repeat(30_000)}`;
     const long = JSON.stringify({ cartId, email: "x".repeat(60_000) });
     const before = await rowCounts();
-    for (const [rawBody, appCode] of [[deep, "JSON_TOO_DEEP"], [long, "JSON_STRING_TOO_LONG"]] as const) {
+    for (const [rawBody, appCode] of [
+      [deep, "JSON_TOO_DEEP"],
+      [long, "JSON_STRING_TOO_LONG"],
+    ] as const) {
       const { status, body } = await call("checkout.setContact", null, { rawBody });
       expect(status).toBe(400);
       expect(body.error.data.appCode).toBe(appCode);

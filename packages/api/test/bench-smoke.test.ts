@@ -34,9 +34,24 @@ const docHash = () => createHash("sha256").update(readFileSync(docPath)).digest(
 /** Each bench entry, how its smoke mode is asked for (both ways are covered), and what its report must contain. */
 const BENCHES: { name: string; args: string[]; env: Record<string, string>; mustContain: string[] }[] = [
   { name: "api-bench", args: ["--filter", "@checkout/api", "bench", "--smoke"], env: {}, mustContain: ["## Results", "## Ratios against raw `node:http` (same run)", "cart.get"] },
-  { name: "overload-bench", args: ["--filter", "@checkout/api", "bench:overload"], env: { BENCH_SMOKE: "1" }, mustContain: ["<!-- overload-bench:start -->", "<!-- overload-bench:end -->"] },
-  { name: "abuse-bench", args: ["--filter", "@checkout/api", "bench:abuse", "--smoke"], env: {}, mustContain: ["<!-- abuse-bench:start -->", "spoofed", "<!-- abuse-bench:end -->"] },
-  { name: "engine-bench", args: ["--filter", "@checkout/loadtest", "bench"], env: { BENCH_SMOKE: "true" }, mustContain: ["<!-- engine-bench:start -->", "Artillery", "<!-- engine-bench:end -->"] },
+  {
+    name: "overload-bench",
+    args: ["--filter", "@checkout/api", "bench:overload"],
+    env: { BENCH_SMOKE: "1" },
+    mustContain: ["<!-- overload-bench:start -->", "<!-- overload-bench:end -->"],
+  },
+  {
+    name: "abuse-bench",
+    args: ["--filter", "@checkout/api", "bench:abuse", "--smoke"],
+    env: {},
+    mustContain: ["<!-- abuse-bench:start -->", "spoofed", "<!-- abuse-bench:end -->"],
+  },
+  {
+    name: "engine-bench",
+    args: ["--filter", "@checkout/loadtest", "bench"],
+    env: { BENCH_SMOKE: "true" },
+    mustContain: ["<!-- engine-bench:start -->", "Artillery", "<!-- engine-bench:end -->"],
+  },
 ];
 
 describe("bench --help", () => {

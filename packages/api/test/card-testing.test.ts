@@ -39,10 +39,15 @@ async function prepareCart(t: TestApp, email: string) {
 /** placeOrder with a fresh token and a fresh Idempotency-Key, from one client address. */
 async function pay(t: TestApp, cart: { cartId: string; quoteId: string }, card: string, from: string): Promise<Attempt> {
   const token = await t.tokenize(card);
-  const answer = await callProcedure(targetOf(t.app.url), "checkout.placeOrder", { ...cart, paymentToken: token }, {
-    headers: { "idempotency-key": randomUUID() },
-    localAddress: from,
-  });
+  const answer = await callProcedure(
+    targetOf(t.app.url),
+    "checkout.placeOrder",
+    { ...cart, paymentToken: token },
+    {
+      headers: { "idempotency-key": randomUUID() },
+      localAddress: from,
+    },
+  );
   return { answer, token };
 }
 
@@ -77,7 +82,12 @@ async function refusalsAudited(t: TestApp, cartIds: readonly string[]) {
     .where("entity_id", "in", [...cartIds])
     .orderBy("id")
     .execute();
-  return rows.map((row) => ({ cartId: row.entity_id, outcome: row.outcome, ip: (row.origin as { ip?: string }).ip, ...(row.data as { stage: string; limits: { limit: string }[] }) }));
+  return rows.map((row) => ({
+    cartId: row.entity_id,
+    outcome: row.outcome,
+    ip: (row.origin as { ip?: string }).ip,
+    ...(row.data as { stage: string; limits: { limit: string }[] }),
+  }));
 }
 
 async function metric(t: TestApp, outcome: string): Promise<number> {
@@ -102,11 +112,7 @@ describe("with the default limits", () => {
     const attempts: Attempt[] = [];
     for (let i = 0; i < 30; i += 1) attempts.push(await pay(t, cart, i % 2 === 0 ? CARDS.declined : CARDS.insufficientFunds, attacker));
 
-    expect(summary(attempts)).toEqual([
-      "402 PAYMENT_DECLINED",
-      "402 PAYMENT_DECLINED",
-      ...Array.from({ length: 28 }, () => "429 PAYMENT_ATTEMPTS_LOCKED"),
-    ]);
+    expect(summary(attempts)).toEqual(["402 PAYMENT_DECLINED", "402 PAYMENT_DECLINED", ...Array.from({ length: 28 }, () => "429 PAYMENT_ATTEMPTS_LOCKED")]);
     expect(errorOf(attempts[0]!.answer)).toMatchObject({ message: "Your card was declined.", data: { details: { code: "card_declined" } } });
     expect(errorOf(attempts[1]!.answer)).toMatchObject({ message: "Your card has insufficient funds.", data: { details: { code: "insufficient_funds" } } });
     for (const { answer } of attempts.slice(2)) {
@@ -172,7 +178,13 @@ describe("the limit per card", () => {
       carts.push(cart.cartId);
       attempts.push(await pay(t, cart, CARDS.declined, loopback(310 + i)));
     }
-    expect(summary(attempts)).toEqual(["402 PAYMENT_DECLINED", "402 PAYMENT_DECLINED", "429 PAYMENT_ATTEMPTS_LOCKED", "429 PAYMENT_ATTEMPTS_LOCKED", "429 PAYMENT_ATTEMPTS_LOCKED"]);
+    expect(summary(attempts)).toEqual([
+      "402 PAYMENT_DECLINED",
+      "402 PAYMENT_DECLINED",
+      "429 PAYMENT_ATTEMPTS_LOCKED",
+      "429 PAYMENT_ATTEMPTS_LOCKED",
+      "429 PAYMENT_ATTEMPTS_LOCKED",
+    ]);
     for (const { answer } of attempts.slice(2)) expect(expectLocked(answer).retryAfterSeconds).toBeGreaterThan(3000);
     expect(attempts.map(({ token }) => reachedProcessor(t, token))).toEqual([true, true, true, false, false]);
     // The refused carts held no stock: no order at all.
@@ -274,7 +286,10 @@ describe("the limits per address and per email, under concurrency, and the cool-
       ),
     );
     const codes = answers.map((answer) => `${answer.status} ${answer.appCode}`);
-    expect(codes.every((code) => code === "402 PAYMENT_DECLINED" || code === "429 PAYMENT_ATTEMPTS_LOCKED"), codes.join(", ")).toBe(true);
+    expect(
+      codes.every((code) => code === "402 PAYMENT_DECLINED" || code === "429 PAYMENT_ATTEMPTS_LOCKED"),
+      codes.join(", "),
+    ).toBe(true);
     const tried = tokens.filter((token) => reachedProcessor(t, token)).length;
     const reasons = codes.filter((code) => code === "402 PAYMENT_DECLINED").length;
     console.info(`20 concurrent attempts from one address: ${tried} reached the processor; ${reasons} × 402, ${codes.length - reasons} × 429`);
@@ -282,9 +297,21 @@ describe("the limits per address and per email, under concurrency, and the cool-
     expect(reasons).toBeLessThanOrEqual(9);
     expect(tried).toBeLessThanOrEqual(9 + 4);
     // Refused attempts gave their stock back (or never held any): no order is left holding stock.
-    const live = await t.database.db.selectFrom("order").select("id").where("cart_id", "in", carts.map((cart) => cart.cartId)).where("status", "<>", "payment_failed").execute();
+    const live = await t.database.db
+      .selectFrom("order")
+      .select("id")
+      .where(
+        "cart_id",
+        "in",
+        carts.map((cart) => cart.cartId),
+      )
+      .where("status", "<>", "payment_failed")
+      .execute();
     expect(live).toEqual([]);
-    const audited = await refusalsAudited(t, carts.map((cart) => cart.cartId));
+    const audited = await refusalsAudited(
+      t,
+      carts.map((cart) => cart.cartId),
+    );
     expect(audited.length).toBe(codes.length - reasons);
 
     // The attacker carries on, one new cart at a time, until the address locks: over the whole campaign exactly 9 reasons.

@@ -20,9 +20,7 @@ describe("placeOrder under concurrency", () => {
     const carts = await Promise.all(Array.from({ length: buyers }, () => readyCart(t.client, [{ sku: "LAMP", quantity: 1 }])));
     const quotes = await Promise.all(carts.map((cartId) => t.client.checkout.quote.mutate({ cartId })));
     const tokens = await Promise.all(carts.map(() => t.tokenize(CARDS.success)));
-    const results = await Promise.allSettled(
-      carts.map((cartId, i) => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quotes[i]!.id, paymentToken: tokens[i]! })),
-    );
+    const results = await Promise.allSettled(carts.map((cartId, i) => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quotes[i]!.id, paymentToken: tokens[i]! })));
     const won = results.filter((r) => r.status === "fulfilled");
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     expect(won).toHaveLength(5);

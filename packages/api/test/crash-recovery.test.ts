@@ -68,10 +68,17 @@ async function startApi(overrides: Record<string, string> = {}): Promise<Api> {
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`${url}/ready`, async () => {
-    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}:\n${output}`);
-    return fetch(`${url}/ready`).then((r) => r.ok, () => false);
-  }, 30_000);
+  await waitUntil(
+    `${url}/ready`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}:\n${output}`);
+      return fetch(`${url}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    30_000,
+  );
   return { url, child, output: () => output };
 }
 
@@ -112,9 +119,7 @@ async function startPlacingOrder(api: Api, card: string) {
     () => "answered" as const,
     () => "failed" as const,
   );
-  const order = await waitUntil("the pending order", () =>
-    database.db.selectFrom("order").selectAll().where("cart_id", "=", cartId).executeTakeFirst(),
-  );
+  const order = await waitUntil("the pending order", () => database.db.selectFrom("order").selectAll().where("cart_id", "=", cartId).executeTakeFirst());
   return { order, placing };
 }
 

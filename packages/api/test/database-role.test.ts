@@ -95,8 +95,18 @@ describe("the service role", () => {
               has_schema_privilege(r.rolname, 'public', 'CREATE') as create_in_schema
             from pg_roles r where r.rolname = ${ROLE}`.execute(database.db);
     expect(rows[0]).toEqual({
-      rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolreplication: false, rolbypassrls: false, rolcanlogin: true,
-      memberships: 0, owned: 0, audit_log: ["SELECT", "INSERT"], orders: ["SELECT", "INSERT", "UPDATE", "DELETE"], migrations: ["SELECT"], create_in_schema: false,
+      rolsuper: false,
+      rolcreaterole: false,
+      rolcreatedb: false,
+      rolreplication: false,
+      rolbypassrls: false,
+      rolcanlogin: true,
+      memberships: 0,
+      owned: 0,
+      audit_log: ["SELECT", "INSERT"],
+      orders: ["SELECT", "INSERT", "UPDATE", "DELETE"],
+      migrations: ["SELECT"],
+      create_in_schema: false,
     });
   });
 

@@ -106,7 +106,10 @@ describe("database TLS with verify-full", () => {
 describe("the RDS CA bundle the image ships", () => {
   it("is a PEM bundle of Amazon RDS CA certificates, valid today, with the current root CAs and no RDS Proxy roots", () => {
     const bundle = rdsCaBundle();
-    const certificates = bundle.pem.split(/(?<=-----END CERTIFICATE-----)\n/).filter((text) => text.includes("BEGIN CERTIFICATE")).map((text) => new X509Certificate(text));
+    const certificates = bundle.pem
+      .split(/(?<=-----END CERTIFICATE-----)\n/)
+      .filter((text) => text.includes("BEGIN CERTIFICATE"))
+      .map((text) => new X509Certificate(text));
     expect(certificates).toHaveLength(bundle.names.length);
     for (const certificate of certificates) {
       expect(certificate.ca).toBe(true);

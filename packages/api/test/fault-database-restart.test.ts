@@ -22,7 +22,11 @@ beforeAll(async () => {
   admin = new pg.Client({ connectionString: inject("pgAdminUrl") });
   await admin.connect();
   // Enough stock that the load never sells out.
-  await t.database.db.updateTable("inventory").set((eb) => ({ available: eb("available", "+", 100_000), stock_received: eb("stock_received", "+", 100_000) })).where("sku", "=", SKU).execute();
+  await t.database.db
+    .updateTable("inventory")
+    .set((eb) => ({ available: eb("available", "+", 100_000), stock_received: eb("stock_received", "+", 100_000) }))
+    .where("sku", "=", SKU)
+    .execute();
 });
 afterAll(async () => {
   await admin?.query(`alter database ${t.database.name} allow_connections true`).catch(() => {});
@@ -65,7 +69,10 @@ describe("database restart under checkout load", () => {
     async function pollReady(): Promise<void> {
       while (isRunning) {
         const at = now();
-        const status = await fetch(`${t.app.url}/ready`, { signal: AbortSignal.timeout(10_000) }).then((response) => response.status, () => 0);
+        const status = await fetch(`${t.app.url}/ready`, { signal: AbortSignal.timeout(10_000) }).then(
+          (response) => response.status,
+          () => 0,
+        );
         readiness.push({ at, status });
         await sleep(100);
       }

@@ -123,8 +123,18 @@ describe("PostgreSQL stopped and started again under checkout load", () => {
       try {
         const response = await fetch(input, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
         if (!response.ok) {
-          const body = (await response.clone().json().catch(() => null)) as { error?: { data?: { appCode?: string } } } | null;
-          failedRequests.push({ at, ms: now() - at, procedure, status: response.status, retryAfter: response.headers.get("retry-after"), appCode: body?.error?.data?.appCode ?? null });
+          const body = (await response
+            .clone()
+            .json()
+            .catch(() => null)) as { error?: { data?: { appCode?: string } } } | null;
+          failedRequests.push({
+            at,
+            ms: now() - at,
+            procedure,
+            status: response.status,
+            retryAfter: response.headers.get("retry-after"),
+            appCode: body?.error?.data?.appCode ?? null,
+          });
         }
         return response;
       } catch (error) {
@@ -154,7 +164,10 @@ describe("PostgreSQL stopped and started again under checkout load", () => {
         try {
           const cartId = await readyCart(client, [{ sku: SKU, quantity: 1 }]);
           const quote = await client.checkout.quote.mutate({ cartId });
-          const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenizeCard(running.paymentUrl, CARDS.success) }, { context: { idempotencyKey: randomUUID() } });
+          const order = await client.checkout.placeOrder.mutate(
+            { cartId, quoteId: quote.id, paymentToken: await tokenizeCard(running.paymentUrl, CARDS.success) },
+            { context: { idempotencyKey: randomUUID() } },
+          );
           acknowledged.push(order.number);
         } catch (error) {
           const kind = error instanceof TRPCClientError ? `${error.data?.httpStatus ?? "?"} ${error.data?.appCode ?? error.message}` : String(error);

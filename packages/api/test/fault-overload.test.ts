@@ -90,7 +90,9 @@ describe("overload: 500 concurrent requests against a pool of 2", () => {
     expect(shed.length).toBeGreaterThan(0);
     for (const answer of shed) {
       expect(answer.retryAfter).toBe("1");
-      expect(JSON.parse(answer.body)).toMatchObject({ error: { data: { httpStatus: 503, code: "SERVICE_UNAVAILABLE", appCode: "OVERLOADED", details: { retryAfterSeconds: 1 } } } });
+      expect(JSON.parse(answer.body)).toMatchObject({
+        error: { data: { httpStatus: 503, code: "SERVICE_UNAVAILABLE", appCode: "OVERLOADED", details: { retryAfterSeconds: 1 } } },
+      });
     }
     // Admitted requests wait at most the queue deadline for a slot, then run on a pool of 2: far below
     // the server's 30 s request timeout however slow the machine.
@@ -114,13 +116,21 @@ describe("overload: 500 concurrent requests against a pool of 2", () => {
     expect(summaries.reduce((sum, line) => sum + (line.shed ?? 0), 0)).toBe(shed.length);
     expect(logged.filter((line) => line.msg === "request" && line.status === 200).length).toBeGreaterThanOrEqual(admitted.length);
 
-    const carts = await t.database.db.selectFrom("cart").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+    const carts = await t.database.db
+      .selectFrom("cart")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .executeTakeFirstOrThrow();
     const createdOk = answers.filter((answer, i) => i % 2 === 0 && answer.status === 200).length;
     expect(Number(carts.n)).toBe(createdOk);
 
     console.log(
       `[fault-overload] ${CONCURRENT} concurrent, pool 2, in-flight 4, queue 8/${QUEUE_TIMEOUT_MS} ms: admitted ${admitted.length}, shed ${shed.length} (503 + Retry-After), unanswered 0; ` +
-        `admitted p50 ${Math.round(percentile(admittedMs, 0.5))} ms p99 ${Math.round(admittedP99)} ms; shed p99 ${Math.round(percentile(shed.map((a) => a.ms).sort((a, b) => a - b), 0.99))} ms; burst wall ${Math.round(wallMs)} ms`,
+        `admitted p50 ${Math.round(percentile(admittedMs, 0.5))} ms p99 ${Math.round(admittedP99)} ms; shed p99 ${Math.round(
+          percentile(
+            shed.map((a) => a.ms).sort((a, b) => a - b),
+            0.99,
+          ),
+        )} ms; burst wall ${Math.round(wallMs)} ms`,
     );
   });
 });

@@ -25,11 +25,22 @@ beforeAll(async () => {
   const ports = { blue: await freePort(), green: await freePort() };
   for (const [slot, port] of Object.entries(ports)) {
     apis.push(
-      startApiProcess({ version: slot, port, databaseUrl: database.url, paymentUrl: sandbox.url, paymentSecretKey: secretKey, webhookSecret: "whsec_crash_test_0123456789", adminToken: "crash-test-admin-token-0123456789" }),
+      startApiProcess({
+        version: slot,
+        port,
+        databaseUrl: database.url,
+        paymentUrl: sandbox.url,
+        paymentSecretKey: secretKey,
+        webhookSecret: "whsec_crash_test_0123456789",
+        adminToken: "crash-test-admin-token-0123456789",
+      }),
     );
   }
   await Promise.all(apis.map((api) => waitUntilReady(api, 90_000)));
-  haproxy = await startHaproxy(ensureHaproxy(() => {}), { dir, port: await freePort(), backends: ports, live: "both" });
+  haproxy = await startHaproxy(
+    ensureHaproxy(() => {}),
+    { dir, port: await freePort(), backends: ports, live: "both" },
+  );
   await waitUntil("haproxy to mark both servers UP", async () => (await haproxy.server("blue")).status === "UP" && (await haproxy.server("green")).status === "UP", 15_000, 100);
 }, 120_000);
 

@@ -135,7 +135,10 @@ async function takeWrites(): Promise<{ table: string; op: string }[]> {
 async function buildFixtures(readyCarts: number): Promise<Fixtures> {
   const ready: Fixtures["ready"] = [];
   for (let i = 0; i < readyCarts; i++) {
-    const cartId = await readyCart(t.client, [{ sku: "TEE-BLA-M", quantity: 1 }, { sku: "MUG-SAN", quantity: 2 }]);
+    const cartId = await readyCart(t.client, [
+      { sku: "TEE-BLA-M", quantity: 1 },
+      { sku: "MUG-SAN", quantity: 2 },
+    ]);
     ready.push({ cartId, quoteId: (await t.client.checkout.quote.mutate({ cartId })).id });
   }
   const lines = await t.database.db.selectFrom("cart_line").select("id").where("cart_id", "=", ready[0]!.cartId).execute();
@@ -321,7 +324,7 @@ describe(`every procedure over HTTP, fuzzed (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}
     for (const [path, procedure] of procedures) expect(procedure._def.inputs[0], `${path} has an input schema`).toBeDefined();
   });
 
-  it("sees the rows a call writes (the detector behind \"nothing written by a refusal\" works)", async () => {
+  it('sees the rows a call writes (the detector behind "nothing written by a refusal" works)', async () => {
     await takeWrites();
     const response = await fetch(`${t.app.url}/trpc/cart.create`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(response.status).toBe(200);
@@ -360,7 +363,12 @@ describe(`every procedure over HTTP, fuzzed (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}
           }
         }
       }
-      console.log(`${path}: ${[...statuses].sort().map(([label, n]) => `${label} ×${n}`).join(", ")}`);
+      console.log(
+        `${path}: ${[...statuses]
+          .sort()
+          .map(([label, n]) => `${label} ×${n}`)
+          .join(", ")}`,
+      );
       expect({ failures: failures.length, first: failures.slice(0, 10) }, `reproduce with FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`).toEqual({ failures: 0, first: [] });
     },
     240_000,

@@ -18,10 +18,7 @@ let webRoot: string;
 beforeAll(async () => {
   webRoot = mkdtempSync(path.join(os.tmpdir(), "checkout-web-"));
   mkdirSync(path.join(webRoot, "assets"));
-  writeFileSync(
-    path.join(webRoot, "index.html"),
-    '<!doctype html><meta name="checkout:payment-sandbox-url" content="http://localhost:3001"><div id="root"></div>',
-  );
+  writeFileSync(path.join(webRoot, "index.html"), '<!doctype html><meta name="checkout:payment-sandbox-url" content="http://localhost:3001"><div id="root"></div>');
   writeFileSync(path.join(webRoot, "assets", "app-abc123.js"), "console.log('app')");
   t = await startTestApp({ WEB_DIST: webRoot, PAYMENT_PROVIDER_PUBLIC_URL: "https://pay.example.test" });
 });

@@ -30,12 +30,7 @@ async function prepared(sku = "TOTE") {
 
 async function countRows(table: "order" | "payment", cartId: string): Promise<number> {
   if (table === "order") return (await t.database.db.selectFrom("order").select("id").where("cart_id", "=", cartId).execute()).length;
-  const rows = await t.database.db
-    .selectFrom("payment")
-    .innerJoin("order", "order.id", "payment.order_id")
-    .select("payment.id")
-    .where("order.cart_id", "=", cartId)
-    .execute();
+  const rows = await t.database.db.selectFrom("payment").innerJoin("order", "order.id", "payment.order_id").select("payment.id").where("order.cart_id", "=", cartId).execute();
   return rows.length;
 }
 
@@ -125,7 +120,11 @@ describe("expired keys", () => {
     const input = await prepared();
     const key = randomUUID();
     expect((await placeOrder(input, key)).status).toBe(200);
-    await t.database.db.updateTable("idempotency_key").set({ expires_at: new Date(Date.now() - 1000) }).where("key", "=", key).execute();
+    await t.database.db
+      .updateTable("idempotency_key")
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where("key", "=", key)
+      .execute();
     const removed = await Idempotency.deleteExpired(t.database.db);
     expect(removed).toBeGreaterThanOrEqual(1);
     const left = await t.database.db.selectFrom("idempotency_key").select("id").where("key", "=", key).execute();

@@ -109,7 +109,10 @@ function runCli(script: string, target: string, env: Record<string, string>): Pr
 }
 
 async function countOrders(app: TestApp): Promise<number> {
-  const row = await app.database.db.selectFrom("order").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const row = await app.database.db
+    .selectFrom("order")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -133,7 +136,10 @@ describe("checkout-loadtest run with config.plugins.checkout-invariants", () => 
   it("fails with exit 1 and names the violation when the database was corrupted", async () => {
     const order = await t.database.db.selectFrom("order").selectAll().executeTakeFirstOrThrow();
     const payment = await t.database.db.selectFrom("payment").selectAll().where("order_id", "=", order.id).executeTakeFirstOrThrow();
-    await t.database.db.insertInto("payment").values({ ...payment, id: randomUUID(), provider_reference: `auth_${randomUUID()}` }).execute();
+    await t.database.db
+      .insertInto("payment")
+      .values({ ...payment, id: randomUUID(), provider_reference: `auth_${randomUUID()}` })
+      .execute();
 
     const run = await runCli(checkoutScript(t.app.paymentUrl), t.app.url, { TEST_ADMIN_TOKEN: ADMIN_TOKEN });
     expect(run.code, run.stdout + run.stderr).toBe(1);

@@ -51,7 +51,10 @@ describe("admin.invariants on a consistent shop", () => {
     expect(before.stock.unitsAvailable).toBe(before.stock.unitsReceived);
 
     const first = await placeOrder([{ sku: "TEE-BLA-M", quantity: 2 }]);
-    const second = await placeOrder([{ sku: "MUG-SAN", quantity: 1 }, { sku: "TOTE", quantity: 3 }]);
+    const second = await placeOrder([
+      { sku: "MUG-SAN", quantity: 1 },
+      { sku: "TOTE", quantity: 3 },
+    ]);
     const refunded = await placeOrder([{ sku: "SOCK-M", quantity: 1 }]);
     await admin.admin.orders.refund.mutate({ orderId: refunded.id, amount: 100, reason: "scuffed box" });
     const declined = await expectTrpcError(() => placeOrder([{ sku: "LAMP", quantity: 1 }], CARDS.declined));
@@ -70,9 +73,7 @@ describe("admin.invariants on a consistent shop", () => {
     expect(report.stock.unitsReceived).toBe(before.stock.unitsReceived);
     expect(report.stock.unitsAvailable).toBe(before.stock.unitsAvailable - 7);
     expect(report.charges).toMatchObject({ total: 3, authorised: 0, captured: 3 });
-    expect(report.charges.byCurrency).toEqual([
-      { currency: "USD", authorisedAmount: 0, capturedAmount: first.total + second.total + refunded.total, refundedAmount: 100 },
-    ]);
+    expect(report.charges.byCurrency).toEqual([{ currency: "USD", authorisedAmount: 0, capturedAmount: first.total + second.total + refunded.total, refundedAmount: 100 }]);
   });
 
   it("sees stock, orders and payments at one instant while orders are being placed", async () => {
@@ -108,7 +109,11 @@ describe("admin.invariants on a corrupted database", () => {
     const payment = await capturedPaymentOf(order.id);
     const secondId = randomUUID();
     const report = await checkCorrupted(
-      () => t.database.db.insertInto("payment").values({ ...payment, id: secondId, provider_reference: `auth_${randomUUID()}` }).execute(),
+      () =>
+        t.database.db
+          .insertInto("payment")
+          .values({ ...payment, id: secondId, provider_reference: `auth_${randomUUID()}` })
+          .execute(),
       () => t.database.db.deleteFrom("payment").where("id", "=", secondId).execute(),
     );
     expect(report.passed).toBe(false);
@@ -189,9 +194,22 @@ describe("admin.invariants on a corrupted database", () => {
       async () => {
         await t.database.db
           .insertInto("payment")
-          .values({ id: strayId, order_id: failedOrder.id, provider: "sandbox", provider_reference: `auth_${randomUUID()}`, status: "captured", amount: failedOrder.total, currency: "USD", captured_amount: failedOrder.total })
+          .values({
+            id: strayId,
+            order_id: failedOrder.id,
+            provider: "sandbox",
+            provider_reference: `auth_${randomUUID()}`,
+            status: "captured",
+            amount: failedOrder.total,
+            currency: "USD",
+            captured_amount: failedOrder.total,
+          })
           .execute();
-        await t.database.db.updateTable("payment").set({ amount: wrongAmount.total - 1, captured_amount: wrongAmount.total - 1 }).where("id", "=", wrongPayment.id).execute();
+        await t.database.db
+          .updateTable("payment")
+          .set({ amount: wrongAmount.total - 1, captured_amount: wrongAmount.total - 1 })
+          .where("id", "=", wrongPayment.id)
+          .execute();
         await t.database.db.updateTable("payment").set({ status: "authorised", captured_amount: 0 }).where("id", "=", uncapturedPayment.id).execute();
       },
       async () => {
@@ -214,7 +232,14 @@ describe("admin.invariants on a corrupted database", () => {
       kind: "missing_charge",
       detail: `order ${uncaptured.number} (captured, total ${uncaptured.total} USD) has 1 charge (0 captures); expected 1 charge (1 capture)`,
     });
-    const audit = await t.database.db.selectFrom("audit_log").select("data").where("action", "=", "admin.invariants_checked").orderBy("id", "desc").offset(1).limit(1).executeTakeFirstOrThrow();
+    const audit = await t.database.db
+      .selectFrom("audit_log")
+      .select("data")
+      .where("action", "=", "admin.invariants_checked")
+      .orderBy("id", "desc")
+      .offset(1)
+      .limit(1)
+      .executeTakeFirstOrThrow();
     expect(audit.data).toMatchObject({ passed: false, violations: { stock: 0, charges: 3 } });
   });
 });

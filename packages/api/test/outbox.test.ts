@@ -27,7 +27,10 @@ function mimeParts(eml: string): Record<string, string> {
     const body = chunk.slice(chunk.indexOf("\n\n") + 2);
     const isQuotedPrintable = /^Content-Transfer-Encoding: quoted-printable/im.test(chunk);
     const bytes = isQuotedPrintable
-      ? Buffer.from(body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1")
+      ? Buffer.from(
+          body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+          "latin1",
+        )
       : Buffer.from(body);
     parts[type] = bytes.toString("utf8");
   }

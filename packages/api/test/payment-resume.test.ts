@@ -145,7 +145,9 @@ describe.each(["down", "stall"] as const)("a same-attempt retry after the provid
     expect(await ordersOf(t.database.db, attempt.cartId)).toHaveLength(1);
     expectChargedOnce(pending);
     expect(await available()).toBe(stockBefore - QUANTITY);
-    console.log(`[payment-resume] ${fault}: first attempt failed in ${Math.round(failMs)} ms with PAYMENT_UNAVAILABLE; same-key retry resumed order ${pending.number} → captured in ${Math.round(resumeMs)} ms; charges 1, captures 1`);
+    console.log(
+      `[payment-resume] ${fault}: first attempt failed in ${Math.round(failMs)} ms with PAYMENT_UNAVAILABLE; same-key retry resumed order ${pending.number} → captured in ${Math.round(resumeMs)} ms; charges 1, captures 1`,
+    );
   });
 });
 
@@ -198,10 +200,15 @@ describe("resuming, exclusively", () => {
     // The provider now stalls: a resume takes the claim and waits on it for the provider timeout.
     await relay.set("stall");
     const resuming = placeOrder(attempt, key);
-    const claimed = await waitUntil("the resume's authorisation claim", async () => {
-      const [row] = await ordersOf(t.database.db, attempt.cartId);
-      return row?.authorizing_until ? row : null;
-    }, 5000, 10);
+    const claimed = await waitUntil(
+      "the resume's authorisation claim",
+      async () => {
+        const [row] = await ordersOf(t.database.db, attempt.cartId);
+        return row?.authorizing_until ? row : null;
+      },
+      5000,
+      10,
+    );
     expect(claimed.authorizing_until!.getTime()).toBeGreaterThan(Date.now());
 
     const other = await placeOrder(attempt, randomUUID());

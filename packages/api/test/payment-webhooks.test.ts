@@ -42,7 +42,12 @@ async function snapshot(orderId: string) {
     order: await db.selectFrom("order").select(["status", "updated_at"]).where("id", "=", orderId).executeTakeFirstOrThrow(),
     payments: await db.selectFrom("payment").selectAll().where("order_id", "=", orderId).execute(),
     audit: await Audit.listForEntity(db, "order", orderId),
-    events: (await db.selectFrom("payment_webhook_event").select(({ fn }) => fn.countAll<string>().as("count")).executeTakeFirstOrThrow()).count,
+    events: (
+      await db
+        .selectFrom("payment_webhook_event")
+        .select(({ fn }) => fn.countAll<string>().as("count"))
+        .executeTakeFirstOrThrow()
+    ).count,
     stock: await stockOf(db, SKU),
   };
 }

@@ -25,7 +25,11 @@ async function actionsOf(entity: "order" | "payment", id: string): Promise<strin
 }
 
 function capturesAtSandbox(authorizationId: string): number {
-  return sandboxOf(t).debugDump().authorizations.find((entry) => entry.id === authorizationId)?.captures.length ?? -1;
+  return (
+    sandboxOf(t)
+      .debugDump()
+      .authorizations.find((entry) => entry.id === authorizationId)?.captures.length ?? -1
+  );
 }
 
 describe("checkout.placeOrder with a 3-D Secure card", () => {
@@ -130,9 +134,7 @@ describe("checkout.confirmPayment", () => {
     const missing = await expectTrpcError(() => t.client.checkout.confirmPayment.mutate({ orderId: "00000000-0000-4000-8000-000000000000" }));
     expect(missing.data?.httpStatus).toBe(404);
     const { order } = await placeThreeDSecureOrder(t);
-    const strict = await expectTrpcError(() =>
-      t.client.checkout.confirmPayment.mutate({ orderId: order.id, status: "captured" } as unknown as { orderId: string }),
-    );
+    const strict = await expectTrpcError(() => t.client.checkout.confirmPayment.mutate({ orderId: order.id, status: "captured" } as unknown as { orderId: string }));
     expect(strict.data).toMatchObject({ httpStatus: 400, appCode: "BAD_INPUT" });
   });
 });

@@ -20,16 +20,7 @@ import { startPaymentSandbox, type PaymentSandbox } from "@checkout/payment-sand
 import { materialise, readImage, type ImageConfig } from "./support/dockerfile-image.ts";
 import { isolationProblem, launchContainer, runtimeEnvironment, userOf, waitUntilHealthy, type StartedContainer } from "./support/ecs-task.ts";
 import { startSmtpServer, type SmtpServer } from "./support/smtp-server.ts";
-import {
-  fillSecretStore,
-  injectSecrets,
-  plainEnvironment,
-  readProductionTask,
-  startOrder,
-  type ContainerSpec,
-  type Resolved,
-  type TaskSpec,
-} from "./support/production-task.ts";
+import { fillSecretStore, injectSecrets, plainEnvironment, readProductionTask, startOrder, type ContainerSpec, type Resolved, type TaskSpec } from "./support/production-task.ts";
 import { startTaskNetwork, type TaskNetwork } from "./support/task-network.ts";
 import { createServerCertificate, createTestCa, startTlsPostgres, type TlsPostgres } from "./support/tls-postgres.ts";
 import { createAdminClient, createClient, readyCart, tokenizeCard } from "./support/app.ts";
@@ -116,7 +107,17 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     const env = environmentOf(container);
     const caPath = env.DATABASE_SSL_CA;
     const overlays = options.overlays ?? (caPath && image.files.has(caPath) ? [{ hostPath: database.caPath, containerPath: caPath }] : []);
-    return launchContainer({ spec, container, image, imageDir, rootsDir: path.join(dir, "roots"), networkPid: network.pid, env, overlays, ...(options.name ? { name: options.name } : {}) });
+    return launchContainer({
+      spec,
+      container,
+      image,
+      imageDir,
+      rootsDir: path.join(dir, "roots"),
+      networkPid: network.pid,
+      env,
+      overlays,
+      ...(options.name ? { name: options.name } : {}),
+    });
   }
 
   const S3_TASK_PORT = 9000;
@@ -140,8 +141,14 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     // Secrets Manager as it would stand after a deploy: the stack's generated secrets filled in as GenerateSecretString
     // does, the database's master secret given the keys RDS adds, the operator's secrets as docs/DEPLOY.md has them.
     smtp = await startSmtpServer();
-    const publicOrigin = new URL(spec.containers.flatMap((c) => c.environment).find((e) => e.name === "PUBLIC_URL")?.value as string ?? "https://shop.example.com").origin;
-    sandbox = await startPaymentSandbox({ port: 0, host: "127.0.0.1", secretKey: operator.paymentSecretKey, allowedParentOrigins: [publicOrigin], webhookSecret: operator.webhookSecret });
+    const publicOrigin = new URL((spec.containers.flatMap((c) => c.environment).find((e) => e.name === "PUBLIC_URL")?.value as string) ?? "https://shop.example.com").origin;
+    sandbox = await startPaymentSandbox({
+      port: 0,
+      host: "127.0.0.1",
+      secretKey: operator.paymentSecretKey,
+      allowedParentOrigins: [publicOrigin],
+      webhookSecret: operator.webhookSecret,
+    });
     secrets = fillSecretStore({ secrets: Object.values(spec.secrets), operatorSecret });
     const master = Object.values(spec.secrets).find((source) => source.attachedTo === "AWS::RDS::DBInstance");
     if (!master || !secrets.has(master.id)) throw new Error(`the template attaches no generated secret to the database instance: ${JSON.stringify(spec.secrets)}`);
@@ -164,7 +171,12 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
       s3Port = (await s3.run()).port;
     } else notes.push("the task definition sets no AUDIT_ANCHOR_BUCKET: no S3 stand-in started");
 
-    const databasePorts = new Set(spec.containers.flatMap((c) => c.environment).filter((e) => e.name === "DATABASE_PORT" && typeof e.value === "string").map((e) => Number(e.value)));
+    const databasePorts = new Set(
+      spec.containers
+        .flatMap((c) => c.environment)
+        .filter((e) => e.name === "DATABASE_PORT" && typeof e.value === "string")
+        .map((e) => Number(e.value)),
+    );
     if (databasePorts.size === 0) databasePorts.add(5432);
     network = await startTaskNetwork({
       dir: path.join(dir, "sockets"),
@@ -198,12 +210,20 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
   it("reads a task definition the image can run: non-root, read-only root, its port, /health checks, a stop timeout", () => {
     const ordered = startOrder(spec);
     const serving = ordered.filter((container) => container.portMappings.length > 0);
-    expect(serving.map((c) => c.name), "exactly one container takes traffic").toHaveLength(1);
+    expect(
+      serving.map((c) => c.name),
+      "exactly one container takes traffic",
+    ).toHaveLength(1);
     const container = serving[0]!;
     const env = Object.fromEntries(container.environment.map((e) => [e.name, e.value]));
     for (const each of ordered) {
       // Container settings this run does not reproduce must not change what the process sees (tmpfs, capabilities…).
-      expect.soft(Object.keys(each.other).filter((key) => !UNREPRODUCED_BUT_INERT.has(key)), `${each.name}: container settings not reproduced here`).toEqual([]);
+      expect
+        .soft(
+          Object.keys(each.other).filter((key) => !UNREPRODUCED_BUT_INERT.has(key)),
+          `${each.name}: container settings not reproduced here`,
+        )
+        .toEqual([]);
       expect.soft(userOf(each.user ?? image.user).uid, `${each.name} runs as a non-root user`).not.toBe(0);
       expect.soft(each.readonlyRootFilesystem, `${each.name} has a read-only root filesystem`).toBe(true);
     }
@@ -232,7 +252,10 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     for (const container of startOrder(spec)) {
       const running = launch(container);
       started.set(container.name, running);
-      const waitedOn = spec.containers.flatMap((c) => c.dependsOn).filter((d) => d.containerName === container.name).map((d) => d.condition);
+      const waitedOn = spec.containers
+        .flatMap((c) => c.dependsOn)
+        .filter((d) => d.containerName === container.name)
+        .map((d) => d.condition);
       if (waitedOn.includes("SUCCESS") || waitedOn.includes("COMPLETE")) {
         const exit = await Promise.race([running.container.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 90_000))]);
         expect(exit, `${container.name} exits within 90 s:\n${running.container.output()}`).not.toBeNull();
@@ -242,8 +265,12 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
       // Every other container with a health check must pass it in the window ECS gives it (essential ones stop the task).
       if (container.healthCheck) {
         const health = await waitUntilHealthy(running);
-        if (health.exit) expect.fail(`${container.name} exited (${JSON.stringify(health.exit)}) before passing its health check; its output:\n${running.container.output().slice(-4000)}`);
-        expect(health.last.code, `${container.name} passes \`${container.healthCheck.command.join(" ")}\` (last: ${health.last.output.trim()}); its output:\n${running.container.output().slice(-4000)}`).toBe(0);
+        if (health.exit)
+          expect.fail(`${container.name} exited (${JSON.stringify(health.exit)}) before passing its health check; its output:\n${running.container.output().slice(-4000)}`);
+        expect(
+          health.last.code,
+          `${container.name} passes \`${container.healthCheck.command.join(" ")}\` (last: ${health.last.output.trim()}); its output:\n${running.container.output().slice(-4000)}`,
+        ).toBe(0);
       } else if (waitedOn.includes("HEALTHY")) expect.fail(`another container waits for ${container.name} to be HEALTHY, but it has no health check`);
       if (container.portMappings.length === 0) continue;
       expect(container.healthCheck, `${container.name} takes traffic and has a health check`).toBeDefined();
@@ -290,9 +317,11 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
 
   it("delivers the confirmation email over SMTP with the credentials from the secret", async () => {
     expect(placed, "a purchase was placed").toBeDefined();
-    await vi.waitFor(() => expect(smtp.messages.some((m) => m.data.includes(placed!.number))).toBe(true), { timeout: 20_000, interval: 200 }).catch(() => {
-      throw new Error(`no email for order ${placed!.number} reached the SMTP server; the app's output:\n${requireApp().container.output().slice(-6000)}`);
-    });
+    await vi
+      .waitFor(() => expect(smtp.messages.some((m) => m.data.includes(placed!.number))).toBe(true), { timeout: 20_000, interval: 200 })
+      .catch(() => {
+        throw new Error(`no email for order ${placed!.number} reached the SMTP server; the app's output:\n${requireApp().container.output().slice(-6000)}`);
+      });
     const message = smtp.messages.find((m) => m.data.includes(placed!.number))!;
     expect(message.to).toEqual(["ada@example.com"]);
     expect(message.login).toEqual({ user: operator.smtpUser, password: operator.smtpPassword });
@@ -330,7 +359,11 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     const quote = await client.checkout.quote.mutate({ cartId });
     const order = await client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await tokenizeCard(sandbox.url, THREE_D_SECURE_CARD) });
     const challenge = new URL(order.payment?.nextActionUrl ?? "");
-    const answered = await fetch(new URL(challenge.pathname, sandbox.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ result: "authenticated" }) });
+    const answered = await fetch(new URL(challenge.pathname, sandbox.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ result: "authenticated" }),
+    });
     expect(answered.status).toBe(200);
     await vi.waitFor(async () => expect((await client.order.get.query({ orderId: order.id })).status).toBe("captured"), { timeout: 15_000, interval: 200 });
     const events = await superQuery<{ type: string }>("select type from payment_webhook_event where processed_at is not null");
@@ -413,7 +446,10 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
     for (const container of startOrder(spec)) {
       const running = launch(container, { name: `${container.name}-second` });
       started.set(`${container.name}-second`, running);
-      const waitedOn = spec.containers.flatMap((c) => c.dependsOn).filter((d) => d.containerName === container.name).map((d) => d.condition);
+      const waitedOn = spec.containers
+        .flatMap((c) => c.dependsOn)
+        .filter((d) => d.containerName === container.name)
+        .map((d) => d.condition);
       if (waitedOn.includes("SUCCESS") || waitedOn.includes("COMPLETE")) {
         expect(await running.container.exited, running.container.output()).toEqual({ code: 0, signal: null });
         continue;
@@ -439,7 +475,10 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
       .catch(() => {
         throw new Error(`the chain's head (seq ${head}) was not anchored in the bucket; the second task's output:\n${second?.container.output().slice(-4000)}`);
       });
-    for (const [name, running] of started) expect(running.container.output(), `${name} logged no anchor failure`).not.toMatch(/"job":"audit-anchor"[^\n]*"level":"(error|warn)"|"level":"(error|warn)"[^\n]*"job":"audit-anchor"/);
+    for (const [name, running] of started)
+      expect(running.container.output(), `${name} logged no anchor failure`).not.toMatch(
+        /"job":"audit-anchor"[^\n]*"level":"(error|warn)"|"level":"(error|warn)"[^\n]*"job":"audit-anchor"/,
+      );
     second!.container.kill("SIGTERM");
     expect(await second!.container.exited).toEqual({ code: 0, signal: null });
   }, 120_000);

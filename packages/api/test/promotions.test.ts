@@ -91,9 +91,7 @@ describe("checkout.applyPromoCode and removePromoCode", () => {
     const cartId = await readyCart(t.client);
     const malformed = await expectTrpcError(() => t.client.checkout.applyPromoCode.mutate({ cartId, code: "10% OFF" }));
     expect(malformed.data).toMatchObject({ appCode: "BAD_INPUT", httpStatus: 400 });
-    const extra = await expectTrpcError(() =>
-      t.client.checkout.applyPromoCode.mutate({ cartId, code: "SAVE5", discount: 5000 } as unknown as { cartId: string; code: string }),
-    );
+    const extra = await expectTrpcError(() => t.client.checkout.applyPromoCode.mutate({ cartId, code: "SAVE5", discount: 5000 } as unknown as { cartId: string; code: string }));
     expect(extra.data).toMatchObject({ appCode: "BAD_INPUT", httpStatus: 400 });
   });
 
@@ -226,9 +224,7 @@ describe("a promotion that changes between quote and order", () => {
     const quote = await t.client.checkout.quote.mutate({ cartId });
     await t.database.db.updateTable("promotion").set({ used_count: 1 }).where("code", "=", code).execute();
     const stockBefore = await stockOf(t.database.db, "BOTL-750");
-    const error = await expectTrpcError(async () =>
-      t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) }),
-    );
+    const error = await expectTrpcError(async () => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) }));
     expect(error.data).toMatchObject({ appCode: "PROMO_EXHAUSTED", httpStatus: 409 });
     expect(await stockOf(t.database.db, "BOTL-750")).toBe(stockBefore);
     expect(await ordersOf(t.database.db, [cartId])).toEqual([]);

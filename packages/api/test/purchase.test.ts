@@ -104,13 +104,15 @@ describe("checkout", () => {
     const stored = await t.database.db.selectFrom("order").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow();
     expect(stored.total).toBe(quote.total);
     const audit = await t.database.db.selectFrom("audit_log").select(["entity", "action"]).execute();
-    expect(audit).toEqual(expect.arrayContaining([
-      { entity: "order", action: "order.created" },
-      { entity: "order", action: "order.authorised" },
-      { entity: "payment", action: "payment.authorised" },
-      { entity: "payment", action: "payment.captured" },
-      { entity: "order", action: "order.captured" },
-    ]));
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        { entity: "order", action: "order.created" },
+        { entity: "order", action: "order.authorised" },
+        { entity: "payment", action: "payment.authorised" },
+        { entity: "payment", action: "payment.captured" },
+        { entity: "order", action: "order.captured" },
+      ]),
+    );
     const created = await t.database.db
       .selectFrom("audit_log")
       .select(["actor", "origin"])
@@ -124,9 +126,7 @@ describe("checkout", () => {
 
     const closed = await expectTrpcError(() => t.client.cart.addLine.mutate({ cartId, sku: "MUG-SLA", quantity: 1 }));
     expect(closed.data).toMatchObject({ appCode: "CART_CLOSED", httpStatus: 409 });
-    const again = await expectTrpcError(async () =>
-      t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) }),
-    );
+    const again = await expectTrpcError(async () => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) }));
     expect(again.data).toMatchObject({ appCode: "ALREADY_ORDERED" });
   });
 
@@ -135,16 +135,12 @@ describe("checkout", () => {
     const cartId = await readyCart(t.client, [{ sku: "HOOD-CHA-M", quantity: 1 }]);
     const quote = await t.client.checkout.quote.mutate({ cartId });
 
-    const declined = await expectTrpcError(async () =>
-      t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.declined) }),
-    );
+    const declined = await expectTrpcError(async () => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.declined) }));
     expect(declined.data).toMatchObject({ appCode: "PAYMENT_DECLINED", httpStatus: 402 });
     expect(declined.message).toBe("Your card was declined.");
     expect(await stockOf(t.database.db, "HOOD-CHA-M")).toBe(before);
 
-    const poor = await expectTrpcError(async () =>
-      t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.insufficientFunds) }),
-    );
+    const poor = await expectTrpcError(async () => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.insufficientFunds) }));
     expect(poor.data).toMatchObject({ appCode: "PAYMENT_DECLINED" });
     expect(poor.message).toMatch(/insufficient funds/);
 
@@ -166,9 +162,7 @@ describe("checkout", () => {
     const quote = await t.client.checkout.quote.mutate({ cartId });
     await t.database.db.updateTable("price").set({ amount: 3900 }).where("sku", "=", "NOTE-A5").where("currency", "=", "USD").execute();
     try {
-      const error = await expectTrpcError(async () =>
-        t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) }),
-      );
+      const error = await expectTrpcError(async () => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) }));
       expect(error.data).toMatchObject({ appCode: "PRICE_CHANGED", httpStatus: 409 });
       const details = (error.data as unknown as { details: { lines: { sku: string; field: string; was: number; now: number }[] } }).details;
       expect(details.lines).toContainEqual(expect.objectContaining({ sku: "NOTE-A5", field: "unitPrice", was: 3400, now: 3900 }));
@@ -182,10 +176,12 @@ describe("checkout", () => {
   it("refuses an expired quote", async () => {
     const cartId = await readyCart(t.client, [{ sku: "TOTE", quantity: 1 }]);
     const quote = await t.client.checkout.quote.mutate({ cartId });
-    await t.database.db.updateTable("quote").set({ expires_at: new Date(Date.now() - 1000) }).where("id", "=", quote.id).execute();
-    const error = await expectTrpcError(async () =>
-      t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) }),
-    );
+    await t.database.db
+      .updateTable("quote")
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where("id", "=", quote.id)
+      .execute();
+    const error = await expectTrpcError(async () => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) }));
     expect(error.data).toMatchObject({ appCode: "QUOTE_EXPIRED", httpStatus: 412 });
   });
 });

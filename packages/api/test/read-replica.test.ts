@@ -62,10 +62,10 @@ describe("database configuration", () => {
     expect(configError({ DATABASE_HOST: deployed.DATABASE_HOST, DATABASE_USER: "checkout" })).toMatch(
       /DATABASE_NAME, DATABASE_PASSWORD are required with DATABASE_HOST, DATABASE_USER/,
     );
-    expect(configError({ DATABASE_USER: "checkout", DATABASE_PASSWORD: "secret" })).toMatch(
-      /DATABASE_HOST, DATABASE_NAME are required with DATABASE_USER, DATABASE_PASSWORD/,
+    expect(configError({ DATABASE_USER: "checkout", DATABASE_PASSWORD: "secret" })).toMatch(/DATABASE_HOST, DATABASE_NAME are required with DATABASE_USER, DATABASE_PASSWORD/);
+    expect(configError({ DATABASE_READ_HOST: deployed.DATABASE_READ_HOST })).toMatch(
+      /DATABASE_HOST, DATABASE_NAME, DATABASE_USER, DATABASE_PASSWORD are required with DATABASE_READ_HOST/,
     );
-    expect(configError({ DATABASE_READ_HOST: deployed.DATABASE_READ_HOST })).toMatch(/DATABASE_HOST, DATABASE_NAME, DATABASE_USER, DATABASE_PASSWORD are required with DATABASE_READ_HOST/);
   });
 
   it("refuses a mix of the URL form and the deployed form", () => {
@@ -246,11 +246,20 @@ describe("migrations when two tasks start at once", () => {
     await holder.query(`select pg_advisory_lock(${KYSELY_MIGRATION_LOCK_ID})`);
     const tasks = [startTask(database.url), startTask(database.url)];
     const waiting = async () =>
-      (await holder.query<{ n: number }>(`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`)).rows[0]!.n;
-    await waitUntil("the two tasks both to wait for the migration lock", async () => {
-      for (const task of tasks) if (task.child.exitCode !== null) await task.running;
-      return (await waiting()) >= 2;
-    }, 30_000, 50);
+      (
+        await holder.query<{ n: number }>(
+          `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`,
+        )
+      ).rows[0]!.n;
+    await waitUntil(
+      "the two tasks both to wait for the migration lock",
+      async () => {
+        for (const task of tasks) if (task.child.exitCode !== null) await task.running;
+        return (await waiting()) >= 2;
+      },
+      30_000,
+      50,
+    );
     await holder.query(`select pg_advisory_unlock(${KYSELY_MIGRATION_LOCK_ID})`);
     await holder.end();
 

@@ -57,9 +57,7 @@ describe("SIGTERM", () => {
     socket.on("data", (chunk: Buffer) => (response += chunk.toString()));
     const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     // Send the headers and half the body: the request is now in flight on the server.
-    socket.write(
-      `POST /trpc/cart.create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
-    );
+    socket.write(`POST /trpc/cart.create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -82,7 +80,9 @@ describe("SIGTERM", () => {
     const exitMs = performance.now() - sigtermAt;
     // The drain finished on its own: the server did not sit out its grace period (SHUTDOWN_TIMEOUT_MS, 10 s here).
     expect(output).toMatch(/"timedOut":false/);
-    console.log(`[fault-sigterm] in-flight request answered 200 ${Math.round(answeredMs)} ms after its body resumed; new connection refused; exit 0 ${Math.round(exitMs)} ms after SIGTERM (stop timeout 10,000 ms)`);
+    console.log(
+      `[fault-sigterm] in-flight request answered 200 ${Math.round(answeredMs)} ms after its body resumed; new connection refused; exit 0 ${Math.round(exitMs)} ms after SIGTERM (stop timeout 10,000 ms)`,
+    );
     expect(output).toContain("shutting down");
     expect(output).toMatch(/"timedOut":false/);
     const carts = await database.db.selectFrom("cart").select("currency").execute();

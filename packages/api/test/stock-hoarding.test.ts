@@ -92,9 +92,7 @@ describe("units per order", () => {
     const carts = [await readyCart(t.client, [{ sku: "SUN", quantity: 3 }]), await readyCart(t.client, [{ sku: "SUN", quantity: 3 }])];
     const quotes = await Promise.all(carts.map((cartId) => t.client.checkout.quote.mutate({ cartId })));
     const tokens = await Promise.all(carts.map(() => t.tokenize(CARDS.success)));
-    const results = await Promise.allSettled(
-      carts.map((cartId, i) => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quotes[i]!.id, paymentToken: tokens[i]! })),
-    );
+    const results = await Promise.allSettled(carts.map((cartId, i) => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quotes[i]!.id, paymentToken: tokens[i]! })));
     expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1);
     const loser = results.find((result): result is PromiseRejectedResult => result.status === "rejected")!;
     expect((loser.reason as { data?: unknown }).data).toMatchObject({ appCode: "QUANTITY_LIMIT", details: { sku: "SUN", requested: 3, maxAllowed: 1 } });
@@ -108,9 +106,11 @@ describe("units per order", () => {
     await t.database.db.updateTable("cart_line").set({ quantity: 12 }).where("cart_id", "=", cartId).execute();
     const quote = await t.client.checkout.quote.mutate({ cartId });
     const before = await stockLevelsOf(t.database.db, "MUG-SAN");
-    expect(
-      await refusal(async () => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) })),
-    ).toMatchObject({ status: 422, appCode: "QUANTITY_LIMIT", details: { sku: "MUG-SAN", requested: 12, maxAllowed: 8 } });
+    expect(await refusal(async () => t.client.checkout.placeOrder.mutate({ cartId, quoteId: quote.id, paymentToken: await t.tokenize(CARDS.success) }))).toMatchObject({
+      status: 422,
+      appCode: "QUANTITY_LIMIT",
+      details: { sku: "MUG-SAN", requested: 12, maxAllowed: 8 },
+    });
     expect(await t.database.db.selectFrom("order").select("id").where("cart_id", "=", cartId).execute()).toEqual([]);
     expect(await stockLevelsOf(t.database.db, "MUG-SAN")).toEqual(before);
   });
@@ -167,7 +167,12 @@ describe("an order waiting on 3-D Secure", () => {
     expect(await answerChallenge(t, order.payment!.nextActionUrl!, "authenticated")).toMatchObject({ status: "authorized" });
     // The provider's webhook arrives: the order stays failed, nothing is captured.
     await vi.waitFor(async () => {
-      const processed = await t.database.db.selectFrom("payment_webhook_event").select("id").where("processed_at", "is not", null).where("type", "=", "authorization.succeeded").execute();
+      const processed = await t.database.db
+        .selectFrom("payment_webhook_event")
+        .select("id")
+        .where("processed_at", "is not", null)
+        .where("type", "=", "authorization.succeeded")
+        .execute();
       expect(processed.length).toBeGreaterThan(0);
     });
     expect((await t.client.order.get.query({ orderId: order.id })).status).toBe("payment_failed");

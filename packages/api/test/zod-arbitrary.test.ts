@@ -33,7 +33,10 @@ const everyKind = z.strictObject({
   lookup: z.record(z.string(), z.int().nonnegative()),
   pair: z.tuple([z.string(), z.int()]),
   defaulted: z.int().positive().default(1),
-  upper: z.string().min(1).transform((value) => value.toUpperCase()),
+  upper: z
+    .string()
+    .min(1)
+    .transform((value) => value.toUpperCase()),
 });
 
 describe("arbitraryOf", () => {
@@ -94,8 +97,24 @@ describe("mutantsOf", () => {
   });
 
   it("covers each family of near miss", () => {
-    const families = [/^drop key/, /\+ key "__proto__"/, /\+ key "constructor"/, /at a bound/, /nested \d+ deep/, /copies\]/, / × \d+$/, /"NaN"|"Infinity"/, /= 1e400/, /^body /, /^every string \+ "\\u0000"/];
-    for (const family of families) expect(mutants.some((mutant) => family.test(mutant.mutation)), String(family)).toBe(true);
+    const families = [
+      /^drop key/,
+      /\+ key "__proto__"/,
+      /\+ key "constructor"/,
+      /at a bound/,
+      /nested \d+ deep/,
+      /copies\]/,
+      / × \d+$/,
+      /"NaN"|"Infinity"/,
+      /= 1e400/,
+      /^body /,
+      /^every string \+ "\\u0000"/,
+    ];
+    for (const family of families)
+      expect(
+        mutants.some((mutant) => family.test(mutant.mutation)),
+        String(family),
+      ).toBe(true);
   });
 
   it("keeps __proto__ an own key of the JSON, as a client can send it", () => {

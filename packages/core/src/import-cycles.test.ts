@@ -48,8 +48,23 @@ function findCycle(graph: Map<string, string[]>): string[] | null {
 
 describe("core's import graph", () => {
   it("finds a cycle when there is one (the check can fail)", () => {
-    expect(findCycle(new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]]]))).toEqual(["a", "b", "c", "a"]);
-    expect(findCycle(new Map([["a", ["b"]], ["b", []]]))).toBeNull();
+    expect(
+      findCycle(
+        new Map([
+          ["a", ["b"]],
+          ["b", ["c"]],
+          ["c", ["a"]],
+        ]),
+      ),
+    ).toEqual(["a", "b", "c", "a"]);
+    expect(
+      findCycle(
+        new Map([
+          ["a", ["b"]],
+          ["b", []],
+        ]),
+      ),
+    ).toBeNull();
   });
 
   it("has no cycle of run-time imports", () => {

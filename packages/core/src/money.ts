@@ -66,7 +66,10 @@ export function allocate(total: number, weights: readonly number[]): number[] {
   const weightSum = sum(weights);
   if (weightSum === 0) {
     // Nothing to be proportional to: spread evenly.
-    return allocate(total, weights.map(() => 1));
+    return allocate(
+      total,
+      weights.map(() => 1),
+    );
   }
   const sign = total < 0 ? -1 : 1;
   const magnitude = Math.abs(total);
@@ -77,9 +80,7 @@ export function allocate(total: number, weights: readonly number[]): number[] {
     return { floor: Number(floor), remainder: Number(exact - floor * BigInt(weightSum)) };
   });
   let leftover = magnitude - sum(parts.map((part) => part.floor));
-  const order = parts
-    .map((part, index) => ({ index, remainder: part.remainder }))
-    .sort((a, b) => b.remainder - a.remainder || a.index - b.index);
+  const order = parts.map((part, index) => ({ index, remainder: part.remainder })).sort((a, b) => b.remainder - a.remainder || a.index - b.index);
   const result = parts.map((part) => part.floor);
   for (const { index } of order) {
     if (leftover === 0) break;

@@ -57,9 +57,57 @@ export const CountrySchema = z.enum(countryCodes, {
 });
 
 export const US_STATES = [
-  "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME",
-  "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI",
-  "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+  "AL",
+  "AK",
+  "AZ",
+  "AR",
+  "CA",
+  "CO",
+  "CT",
+  "DE",
+  "DC",
+  "FL",
+  "GA",
+  "HI",
+  "ID",
+  "IL",
+  "IN",
+  "IA",
+  "KS",
+  "KY",
+  "LA",
+  "ME",
+  "MD",
+  "MA",
+  "MI",
+  "MN",
+  "MS",
+  "MO",
+  "MT",
+  "NE",
+  "NV",
+  "NH",
+  "NJ",
+  "NM",
+  "NY",
+  "NC",
+  "ND",
+  "OH",
+  "OK",
+  "OR",
+  "PA",
+  "RI",
+  "SC",
+  "SD",
+  "TN",
+  "TX",
+  "UT",
+  "VT",
+  "VA",
+  "WA",
+  "WV",
+  "WI",
+  "WY",
 ] as const;
 
 /**
@@ -141,9 +189,7 @@ export const PaymentTokenSchema = z
 
 // ---- Procedure inputs (strict: unknown fields such as a client-supplied price are rejected) ----
 
-export const CatalogListInput = z
-  .strictObject({ currency: CurrencySchema.default("USD") })
-  .default({ currency: "USD" });
+export const CatalogListInput = z.strictObject({ currency: CurrencySchema.default("USD") }).default({ currency: "USD" });
 export const CatalogGetInput = z.strictObject({ productId: ProductIdSchema, currency: CurrencySchema.default("USD") });
 export const CartCreateInput = z.strictObject({ currency: CurrencySchema.default("USD") }).default({ currency: "USD" });
 export const CartIdInput = z.strictObject({ cartId: IdSchema });
@@ -263,16 +309,7 @@ export interface Quote extends Totals {
 }
 
 /** Every status an order can have (order/order-state.ts moves between them; the database's CHECK is generated from this list). */
-export const orderStatuses = [
-  "pending_payment",
-  "payment_failed",
-  "authorised",
-  "captured",
-  "fulfilled",
-  "cancelled",
-  "partially_refunded",
-  "refunded",
-] as const;
+export const orderStatuses = ["pending_payment", "payment_failed", "authorised", "captured", "fulfilled", "cancelled", "partially_refunded", "refunded"] as const;
 
 export type OrderStatus = (typeof orderStatuses)[number];
 

@@ -56,7 +56,10 @@ describe("Payment.settle refuses an authorisation that is not the order's total 
     const { placing, cartId } = await placeWith(payments, { status: "unavailable" });
     await expect(placing).rejects.toMatchObject({ code: "PAYMENT_UNAVAILABLE" });
     const order = await orderOfCart(cartId);
-    for (const [index, wrong] of [{ amount: order.total + 1, currency: "USD" }, { amount: order.total, currency: "EUR" }].entries()) {
+    for (const [index, wrong] of [
+      { amount: order.total + 1, currency: "USD" },
+      { amount: order.total, currency: "EUR" },
+    ].entries()) {
       const event = {
         id: `evt_mismatch_${order.id}_${index}`,
         type: "authorization.succeeded",

@@ -30,7 +30,9 @@ describe("status CHECK constraints", () => {
       sql`insert into payment (id, order_id, provider, status, amount, currency) values (gen_random_uuid(), gen_random_uuid(), 'x', ${status}, 1, 'USD')`.execute(database.db);
     await expect(insert("authorized")).rejects.toThrow(/payment_status_known/);
     await expect(insert("authorised")).rejects.toThrow(/foreign key/);
-    const { rows } = await sql<{ definition: string }>`select pg_get_constraintdef(oid) as definition from pg_constraint where conname = 'payment_status_known'`.execute(database.db);
+    const { rows } = await sql<{ definition: string }>`select pg_get_constraintdef(oid) as definition from pg_constraint where conname = 'payment_status_known'`.execute(
+      database.db,
+    );
     expect(rows[0]?.definition).toContain("'requires_action'");
   });
 

@@ -310,9 +310,10 @@ async function artilleryStep(url: string, workDir: string, rate: number, isRetry
   const counter = (name: string) => aggregate.counters[name] ?? 0;
   const created = counter("vusers.created");
   const responses = counter("http.responses");
-  const errors = Object.entries(aggregate.counters)
-    .filter(([name]) => name.startsWith("errors."))
-    .reduce((sum, [, n]) => sum + n, 0) + counter("vusers.failed");
+  const errors =
+    Object.entries(aggregate.counters)
+      .filter(([name]) => name.startsWith("errors."))
+      .reduce((sum, [, n]) => sum + n, 0) + counter("vusers.failed");
   const spanSeconds = Math.max(seconds, ((aggregate.lastCounterAt ?? 0) - (aggregate.firstCounterAt ?? 0)) / 1000);
   const achieved = created / spanSeconds;
   const latency = aggregate.summaries["http.response_time"] ?? {};
@@ -331,7 +332,8 @@ async function artilleryStep(url: string, workDir: string, rate: number, isRetry
 function smokeProblems(report: EngineBenchReport): string[] {
   const problems: string[] = [];
   for (const step of report.engineSteps) {
-    if (step.responses === 0 || step.errors > 0 || step.dropped > 0) problems.push(`engine at ${step.offered}/s: ${step.responses} answers, ${step.errors} errors, ${step.dropped} dropped`);
+    if (step.responses === 0 || step.errors > 0 || step.dropped > 0)
+      problems.push(`engine at ${step.offered}/s: ${step.responses} answers, ${step.errors} errors, ${step.dropped} dropped`);
   }
   for (const run of report.autocannonRuns) if (run.errors > 0) problems.push(`autocannon (${run.connections} connections): ${run.errors} errors`);
   if (report.agreement.engine.responses === 0 || report.agreement.autocannon.responses === 0) problems.push("the latency agreement got no answers");

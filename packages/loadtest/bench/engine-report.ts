@@ -129,11 +129,9 @@ export function disturbance(report: EngineBenchReport): string | null {
   const shares = [...report.engineSteps, ...report.autocannonRuns].map((s) => s.cpu.others ?? 0);
   const worst = Math.max(0, ...shares);
   if (worst <= DISTURBED_PERCENT) return null;
-  return (
-    `Other programs used up to ${Math.round(worst)} % of a core during a measured window (load average ${report.loadAverage
-      .map((v) => v.toFixed(2))
-      .join(", ")} at the start): these numbers are disturbed. Rerun on a quiet machine.`
-  );
+  return `Other programs used up to ${Math.round(worst)} % of a core during a measured window (load average ${report.loadAverage
+    .map((v) => v.toFixed(2))
+    .join(", ")} at the start): these numbers are disturbed. Rerun on a quiet machine.`;
 }
 
 export function renderConsole(report: EngineBenchReport): string {
@@ -171,10 +169,7 @@ function usPerRequest(percentOfCore: number, rate: number): string {
 }
 
 function renderAutocannonRuns(report: EngineBenchReport): string {
-  const lines = [
-    "| when | connections | req/s | p50 ms | p99 ms | errors | autocannon CPU | server CPU | other programs' CPU |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
-  ];
+  const lines = ["| when | connections | req/s | p50 ms | p99 ms | errors | autocannon CPU | server CPU | other programs' CPU |", "|---|--:|--:|--:|--:|--:|--:|--:|--:|"];
   for (const r of report.autocannonRuns) {
     lines.push(
       `| ${r.label} the engine | ${r.connections} | ${rps(r.requestsPerSecond)} | ${ms(r.p50)} | ${ms(r.p99)} | ${integer.format(r.errors)} | ` +

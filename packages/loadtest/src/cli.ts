@@ -64,12 +64,22 @@ async function execute(script: Script, output: string | undefined, workers: numb
   const c = summary.counters;
   const lines = [
     `virtual users: ${c.vusersCreated} created, ${c.vusersCompleted} completed, ${c.vusersFailed} failed, ${c.vusersDropped} dropped, ${c.arrivalsLate} late`,
-    `requests: ${c.requests}, responses: ${c.responses} (${Object.entries(c.statusCodes).map(([code, n]) => `${code}: ${n}`).join(", ") || "none"})`,
-    `errors: ${Object.entries(c.errors).map(([kind, n]) => `${kind}: ${n}`).join(", ") || "none"}; unexpected status: ${c.unexpectedStatus}`,
+    `requests: ${c.requests}, responses: ${c.responses} (${
+      Object.entries(c.statusCodes)
+        .map(([code, n]) => `${code}: ${n}`)
+        .join(", ") || "none"
+    })`,
+    `errors: ${
+      Object.entries(c.errors)
+        .map(([kind, n]) => `${kind}: ${n}`)
+        .join(", ") || "none"
+    }; unexpected status: ${c.unexpectedStatus}`,
     `latency from intended start (ms): p50 ${summary.latency.p50.toFixed(1)}  p95 ${summary.latency.p95.toFixed(1)}  p99 ${summary.latency.p99.toFixed(1)}  max ${summary.latency.max.toFixed(1)}`,
     `throughput: ${summary.rates.responses.toFixed(1)} responses/s over ${(summary.durationMs / 1000).toFixed(1)} s`,
     ...report.verdicts.map((v) => `${v.passed ? "pass" : "FAIL"}  ${v.message}`),
-    report.isOnSchedule ? "schedule: the planned arrivals were applied (see the arrivals verdict above)" : "FAIL  schedule: the generator could not keep up (late or dropped arrivals); the load claimed was not applied",
+    report.isOnSchedule
+      ? "schedule: the planned arrivals were applied (see the arrivals verdict above)"
+      : "FAIL  schedule: the generator could not keep up (late or dropped arrivals); the load claimed was not applied",
     report.passed ? "verdict: PASS" : "verdict: FAIL",
   ];
   console.log(lines.join("\n"));

@@ -2,18 +2,7 @@
 // both tools launch the same number of virtual users) runs under this load tester and under Artillery,
 // with the same arguments, against the real service; the counters of the two runs must be equal.
 import { afterAll, beforeAll, describe, it } from "vitest";
-import {
-  freePort,
-  loadScript,
-  plannedArrivals,
-  requestsPerFlow,
-  runArtillery,
-  runOurs,
-  shippedScripts,
-  startService,
-  type RunArgs,
-  type RunningService,
-} from "./support/index.ts";
+import { freePort, loadScript, plannedArrivals, requestsPerFlow, runArtillery, runOurs, shippedScripts, startService, type RunArgs, type RunningService } from "./support/index.ts";
 
 interface ParityCase {
   label: string;

@@ -8,7 +8,9 @@ const NOW = 1_800_000_000;
 const body = Buffer.from('{"id":"evt_1","type":"authorization.succeeded"}');
 
 function sign(timestamp: number, payload: Buffer = body, secret = SECRET): string {
-  return createHmac("sha256", secret).update(`${timestamp}.${payload.toString("utf8")}`).digest("hex");
+  return createHmac("sha256", secret)
+    .update(`${timestamp}.${payload.toString("utf8")}`)
+    .digest("hex");
 }
 
 function verify(header: string | string[] | undefined, options: { rawBody?: Buffer; nowSeconds?: number } = {}) {

@@ -13,9 +13,7 @@ export interface TokenizedCard {
   fingerprint: string;
 }
 
-export type CardCheck =
-  | { ok: true; card: TokenizedCard; behaviour: CardBehaviour }
-  | { ok: false; code: CardErrorCode; message: string };
+export type CardCheck = { ok: true; card: TokenizedCard; behaviour: CardBehaviour } | { ok: false; code: CardErrorCode; message: string };
 
 const MAX_YEARS_AHEAD = 50;
 
@@ -62,12 +60,7 @@ export function cardFingerprint(digits: string, key: string): string {
  */
 export function checkCard(input: Record<string, unknown>, now: Date, fingerprintKey: string): CardCheck {
   const { number, expMonth, expYear, cvc } = input;
-  if (
-    typeof number !== "string" ||
-    typeof cvc !== "string" ||
-    !Number.isInteger(expMonth) ||
-    !Number.isInteger(expYear)
-  ) {
+  if (typeof number !== "string" || typeof cvc !== "string" || !Number.isInteger(expMonth) || !Number.isInteger(expYear)) {
     return {
       ok: false,
       code: "invalid_request",

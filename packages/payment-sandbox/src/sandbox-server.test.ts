@@ -105,9 +105,7 @@ describe("startPaymentSandbox", () => {
   });
 
   it("refuses to start with an allowed origin that is not an origin", async () => {
-    await expect(startPaymentSandbox({ port: 0, secretKey: SECRET, allowedParentOrigins: ["shop"] })).rejects.toThrow(
-      /allowedParentOrigins/,
-    );
+    await expect(startPaymentSandbox({ port: 0, secretKey: SECRET, allowedParentOrigins: ["shop"] })).rejects.toThrow(/allowedParentOrigins/);
   });
 
   it("keeps serving after malformed requests", async () => {
@@ -400,10 +398,7 @@ describe("POST /v1/authorizations", () => {
     const token = await tokenFor("4242424242424242");
     const idempotencyKey = newKey();
     const body = { token, amount: 800, currency: "USD", reference: "order_concurrent" };
-    const [first, second] = await Promise.all([
-      api("POST", "/v1/authorizations", { body, idempotencyKey }),
-      api("POST", "/v1/authorizations", { body, idempotencyKey }),
-    ]);
+    const [first, second] = await Promise.all([api("POST", "/v1/authorizations", { body, idempotencyKey }), api("POST", "/v1/authorizations", { body, idempotencyKey })]);
     expect(first.status).toBe(201);
     expect(second.text).toBe(first.text);
     const replayed = [first, second].filter((result) => result.headers.get("idempotent-replayed") === "true");

@@ -6,16 +6,7 @@ import type { AddressInfo } from "node:net";
 import { checkCard } from "./card-rules.ts";
 import { challengeContentSecurityPolicy, renderChallengePage } from "./challenge-page.ts";
 import { fieldContentSecurityPolicy, renderFieldPage } from "./field-page.ts";
-import {
-  authorizationView,
-  createApiRoutes,
-  errorBody,
-  invalidRequest,
-  isJsonObject,
-  type ApiHooks,
-  type JsonObject,
-  type Reply,
-} from "./sandbox-api.ts";
+import { authorizationView, createApiRoutes, errorBody, invalidRequest, isJsonObject, type ApiHooks, type JsonObject, type Reply } from "./sandbox-api.ts";
 import { SandboxStore, type SandboxStateSnapshot } from "./sandbox-store.ts";
 import { WebhookSender } from "./webhook-sender.ts";
 
@@ -134,13 +125,7 @@ async function readJsonObject(request: IncomingMessage): Promise<JsonRead> {
   return { ok: true, body: parsed };
 }
 
-function sendText(
-  response: ServerResponse,
-  status: number,
-  contentType: string,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
+function sendText(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
   response.writeHead(status, {
     ...baseHeaders,
     "Content-Type": contentType,

@@ -87,10 +87,7 @@ export type CaptureOutcome =
   | { kind: "illegal_state"; status: AuthorizationStatus }
   | { kind: "amount_too_large"; maximum: number };
 
-export type VoidOutcome =
-  | { kind: "voided"; authorization: AuthorizationRecord }
-  | { kind: "not_found" }
-  | { kind: "illegal_state"; status: AuthorizationStatus };
+export type VoidOutcome = { kind: "voided"; authorization: AuthorizationRecord } | { kind: "not_found" } | { kind: "illegal_state"; status: AuthorizationStatus };
 
 export type RefundOutcome =
   | { kind: "refunded"; refund: { id: string; amount: number }; authorization: AuthorizationRecord }

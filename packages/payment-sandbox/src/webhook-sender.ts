@@ -2,12 +2,7 @@
 import { SIGNATURE_HEADER, signWebhook } from "@checkout/payment-protocol";
 import { createId } from "./sandbox-store.ts";
 
-export type WebhookEventType =
-  | "authorization.succeeded"
-  | "authorization.failed"
-  | "authorization.captured"
-  | "authorization.voided"
-  | "refund.succeeded";
+export type WebhookEventType = "authorization.succeeded" | "authorization.failed" | "authorization.captured" | "authorization.voided" | "refund.succeeded";
 
 export interface WebhookEvent {
   id: string;

@@ -21,10 +21,7 @@ function ensureChromium(): void {
     apt(["update", "-qq"]);
     apt(["install", "-y", "-qq", "chromium"]);
   } catch (error) {
-    throw new Error(
-      `Could not install Chromium (apt-get install chromium). Install it yourself, or set CHROMIUM_PATH to a Chromium binary.`,
-      { cause: error },
-    );
+    throw new Error(`Could not install Chromium (apt-get install chromium). Install it yourself, or set CHROMIUM_PATH to a Chromium binary.`, { cause: error });
   }
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} does not exist; set CHROMIUM_PATH`);
 }

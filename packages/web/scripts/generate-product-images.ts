@@ -15,8 +15,7 @@ interface Illustration {
 }
 
 const SIZE = 600;
-const groundShadow = (cx: number, cy: number, rx: number, ry = 16) =>
-  `<ellipse cx="${cx}" cy="${cy}" rx="${rx}" ry="${ry}" fill="#1d2420" opacity="0.09"/>`;
+const groundShadow = (cx: number, cy: number, rx: number, ry = 16) => `<ellipse cx="${cx}" cy="${cy}" rx="${rx}" ry="${ry}" fill="#1d2420" opacity="0.09"/>`;
 
 function sock(x: number, y: number, angle: number, colour: string, shade: string, cuff: string, clipId: string): string {
   const shape = "M0 0 L72 0 L72 168 Q72 190 94 200 L152 224 Q184 240 170 270 Q156 296 122 284 L38 252 Q0 236 0 198 Z";

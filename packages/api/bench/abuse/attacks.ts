@@ -94,7 +94,11 @@ const sixtyKb = "x".repeat(60 * 1024);
 const hostileRequests: (() => SendOptions)[] = [
   () => jsonPost("/trpc/checkout.placeOrder", deepJson(30_000), { "idempotency-key": randomUUID() }),
   () => jsonPost("/trpc/checkout.setContact", JSON.stringify({ cartId: randomUUID(), email: sixtyKb })),
-  () => jsonPost("/trpc/cart.create", Array.from({ length: 64 }, () => sixtyKb.slice(0, 16 * 1024))),
+  () =>
+    jsonPost(
+      "/trpc/cart.create",
+      Array.from({ length: 64 }, () => sixtyKb.slice(0, 16 * 1024)),
+    ),
   () => ({ path: `/trpc/catalog.list?input=${encodeURIComponent(deepJson(2000))}` }),
 ];
 
@@ -113,7 +117,10 @@ async function quotedCart(target: Target, localAddress: string): Promise<{ cartI
   const { id: cartId } = await call<{ id: string }>("cart.create", { currency: "USD" });
   await call("cart.addLine", { cartId, sku: "MUG-SAN", quantity: 1 });
   await call("checkout.setContact", { cartId, email: `tester-${cartId.slice(0, 8)}@example.com` });
-  await call("checkout.setShippingAddress", { cartId, address: { name: "Card Tester", line1: "500 Howard St", city: "San Francisco", region: "CA", postalCode: "94105", country: "US" } });
+  await call("checkout.setShippingAddress", {
+    cartId,
+    address: { name: "Card Tester", line1: "500 Howard St", city: "San Francisco", region: "CA", postalCode: "94105", country: "US" },
+  });
   await call("checkout.setShippingOption", { cartId, optionId: "standard" });
   const { id: quoteId } = await call<{ id: string }>("checkout.quote", { cartId });
   return { cartId, quoteId };
@@ -153,7 +160,8 @@ export const ATTACKS: Attack[] = [
   },
   {
     key: "bypass",
-    label: "16 clients (8 addresses) in closed loops: placeOrder without a key, with `trpc-accept`, batched (`%62atch`, comma paths), by GET, as text/plain, and a 1,000-way `cart.create` batch",
+    label:
+      "16 clients (8 addresses) in closed loops: placeOrder without a key, with `trpc-accept`, batched (`%62atch`, comma paths), by GET, as text/plain, and a 1,000-way `cart.create` batch",
     run: async (context) =>
       floodOutcomes(
         await flood(context.target, {
@@ -192,7 +200,12 @@ export const ATTACKS: Attack[] = [
             attempt += 1;
             const card = attempt % 2 === 0 ? "4000000000000002" : "4000000000009995";
             const paymentToken = await tokenize(context.paymentUrl, card);
-            const answer = await callProcedure(context.target, "checkout.placeOrder", { ...cart, paymentToken }, { headers: { "idempotency-key": randomUUID() }, localAddress: attacker });
+            const answer = await callProcedure(
+              context.target,
+              "checkout.placeOrder",
+              { ...cart, paymentToken },
+              { headers: { "idempotency-key": randomUUID() }, localAddress: attacker },
+            );
             tally(outcomes, `${answer.status} ${answer.appCode ?? ""}`.trim());
           }
         }),
@@ -205,7 +218,12 @@ export const ATTACKS: Attack[] = [
     label: "400 clients (8 addresses × 50) in closed loops on `/ready`",
     run: async (context) => {
       const before = await readyChecks(context.target, context.metricsToken);
-      const report = await flood(context.target, { request: () => ({ path: "/ready" }), localAddresses: [50, 51, 52, 53, 54, 55, 56, 57].map(loopback), concurrency: 400, until: context.until });
+      const report = await flood(context.target, {
+        request: () => ({ path: "/ready" }),
+        localAddresses: [50, 51, 52, 53, 54, 55, 56, 57].map(loopback),
+        concurrency: 400,
+        until: context.until,
+      });
       const outcomes = floodOutcomes(report);
       const after = await readyChecks(context.target, context.metricsToken);
       if (before !== null && after !== null) tally(outcomes, "database checks run", after - before);

@@ -8,7 +8,10 @@ import type { ProbeSummary, ProbeWorkerData } from "./probe.ts";
 const { target, probe: settings } = workerData as ProbeWorkerData;
 
 function summarise(report: ProbeReport): ProbeSummary {
-  const ok = report.samples.filter((sample) => sample.isOk).map((sample) => sample.ms).sort((a, b) => a - b);
+  const ok = report.samples
+    .filter((sample) => sample.isOk)
+    .map((sample) => sample.ms)
+    .sort((a, b) => a - b);
   return { attempts: report.attempts, succeeded: report.succeeded, p50: percentile(ok, 0.5), p99: percentile(ok, 0.99), failures: report.failures.slice(0, 3) };
 }
 

@@ -29,7 +29,10 @@ function baselineOf(windows: Window[]): { p50: number; p99: number } {
   return { p50: mean(baselines.map((w) => w.probe.p50)), p99: mean(baselines.map((w) => w.probe.p99)) };
 }
 
-export function renderSection(windows: Window[], info: { seconds: number; isSmoke: boolean; database: string; commit: string | null; loadAverage: number[][]; totalSeconds: number }): string {
+export function renderSection(
+  windows: Window[],
+  info: { seconds: number; isSmoke: boolean; database: string; commit: string | null; loadAverage: number[][]; totalSeconds: number },
+): string {
   const base = baselineOf(windows);
   const rows = windows.map(
     (w) =>

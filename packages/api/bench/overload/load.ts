@@ -49,7 +49,15 @@ async function retryAfterLoad(apiUrl: string, connections: number, seconds: numb
     new Promise<{ status: number; retryAfterMs: number } | null>((resolve) => {
       const started = performance.now();
       const req = http.request(
-        { host: hostname, port, method: "POST", path: "/trpc/cart.create", agent, signal: end.signal, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(CART_CREATE_BODY) } },
+        {
+          host: hostname,
+          port,
+          method: "POST",
+          path: "/trpc/cart.create",
+          agent,
+          signal: end.signal,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(CART_CREATE_BODY) },
+        },
         (res) => {
           res.resume();
           res.on("end", () => {
@@ -98,7 +106,14 @@ async function openLoad(apiUrl: string, rate: number, seconds: number, timeout: 
   const send = (scheduledAt: number) => {
     const done = new Promise<void>((resolve) => {
       const req = http.request(
-        { host: hostname, port, method: "POST", path: "/trpc/cart.create", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(CART_CREATE_BODY) } },
+        {
+          host: hostname,
+          port,
+          method: "POST",
+          path: "/trpc/cart.create",
+          agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(CART_CREATE_BODY) },
+        },
         (res) => {
           res.resume();
           res.on("end", () => {
@@ -109,10 +124,13 @@ async function openLoad(apiUrl: string, rate: number, seconds: number, timeout: 
         },
       );
       // From the arrival, not from when a socket became free.
-      const timer = setTimeout(() => {
-        timeouts += 1;
-        req.destroy(new Error("timeout"));
-      }, Math.max(1, timeout * 1000 - (performance.now() - scheduledAt)));
+      const timer = setTimeout(
+        () => {
+          timeouts += 1;
+          req.destroy(new Error("timeout"));
+        },
+        Math.max(1, timeout * 1000 - (performance.now() - scheduledAt)),
+      );
       req.on("close", () => clearTimeout(timer));
       req.on("error", () => {
         errors += 1;

@@ -64,7 +64,10 @@ function rowsFor(report: Report, scenario: Scenario) {
       p50: median(own.map((w) => w.okLatency.p50)),
       p99: median(own.map((w) => w.okLatency.p99)),
       max: Math.max(...own.map((w) => w.okLatency.max)),
-      shedShare: pct(sum((w) => w.shed), sum(attempts)),
+      shedShare: pct(
+        sum((w) => w.shed),
+        sum(attempts),
+      ),
       shedPerSecond: median(own.map((w) => w.shed / w.seconds)),
       shedP99: median(own.map((w) => w.shedLatency.p99)),
       shedReasons: own.reduce<Record<string, number>>((all, w) => {
@@ -75,11 +78,20 @@ function rowsFor(report: Report, scenario: Scenario) {
         for (const [status, value] of Object.entries(w.otherStatus)) all[status] = (all[status] ?? 0) + value;
         return all;
       }, {}),
-      failedShare: pct(sum((w) => w.errors + others(w)), sum(attempts)),
+      failedShare: pct(
+        sum((w) => w.errors + others(w)),
+        sum(attempts),
+      ),
       errors: sum((w) => w.errors),
       timeouts: sum((w) => w.timeouts),
       health: { p50: median(own.map((w) => w.health.p50)), p99: median(own.map((w) => w.health.p99)), failed: sum((w) => w.health.failed), count: sum((w) => w.health.count) },
-      ready: { p50: median(own.map((w) => w.ready.p50)), p99: median(own.map((w) => w.ready.p99)), max: Math.max(...own.map((w) => w.ready.max)), failed: sum((w) => w.ready.failed), count: sum((w) => w.ready.count) },
+      ready: {
+        p50: median(own.map((w) => w.ready.p50)),
+        p99: median(own.map((w) => w.ready.p99)),
+        max: Math.max(...own.map((w) => w.ready.max)),
+        failed: sum((w) => w.ready.failed),
+        count: sum((w) => w.ready.count),
+      },
       cpu: {
         api: median(own.map((w) => w.cpuPercent.api ?? Number.NaN)),
         database: median(own.map((w) => w.cpuPercent.database ?? Number.NaN)),

@@ -7,7 +7,17 @@ import { ADMISSION_OFF_ENV, type OverloadConfig, type Setting } from "./settings
 const API_STOP_GRACE_MS = 40_000;
 
 /** Variables of the caller's shell that would change the API under test: the bench sets them itself. */
-const NOT_INHERITED = ["DATABASE_URL", "DATABASE_READ_URL", "PORT", "HOST", "PAYMENT_PROVIDER_URL", "PAYMENT_PROVIDER_PUBLIC_URL", "MAX_IN_FLIGHT", "ADMISSION_QUEUE_MAX", "ADMISSION_QUEUE_TIMEOUT_MS"];
+const NOT_INHERITED = [
+  "DATABASE_URL",
+  "DATABASE_READ_URL",
+  "PORT",
+  "HOST",
+  "PAYMENT_PROVIDER_URL",
+  "PAYMENT_PROVIDER_PUBLIC_URL",
+  "MAX_IN_FLIGHT",
+  "ADMISSION_QUEUE_MAX",
+  "ADMISSION_QUEUE_TIMEOUT_MS",
+];
 
 export interface OverloadService {
   apiUrl: string;

@@ -26,7 +26,10 @@ export const BenchEnv = z.object({
   OVERLOAD_OPEN_MAX_SOCKETS: z.coerce.number().int().min(1).default(6000),
   /** Comma-separated setting keys to run (off is always run: it is the baseline). */
   OVERLOAD_SETTINGS: z.string().optional(),
-  OVERLOAD_WRITE_DOC: z.enum(["1", "0", "true", "false"]).default("1").transform((value) => value === "1" || value === "true"),
+  OVERLOAD_WRITE_DOC: z
+    .enum(["1", "0", "true", "false"])
+    .default("1")
+    .transform((value) => value === "1" || value === "true"),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   BENCH_DATABASE_URL: z.url({ message: "must be a postgres:// URL" }).optional(),
 });

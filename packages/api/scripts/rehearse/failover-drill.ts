@@ -38,10 +38,13 @@ const sleep = (ms: number, signal?: AbortSignal) =>
       clearTimeout(timer);
       reject(new Error("failover drill aborted"));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 
@@ -121,11 +124,19 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
       port: await freePort(),
       backends: ports,
       live: "both",
-      healthCheck: { path: check.path, intervalMs: check.intervalSeconds * 1000, timeoutMs: check.timeoutSeconds * 1000, rise: check.healthyThreshold, fall: check.unhealthyThreshold },
+      healthCheck: {
+        path: check.path,
+        intervalMs: check.intervalSeconds * 1000,
+        timeoutMs: check.timeoutSeconds * 1000,
+        rise: check.healthyThreshold,
+        fall: check.unhealthyThreshold,
+      },
     });
     cleanups.push(() => haproxy.stop());
     sandbox.setWebhookTarget(`${haproxy.url}/webhooks/payments`, webhookSecret);
-    step(`haproxy at ${haproxy.url}: GET ${check.path} every ${check.intervalSeconds} s, timeout ${check.timeoutSeconds} s, rise ${check.healthyThreshold}, fall ${check.unhealthyThreshold}`);
+    step(
+      `haproxy at ${haproxy.url}: GET ${check.path} every ${check.intervalSeconds} s, timeout ${check.timeoutSeconds} s, rise ${check.healthyThreshold}, fall ${check.unhealthyThreshold}`,
+    );
 
     // HAProxy's view of both servers and each process's own readiness, once a second for the whole drill.
     const statusesSeen: Record<Slot, string[]> = { blue: [], green: [] };
@@ -136,10 +147,16 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
         (async () => {
           while (isWatching) {
             // A stats socket that does not answer counts as a status other than UP: the drill cannot vouch for that second.
-            const status = await haproxy.server(slot).then((stats) => stats.status, (error: unknown) => `unreadable (${String(error)})`);
+            const status = await haproxy.server(slot).then(
+              (stats) => stats.status,
+              (error: unknown) => `unreadable (${String(error)})`,
+            );
             if (statusesSeen[slot].at(-1) !== status) statusesSeen[slot].push(status);
             const at = performance.now();
-            const ready = await fetch(`http://127.0.0.1:${ports[slot]}/ready`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.status, () => 0);
+            const ready = await fetch(`http://127.0.0.1:${ports[slot]}/ready`, { signal: AbortSignal.timeout(10_000) }).then(
+              (r) => r.status,
+              () => 0,
+            );
             readiness.push({ slot, at, status: ready });
             await sleep(1000).catch(() => {});
           }
@@ -223,11 +240,19 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
         healthChecksNot200: healthAfter[slot].not200,
         readyDuringOutage: countBy(readiness.filter((r) => r.slot === slot && r.at >= downAt && r.at < restartBegun).map((r) => String(r.status))),
         isRunningAtEnd: (await Promise.race([api.exited.then(() => false), sleep(0).then(() => true)])) === true,
-        errorLogs: countBy(api.output().split("\n").filter((line) => /"level":"(error|fatal)"/.test(line)).map(messageOf)),
+        errorLogs: countBy(
+          api
+            .output()
+            .split("\n")
+            .filter((line) => /"level":"(error|fatal)"/.test(line))
+            .map(messageOf),
+        ),
       });
     }
     const during = requests.filter((r) => r.at >= downAt && r.at < restartBegun);
-    const firstOrder = placed(upAt).map((r) => r.at + r.ms).sort((a, b) => a - b)[0];
+    const firstOrder = placed(upAt)
+      .map((r) => r.at + r.ms)
+      .sort((a, b) => a - b)[0];
     const readyMs: Partial<Record<Slot, number>> = {};
     for (const slot of slots) {
       const first = readiness.find((r) => r.slot === slot && r.at >= upAt && r.status === 200);

@@ -93,13 +93,16 @@ export function failoverDrillProblems(report: FailoverDrillReport): string[] {
       problems.push(`haproxy took ${s.slot} out or failed its checks: statuses ${s.statusesSeen.join(" → ")}, ${s.checksFailed} failed checks, ${s.timesDown} times DOWN`);
     }
     if (s.healthChecksDuringOutage < report.healthCheck.unhealthyThreshold) {
-      problems.push(`${s.slot} answered ${s.healthChecksDuringOutage} health checks during the outage: fewer than the ${report.healthCheck.unhealthyThreshold} that would take it out`);
+      problems.push(
+        `${s.slot} answered ${s.healthChecksDuringOutage} health checks during the outage: fewer than the ${report.healthCheck.unhealthyThreshold} that would take it out`,
+      );
     }
     if (!s.isRunningAtEnd) problems.push(`${s.slot} exited during the drill`);
   }
   const r = report.requests;
   const duringOther = Object.entries(r.duringOutage).filter(([outcome]) => outcome !== "503 SERVICE_UNAVAILABLE retry-after 1");
-  if (duringOther.length > 0) problems.push(`requests during the outage answered other than 503 SERVICE_UNAVAILABLE + Retry-After: ${JSON.stringify(Object.fromEntries(duringOther))}`);
+  if (duringOther.length > 0)
+    problems.push(`requests during the outage answered other than 503 SERVICE_UNAVAILABLE + Retry-After: ${JSON.stringify(Object.fromEntries(duringOther))}`);
   if (!r.duringOutage["503 SERVICE_UNAVAILABLE retry-after 1"]) problems.push("no request was made during the outage");
   if (r.timeouts > 0 || r.connectionErrors > 0) problems.push(`${r.timeouts} requests timed out and ${r.connectionErrors} got no connection`);
   if (r.untyped503s > 0) problems.push(`${r.untyped503s} 503s without the typed body or Retry-After`);

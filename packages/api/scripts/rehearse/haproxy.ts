@@ -55,8 +55,7 @@ export function haproxyConfig(options: HaproxyOptions & { socket: string }): str
   const check = options.healthCheck ?? REHEARSAL_HEALTH_CHECK;
   // The rehearsal's fast check re-checks a changing server sooner; a load balancer's check has one interval.
   const intervals = options.healthCheck ? `inter ${check.intervalMs}ms` : "inter 500ms fastinter 250ms downinter 500ms";
-  const server = (slot: Slot) =>
-    `  server ${slot} 127.0.0.1:${options.backends[slot]} check${slot === options.live || options.live === "both" ? "" : " disabled"}`;
+  const server = (slot: Slot) => `  server ${slot} 127.0.0.1:${options.backends[slot]} check${slot === options.live || options.live === "both" ? "" : " disabled"}`;
   return `global
   stats socket ${options.socket} mode 600 level admin
   maxconn 4096
@@ -155,7 +154,11 @@ export async function startHaproxy(binary: string, options: HaproxyOptions): Pro
     binary,
     configFile: path.join(options.dir, "haproxy.cfg"),
     config: haproxyConfig({ ...options, socket }),
-    isReady: () => command("show info").then(() => true, () => false),
+    isReady: () =>
+      command("show info").then(
+        () => true,
+        () => false,
+      ),
     notReady: "haproxy's stats socket did not answer",
     // SIGUSR1: soft stop, finishing the connections it holds.
     stopSignal: "SIGUSR1",

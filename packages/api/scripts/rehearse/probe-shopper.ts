@@ -18,12 +18,7 @@ export interface ProbeShopperOptions {
   onRequest?: (request: ShopperRequest) => void;
 }
 
-async function call(
-  options: ProbeShopperOptions & { target: string },
-  procedure: string,
-  input: unknown,
-  headers: Record<string, string> = {},
-): Promise<Record<string, unknown>> {
+async function call(options: ProbeShopperOptions & { target: string }, procedure: string, input: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const at = performance.now();
   let response: Response;
   let text: string;
@@ -74,12 +69,7 @@ async function checkout(api: ProbeShopperOptions & { target: string }, paymentUr
       body: JSON.stringify({ number: "4242424242424242", expMonth: 12, expYear: 2035, cvc: "123" }),
     })
   ).json()) as { id: string };
-  const order = await call(
-    api,
-    "checkout.placeOrder",
-    { cartId, quoteId: quote.id, paymentToken: token.id },
-    { "idempotency-key": crypto.randomUUID() },
-  );
+  const order = await call(api, "checkout.placeOrder", { cartId, quoteId: quote.id, paymentToken: token.id }, { "idempotency-key": crypto.randomUUID() });
   const number = order.number ?? (order.order as Record<string, unknown> | undefined)?.number ?? order.orderNumber;
   if (typeof number !== "string" && typeof number !== "number") throw new Error(`placeOrder answered without an order number: ${JSON.stringify(order).slice(0, 200)}`);
   return String(number);

@@ -51,7 +51,21 @@ export interface Cutover {
 }
 
 export interface RehearsalReport {
-  load: { arrivalRate: number; durationSeconds: number; vusersCreated: number; vusersFailed: number; requests: number; responses: number; failed: number; errors: Record<string, number>; statusCodes: Record<string, number>; p50: number; p95: number; p99: number; max: number };
+  load: {
+    arrivalRate: number;
+    durationSeconds: number;
+    vusersCreated: number;
+    vusersFailed: number;
+    requests: number;
+    responses: number;
+    failed: number;
+    errors: Record<string, number>;
+    statusCodes: Record<string, number>;
+    p50: number;
+    p95: number;
+    p99: number;
+    max: number;
+  };
   cutovers: Cutover[];
   /** Versions that answered /health through HAProxy, in order, repeats folded. */
   versionsServed: string[];
@@ -243,7 +257,9 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const summary = summarize(result);
     const c = summary.counters;
     // Failed: no answer, or a 5xx (from HAProxy or the service), or an answer a step's `expect` refused, or a probe checkout.
-    const serverErrors = Object.entries(c.statusCodes).filter(([code]) => Number(code) >= 500).reduce((n, [, count]) => n + count, 0);
+    const serverErrors = Object.entries(c.statusCodes)
+      .filter(([code]) => Number(code) >= 500)
+      .reduce((n, [, count]) => n + count, 0);
     const failed = Object.values(c.errors).reduce((a, b) => a + b, 0) + serverErrors + c.unexpectedStatus + shopper.failures.length;
     const report: RehearsalReport = {
       load: {
@@ -315,15 +331,32 @@ export function annotationsOf(report: RehearsalReport): RunAnnotations {
     facts: [
       { label: "requests through HAProxy", value: `${l.requests} (${l.arrivalRate} shopper arrivals/s for ${l.durationSeconds} s)` },
       { label: "failed requests (no answer, refused by expect, or 5xx)", value: String(l.failed), passed: l.failed === 0 },
-      { label: "probe shopper checkouts during the cutovers", value: `${report.probeShopper.checkouts} placed, ${report.probeShopper.failures.length} failed`, passed: report.probeShopper.failures.length === 0 },
-      { label: "versions that answered /health", value: `${report.versionsServed.join(" → ")} (${report.healthProbeFailures} failed probes)`, passed: report.healthProbeFailures === 0 },
-      ...(rollback ? [{ label: "rollback, from starting the old version to its previous one drained and stopped", value: `${((rollback.startMs + rollback.switchMs + rollback.stopMs) / 1000).toFixed(1)} s` }] : []),
+      {
+        label: "probe shopper checkouts during the cutovers",
+        value: `${report.probeShopper.checkouts} placed, ${report.probeShopper.failures.length} failed`,
+        passed: report.probeShopper.failures.length === 0,
+      },
+      {
+        label: "versions that answered /health",
+        value: `${report.versionsServed.join(" → ")} (${report.healthProbeFailures} failed probes)`,
+        passed: report.healthProbeFailures === 0,
+      },
+      ...(rollback
+        ? [
+            {
+              label: "rollback, from starting the old version to its previous one drained and stopped",
+              value: `${((rollback.startMs + rollback.switchMs + rollback.stopMs) / 1000).toFixed(1)} s`,
+            },
+          ]
+        : []),
       {
         label: "acknowledged orders checked to exist exactly once",
         value: `${report.invariants.acknowledgedOrders.load} from the load, ${report.invariants.acknowledgedOrders.probeShopper} from the probe shopper`,
         passed: report.invariants.passed,
       },
-      ...report.invariants.verdicts.filter((v) => /^invariant/.test(v.message)).map((v) => ({ label: v.message.split(":")[0]!, value: v.message.slice(v.message.indexOf(":") + 1).trim(), passed: v.passed })),
+      ...report.invariants.verdicts
+        .filter((v) => /^invariant/.test(v.message))
+        .map((v) => ({ label: v.message.split(":")[0]!, value: v.message.slice(v.message.indexOf(":") + 1).trim(), passed: v.passed })),
       { label: "load tester exit code", value: String(report.loadExitCode), passed: report.loadExitCode === 0 },
     ],
     windows: report.cutovers.map((c) => ({

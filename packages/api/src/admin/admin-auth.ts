@@ -14,7 +14,10 @@ const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** ADMIN_API_TOKENS: comma-separated `name:token` pairs; blank means none configured. */
 export const AdminTokensSchema = z.string().transform((value, ctx): AdminToken[] => {
   const tokens: AdminToken[] = [];
-  for (const pair of value.split(",").map((part) => part.trim()).filter(Boolean)) {
+  for (const pair of value
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const at = pair.indexOf(":");
     const name = at === -1 ? "" : pair.slice(0, at);
     const token = at === -1 ? "" : pair.slice(at + 1);

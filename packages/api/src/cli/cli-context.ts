@@ -31,10 +31,7 @@ export function loadCliEnv(): Env {
 export function openCliContext(): CliContext {
   const env = loadCliEnv();
   if (!env.DATABASE_URL) {
-    fail(
-      "DATABASE_URL is required. For the embedded database of a running `pnpm start`: DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5488/checkout",
-      78,
-    );
+    fail("DATABASE_URL is required. For the embedded database of a running `pnpm start`: DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5488/checkout", 78);
   }
   const db = createDb({ connectionString: env.DATABASE_URL, max: 4, applicationName: "checkout-cli" });
   // With the sandbox on, it is the one inside the running API process, on its own port.

@@ -50,7 +50,10 @@ export function clientAddressOf(req: http.IncomingMessage, sources: ClientAddres
   }
   const forwarded = req.headers["x-forwarded-for"];
   if (sources.trustedProxies > 0 && typeof forwarded === "string") {
-    const hops = forwarded.split(",").map((hop) => hop.trim()).filter(Boolean);
+    const hops = forwarded
+      .split(",")
+      .map((hop) => hop.trim())
+      .filter(Boolean);
     const client = hops[Math.max(0, hops.length - sources.trustedProxies)];
     if (client && net.isIP(client)) return normalise(client);
   }
@@ -67,7 +70,10 @@ export function limitKeyOf(address: string): string {
   const left = head ? head.split(":") : [];
   const right = tail ? tail.split(":") : [];
   const groups = address.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
-  return `${groups.slice(0, 4).map((group) => group.toLowerCase().replace(/^0+(?=.)/, "")).join(":")}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.toLowerCase().replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }
 
 /** The client address (clientAddressOf, resolved once per request) and user agent, as audit records carry them. */

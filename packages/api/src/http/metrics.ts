@@ -71,7 +71,9 @@ export class Metrics {
     lines.push("# HELP process_resident_memory_bytes Resident memory size in bytes.");
     lines.push("# TYPE process_resident_memory_bytes gauge");
     lines.push(`process_resident_memory_bytes ${memory.rss}`);
-    lines.push("# HELP payment_attempts_total placeOrder payment attempts, by how they ended (authorized, requires_action, declined, refused_velocity, token_rejected, unavailable, failed).");
+    lines.push(
+      "# HELP payment_attempts_total placeOrder payment attempts, by how they ended (authorized, requires_action, declined, refused_velocity, token_rejected, unavailable, failed).",
+    );
     lines.push("# TYPE payment_attempts_total counter");
     for (const [outcome, value] of this.paymentAttempts) lines.push(`payment_attempts_total{outcome="${escapeLabel(outcome)}"} ${value}`);
     return `${lines.join("\n")}\n`;

@@ -270,9 +270,7 @@ export function createAppServer(options: ServerOptions): AppServer {
           sendJson(res, 503, { status: "draining" });
           return;
         }
-        void readiness.isDatabaseReady().then((isReady) =>
-          isReady ? sendJson(res, 200, { status: "ready" }) : sendJson(res, 503, { status: "unavailable", reason: "database" }),
-        );
+        void readiness.isDatabaseReady().then((isReady) => (isReady ? sendJson(res, 200, { status: "ready" }) : sendJson(res, 503, { status: "unavailable", reason: "database" })));
         return;
       case "/metrics": {
         if (!mayReadMetrics(req)) {
@@ -341,10 +339,7 @@ export function createAppServer(options: ServerOptions): AppServer {
     server.closeIdleConnections();
     const idle = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onIdle = resolve));
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      Promise.all([idle, closed]).then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
-    ]);
+    const timedOut = await Promise.race([Promise.all([idle, closed]).then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))]);
     clearTimeout(timer);
     if (timedOut) server.closeAllConnections();
     return { timedOut };

@@ -61,11 +61,7 @@ export function loadStaticFiles(root: string, options: { paymentFieldUrl: string
       const urlPath = `/${relative.split(path.sep).join("/")}`;
       let body = readFileSync(path.join(root, relative));
       if (urlPath === "/index.html") {
-        body = Buffer.from(
-          body
-            .toString("utf8")
-            .replace(/(<meta name="checkout:payment-sandbox-url" content=")[^"]*(")/, `$1${options.paymentFieldUrl}$2`),
-        );
+        body = Buffer.from(body.toString("utf8").replace(/(<meta name="checkout:payment-sandbox-url" content=")[^"]*(")/, `$1${options.paymentFieldUrl}$2`));
       }
       files.set(urlPath, toFile(urlPath, body));
     }

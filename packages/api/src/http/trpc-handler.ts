@@ -120,7 +120,8 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
   function checkRequest(req: http.IncomingMessage, path: string, params: URLSearchParams): { procedure: AnyTRPCProcedure; type: "query" | "mutation"; meta: ProcedureMeta } {
     const unread = hasBody(req);
     for (const name of params.keys()) {
-      if (name.toLowerCase() === "batch") throw new EdgeError("BATCHING_DISABLED", "Batched calls are not accepted; send each procedure as its own request", { closeConnection: unread });
+      if (name.toLowerCase() === "batch")
+        throw new EdgeError("BATCHING_DISABLED", "Batched calls are not accepted; send each procedure as its own request", { closeConnection: unread });
     }
     if (path.includes(",")) throw new EdgeError("BATCHING_DISABLED", "Batched calls are not accepted; send each procedure as its own request", { closeConnection: unread });
     const procedure = procedureAt(procedures, path);
@@ -132,7 +133,10 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
       throw new EdgeError("METHOD_NOT_ALLOWED", `${path} is a mutation: send it as POST with its input as the JSON body`, { allow: "POST", closeConnection: unread });
     }
     if (type === "query" && method !== "GET" && method !== "POST") {
-      throw new EdgeError("METHOD_NOT_ALLOWED", `${path} is a query: send it as POST with its input as the JSON body, or GET ?input=`, { allow: "GET, POST", closeConnection: unread });
+      throw new EdgeError("METHOD_NOT_ALLOWED", `${path} is a query: send it as POST with its input as the JSON body, or GET ?input=`, {
+        allow: "GET, POST",
+        closeConnection: unread,
+      });
     }
     if (type === "query" && method === "GET" && meta.carriesCapability) {
       throw new EdgeError("METHOD_NOT_ALLOWED", `${path} carries a cart or order id, which must not travel in a URL: send it as POST with its input as the JSON body`, {
@@ -144,11 +148,9 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
       throw new EdgeError("UNSUPPORTED_MEDIA_TYPE", "Send the input as a JSON body with Content-Type: application/json", { closeConnection: true });
     }
     if (meta.idempotency && !validKeyOf(req)) {
-      throw new EdgeError(
-        "IDEMPOTENCY_KEY_REQUIRED",
-        `${path} needs an Idempotency-Key header: a new random value (e.g. a UUID) per attempt, reused when retrying that attempt`,
-        { closeConnection: unread },
-      );
+      throw new EdgeError("IDEMPOTENCY_KEY_REQUIRED", `${path} needs an Idempotency-Key header: a new random value (e.g. a UUID) per attempt, reused when retrying that attempt`, {
+        closeConnection: unread,
+      });
     }
     return { procedure, type, meta };
   }
@@ -199,7 +201,7 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
         send(res, rendered);
       }
     })();
-  };
+  }
 
   /** Answers with the one error responder: for refusals made outside the pipeline's own steps (admission's 503s). */
   function respondError(req: http.IncomingMessage, res: http.ServerResponse, path: string, cause: unknown): void {

@@ -71,7 +71,8 @@ export function startBackgroundJobs(input: { env: Env; services: Services; log: 
       log,
       run: async () => {
         const summary = await Retention.purge({ db: services.db, policy: retentionPolicyOf(env), timeBudgetMs: RETENTION_BUDGET_MS });
-        if (summary.carts + summary.quotes + summary.idempotencyKeys + summary.outboxEvents + summary.ordersErased + summary.paymentVelocity > 0) log.info(summary, "retention purge");
+        if (summary.carts + summary.quotes + summary.idempotencyKeys + summary.outboxEvents + summary.ordersErased + summary.paymentVelocity > 0)
+          log.info(summary, "retention purge");
         return summary;
       },
     }),

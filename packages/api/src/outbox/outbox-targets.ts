@@ -49,13 +49,7 @@ export function createWebhookTarget(input: { url: string; secret: string; timeou
   };
 }
 
-export function createOutboxTargets(input: {
-  db: Kysely<Database>;
-  mailer: Mailer;
-  publicUrl: string;
-  webhookUrls: readonly string[];
-  webhookSecret?: string;
-}): OutboxTarget[] {
+export function createOutboxTargets(input: { db: Kysely<Database>; mailer: Mailer; publicUrl: string; webhookUrls: readonly string[]; webhookSecret?: string }): OutboxTarget[] {
   const targets = [createConfirmationEmailTarget(input)];
   if (input.webhookUrls.length > 0) {
     if (!input.webhookSecret) throw new Error("order webhooks need a signing secret");

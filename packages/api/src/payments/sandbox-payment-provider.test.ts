@@ -277,9 +277,7 @@ describe("SandboxPaymentProvider.capture", () => {
 
   it("throws when capturing more than was authorised", async () => {
     const id = await authorizedId(5000);
-    await expect(provider.capture({ authorizationId: id, amount: 5001, idempotencyKey: newKey() })).rejects.toThrow(
-      /amount_too_large/,
-    );
+    await expect(provider.capture({ authorizationId: id, amount: 5001, idempotencyKey: newKey() })).rejects.toThrow(/amount_too_large/);
   });
 });
 
@@ -303,9 +301,7 @@ describe("SandboxPaymentProvider.refund", () => {
     await provider.capture({ authorizationId: id, amount: 5000, idempotencyKey: newKey() });
     const { refundId } = await provider.refund({ authorizationId: id, amount: 3000, idempotencyKey: newKey() });
     expect(refundId).toMatch(/^re_/);
-    await expect(provider.refund({ authorizationId: id, amount: 2001, idempotencyKey: newKey() })).rejects.toThrow(
-      /amount_too_large/,
-    );
+    await expect(provider.refund({ authorizationId: id, amount: 2001, idempotencyKey: newKey() })).rejects.toThrow(/amount_too_large/);
     expect(await authorizationState(id)).toMatchObject({ refundedAmount: 3000 });
   });
 });

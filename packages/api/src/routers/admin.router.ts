@@ -29,18 +29,12 @@ export const adminRouter = router({
   orders: router({
     list: adminProcedure.input(OrderAdmin.ListInput).query(({ ctx, input }) => OrderAdmin.list({ db: ctx.db, ...input, ...ctx.acting })),
     get: adminProcedure.input(OrderAdmin.GetInput).query(({ ctx, input }) => OrderAdmin.get({ db: ctx.db, orderId: input.orderId, ...ctx.acting })),
-    cancel: adminProcedure
-      .input(OrderAdmin.CancelInput)
-      .mutation(({ ctx, input }) => OrderAdmin.cancel({ db: ctx.db, payments: ctx.payments, ...input, ...ctx.acting })),
-    refund: adminProcedure
-      .input(OrderAdmin.RefundInput)
-      .mutation(({ ctx, input }) => OrderAdmin.refund({ db: ctx.db, payments: ctx.payments, ...input, ...ctx.acting })),
+    cancel: adminProcedure.input(OrderAdmin.CancelInput).mutation(({ ctx, input }) => OrderAdmin.cancel({ db: ctx.db, payments: ctx.payments, ...input, ...ctx.acting })),
+    refund: adminProcedure.input(OrderAdmin.RefundInput).mutation(({ ctx, input }) => OrderAdmin.refund({ db: ctx.db, payments: ctx.payments, ...input, ...ctx.acting })),
     fulfil: adminProcedure
       .input(OrderAdmin.FulfilInput)
       .mutation(({ ctx, input }) => OrderAdmin.fulfil({ db: ctx.db, payments: ctx.payments, orderId: input.orderId, ...ctx.acting })),
   }),
   /** Stock, orders and charges checked in one snapshot of the writer (a replica could lag); read-only. */
-  invariants: adminProcedure
-    .input(OrderInvariants.CheckInput)
-    .query(({ ctx, input }) => OrderInvariants.check({ db: ctx.db, orderNumbers: input?.orderNumbers, ...ctx.acting })),
+  invariants: adminProcedure.input(OrderInvariants.CheckInput).query(({ ctx, input }) => OrderInvariants.check({ db: ctx.db, orderNumbers: input?.orderNumbers, ...ctx.acting })),
 });

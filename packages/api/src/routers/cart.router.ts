@@ -6,7 +6,10 @@ import { procedure, router } from "../trpc.ts";
 const withCart = procedure.meta({ rateClass: "cart", carriesCapability: true });
 
 export const cartRouter = router({
-  create: procedure.meta({ rateClass: "cart" }).input(CartCreateInput).mutation(({ ctx, input }) => Cart.create({ db: ctx.db, currency: input.currency })),
+  create: procedure
+    .meta({ rateClass: "cart" })
+    .input(CartCreateInput)
+    .mutation(({ ctx, input }) => Cart.create({ db: ctx.db, currency: input.currency })),
   get: withCart.input(CartIdInput).query(({ ctx, input }) => Cart.get({ db: ctx.db, cartId: input.cartId })),
   addLine: withCart.input(CartAddLineInput).mutation(({ ctx, input }) => Cart.addLine({ db: ctx.db, policy: ctx.stockPolicy, ...input })),
   updateLine: withCart.input(CartUpdateLineInput).mutation(({ ctx, input }) => Cart.updateLine({ db: ctx.db, policy: ctx.stockPolicy, ...input })),

@@ -27,30 +27,29 @@ function scopeByCart(input: unknown): string | null {
 
 export const checkoutRouter = router({
   setContact: withCart.input(SetContactInput).mutation(({ ctx, input }) => Checkout.setContact({ db: ctx.db, ...input })),
-  setShippingAddress: withCart
-    .input(SetShippingAddressInput)
-    .mutation(({ ctx, input }) => Checkout.setShippingAddress({ db: ctx.db, ...input })),
-  listShippingOptions: withCart
-    .input(CartIdInput)
-    .query(({ ctx, input }) => Checkout.listShippingOptions({ db: ctx.db, cartId: input.cartId })),
-  setShippingOption: withCart
-    .input(SetShippingOptionInput)
-    .mutation(({ ctx, input }) => Checkout.setShippingOption({ db: ctx.db, ...input })),
-  applyPromoCode: withCart
-    .input(ApplyPromoCodeInput)
-    .mutation(({ ctx, input }) => Promotion.applyToCart({ db: ctx.db, cartId: input.cartId, code: input.code })),
-  removePromoCode: withCart
-    .input(RemovePromoCodeInput)
-    .mutation(({ ctx, input }) => Promotion.removeFromCart({ db: ctx.db, cartId: input.cartId })),
+  setShippingAddress: withCart.input(SetShippingAddressInput).mutation(({ ctx, input }) => Checkout.setShippingAddress({ db: ctx.db, ...input })),
+  listShippingOptions: withCart.input(CartIdInput).query(({ ctx, input }) => Checkout.listShippingOptions({ db: ctx.db, cartId: input.cartId })),
+  setShippingOption: withCart.input(SetShippingOptionInput).mutation(({ ctx, input }) => Checkout.setShippingOption({ db: ctx.db, ...input })),
+  applyPromoCode: withCart.input(ApplyPromoCodeInput).mutation(({ ctx, input }) => Promotion.applyToCart({ db: ctx.db, cartId: input.cartId, code: input.code })),
+  removePromoCode: withCart.input(RemovePromoCodeInput).mutation(({ ctx, input }) => Promotion.removeFromCart({ db: ctx.db, cartId: input.cartId })),
   quote: withCart.input(CartIdInput).mutation(({ ctx, input }) => Checkout.quote({ db: ctx.db, cartId: input.cartId })),
   placeOrder: procedure
     .meta({ rateClass: "payment", carriesCapability: true, idempotency: { scopeOf: scopeByCart } })
     .input(PlaceOrderInput)
     .mutation(async ({ ctx, input }) => {
-    const order = await Checkout.placeOrder({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, stockPolicy: ctx.stockPolicy, origin: ctx.origin, velocity: ctx.paymentVelocity, onAttempt: (report) => reportPaymentAttempt(ctx, report), ...input });
-    ctx.log.info({ orderId: order.id, orderNumber: order.number, total: order.total, currency: order.currency }, "order.placed");
-    return order;
-  }),
+      const order = await Checkout.placeOrder({
+        db: ctx.db,
+        payments: ctx.payments,
+        captureMode: ctx.captureMode,
+        stockPolicy: ctx.stockPolicy,
+        origin: ctx.origin,
+        velocity: ctx.paymentVelocity,
+        onAttempt: (report) => reportPaymentAttempt(ctx, report),
+        ...input,
+      });
+      ctx.log.info({ orderId: order.id, orderNumber: order.number, total: order.total, currency: order.currency }, "order.placed");
+      return order;
+    }),
   /** After the 3-D Secure challenge: settles the order from the provider's answer (idempotent, races the webhook safely). */
   confirmPayment: payment.input(ConfirmPaymentInput).mutation(async ({ ctx, input }) => {
     const order = await Checkout.confirmPayment({ db: ctx.db, payments: ctx.payments, captureMode: ctx.captureMode, orderId: input.orderId });

@@ -4,5 +4,8 @@ import { Order, OrderGetInput } from "@checkout/core";
 import { procedure, router } from "../trpc.ts";
 
 export const orderRouter = router({
-  get: procedure.meta({ rateClass: "cart", carriesCapability: true }).input(OrderGetInput).query(({ ctx, input }) => Order.get({ db: ctx.db, orderId: input.orderId })),
+  get: procedure
+    .meta({ rateClass: "cart", carriesCapability: true })
+    .input(OrderGetInput)
+    .query(({ ctx, input }) => Order.get({ db: ctx.db, orderId: input.orderId })),
 });

@@ -81,7 +81,16 @@ export function readImage(options: { dockerfile: string; context: string }): Ima
       const [image = "", as, name] = args.split(/\s+/);
       if (!BASE_IMAGE.name.test(image)) throw new Error(`Dockerfile: base image ${image} is not one the parity test knows (${BASE_IMAGE.name})`);
       const files = new Map<string, string>();
-      const config: ImageConfig = { files, env: { ...BASE_IMAGE.env }, workdir: "/", user: "root", cmd: ["node"], entrypoint: ["docker-entrypoint.sh"], healthcheck: null, exposed: [] };
+      const config: ImageConfig = {
+        files,
+        env: { ...BASE_IMAGE.env },
+        workdir: "/",
+        user: "root",
+        cmd: ["node"],
+        entrypoint: ["docker-entrypoint.sh"],
+        healthcheck: null,
+        exposed: [],
+      };
       stages.push({ name: as?.toUpperCase() === "AS" ? (name ?? null) : null, files, config });
       continue;
     }

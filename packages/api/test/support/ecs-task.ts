@@ -143,7 +143,9 @@ export function runHealthCheck(started: StartedContainer): Promise<{ code: numbe
  * Runs the health check until it passes, the container exits, or the window ECS gives it ends (startPeriod, then
  * retries × interval): asked every 250 ms here, since only passing within the window is the contract.
  */
-export async function waitUntilHealthy(started: StartedContainer): Promise<{ last: { code: number | null; output: string }; exit: { code: number | null; signal: NodeJS.Signals | null } | null }> {
+export async function waitUntilHealthy(
+  started: StartedContainer,
+): Promise<{ last: { code: number | null; output: string }; exit: { code: number | null; signal: NodeJS.Signals | null } | null }> {
   const check = started.spec.healthCheck!;
   const deadline = Date.now() + ((check.startPeriod ?? 0) + (check.retries ?? 3) * (check.interval ?? 30)) * 1000;
   let last: { code: number | null; output: string } = { code: null, output: "not asked yet" };

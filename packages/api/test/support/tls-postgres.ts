@@ -31,9 +31,25 @@ export function createTestCa(options: { dir: string; name?: string }): TestCa {
   const keyPath = path.join(options.dir, `${name}.key`);
   openssl(
     [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-      "-keyout", keyPath, "-out", certPath, "-subj", `/CN=Checkout test CA ${name} ${randomBytes(4).toString("hex")}`,
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-subj",
+      `/CN=Checkout test CA ${name} ${randomBytes(4).toString("hex")}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
     ],
     options.dir,
   );
@@ -56,7 +72,10 @@ export function createServerCertificate(options: { ca: TestCa; dir: string; name
   const commonName = options.names.find((entry) => !entry.startsWith("IP:")) ?? "server";
   writeFileSync(extPath, `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
   openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyPath, "-out", csrPath, "-subj", `/CN=${commonName}`], options.dir);
-  openssl(["x509", "-req", "-in", csrPath, "-CA", options.ca.certPath, "-CAkey", options.ca.keyPath, "-CAcreateserial", "-days", "2", "-out", certPath, "-extfile", extPath], options.dir);
+  openssl(
+    ["x509", "-req", "-in", csrPath, "-CA", options.ca.certPath, "-CAkey", options.ca.keyPath, "-CAcreateserial", "-days", "2", "-out", certPath, "-extfile", extPath],
+    options.dir,
+  );
   chmodSync(keyPath, 0o600);
   return { certPath, keyPath };
 }
@@ -123,12 +142,18 @@ export async function startTlsPostgres(options: {
       // The certificate and key live in the data directory, owned like it: PostgreSQL refuses a key others can read.
       const certificate = createServerCertificate({ ca, dir: path.join(options.dir, "server"), names: serverNames });
       const owner = statSync(dataDir);
-      for (const [from, to] of [[certificate.certPath, "server.crt"], [certificate.keyPath, "server.key"]] as const) {
+      for (const [from, to] of [
+        [certificate.certPath, "server.crt"],
+        [certificate.keyPath, "server.key"],
+      ] as const) {
         const target = path.join(dataDir, to);
         writeFileSync(target, readFileSync(from), { mode: 0o600 });
         if (process.getuid?.() === 0) chownSync(target, owner.uid, owner.gid);
       }
-      appendFileSync(path.join(dataDir, "postgresql.conf"), "\n# TLS only (test/support/tls-postgres.ts)\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\nssl_min_protocol_version = 'TLSv1.2'\n");
+      appendFileSync(
+        path.join(dataDir, "postgresql.conf"),
+        "\n# TLS only (test/support/tls-postgres.ts)\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\nssl_min_protocol_version = 'TLSv1.2'\n",
+      );
       writeFileSync(
         path.join(dataDir, "pg_hba.conf"),
         [

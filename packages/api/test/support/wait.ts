@@ -27,7 +27,16 @@ export async function waitUntil<T>(
 /** Waits until `url` answers 2xx (connection refused and errors count as not yet); `detail` is added to a failure. */
 export async function waitForOk(url: string, timeoutMs = 30_000, detail: () => string = () => ""): Promise<void> {
   try {
-    await waitUntil(`${url} to answer 2xx`, () => fetch(url).then((response) => response.ok, () => false), timeoutMs, 100);
+    await waitUntil(
+      `${url} to answer 2xx`,
+      () =>
+        fetch(url).then(
+          (response) => response.ok,
+          () => false,
+        ),
+      timeoutMs,
+      100,
+    );
   } catch (error) {
     throw new Error(`${(error as Error).message}\n${detail()}`);
   }

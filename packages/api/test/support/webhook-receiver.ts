@@ -30,7 +30,12 @@ export async function startWebhookReceiver(respond: (index: number) => number = 
     received,
     respond,
     async waitFor(count, timeoutMs = 10_000) {
-      await waitUntil(() => `${count} webhook requests (got ${received.length})`, () => received.length >= count, timeoutMs, 20);
+      await waitUntil(
+        () => `${count} webhook requests (got ${received.length})`,
+        () => received.length >= count,
+        timeoutMs,
+        20,
+      );
       return received.slice(0, count);
     },
     close: () =>

@@ -20,8 +20,7 @@ export interface ArbitraryOptions {
 }
 
 const defOf = (schema: Schema): Def => schema._zod.def as unknown as Def;
-const checksOf = (schema: Schema): CheckDef[] =>
-  ((defOf(schema).checks as { _zod: { def: CheckDef } }[] | undefined) ?? []).map((check) => check._zod.def);
+const checksOf = (schema: Schema): CheckDef[] => ((defOf(schema).checks as { _zod: { def: CheckDef } }[] | undefined) ?? []).map((check) => check._zod.def);
 const isValid = (schema: Schema, value: unknown): boolean => z.safeParse(schema, value).success;
 
 /** The wrappers whose value on the wire is their inner schema's. */
@@ -51,7 +50,12 @@ function lengthBounds(schema: Schema): { min: number; max: number } {
 function numberBounds(schema: Schema): Bounds {
   const def = defOf(schema);
   const bounds: Bounds = { min: -Number.MAX_VALUE, max: Number.MAX_VALUE, isInteger: false, minExcluded: false, maxExcluded: false };
-  const formats = [def.format, ...checksOf(schema).filter((check) => check.check === "number_format").map((check) => check.format)];
+  const formats = [
+    def.format,
+    ...checksOf(schema)
+      .filter((check) => check.check === "number_format")
+      .map((check) => check.format),
+  ];
   for (const format of formats) {
     if (format === "safeint") Object.assign(bounds, { isInteger: true, min: Math.max(bounds.min, Number.MIN_SAFE_INTEGER), max: Math.min(bounds.max, Number.MAX_SAFE_INTEGER) });
     if (format === "int32") Object.assign(bounds, { isInteger: true, min: Math.max(bounds.min, -(2 ** 31)), max: Math.min(bounds.max, 2 ** 31 - 1) });
@@ -79,7 +83,13 @@ function patternsOf(schema: Schema): RegExp[] {
  */
 const ANY_CODE_POINT = fc.oneof(
   { arbitrary: fc.integer({ min: 0, max: 0xff }).map((point) => String.fromCodePoint(point)), weight: 4 },
-  { arbitrary: fc.integer({ min: 0, max: 0x10ffff }).filter((point) => point < 0xd800 || point > 0xdfff).map((point) => String.fromCodePoint(point)), weight: 4 },
+  {
+    arbitrary: fc
+      .integer({ min: 0, max: 0x10ffff })
+      .filter((point) => point < 0xd800 || point > 0xdfff)
+      .map((point) => String.fromCodePoint(point)),
+    weight: 4,
+  },
   { arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit)), weight: 1 },
 );
 
@@ -251,17 +261,65 @@ const PROTOTYPE_KEYS = ["__proto__", "constructor", "prototype"];
 const UNKNOWN_KEYS = [...PROTOTYPE_KEYS, "price", "total", "amount", "isAdmin", "toString", "hasOwnProperty", "valueOf", "", " ", "k".repeat(300), "𝒳"];
 /** Values of the wrong type, or of the right type in a form no schema should take. */
 const WRONG_VALUES: unknown[] = [
-  null, true, false, 0, -1, 1.5, -0.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, Number.MIN_SAFE_INTEGER - 2,
-  "", " ", "NaN", "Infinity", "-Infinity", "1e309", "null", "undefined", "true", "0", "-1", "0x10",
-  [], {}, [[]], [null], { $gt: "" }, { toString: "x" },
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  -0.5,
+  1e308,
+  -1e308,
+  Number.MAX_SAFE_INTEGER + 2,
+  Number.MIN_SAFE_INTEGER - 2,
+  "",
+  " ",
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "1e309",
+  "null",
+  "undefined",
+  "true",
+  "0",
+  "-1",
+  "0x10",
+  [],
+  {},
+  [[]],
+  [null],
+  { $gt: "" },
+  { toString: "x" },
 ];
 /** Number literals JSON.parse turns into Infinity, -0 or a lossy value. */
 const RAW_NUMBERS = ["1e400", "-1e400", "-0", "1.0", "1E2", "0.1e1", "123456789012345678901234567890", "5e-324"];
 const HOSTILE_STRINGS = [
-  "\u0000", "a\u0000b", "\ud800", "x\udfff", "\u202eevil", "\ufeff", "ｔｅｅ", "İ", "ß", "e\u0301", "😀", "\u2028\u2029", "\u001b[31m",
+  "\u0000",
+  "a\u0000b",
+  "\ud800",
+  "x\udfff",
+  "\u202eevil",
+  "\ufeff",
+  "ｔｅｅ",
+  "İ",
+  "ß",
+  "e\u0301",
+  "😀",
+  "\u2028\u2029",
+  "\u001b[31m",
+  "𝓪𝓭𝓪",
+  "١٢٣٤٥",
+  "' OR '1'='1",
+  "'; drop table cart; --",
+  "%00",
+  "../../etc/passwd",
+  "<script>alert(1)</script>",
   // biome-ignore lint/suspicious/noTemplateCurlyInString: "${jndi:ldap://x}" is a deliberate hostile input, not a template.
-  "𝓪𝓭𝓪", "١٢٣٤٥", "' OR '1'='1", "'; drop table cart; --", "%00", "../../etc/passwd", "<script>alert(1)</script>", "${jndi:ldap://x}",
-  "\\", "\"", "\r\n", "\t",
+  "${jndi:ldap://x}",
+  "\\",
+  '"',
+  "\r\n",
+  "\t",
 ];
 /** Whole bodies: other types, invalid JSON, a byte-order mark, batch and transformer shapes. */
 const RAW_ROOTS = ["null", "[]", "{}", '""', "0", "true", "[{}]", "{", '{"a":}', "\ufeff{}", "   ", "NaN", "undefined", "1e400", '"\\ud800"', '{"__proto__":{"polluted":true}}'];
@@ -435,7 +493,14 @@ export function mutantsOf(schema: Schema, valid: fc.Arbitrary<unknown>, options:
         fc.constantFrom(0.5, 0.95, 1.3).map((share) => {
           const item = getAt(value, path) ?? null;
           const length = Math.max(2, Math.floor((room * share) / (Buffer.byteLength(JSON.stringify(item)) + 1)));
-          return mutant(`${named(path)} = [${length} copies]`, setAt(value, path, Array.from({ length }, () => item)));
+          return mutant(
+            `${named(path)} = [${length} copies]`,
+            setAt(
+              value,
+              path,
+              Array.from({ length }, () => item),
+            ),
+          );
         }),
       ),
       leafOr(stringPaths).chain((path) => {
@@ -456,7 +521,12 @@ export function mutantsOf(schema: Schema, valid: fc.Arbitrary<unknown>, options:
         return fc.constantFrom(...variants).map((next) => mutant(`${named(path)} = ${JSON.stringify(next)?.slice(0, 80)}`, setAt(value, path, next)));
       }),
       // Every string at once: whichever of them the code reaches first (a scope, a lookup, an audit record) meets it.
-      fc.constantFrom("\u0000", "\ud800", "\u001b[0m", "\u202e").map((text) => mutant(`every string + ${JSON.stringify(text)}`, mapStrings(value, (string) => string + text))),
+      fc.constantFrom("\u0000", "\ud800", "\u001b[0m", "\u202e").map((text) =>
+        mutant(
+          `every string + ${JSON.stringify(text)}`,
+          mapStrings(value, (string) => string + text),
+        ),
+      ),
       fc.constantFrom(...RAW_ROOTS).map((raw) => ({ mutation: `body ${JSON.stringify(raw)}`, json: raw })),
       fc.constantFrom("array", "batch", "superjson", "twice").map((shape) => {
         const json = render(value) ?? "null";
@@ -469,16 +539,20 @@ export function mutantsOf(schema: Schema, valid: fc.Arbitrary<unknown>, options:
     }
     if (objectPaths.length > 0) {
       ops.push(
-        fc.tuple(fc.constantFrom(...objectPaths), fc.constantFrom(...UNKNOWN_KEYS, "(a duplicate)"), fc.constantFrom<unknown>({ polluted: true }, "x", 1, null, { prototype: { polluted: true } })).map(
-          ([path, wanted, extra]) => {
+        fc
+          .tuple(
+            fc.constantFrom(...objectPaths),
+            fc.constantFrom(...UNKNOWN_KEYS, "(a duplicate)"),
+            fc.constantFrom<unknown>({ polluted: true }, "x", 1, null, { prototype: { polluted: true } }),
+          )
+          .map(([path, wanted, extra]) => {
             const node = getAt(value, path) as Record<string, unknown>;
             const existing = Object.keys(node);
             const key = wanted === "(a duplicate)" && existing.length > 0 ? existing[0]! : wanted === "(a duplicate)" ? "__proto__" : wanted;
             // The key goes in as raw JSON text: "__proto__" stays an own key, and a duplicate stays a duplicate.
             const withKey = { ...node, [RAW(0)]: extra };
             return mutant(`${named(path)} + key ${JSON.stringify(key).slice(0, 40)}`, setAt(value, path, withKey), [JSON.stringify(key)]);
-          },
-        ),
+          }),
       );
     }
     return fc.oneof(...ops);

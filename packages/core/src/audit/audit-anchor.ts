@@ -115,11 +115,7 @@ export function compareWithAnchor(input: { stored: StoredAnchor; link: AnchoredL
  * hold the same row with the same hash and time. `linksAt` is the chain's link at each anchored seq (absent when the
  * chain has none); `head` its last link. Reports the first break, naming the row at the earliest anchor that no longer matches.
  */
-export function checkAnchors(input: {
-  anchors: readonly StoredAnchor[];
-  linksAt: ReadonlyMap<number, AnchoredLink>;
-  head: { seq: number } | null;
-}): AnchorBreak | null {
+export function checkAnchors(input: { anchors: readonly StoredAnchor[]; linksAt: ReadonlyMap<number, AnchoredLink>; head: { seq: number } | null }): AnchorBreak | null {
   const orderBreak = findAnchorOrderBreak(input.anchors);
   if (orderBreak) return orderBreak;
   let lastMatchingSeq = 0;

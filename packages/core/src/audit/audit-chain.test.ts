@@ -31,7 +31,11 @@ describe("linkHash", () => {
   });
 
   it("hashes text as UTF-8", () => {
-    expect(linkHash("", "é")).toBe(createHash("sha256").update(Buffer.from([0xc3, 0xa9])).digest("hex"));
+    expect(linkHash("", "é")).toBe(
+      createHash("sha256")
+        .update(Buffer.from([0xc3, 0xa9]))
+        .digest("hex"),
+    );
   });
 });
 

@@ -32,7 +32,9 @@ export type ChainVerdict =
 
 /** sha256(prev_hash || canonical), hex: the same bytes the database hashes when it seals a link. */
 export function linkHash(prevHash: string, canonical: string): string {
-  return createHash("sha256").update(prevHash + canonical, "utf8").digest("hex");
+  return createHash("sha256")
+    .update(prevHash + canonical, "utf8")
+    .digest("hex");
 }
 
 /** Why `link` does not follow `previous` (null for the first link), or null when it does. */

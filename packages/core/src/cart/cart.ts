@@ -61,10 +61,7 @@ export async function get(input: { db: Db; cartId: string }): Promise<Cart> {
  * Runs `change` on an open cart inside a transaction that holds the cart's row lock, then returns
  * the cart as it now is. Concurrent edits to one cart serialise; edits to different carts do not.
  */
-export async function withOpenCart(
-  input: { db: Kysely<Database>; cartId: string },
-  change: (trx: Db, cart: CartRow) => Promise<void>,
-): Promise<Cart> {
+export async function withOpenCart(input: { db: Kysely<Database>; cartId: string }, change: (trx: Db, cart: CartRow) => Promise<void>): Promise<Cart> {
   return input.db.transaction().execute(async (trx) => {
     const row = await CartRepository.findCartForUpdate(trx, input.cartId);
     if (!row) throw notFound(input.cartId);
@@ -99,10 +96,7 @@ async function assertSellable(db: Db, currency: Currency, sku: string, quantity:
 }
 
 /** The stock policy for `quantity` units of one SKU in this cart, beside the units of every other SKU in it. */
-async function assertWithinPolicy(
-  db: Db,
-  input: { cart: CartRow; sku: string; quantity: number; unitsOfSkuNow: number; policy: StockPolicy.StockPolicy },
-): Promise<void> {
+async function assertWithinPolicy(db: Db, input: { cart: CartRow; sku: string; quantity: number; unitsOfSkuNow: number; policy: StockPolicy.StockPolicy }): Promise<void> {
   const variant = await assertSellable(db, input.cart.currency as Currency, input.sku, input.quantity);
   const cartUnits = await CartRepository.sumQuantities(db, input.cart.id);
   StockPolicy.assertWithinLimits(input.policy, {

@@ -21,15 +21,7 @@ interface SeedProduct {
   variants: SeedVariant[];
 }
 
-function grid(input: {
-  prefix: string;
-  colours?: string[];
-  sizes?: string[];
-  usd: number;
-  eur: number;
-  grams: number;
-  stock: number;
-}): SeedVariant[] {
+function grid(input: { prefix: string; colours?: string[]; sizes?: string[]; usd: number; eur: number; grams: number; stock: number }): SeedVariant[] {
   const colours = input.colours ?? [undefined];
   const sizes = input.sizes ?? [undefined];
   const variants: SeedVariant[] = [];

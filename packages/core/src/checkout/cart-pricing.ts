@@ -48,11 +48,9 @@ export async function priceCurrentCart(
   const lines = await cartLinesForPricing(db, cart);
   const short = lines.filter((line) => line.quantity > line.available);
   if (short.length > 0) {
-    throw new AppError(
-      "OUT_OF_STOCK",
-      short.map((line) => `${line.productName} (${line.variantName}): ${line.available} left`).join("; "),
-      { lines: short.map((line) => ({ sku: line.sku, requested: line.quantity, available: line.available })) },
-    );
+    throw new AppError("OUT_OF_STOCK", short.map((line) => `${line.productName} (${line.variantName}): ${line.available} left`).join("; "), {
+      lines: short.map((line) => ({ sku: line.sku, requested: line.quantity, available: line.available })),
+    });
   }
   const { promotion, problem: promotionProblem } = await PromotionService.resolveForCart(db, {
     code: cart.promoCode,

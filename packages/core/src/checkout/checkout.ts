@@ -3,14 +3,7 @@
 // either fully placed or cleanly failed.
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
-import {
-  normaliseAddress,
-  type Address,
-  type Cart as CartView,
-  type Quote,
-  type ShippingOption,
-  type ShippingOptionId,
-} from "../schemas.ts";
+import { normaliseAddress, type Address, type Cart as CartView, type Quote, type ShippingOption, type ShippingOptionId } from "../schemas.ts";
 import type { Database, Db } from "../db/database.ts";
 import { AppError } from "../error.ts";
 import * as Cart from "../cart/cart.ts";

@@ -16,12 +16,7 @@ import { captureIfReachable, settle } from "../payment/settle.ts";
  * immediate) or failed with its stock released; unchanged while the challenge is still open or when
  * the provider knows no authorisation yet. Idempotent, and safe to race the provider's webhook.
  */
-export async function confirmPayment(input: {
-  db: Kysely<Database>;
-  payments: PaymentProvider;
-  captureMode?: PaymentOutcome.CaptureMode;
-  orderId: string;
-}): Promise<Order> {
+export async function confirmPayment(input: { db: Kysely<Database>; payments: PaymentProvider; captureMode?: PaymentOutcome.CaptureMode; orderId: string }): Promise<Order> {
   const { db, payments, orderId } = input;
   const captureMode = input.captureMode ?? "immediate";
   const order = await OrderRepository.findOrder(db, orderId);

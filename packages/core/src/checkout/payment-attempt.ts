@@ -163,11 +163,15 @@ export function noteOutcome(input: { attempt: Attempt; order?: Order; error?: un
   }
   const code = isAppError(error) ? error.code : null;
   attempt.outcome =
-    code === "PAYMENT_DECLINED" ? "declined"
-    : code === "PAYMENT_ATTEMPTS_LOCKED" ? "refused_velocity"
-    : code === "PAYMENT_TOKEN_INVALID" ? "token_rejected"
-    : code === "PAYMENT_UNAVAILABLE" ? "unavailable"
-    : "failed";
+    code === "PAYMENT_DECLINED"
+      ? "declined"
+      : code === "PAYMENT_ATTEMPTS_LOCKED"
+        ? "refused_velocity"
+        : code === "PAYMENT_TOKEN_INVALID"
+          ? "token_rejected"
+          : code === "PAYMENT_UNAVAILABLE"
+            ? "unavailable"
+            : "failed";
 }
 
 /** Gives back whatever the attempt still holds in the limits and reports it, once. */

@@ -48,8 +48,7 @@ async function reserveLine(trx: Db, input: ReservedLine & { otherUnits: number; 
   StockPolicy.assertWithinLimits(input.policy, { ...input, available: Number.POSITIVE_INFINITY });
   if (await InventoryRepository.reserveWithinShare(trx, input.sku, input.quantity, input.policy.maxStockSharePercent)) return;
   const available = await InventoryRepository.available(trx, input.sku);
-  const soldOut = () =>
-    new AppError("OUT_OF_STOCK", `${input.label} sold out while you were checking out`, { sku: input.sku, requested: input.quantity, available });
+  const soldOut = () => new AppError("OUT_OF_STOCK", `${input.label} sold out while you were checking out`, { sku: input.sku, requested: input.quantity, available });
   if (available < input.quantity) throw soldOut();
   StockPolicy.assertWithinLimits(input.policy, { ...input, available });
   // Unreachable unless the stock moved between the two statements: answer as the update did.

@@ -57,28 +57,24 @@ export function assertWithinLimits(policy: StockPolicy, check: QuantityCheck): v
     const byShare = perSku < Math.min(policy.maxUnitsPerSku, MAX_LINE_QUANTITY);
     throw new AppError(
       "QUANTITY_LIMIT",
-      byShare
-        ? `Only ${check.available} of ${check.label} are left, so one order can take at most ${perSku}`
-        : `You can buy at most ${perSku} of ${check.label} per order`,
+      byShare ? `Only ${check.available} of ${check.label} are left, so one order can take at most ${perSku}` : `You can buy at most ${perSku} of ${check.label} per order`,
       { sku: check.sku, requested: check.quantity, maxAllowed: perSku, limit: byShare ? "stock_share" : "per_item" },
     );
   }
   if (check.otherUnits + check.quantity > policy.maxUnitsPerCart) {
     const maxAllowed = Math.max(0, policy.maxUnitsPerCart - check.otherUnits);
-    throw new AppError(
-      "QUANTITY_LIMIT",
-      `An order holds at most ${policy.maxUnitsPerCart} items; you can have ${maxAllowed} of ${check.label} with the rest of your cart`,
-      { sku: check.sku, requested: check.quantity, maxAllowed, maxUnitsPerCart: policy.maxUnitsPerCart, limit: "per_order" },
-    );
+    throw new AppError("QUANTITY_LIMIT", `An order holds at most ${policy.maxUnitsPerCart} items; you can have ${maxAllowed} of ${check.label} with the rest of your cart`, {
+      sku: check.sku,
+      requested: check.quantity,
+      maxAllowed,
+      maxUnitsPerCart: policy.maxUnitsPerCart,
+      limit: "per_order",
+    });
   }
 }
 
 /** Checks every line of an order (quantities merged by SKU) against the policy; `availableOf` gives each SKU's stock for sale. */
-export function assertOrderWithinLimits(
-  policy: StockPolicy,
-  lines: readonly { sku: string; label: string; quantity: number }[],
-  availableOf: (sku: string) => number,
-): void {
+export function assertOrderWithinLimits(policy: StockPolicy, lines: readonly { sku: string; label: string; quantity: number }[], availableOf: (sku: string) => number): void {
   const bySku = new Map<string, { label: string; quantity: number }>();
   for (const line of lines) {
     const merged = bySku.get(line.sku);

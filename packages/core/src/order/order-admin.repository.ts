@@ -40,7 +40,11 @@ export function searchOrders(db: Db, search: OrderSearch) {
     query = query.where((eb) => eb.or([eb("number", "=", text), eb("email", "ilike", `%${escapeLike(text)}%`)]));
   }
   if (search.before) query = query.where(sql<boolean>`(created_at, id) < (${search.before.createdAt}::timestamptz, ${search.before.id}::uuid)`);
-  return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(search.limit + 1).execute();
+  return query
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(search.limit + 1)
+    .execute();
 }
 
 export function listPaymentsOfOrder(db: Db, orderId: string): Promise<PaymentRow[]> {

@@ -74,10 +74,7 @@ export async function get(input: { db: Db; orderId: string } & Acting) {
     origin: input.origin,
     data: { orderId: order.id },
   });
-  const [payments, audit] = await Promise.all([
-    OrderAdminRepository.listPaymentsOfOrder(input.db, order.id),
-    Audit.listForOrder(input.db, order.id),
-  ]);
+  const [payments, audit] = await Promise.all([OrderAdminRepository.listPaymentsOfOrder(input.db, order.id), Audit.listForOrder(input.db, order.id)]);
   return { order, payments: payments.map(rowToAdminPayment), audit };
 }
 

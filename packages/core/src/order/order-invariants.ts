@@ -233,8 +233,14 @@ export async function check(input: { db: Kysely<Database>; orderNumbers?: readon
 
   const unknownStatus = chargeCounts.filter((c) => c.kind === "unknown_order_status");
   const checks: InvariantCheck[] = [
-    toCheck("stock", stockViolations.map((v) => ({ kind: v.kind, count: 1 }))),
-    toCheck("charges", chargeCounts.filter((c) => c.kind !== "unknown_order_status")),
+    toCheck(
+      "stock",
+      stockViolations.map((v) => ({ kind: v.kind, count: 1 })),
+    ),
+    toCheck(
+      "charges",
+      chargeCounts.filter((c) => c.kind !== "unknown_order_status"),
+    ),
   ];
   if (orderNumbers.length > 0 || unknownStatus.length > 0) {
     checks.push(toCheck("orders", [...unknownStatus, ...orderViolations.map((v) => ({ kind: v.kind, count: 1 }))]));

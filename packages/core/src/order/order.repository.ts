@@ -68,12 +68,7 @@ export function listOrderLines(db: Db, orderId: string) {
 
 /** Moves an order from `from` to `to` only if it is still in `from`; returns whether it moved. */
 export async function transitionStatus(db: Db, orderId: string, from: OrderStatus, to: OrderStatus): Promise<boolean> {
-  const result = await db
-    .updateTable("order")
-    .set({ status: to, updated_at: sql<Date>`now()` })
-    .where("id", "=", orderId)
-    .where("status", "=", from)
-    .executeTakeFirst();
+  const result = await db.updateTable("order").set({ status: to, updated_at: sql<Date>`now()` }).where("id", "=", orderId).where("status", "=", from).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 

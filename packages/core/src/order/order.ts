@@ -9,10 +9,7 @@ import { assertTransition } from "./order-state.ts";
 export async function get(input: { db: Db; orderId: string }): Promise<Order> {
   const row = await OrderRepository.findOrder(input.db, input.orderId);
   if (!row) throw new AppError("NOT_FOUND", "No order with that id. Check the link from your confirmation email.", { orderId: input.orderId });
-  const [lines, payment] = await Promise.all([
-    OrderRepository.listOrderLines(input.db, row.id),
-    PaymentRepository.findLatestPaymentOfOrder(input.db, row.id),
-  ]);
+  const [lines, payment] = await Promise.all([OrderRepository.listOrderLines(input.db, row.id), PaymentRepository.findLatestPaymentOfOrder(input.db, row.id)]);
   return OrderRepository.rowToOrder(row, lines, payment ? PaymentRepository.rowToPayment(payment) : null);
 }
 

@@ -8,10 +8,7 @@ export function findPendingRefund(db: Db, orderId: string): Promise<RefundRow | 
   return db.selectFrom("refund").selectAll().where("order_id", "=", orderId).where("status", "=", "pending").executeTakeFirst();
 }
 
-export function insertRefund(
-  db: Db,
-  refund: { id: string; order_id: string; payment_id: string; amount: number; reason: string; actor: string; claimed_until: Date },
-) {
+export function insertRefund(db: Db, refund: { id: string; order_id: string; payment_id: string; amount: number; reason: string; actor: string; claimed_until: Date }) {
   return db.insertInto("refund").values(refund).returningAll().executeTakeFirstOrThrow();
 }
 

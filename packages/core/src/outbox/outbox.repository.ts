@@ -118,10 +118,7 @@ export function recordDelivered(db: Db, deliveryId: string) {
 
 /** Records a failed attempt: try again after `retryInMs`, or give up for good when it is null. */
 export function recordAttemptFailed(db: Db, input: { deliveryId: string; error: string; retryInMs: number | null }) {
-  const retry =
-    input.retryInMs === null
-      ? { status: "failed" as const }
-      : { next_attempt_at: sql<Date>`now() + ${input.retryInMs} * interval '1 millisecond'` };
+  const retry = input.retryInMs === null ? { status: "failed" as const } : { next_attempt_at: sql<Date>`now() + ${input.retryInMs} * interval '1 millisecond'` };
   return db
     .updateTable("outbox_delivery")
     .set({ ...retry, last_error: input.error.slice(0, 2000) })
@@ -138,9 +135,7 @@ export async function markDispatched(db: Db, eventIds: readonly string[]): Promi
     .set({ dispatched_at: sql<Date>`now()` })
     .where("e.id", "in", [...eventIds])
     .where("e.dispatched_at", "is", null)
-    .where((eb) =>
-      eb.not(eb.exists(eb.selectFrom("outbox_delivery as d").select("d.id").whereRef("d.event_id", "=", "e.id").where("d.status", "=", "pending"))),
-    )
+    .where((eb) => eb.not(eb.exists(eb.selectFrom("outbox_delivery as d").select("d.id").whereRef("d.event_id", "=", "e.id").where("d.status", "=", "pending"))))
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

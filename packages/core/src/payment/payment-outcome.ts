@@ -32,13 +32,7 @@ export const providerKeys = {
  * transaction. Returns false when the order had already left pending_payment (nothing written).
  * The caller (`settle`) has checked that the provider authorised the order's total in its currency.
  */
-export async function recordAuthorized(input: {
-  db: Kysely<Database>;
-  orderId: string;
-  provider: string;
-  authorizationId: string;
-  card: CardSummary;
-}): Promise<boolean> {
+export async function recordAuthorized(input: { db: Kysely<Database>; orderId: string; provider: string; authorizationId: string; card: CardSummary }): Promise<boolean> {
   return input.db.transaction().execute(async (trx) => {
     const order = await OrderRepository.findOrder(trx, input.orderId);
     if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
@@ -117,13 +111,7 @@ export async function recordRequiresAction(input: {
 }
 
 /** Marks a pending order's payment as failed and gives its stock and promo-code use back, in one transaction. */
-export async function recordFailed(input: {
-  db: Kysely<Database>;
-  orderId: string;
-  provider: string;
-  code: string;
-  card: CardSummary | null;
-}): Promise<boolean> {
+export async function recordFailed(input: { db: Kysely<Database>; orderId: string; provider: string; code: string; card: CardSummary | null }): Promise<boolean> {
   return input.db.transaction().execute(async (trx) => {
     const order = await OrderRepository.findOrder(trx, input.orderId);
     if (!order) return false;

@@ -39,13 +39,7 @@ export interface PaymentProvider {
   readonly name: string;
   /** How long one call may wait for the provider before it fails as unavailable, if the client knows. */
   readonly timeoutMs?: number;
-  authorize(input: {
-    token: string;
-    amount: number;
-    currency: Currency;
-    idempotencyKey: string;
-    reference: string;
-  }): Promise<AuthorizeResult>;
+  authorize(input: { token: string; amount: number; currency: Currency; idempotencyKey: string; reference: string }): Promise<AuthorizeResult>;
   capture(input: { authorizationId: string; amount: number; idempotencyKey: string }): Promise<{ captureId: string }>;
   void(input: { authorizationId: string; idempotencyKey: string }): Promise<void>;
   refund(input: { authorizationId: string; amount: number; idempotencyKey: string }): Promise<{ refundId: string }>;

@@ -1,6 +1,6 @@
 // The pure half of the payment velocity limits: which keys an attempt counts against, how an address or email is
 // folded so a trivial respelling is not a new key, and what a refusal tells the shopper. (The database half, with
-// real PostgreSQL and concurrency, is packages/api/test/payment-velocity.test.ts.)
+// real PostgreSQL and concurrency, is packages/core/test/payment-velocity.test.ts.)
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, keyOf, keysOf, lockedError, normalizeAddress, normalizeEmail, refusalOf, type Limits } from "./payment-velocity.ts";
 

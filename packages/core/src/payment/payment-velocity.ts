@@ -102,7 +102,10 @@ export function normalizeAddress(ip: string): string {
   if (missing < 0 || (halves.length === 1 && missing !== 0)) return address;
   const groups = [...head, ...Array<string>(missing).fill("0"), ...tail];
   if (groups.some((group) => !/^[0-9a-f]{1,4}$/.test(group))) return address;
-  return `${groups.slice(0, 4).map((group) => parseInt(group, 16).toString(16)).join(":")}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(":")}::/64`;
 }
 
 function isExempt(address: string, limits: Limits): boolean {
@@ -161,12 +164,7 @@ export function lockedError(refusal: Refusal): AppError {
  * With `anyOfScope`, also whether any key of that scope is locked at all (`isAnyLocked`): while none is, a lookup
  * that would only add such a key (the card's fingerprint) cannot refuse anything and may be skipped.
  */
-export async function findLocks(input: {
-  db: Kysely<Database>;
-  keys: readonly VelocityKey[];
-  now: Date;
-  anyOfScope?: Scope;
-}): Promise<{ locks: Lock[]; isAnyLocked: boolean }> {
+export async function findLocks(input: { db: Kysely<Database>; keys: readonly VelocityKey[]; now: Date; anyOfScope?: Scope }): Promise<{ locks: Lock[]; isAnyLocked: boolean }> {
   const rows = await PaymentVelocityRepository.findLocked(input.db, { keys: input.keys, now: input.now, anyOfScope: input.anyOfScope });
   const ofKeys = rows.filter((row) => input.keys.some((key) => key.scope === row.scope && key.keyHash === row.key_hash));
   return {
@@ -181,12 +179,7 @@ export async function findLocks(input: {
  * keys taken, or the locks that refused (a key that is not locked but has maxInFlight attempts at the processor
  * answers with a short wait).
  */
-export async function reserve(input: {
-  db: Kysely<Database>;
-  keys: readonly VelocityKey[];
-  limits: Limits;
-  now: Date;
-}): Promise<{ reserved: VelocityKey[]; refused: Lock[] }> {
+export async function reserve(input: { db: Kysely<Database>; keys: readonly VelocityKey[]; limits: Limits; now: Date }): Promise<{ reserved: VelocityKey[]; refused: Lock[] }> {
   const { limits, now } = input;
   const keys = inLockOrder(input.keys);
   if (keys.length === 0) return { reserved: [], refused: [] };

@@ -12,18 +12,15 @@ export function insertPayment(db: Db, payment: NewPayment) {
 /** Updates a payment; a change of status must be a move the payment state machine allows (payment-state.ts). */
 export function updatePayment(db: Db, payment: Pick<PaymentRow, "id" | "status">, changes: Updateable<PaymentTable>) {
   if (changes.status !== undefined && changes.status !== payment.status) assertTransition(payment.status, changes.status as PaymentStatus);
-  return db.updateTable("payment").set({ ...changes, updated_at: sql<Date>`now()` }).where("id", "=", payment.id).execute();
+  return db
+    .updateTable("payment")
+    .set({ ...changes, updated_at: sql<Date>`now()` })
+    .where("id", "=", payment.id)
+    .execute();
 }
 
 export function findLatestPaymentOfOrder(db: Db, orderId: string) {
-  return db
-    .selectFrom("payment")
-    .selectAll()
-    .where("order_id", "=", orderId)
-    .orderBy("created_at", "desc")
-    .orderBy("id")
-    .limit(1)
-    .executeTakeFirst();
+  return db.selectFrom("payment").selectAll().where("order_id", "=", orderId).orderBy("created_at", "desc").orderBy("id").limit(1).executeTakeFirst();
 }
 
 export function rowToPayment(row: PaymentRow): Payment {

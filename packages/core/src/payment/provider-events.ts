@@ -48,9 +48,7 @@ function isOutcomeEvent(type: string): type is OutcomeEventType {
   return Object.hasOwn(AUTHORIZATION_OUTCOMES, type);
 }
 
-export type ReceiveResult =
-  | { isDuplicate: true }
-  | { isDuplicate: false; outcome: SettleOutcome | "acknowledged" | "ignored"; reason?: string };
+export type ReceiveResult = { isDuplicate: true } | { isDuplicate: false; outcome: SettleOutcome | "acknowledged" | "ignored"; reason?: string };
 
 /** What acting on an event needs. */
 interface Receiving {
@@ -117,9 +115,7 @@ export async function receive(input: Receiving & { event: unknown }): Promise<Re
   const isNew = await WebhookEventRepository.insertEventIfNew(input.db, { id: event.id, type: event.type, payload: event });
   if (!isNew && (await WebhookEventRepository.findEvent(input.db, event.id))?.processed_at) return { isDuplicate: true };
   const result: ReceiveResult =
-    authorization && isOutcomeEvent(event.type)
-      ? await applyOutcomeEvent(input, event.type, authorization)
-      : { isDuplicate: false, outcome: "acknowledged" };
+    authorization && isOutcomeEvent(event.type) ? await applyOutcomeEvent(input, event.type, authorization) : { isDuplicate: false, outcome: "acknowledged" };
   await WebhookEventRepository.markProcessed(input.db, event.id);
   return result;
 }

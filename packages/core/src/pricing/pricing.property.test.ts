@@ -114,9 +114,7 @@ describe("priceCart properties", () => {
     fc.assert(
       fc.property(cart, fc.integer({ min: 1, max: 100_000 }), (input, amount) => {
         const other = currencies.find((currency) => currency !== input.currency)!;
-        expect(() => priceCart({ ...input, promotion: { code: "OTHER", kind: "fixed", amount, currency: other } })).toThrow(
-          expect.objectContaining({ code: "PROMO_INVALID" }),
-        );
+        expect(() => priceCart({ ...input, promotion: { code: "OTHER", kind: "fixed", amount, currency: other } })).toThrow(expect.objectContaining({ code: "PROMO_INVALID" }));
       }),
       { numRuns: 100 },
     );
@@ -162,9 +160,7 @@ describe("priceCart properties", () => {
         }
         expect(priced.promoCode).toBe(promotion.code);
         const expected =
-          promotion.kind === "percentage"
-            ? Math.floor((priced.subtotal * promotion.percentBasisPoints + 5000) / 10000)
-            : Math.min(promotion.amount, priced.subtotal);
+          promotion.kind === "percentage" ? Math.floor((priced.subtotal * promotion.percentBasisPoints + 5000) / 10000) : Math.min(promotion.amount, priced.subtotal);
         expect(priced.discount).toBe(Math.min(expected, priced.subtotal));
       }),
       { numRuns: 300 },

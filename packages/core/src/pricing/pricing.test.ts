@@ -19,7 +19,12 @@ describe("lineTotal", () => {
 
 describe("subtotal", () => {
   it("adds the line totals", () => {
-    expect(subtotal([{ unitPrice: 2400, quantity: 2 }, { unitPrice: 6400, quantity: 1 }])).toBe(11200);
+    expect(
+      subtotal([
+        { unitPrice: 2400, quantity: 2 },
+        { unitPrice: 6400, quantity: 1 },
+      ]),
+    ).toBe(11200);
   });
 });
 
@@ -58,7 +63,10 @@ describe("priceCart", () => {
   it("adds subtotal, shipping and tax into the total", () => {
     const priced = priceCart({
       currency: "USD",
-      lines: [{ ...tee, quantity: 2 }, { ...lamp, quantity: 1 }],
+      lines: [
+        { ...tee, quantity: 2 },
+        { ...lamp, quantity: 1 },
+      ],
       address: { country: "US", region: "CA" },
       shippingOptionId: "express",
     });
@@ -73,7 +81,11 @@ describe("priceCart", () => {
   it("allocates the tax to lines and shipping so the parts add up to the order's tax", () => {
     const priced = priceCart({
       currency: "EUR",
-      lines: [{ ...tee, unitPrice: 333, quantity: 1 }, { ...tee, sku: "TEE-2", unitPrice: 333, quantity: 1 }, { ...lamp, unitPrice: 334, quantity: 1 }],
+      lines: [
+        { ...tee, unitPrice: 333, quantity: 1 },
+        { ...tee, sku: "TEE-2", unitPrice: 333, quantity: 1 },
+        { ...lamp, unitPrice: 334, quantity: 1 },
+      ],
       address: { country: "FR" },
       shippingOptionId: "standard",
     });
@@ -94,9 +106,7 @@ describe("priceCart", () => {
   });
 
   it("fails with a typed error for an unknown shipping option", () => {
-    expect(() =>
-      priceCart({ currency: "USD", lines: [{ ...tee, quantity: 1 }], address: { country: "US" }, shippingOptionId: "drone" as "standard" }),
-    ).toThrow(AppError);
+    expect(() => priceCart({ currency: "USD", lines: [{ ...tee, quantity: 1 }], address: { country: "US" }, shippingOptionId: "drone" as "standard" })).toThrow(AppError);
   });
 });
 
@@ -137,7 +147,11 @@ describe("priceCart with a promotion", () => {
   it("splits the discount across lines by largest remainder so the parts add up exactly", () => {
     const priced = priceCart({
       currency: "USD",
-      lines: [{ ...tee, unitPrice: 100, quantity: 1 }, { ...tee, sku: "B", unitPrice: 100, quantity: 1 }, { ...tee, sku: "C", unitPrice: 100, quantity: 1 }],
+      lines: [
+        { ...tee, unitPrice: 100, quantity: 1 },
+        { ...tee, sku: "B", unitPrice: 100, quantity: 1 },
+        { ...tee, sku: "C", unitPrice: 100, quantity: 1 },
+      ],
       address: { country: "US", region: "OR" },
       shippingOptionId: "standard",
       promotion: { code: "TEN", kind: "fixed", amount: 100, currency: "USD" },

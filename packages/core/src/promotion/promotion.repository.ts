@@ -10,7 +10,11 @@ export function findPromotionByCode(db: Db, code: string) {
 
 /** Inserts a promotion unless one with its code exists; returns whether it was inserted. */
 export async function insertPromotionIfMissing(db: Db, promotion: NewPromotion): Promise<boolean> {
-  const result = await db.insertInto("promotion").values(promotion).onConflict((oc) => oc.column("code").doNothing()).executeTakeFirst();
+  const result = await db
+    .insertInto("promotion")
+    .values(promotion)
+    .onConflict((oc) => oc.column("code").doNothing())
+    .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 

@@ -19,19 +19,14 @@ export interface ResolvedPromotion {
 }
 
 /** Looks a code up and checks it against the cart as it is now (without taking any lock). */
-export async function resolveForCart(
-  db: Db,
-  cart: { code: string | null; currency: Currency; subtotal: number; email: string | null; now: Date },
-): Promise<ResolvedPromotion> {
+export async function resolveForCart(db: Db, cart: { code: string | null; currency: Currency; subtotal: number; email: string | null; now: Date }): Promise<ResolvedPromotion> {
   if (!cart.code) return { promotion: null, problem: null };
   const code = normaliseCode(cart.code);
   const row = await PromotionRepository.findPromotionByCode(db, code);
   if (!row) return { promotion: null, problem: unknownCode(code) };
   const promotion = PromotionRepository.rowToPromotion(row);
   const customerUses =
-    cart.email && promotion.perCustomerLimit !== null
-      ? await PromotionRepository.countCustomerRedemptions(db, promotion.id, cart.email.toLowerCase())
-      : undefined;
+    cart.email && promotion.perCustomerLimit !== null ? await PromotionRepository.countCustomerRedemptions(db, promotion.id, cart.email.toLowerCase()) : undefined;
   const problem = check(promotion, { currency: cart.currency, subtotal: cart.subtotal, now: cart.now, customerUses });
   return problem ? { promotion: null, problem } : { promotion, problem: null };
 }

@@ -36,15 +36,7 @@ export type Promotion = PromotionTerms & {
   isActive: boolean;
 };
 
-export type PromotionProblem =
-  | "unknown"
-  | "inactive"
-  | "not_started"
-  | "expired"
-  | "wrong_currency"
-  | "min_subtotal"
-  | "usage_limit"
-  | "customer_limit";
+export type PromotionProblem = "unknown" | "inactive" | "not_started" | "expired" | "wrong_currency" | "min_subtotal" | "usage_limit" | "customer_limit";
 
 /** Codes are case-insensitive and stored upper-case. */
 export function normaliseCode(code: string): string {
@@ -76,10 +68,7 @@ function day(date: Date): string {
  * subtotal, and the usage counts as last seen. Returns the typed error to show, or null if usable.
  * `customerUses` is how often this customer (by email) has used it; omit it when the email is unknown.
  */
-export function check(
-  promotion: Promotion,
-  cart: { currency: Currency; subtotal: number; now: Date; customerUses?: number | undefined },
-): AppError | null {
+export function check(promotion: Promotion, cart: { currency: Currency; subtotal: number; now: Date; customerUses?: number | undefined }): AppError | null {
   const { code } = promotion;
   if (!promotion.isActive) return inactiveCode(code);
   if (promotion.startsAt && cart.now.getTime() < promotion.startsAt.getTime()) {
@@ -99,12 +88,11 @@ export function check(
   if (cart.subtotal < promotion.minSubtotal) {
     const shortBy = promotion.minSubtotal - cart.subtotal;
     const money = (amount: number) => Money.format({ amount, currency: cart.currency });
-    return invalid(
-      code,
-      "min_subtotal",
-      `The promo code ${code} needs a subtotal of at least ${money(promotion.minSubtotal)}; add ${money(shortBy)} more to use it`,
-      { minSubtotal: promotion.minSubtotal, subtotal: cart.subtotal, shortBy },
-    );
+    return invalid(code, "min_subtotal", `The promo code ${code} needs a subtotal of at least ${money(promotion.minSubtotal)}; add ${money(shortBy)} more to use it`, {
+      minSubtotal: promotion.minSubtotal,
+      subtotal: cart.subtotal,
+      shortBy,
+    });
   }
   if (promotion.usageLimit !== null && promotion.usedCount >= promotion.usageLimit) {
     return exhausted(code, "usage_limit", `The promo code ${code} has been used the maximum number of times`, { usageLimit: promotion.usageLimit });

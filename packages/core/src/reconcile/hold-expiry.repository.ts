@@ -16,9 +16,7 @@ export function lockExpiredHolds(db: Db, input: { now: Date; limit: number }) {
     .where("o.status", "=", "pending_payment")
     .where("o.reservation_expires_at", "<=", input.now)
     .where((eb) => eb.or([eb("o.authorizing_until", "is", null), eb("o.authorizing_until", "<=", input.now)]))
-    .where(({ exists, selectFrom }) =>
-      exists(selectFrom("payment as p").select("p.id").whereRef("p.order_id", "=", "o.id").where("p.status", "=", "requires_action")),
-    )
+    .where(({ exists, selectFrom }) => exists(selectFrom("payment as p").select("p.id").whereRef("p.order_id", "=", "o.id").where("p.status", "=", "requires_action")))
     .orderBy("o.reservation_expires_at")
     .limit(input.limit)
     .forUpdate("o")

@@ -39,7 +39,11 @@ async function releaseBatch(trx: Db, input: { now: Date; limit: number }): Promi
   if (locked.length === 0) return { claimed: 0, released: 0, units: 0 };
   // The state machine's failPayment, applied set-based: failPendingOrders moves only orders still pending_payment.
   const to = orderActions.failPayment.to;
-  const failed = await HoldExpiryRepository.failPendingOrders(trx, locked.map((order) => order.id), { from: "pending_payment", to });
+  const failed = await HoldExpiryRepository.failPendingOrders(
+    trx,
+    locked.map((order) => order.id),
+    { from: "pending_payment", to },
+  );
   if (failed.length === 0) return { claimed: locked.length, released: 0, units: 0 };
   const ids = failed.map((order) => order.id);
   const payments = await HoldExpiryRepository.declineWaitingPayments(trx, ids);

@@ -145,9 +145,7 @@ async function settleWithProvider(run: ReconcileRun, order: OrderRow, state: Pro
 
 async function voidAndRelease(run: ReconcileRun, order: OrderRow, state: AuthorizationState): Promise<OrderResult> {
   const { db, payments } = run.options;
-  const voided = await run.callProvider(() =>
-    payments.void({ authorizationId: state.authorizationId, idempotencyKey: PaymentOutcome.providerKeys.void(order.id) }),
-  );
+  const voided = await run.callProvider(() => payments.void({ authorizationId: state.authorizationId, idempotencyKey: PaymentOutcome.providerKeys.void(order.id) }));
   if (!voided.isReached) return { outcome: "skipped", reason: "payment provider unreachable" };
   run.summary.voided++;
   const code = AUTHENTICATION_ABANDONED;
@@ -201,9 +199,7 @@ async function closeReleasedHold(run: ReconcileRun, row: ReleasedHold): Promise<
     closed = { status: "declined", declineCode: verdict.code };
   } else {
     if (state?.status === "requires_action" || state?.status === "authorized") {
-      const voided = await run.callProvider(() =>
-        payments.void({ authorizationId: state.authorizationId, idempotencyKey: PaymentOutcome.providerKeys.void(row.order_id) }),
-      );
+      const voided = await run.callProvider(() => payments.void({ authorizationId: state.authorizationId, idempotencyKey: PaymentOutcome.providerKeys.void(row.order_id) }));
       if (!voided.isReached) return { outcome: "skipped", reason: "payment provider unreachable" };
       run.summary.voided++;
     }
@@ -269,8 +265,12 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileSum
   const { db } = options;
   const orderCursor = (order: OrderRow) => ({ at: order.created_at, id: order.id });
 
-  await walk(run, limit, (after) => ReconcileRepository.listStalePendingOrders(db, { olderThan, now, limit, after }), orderCursor, (order) =>
-    examine(run, order, reconcilePending),
+  await walk(
+    run,
+    limit,
+    (after) => ReconcileRepository.listStalePendingOrders(db, { olderThan, now, limit, after }),
+    orderCursor,
+    (order) => examine(run, order, reconcilePending),
   );
   if (options.captureMode === "immediate") {
     await walk(

@@ -19,9 +19,7 @@ export async function deleteAbandonedCarts(db: Db, input: { cutoff: Date; limit:
         .where("c.status", "=", "open")
         .where("c.updated_at", "<", input.cutoff)
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom("order as o").select("o.id").whereRef("o.cart_id", "=", "c.id"))))
-        .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom("quote as q").select("q.id").whereRef("q.cart_id", "=", "c.id").where("q.created_at", ">=", input.cutoff))),
-        )
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom("quote as q").select("q.id").whereRef("q.cart_id", "=", "c.id").where("q.created_at", ">=", input.cutoff))))
         .orderBy("c.updated_at")
         .limit(input.limit)
         .forUpdate()
@@ -40,9 +38,7 @@ export async function deleteUnusedExpiredQuotes(db: Db, input: { cutoff: Date; l
         .selectFrom("quote as q")
         .select("q.id")
         .where("q.expires_at", "<", input.cutoff)
-        .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom("order as o").select("o.id").whereRef("o.cart_id", "=", "q.cart_id").whereRef("o.quote_id", "=", "q.id"))),
-        )
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom("order as o").select("o.id").whereRef("o.cart_id", "=", "q.cart_id").whereRef("o.quote_id", "=", "q.id"))))
         .orderBy("q.expires_at")
         .limit(input.limit)
         .forUpdate()
@@ -100,11 +96,7 @@ export function eraseCartPersonalData(db: Db, cartIds: readonly string[]) {
 
 /** Promotion uses of erased orders no longer name the shopper (each stays a use of its own). */
 export function erasePromotionRedemptionEmails(db: Db, orderIds: readonly string[]) {
-  return db
-    .updateTable("promotion_redemption")
-    .set({ email: sql<string>`'erased:' || order_id::text` })
-    .where("order_id", "in", orderIds)
-    .execute();
+  return db.updateTable("promotion_redemption").set({ email: sql<string>`'erased:' || order_id::text` }).where("order_id", "in", orderIds).execute();
 }
 
 /**

@@ -70,7 +70,10 @@ async function eraseBatch(db: Kysely<Database>, input: { failedBefore: Date; set
     const erased = await RetentionRepository.eraseOrderPersonalData(trx, input);
     if (erased.length === 0) return 0;
     await RetentionRepository.eraseCartPersonalData(trx, [...new Set(erased.map((order) => order.cart_id))]);
-    await RetentionRepository.erasePromotionRedemptionEmails(trx, erased.map((order) => order.id));
+    await RetentionRepository.erasePromotionRedemptionEmails(
+      trx,
+      erased.map((order) => order.id),
+    );
     await Audit.recordMany(
       trx,
       erased.map((order) => ({ entity: "order", entityId: order.id, action: "order.personal_data_erased", actor: "retention", data: { number: order.number } })),
@@ -83,13 +86,7 @@ async function eraseBatch(db: Kysely<Database>, input: { failedBefore: Date; set
  * One purge: every step in batches of `batchSize` until nothing past its retention is left, or until
  * `timeBudgetMs` is spent (`hasMore` then says to run again). Safe in several processes at once.
  */
-export async function purge(input: {
-  db: Kysely<Database>;
-  policy?: RetentionPolicy;
-  now?: Date;
-  batchSize?: number;
-  timeBudgetMs?: number;
-}): Promise<PurgeSummary> {
+export async function purge(input: { db: Kysely<Database>; policy?: RetentionPolicy; now?: Date; batchSize?: number; timeBudgetMs?: number }): Promise<PurgeSummary> {
   const { db } = input;
   const policy = input.policy ?? DEFAULT_RETENTION_POLICY;
   const now = (input.now ?? new Date()).getTime();

@@ -5,10 +5,7 @@ export class ExpressionError extends Error {
   override readonly name = "ExpressionError";
 }
 
-type Token =
-  | { kind: "number"; value: number }
-  | { kind: "name"; value: string }
-  | { kind: "op"; value: string };
+type Token = { kind: "number"; value: number } | { kind: "name"; value: string } | { kind: "op"; value: string };
 
 /** Names may carry dots (`http.response_time.p95`) or be quoted when they hold other characters (`'errors.Failed capture or match'`). */
 const NAME = /[A-Za-z_$][\w$.]*/y;
@@ -255,13 +252,7 @@ export interface CompiledCondition {
 export function compileCondition(expression: string): CompiledCondition {
   const tokens = tokenize(expression);
   const node = new Parser(tokens).parse();
-  const names = [
-    ...new Set(
-      tokens.flatMap((token, i) =>
-        token.kind === "name" && !(FUNCTIONS[token.value] && tokens[i + 1]?.value === "(") ? [token.value] : [],
-      ),
-    ),
-  ];
+  const names = [...new Set(tokens.flatMap((token, i) => (token.kind === "name" && !(FUNCTIONS[token.value] && tokens[i + 1]?.value === "(") ? [token.value] : [])))];
   return {
     names,
     evaluate(lookup) {

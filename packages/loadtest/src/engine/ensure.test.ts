@@ -97,7 +97,13 @@ describe("evaluateEnsure", () => {
 
   it("judges thresholds as Artillery does: strictly below the limit", () => {
     const report = evaluateEnsure({
-      ensure: ensure({ thresholds: [{ metric: "vusers.failed", max: 0 }, { metric: "http.requests", max: 100 }, { metric: "http.requests", max: 101 }] }),
+      ensure: ensure({
+        thresholds: [
+          { metric: "vusers.failed", max: 0 },
+          { metric: "http.requests", max: 100 },
+          { metric: "http.requests", max: 101 },
+        ],
+      }),
       result: buildResult(),
     });
     expect(report.verdicts.slice(0, 3).map((v) => v.passed)).toEqual([false, false, true]);
@@ -165,9 +171,7 @@ describe("evaluateEnsure", () => {
     });
     expect(report.isOnSchedule).toBe(true);
     expect(report.passed).toBe(true);
-    expect(report.verdicts.at(-1)?.message).toBe(
-      "1 of 100 arrivals launched more than 10 ms late (worst 22 ms), within the 1 % tolerance; their wait is counted in the latencies",
-    );
+    expect(report.verdicts.at(-1)?.message).toBe("1 of 100 arrivals launched more than 10 ms late (worst 22 ms), within the 1 % tolerance; their wait is counted in the latencies");
   });
 
   it("says so when arrivals were dropped or late, and fails the run", () => {

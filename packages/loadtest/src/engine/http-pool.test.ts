@@ -58,9 +58,7 @@ describe("encodeRequest", () => {
       headers: { "content-type": "application/json", "content-length": "999" },
       body: '{"name":"café"}',
     });
-    expect(bytes.toString("utf8")).toBe(
-      'POST /carts?x=1 HTTP/1.1\r\nhost: 127.0.0.1:3000\r\ncontent-type: application/json\r\ncontent-length: 16\r\n\r\n{"name":"café"}',
-    );
+    expect(bytes.toString("utf8")).toBe('POST /carts?x=1 HTTP/1.1\r\nhost: 127.0.0.1:3000\r\ncontent-type: application/json\r\ncontent-length: 16\r\n\r\n{"name":"café"}');
   });
 
   it("sends content-length 0 for a POST without a body, and a given host instead of the default", () => {
@@ -69,9 +67,7 @@ describe("encodeRequest", () => {
   });
 
   it("refuses header values that would inject lines, and paths with spaces", () => {
-    expect(() => encodeRequest({ method: "GET", path: "/", host: "a", headers: { "x-id": "1\r\nx-evil: 1" }, body: undefined })).toThrow(
-      /line break/,
-    );
+    expect(() => encodeRequest({ method: "GET", path: "/", host: "a", headers: { "x-id": "1\r\nx-evil: 1" }, body: undefined })).toThrow(/line break/);
     expect(() => encodeRequest({ method: "GET", path: "/a b", host: "a", headers: {}, body: undefined })).toThrow(/invalid request path/);
   });
 });

@@ -170,8 +170,7 @@ export class RunMetrics {
     const { intervalMs, lateThresholdMs, endpointNames, acknowledgedVariable } = this.options;
     const latency = createLatencyHistogram();
     for (const interval of intervals) if (interval) latency.add(interval.latency);
-    const endpoints: [string, Histogram][] =
-      endpointHistograms.size > 0 ? [...endpointHistograms] : endpointNames.map((name): [string, Histogram] => [name, latency]);
+    const endpoints: [string, Histogram][] = endpointHistograms.size > 0 ? [...endpointHistograms] : endpointNames.map((name): [string, Histogram] => [name, latency]);
     const result: RunResult = {
       version: 1,
       startedAt,

@@ -110,7 +110,10 @@ describe("defaultWorkerCount", () => {
   const script = (arrivalRate: number, rampTo?: number) =>
     buildScript({
       target: "http://127.0.0.1:9",
-      phases: [{ duration: 60, arrivalRate: 5 }, { duration: 60, arrivalRate, rampTo }],
+      phases: [
+        { duration: 60, arrivalRate: 5 },
+        { duration: 60, arrivalRate, rampTo },
+      ],
       scenarios: [
         { weight: 3, flow: [{ kind: "request", method: "GET", url: "/" }] },
         { weight: 1, flow: [{ kind: "loop", count: 5, steps: [{ kind: "request", method: "GET", url: "/" }] }] },

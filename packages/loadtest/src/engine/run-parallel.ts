@@ -32,8 +32,7 @@ export const REQUESTS_PER_WORKER = 8000;
 
 /** Requests per virtual user: each scenario's requests (loops multiplied), averaged by weight. */
 function requestsPerVuser(script: Script): number {
-  const count = (steps: Step[]): number =>
-    steps.reduce((sum, step) => sum + (step.kind === "request" ? 1 : step.kind === "loop" ? step.count * count(step.steps) : 0), 0);
+  const count = (steps: Step[]): number => steps.reduce((sum, step) => sum + (step.kind === "request" ? 1 : step.kind === "loop" ? step.count * count(step.steps) : 0), 0);
   const totalWeight = script.scenarios.reduce((sum, s) => sum + s.weight, 0);
   if (totalWeight <= 0) return 0;
   return script.scenarios.reduce((sum, s) => sum + (s.weight / totalWeight) * count(s.flow), 0);
@@ -43,9 +42,7 @@ function requestsPerVuser(script: Script): number {
 export function plannedPeakRequestRate(script: Script): number {
   const arrivals = Math.max(
     0,
-    ...script.phases.map((phase) =>
-      phase.arrivalCount !== undefined ? phase.arrivalCount / Math.max(phase.duration, 1e-9) : Math.max(phase.arrivalRate ?? 0, phase.rampTo ?? 0),
-    ),
+    ...script.phases.map((phase) => (phase.arrivalCount !== undefined ? phase.arrivalCount / Math.max(phase.duration, 1e-9) : Math.max(phase.arrivalRate ?? 0, phase.rampTo ?? 0))),
   );
   return arrivals * requestsPerVuser(script);
 }
@@ -116,9 +113,7 @@ export async function runScriptParallel(script: Script, options: ParallelRunOpti
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`workers must be a whole number of at least 1, got ${count}`);
   if (count === 1) return runScript(script, { ...shared, signal, onProgress });
 
-  const workers = Array.from({ length: count }, (_, index) =>
-    startWorker({ script, shard: { index, count }, options: shared, withProgress: onProgress !== undefined }),
-  );
+  const workers = Array.from({ length: count }, (_, index) => startWorker({ script, shard: { index, count }, options: shared, withProgress: onProgress !== undefined }));
   const send = (message: ToWorker) => {
     for (const worker of workers) worker.postMessage(message);
   };

@@ -283,9 +283,7 @@ export function summarize(result: RunResult): RunSummary {
     },
     latency: summarizeEncoded(result.histograms.latency),
     serviceTime: summarizeEncoded(result.histograms.serviceTime),
-    endpoints: Object.fromEntries(
-      Object.entries(result.histograms.endpoints).map(([name, base64]) => [name, summarizeEncoded(base64)]),
-    ),
+    endpoints: Object.fromEntries(Object.entries(result.histograms.endpoints).map(([name, base64]) => [name, summarizeEncoded(base64)])),
     vuserFailureRate: counters.vusersCreated === 0 ? 0 : counters.vusersFailed / counters.vusersCreated,
     requestErrorRate: counters.requests === 0 ? 0 : countRequestErrors(counters) / counters.requests,
     intervals: result.intervals.map((interval) => ({ ...interval, latency: summarizeEncoded(interval.latency) })),

@@ -177,11 +177,7 @@ describe("runScript", () => {
     );
     expect(result.counters.vusersCompleted).toBe(3);
     expect(seen.filter((line) => line.startsWith("POST"))).toEqual(Array(3).fill('POST /carts {"currency":"EUR"}'));
-    expect(seen.filter((line) => line.startsWith("GET")).sort()).toEqual([
-      "GET /carts/cart-1?full=true ",
-      "GET /carts/cart-2?full=true ",
-      "GET /carts/cart-3?full=true ",
-    ]);
+    expect(seen.filter((line) => line.startsWith("GET")).sort()).toEqual(["GET /carts/cart-1?full=true ", "GET /carts/cart-2?full=true ", "GET /carts/cart-3?full=true "]);
     expect(Object.keys(result.histograms.endpoints).sort()).toEqual(["GET /carts/{{ cartId }}", "POST /carts"]);
   });
 
@@ -202,7 +198,12 @@ describe("runScript", () => {
       ...buildScript({
         target: server.url,
         phases: [{ duration: 1, arrivalRate: 60 }],
-        scenarios: [{ weight: 1, flow: [{ kind: "request" as const, method: "POST" as const, url: "/trpc/checkout.placeOrder", capture: [{ json: "$.result.data.number", as: "orderNumber" }] }] }],
+        scenarios: [
+          {
+            weight: 1,
+            flow: [{ kind: "request" as const, method: "POST" as const, url: "/trpc/checkout.placeOrder", capture: [{ json: "$.result.data.number", as: "orderNumber" }] }],
+          },
+        ],
       }),
       invariants: { adminTokenEnv: "T", acknowledgedOrders: "orderNumber" },
     };

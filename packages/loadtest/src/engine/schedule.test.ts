@@ -51,11 +51,7 @@ describe("buildPhaseArrivals", () => {
 
 describe("buildArrivalSchedule", () => {
   it("offsets each phase by the phases before it", () => {
-    const schedule = buildArrivalSchedule([
-      { duration: 1, arrivalRate: 2 },
-      { duration: 2 },
-      { duration: 1, arrivalCount: 2 },
-    ]);
+    const schedule = buildArrivalSchedule([{ duration: 1, arrivalRate: 2 }, { duration: 2 }, { duration: 1, arrivalCount: 2 }]);
     expect([...schedule.atMs]).toEqual([0, 500, 3000, 3500]);
     expect([...schedule.phaseIndex]).toEqual([0, 0, 2, 2]);
     expect(schedule.phaseStartMs).toEqual([0, 1000, 3000]);

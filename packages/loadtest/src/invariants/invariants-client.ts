@@ -114,13 +114,13 @@ export async function fetchInvariants(input: {
     // Not JSON: a proxy's error page, or not the checkout service at all.
   }
   if (response.status === 401) {
-    throw new InvariantsRequestError(
-      `the admin API at ${url} refused the token from ${input.tokenSource} (401): use a token from the service's ADMIN_API_TOKENS`,
-      "unauthorized",
-    );
+    throw new InvariantsRequestError(`the admin API at ${url} refused the token from ${input.tokenSource} (401): use a token from the service's ADMIN_API_TOKENS`, "unauthorized");
   }
   if (response.status === 404) {
-    throw new InvariantsRequestError(`${url} answered 404: the service has no admin.invariants (it is older than this load tester, or this is not the checkout service)`, "not_found");
+    throw new InvariantsRequestError(
+      `${url} answered 404: the service has no admin.invariants (it is older than this load tester, or this is not the checkout service)`,
+      "not_found",
+    );
   }
   if (!response.ok) {
     throw new InvariantsRequestError(`the admin API at ${url} answered ${response.status}: ${errorMessageOf(body) ?? text.slice(0, 200)}`, "http_error");

@@ -132,7 +132,9 @@ describe("resolveAdminToken", () => {
     const missing = path.join(tmpdir(), "no-such-dir", "admin-token");
     const attempt = () => resolveAdminToken({ target: "http://localhost:3000", adminTokenEnv: "CHECKOUT_ADMIN_TOKEN", env: { [DEV_TOKEN_FILE_ENV]: missing } });
     expect(attempt).toThrow(InvariantsSetupError);
-    expect(attempt).toThrow(`set CHECKOUT_ADMIN_TOKEN to an admin token of the service at http://localhost:3000 (one from its ADMIN_API_TOKENS), or start the shop with \`pnpm start\``);
+    expect(attempt).toThrow(
+      `set CHECKOUT_ADMIN_TOKEN to an admin token of the service at http://localhost:3000 (one from its ADMIN_API_TOKENS), or start the shop with \`pnpm start\``,
+    );
     expect(attempt).toThrow(`${missing}; that file does not exist`);
   });
 
@@ -231,7 +233,10 @@ describe("the admin API conversation", () => {
       }
     });
     server = started;
-    const step = await prepareInvariants({ ...buildScript({ target: started.url, phases: [], scenarios: [] }), invariants: { adminTokenEnv: "T" } }, { env: { T: "tok" }, log: () => undefined });
+    const step = await prepareInvariants(
+      { ...buildScript({ target: started.url, phases: [], scenarios: [] }), invariants: { adminTokenEnv: "T" } },
+      { env: { T: "tok" }, log: () => undefined },
+    );
     const acknowledged = [...Array.from({ length: 9000 }, (_, i) => String(100001 + i)), "100001", "100002"];
     const verdicts = await step!.check(acknowledged);
     expect(batches.map((b) => b.length)).toEqual([4000, 4000, 1000]);
@@ -287,7 +292,10 @@ describe("the admin API conversation", () => {
     });
     server = started;
     const lines: string[] = [];
-    const step = await prepareInvariants({ ...buildScript({ target: started.url, phases: [], scenarios: [] }), invariants: { adminTokenEnv: "T" } }, { env: { T: "tok" }, log: (line) => lines.push(line) });
+    const step = await prepareInvariants(
+      { ...buildScript({ target: started.url, phases: [], scenarios: [] }), invariants: { adminTokenEnv: "T" } },
+      { env: { T: "tok" }, log: (line) => lines.push(line) },
+    );
     expect(lines).toEqual([`invariants: the admin API at ${started.url} answers (token from T); checked again after the load`]);
     const thresholds = { passed: true, isOnSchedule: true, verdicts: [{ metric: "maxErrorRate", max: 1, actual: 0, passed: true, message: "ok" }] };
 

@@ -48,8 +48,7 @@ export function invariantVerdicts(report: InvariantReport, baseline: InvariantRe
       passed: check.passed,
       message: check.passed
         ? passedMessage(check.invariant, report)
-        : `invariant ${check.invariant}: ${plural(check.violations, "violation")} (${counts(check.byKind)})` +
-          (before ? `; already ${before.violations} before the load` : ""),
+        : `invariant ${check.invariant}: ${plural(check.violations, "violation")} (${counts(check.byKind)})${before ? `; already ${before.violations} before the load` : ""}`,
     };
   });
   const shown = report.violations.slice(0, MAX_VIOLATION_VERDICTS);
@@ -105,10 +104,7 @@ export function mergeBatchReports(reports: readonly InvariantReport[]): Invarian
     ...last,
     passed: checks.every((c) => c.passed),
     checks,
-    violations: [
-      ...last.violations.filter((v) => !isOrderNumberKind(v.kind)),
-      ...reports.flatMap((r) => r.violations.filter((v) => isOrderNumberKind(v.kind))),
-    ],
+    violations: [...last.violations.filter((v) => !isOrderNumberKind(v.kind)), ...reports.flatMap((r) => r.violations.filter((v) => isOrderNumberKind(v.kind)))],
     orderNumbersChecked: reports.reduce((n, r) => n + (r.orderNumbersChecked ?? 0), 0),
   };
 }
@@ -145,7 +141,12 @@ export async function prepareInvariants(
         : "";
     throw new InvariantsSetupError(`${error.message}.${hint} The run was not started.`);
   }
-  const already = baseline.passed ? "" : `; ${plural(baseline.checks.reduce((sum, c) => sum + c.violations, 0), "violation")} before the load already`;
+  const already = baseline.passed
+    ? ""
+    : `; ${plural(
+        baseline.checks.reduce((sum, c) => sum + c.violations, 0),
+        "violation",
+      )} before the load already`;
   log(`invariants: the admin API at ${target} answers (token from ${token.source})${already}; checked again after the load`);
   return {
     token,

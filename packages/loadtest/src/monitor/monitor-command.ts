@@ -25,7 +25,10 @@ const percent = (fraction: number) => `${(fraction * 100).toFixed(3)} %`;
 const time = (ms: number) => new Date(ms).toISOString();
 
 function reasonsOf(probe: Probe): string {
-  return probe.checks.filter((c) => !c.isUp).map((c) => `${c.reason ?? "down"} (${c.url})`).join(", ");
+  return probe.checks
+    .filter((c) => !c.isUp)
+    .map((c) => `${c.reason ?? "down"} (${c.url})`)
+    .join(", ");
 }
 
 export function formatReport(report: MonitorReport): string {
@@ -34,23 +37,14 @@ export function formatReport(report: MonitorReport): string {
     `probes: ${report.probes}, up: ${report.upProbes}, down: ${report.probes - report.upProbes}`,
     `availability: ${percent(report.probeAvailability)} of probes, ${percent(report.timeAvailability)} of time`,
     report.outages.length === 0 ? "outages: none" : `outages: ${report.outages.length}`,
-    ...report.outages.map(
-      (o) => `  ${time(o.start)} → ${o.isOngoing ? "still down at end" : time(o.end)}  ${formatMs(o.durationMs)}  ${o.reasons.join(" / ")}`,
-    ),
+    ...report.outages.map((o) => `  ${time(o.start)} → ${o.isOngoing ? "still down at end" : time(o.end)}  ${formatMs(o.durationMs)}  ${o.reasons.join(" / ")}`),
     `downtime: ${formatMs(report.downtimeMs)}; budget at 99.99 % for this window: ${formatMs(report.budgetMs)}`,
     report.isWithinBudget ? "verdict: within budget" : "verdict: OVER budget",
   ];
   return lines.join("\n");
 }
 
-export async function executeMonitor(input: {
-  url: string | undefined;
-  interval?: string;
-  duration?: string;
-  deep?: string;
-  timeout?: string;
-  output?: string;
-}): Promise<number> {
+export async function executeMonitor(input: { url: string | undefined; interval?: string; duration?: string; deep?: string; timeout?: string; output?: string }): Promise<number> {
   if (!input.url) throw new MonitorUsageError("monitor needs a URL");
   const options: MonitorOptions = {
     url: input.url,
@@ -81,7 +75,8 @@ export async function executeMonitor(input: {
     },
   });
   if (isTty) process.stderr.write("\n");
-  if (input.output) writeFileSync(input.output, JSON.stringify({ options, targets: report.targets, startedAt: report.startedAt, endedAt: report.endedAt, probes: report.probeLog }, null, 2));
+  if (input.output)
+    writeFileSync(input.output, JSON.stringify({ options, targets: report.targets, startedAt: report.startedAt, endedAt: report.endedAt, probes: report.probeLog }, null, 2));
   console.log(formatReport(report));
   return report.isWithinBudget ? 0 : 1;
 }

@@ -16,10 +16,7 @@ function fakeClock(): Clock {
 
 describe("monitorTargets", () => {
   it("probes /health under the base URL and resolves a deep path against it", () => {
-    expect(monitorTargets({ url: "http://api.test/", deep: "/trpc/catalog.list" })).toEqual([
-      "http://api.test/health",
-      "http://api.test/trpc/catalog.list",
-    ]);
+    expect(monitorTargets({ url: "http://api.test/", deep: "/trpc/catalog.list" })).toEqual(["http://api.test/health", "http://api.test/trpc/catalog.list"]);
   });
 });
 
@@ -31,10 +28,7 @@ describe("runMonitor", () => {
       return isDown ? { url, isUp: false, status: 503, reason: "HTTP 503", latencyMs: 3 } : { url, isUp: true, status: 200, latencyMs: 3 };
     };
     const seen: number[] = [];
-    const report = await runMonitor(
-      { url: "http://api.test", deep: "/ready", intervalS: 5, durationS: 60, timeoutMs: 2000 },
-      { clock, checkUrl, onProbe: (p) => seen.push(p.at) },
-    );
+    const report = await runMonitor({ url: "http://api.test", deep: "/ready", intervalS: 5, durationS: 60, timeoutMs: 2000 }, { clock, checkUrl, onProbe: (p) => seen.push(p.at) });
     expect(seen).toEqual([0, 5000, 10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 45_000, 50_000, 55_000]);
     expect(report.windowMs).toBe(60_000);
     expect(report.outages).toEqual([{ start: 10_000, end: 20_000, durationMs: 10_000, reasons: ["HTTP 503"], probes: 2, isOngoing: false }]);

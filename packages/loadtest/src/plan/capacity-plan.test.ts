@@ -2,16 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { API_TASK_SIZE } from "../../../../stacks/api-task-size.ts";
 import type { Ensure } from "../script/script-types.ts";
-import {
-  CapacityPlanError,
-  estimateTasks,
-  evaluateWindows,
-  findKnee,
-  planCapacity,
-  SERVICE_LEVELS,
-  thresholdsForPlan,
-  type WindowVerdict,
-} from "./capacity-plan.ts";
+import { CapacityPlanError, estimateTasks, evaluateWindows, findKnee, planCapacity, SERVICE_LEVELS, thresholdsForPlan, type WindowVerdict } from "./capacity-plan.ts";
 import { constructedRamp, constructedRun } from "./plan-fixture.ts";
 
 const p95Only: Ensure = { thresholds: [{ metric: "http.response_time.p95", max: 300 }], conditions: [] };
@@ -63,7 +54,19 @@ describe("thresholdsForPlan", () => {
 describe("evaluateWindows", () => {
   it("takes a window's percentiles from its merged histogram, not from its intervals' percentiles", () => {
     // Alone, the second interval's p95 is 400 ms (8 of 100 slow); merged with the first, 8 of 200 are slow: p95 10 ms.
-    const saved = constructedRun([{ requests: 100 }, { requests: 100, latencies: [[10, 92], [400, 8]] }], p95Only);
+    const saved = constructedRun(
+      [
+        { requests: 100 },
+        {
+          requests: 100,
+          latencies: [
+            [10, 92],
+            [400, 8],
+          ],
+        },
+      ],
+      p95Only,
+    );
     const { thresholds } = thresholdsForPlan(saved.ensure);
     const [window, ...rest] = evaluateWindows({ saved, thresholds, windowSeconds: 2 });
     expect(rest).toEqual([]);
@@ -123,7 +126,15 @@ describe("evaluateWindows", () => {
     const saved = constructedRun([{ requests: 1000, responses: 850 }]);
     const limitFor = (ensure: Ensure) => evaluateWindows({ saved, thresholds: thresholdsForPlan(ensure).thresholds, windowSeconds: 1 })[0]?.unansweredLimit;
     expect(limitFor({ thresholds: [{ metric: "http.response_time.p99", max: 200 }], conditions: [] })).toBe(200);
-    expect(limitFor({ thresholds: [{ metric: "http.response_time.p99", max: 900 }, { metric: "http.response_time.p95", max: 100 }], conditions: [] })).toBe(100);
+    expect(
+      limitFor({
+        thresholds: [
+          { metric: "http.response_time.p99", max: 900 },
+          { metric: "http.response_time.p95", max: 100 },
+        ],
+        conditions: [],
+      }),
+    ).toBe(100);
     // 5 % of the requests when the latency limit allows less.
     expect(limitFor({ thresholds: [{ metric: "http.response_time.p95", max: 10 }], conditions: [] })).toBe(50);
   });

@@ -370,9 +370,7 @@ export function planCapacity(saved: SavedRun, options: PlanOptions = {}): Capaci
   const { knee, firstBroken } = findKnee(windows);
   const perProcessRps = knee ? knee.responseRate / processes : null;
   const target =
-    perProcessRps !== null && perProcessRps > 0 && options.targetRps !== undefined
-      ? estimateTasks({ targetRps: options.targetRps, headroom, perProcessRps, taskSize })
-      : null;
+    perProcessRps !== null && perProcessRps > 0 && options.targetRps !== undefined ? estimateTasks({ targetRps: options.targetRps, headroom, perProcessRps, taskSize }) : null;
 
   const notes = [
     `One core of the machine that ran the test is taken as one Fargate vCPU; a task has ${vcpuOf(taskSize)} vCPU and runs ${taskSize.apiProcessesPerTask} API process(es).`,
@@ -391,9 +389,7 @@ export function planCapacity(saved: SavedRun, options: PlanOptions = {}): Capaci
     );
   }
   if (saved.counters.unexpectedStatus > 0 && saved.intervals.every((interval) => interval.unexpected === undefined)) {
-    notes.push(
-      `${saved.counters.unexpectedStatus} responses outside expectStatus are not recorded per interval, so the window error rates count only transport errors.`,
-    );
+    notes.push(`${saved.counters.unexpectedStatus} responses outside expectStatus are not recorded per interval, so the window error rates count only transport errors.`);
   }
   if (saved.counters.arrivalsLate > 0) {
     notes.push(

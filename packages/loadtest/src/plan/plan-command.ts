@@ -90,9 +90,7 @@ export function formatPlan(plan: CapacityPlan, { source, saved }: { source: stri
   ];
   if (!knee) {
     lines.push(
-      firstBroken
-        ? `no knee: the first window (${span(firstBroken)}) already broke the thresholds (${firstBroken.failures.join("; ")})`
-        : "no knee: no window sent a request",
+      firstBroken ? `no knee: the first window (${span(firstBroken)}) already broke the thresholds (${firstBroken.failures.join("; ")})` : "no knee: no window sent a request",
     );
     return lines.join("\n");
   }

@@ -1,14 +1,6 @@
 // The report's "Capacity plan" section: the knee, the per-process rate, the tasks for a target, and latency by window rate.
 import { vcpuOf } from "../../../../stacks/api-task-size.ts";
-import {
-  BACKLOG_TOLERANCE,
-  CapacityPlanError,
-  planCapacity,
-  primaryLatencyThreshold,
-  type CapacityPlan,
-  type PlanOptions,
-  type WindowVerdict,
-} from "../plan/capacity-plan.ts";
+import { BACKLOG_TOLERANCE, CapacityPlanError, planCapacity, primaryLatencyThreshold, type CapacityPlan, type PlanOptions, type WindowVerdict } from "../plan/capacity-plan.ts";
 import type { SavedRun } from "./saved-run.ts";
 import { escapeHtml, formatNumber, niceTicks, renderLineChart, type Guide } from "./svg-charts.ts";
 

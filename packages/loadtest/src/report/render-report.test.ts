@@ -109,7 +109,12 @@ describe("renderReport annotations", () => {
 function summarizeWindowRows(section: string): string[][] {
   const body = section.slice(section.indexOf('<table class="annotation-windows">'));
   return [...body.matchAll(/<tr><td>([\s\S]*?)<\/tr>/g)].map((row) =>
-    [...`<td>${row[1]}`.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) => cell[1]!.replace(/<[^>]+>/g, "").replace(/^■ /, "").trim()),
+    [...`<td>${row[1]}`.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) =>
+      cell[1]!
+        .replace(/<[^>]+>/g, "")
+        .replace(/^■ /, "")
+        .trim(),
+    ),
   );
 }
 

@@ -53,7 +53,10 @@ function table(headers: string[], rows: string[][]): string {
 function countsTable(title: string, counts: Record<string, number>): string {
   const entries = Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
   if (entries.length === 0) return `<p>${escapeHtml(title)}: none</p>`;
-  return table([title, "count"], entries.map(([key, count]) => [key, String(count)]));
+  return table(
+    [title, "count"],
+    entries.map(([key, count]) => [key, String(count)]),
+  );
 }
 
 /** Percentiles on a "nines" scale: x = log10(1 / (1 − p)), so p90 → 1, p99 → 2, p99.9 → 3. */
@@ -114,8 +117,7 @@ function annotationsSection(saved: SavedRun): { html: string; guides: Guide[] } 
       { axis: "x" as const, value: window.endMs / 1000, label: "", color },
     ];
   });
-  const verdict =
-    annotations.passed === undefined ? "" : `<p>Verdict: <span class="${annotations.passed ? "pass" : "fail"}">${annotations.passed ? "PASS" : "FAIL"}</span></p>`;
+  const verdict = annotations.passed === undefined ? "" : `<p>Verdict: <span class="${annotations.passed ? "pass" : "fail"}">${annotations.passed ? "PASS" : "FAIL"}</span></p>`;
   const facts = annotations.facts.map((fact) => `<tr><td>${escapeHtml(fact.label)}</td>${factCell(fact)}</tr>`).join("");
   const factLabels = [...new Set(annotations.windows.flatMap((w) => (w.facts ?? []).map((f) => f.label)))];
   const head = ["window", "from (s)", "to (s)", "requests", "failed", "p50 (ms)", "p95 (ms)", "p99 (ms)", "max (ms)", ...factLabels];

@@ -11,10 +11,13 @@ export async function runBriefLoad(): Promise<RunResult> {
   const server = await startTestServer((_request, response) => {
     served++;
     const status = served % 10 === 0 ? 404 : 200;
-    setTimeout(() => {
-      response.statusCode = status;
-      response.end("ok");
-    }, 1 + (served % 20));
+    setTimeout(
+      () => {
+        response.statusCode = status;
+        response.end("ok");
+      },
+      1 + (served % 20),
+    );
   });
   try {
     return await runScript(quickScript({ url: `${server.url}/checkout?cart=1`, rate: 50, duration: 2 }));

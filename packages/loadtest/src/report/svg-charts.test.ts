@@ -24,8 +24,22 @@ describe("renderLineChart", () => {
     const svg = renderLineChart({
       title: "Rate",
       series: [
-        { name: "a", color: "#000", points: [{ x: 0, y: 1 }, { x: 1, y: 3 }] },
-        { name: "b", color: "#f00", points: [{ x: 0, y: 2 }, { x: 1, y: 0 }] },
+        {
+          name: "a",
+          color: "#000",
+          points: [
+            { x: 0, y: 1 },
+            { x: 1, y: 3 },
+          ],
+        },
+        {
+          name: "b",
+          color: "#f00",
+          points: [
+            { x: 0, y: 2 },
+            { x: 1, y: 0 },
+          ],
+        },
       ],
       xAxis: { label: "seconds" },
       yAxis: { label: "per second" },
@@ -59,7 +73,16 @@ describe("renderLineChart guides and dots", () => {
   it("draws a dashed guide with its label, stretching the axis to include it", () => {
     const svg = renderLineChart({
       title: "p95 by rate",
-      series: [{ name: "p95", color: "#000", points: [{ x: 100, y: 20 }, { x: 200, y: 40 }] }],
+      series: [
+        {
+          name: "p95",
+          color: "#000",
+          points: [
+            { x: 100, y: 20 },
+            { x: 200, y: 40 },
+          ],
+        },
+      ],
       xAxis: { label: "rate" },
       yAxis: { label: "ms" },
       guides: [
@@ -78,7 +101,18 @@ describe("renderLineChart guides and dots", () => {
   it("draws a dot per point, with no polyline, for a dots series", () => {
     const svg = renderLineChart({
       title: "t",
-      series: [{ name: "met", color: "#080", style: "dots", points: [{ x: 1, y: 2 }, { x: 2, y: 3 }, { x: 3, y: 1 }] }],
+      series: [
+        {
+          name: "met",
+          color: "#080",
+          style: "dots",
+          points: [
+            { x: 1, y: 2 },
+            { x: 2, y: 3 },
+            { x: 3, y: 1 },
+          ],
+        },
+      ],
       xAxis: { label: "x" },
       yAxis: { label: "y" },
     });
@@ -90,7 +124,15 @@ describe("renderLineChart guides and dots", () => {
 
 describe("renderBarChart", () => {
   it("draws one labelled rect per bar", () => {
-    const svg = renderBarChart({ title: "Codes", bars: [{ label: "200", value: 90 }, { label: "503", value: 10 }], yAxis: { label: "count" }, xLabel: "code" });
+    const svg = renderBarChart({
+      title: "Codes",
+      bars: [
+        { label: "200", value: 90 },
+        { label: "503", value: 10 },
+      ],
+      yAxis: { label: "count" },
+      xLabel: "code",
+    });
     expect(svg.match(/<rect class="bar"/g)).toHaveLength(2);
     expect(svg).toContain(">503</text>");
     expect(svg).not.toContain("NaN");

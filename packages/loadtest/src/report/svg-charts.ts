@@ -1,12 +1,7 @@
 // Inline SVG line and bar charts with axes, ticks and legends, rendered to strings with every text escaped.
 
 export function escapeHtml(text: string): string {
-  return text
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 }
 
 export interface LineSeries {
@@ -117,10 +112,7 @@ function yAxisMarkup(frame: Frame, ticks: number[], toY: (v: number) => number, 
     );
   });
   const midY = MARGIN.top + frame.plotHeight / 2;
-  return (
-    lines.join("") +
-    `<text class="axis-label" x="14" y="${round(midY)}" text-anchor="middle" transform="rotate(-90 14 ${round(midY)})">${escapeHtml(axis.label)}</text>`
-  );
+  return `${lines.join("")}<text class="axis-label" x="14" y="${round(midY)}" text-anchor="middle" transform="rotate(-90 14 ${round(midY)})">${escapeHtml(axis.label)}</text>`;
 }
 
 function axesPath(frame: Frame): string {
@@ -155,7 +147,10 @@ export function renderLineChart({ title, series, xAxis, yAxis, guides = [], widt
       const points = s.points.map((p) => `${round(toX(p.x))},${round(toY(p.y))}`).join(" ");
       // A lone point would draw nothing as a polyline; mark it with a dot as well.
       const dot = style === "line" && s.points.length === 1 ? `<circle cx="${points.split(",")[0]}" cy="${points.split(",")[1]}" r="3" fill="${escapeHtml(s.color)}"/>` : "";
-      const line = style === "dots" ? "" : `<polyline class="series" fill="none" stroke="${escapeHtml(s.color)}" stroke-width="2" points="${points}"><title>${escapeHtml(s.name)}</title></polyline>`;
+      const line =
+        style === "dots"
+          ? ""
+          : `<polyline class="series" fill="none" stroke="${escapeHtml(s.color)}" stroke-width="2" points="${points}"><title>${escapeHtml(s.name)}</title></polyline>`;
       const dots =
         style === "line"
           ? ""
@@ -195,7 +190,10 @@ export function renderLineChart({ title, series, xAxis, yAxis, guides = [], widt
       return `<rect x="${x}" y="26" width="10" height="10" fill="${escapeHtml(s.color)}"/><text class="legend" x="${x + 14}" y="35">${escapeHtml(s.name)}</text>`;
     })
     .join("");
-  const empty = all.length === 0 ? `<text class="empty" x="${round(MARGIN.left + frame.plotWidth / 2)}" y="${round(MARGIN.top + frame.plotHeight / 2)}" text-anchor="middle">no data</text>` : "";
+  const empty =
+    all.length === 0
+      ? `<text class="empty" x="${round(MARGIN.left + frame.plotWidth / 2)}" y="${round(MARGIN.top + frame.plotHeight / 2)}" text-anchor="middle">no data</text>`
+      : "";
 
   return (
     openSvg(frame, title) +
@@ -235,7 +233,10 @@ export function renderBarChart({ title, bars, yAxis, xLabel, width = 640, height
       );
     })
     .join("");
-  const empty = bars.length === 0 ? `<text class="empty" x="${round(MARGIN.left + frame.plotWidth / 2)}" y="${round(MARGIN.top + frame.plotHeight / 2)}" text-anchor="middle">no data</text>` : "";
+  const empty =
+    bars.length === 0
+      ? `<text class="empty" x="${round(MARGIN.left + frame.plotWidth / 2)}" y="${round(MARGIN.top + frame.plotHeight / 2)}" text-anchor="middle">no data</text>`
+      : "";
 
   return (
     openSvg(frame, title) +

@@ -182,7 +182,8 @@ function parseInvariantsPlugin(ctx: Context, field: Field): InvariantsPlugin {
   if (envField) {
     const name = readString(ctx, envField);
     // The value is not echoed: it may be a token pasted by mistake.
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) fail(ctx, envField.path, envField.value, "expected an environment variable name such as CHECKOUT_ADMIN_TOKEN (letters, digits, _)");
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name))
+      fail(ctx, envField.path, envField.value, "expected an environment variable name such as CHECKOUT_ADMIN_TOKEN (letters, digits, _)");
     plugin.adminTokenEnv = name;
   }
   const ordersField = fields.get("acknowledgedOrders");

@@ -3,7 +3,10 @@ import { CsvSyntaxError, parseCsv } from "./parse-csv.ts";
 
 describe("parseCsv", () => {
   it("splits plain rows and skips blank lines and the trailing newline", () => {
-    expect(parseCsv("a,b\n\nc,d\n")).toEqual([["a", "b"], ["c", "d"]]);
+    expect(parseCsv("a,b\n\nc,d\n")).toEqual([
+      ["a", "b"],
+      ["c", "d"],
+    ]);
   });
 
   it("reads quoted fields with commas, doubled quotes and newlines", () => {
@@ -17,7 +20,10 @@ describe("parseCsv", () => {
   });
 
   it("keeps empty fields, including a quoted empty field at the end", () => {
-    expect(parseCsv('a,,c\nx,""')).toEqual([["a", "", "c"], ["x", ""]]);
+    expect(parseCsv('a,,c\nx,""')).toEqual([
+      ["a", "", "c"],
+      ["x", ""],
+    ]);
   });
 
   it("ignores a byte-order mark", () => {

@@ -112,7 +112,7 @@ function errorOf(text: string): { path: string; line: number | null; message: st
 }
 
 /** A valid script built line by line, so tests can name the line of each error. */
-function scriptWith(config: string[], flow: string[] = ['      - get:', '          url: "/"']): string {
+function scriptWith(config: string[], flow: string[] = ["      - get:", '          url: "/"']): string {
   return ["config:", '  target: "http://localhost:3000"', ...config, "scenarios:", "  - flow:", ...flow].join("\n");
 }
 
@@ -224,7 +224,13 @@ describe("parseScript", () => {
     ["a processor", scriptWith([...onePhase, '  processor: "./hooks.js"']), "config.processor", 6, /processor runs JavaScript/],
     ["a timeout in the wrong type", scriptWith([...onePhase, "  http:", "    timeout: soon"]), "config.http.timeout", 7, /expected a number/],
     ["a header that is a map", scriptWith([...onePhase, "  defaults:", "    headers:", "      x-a:", "        b: c"]), "config.defaults.headers.x-a", 9, /expected a string/],
-    ["a variable that is a map", scriptWith([...onePhase, "  variables:", "    currency:", "      code: EUR"]), "config.variables.currency", 8, /expected a string, number or boolean, got a map/],
+    [
+      "a variable that is a map",
+      scriptWith([...onePhase, "  variables:", "    currency:", "      code: EUR"]),
+      "config.variables.currency",
+      8,
+      /expected a string, number or boolean, got a map/,
+    ],
     ["an unsupported plugin", scriptWith([...onePhase, "  plugins:", "    metrics-by-endpoint: {}"]), "config.plugins.metrics-by-endpoint", 7, /not supported/],
     [
       "a threshold map with two metrics",
@@ -250,9 +256,21 @@ describe("parseScript", () => {
       /both/,
     ],
     ["a missing payload file", scriptWith([...onePhase, "  payload:", "    path: data/nope.csv", "    fields: [a]"]), "config.payload.path", 7, /does not exist/],
-    ["a bad payload order", scriptWith([...onePhase, "  payload:", "    - path: data/skus.csv", "      fields: [sku]", "      order: shuffled"]), "config.payload[0].order", 9, /random or sequence/],
+    [
+      "a bad payload order",
+      scriptWith([...onePhase, "  payload:", "    - path: data/skus.csv", "      fields: [sku]", "      order: shuffled"]),
+      "config.payload[0].order",
+      9,
+      /random or sequence/,
+    ],
     ["a payload with an unclosed quote", scriptWith([...onePhase, "  payload:", "    path: data/broken.csv", "    fields: [a, b]"]), "config.payload.path", 7, /never closed/],
-    ["a payload row with too few columns", scriptWith([...onePhase, "  payload:", "    path: data/short.csv", "    fields: [a, b]"]), "config.payload.path", 7, /row 2 .* has 1 columns but 2 fields/],
+    [
+      "a payload row with too few columns",
+      scriptWith([...onePhase, "  payload:", "    path: data/short.csv", "    fields: [a, b]"]),
+      "config.payload.path",
+      7,
+      /row 2 .* has 1 columns but 2 fields/,
+    ],
     ["a target that is not a URL", ["config:", "  target: localhost", ...onePhase, "scenarios: []"].join("\n"), "config.target", 2, /not an absolute URL/],
     ["empty scenarios", scriptWith(onePhase).replace(/scenarios:[\s\S]*/, "scenarios: []"), "scenarios", 6, /must not be empty/],
     ["an unknown top-level key", `${scriptWith(onePhase)}\nbefore:\n  flow: []`, "before", 10, /before\/after flows are not supported/],
@@ -267,14 +285,32 @@ describe("parseScript", () => {
     ["a function step", scriptWith(onePhase, ['      - function: "addToken"']), "scenarios[0].flow[0].function", 8, /processor/],
     ["an unknown step kind", scriptWith(onePhase, ["      - head:", '          url: "/"']), "scenarios[0].flow[0].head", 8, /unknown step kind "head"/],
     ["a step with two kinds", scriptWith(onePhase, ['      - get: { url: "/" }', "        think: 1"]), "scenarios[0].flow[0].think", 9, /exactly one kind/],
-    ["a beforeRequest hook", scriptWith(onePhase, ["      - get:", '          url: "/"', "          beforeRequest: sign"]), "scenarios[0].flow[0].get.beforeRequest", 10, /processor/],
+    [
+      "a beforeRequest hook",
+      scriptWith(onePhase, ["      - get:", '          url: "/"', "          beforeRequest: sign"]),
+      "scenarios[0].flow[0].get.beforeRequest",
+      10,
+      /processor/,
+    ],
     ["a scenario hook", scriptWith(onePhase, ['      - get: { url: "/" }', "    beforeScenario: login"]), "scenarios[0].beforeScenario", 9, /processor/],
     ["a request without url", scriptWith(onePhase, ["      - post:", "          json: {}"]), "scenarios[0].flow[0].post.url", 8, /"url" is required/],
     ["a url that is a number", scriptWith(onePhase, ["      - get:", "          url: 42"]), "scenarios[0].flow[0].get.url", 9, /expected a string/],
-    ["an unknown request key", scriptWith(onePhase, ["      - get:", '          url: "/"', "          follow: true"]), "scenarios[0].flow[0].get.follow", 10, /unknown key "follow"/],
+    [
+      "an unknown request key",
+      scriptWith(onePhase, ["      - get:", '          url: "/"', "          follow: true"]),
+      "scenarios[0].flow[0].get.follow",
+      10,
+      /unknown key "follow"/,
+    ],
     ["a negative think", scriptWith(onePhase, ["      - think: -1"]), "scenarios[0].flow[0].think", 8, /at least 0/],
     ["a loop without count", scriptWith(onePhase, ["      - loop:", "          - think: 1"]), "scenarios[0].flow[0].count", 8, /"count" is required/],
-    ["a bad step inside a loop", scriptWith(onePhase, ["      - loop:", "          - log: hi", "        count: 2"]), "scenarios[0].flow[0].loop[0].log", 9, /log steps are not supported/],
+    [
+      "a bad step inside a loop",
+      scriptWith(onePhase, ["      - loop:", "          - log: hi", "        count: 2"]),
+      "scenarios[0].flow[0].loop[0].log",
+      9,
+      /log steps are not supported/,
+    ],
     ["a zero weight", scriptWith(onePhase, ['      - get: { url: "/" }', "    weight: 0"]), "scenarios[0].weight", 9, /greater than 0/],
     [
       "a capture that is not json",
@@ -312,7 +348,13 @@ describe("parseScript", () => {
       /"\{\{ skuu \}\}" is never defined/,
     ],
     ["an unknown helper", scriptWith(onePhase, ["      - get:", '          url: "/{{ $now() }}"']), "scenarios[0].flow[0].get.url", 9, /unknown helper/],
-    ["a template in a default header without a source", scriptWith([...onePhase, "  defaults:", "    headers:", '      authorization: "{{ token }}"']), "config.defaults.headers.authorization", 8, /never defined/],
+    [
+      "a template in a default header without a source",
+      scriptWith([...onePhase, "  defaults:", "    headers:", '      authorization: "{{ token }}"']),
+      "config.defaults.headers.authorization",
+      8,
+      /never defined/,
+    ],
   ])("rejects %s", (_, text, path, line, message) => {
     const error = errorOf(text);
     expect(error).toMatchObject({ path, line });
@@ -320,7 +362,12 @@ describe("parseScript", () => {
   });
 
   it("accepts a template that refers to a capture made in another scenario or later step", () => {
-    const text = scriptWith(onePhase, ['      - get: { url: "/orders/{{ orderId }}" }', "      - post:", '          url: "/orders"', "          capture: { json: $.id, as: orderId }"]);
+    const text = scriptWith(onePhase, [
+      '      - get: { url: "/orders/{{ orderId }}" }',
+      "      - post:",
+      '          url: "/orders"',
+      "          capture: { json: $.id, as: orderId }",
+    ]);
     expect(parse(text).scenarios[0]?.flow).toHaveLength(2);
   });
 
@@ -456,7 +503,14 @@ describe("parseScript with config.environments", () => {
     ["a misspelt key in an environment that is not chosen", withCi("      phase: []"), undefined, "config.environments.ci.phase", 20, /unknown key "phase"/],
     ["a processor in an environment", withCi('      processor: "./hooks.js"'), undefined, "config.environments.ci.processor", 20, /processor runs JavaScript/],
     ["a nested environments key", withCi("      environments: {}"), undefined, "config.environments.ci.environments", 20, /do not nest/],
-    ["an environment that is not a map", withCi("      phases: []").replace("    ci:\n      phases: []", "    ci: fast"), undefined, "config.environments.ci", 19, /expected a map/],
+    [
+      "an environment that is not a map",
+      withCi("      phases: []").replace("    ci:\n      phases: []", "    ci: fast"),
+      undefined,
+      "config.environments.ci",
+      19,
+      /expected a map/,
+    ],
     [
       "an arrivalCount merged into a phase with arrivalRate",
       withCi("      phases:", "        - arrivalCount: 10"),

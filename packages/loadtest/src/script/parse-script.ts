@@ -60,7 +60,12 @@ export function parseScript(text: string, options: ParseScriptOptions): Script {
 
   const ordersField = ctx.acknowledgedOrdersField;
   if (invariants?.acknowledgedOrders && ordersField && !ctx.captureNames.has(invariants.acknowledgedOrders)) {
-    fail(ctx, ordersField.path, ordersField.value, `no step captures "${invariants.acknowledgedOrders}": capture the order number as ${invariants.acknowledgedOrders} (e.g. json "$.result.data.number" on checkout.placeOrder)`);
+    fail(
+      ctx,
+      ordersField.path,
+      ordersField.value,
+      `no step captures "${invariants.acknowledgedOrders}": capture the order number as ${invariants.acknowledgedOrders} (e.g. json "$.result.data.number" on checkout.placeOrder)`,
+    );
   }
   const knownNames = new Set([...Object.keys(variables), ...payloads.flatMap((payload) => payload.fields), ...ctx.captureNames]);
   for (const use of ctx.templateUses) {

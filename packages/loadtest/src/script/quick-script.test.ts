@@ -7,9 +7,7 @@ describe("quickScript", () => {
     const script = quickScript({ url: "http://localhost:3000/api/health?deep=1", count: 20, num: 5 });
     expect(script.target).toBe("http://localhost:3000");
     expect(script.phases).toEqual([{ duration: 1, arrivalCount: 20 }]);
-    expect(script.scenarios).toEqual([
-      { weight: 1, flow: [{ kind: "loop", count: 5, steps: [{ kind: "request", method: "GET", url: "/api/health?deep=1" }] }] },
-    ]);
+    expect(script.scenarios).toEqual([{ weight: 1, flow: [{ kind: "loop", count: 5, steps: [{ kind: "request", method: "GET", url: "/api/health?deep=1" }] }] }]);
     expect(script.http).toEqual({ timeoutSeconds: 10 });
     expect(script.ensure).toEqual({ thresholds: [], conditions: [] });
   });

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Step } from "./script-types.ts";
-import {
-  compileTemplate,
-  compileValue,
-  listTemplateVariables,
-  renderRequestStep,
-  renderTemplate,
-  renderValue,
-  TemplateRenderError,
-  TemplateSyntaxError,
-} from "./template.ts";
+import { compileTemplate, compileValue, listTemplateVariables, renderRequestStep, renderTemplate, renderValue, TemplateRenderError, TemplateSyntaxError } from "./template.ts";
 
 describe("compileTemplate", () => {
   it("splits text and placeholders, trimming spaces inside the braces", () => {

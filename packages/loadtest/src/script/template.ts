@@ -7,9 +7,7 @@ export type VariableBag = Readonly<Record<string, unknown>>;
 
 type HelperName = "randomString" | "uuid" | "randomNumber" | "timestamp";
 
-type Expression =
-  | { kind: "variable"; name: string }
-  | { kind: "helper"; name: HelperName; args: number[] };
+type Expression = { kind: "variable"; name: string } | { kind: "helper"; name: HelperName; args: number[] };
 
 type TemplatePart = { kind: "text"; text: string } | Expression;
 
@@ -61,9 +59,7 @@ function compileExpression(raw: string, source: string): Expression {
   if (!call) throw new TemplateSyntaxError(`"{{ ${text} }}" in "${source}" is neither a variable name nor a $helper() call`);
   const name = call[1] ?? "";
   if (!isHelperName(name)) {
-    throw new TemplateSyntaxError(
-      `unknown helper $${name}() in "${source}"; known: $randomString(), $uuid(), $randomNumber(min, max), $timestamp()`,
-    );
+    throw new TemplateSyntaxError(`unknown helper $${name}() in "${source}"; known: $randomString(), $uuid(), $randomNumber(min, max), $timestamp()`);
   }
   const argText = (call[2] ?? "").trim();
   const args = argText === "" ? [] : argText.split(",").map((arg) => Number(arg.trim()));

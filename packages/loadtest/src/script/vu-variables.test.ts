@@ -21,10 +21,7 @@ describe("createVuVariablePicker", () => {
   });
 
   it("picks random variables and random payload rows with the given random source", () => {
-    const pick = createVuVariablePicker(
-      { variables: { currency: ["EUR", "USD", "GBP"] }, payloads: [{ ...customers, order: "random" }] },
-      () => 0.99,
-    );
+    const pick = createVuVariablePicker({ variables: { currency: ["EUR", "USD", "GBP"] }, payloads: [{ ...customers, order: "random" }] }, () => 0.99);
     expect(pick()).toEqual({ currency: "GBP", email: "grace@example.com", name: "Grace" });
   });
 

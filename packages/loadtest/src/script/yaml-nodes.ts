@@ -73,13 +73,7 @@ export function describe(node: Node | null): string {
 }
 
 /** The map's entries by key; unknown keys are errors, and `unsupported` keys are errors with a reason. */
-export function readMap(
-  ctx: Context,
-  node: Node | null,
-  path: string,
-  known: readonly string[],
-  unsupported: Record<string, string> = {},
-): Map<string, Field> {
+export function readMap(ctx: Context, node: Node | null, path: string, known: readonly string[], unsupported: Record<string, string> = {}): Map<string, Field> {
   if (!isMap(node)) fail(ctx, path, node, `expected a map, got ${describe(node)}`);
   const fields = new Map<string, Field>();
   for (const pair of (node as YAMLMap).items) {
@@ -103,11 +97,7 @@ export function requireField(ctx: Context, fields: Map<string, Field>, key: stri
   return field;
 }
 
-export function readNumber(
-  ctx: Context,
-  field: Field,
-  rule: { min?: number; isMinExclusive?: boolean; isInteger?: boolean } = {},
-): number {
+export function readNumber(ctx: Context, field: Field, rule: { min?: number; isMinExclusive?: boolean; isInteger?: boolean } = {}): number {
   const { value, path } = field;
   if (!isScalar(value) || typeof value.value !== "number" || !Number.isFinite(value.value)) {
     fail(ctx, path, value ?? field.keyNode, `expected a number, got ${describe(value)}`);

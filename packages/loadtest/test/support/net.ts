@@ -28,9 +28,7 @@ export interface TestServer {
 }
 
 /** A real node:http server on a free port; `handle` gets each request once its body has been read. */
-export async function startTestServer(
-  handle: (request: IncomingMessage, response: ServerResponse, body: string) => void,
-): Promise<TestServer> {
+export async function startTestServer(handle: (request: IncomingMessage, response: ServerResponse, body: string) => void): Promise<TestServer> {
   const server = createServer((request, response) => {
     let body = "";
     request.setEncoding("utf8");

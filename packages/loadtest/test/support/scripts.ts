@@ -7,17 +7,7 @@ import type { Phase, Scenario, Script, Step } from "../../src/script/script-type
 import { scriptsDir } from "./load-tools.ts";
 
 /** A minimal valid script: the given target, phases and scenarios, everything else at its default. */
-export function buildScript({
-  target,
-  phases,
-  scenarios,
-  timeoutSeconds = 10,
-}: {
-  target: string;
-  phases: Phase[];
-  scenarios: Scenario[];
-  timeoutSeconds?: number;
-}): Script {
+export function buildScript({ target, phases, scenarios, timeoutSeconds = 10 }: { target: string; phases: Phase[]; scenarios: Scenario[]; timeoutSeconds?: number }): Script {
   return {
     target,
     phases,

@@ -136,8 +136,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const updateLine = useCallback(
-    (lineId: string, quantity: number) =>
-      enqueue(async () => accept(await trpc.cart.updateLine.mutate({ cartId: requireCartId(), lineId, quantity }))),
+    (lineId: string, quantity: number) => enqueue(async () => accept(await trpc.cart.updateLine.mutate({ cartId: requireCartId(), lineId, quantity }))),
     [accept, enqueue, requireCartId],
   );
 

@@ -51,14 +51,7 @@ export function AddressFields({ values, errors, disabled, onChange }: AddressFie
       </FormField>
       <FormField id="country" label="Country" error={errors.country} className="field-grid__full">
         {(aria) => (
-          <select
-            {...aria}
-            name="country"
-            autoComplete="shipping country"
-            disabled={disabled}
-            value={values.country}
-            onChange={(event) => onChange("country", event.target.value)}
-          >
+          <select {...aria} name="country" autoComplete="shipping country" disabled={disabled} value={values.country} onChange={(event) => onChange("country", event.target.value)}>
             {countryCodes.map((code) => (
               <option key={code} value={code}>
                 {countries[code].name}

@@ -121,15 +121,7 @@ export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
   return (
     <div className="card-field">
       <div className={`card-field__frame ${isReady ? "" : "card-field__frame--loading"}`}>
-        <iframe
-          key={frameKey}
-          ref={frame}
-          title="Card details"
-          src={cardFieldUrl()}
-          data-testid="card-frame"
-          style={{ height }}
-          onLoad={() => setHasTimedOut(false)}
-        />
+        <iframe key={frameKey} ref={frame} title="Card details" src={cardFieldUrl()} data-testid="card-frame" style={{ height }} onLoad={() => setHasTimedOut(false)} />
         {!isReady && !hasTimedOut && (
           <p className="card-field__loading muted" aria-hidden="true">
             Loading secure card field…

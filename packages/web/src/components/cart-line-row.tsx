@@ -83,9 +83,7 @@ export function CartLineRow({ line, currency }: { line: CartLine; currency: stri
         <p className="cart-line__unit">
           <Money amount={line.unitPrice} currency={currency} /> <span className="muted">each</span>
         </p>
-        {line.available < line.quantity && (
-          <p className="field__error">Only {line.available} left: lower the quantity to check out.</p>
-        )}
+        {line.available < line.quantity && <p className="field__error">Only {line.available} left: lower the quantity to check out.</p>}
       </div>
       <div className="cart-line__controls">
         <div className="field field--inline">

@@ -73,8 +73,8 @@ export function CurrencySelect() {
               Start a new cart in {pending}?
             </h2>
             <p id="currency-dialog-text">
-              Your cart is in {currencyNames[cartCurrency]}, and a cart can only use one currency. Switching to {currencyNames[pending]}{" "}
-              starts a new, empty cart; the items in your current cart are not carried over.
+              Your cart is in {currencyNames[cartCurrency]}, and a cart can only use one currency. Switching to {currencyNames[pending]} starts a new, empty cart; the items in your
+              current cart are not carried over.
             </p>
             <div className="dialog__actions">
               {/* biome-ignore lint/a11y/noAutofocus: the WAI-ARIA dialog pattern focuses the least destructive action when the dialog opens */}

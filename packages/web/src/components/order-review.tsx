@@ -41,8 +41,8 @@ export function OrderReview({ quote, isPlacing, isAuthenticating, error, priceCh
         <div className="notice notice--warn" role="alert" data-testid="price-changed">
           <p className="notice__title">Your total has changed</p>
           <p>
-            It was {formatMoney(priceChange.was, priceChange.currency)} and is now {formatMoney(priceChange.now, priceChange.currency)}. Check
-            the summary above, then place your order to accept the new total.
+            It was {formatMoney(priceChange.was, priceChange.currency)} and is now {formatMoney(priceChange.now, priceChange.currency)}. Check the summary above, then place your
+            order to accept the new total.
           </p>
         </div>
       )}

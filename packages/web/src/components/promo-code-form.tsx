@@ -84,14 +84,7 @@ export function PromoCodeForm({ cart, onChanged, isReviewed, disabled = false }:
           <p className="promo__code">
             <span className="muted">Promo code</span> <strong data-testid="promo-applied">{cart.promoCode}</strong>
           </p>
-          <button
-            type="button"
-            className="button button--link"
-            ref={removeButton}
-            onClick={() => void onRemove()}
-            disabled={isDisabled}
-            data-testid="remove-promo"
-          >
+          <button type="button" className="button button--link" ref={removeButton} onClick={() => void onRemove()} disabled={isDisabled} data-testid="remove-promo">
             {isBusy ? "Removing…" : "Remove"}
             <span className="visually-hidden"> promo code {cart.promoCode}</span>
           </button>

@@ -6,10 +6,7 @@ export function SiteFooter() {
         <p>
           <strong>Northwind Supply</strong> · Well-made goods for everyday use.
         </p>
-        <p className="muted">
-          Card details are entered in our payment provider's secure field and never reach our servers. This is a demo shop: no real
-          charges are made.
-        </p>
+        <p className="muted">Card details are entered in our payment provider's secure field and never reach our servers. This is a demo shop: no real charges are made.</p>
       </div>
     </footer>
   );

@@ -22,12 +22,8 @@ export function describeError(error: unknown): AppErrorInfo {
     const data: unknown = error.data;
     const record = isRecord(data) ? data : {};
     const code = typeof record.appCode === "string" ? record.appCode : typeof record.code === "string" ? record.code : "NETWORK";
-    const issues = Array.isArray(record.issues)
-      ? record.issues.filter(isRecord).map((issue) => ({ path: String(issue.path ?? ""), message: String(issue.message ?? "") }))
-      : [];
-    const message = data === undefined
-      ? "We could not reach the shop. Check your connection and try again."
-      : error.message || "Something went wrong. Please try again.";
+    const issues = Array.isArray(record.issues) ? record.issues.filter(isRecord).map((issue) => ({ path: String(issue.path ?? ""), message: String(issue.message ?? "") })) : [];
+    const message = data === undefined ? "We could not reach the shop. Check your connection and try again." : error.message || "Something went wrong. Please try again.";
     return { code, message, details: isRecord(record.details) ? record.details : {}, issues };
   }
   if (error instanceof Error) return { code: "CLIENT", message: error.message, details: {}, issues: [] };

@@ -7,16 +7,7 @@ import { Link, useRouter } from "../router.tsx";
 import { useCart } from "../cart/cart-context.tsx";
 import { describeError } from "../lib/errors.ts";
 import { useDocumentTitle } from "../lib/use-document-title.ts";
-import {
-  fieldNames,
-  isSameValues,
-  issuesToFieldErrors,
-  validateForm,
-  valuesFromCart,
-  type FieldErrors,
-  type FieldName,
-  type FormValues,
-} from "../checkout/address-form.ts";
+import { fieldNames, isSameValues, issuesToFieldErrors, validateForm, valuesFromCart, type FieldErrors, type FieldName, type FormValues } from "../checkout/address-form.ts";
 import { usePlaceOrder } from "../checkout/use-place-order.ts";
 import { AddressFields, ContactFields } from "../components/address-fields.tsx";
 import { CardField, type CardFieldHandle } from "../components/card-field.tsx";
@@ -158,7 +149,10 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
       <div className="checkout-steps">
         <form className="checkout-step" onSubmit={onSaveAddress} noValidate aria-labelledby="contact-heading">
           <h2 id="contact-heading" className="checkout-step__title">
-            <span className="step-number" aria-hidden="true">1</span> Contact
+            <span className="step-number" aria-hidden="true">
+              1
+            </span>{" "}
+            Contact
           </h2>
           <ContactFields values={values} errors={errors} disabled={isSaving} onChange={onChange} />
           <h2 className="checkout-step__title checkout-step__title--sub">Shipping address</h2>
@@ -182,25 +176,30 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
 
         <section className={`checkout-step ${hasSavedAddress ? "" : "checkout-step--locked"}`} aria-labelledby="shipping-heading">
           <h2 id="shipping-heading" className="checkout-step__title" tabIndex={-1} ref={shippingHeading}>
-            <span className="step-number" aria-hidden="true">2</span> Shipping
+            <span className="step-number" aria-hidden="true">
+              2
+            </span>{" "}
+            Shipping
           </h2>
-          {hasSavedAddress ? (
-            <ShippingOptions cart={cart} onSaved={acceptCart} />
-          ) : (
-            <p className="muted">Enter your address to see shipping options.</p>
-          )}
+          {hasSavedAddress ? <ShippingOptions cart={cart} onSaved={acceptCart} /> : <p className="muted">Enter your address to see shipping options.</p>}
         </section>
 
         <section className={`checkout-step ${hasShipping ? "" : "checkout-step--locked"}`} aria-labelledby="payment-heading">
           <h2 id="payment-heading" className="checkout-step__title">
-            <span className="step-number" aria-hidden="true">3</span> Payment
+            <span className="step-number" aria-hidden="true">
+              3
+            </span>{" "}
+            Payment
           </h2>
           {hasShipping ? <CardField ref={cardField} /> : <p className="muted">Choose a shipping method to enter your card.</p>}
         </section>
 
         <section className={`checkout-step ${hasShipping ? "" : "checkout-step--locked"}`} aria-labelledby="review-heading">
           <h2 id="review-heading" className="checkout-step__title" tabIndex={-1} ref={reviewHeading}>
-            <span className="step-number" aria-hidden="true">4</span> Review and place order
+            <span className="step-number" aria-hidden="true">
+              4
+            </span>{" "}
+            Review and place order
           </h2>
           {hasShipping && (
             <>

@@ -99,8 +99,7 @@ function OrderDetails({ order, onChanged }: { order: Order; onChanged: () => voi
         </p>
         {!isFailed && !challengeUrl && (
           <p className="muted">
-            Placed {new Date(order.placedAt).toLocaleString()} for <strong>{order.email}</strong>. Keep this page's address to check on
-            your order.
+            Placed {new Date(order.placedAt).toLocaleString()} for <strong>{order.email}</strong>. Keep this page's address to check on your order.
           </p>
         )}
       </header>

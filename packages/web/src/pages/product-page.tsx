@@ -46,12 +46,7 @@ function ProductDetails({ product }: { product: Product }) {
   const variant = findVariant(product.variants, selection) ?? product.variants[0];
   const maxQuantity = Math.max(1, Math.min(MAX_LINE_QUANTITY, variant?.available ?? 1));
   const quantity = Number(quantityText);
-  const quantityError =
-    !Number.isInteger(quantity) || quantity < 1
-      ? "Enter a quantity of at least 1"
-      : quantity > maxQuantity
-        ? `You can add at most ${maxQuantity}`
-        : null;
+  const quantityError = !Number.isInteger(quantity) || quantity < 1 ? "Enter a quantity of at least 1" : quantity > maxQuantity ? `You can add at most ${maxQuantity}` : null;
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -124,12 +119,7 @@ function ProductDetails({ product }: { product: Product }) {
               </p>
             )}
           </div>
-          <button
-            type="submit"
-            className="button button--primary button--wide"
-            data-testid="add-to-cart"
-            disabled={!variant?.inStock || addState.status === "adding"}
-          >
+          <button type="submit" className="button button--primary button--wide" data-testid="add-to-cart" disabled={!variant?.inStock || addState.status === "adding"}>
             {!variant?.inStock ? "Sold out" : addState.status === "adding" ? "Adding…" : "Add to cart"}
           </button>
           {addState.status === "added" && (
