@@ -68,6 +68,8 @@ describe("ProviderEvents.receive", () => {
     expect(fake.callsTo("capture")).toHaveLength(1);
     const trail = await Audit.listForEntity(db(), "order", order.id);
     expect(trail.map((row) => row.action)).toEqual(["order.created", "order.authorised", "order.captured"]);
+    // The audit names who said so: the provider, through its webhook.
+    expect(trail.filter((row) => row.action !== "order.created").map((row) => row.actor)).toEqual(["provider", "provider"]);
 
     const before = await snapshot(order.id);
     expect(await receive(fake, event)).toEqual({ isDuplicate: true });

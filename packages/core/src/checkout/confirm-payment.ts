@@ -31,7 +31,7 @@ export async function confirmPayment(input: { db: Kysely<Database>; payments: Pa
     const isThisOrdersAuthorization = state !== null && (!payment?.provider_reference || payment.provider_reference === state.authorizationId);
     if (isThisOrdersAuthorization) await settle({ db, payments, captureMode, order, state, actor: "shopper" });
   } else if (order.status === "authorised" && captureMode === "immediate") {
-    await captureIfReachable({ db, payments, order });
+    await captureIfReachable({ db, payments, order, actor: "shopper" });
   }
   return OrderModule.get({ db, orderId: order.id });
 }

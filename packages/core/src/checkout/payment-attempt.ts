@@ -130,7 +130,7 @@ export async function reserve(input: { attempt: Attempt; orderId: string }): Pro
   const { reserved, refused } = await PaymentVelocity.reserve({ db: attempt.db, keys: attempt.keys, limits: attempt.limits, now: attempt.now });
   attempt.reserved = reserved;
   if (refused.length === 0) return;
-  await PaymentOutcome.recordFailed({ db: attempt.db, orderId: input.orderId, provider: attempt.payments.name, code: "velocity_refused", card: null });
+  await PaymentOutcome.recordFailed({ db: attempt.db, orderId: input.orderId, provider: attempt.payments.name, code: "velocity_refused", card: null, actor: "shopper" });
   attempt.outcome ??= "refused_velocity";
   throw await refuse(attempt, refused, "before_authorize", input.orderId);
 }

@@ -155,7 +155,7 @@ export async function fulfil(input: { db: Kysely<Database>; payments: PaymentPro
   if (!order) throw new AppError("NOT_FOUND", "No order with that id", { orderId: input.orderId });
   const wasAuthorised = order.status === "authorised";
   if (wasAuthorised) {
-    await required(() => PaymentOutcome.capture({ db: input.db, payments: input.payments, orderId: order.id }), { orderId: order.id, message: UNREACHABLE });
+    await required(() => PaymentOutcome.capture({ db: input.db, payments: input.payments, orderId: order.id, actor: input.actor }), { orderId: order.id, message: UNREACHABLE });
   }
   await input.db.transaction().execute(async (trx) => {
     const locked = (await OrderRepository.findOrderForUpdate(trx, order.id)) ?? order;

@@ -15,6 +15,11 @@ import * as PaymentRepository from "./payment.repository.ts";
 import * as PromotionService from "../promotion/promotion.service.ts";
 import type { CardSummary, PaymentProvider } from "./payment-provider.ts";
 
+/** Who made the change, for the audit trail (the system when not given). */
+interface Trail {
+  actor?: string;
+}
+
 export type CaptureMode = "immediate" | "on_fulfilment";
 
 /** Idempotency keys for provider calls, derived from the order: a retry can never charge twice. */
@@ -32,7 +37,7 @@ export const providerKeys = {
  * transaction. Returns false when the order had already left pending_payment (nothing written).
  * The caller (`settle`) has checked that the provider authorised the order's total in its currency.
  */
-export async function recordAuthorized(input: { db: Kysely<Database>; orderId: string; provider: string; authorizationId: string; card: CardSummary }): Promise<boolean> {
+export async function recordAuthorized(input: { db: Kysely<Database>; orderId: string; provider: string; authorizationId: string; card: CardSummary } & Trail): Promise<boolean> {
   return input.db.transaction().execute(async (trx) => {
     const order = await OrderRepository.findOrder(trx, input.orderId);
     if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
@@ -57,8 +62,8 @@ export async function recordAuthorized(input: { db: Kysely<Database>; orderId: s
       paymentId = payment.id;
     }
     await CartRepository.updateCart(trx, order.cart_id, { status: "completed" });
-    await Audit.record(trx, { entity: "payment", entityId: paymentId, action: "payment.authorised", data: { orderId: order.id, amount: order.total } });
-    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.authorised", data: { from: "pending_payment", to: "authorised" } });
+    await Audit.record(trx, { entity: "payment", entityId: paymentId, action: "payment.authorised", actor: input.actor, data: { orderId: order.id, amount: order.total } });
+    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.authorised", actor: input.actor, data: { from: "pending_payment", to: "authorised" } });
     await Outbox.enqueue(trx, {
       type: "order.placed",
       aggregateId: order.id,
@@ -81,7 +86,7 @@ export async function recordRequiresAction(input: {
   authorizationId: string;
   nextActionUrl: string;
   card: CardSummary;
-}): Promise<boolean> {
+} & Trail): Promise<boolean> {
   return input.db.transaction().execute(async (trx) => {
     const order = await OrderRepository.findOrderForUpdate(trx, input.orderId);
     if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
@@ -104,6 +109,7 @@ export async function recordRequiresAction(input: {
       entity: "payment",
       entityId: payment.id,
       action: "payment.requires_action",
+      actor: input.actor,
       data: { orderId: order.id, amount: order.total, authorizationId: input.authorizationId },
     });
     return true;
@@ -111,12 +117,12 @@ export async function recordRequiresAction(input: {
 }
 
 /** Marks a pending order's payment as failed and gives its stock and promo-code use back, in one transaction. */
-export async function recordFailed(input: { db: Kysely<Database>; orderId: string; provider: string; code: string; card: CardSummary | null }): Promise<boolean> {
+export async function recordFailed(input: { db: Kysely<Database>; orderId: string; provider: string; code: string; card: CardSummary | null } & Trail): Promise<boolean> {
   return input.db.transaction().execute(async (trx) => {
     const order = await OrderRepository.findOrder(trx, input.orderId);
     if (!order) return false;
     if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "pending_payment", to: "payment_failed" }))) return false;
-    await Inventory.release(trx, { orderId: order.id });
+    await Inventory.release(trx, { orderId: order.id, actor: input.actor });
     await PromotionService.releaseRedemption(trx, order.id);
     const existing = await PaymentRepository.findLatestPaymentOfOrder(trx, order.id);
     let paymentId: string;
@@ -137,8 +143,8 @@ export async function recordFailed(input: { db: Kysely<Database>; orderId: strin
       });
       paymentId = payment.id;
     }
-    await Audit.record(trx, { entity: "payment", entityId: paymentId, action: "payment.declined", outcome: "failure", data: { orderId: order.id, code: input.code } });
-    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.payment_failed", data: { from: "pending_payment", to: "payment_failed" } });
+    await Audit.record(trx, { entity: "payment", entityId: paymentId, action: "payment.declined", actor: input.actor, outcome: "failure", data: { orderId: order.id, code: input.code } });
+    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.payment_failed", actor: input.actor, data: { from: "pending_payment", to: "payment_failed" } });
     return true;
   });
 }
@@ -147,7 +153,7 @@ export async function recordFailed(input: { db: Kysely<Database>; orderId: strin
  * Captures an authorised order's payment in full (order authorised → captured). Safe to call again:
  * the provider call carries the order's capture key, and the transition only happens once.
  */
-export async function capture(input: { db: Kysely<Database>; payments: PaymentProvider; orderId: string }): Promise<boolean> {
+export async function capture(input: { db: Kysely<Database>; payments: PaymentProvider; orderId: string } & Trail): Promise<boolean> {
   const order = await OrderRepository.findOrder(input.db, input.orderId);
   if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
   if (order.status !== "authorised") return false;
@@ -161,8 +167,8 @@ export async function capture(input: { db: Kysely<Database>; payments: PaymentPr
   return input.db.transaction().execute(async (trx) => {
     if (!(await OrderModule.transition({ db: trx, orderId: order.id, from: "authorised", to: "captured" }))) return false;
     await PaymentRepository.updatePayment(trx, payment, { status: "captured", captured_amount: order.total });
-    await Audit.record(trx, { entity: "payment", entityId: payment.id, action: "payment.captured", data: { orderId: order.id, amount: order.total } });
-    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.captured", data: { from: "authorised", to: "captured" } });
+    await Audit.record(trx, { entity: "payment", entityId: payment.id, action: "payment.captured", actor: input.actor, data: { orderId: order.id, amount: order.total } });
+    await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.captured", actor: input.actor, data: { from: "authorised", to: "captured" } });
     await Outbox.enqueue(trx, { type: "order.captured", aggregateId: order.id, payload: { orderId: order.id, amount: order.total, currency: order.currency } });
     return true;
   });

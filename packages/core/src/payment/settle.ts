@@ -53,7 +53,7 @@ export async function settle(input: SettleInput): Promise<Settlement> {
   switch (verdict.kind) {
     case "failed": {
       const card = state?.card ?? null;
-      const isRecorded = await PaymentOutcome.recordFailed({ db, orderId: order.id, provider: payments.name, code: verdict.code, card });
+      const isRecorded = await PaymentOutcome.recordFailed({ db, orderId: order.id, provider: payments.name, code: verdict.code, card, actor: input.actor });
       return { outcome: isRecorded ? "failed" : "unchanged", capture: "none" };
     }
     case "awaiting_action": {
@@ -68,6 +68,7 @@ export async function settle(input: SettleInput): Promise<Settlement> {
         authorizationId: authorization.authorizationId,
         nextActionUrl: authorization.nextActionUrl,
         card: authorization.card,
+        actor: input.actor,
       });
       return { outcome: isRecorded ? "awaiting_action" : "unchanged", capture: "none" };
     }
@@ -80,6 +81,7 @@ export async function settle(input: SettleInput): Promise<Settlement> {
         provider: payments.name,
         authorizationId: authorization.authorizationId,
         card: authorization.card,
+        actor: input.actor,
       });
       if (!isRecorded && (await voidIfLate(input, authorization))) return { outcome: "late_voided", capture: "none" };
       // Also when another path recorded it: a capture it could not finish is finished here (the same key).
@@ -90,8 +92,8 @@ export async function settle(input: SettleInput): Promise<Settlement> {
 }
 
 /** Captures an authorised order in full; an unreachable provider leaves it authorised for the reconciler. */
-export async function captureIfReachable(input: { db: Kysely<Database>; payments: PaymentProvider; order: { id: string } }): Promise<Settlement["capture"]> {
-  const captured = await reach(() => PaymentOutcome.capture({ db: input.db, payments: input.payments, orderId: input.order.id }));
+export async function captureIfReachable(input: { db: Kysely<Database>; payments: PaymentProvider; order: { id: string }; actor?: string }): Promise<Settlement["capture"]> {
+  const captured = await reach(() => PaymentOutcome.capture({ db: input.db, payments: input.payments, orderId: input.order.id, actor: input.actor }));
   if (!captured.isReached) return "unreachable";
   return captured.value ? "captured" : "none";
 }

@@ -149,7 +149,7 @@ async function voidAndRelease(run: ReconcileRun, order: OrderRow, state: Authori
   if (!voided.isReached) return { outcome: "skipped", reason: "payment provider unreachable" };
   run.summary.voided++;
   const code = AUTHENTICATION_ABANDONED;
-  const isReleased = await PaymentOutcome.recordFailed({ db, orderId: order.id, provider: payments.name, code, card: state.card });
+  const isReleased = await PaymentOutcome.recordFailed({ db, orderId: order.id, provider: payments.name, code, card: state.card, actor: ACTOR });
   if (!isReleased) return { outcome: "skipped", reason: "voided, but the order left pending_payment meanwhile" };
   run.summary.released++;
   await run.audit(order, "voided-and-released", { code, authorizationId: state.authorizationId });
@@ -173,7 +173,7 @@ async function reconcilePending(run: ReconcileRun, order: OrderRow): Promise<Ord
 async function reconcileUncaptured(run: ReconcileRun, order: OrderRow): Promise<OrderResult> {
   if (run.isProviderDown) return { outcome: "skipped", reason: "payment provider unreachable" };
   const { db, payments } = run.options;
-  const captured = await run.callProvider(() => PaymentOutcome.capture({ db, payments, orderId: order.id }));
+  const captured = await run.callProvider(() => PaymentOutcome.capture({ db, payments, orderId: order.id, actor: ACTOR }));
   if (!captured.isReached) return { outcome: "skipped", reason: "payment provider unreachable" };
   if (!captured.value) return { outcome: "skipped", reason: "the order left authorised meanwhile" };
   run.summary.captured++;
