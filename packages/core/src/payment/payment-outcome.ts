@@ -79,14 +79,16 @@ export async function recordAuthorized(input: { db: Kysely<Database>; orderId: s
  * webhook or confirmPayment settling the same order waits and then finds this row. Returns false
  * when the order has left pending_payment or the row already exists (nothing written).
  */
-export async function recordRequiresAction(input: {
-  db: Kysely<Database>;
-  orderId: string;
-  provider: string;
-  authorizationId: string;
-  nextActionUrl: string;
-  card: CardSummary;
-} & Trail): Promise<boolean> {
+export async function recordRequiresAction(
+  input: {
+    db: Kysely<Database>;
+    orderId: string;
+    provider: string;
+    authorizationId: string;
+    nextActionUrl: string;
+    card: CardSummary;
+  } & Trail,
+): Promise<boolean> {
   return input.db.transaction().execute(async (trx) => {
     const order = await OrderRepository.findOrderForUpdate(trx, input.orderId);
     if (!order) throw new AppError("NOT_FOUND", "No such order", { orderId: input.orderId });
@@ -143,7 +145,14 @@ export async function recordFailed(input: { db: Kysely<Database>; orderId: strin
       });
       paymentId = payment.id;
     }
-    await Audit.record(trx, { entity: "payment", entityId: paymentId, action: "payment.declined", actor: input.actor, outcome: "failure", data: { orderId: order.id, code: input.code } });
+    await Audit.record(trx, {
+      entity: "payment",
+      entityId: paymentId,
+      action: "payment.declined",
+      actor: input.actor,
+      outcome: "failure",
+      data: { orderId: order.id, code: input.code },
+    });
     await Audit.record(trx, { entity: "order", entityId: order.id, action: "order.payment_failed", actor: input.actor, data: { from: "pending_payment", to: "payment_failed" } });
     return true;
   });
