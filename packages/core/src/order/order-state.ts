@@ -87,7 +87,3 @@ export function guard(action: OrderAction, order: OrderFacts): OrderStatus {
     })
   );
 }
-
-export function isOrderStatus(value: string): value is OrderStatus {
-  return (orderStatuses as readonly string[]).includes(value);
-}

@@ -28,10 +28,6 @@ export function assertTransition(from: PaymentStatus, to: PaymentStatus): void {
   if (!canTransition(from, to)) throw new AppError("ILLEGAL_TRANSITION", `A payment cannot go from ${from} to ${to}`, { from, to });
 }
 
-export function isPaymentStatus(value: string): value is PaymentStatus {
-  return (paymentStatuses as readonly string[]).includes(value);
-}
-
 /** A decline as the authorise call answers it: the provider holds no authorisation for it. */
 export interface DeclinedAuthorization {
   status: "declined";
