@@ -85,6 +85,10 @@ export default defineConfig({
           environment: "node",
           // Synthesis is CPU-bound; SST's project state is per process and each file writes its own folder
           // (stacks/test/support.ts), so files run beside the others, filling the CPU the waiting ones leave.
+          // Files share their worker's modules (isolate: false), so the whole app is synthesized once per stage per
+          // worker, not once per file: what a test reads comes from its own synthesis's record (support.ts), never
+          // from SST's per-process "last app built" state.
+          isolate: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
           env: { NODE_ENV: "test" },

@@ -14,11 +14,21 @@ export interface Suppression {
   appliesTo?: (string | { regex: string })[];
 }
 
-const registry: { path: string; rule: string; reason: string }[] = [];
+export interface RegisteredSuppression {
+  path: string;
+  rule: string;
+  reason: string;
+}
+
+/** The suppressions of each app (its root construct): one process may build several apps (stages, modes, tests). */
+const registry = new WeakMap<IConstruct, RegisteredSuppression[]>();
 
 /** Suppresses rules on one construct (and its children), recording each for review. */
 export function suppress(construct: IConstruct, suppressions: Suppression[]): void {
-  for (const s of suppressions) registry.push({ path: construct.node.path, rule: s.rule, reason: s.reason });
+  const root = construct.node.root;
+  const entries = registry.get(root) ?? [];
+  registry.set(root, entries);
+  for (const s of suppressions) entries.push({ path: construct.node.path, rule: s.rule, reason: s.reason });
   NagSuppressions.addResourceSuppressions(
     construct,
     suppressions.map((s) => ({ id: s.rule, reason: s.reason, ...(s.appliesTo ? { appliesTo: s.appliesTo } : {}) })),
@@ -26,9 +36,9 @@ export function suppress(construct: IConstruct, suppressions: Suppression[]): vo
   );
 }
 
-/** Every suppression registered so far (the tests print them). */
-export function listSuppressions(): readonly { path: string; rule: string; reason: string }[] {
-  return registry;
+/** Every suppression registered in this app (the tests print them). */
+export function listSuppressions(app: IConstruct): readonly RegisteredSuppression[] {
+  return registry.get(app.node.root) ?? [];
 }
 
 /** SST's own per-stack custom-resource function (stack metadata and asset uploads), not code of ours. */

@@ -11,10 +11,9 @@ import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import type { Template } from "aws-cdk-lib/assertions";
 import type { IConstruct } from "constructs";
-import { use } from "sst/constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { API_TASK_SIZE } from "../api-task-size.ts";
-import { Api, BAKE_TIME_MINUTES, type ApiOutputs } from "../Api.ts";
+import { BAKE_TIME_MINUTES, type ApiOutputs } from "../Api.ts";
 import { TEST_LISTENER_PORT } from "../api-load-balancer.ts";
 import { isDeployedApi } from "../api-local.ts";
 import { apiContainersOf, paymentSecretName, RDS_CA_BUNDLE_PATH, TARGET_GROUP_HEALTH_CHECK } from "../api-task-contract.ts";
@@ -71,7 +70,7 @@ beforeAll(async () => {
   synthesized = await synthesize();
   api = synthesized.template("Api");
   resources = synthesized.resources("Api");
-  const built = use(Api);
+  const built = synthesized.outputs.api;
   if (!isDeployedApi(built)) throw new Error("deploy mode built the local placeholder API");
   outputs = built;
 });
@@ -476,7 +475,7 @@ describe("Api: cdk-nag", () => {
 
   it("suppresses only the reviewed findings, each on its own resource with a reason", () => {
     // SST's own custom-resource function in every stack is suppressed centrally in compliance.ts.
-    const mine = listSuppressions().filter((s) => s.path.includes("-Api/") && !s.path.endsWith("/CustomResourceHandler"));
+    const mine = listSuppressions(synthesized.app).filter((s) => s.path.includes("-Api/") && !s.path.endsWith("/CustomResourceHandler"));
     expect(mine.map((s) => `${s.rule} ${s.path.replace(/^.*-Api\//, "")}`).sort()).toEqual(
       [
         "AwsSolutions-ECS2 Api/TaskDefinition",

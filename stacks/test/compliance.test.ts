@@ -18,16 +18,16 @@ describe("compliance (cdk-nag)", () => {
   });
 
   it("prints every suppression, each with a rule, a resource and a reason of a full sentence", async () => {
-    await synthesize();
-    const suppressions = listSuppressions();
+    const { app } = await synthesize();
+    const suppressions = listSuppressions(app);
     console.log(`${suppressions.length} cdk-nag suppressions:\n${suppressions.map((s) => `  ${s.rule.padEnd(48)} ${s.path}\n      ${s.reason}`).join("\n")}`);
     const unexplained = suppressions.filter((s) => s.reason.trim().length < 30 || !/[.!]$/.test(s.reason.trim()) || s.rule.trim() === "");
     expect(unexplained).toEqual([]);
   });
 
   it("has no suppression in the templates that bypassed the reviewed registry", async () => {
-    const { stacks, resources: resourcesOf } = await synthesize();
-    const registered = new Set(listSuppressions().map((s) => s.rule));
+    const { app, stacks, resources: resourcesOf } = await synthesize();
+    const registered = new Set(listSuppressions(app).map((s) => s.rule));
     const stray: string[] = [];
     for (const stack of stacks) {
       for (const [logicalId, resource] of Object.entries(resourcesOf(stack.node.id))) {

@@ -3,9 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Stack } from "aws-cdk-lib";
 import { Match, type Template } from "aws-cdk-lib/assertions";
-import { use } from "sst/constructs";
-import { Database } from "../Database.ts";
-import { Network } from "../Network.ts";
+import type { Database } from "../Database.ts";
 import { logicalId, synthesize, type Resources, type Synthesized } from "./support.ts";
 
 let synthesized: Synthesized;
@@ -26,8 +24,8 @@ beforeAll(async () => {
   synthesized = await synthesize();
   database = synthesized.template("Database");
   resources = synthesized.resources("Database");
-  exported = use(Database);
-  const network = use(Network);
+  exported = synthesized.outputs.database;
+  const network = synthesized.outputs.network;
   ids = {
     writer: logicalId(exported.instance),
     replica: logicalId(exported.replica),

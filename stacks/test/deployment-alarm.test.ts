@@ -1,8 +1,7 @@
 // The deployment error-rate alarm counts the ALB's own 5xx (502/503/504 when tasks crash or none is healthy), not only
 // the tasks': its metric math is evaluated here on minutes of traffic, as CloudWatch would, straight from the template.
 import { beforeAll, describe, expect, it } from "vitest";
-import { use } from "sst/constructs";
-import { Api, type ApiOutputs } from "../Api.ts";
+import type { ApiOutputs } from "../Api.ts";
 import { DEPLOYMENT_ALARMS } from "../api-guards.ts";
 import { logicalId, synthesize, type Json } from "./support.ts";
 
@@ -28,8 +27,9 @@ function evaluateMetricMath(expression: string, values: Record<string, number | 
 }
 
 beforeAll(async () => {
-  const resources = (await synthesize()).resources("Api");
-  const outputs = use(Api) as ApiOutputs;
+  const synthesized = await synthesize();
+  const resources = synthesized.resources("Api");
+  const outputs = synthesized.outputs.api as ApiOutputs;
   alarm = resources[logicalId(outputs.deploymentAlarms.errorRate)]!.Properties;
 });
 

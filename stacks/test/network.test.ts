@@ -3,9 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Stack } from "aws-cdk-lib";
 import { Match, type Template } from "aws-cdk-lib/assertions";
-import { use } from "sst/constructs";
 import { CLOUDFRONT_ORIGIN_FACING_PREFIX_LISTS } from "../edge-origin.ts";
-import { Network } from "../Network.ts";
 import { logicalId, synthesize, type Resources, type Synthesized } from "./support.ts";
 
 let synthesized: Synthesized;
@@ -31,7 +29,7 @@ beforeAll(async () => {
   synthesized = await synthesize();
   network = synthesized.template("Network");
   resources = synthesized.resources("Network");
-  const { vpc, key, securityGroups } = use(Network);
+  const { vpc, key, securityGroups } = synthesized.outputs.network;
   const stack = Stack.of(vpc);
   ids = {
     vpc: logicalId(vpc),
@@ -46,7 +44,7 @@ beforeAll(async () => {
 
 describe("Network stack", () => {
   it("returns the VPC, the KMS key and the three security groups other stacks use", () => {
-    const exported = use(Network);
+    const exported = synthesized.outputs.network;
     expect(Object.keys(exported).sort()).toEqual(["key", "securityGroups", "vpc"]);
     expect(Object.keys(exported.securityGroups).sort()).toEqual(["alb", "database", "service"]);
   });

@@ -1,9 +1,9 @@
 // What the stacks tests share: offline synthesis of the whole app (no AWS credentials, no network, no Docker:
-// NODE_ENV=test) and lookups in the synthesized templates. SST's initProject sets its state per process, and each test
-// file is a process of its own whose files (the site's stand-in, SST's zips of it) go to its own folder, so test files
-// synthesize at once.
+// NODE_ENV=test) and lookups in the synthesized templates. SST's initProject sets its state per process; the test files
+// of one worker share a process (isolate: false) and so this module's cache: the app is synthesized once per stage per
+// worker. Each process writes the site's stand-in and SST's zips of it to its own folder, so workers synthesize at once.
 import { initProject, useProject } from "sst/project.js";
-import { App } from "sst/constructs";
+import { App, use } from "sst/constructs";
 import { CfnElement, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import type { IConstruct } from "constructs";
@@ -11,6 +11,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { addStacks } from "../index.ts";
+import { Api, type ApiOutputs } from "../Api.ts";
+import type { LocalApiOutputs } from "../api-local.ts";
+import { Database } from "../Database.ts";
+import { Network } from "../Network.ts";
 import { stacksOf } from "../compliance.ts";
 import { regionForStage } from "../stages.ts";
 import { PAYMENT_META_TAG, PREBUILT_WEB_CONTEXT } from "../Web.ts";
@@ -47,6 +51,11 @@ export interface Synthesized {
   resources(name: string): Resources;
   /** cdk-nag findings (and CDK's own warnings) left after suppressions, from the same single synthesis as the templates. */
   findings: NagFinding[];
+  /**
+   * What the stacks returned, taken right after this app was built: SST's use() answers for the app built last in the
+   * process, and test files share processes (and this cache) with files that build other stages and modes.
+   */
+  outputs: { api: ApiOutputs | LocalApiOutputs; network: ReturnType<typeof Network>; database: ReturnType<typeof Database> };
 }
 
 const cache = new Map<string, Promise<Synthesized>>();
@@ -95,6 +104,7 @@ async function build(stage: string): Promise<Synthesized> {
   // One synthesis for every stack's messages: Annotations.fromStack re-synthesizes the app per stack, which re-runs
   // SST's unique-id aspect and makes it reject its own constructs (StaticSite, Service) as duplicates.
   const { app, stacks, assembly } = await buildApp("deploy", stage);
+  const outputs = { api: use(Api), network: use(Network), database: use(Database) };
   const findings: NagFinding[] = [];
   for (const stack of stacks) {
     for (const message of assembly.getStackArtifact(stack.artifactId).messages) {
@@ -112,6 +122,7 @@ async function build(stage: string): Promise<Synthesized> {
     app,
     stacks,
     findings,
+    outputs,
     template,
     resources: (name) => (template(name).toJSON().Resources ?? {}) as Resources,
   };
