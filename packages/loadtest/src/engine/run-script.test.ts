@@ -10,14 +10,14 @@ import { runScript, type ProgressSnapshot } from "./run-script.ts";
 
 const serve = useTestServers();
 
-/** A server that answers at once, except that requests arriving 1.0–2.0 s after its first request are held until 2.0 s. */
+/** A server that answers at once, except that requests arriving 0.5–1.5 s after its first request are held until 1.5 s. */
 async function serveWithOneStall(): Promise<TestServer> {
   let firstAt: number | undefined;
   return serve((_request, response) => {
     const now = performance.now();
     firstAt ??= now;
     const sinceFirst = now - firstAt;
-    const holdMs = sinceFirst >= 1000 && sinceFirst < 2000 ? 2000 - sinceFirst : 0;
+    const holdMs = sinceFirst >= 500 && sinceFirst < 1500 ? 1500 - sinceFirst : 0;
     setTimeout(() => response.end("ok"), holdMs);
   });
 }
@@ -29,22 +29,22 @@ describe("runScript", () => {
     const result = await runScript(
       buildScript({
         target: server.url,
-        phases: [{ duration: 5, arrivalRate: 100 }],
+        phases: [{ duration: 3, arrivalRate: 100 }],
         scenarios: [{ weight: 1, flow: [{ kind: "request", method: "GET", url: "/slow" }] }],
       }),
       { onProgress: (snapshot) => snapshots.push(snapshot) },
     );
     const summary = summarize(result);
-    expect(result.counters.vusersCreated).toBeGreaterThanOrEqual(490);
-    expect(result.counters.vusersCreated).toBeLessThanOrEqual(510);
+    expect(result.counters.vusersCreated).toBeGreaterThanOrEqual(290);
+    expect(result.counters.vusersCreated).toBeLessThanOrEqual(310);
     expect(result.counters.vusersCompleted).toBe(result.counters.vusersCreated);
     expect(result.counters.statusCodes).toEqual({ 200: result.counters.vusersCreated });
-    // Closed with 1 connection this would take 25 s; open, every second launches its 100 users whatever the responses.
+    // Closed with 1 connection this would take 15 s; open, every second launches its 100 users whatever the responses.
     // (Counters, not the elapsed time: a shared machine's clock figures are not asserted.)
-    for (const interval of result.intervals.slice(0, 5)) expect(interval.vusersCreated).toBe(100);
+    for (const interval of result.intervals.slice(0, 3)) expect(interval.vusersCreated).toBe(100);
     expect(summary.latency.p50).toBeGreaterThanOrEqual(50);
     expect(Object.keys(summary.endpoints)).toEqual(["GET /slow"]);
-    expect(snapshots.length).toBeGreaterThanOrEqual(5);
+    expect(snapshots.length).toBeGreaterThanOrEqual(3);
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
   });
 
@@ -52,35 +52,41 @@ describe("runScript", () => {
     const script = (target: string) =>
       buildScript({
         target,
-        phases: [{ duration: 4, arrivalRate: 100 }],
+        phases: [{ duration: 2, arrivalRate: 100 }],
         scenarios: [{ weight: 1, flow: [{ kind: "request", method: "GET", url: "/" }] }],
       });
+    // The engine and the closed loop run side by side, each against its own stalling server. Sharing the event loop
+    // can only add latency, and every latency below is checked against a lower bound only.
     const engineServer = await serveWithOneStall();
-    const engine = summarize(await runScript(script(engineServer.url)));
+    const closedServer = await serveWithOneStall();
 
     // The closed model: one connection paced at 100/s that waits for each response, timed from the actual send.
-    const closedServer = await serveWithOneStall();
-    const client = new Client(closedServer.url);
-    const closed = createLatencyHistogram();
-    const start = performance.now();
-    for (let next = start; performance.now() - start < 4000; next += 10) {
-      await sleep(Math.max(0, next - performance.now()));
-      const sentAt = performance.now();
-      const response = await client.request({ path: "/", method: "GET" });
-      await response.body.text();
-      recordMs(closed, performance.now() - sentAt);
-      if (performance.now() > next + 10) next = performance.now() - 10; // no catching up, like a paced closed loop
-    }
-    await client.close();
-    const closedSummary = summarizeHistogram(closed);
-    closed.destroy();
+    const runClosed = async () => {
+      const client = new Client(closedServer.url);
+      const closed = createLatencyHistogram();
+      const start = performance.now();
+      for (let next = start; performance.now() - start < 2000; next += 10) {
+        await sleep(Math.max(0, next - performance.now()));
+        const sentAt = performance.now();
+        const response = await client.request({ path: "/", method: "GET" });
+        await response.body.text();
+        recordMs(closed, performance.now() - sentAt);
+        if (performance.now() > next + 10) next = performance.now() - 10; // no catching up, like a paced closed loop
+      }
+      await client.close();
+      const summary = summarizeHistogram(closed);
+      closed.destroy();
+      return summary;
+    };
+    const [engineResult, closedSummary] = await Promise.all([runScript(script(engineServer.url)), runClosed()]);
+    const engine = summarize(engineResult);
 
     console.log(
       `CO test: engine p50 ${engine.latency.p50} p90 ${engine.latency.p90} p99 ${engine.latency.p99} max ${engine.latency.max} ms ` +
         `(n=${engine.latency.count}); closed p50 ${closedSummary.p50} p90 ${closedSummary.p90} p99 ${closedSummary.p99} ` +
         `max ${closedSummary.max} ms (n=${closedSummary.count})`,
     );
-    expect(engine.counters.vusersCreated).toBe(400);
+    expect(engine.counters.vusersCreated).toBe(200);
     expect(engine.latency.max).toBeGreaterThanOrEqual(900);
     expect(engine.latency.p99).toBeGreaterThanOrEqual(900);
     expect(engine.latency.p95).toBeGreaterThanOrEqual(500);
@@ -100,16 +106,12 @@ describe("runScript", () => {
       context.skip();
       return;
     }
-    const uncorrectedServer = await serveWithOneStall();
-    const uncorrected = await autocannon({
-      url: uncorrectedServer.url,
-      connections: 1,
-      overallRate: 100,
-      duration: 4,
-      ignoreCoordinatedOmission: true,
-    });
-    const correctedServer = await serveWithOneStall();
-    const corrected = await autocannon({ url: correctedServer.url, connections: 1, overallRate: 100, duration: 4 });
+    // Both runs at once, each against its own stalling server.
+    const [uncorrectedServer, correctedServer] = await Promise.all([serveWithOneStall(), serveWithOneStall()]);
+    const [uncorrected, corrected] = await Promise.all([
+      autocannon({ url: uncorrectedServer.url, connections: 1, overallRate: 100, duration: 2, ignoreCoordinatedOmission: true }),
+      autocannon({ url: correctedServer.url, connections: 1, overallRate: 100, duration: 2 }),
+    ]);
     const show = (r: { latency: Record<string, number>; requests: { total: number } }) =>
       `p50 ${r.latency.p50} p90 ${r.latency.p90} p99 ${r.latency.p99} max ${r.latency.max} ms (requests ${r.requests.total})`;
     console.log(`CO test: autocannon -c1 -R100 -C: ${show(uncorrected)}; autocannon -c1 -R100 (its own correction): ${show(corrected)}`);
@@ -126,12 +128,12 @@ describe("runScript", () => {
     const result = await runScript(
       buildScript({
         target: server.url,
-        phases: [{ duration: 1.5, arrivalRate: 100 }],
+        phases: [{ duration: 1, arrivalRate: 100 }],
         scenarios: [{ weight: 1, flow: [{ kind: "request", method: "GET", url: "/" }] }],
       }),
     );
     const summary = summarize(result);
-    expect(result.counters.vusersCreated).toBe(150);
+    expect(result.counters.vusersCreated).toBe(100);
     expect(result.counters.arrivalsLate).toBeGreaterThanOrEqual(25);
     expect(result.maxLatenessMs).toBeGreaterThanOrEqual(250);
     expect(summary.latency.max).toBeGreaterThanOrEqual(250);
@@ -153,7 +155,7 @@ describe("runScript", () => {
     const result = await runScript(
       buildScript({
         target: server.url,
-        phases: [{ duration: 1, arrivalCount: 3 }],
+        phases: [{ duration: 0.2, arrivalCount: 3 }],
         scenarios: [
           {
             weight: 1,
@@ -193,7 +195,7 @@ describe("runScript", () => {
     const script = {
       ...buildScript({
         target: server.url,
-        phases: [{ duration: 1, arrivalRate: 60 }],
+        phases: [{ duration: 0.5, arrivalRate: 120 }],
         scenarios: [
           {
             weight: 1,
@@ -229,7 +231,7 @@ describe("runScript", () => {
     const result = await runScript(
       buildScript({
         target: server.url,
-        phases: [{ duration: 1, arrivalCount: 2 }],
+        phases: [{ duration: 0.2, arrivalCount: 2 }],
         scenarios: [
           {
             weight: 1,
@@ -256,7 +258,7 @@ describe("runScript", () => {
     const result = await runScript(
       buildScript({
         target: server.url,
-        phases: [{ duration: 1, arrivalCount: 4 }],
+        phases: [{ duration: 0.2, arrivalCount: 4 }],
         scenarios: [
           {
             weight: 1,
@@ -311,11 +313,12 @@ describe("runScript", () => {
   });
 
   it("drops arrivals beyond the phase's maxVusers", async () => {
-    const server = await serve((_request, response) => setTimeout(() => response.end("ok"), 1500));
+    // Each answer is held past the phase's end, so the first 5 users are still active when the other arrivals come.
+    const server = await serve((_request, response) => setTimeout(() => response.end("ok"), 1000));
     const result = await runScript(
       buildScript({
         target: server.url,
-        phases: [{ duration: 1, arrivalRate: 20, maxVusers: 5 }],
+        phases: [{ duration: 0.5, arrivalRate: 40, maxVusers: 5 }],
         scenarios: [{ weight: 1, flow: [{ kind: "request", method: "GET", url: "/" }] }],
       }),
     );
@@ -371,7 +374,7 @@ describe("runScript", () => {
     await runScript(
       buildScript({
         target: server.url,
-        phases: [{ duration: 1, arrivalCount: 400 }],
+        phases: [{ duration: 0.5, arrivalCount: 400 }],
         scenarios: [
           { weight: 3, flow: [{ kind: "request", method: "GET", url: "/heavy" }] },
           { weight: 1, flow: [{ kind: "request", method: "GET", url: "/light" }] },
@@ -386,7 +389,7 @@ describe("runScript", () => {
     const server = await serve((_request, response) => response.end("ok"));
     const script = buildScript({
       target: server.url,
-      phases: [{ duration: 1, arrivalRate: 50 }],
+      phases: [{ duration: 0.5, arrivalRate: 100 }],
       scenarios: [{ weight: 1, flow: [{ kind: "request", method: "GET", url: "/" }] }],
     });
     const shards = await Promise.all([0, 1].map((index) => runScript(script, { shard: { index, count: 2 } })));

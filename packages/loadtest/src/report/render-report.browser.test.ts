@@ -1,6 +1,8 @@
 // Browser test: the generated report of a real ramp, opened from file:// in real Chromium, draws its charts (the
-// capacity plan's too) and fetches nothing.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// capacity plan's too) and fetches nothing. The ramp is the one runRampPastCapacity (plan-fixture.ts) recorded in
+// plan/fixtures/ramp-past-capacity.json, which plan-command.test.ts plans from: a real engine run, saved as
+// `run --output` saves it, without spending its 6 s again here (render-report.test.ts renders a live run).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,17 +10,19 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import type * as Playwright from "../../../web/node_modules/playwright-core/index.d.ts";
 import { renderReport } from "./render-report.ts";
-import { runRampPastCapacity } from "../plan/plan-fixture.ts";
+import type { SavedRun } from "./saved-run.ts";
 
 // playwright-core is a dependency of packages/web only; borrow it rather than add it here.
 const requireFromWeb = createRequire(new URL("../../../web/package.json", import.meta.url));
 const { chromium } = requireFromWeb("playwright-core") as typeof Playwright;
 
+const RAMP_PAST_CAPACITY = new URL("../plan/fixtures/ramp-past-capacity.json", import.meta.url);
+
 const SCREENSHOT = path.resolve(import.meta.dirname, "../../../../.artifacts/screenshots/loadtest-report.png");
 
 describe("renderReport in Chromium", () => {
   it("draws every chart and the capacity plan from file:// without a single network request", { timeout: 60_000 }, async () => {
-    const html = renderReport(await runRampPastCapacity(), { plan: { targetRps: 10_000, windowSeconds: 2 } });
+    const html = renderReport(JSON.parse(readFileSync(RAMP_PAST_CAPACITY, "utf8")) as SavedRun, { plan: { targetRps: 10_000, windowSeconds: 2 } });
     const dir = mkdtempSync(path.join(tmpdir(), "loadtest-report-"));
     const file = path.join(dir, "report.html");
     writeFileSync(file, html);
