@@ -7,27 +7,44 @@ import { TARGET_GROUP_HEALTH_CHECK } from "../../../stacks/health-check.ts";
 import { runFailoverDrill } from "../scripts/rehearse/failover-drill.ts";
 import { failoverDrillProblems } from "../scripts/rehearse/failover-report.ts";
 
-// An RDS failover takes 60–120 s, and `pnpm drill:failover` stops the database for 90 s. The test's outage is shorter
-// but outlasts every wait that could take a process out or end a request in it, so it proves the same things:
-// - the target groups' verdict: unhealthyThreshold failed checks, intervalSeconds apart, the last given timeoutSeconds
-//   (3 × 10 s + 5 s = 35 s): a process the checks would take out is taken out inside the outage, and at least
+// An RDS failover takes 60–120 s, and `pnpm drill:failover` stops the database for 90 s behind the target groups' own
+// check. The test runs the same drill on a smaller clock: HAProxy checks the same path with the same thresholds, only
+// more often, and its `timeout server` and the reconciler's interval are shortened. Its outage outlasts every wait that
+// could take a process out or end a request in it, so it proves the same things:
+// - the checks' verdict: unhealthyThreshold failed checks, intervalSeconds apart, the last given timeoutSeconds
+//   (3 × 1 s + 3 s = 6 s): a process the checks would take out is taken out inside the outage, and at least
 //   unhealthyThreshold checks fall in it (asserted below);
-// - HAProxy's `timeout server` (30 s): a request hanging on the database would end as a 504 inside the outage;
-// - the reconciler's interval (30 s), so it runs with the database gone; the pool's connect (5 s), statement (10 s) and
-//   idle (30 s) timeouts; the outbox poll (1 s) and the hold sweep (5 s).
-const CHECKS_VERDICT_SECONDS = TARGET_GROUP_HEALTH_CHECK.intervalSeconds * TARGET_GROUP_HEALTH_CHECK.unhealthyThreshold + TARGET_GROUP_HEALTH_CHECK.timeoutSeconds;
-const HAPROXY_SERVER_TIMEOUT_SECONDS = 30;
-const RECONCILE_INTERVAL_SECONDS = 30;
-const OUTAGE_SECONDS = Math.max(CHECKS_VERDICT_SECONDS, HAPROXY_SERVER_TIMEOUT_SECONDS, RECONCILE_INTERVAL_SECONDS) + 5;
+// - HAProxy's `timeout server` (10 s here): a request hanging on the database would end as a 504 inside the outage;
+// - the reconciler's interval (2 s here), so it runs with the database gone; the pool's connect (5 s) and statement
+//   (10 s) timeouts (fixed in createDb); the outbox poll (1 s) and the hold sweep (5 s). The pool's idle timeout (30 s)
+//   has nothing to wait out here: the fast stop ends every session and the pool discards each client on its error.
+// Two shoppers instead of the drill's four: each request in the outage is still counted, and fewer is less load.
+const HEALTH_CHECK = { ...TARGET_GROUP_HEALTH_CHECK, intervalSeconds: 1, timeoutSeconds: 3 };
+const CHECKS_VERDICT_SECONDS = HEALTH_CHECK.intervalSeconds * HEALTH_CHECK.unhealthyThreshold + HEALTH_CHECK.timeoutSeconds;
+const HAPROXY_SERVER_TIMEOUT_SECONDS = 10;
+const RECONCILE_INTERVAL_SECONDS = 2;
+const POOL_TIMEOUTS_SECONDS = [5, 10];
+const HOLD_SWEEP_SECONDS = 5;
+const OUTAGE_SECONDS = Math.max(CHECKS_VERDICT_SECONDS, HAPROXY_SERVER_TIMEOUT_SECONDS, RECONCILE_INTERVAL_SECONDS, HOLD_SWEEP_SECONDS, ...POOL_TIMEOUTS_SECONDS) + 2;
 
 describe("runFailoverDrill", () => {
-  it(`keeps both processes in service through a ${OUTAGE_SECONDS} s database outage, answers 503 + Retry-After in it and recovers by itself`, { timeout: 240_000 }, async () => {
+  it(`keeps both processes in service through a ${OUTAGE_SECONDS} s database outage, answers 503 + Retry-After in it and recovers by itself`, { timeout: 180_000 }, async () => {
     const lines: string[] = [];
-    const report = await runFailoverDrill({ outageSeconds: OUTAGE_SECONDS, log: (line) => lines.push(line) });
+    const report = await runFailoverDrill({
+      outageSeconds: OUTAGE_SECONDS,
+      shoppers: 2,
+      healthCheck: HEALTH_CHECK,
+      serverTimeoutSeconds: HAPROXY_SERVER_TIMEOUT_SECONDS,
+      apiEnv: { RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_SECONDS * 1000) },
+      log: (line) => lines.push(line),
+    });
     console.log([...lines, JSON.stringify(report, null, 1)].join("\n"));
 
-    // HAProxy checked what the target groups check, and often enough during the outage to have taken a server out.
-    expect(report.healthCheck).toEqual(TARGET_GROUP_HEALTH_CHECK);
+    // HAProxy checked what the target groups check (their path and thresholds, more often), and often enough during the
+    // outage to have taken a server out.
+    expect(report.healthCheck).toEqual(HEALTH_CHECK);
+    const { path, healthyThreshold, unhealthyThreshold } = TARGET_GROUP_HEALTH_CHECK;
+    expect(report.healthCheck).toMatchObject({ path, healthyThreshold, unhealthyThreshold });
     expect(report.outage.seconds).toBeGreaterThanOrEqual(OUTAGE_SECONDS);
     for (const server of report.servers) {
       expect(server.statusesSeen, server.slot).toEqual(["UP"]);

@@ -25,8 +25,12 @@ export interface FailoverDrillOptions {
   shoppers?: number;
   /** The balancer's check of each process (default: the target groups', TARGET_GROUP_HEALTH_CHECK). */
   healthCheck?: TargetGroupHealthCheck;
-  /** A shopper's request is abandoned (and counted as a timeout) after this long; default 60 s, past HAProxy's 30 s. */
+  /** A shopper's request is abandoned (and counted as a timeout) after this long; default 60 s, past HAProxy's `timeout server`. */
   requestTimeoutMs?: number;
+  /** HAProxy's `timeout server`: a request the process has not answered in this long ends as a 504 (default 30 s). */
+  serverTimeoutSeconds?: number;
+  /** More settings for both API processes (e.g. a shorter RECONCILE_INTERVAL_MS, so that a short outage still spans a run). */
+  apiEnv?: Record<string, string>;
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -98,9 +102,10 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
     cleanups.push(() => sandbox.close());
 
     const ports: Record<Slot, number> = { blue: await freePort(), green: await freePort() };
-    // One after the other: the first migrates and seeds, the second finds it done.
+    // Both at once, as a deployment's tasks start: the migrations run under Kysely's migration lock and the seed
+    // inserts what is missing, so the one that comes second finds them done.
+    step("starting API processes blue and green");
     for (const slot of ["blue", "green"] as const) {
-      step(`starting API process ${slot}`);
       const api = startApiProcess({
         version: `drill-${slot}`,
         port: ports[slot],
@@ -109,11 +114,11 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
         paymentSecretKey,
         webhookSecret,
         adminToken,
-        env: { METRICS_TOKEN: metricsToken },
+        env: { ...options.apiEnv, METRICS_TOKEN: metricsToken },
       });
       processes[slot] = api;
-      await waitUntilReady(api, 90_000);
     }
+    await Promise.all(Object.values(processes).map((api) => waitUntilReady(api, 90_000)));
     // The seed holds ~45 units a SKU: restocked (available and received together) so the drill measures the outage, not "out of stock".
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
@@ -124,6 +129,7 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
       port: await freePort(),
       backends: ports,
       live: "both",
+      serverTimeoutMs: (options.serverTimeoutSeconds ?? 30) * 1000,
       healthCheck: {
         path: check.path,
         intervalMs: check.intervalSeconds * 1000,
@@ -135,7 +141,7 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
     cleanups.push(() => haproxy.stop());
     sandbox.setWebhookTarget(`${haproxy.url}/webhooks/payments`, webhookSecret);
     step(
-      `haproxy at ${haproxy.url}: GET ${check.path} every ${check.intervalSeconds} s, timeout ${check.timeoutSeconds} s, rise ${check.healthyThreshold}, fall ${check.unhealthyThreshold}`,
+      `haproxy at ${haproxy.url}: GET ${check.path} every ${check.intervalSeconds} s, timeout ${check.timeoutSeconds} s, rise ${check.healthyThreshold}, fall ${check.unhealthyThreshold}; timeout server ${options.serverTimeoutSeconds ?? 30} s`,
     );
 
     // HAProxy's view of both servers and each process's own readiness, once a second for the whole drill.
@@ -291,12 +297,14 @@ export async function runFailoverDrill(options: FailoverDrillOptions): Promise<F
   } finally {
     isWatching = false;
     await Promise.allSettled(watchers);
-    for (const api of Object.values(processes)) {
-      api.kill("SIGTERM");
-      const timer = setTimeout(() => api.kill("SIGKILL"), 10_000);
-      await api.exited;
-      clearTimeout(timer);
-    }
+    await Promise.all(
+      Object.values(processes).map(async (api) => {
+        api.kill("SIGTERM");
+        const timer = setTimeout(() => api.kill("SIGKILL"), 10_000);
+        await api.exited;
+        clearTimeout(timer);
+      }),
+    );
     for (const fn of cleanups.reverse()) await fn().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,6 +16,8 @@ export interface HaproxyOptions {
   live: Slot | "both";
   /** How each server is checked; default: /ready twice a second (the rehearsal watches readiness closely). */
   healthCheck?: HaproxyHealthCheck;
+  /** `timeout server`: a request the server has not answered in this long ends as a 504 (default 30 s). */
+  serverTimeoutMs?: number;
 }
 
 /** HAProxy's active check of each server, in the terms a load balancer's health check is given. */
@@ -64,7 +66,7 @@ defaults
   mode http
   timeout connect 1s
   timeout client 30s
-  timeout server 30s
+  timeout server ${options.serverTimeoutMs ?? 30_000}ms
   timeout http-keep-alive 10s
   timeout queue 10s
   # A check not answered within this fails (/ready asks the database: slow on a busy machine); fall failures in a row take a server out.
