@@ -90,8 +90,9 @@ function startLoad(target: string, workers: number) {
 
 describe("SIGKILL of one of two API processes under load", () => {
   it("loses at most the requests in flight on it, and HAProxy's health check removes it", { timeout: 60_000 }, async () => {
+    // Load through both servers (round robin) before the kill: a hundred answers, not a fixed time.
     const load = startLoad(haproxy.url, 8);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await waitUntil("100 answers through the balancer before the kill", () => load.counts.ok >= 100 || load.counts.failed > 0, 30_000);
     const beforeKill = { ...load.counts };
     expect(beforeKill.failed).toBe(0);
 
@@ -101,7 +102,8 @@ describe("SIGKILL of one of two API processes under load", () => {
     const downAfterMs = Date.now() - killedAt;
     const atDown = { ...load.counts, failures: [...load.counts.failures] };
 
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // With blue DOWN, every request goes to green: as many answers again, none of them failed.
+    await waitUntil("100 answers through the balancer after blue was DOWN", () => load.counts.ok - atDown.ok >= 100 || load.counts.failed > atDown.failed, 30_000);
     const final = await load.stop();
     const lostAtKill = atDown.failed - beforeKill.failed;
     console.log(
