@@ -18,7 +18,7 @@ describe("runScriptParallel", () => {
     const result = await runScriptParallel(
       buildScript({
         target: server.url,
-        phases: [{ duration: 1, arrivalRate: 200 }],
+        phases: [{ duration: 2, arrivalRate: 200 }],
         scenarios: [
           {
             weight: 1,
@@ -29,26 +29,25 @@ describe("runScriptParallel", () => {
           },
         ],
       }),
-      // Half-second intervals: two of them in a one-second phase.
-      { workers: 2, intervalMs: 500, onProgress: (snapshot) => snapshots.push(snapshot) },
+      { workers: 2, onProgress: (snapshot) => snapshots.push(snapshot) },
     );
     const summary = summarize(result);
-    expect(result.counters.arrivalsPlanned).toBe(200);
-    expect(result.counters.vusersCreated).toBe(200);
-    expect(result.counters.vusersCompleted).toBe(200);
-    expect(result.counters.requests).toBe(400);
-    expect(result.counters.statusCodes).toEqual({ 200: 400 });
-    expect(paths.length).toBe(400);
-    expect(summary.latency.count).toBe(400);
-    expect(summary.intervals.reduce((sum, interval) => sum + interval.latency.count, 0)).toBe(400);
-    expect(summary.endpoints["GET /a"]?.count).toBe(200);
-    expect(summary.endpoints["GET /b"]?.count).toBe(200);
-    expect(summarizeEncoded(result.histograms.serviceTime).count).toBe(400);
-    // Each half second's 100 arrivals came from two shards of 50; the live line saw them merged.
-    expect(result.intervals.slice(0, 2).map((interval) => interval.vusersCreated)).toEqual([100, 100]);
+    expect(result.counters.arrivalsPlanned).toBe(400);
+    expect(result.counters.vusersCreated).toBe(400);
+    expect(result.counters.vusersCompleted).toBe(400);
+    expect(result.counters.requests).toBe(800);
+    expect(result.counters.statusCodes).toEqual({ 200: 800 });
+    expect(paths.length).toBe(800);
+    expect(summary.latency.count).toBe(800);
+    expect(summary.intervals.reduce((sum, interval) => sum + interval.latency.count, 0)).toBe(800);
+    expect(summary.endpoints["GET /a"]?.count).toBe(400);
+    expect(summary.endpoints["GET /b"]?.count).toBe(400);
+    expect(summarizeEncoded(result.histograms.serviceTime).count).toBe(800);
+    // Each second's 200 arrivals came from two shards of 100; the live line saw them merged.
+    expect(result.intervals.slice(0, 2).map((interval) => interval.vusersCreated)).toEqual([200, 200]);
     expect(snapshots.slice(0, 2).map((s) => [s.interval.startMs, s.interval.vusersCreated])).toEqual([
-      [0, 100],
-      [500, 100],
+      [0, 200],
+      [1000, 200],
     ]);
     // Each merged snapshot holds exactly what the merged result holds for its interval.
     for (const snapshot of snapshots) {
@@ -56,7 +55,7 @@ describe("runScriptParallel", () => {
       expect(snapshot.interval.responses).toBe(interval?.responses);
       expect(snapshot.interval.latency).toEqual(interval?.latency);
     }
-    expect(snapshots.at(-1)?.counters.vusersCreated).toBe(200);
+    expect(snapshots.at(-1)?.counters.vusersCreated).toBe(400);
   });
 
   it("runs in this thread when asked for one worker", async () => {
