@@ -18,6 +18,8 @@ const EDGE_LIMITS_OFF = {
   MAX_IN_FLIGHT_PER_CLIENT: "10000",
   MAX_CONNECTIONS_PER_CLIENT: "10000",
 };
+/** Attempts in the card-testing loop on one cart: two answered with a reason, then a run of refusals. */
+const LOOP = 12;
 const REASONS = ["declined", "insufficient", "funds", "card_declined", "expired", "security code", "stolen"];
 
 interface Attempt {
@@ -95,14 +97,32 @@ async function metric(t: TestApp, outcome: string): Promise<number> {
   return Number(new RegExp(`^payment_attempts_total\\{outcome="${outcome}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
 }
 
+// Each group of tests has a service and database of its own (the limits count declines per card, address and email);
+// the three start side by side.
+const services: Promise<TestApp>[] = [];
+let defaultLimits: TestApp;
+let perCard: TestApp;
+let perAddressAndEmail: TestApp;
+beforeAll(async () => {
+  const starting = [
+    startTestApp(EDGE_LIMITS_OFF),
+    startTestApp(EDGE_LIMITS_OFF),
+    // Only two test cards decline, so the limit per card is off here to reach the others; the cart's cool-down is short;
+    // 4 attempts at the processor at once per key (16 by default), so that 20 at once are well beyond it.
+    startTestApp({ ...EDGE_LIMITS_OFF, PAYMENT_DECLINES_PER_CARD: "0", PAYMENT_CART_LOCK_SECONDS: "2", PAYMENT_ATTEMPTS_IN_FLIGHT: "4" }),
+  ] as const;
+  services.push(...starting);
+  [defaultLimits, perCard, perAddressAndEmail] = await Promise.all(starting);
+});
+afterAll(async () => {
+  await Promise.all(services.map((started) => started.then((app) => app.close()).catch(() => undefined)));
+});
+
 describe("with the default limits", () => {
   let t: TestApp;
   let loopCartId = "";
-  beforeAll(async () => {
-    t = await startTestApp(EDGE_LIMITS_OFF);
-  });
-  afterAll(async () => {
-    await t?.close();
+  beforeAll(() => {
+    t = defaultLimits;
   });
 
   it("answers a card-testing loop on one cart with 2 decline reasons, then only 429 PAYMENT_ATTEMPTS_LOCKED, and the processor sees 3 cards", { timeout: 90_000 }, async () => {
@@ -110,9 +130,9 @@ describe("with the default limits", () => {
     const cart = await prepareCart(t, `tester-${randomUUID()}@example.com`);
     loopCartId = cart.cartId;
     const attempts: Attempt[] = [];
-    for (let i = 0; i < 30; i += 1) attempts.push(await pay(t, cart, i % 2 === 0 ? CARDS.declined : CARDS.insufficientFunds, attacker));
+    for (let i = 0; i < LOOP; i += 1) attempts.push(await pay(t, cart, i % 2 === 0 ? CARDS.declined : CARDS.insufficientFunds, attacker));
 
-    expect(summary(attempts)).toEqual(["402 PAYMENT_DECLINED", "402 PAYMENT_DECLINED", ...Array.from({ length: 28 }, () => "429 PAYMENT_ATTEMPTS_LOCKED")]);
+    expect(summary(attempts)).toEqual(["402 PAYMENT_DECLINED", "402 PAYMENT_DECLINED", ...Array.from({ length: LOOP - 2 }, () => "429 PAYMENT_ATTEMPTS_LOCKED")]);
     expect(errorOf(attempts[0]!.answer)).toMatchObject({ message: "Your card was declined.", data: { details: { code: "card_declined" } } });
     expect(errorOf(attempts[1]!.answer)).toMatchObject({ message: "Your card has insufficient funds.", data: { details: { code: "insufficient_funds" } } });
     for (const { answer } of attempts.slice(2)) {
@@ -121,13 +141,13 @@ describe("with the default limits", () => {
       expect(details.retryAfterSeconds).toBeLessThanOrEqual(900);
       expect(details.retryAfterSeconds).toBeGreaterThan(800);
     }
-    // Three declines reached the processor; the 27 refused attempts never did, and held no stock (no order).
-    expect(attempts.map(({ token }) => reachedProcessor(t, token))).toEqual([true, true, true, ...Array.from({ length: 27 }, () => false)]);
+    // Three declines reached the processor; the refused attempts after them never did, and held no stock (no order).
+    expect(attempts.map(({ token }) => reachedProcessor(t, token))).toEqual([true, true, true, ...Array.from({ length: LOOP - 3 }, () => false)]);
     expect((await ordersOf(t.database.db, cart.cartId)).map((order) => order.status)).toEqual(["payment_failed", "payment_failed", "payment_failed"]);
 
     // Every refusal audited with the limit that refused, the stage, and the attacker's address.
     const audited = await refusalsAudited(t, [cart.cartId]);
-    expect(audited).toHaveLength(28);
+    expect(audited).toHaveLength(LOOP - 2);
     expect(audited[0]).toMatchObject({ stage: "after_decline", outcome: "failure", ip: attacker, limits: [{ limit: "cart", declines: 3 }] });
     for (const refusal of audited.slice(1)) expect(refusal).toMatchObject({ stage: "before_order", limits: [{ limit: "cart" }] });
 
@@ -137,7 +157,7 @@ describe("with the default limits", () => {
 
   it("counts every attempt by outcome and writes one payment.attempt log line each", async () => {
     expect(await metric(t, "declined")).toBeGreaterThanOrEqual(3);
-    expect(await metric(t, "refused_velocity")).toBeGreaterThanOrEqual(28);
+    expect(await metric(t, "refused_velocity")).toBeGreaterThanOrEqual(LOOP - 2);
     const lines = t.logs.map((line) => JSON.parse(line) as { msg?: string; outcome?: string; limits?: string[] }).filter((line) => line.msg === "payment.attempt");
     expect(lines.filter((line) => line.outcome === "declined").length).toBe(await metric(t, "declined"));
     expect(lines.filter((line) => line.outcome === "refused_velocity").length).toBe(await metric(t, "refused_velocity"));
@@ -162,11 +182,8 @@ describe("with the default limits", () => {
 
 describe("the limit per card", () => {
   let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(EDGE_LIMITS_OFF);
-  });
-  afterAll(async () => {
-    await t?.close();
+  beforeAll(() => {
+    t = perCard;
   });
 
   it("locks a card after 3 declines whatever the cart, address and email, before the processor sees it again", { timeout: 60_000 }, async () => {
@@ -204,13 +221,8 @@ describe("the limit per card", () => {
 
 describe("the limits per address and per email, under concurrency, and the cool-down", () => {
   let t: TestApp;
-  beforeAll(async () => {
-    // Only two test cards decline, so the limit per card is off here to reach the others; the cart's cool-down is short;
-    // 4 attempts at the processor at once per key (16 by default), so that 20 at once are well beyond it.
-    t = await startTestApp({ ...EDGE_LIMITS_OFF, PAYMENT_DECLINES_PER_CARD: "0", PAYMENT_CART_LOCK_SECONDS: "2", PAYMENT_ATTEMPTS_IN_FLIGHT: "4" });
-  });
-  afterAll(async () => {
-    await t?.close();
+  beforeAll(() => {
+    t = perAddressAndEmail;
   });
 
   it("locks an address after 10 declines spread over carts and emails, so a new cart from it is refused before any stock is held", { timeout: 90_000 }, async () => {

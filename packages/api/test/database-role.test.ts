@@ -15,13 +15,16 @@ import { loadDatabaseEnv, loadEnv } from "../src/env.ts";
 import { retentionPolicyOf } from "../src/jobs/policies.ts";
 import { createLogger } from "../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { CARDS, createAdminClient, readyCart, startTestApp } from "./support/app.ts";
+import { CARDS, createAdminClient, readyCart } from "./support/app.ts";
+import { startTestAppOn } from "./support/app-on-database.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const run = promisify(execFile);
 const ROLE = `checkout_app_${randomBytes(4).toString("hex")}`;
 const PASSWORD = `svc-${randomBytes(18).toString("base64url")}`;
 const ADMIN_TOKEN = `ops_${randomBytes(24).toString("hex")}`;
+/** For the tests that start `main.ts` processes (node + tsx): on a busy machine each takes a while. */
+const PROCESS_TEST = { timeout: 120_000 };
 /** The test server's user, which creates and so owns the test database's tables. */
 const OWNER = decodeURIComponent(new URL(inject("pgAdminUrl")).username);
 
@@ -151,7 +154,8 @@ describe("the checkout as the service role", () => {
   it("sells, fulfils and refunds with MIGRATIONS=verify, and every audit row it writes is sealed into an intact chain", async () => {
     // The background jobs run too, often, as the same role: the outbox, the hold sweep, the reconciler (retention below).
     const jobs = { JOBS: "on", OUTBOX_POLL_MS: "100", HOLD_SWEEP_INTERVAL_MS: "100", RECONCILE_INTERVAL_MS: "200", RECONCILE_GRACE_MS: "0" };
-    const t = await startTestApp({ DATABASE_URL: serviceUrl, MIGRATIONS: "verify", CAPTURE_MODE: "on_fulfilment", ADMIN_API_TOKENS: `ops:${ADMIN_TOKEN}`, ...jobs });
+    // On the file's database (migrated by its owner above), connected as the service role.
+    const t = await startTestAppOn(database, { DATABASE_URL: serviceUrl, MIGRATIONS: "verify", CAPTURE_MODE: "on_fulfilment", ADMIN_API_TOKENS: `ops:${ADMIN_TOKEN}`, ...jobs });
     try {
       expect(t.logs.join("")).toMatch(/database schema up to date \(MIGRATIONS=verify\)/);
       const cartId = await readyCart(t.client, [{ sku: "MUG-SLA", quantity: 1 }]);
@@ -182,7 +186,7 @@ describe("the checkout as the service role", () => {
 });
 
 describe("MIGRATIONS=verify", () => {
-  it("refuses to start (exit 78, naming the migration) while one is pending, and applies nothing", async () => {
+  it("refuses to start (exit 78, naming the migration) while one is pending, and applies nothing", PROCESS_TEST, async () => {
     // The migrator's bookkeeping is not in the app's Database type.
     const owner = database.db as unknown as Kysely<{ kysely_migration: { name: string; timestamp: string } }>;
     const latest = await owner.selectFrom("kysely_migration").select(["name", "timestamp"]).orderBy("name", "desc").executeTakeFirstOrThrow();
@@ -201,7 +205,7 @@ describe("MIGRATIONS=verify", () => {
 });
 
 describe("the migrate command", () => {
-  it("runs as `main.ts migrate`, takes back rights granted by hand, and keeps the role's new password", async () => {
+  it("runs as `main.ts migrate`, takes back rights granted by hand, and keeps the role's new password", PROCESS_TEST, async () => {
     await sql`grant truncate, update on audit_log to ${sql.id(ROLE)}`.execute(database.db);
     const newPassword = `svc-${randomBytes(18).toString("base64url")}`;
     const result = await main(["migrate"], { DATABASE_URL: database.url, SERVICE_DATABASE_USER: ROLE, SERVICE_DATABASE_PASSWORD: newPassword });
@@ -213,16 +217,20 @@ describe("the migrate command", () => {
     expect(await asService("select 1 from order_line limit 1")).toBeNull();
   });
 
-  it("refuses a service role that is the owner, and a half-given role (exit 78)", async () => {
-    const owner = await main(["migrate"], { DATABASE_URL: database.url, SERVICE_DATABASE_USER: OWNER, SERVICE_DATABASE_PASSWORD: "x".repeat(20) });
+  // These two run side by side: neither changes anything the other reads.
+  it.concurrent("refuses a service role that is the owner, and a half-given role (exit 78)", PROCESS_TEST, async () => {
+    // Two processes at once: the half-given role is refused at configuration, before it touches the database.
+    const [owner, half] = await Promise.all([
+      main(["migrate"], { DATABASE_URL: database.url, SERVICE_DATABASE_USER: OWNER, SERVICE_DATABASE_PASSWORD: "x".repeat(20) }),
+      main(["migrate"], { DATABASE_URL: database.url, SERVICE_DATABASE_USER: ROLE }),
+    ]);
     expect(owner.code).toBe(1);
     expect(owner.output).toMatch(/must not be the owner/);
-    const half = await main(["migrate"], { DATABASE_URL: database.url, SERVICE_DATABASE_USER: ROLE });
     expect(half.code).toBe(78);
     expect(half.output).toMatch(/SERVICE_DATABASE_USER and SERVICE_DATABASE_PASSWORD go together/);
   });
 
-  it("prints its own help", async () => {
+  it.concurrent("prints its own help", PROCESS_TEST, async () => {
     const help = await main(["migrate", "--help"], {});
     expect(help.code).toBe(0);
     expect(help.output).toMatch(/bring the database schema up to date, then grant the service role/);

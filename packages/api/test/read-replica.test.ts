@@ -5,13 +5,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type Database } from "@checkout/core";
 import { startApp } from "../src/app.ts";
 import { ConfigError, loadEnv } from "../src/env.ts";
 import { createLogger } from "../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
+import { CARDS, readyCart, type TestApp } from "./support/app.ts";
+import { createEmptyDatabase, startTestAppOn } from "./support/app-on-database.ts";
 import { waitUntil } from "./support/wait.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -27,6 +29,16 @@ function configError(source: Record<string, string>): string {
   }
   throw new Error("expected a configuration error");
 }
+
+// One migrated, seeded database for the file: the composed-configuration start serves its catalogue, and it is the
+// writer beside the "replica" below (neither test changes what the other reads).
+let writer: TestDatabase;
+beforeAll(async () => {
+  writer = await createTestDatabase();
+});
+afterAll(async () => {
+  await writer?.drop();
+});
 
 describe("database configuration", () => {
   const deployed = {
@@ -88,14 +100,6 @@ describe("database configuration", () => {
   });
 
   describe("against a real server", () => {
-    let database: TestDatabase;
-    beforeAll(async () => {
-      database = await createTestDatabase();
-    });
-    afterAll(async () => {
-      await database.drop();
-    });
-
     function partsOf(url: string, ssl: string): Record<string, string> {
       const parsed = new URL(url);
       return {
@@ -113,7 +117,7 @@ describe("database configuration", () => {
     const log = createLogger({ level: "silent" });
 
     it("starts and serves the catalogue with the composed connections", async () => {
-      const app = await startApp(loadEnv({ ...base, ...partsOf(database.url, "disable") }), { log });
+      const app = await startApp(loadEnv({ ...base, ...partsOf(writer.url, "disable") }), { log });
       try {
         const response = await fetch(`${app.url}/trpc/catalog.list?input=${encodeURIComponent(JSON.stringify({ currency: "USD" }))}`);
         expect(response.status).toBe(200);
@@ -125,7 +129,7 @@ describe("database configuration", () => {
 
     it("fails at start-up when TLS is required and the server does not offer it", async () => {
       // The test server has no TLS: the refusal proves DATABASE_SSL reaches the driver.
-      await expect(startApp(loadEnv({ ...base, ...partsOf(database.url, "require") }), { log })).rejects.toThrow(/does not support SSL/);
+      await expect(startApp(loadEnv({ ...base, ...partsOf(writer.url, "require") }), { log })).rejects.toThrow(/does not support SSL/);
     });
   });
 });
@@ -140,7 +144,7 @@ describe("reads from the replica, writes and read-your-writes from the writer", 
     reader = await createTestDatabase();
     await sql`update product set name = name || ' [replica]'`.execute(reader.db);
     await sql`update price set amount = amount * 10`.execute(reader.db);
-    t = await startTestApp({ DATABASE_READ_URL: reader.url, CATALOG_CACHE_MS: "0" });
+    t = await startTestAppOn(writer, { DATABASE_READ_URL: reader.url, CATALOG_CACHE_MS: "0" });
   });
 
   afterAll(async () => {
@@ -187,11 +191,12 @@ describe("reads from the replica, writes and read-your-writes from the writer", 
 
 describe("migrations when two tasks start at once", () => {
   const children = new Set<ChildProcess>();
-  let database: TestDatabase;
+  let database: { url: string; db: Kysely<Database>; drop(): Promise<void> } | undefined;
 
   afterEach(async () => {
     for (const child of children) child.kill("SIGKILL");
     children.clear();
+    await database?.db.destroy();
     await database?.drop();
   });
 
@@ -235,10 +240,9 @@ describe("migrations when two tasks start at once", () => {
   }
 
   it("both start, and every migration is applied exactly once (Kysely's Migrator holds a PostgreSQL advisory lock)", async () => {
-    database = await createTestDatabase({ seed: false });
     // An empty database, as on a stage's first deploy.
-    await sql`drop schema public cascade`.execute(database.db);
-    await sql`create schema public`.execute(database.db);
+    const empty = await createEmptyDatabase();
+    database = { ...empty, db: createDb({ connectionString: empty.url, max: 2, applicationName: "checkout-test" }) };
 
     // Hold the Migrator's lock so both tasks are provably waiting on it at the same moment, then let them race.
     const holder = new pg.Client({ connectionString: database.url });
@@ -257,7 +261,8 @@ describe("migrations when two tasks start at once", () => {
         for (const task of tasks) if (task.child.exitCode !== null) await task.running;
         return (await waiting()) >= 2;
       },
-      30_000,
+      // Two node + tsx starts: on a busy machine they take a while.
+      60_000,
       50,
     );
     await holder.query(`select pg_advisory_unlock(${KYSELY_MIGRATION_LOCK_ID})`);
