@@ -5,4 +5,4 @@ export { exited, waitUntil } from "./wait.ts";
 export { collectOutput, repoRoot, runToExit } from "./processes.ts";
 export { startService, type RunningService } from "./service.ts";
 export { failedVerdicts, runArtillery, runOurs, scriptsDir, toArtilleryNames, type OurRun, type RunArgs, type ToolRun } from "./load-tools.ts";
-export { buildScript, loadScript, plannedArrivals, requestsPerFlow, shippedScripts } from "./scripts.ts";
+export { buildScript, loadScript, plannedArrivals, requestsPerFlow, shippedScripts, withPhaseDurations } from "./scripts.ts";

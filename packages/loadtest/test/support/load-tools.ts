@@ -13,6 +13,7 @@ const cli = path.join(here, "../../src/cli.ts");
 export const scriptsDir = path.join(repoRoot, "tests/performance");
 
 export interface RunArgs {
+  /** A shipped script's file name in tests/performance, or an absolute path. */
   script: string;
   target: string;
   environment?: string;
@@ -44,7 +45,7 @@ function commonArgs(args: RunArgs, output: string): string[] {
     ...(args.environment === undefined ? [] : ["-e", args.environment]),
     ...(args.variables === undefined ? [] : ["--variables", JSON.stringify(args.variables)]),
     ...(args.scenarioName === undefined ? [] : ["--scenario-name", args.scenarioName]),
-    path.join(scriptsDir, args.script),
+    path.resolve(scriptsDir, args.script),
   ];
 }
 
