@@ -8,6 +8,8 @@ declare module "autocannon" {
     pipelining?: number;
     /** Seconds. */
     duration?: number;
+    /** A fixed number of requests to send (instead of `duration`). */
+    amount?: number;
     method?: "GET" | "POST";
     headers?: Record<string, string>;
     body?: string;

@@ -18,8 +18,11 @@ export interface Target {
 
 export interface LoadSettings {
   connections: number;
+  /** 0 skips the warm-up (a smoke run). */
   warmupSeconds: number;
   durationSeconds: number;
+  /** A smoke run's fixed number of measured requests instead of `durationSeconds` of load. */
+  amount?: number;
 }
 
 export interface Measurement {
@@ -80,7 +83,7 @@ export async function measure(target: Target, settings: LoadSettings): Promise<M
     ...(target.body === undefined ? { method: "GET" as const } : { method: "POST" as const, headers: { "content-type": "application/json" }, body: JSON.stringify(target.body) }),
   };
 
-  const warmup = await autocannon({ ...common, duration: settings.warmupSeconds });
+  const warmup = settings.warmupSeconds > 0 ? await autocannon({ ...common, duration: settings.warmupSeconds }) : null;
 
   const latencies = new Samples();
   const statusCodes: Record<string, number> = {};
@@ -92,7 +95,7 @@ export async function measure(target: Target, settings: LoadSettings): Promise<M
     machine: machineBusyCpuSeconds(),
     at: performance.now(),
   };
-  const run = autocannon({ ...common, duration: settings.durationSeconds });
+  const run = autocannon({ ...common, ...(settings.amount === undefined ? { duration: settings.durationSeconds } : { amount: settings.amount }) });
   run.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
     responses += 1;
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
@@ -115,7 +118,8 @@ export async function measure(target: Target, settings: LoadSettings): Promise<M
     label: target.label,
     request: target.request,
     isBaseline: target.isBaseline,
-    requestsPerSecond: result.requests.average,
+    // autocannon averages whole one-second samples, which a fixed amount may finish before the first of.
+    requestsPerSecond: settings.amount === undefined ? result.requests.average : responses / seconds,
     responses,
     non2xx: result.non2xx,
     errors: result.errors,
@@ -128,6 +132,6 @@ export async function measure(target: Target, settings: LoadSettings): Promise<M
       max: sorted.length ? (sorted[sorted.length - 1] ?? Number.NaN) : Number.NaN,
     },
     cpuPercent: { server, database, loadGenerator, others },
-    warmup: { responses: warmup.requests.total, non2xx: warmup.non2xx, errors: warmup.errors },
+    warmup: warmup ? { responses: warmup.requests.total, non2xx: warmup.non2xx, errors: warmup.errors } : { responses: 0, non2xx: 0, errors: 0 },
   };
 }

@@ -207,7 +207,7 @@ absolute numbers move from machine to machine and from minute to minute; the rat
 | Node | ${info.nodeVersion} |
 | Commit | ${info.commit ?? "unknown"} |
 | Load generator | autocannon ${info.autocannonVersion}, programmatic API, in the bench's own process; ${s.connections} connections, pipelining 1, keep-alive |
-| Windows | per target: ${s.warmupSeconds} s warm-up (discarded), then ${s.durationSeconds} s measured; one target at a time, in the order of the table (raw between the API targets) |
+| Windows | per target: ${s.amount === undefined ? `${s.warmupSeconds} s warm-up (discarded), then ${s.durationSeconds} s measured` : `no warm-up, ${s.amount} requests measured (smoke run)`}; one target at a time, in the order of the table (raw between the API targets) |
 | Sharing | the load generator, both servers and PostgreSQL all run on the same ${info.cpuCount} cores; the CPU columns show who used them during each measured window (100 % = one core; "other programs" = the machine's busy time minus ours, i.e. anything else running, including a \`BENCH_DATABASE_URL\` server on this machine — it should be near 0 for a clean run) |
 | Load average at start | ${info.loadAverage.map((value) => value.toFixed(2)).join(", ")} |
 | Baseline server | \`packages/api/bench/hello-server.ts\`: \`node:http\`, one handler answering a ${kb(info.helloBytes)} JSON body, its own child process |

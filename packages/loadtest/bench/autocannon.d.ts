@@ -8,6 +8,8 @@ declare module "autocannon" {
     pipelining?: number;
     /** Seconds. */
     duration?: number;
+    /** A fixed number of requests to send (instead of `duration`). */
+    amount?: number;
     /** Requests per second over all connections (each connection gets its share). */
     overallRate?: number;
     /** Seconds before a request counts as timed out. */

@@ -31,9 +31,9 @@ if (process.argv.includes("--help") || process.argv.includes("-h")) {
 autocannon's throughput and Artillery's highest sustained rate against one raw node:http target, in one run; the
 section in docs/BENCHMARKS.md ("The load tester's engine").
 
-  --smoke   (or BENCH_SMOKE=1) one 1 s step of each tool at a low rate; the report goes to BENCH_SMOKE_REPORT_DIR
-            (default $TMPDIR/checkout-bench-smoke), never docs/BENCHMARKS.md; fails if a tool got no answers or errors.
-            Checks the benchmark still runs, not its numbers.`);
+  --smoke   (or BENCH_SMOKE=1) each measurement once at a low rate or a fixed small count, no warm-ups and no retries;
+            the report goes to BENCH_SMOKE_REPORT_DIR (default $TMPDIR/checkout-bench-smoke), never docs/BENCHMARKS.md;
+            fails if a tool got no answers or errors. Checks the benchmark still runs, not its numbers.`);
   process.exit(0);
 }
 
@@ -63,8 +63,11 @@ function positiveNumber(name: string, fallback: number): number {
 }
 
 const isSmoke = isSmokeRun();
-/** A smoke run: one low step per tool and 1 s windows, so every tool and the report run in seconds. */
-const SMOKE = { engineLadder: [500], artilleryLadder: [20], autocannonConnections: [10], agreementRate: 200, windowSeconds: 1 };
+/**
+ * A smoke run: one low step per tool, 1 s windows at a low rate, a fixed small count for autocannon's closed loop, no
+ * warm-ups and no retries, so every measurement and the report run once in a few seconds.
+ */
+const SMOKE = { engineLadder: [100], artilleryLadder: [10], autocannonConnections: [2], autocannonAmount: 200, agreementRate: 100, windowSeconds: 1 };
 
 const settings = isSmoke
   ? { engineSeconds: 1, workers: 1, artillerySeconds: 1, agreementRate: SMOKE.agreementRate, skipArtillery: false, windowSeconds: SMOKE.windowSeconds }
@@ -116,7 +119,7 @@ function runEngine(url: string, rate: number, seconds: number): Promise<RunResul
 }
 
 async function engineStep(url: string, serverPid: number, rate: number, isRetry: boolean): Promise<EngineStep> {
-  await runEngine(url, rate, 1); // warm-up at the same rate: sockets, JIT, the server's own warm-up
+  if (!isSmoke) await runEngine(url, rate, 1); // warm-up at the same rate: sockets, JIT, the server's own warm-up
   const cpuWindow = startCpuWindow(serverPid);
   const result = await runEngine(url, rate, settings.engineSeconds);
   const cpu = cpuWindow();
@@ -155,7 +158,10 @@ function describeStep(step: { offered: number; achieved: number; p50: number; p9
   );
 }
 
-/** Steps up the ladder until a rate fails twice, then halves the gap to the last sustained rate twice. */
+/**
+ * Steps up the ladder until a rate fails twice, then halves the gap to the last sustained rate twice. A smoke run
+ * measures each rate once: no retry, no bisection (its numbers are never judged).
+ */
 async function climb<T extends { offered: number; failures: string[] }>(
   ladder: readonly number[],
   measure: (rate: number, isRetry: boolean) => Promise<T>,
@@ -166,6 +172,7 @@ async function climb<T extends { offered: number; failures: string[] }>(
   const attempt = async (rate: number): Promise<boolean> => {
     let step = await measure(rate, false);
     steps.push(step);
+    if (isSmoke) return step.failures.length === 0;
     if (step.failures.length > 0) {
       step = await measure(rate, true);
       steps.push(step);
@@ -181,7 +188,7 @@ async function climb<T extends { offered: number; failures: string[] }>(
       break;
     }
   }
-  for (let i = 0; i < bisections && failed !== null; i++) {
+  for (let i = 0; i < (isSmoke ? 0 : bisections) && failed !== null; i++) {
     const middle = Math.round((sustained + failed) / 2 / granularity) * granularity;
     if (middle <= sustained || middle >= failed) break;
     if (await attempt(middle)) sustained = middle;
@@ -191,19 +198,21 @@ async function climb<T extends { offered: number; failures: string[] }>(
 }
 
 async function measureAutocannon(url: string, serverPid: number, connections: number, label: string): Promise<AutocannonRun> {
-  await autocannon({ url: `${url}/`, connections, duration: 1 });
+  if (!isSmoke) await autocannon({ url: `${url}/`, connections, duration: 1 });
   const cpuWindow = startCpuWindow(serverPid);
-  const result = await autocannon({ url: `${url}/`, connections, duration: settings.windowSeconds });
+  const result = await autocannon({ url: `${url}/`, connections, ...(isSmoke ? { amount: SMOKE.autocannonAmount } : { duration: settings.windowSeconds }) });
   const cpu = cpuWindow();
-  return { label, connections, requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, cpu };
+  // autocannon averages whole one-second samples, which a smoke run's fixed count may finish before the first of.
+  const requestsPerSecond = isSmoke ? result.requests.total / Math.max(result.duration, 0.001) : result.requests.average;
+  return { label, connections, requestsPerSecond, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, cpu };
 }
 
 async function measureAgreement(url: string): Promise<Agreement> {
   const rate = settings.agreementRate;
   const connections = 10;
-  await runEngine(url, rate, 1);
+  if (!isSmoke) await runEngine(url, rate, 1);
   const engine = summarize(await runEngine(url, rate, settings.windowSeconds));
-  await autocannon({ url: `${url}/`, connections, overallRate: rate, duration: 1 });
+  if (!isSmoke) await autocannon({ url: `${url}/`, connections, overallRate: rate, duration: 1 });
   const times: number[] = [];
   const run = autocannon({ url: `${url}/`, connections, overallRate: rate, duration: settings.windowSeconds });
   run.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
@@ -353,8 +362,8 @@ async function main(): Promise<number> {
     const { child: server, url } = await startHelloServer();
     const serverPid = server.pid ?? 0;
     const helloBytes = Buffer.byteLength(await (await fetch(`${url}/`)).text());
-    log(`hello-world server at ${url}; warming up`);
-    await runEngine(url, isSmoke ? SMOKE.agreementRate : 2000, isSmoke ? 1 : 2);
+    log(`hello-world server at ${url}${isSmoke ? "" : "; warming up"}`);
+    if (!isSmoke) await runEngine(url, 2000, 2);
 
     const autocannonRuns: AutocannonRun[] = [];
     for (const connections of isSmoke ? SMOKE.autocannonConnections : [10, 50]) {

@@ -36,7 +36,7 @@ export async function runWindows(options: {
         `${summary.failures.length ? ` (failures: ${summary.failures.join(" | ")})` : ""}; attacker got ${describeOutcomes(outcomes)}`,
     );
     // Let the server finish closing what the attack left before the next window.
-    await delay(options.isSmoke ? 500 : 1500);
+    await delay(options.isSmoke ? 200 : 1500);
   }
   return windows;
 }

@@ -2,21 +2,28 @@
 // settings compared, each as the environment of a fresh API process and the limits it means for a given pool.
 import { z } from "zod";
 
-/** A smoke run's settings, over whatever the environment says: seconds, not minutes. */
+/**
+ * A smoke run's settings, over whatever the environment says: each scenario once against "off" and the defaults, with
+ * a light load for half a second and no warm-up — it proves the run and its report, not a number.
+ */
 export const SMOKE_ENV = {
-  OVERLOAD_CONNECTIONS: "100",
-  OVERLOAD_DURATION: "1",
-  OVERLOAD_WARMUP: "1",
+  OVERLOAD_CONNECTIONS: "10",
+  OVERLOAD_DURATION: "0.5",
+  OVERLOAD_WARMUP: "0",
   OVERLOAD_ROUNDS: "1",
   OVERLOAD_SETTINGS: "default",
-  OVERLOAD_OPEN_RATE: "300",
+  OVERLOAD_OPEN_RATE: "50",
+  OVERLOAD_SETTLE_MS: "100",
 };
 
 export const BenchEnv = z.object({
   OVERLOAD_CONNECTIONS: z.coerce.number().int().min(1).max(5000).default(800),
   OVERLOAD_DURATION: z.coerce.number().positive().default(10),
-  OVERLOAD_WARMUP: z.coerce.number().positive().default(3),
+  /** Seconds of discarded load before a setting's windows; 0 skips it. */
+  OVERLOAD_WARMUP: z.coerce.number().min(0).default(3),
   OVERLOAD_ROUNDS: z.coerce.number().int().min(1).max(10).default(2),
+  /** Milliseconds before each window, for what came before (warm-up, the other scenario) to finish what it left queued. */
+  OVERLOAD_SETTLE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   /** Seconds before the load generator gives up on a request (a browser or proxy would give up too). */
   OVERLOAD_CLIENT_TIMEOUT: z.coerce.number().int().min(1).max(120).default(10),
   /** Open scenario: arrivals per second; by default OVERLOAD_OPEN_FACTOR × admission off's 2xx/s in the same round. */

@@ -44,7 +44,7 @@ export async function measureWindow(options: {
 }): Promise<Window> {
   const { config, apiUrl } = options;
   // Let what came before (warm-up, the other scenario) finish what it left queued or in flight.
-  await delay(2000);
+  await delay(config.OVERLOAD_SETTLE_MS);
 
   const shedBefore = await shedCounters(apiUrl);
   await options.probes.start();
