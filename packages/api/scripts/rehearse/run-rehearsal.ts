@@ -21,6 +21,18 @@ export interface RehearsalOptions {
   arrivalRate: number;
   /** Seconds of load before the first switch, and after each step before the next. */
   settleSeconds: number;
+  /**
+   * Seconds of load planned for the two cutovers on top of the settle periods (default 30). "measured": three times
+   * blue's own start, at least 10 s, so that a slower machine gets a longer load.
+   */
+  cutoverAllowance?: number | "measured";
+  /**
+   * Start each new version as early as it can, so that starts overlap other steps (default false: each starts after
+   * the settle period before its switch). green then starts as soon as blue is ready, before the load; the new blue
+   * as soon as the old one has exited, while the load settles. The switch waits for the start and the settle period;
+   * the cutover's window then begins with that settle period.
+   */
+  startEarly?: boolean;
   /** An existing server's database (dropped and recreated as a fresh one per run is not done: it is used as is). */
   databaseUrl?: string;
   /** Where the load tester's saved run goes (with the rehearsal's annotations added); a temporary file when omitted. */
@@ -145,7 +157,11 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     };
 
     step("starting blue (v1-blue)");
-    let live = (await start("blue", "v1-blue")).api;
+    const first = await start("blue", "v1-blue");
+    let live = first.api;
+    // With startEarly, green starts now (in maintenance in haproxy until its switch) while the rest is set up.
+    const greenEarly = options.startEarly ? start("green", "v2-green") : undefined;
+    greenEarly?.catch(() => {});
     // The seed catalogue holds ~45 units a SKU: a restock (available and received raised together, as the stock
     // invariant expects) so that a long run measures the cutovers, not "out of stock".
     const client = new pg.Client({ connectionString: databaseUrl });
@@ -182,11 +198,12 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     // Sized for both cutovers (each a process start and a drain, a few seconds) between settle periods; the
     // load then ends on its own, so every shopper finishes its journey. The report says if it ended too soon.
     const settle = options.settleSeconds;
-    const loadSeconds = settle * 3 + 30;
+    const allowance = options.cutoverAllowance ?? 30;
+    const loadSeconds = settle * 3 + (allowance === "measured" ? Math.max(10, Math.ceil((3 * first.startMs) / 1000)) : allowance);
     const scriptFile = path.join(dir, "rehearsal-journey.yml");
     writeFileSync(scriptFile, journeyVariant(options.arrivalRate, loadSeconds));
     const resultFile = options.loadResultFile ?? path.join(dir, "load-result.json");
-    step(`load: checkout journey at ${options.arrivalRate} arrivals/s through haproxy`);
+    step(`load: checkout journey at ${options.arrivalRate} arrivals/s through haproxy for ${loadSeconds} s`);
     const loadStartedAt = Date.now();
     const load = spawn(
       process.execPath,
@@ -203,10 +220,13 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
 
     const probe = startProbeShopper(haproxy.url, sandbox.url);
     const cutovers: Omit<Cutover, "window">[] = [];
-    const cutover = async (name: string, from: Slot, to: Slot, version: string) => {
+    // The settle period before a cutover, then the cutover: the new version started (during the settle period, or
+    // already, with startEarly), traffic switched to it, the old one drained and stopped.
+    const cutover = async (name: string, from: Slot, to: Slot, version: string, started?: Promise<{ api: ApiProcess; startMs: number }>) => {
+      if (!options.startEarly) await sleep(settle * 1000, options.signal);
       const windowStartMs = Date.now() - loadStartedAt;
-      step(`${name}: starting ${to} (${version})`);
-      const { api, startMs } = await start(to, version);
+      step(`${name}: ${started ? "started" : "starting"} ${to} (${version})`);
+      const [{ api, startMs }] = await Promise.all([started ?? start(to, version), options.startEarly ? sleep(settle * 1000, options.signal) : undefined]);
       const switchBegun = Date.now();
       // The new slot comes out of maintenance with weight 0: checked UP but given no traffic yet. Then one runtime
       // API line gives it the traffic and puts the old slot in drain (no new requests, in-flight ones finish).
@@ -227,9 +247,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       live = api;
     };
 
-    await sleep(settle * 1000, options.signal);
-    await cutover("switch blue → green", "blue", "green", "v2-green");
-    await sleep(settle * 1000, options.signal);
+    await cutover("switch blue → green", "blue", "green", "v2-green", greenEarly);
     await cutover("rollback green → blue", "green", "blue", "v1-blue");
     const cutoversEndMs = Date.now() - loadStartedAt;
     await sleep(settle * 1000, options.signal);
