@@ -27,6 +27,8 @@ const BUCKET = "checkout-audit-anchors";
 const FLEET_BUCKET = "checkout-audit-anchors-fleet";
 const LATE_BUCKET = "checkout-audit-anchors-late";
 const INTERVAL_MS = 250;
+/** Each audit:verify run is a process of its own (node + tsx): on a busy machine a few of them take a while. */
+const CLI_TEST_TIMEOUT_MS = 120_000;
 
 let s3: TestS3Server;
 let mailDir: string;
@@ -171,7 +173,8 @@ describe("the running service", () => {
       return row?.action === AuditAnchor.ANCHORED_ACTION && Number(row.anchored) === head!.seq - 1 ? head : null;
     });
     const before = (await store.list()).anchors.length;
-    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 6));
+    // Four whole intervals with the head still.
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 4));
     expect((await store.list()).anchors.length).toBe(before);
     expect((await Audit.readHead(t.database.db))?.seq).toBe(settled.seq);
   });
@@ -186,21 +189,24 @@ describe("the running service", () => {
       anchors = (await store.list()).anchors;
     });
 
-    it("passes on the service's chain, naming how many anchors it matched", async () => {
-      const result = await auditVerify({ databaseUrl: t.database.url, bucket: BUCKET });
+    it("passes on the service's chain, naming how many anchors it matched", { timeout: CLI_TEST_TIMEOUT_MS }, async () => {
+      // --anchors-since: only anchors taken from that time on (here: the last two of at least three).
+      expect(anchors.length).toBeGreaterThan(2);
+      const since = anchors.at(-2)!.anchor.anchoredAt.replace(/(\.\d{3})\d{3}Z$/, "$1Z");
+      // Both runs read only: they run side by side.
+      const [result, recent] = await Promise.all([
+        auditVerify({ databaseUrl: t.database.url, bucket: BUCKET }),
+        auditVerify({ databaseUrl: t.database.url, bucket: BUCKET, args: ["--anchors-since", since] }),
+      ]);
       expect(result.code, result.stdout + result.stderr).toBe(0);
       expect(result.stdout).toMatch(/audit chain intact: \d+ rows verified/);
       expect(result.stdout).toMatch(new RegExp(`matches ${anchors.length} anchors in bucket ${BUCKET}; the latest, ${anchors.at(-1)!.key.replace(/\./g, "\\.")}`));
 
-      // --anchors-since: only anchors taken from that time on (here: the last two of at least three).
-      expect(anchors.length).toBeGreaterThan(2);
-      const since = anchors.at(-2)!.anchor.anchoredAt.replace(/(\.\d{3})\d{3}Z$/, "$1Z");
-      const recent = await auditVerify({ databaseUrl: t.database.url, bucket: BUCKET, args: ["--anchors-since", since] });
       expect(recent.code, recent.stdout + recent.stderr).toBe(0);
       expect(recent.stdout).toContain(`matches 2 anchors in bucket ${BUCKET}`);
     });
 
-    it("catches the owner rewriting a row and recomputing the whole chain, naming the row at the first anchor it no longer matches", async () => {
+    it("catches the owner rewriting a row and recomputing the whole chain, naming the row at the first anchor it no longer matches", { timeout: CLI_TEST_TIMEOUT_MS }, async () => {
       expect(anchors.length).toBeGreaterThanOrEqual(2);
       const [earlier, later] = [anchors[anchors.length - 2]!.anchor, anchors[anchors.length - 1]!.anchor];
       expect(later.seq).toBeGreaterThan(earlier.seq);
@@ -209,9 +215,9 @@ describe("the running service", () => {
 
       // Internally the rewritten chain is consistent: only the anchors can tell.
       expect(await Audit.verifyChain(t.database.db)).toMatchObject({ ok: true });
-      expect((await auditVerify({ databaseUrl: t.database.url })).code).toBe(0);
-
-      const result = await auditVerify({ databaseUrl: t.database.url, bucket: BUCKET });
+      // The CLI without the bucket passes it; with the bucket it does not (both only read: side by side).
+      const [withoutBucket, result] = await Promise.all([auditVerify({ databaseUrl: t.database.url }), auditVerify({ databaseUrl: t.database.url, bucket: BUCKET })]);
+      expect(withoutBucket.code, withoutBucket.stdout + withoutBucket.stderr).toBe(0);
       expect(result.code).toBe(1);
       const anchoredRow = await linkAt(t.database.db, later.seq);
       expect(Number(anchoredRow.id)).toBe(later.id);
@@ -326,11 +332,12 @@ describe("a failed anchor", () => {
 });
 
 describe("time in the chain", () => {
-  it("audit:verify refuses a chain whose time runs backwards, naming the row, even with every hash recomputed", async () => {
+  it("audit:verify refuses a chain whose time runs backwards, naming the row, even with every hash recomputed", { timeout: CLI_TEST_TIMEOUT_MS }, async () => {
     const database = await createTestDatabase({ seed: false });
     try {
       for (let i = 0; i < 5; i++) await Audit.record(database.db, { entity: "order", entityId: `o${i}`, action: "test.recorded" });
-      expect((await auditVerify({ databaseUrl: database.url })).code).toBe(0);
+      // Intact before the rewrite (the CLI's pass on an intact chain is shown above; here the library's own check).
+      expect(await Audit.verifyChain(database.db)).toMatchObject({ ok: true });
       const third = await linkAt(database.db, 3);
       const secondTime = await database.db.selectFrom("audit_log").select("created_at").where("seq", "=", 2).executeTakeFirstOrThrow();
       const backdated = new Date(secondTime.created_at.getTime() - 1000).toISOString();

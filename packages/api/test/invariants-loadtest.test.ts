@@ -10,9 +10,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./support/app.ts";
+import { startTestAppOn } from "./support/app-on-database.ts";
 
 const LOADTEST_DIR = fileURLToPath(new URL("../../loadtest", import.meta.url));
 const ADMIN_TOKEN = `loadtest_${randomBytes(24).toString("hex")}`;
+/** For the tests that run the CLI (node + tsx + Artillery): on a busy machine a run takes a while. */
+const CLI_TEST = { timeout: 120_000 };
 
 let t: TestApp;
 let workDir: string;
@@ -117,7 +120,7 @@ async function countOrders(app: TestApp): Promise<number> {
 }
 
 describe("checkout-loadtest run with config.plugins.checkout-invariants", () => {
-  it("passes after a real checkout, printing and saving the invariant verdicts beside the thresholds", async () => {
+  it("passes after a real checkout, printing and saving the invariant verdicts beside the thresholds", CLI_TEST, async () => {
     const run = await runCli(checkoutScript(t.app.paymentUrl), t.app.url, { TEST_ADMIN_TOKEN: ADMIN_TOKEN });
     expect(run.stderr).toContain(`invariants: the admin API at ${t.app.url} answers (token from TEST_ADMIN_TOKEN); checked again after the load`);
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -133,7 +136,7 @@ describe("checkout-loadtest run with config.plugins.checkout-invariants", () => 
     ]);
   });
 
-  it("fails with exit 1 and names the violation when the database was corrupted", async () => {
+  it("fails with exit 1 and names the violation when the database was corrupted", CLI_TEST, async () => {
     const order = await t.database.db.selectFrom("order").selectAll().executeTakeFirstOrThrow();
     const payment = await t.database.db.selectFrom("payment").selectAll().where("order_id", "=", order.id).executeTakeFirstOrThrow();
     await t.database.db
@@ -154,7 +157,8 @@ describe("checkout-loadtest run with config.plugins.checkout-invariants", () => 
     ]);
   });
 
-  it("stops with exit 2 before any load when no token is set, saying what to set", async () => {
+  // The two refusals run side by side: neither starts any load.
+  it.concurrent("stops with exit 2 before any load when no token is set, saying what to set", CLI_TEST, async () => {
     const before = await countOrders(t);
     const run = await runCli(checkoutScript(t.app.paymentUrl), t.app.url, {});
     expect(run.code).toBe(2);
@@ -164,7 +168,7 @@ describe("checkout-loadtest run with config.plugins.checkout-invariants", () => 
     expect(await countOrders(t)).toBe(before);
   });
 
-  it("stops with exit 2 before any load when the admin API refuses the token", async () => {
+  it.concurrent("stops with exit 2 before any load when the admin API refuses the token", CLI_TEST, async () => {
     const run = await runCli(checkoutScript(t.app.paymentUrl), t.app.url, { TEST_ADMIN_TOKEN: `wrong_${randomBytes(24).toString("hex")}` });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("refused the token from TEST_ADMIN_TOKEN (401)");
@@ -192,7 +196,7 @@ describe("the local developer path", () => {
     expect(dev.logs.some((line) => line.includes(token) && line.includes("admin API token for this run"))).toBe(true);
   });
 
-  it("runs the checkout journey's invariant check with no token to set", async () => {
+  it("runs the checkout journey's invariant check with no token to set", CLI_TEST, async () => {
     const file = path.join(dataDir, "admin-token");
     const run = await runCli(checkoutScript(dev.app.paymentUrl, "    checkout-invariants:"), dev.app.url, { CHECKOUT_ADMIN_TOKEN_FILE: file });
     expect(run.stderr).toContain(`(token from ${file})`);
@@ -209,7 +213,8 @@ describe("the local developer path", () => {
 
   it("never writes a token file in tests, where a generated token is used too", async () => {
     const testDataDir = mkdtempSync(path.join(tmpdir(), "invariants-test-data-"));
-    const app = await startTestApp({ DATA_DIR: testDataDir });
+    // On the first service's database: only the start-up's token handling is under test.
+    const app = await startTestAppOn(t.database, { DATA_DIR: testDataDir });
     try {
       expect(app.logs.some((line) => line.includes("admin API token for this run"))).toBe(true);
       expect(existsSync(path.join(testDataDir, "admin-token"))).toBe(false);
