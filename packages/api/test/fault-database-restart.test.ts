@@ -104,7 +104,10 @@ describe("database restart under checkout load", () => {
     expect(ackedBeforeOutage).toBeGreaterThan(0);
     const readyDuringOutage = readiness.filter((probe) => probe.at > outageStarted + READY_CACHE_MS + 200 && probe.at < outageEnded - 200);
     expect(readyDuringOutage.length).toBeGreaterThan(0);
-    expect(readyDuringOutage.every((probe) => probe.status === 503)).toBe(true);
+    // Any probe that was not a 503 is shown with its time and status (0: no answer within 10 s).
+    expect(readyDuringOutage.filter((probe) => probe.status !== 503).map((probe) => ({ afterOutageStartMs: Math.round(probe.at - outageStarted), status: probe.status }))).toEqual(
+      [],
+    );
     expect(firstReady).toBeDefined();
     const recoveryMs = (firstReady?.at ?? Number.NaN) - outageEnded;
     expect(acknowledged.length).toBeGreaterThanOrEqual(ackedAtRecovery + WORKERS);

@@ -13,9 +13,10 @@ export const systemPostgresLabel = SYSTEM_POSTGRES_URL.replace(/:[^:@/]*@/, ":**
  * The test files (under packages/api) that do not depend on the server, so run once, in the "api" project: the edge's
  * attack and fuzz suites, whose subject is the HTTP pipeline in front of the database; the process-level drills
  * (rehearsal, crash, shutdown, overload, failover), whose subject is processes and sockets; the tests that start
- * their own embedded server or pick the server themselves (bundle, production parity, TLS, local start); and the
- * benchmarks' smoke runs. Every other test file reads and writes the database through the app's own SQL, roles,
- * triggers and connection handling, and runs against both servers.
+ * their own embedded server or pick the server themselves (bundle, production parity, TLS, local start); the
+ * benchmarks' smoke runs; and the tests of the plain HTTP endpoints and of the payment provider's faults. Every other
+ * test file reads and writes the database through the app's own SQL, roles, triggers and connection handling, and runs
+ * against both servers.
  */
 export const SERVER_INDEPENDENT_TESTS = [
   "test/abuse.test.ts",
@@ -35,6 +36,10 @@ export const SERVER_INDEPENDENT_TESTS = [
   "test/bench-smoke.test.ts",
   "test/production-parity.test.ts",
   "test/database-tls.test.ts",
+  // Their subject is the HTTP endpoints beside tRPC and the payment provider's faults (timeouts, refusals, stalls).
+  "test/http.test.ts",
+  "test/payments-slow-card.test.ts",
+  "test/fault-payment-provider.test.ts",
 ];
 
 /** The server's version, or null when none answers at SYSTEM_POSTGRES_URL. */
