@@ -171,7 +171,22 @@ describe("evaluateEnsure", () => {
     });
     expect(report.isOnSchedule).toBe(true);
     expect(report.passed).toBe(true);
-    expect(report.verdicts.at(-1)?.message).toBe("1 of 100 arrivals launched more than 10 ms late (worst 22 ms), within the 1 % tolerance; their wait is counted in the latencies");
+    expect(report.verdicts.at(-1)?.message).toBe(
+      "1 of 100 arrivals launched more than 10 ms late (worst 22 ms), within the tolerance (1 % of arrivals, at least 1); their wait is counted in the latencies",
+    );
+  });
+
+  it("tolerates one late arrival in a run too small for 1 % to be one, and fails on the second", () => {
+    const one = evaluateEnsure({
+      ensure: ensure({ thresholds: [] }),
+      result: buildResult({ arrivalsPlanned: 1, arrivalsLate: 1, vusersCreated: 1, vusersCompleted: 1 }, { maxLatenessMs: 12 }),
+    });
+    expect([one.isOnSchedule, one.passed]).toEqual([true, true]);
+    const two = evaluateEnsure({
+      ensure: ensure({ thresholds: [] }),
+      result: buildResult({ arrivalsPlanned: 10, arrivalsLate: 2, vusersCreated: 10, vusersCompleted: 10 }, { maxLatenessMs: 12 }),
+    });
+    expect([two.isOnSchedule, two.passed]).toEqual([false, false]);
   });
 
   it("says so when arrivals were dropped or late, and fails the run", () => {
