@@ -12,7 +12,7 @@ export const systemPostgresLabel = SYSTEM_POSTGRES_URL.replace(/:[^:@/]*@/, ":**
 /**
  * The test files (under packages/api) that do not depend on the server, so run once, in the "api" project: the edge's
  * attack and fuzz suites, whose subject is the HTTP pipeline in front of the database; the process-level drills
- * (rehearsal, crash, shutdown, overload, failover), whose subject is processes and sockets; the tests that start
+ * (rehearsal, crashes, shutdown, overload, failover), whose subject is processes and sockets; the tests that start
  * their own embedded server or pick the server themselves (bundle, production parity, TLS, local start); the
  * benchmarks' smoke runs; and the tests of the plain HTTP endpoints and of the payment provider's faults. Every other
  * test file reads and writes the database through the app's own SQL, roles, triggers and connection handling, and runs
@@ -40,6 +40,11 @@ export const SERVER_INDEPENDENT_TESTS = [
   "test/http.test.ts",
   "test/payments-slow-card.test.ts",
   "test/fault-payment-provider.test.ts",
+  // A process killed mid-order and restarted (its subject is the process and the reconciler; the audit and order rules
+  // it relies on run on both servers in their own files), and the audit chain's anchors in S3 (the chain itself:
+  // audit-chain.test.ts, on both).
+  "test/crash-recovery.test.ts",
+  "test/audit-anchor.test.ts",
 ];
 
 /** The server's version, or null when none answers at SYSTEM_POSTGRES_URL. */
