@@ -1,7 +1,43 @@
 // One test run for the whole monorepo: pure unit tests, API integration tests against a real
 // PostgreSQL, and the browser test in real Chromium.
 import { configDefaults, defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 import { SERVER_INDEPENDENT_TESTS, systemPostgresVersion } from "./packages/api/test/system-postgres.ts";
+
+/**
+ * The files that take longest (a fresh-clone run's figures, longest first). They start first, whatever their project, so
+ * the run does not end with one of them alone on a worker while the others sit idle; the rest follow in vitest's order.
+ */
+const SLOWEST_FILES = [
+  "packages/loadtest/test/parity.test.ts",
+  "packages/api/test/bench-smoke.test.ts",
+  "packages/web/e2e/promo-3ds.test.ts",
+  "packages/api/test/production-parity.test.ts",
+  "packages/api/test/failover-drill.test.ts",
+  "packages/api/test/crash-recovery.test.ts",
+  "packages/api/test/rehearsal.test.ts",
+  "packages/api/test/abuse.test.ts",
+  "packages/api/test/fuzz-procedures.test.ts",
+  "packages/loadtest/src/engine/run-script.test.ts",
+  "packages/web/e2e/purchase.test.ts",
+  "packages/api/test/audit-anchor.test.ts",
+  "scripts/release/release-pipeline.test.ts",
+  "packages/web/e2e/payment-outage.test.ts",
+];
+
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (spec: TestSpecification) => {
+      const at = SLOWEST_FILES.findIndex((file) => spec.moduleId.endsWith(`/${file}`));
+      return at === -1 ? SLOWEST_FILES.length : at;
+    };
+    const sorted = await super.sort(files);
+    return sorted
+      .map((spec, at) => ({ spec, at, rank: rank(spec) }))
+      .sort((a, b) => a.rank - b.rank || a.at - b.at)
+      .map(({ spec }) => spec);
+  }
+}
 
 // The API integration tests run a second time against an external PostgreSQL (this machine kind's 15 at
 // 127.0.0.1:5432, or SYSTEM_DATABASE_URL) when one answers: a project of its own, sharing the workers with the rest.
@@ -10,9 +46,11 @@ const hasSystemPostgres = (await systemPostgresVersion()) !== null;
 export default defineConfig({
   test: {
     reporters: process.env.CI ? ["default"] : ["default"],
-    // Two files at a time (vitest's default on 2 cores is one): most files wait on sockets, timers and child
-    // processes (load runs, drills, Artillery, Chromium), not on the CPU. Tests assert no timings, so sharing is safe.
-    maxWorkers: 2,
+    // Three files at a time (vitest's default on 2 cores is one): files spend much of their time waiting on sockets,
+    // timers and child processes (load runs, drills, Artillery, Chromium), and with two the cores sat idle about a
+    // tenth of the run. Tests assert no timings, so sharing is safe; their budgets leave room for a busy machine.
+    maxWorkers: 3,
+    sequence: { sequencer: SlowestFirst },
     projects: [
       {
         test: {

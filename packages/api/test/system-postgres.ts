@@ -45,6 +45,8 @@ export const SERVER_INDEPENDENT_TESTS = [
   // audit-chain.test.ts, on both).
   "test/crash-recovery.test.ts",
   "test/audit-anchor.test.ts",
+  // The load tester's invariant check through the admin API (the invariants themselves: invariants.test.ts, on both).
+  "test/invariants-loadtest.test.ts",
 ];
 
 /** The server's version, or null when none answers at SYSTEM_POSTGRES_URL. */
