@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 describe("the shipped scripts under this load tester and under Artillery 2.0.21", () => {
-  // Two cases at a time (four load-tester processes): the load is tiny, Artillery's start-up is what takes time.
+  // Cases run side by side (the project's maxConcurrency): the load is tiny, Artillery's start-up is what takes time.
   it.concurrent.for(parityCases())("$label: the same virtual users, requests, status codes and errors", async (parityCase, { expect }) => {
     const args: RunArgs = {
       script: parityCase.script,
