@@ -127,15 +127,28 @@ export function recordAttemptFailed(db: Db, input: { deliveryId: string; error: 
     .execute();
 }
 
-/** Marks events dispatched once none of their deliveries is pending (all delivered or failed for good). */
+/**
+ * Marks events dispatched once none of their deliveries is pending (all delivered or failed for good). An event another
+ * dispatcher holds (fanning it out, or marking it at this moment) is skipped rather than waited for: two dispatchers
+ * locking overlapping events in different orders deadlocked. A skipped event is marked by its holder or, failing that,
+ * by the next run's `markSettledEventsDispatched`.
+ */
 export async function markDispatched(db: Db, eventIds: readonly string[]): Promise<number> {
   if (eventIds.length === 0) return 0;
   const result = await db
-    .updateTable("outbox_event as e")
+    .updateTable("outbox_event")
     .set({ dispatched_at: sql<Date>`now()` })
-    .where("e.id", "in", [...eventIds])
-    .where("e.dispatched_at", "is", null)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom("outbox_delivery as d").select("d.id").whereRef("d.event_id", "=", "e.id").where("d.status", "=", "pending"))))
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("outbox_event as e")
+        .select("e.id")
+        .where("e.id", "in", [...eventIds])
+        .where("e.dispatched_at", "is", null)
+        .where((inner) => inner.not(inner.exists(inner.selectFrom("outbox_delivery as d").select("d.id").whereRef("d.event_id", "=", "e.id").where("d.status", "=", "pending"))))
+        .orderBy("e.id")
+        .forUpdate()
+        .skipLocked(),
+    )
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
@@ -154,6 +167,7 @@ export async function markSettledEventsDispatched(db: Db, limit: number): Promis
         and not exists (select 1 from outbox_delivery d where d.event_id = e.id and d.status = 'pending')
       order by e.created_at
       limit ${limit}
+      for update skip locked
     )
   `.execute(db);
   return Number(result.numAffectedRows ?? 0);
