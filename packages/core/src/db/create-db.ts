@@ -2,6 +2,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./database.ts";
+import { prepareStatements } from "./prepared-statements.ts";
 
 const INT8_OID = 20;
 
@@ -26,6 +27,8 @@ export interface DbOptions {
   statementTimeoutMs?: number;
   /** Told about errors on idle connections (a database restart or failover); they are then discarded. */
   onIdleError?: (error: Error) => void;
+  /** Send queries as named prepared statements, planned once per connection (prepared-statements.ts). Default on. */
+  preparedStatements?: boolean;
 }
 
 export function createPool(options: DbOptions): pg.Pool {
@@ -43,7 +46,10 @@ export function createPool(options: DbOptions): pg.Pool {
   // A checked-out client whose server goes away (pg_terminate_backend, a restart) also emits "error"
   // once its query has failed; the query already carries the error and the pool drops the client on
   // release, so the event only needs a listener for the process to survive.
-  pool.on("connect", (client) => client.on("error", () => {}));
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+    if (options.preparedStatements !== false) prepareStatements(client);
+  });
   return pool;
 }
 
