@@ -21,6 +21,7 @@ import type { ClientLimits } from "./client-limits.ts";
 import { limitKeyOf } from "./client-address.ts";
 import { DATABASE_RETRY_AFTER_SECONDS } from "./database-unavailable.ts";
 import { EdgeError, isEdgeError } from "./edge-error.ts";
+import { createReadyBodies, type ContentEncoding } from "./ready-bodies.ts";
 
 export interface TrpcHandlerOptions<TContext> {
   router: AnyTRPCRouter;
@@ -43,7 +44,10 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 
 interface Rendered {
   status: number;
-  body: string;
+  /** A string, or the shared bytes of a frozen result (ready-bodies.ts). */
+  body: string | Buffer;
+  /** Set when the body is compressed (ready-bodies.ts). */
+  encoding?: ContentEncoding;
   appCode: string | null;
   headers: http.OutgoingHttpHeaders;
 }
@@ -58,6 +62,7 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
   const procedures = router._def.procedures as Record<string, AnyTRPCProcedure>;
   const config = router._def._config;
   const serialize = (value: unknown) => config.transformer.output.serialize(value) as unknown;
+  const readyBodies = createReadyBodies(serialize);
 
   /** The one error responder's content: the error formatter's shape, the status, and the headers the error implies. */
   function renderError(req: http.IncomingMessage, path: string, type: "query" | "mutation" | "unknown", input: unknown, ctx: TContext | undefined, cause: unknown): Rendered {
@@ -80,6 +85,7 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
     if (res.headersSent || res.destroyed) return;
     res.writeHead(rendered.status, {
       ...rendered.headers,
+      ...(rendered.encoding ? { "content-encoding": rendered.encoding, vary: "accept-encoding" } : {}),
       "content-type": "application/json",
       "content-length": Buffer.byteLength(rendered.body),
       "cache-control": "no-store",
@@ -91,7 +97,8 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
   async function render(req: http.IncomingMessage, path: string, type: "query" | "mutation", input: unknown, ctx: TContext): Promise<Rendered> {
     try {
       const data = await callTRPCProcedure({ router, path, getRawInput: async () => input, ctx, type, signal: undefined, batchIndex: 0 });
-      return { status: 200, body: JSON.stringify({ result: { data: serialize(data) } }), appCode: null, headers: {} };
+      // Only a query's answer is compressed: a mutation's may be stored for idempotent replay, as text.
+      return { status: 200, ...readyBodies.success(data, type === "query" ? req.headers["accept-encoding"] : undefined), appCode: null, headers: {} };
     } catch (cause) {
       return renderError(req, path, type, input, ctx, cause);
     }
@@ -109,7 +116,7 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
         const rendered = await render(req, path, "mutation", input, ctx);
         headers = rendered.headers;
         isTransient = rendered.status >= 500 || (rendered.appCode !== null && TRANSIENT_APP_CODES.has(rendered.appCode));
-        return { status: rendered.status, body: rendered.body };
+        return { status: rendered.status, body: rendered.body.toString() };
       },
       shouldStore: () => !isTransient,
     });

@@ -34,6 +34,20 @@ function fakeDb(rows: () => VariantListingRow[] | Error): { db: Db; queries: () 
 }
 
 describe("createCatalogReader", () => {
+  it("serves deeply frozen products: every caller shares them and none can change them", async () => {
+    const { db } = fakeDb(() => [row]);
+    const reader = createCatalogReader({ db, ttlMs: 1000, now: () => 0 });
+    const list = await reader.list({ currency: "USD" });
+    const [product] = list;
+    expect(Object.isFrozen(list)).toBe(true);
+    expect(product && Object.isFrozen(product) && Object.isFrozen(product.variants)).toBe(true);
+    expect(() => {
+      (product as { name: string }).name = "Changed";
+    }).toThrow(TypeError);
+    expect(() => (list as unknown[]).push(product)).toThrow(TypeError);
+    expect(await reader.get({ productId: "mug", currency: "USD" })).toBe(product);
+  });
+
   it("serves concurrent and repeated reads within the TTL from one query", async () => {
     let clock = 0;
     const { db, queries } = fakeDb(() => [row]);

@@ -1,6 +1,8 @@
 // A short-lived, single-flight cache in front of the catalogue reads: under load every product page
 // and listing would otherwise run the same query; here one query per currency per TTL serves them all.
 // Availability shown may be up to `ttlMs` old; cart and checkout always re-check stock in the database.
+// What it serves is deeply frozen: every caller shares it, none may change it, and the API serialises a frozen answer
+// once (packages/api/src/http/ready-bodies.ts) and sends those bytes to every caller while the entry lives.
 import type { Currency } from "../money.ts";
 import type { Product } from "../schemas.ts";
 import type { Db } from "../db/database.ts";
@@ -32,7 +34,7 @@ export function createCatalogReader(input: { db: Db; ttlMs: number; now?: () => 
   function load(currency: Currency): Entry {
     const cached = entries.get(currency);
     if (cached && cached.expiresAt > now()) return cached;
-    const products = Catalog.list({ db, currency });
+    const products = Catalog.list({ db, currency }).then(deepFreeze);
     const entry: Entry = {
       expiresAt: now() + ttlMs,
       products,
@@ -56,4 +58,13 @@ export function createCatalogReader(input: { db: Db; ttlMs: number; now?: () => 
       return product;
     },
   };
+}
+
+/** Freezes a value and everything reachable from it (plain data: arrays and objects). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
