@@ -32,6 +32,9 @@ export function createLogger(options: { level: string; destination?: pino.Destin
       // Payment tokens and anything card-like never reach a log line.
       redact: { paths: ["paymentToken", "*.paymentToken", "card", "*.card", "number", "cvc"], censor: "[redacted]" },
     },
-    scrubbing(options.destination ?? pino.destination({ dest: 1, sync: true })),
+    // Written asynchronously: lines logged while a write is in flight go out together in the next one, instead of a
+    // blocking write(2) per access-log line (a tenth of the API's CPU under load). Nothing is held back while stdout is
+    // idle, and pino flushes what is pending synchronously when the process exits (process.exit included).
+    scrubbing(options.destination ?? pino.destination({ dest: 1, sync: false })),
   );
 }
