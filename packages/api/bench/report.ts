@@ -1,6 +1,7 @@
 // Renders one benchmark run as a console table and as docs/BENCHMARKS.md, keeping the hand-written notes.
 import { FRESH_NOTES, NOTES_MARKER, findSection, mean, sectionMarkers } from "@checkout/bench-support";
 import type { LoadSettings, Measurement } from "./load.ts";
+import type { PgbenchResult } from "./pgbench.ts";
 
 /** The load tester's engine benchmark (packages/loadtest/bench) owns the text between these markers; this report keeps it. */
 const ENGINE_SECTION = sectionMarkers("engine-bench");
@@ -31,6 +32,32 @@ export interface RunInfo {
 export interface RunReport {
   info: RunInfo;
   measurements: Measurement[];
+  /** API targets against the database's own speed for the same statement (pgbench), when measured. */
+  ceilings?: DatabaseCeiling[];
+}
+
+export interface DatabaseCeiling {
+  /** The API target's label, as in the results table. */
+  target: string;
+  /** pgbench's result, or why there is none. */
+  pgbench: PgbenchResult | { missing: string };
+}
+
+/** The API targets against pgbench sending the same statement to the same server. */
+export function renderCeilings(measurements: readonly Measurement[], ceilings: readonly DatabaseCeiling[]): string {
+  const rows = ceilings.map((ceiling) => {
+    const api = measurements.find((m) => m.label === ceiling.target);
+    if ("missing" in ceiling.pgbench)
+      return `| ${ceiling.target} | ${api ? integer.format(Math.round(api.requestsPerSecond)) : "n/a"} | not measured: ${ceiling.pgbench.missing} | | | |`;
+    const db = ceiling.pgbench;
+    const ratio = api && db.tps > 0 ? api.requestsPerSecond / db.tps : null;
+    return `| ${ceiling.target} | ${api ? integer.format(Math.round(api.requestsPerSecond)) : "n/a"} | \`${db.command}\`: ${integer.format(Math.round(db.tps))} tps, ${integer.format(db.transactions)} transactions, ${db.failed} failed | ${db.databaseCpuPercent === null ? "n/a" : `${Math.round(db.databaseCpuPercent)} %`} | ${ratio === null ? "n/a" : `**${ratio.toFixed(2)}×**`} |`;
+  });
+  return [
+    "| API target | API req/s | pgbench, same statement, same server, as many clients as the API's pool | PostgreSQL CPU under pgbench | API ÷ pgbench |",
+    "|---|--:|---|--:|--:|",
+    ...rows,
+  ].join("\n");
 }
 
 export interface Compared {
@@ -189,7 +216,7 @@ export function disturbanceWarning(measurements: readonly Measurement[]): string
 }
 
 export function renderMarkdown(report: RunReport): string {
-  const { info, measurements } = report;
+  const { info, measurements, ceilings = [] } = report;
   const s = info.settings;
   const warning = disturbanceWarning(measurements);
   return `# Benchmarks
@@ -232,7 +259,20 @@ its throughput over the mean of all raw windows (so the raw rows show how much t
 
 ${renderRatios(measurements)}
 
-Status codes per target (the bench fails if more than 0.1 % of a target's requests are not 2xx):
+${
+  ceilings.length
+    ? `## Against the database's own speed (same run)
+
+${renderCeilings(measurements, ceilings)}
+
+pgbench sends the very statement the API sends for the target (captured from core as Kysely compiles it, the cart id
+as a variable), as a prepared statement, from its own process, with as many clients as the API's pool has connections
+(\`DB_POOL_MAX\`), right after the API windows. It is the ceiling for a read served from the database: the API cannot
+answer faster than its database answers the query it sends.
+
+`
+    : ""
+}Status codes per target (the bench fails if more than 0.1 % of a target's requests are not 2xx):
 
 ${renderStatusCodes(measurements)}
 

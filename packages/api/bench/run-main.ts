@@ -12,7 +12,8 @@ import { gitCommit, isSmokeRun, processCpuSeconds, processTreeCpuSeconds, smokeR
 import { prepareBenchData, queryUrl } from "./bench-data.ts";
 import { failureRate, measure, type LoadSettings, type Measurement, type Target } from "./load.ts";
 import { benchDatabase, Cleanup, findFreePorts, logTail, makeWorkDir, postmasterPid, readSettings, spawnApi, spawnServer, waitForOk, type StopOutcome } from "./processes.ts";
-import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type RunInfo } from "./report.ts";
+import { cartReadScript, findPgbench, runPgbench } from "./pgbench.ts";
+import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type DatabaseCeiling, type RunInfo } from "./report.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(apiDir, "../..");
@@ -142,6 +143,7 @@ async function main(): Promise<number> {
     const onApi = { isBaseline: false, serverCpuSeconds: () => processCpuSeconds(api.pid), databaseCpuSeconds };
     // Raw windows between the API targets: each API ratio is taken against the raw windows right next to it.
     const rawTarget: Target = { ...raw, label: "raw node:http" };
+    const cartGetLabel = "cart.get (tRPC + one DB query, input in a POST body)";
     const targets: Target[] = [
       rawTarget,
       { ...onApi, label: "API /health (own handler; no tRPC, no DB)", request: "GET /health", url: `${apiUrl}/health` },
@@ -151,7 +153,7 @@ async function main(): Promise<number> {
       ...(isSmoke ? [] : [rawTarget]),
       {
         ...onApi,
-        label: "cart.get (tRPC + one DB query, input in a POST body)",
+        label: cartGetLabel,
         request: "POST /trpc/cart.get",
         url: `${apiUrl}/trpc/cart.get`,
         body: { cartId: data.cartId },
@@ -170,6 +172,31 @@ async function main(): Promise<number> {
         `  ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.latencyMs.p50.toFixed(2)} ms, p99 ${m.latencyMs.p99.toFixed(2)} ms, ` +
           `${m.non2xx} non-2xx, ${m.errors} errors of ${m.responses} responses`,
       );
+    }
+
+    // The database's own speed for cart.get's statement, with the API idle: the ceiling cart.get is judged against.
+    const ceilings: DatabaseCeiling[] = [];
+    const pgbench = findPgbench();
+    if (pgbench) {
+      const clients = Number(process.env.DB_POOL_MAX ?? 10);
+      log(`pgbench: cart.get's statement, prepared, ${clients} clients`);
+      const result = await runPgbench({
+        pgbench,
+        label: "cart read",
+        databaseUrl: db.url,
+        workDir,
+        script: await cartReadScript(db.url, data.cartId),
+        variables: { cart_id: data.cartId },
+        clients,
+        window: isSmoke ? { transactionsPerClient: 10 } : { seconds: settings.durationSeconds },
+        databasePid: postmaster,
+      });
+      log(`  ${Math.round(result.tps)} tps, ${result.transactions} transactions, ${result.failed} failed`);
+      if (result.failed > 0 || result.transactions === 0) throw new Error(`pgbench ran ${result.transactions} transactions, ${result.failed} failed`);
+      ceilings.push({ target: cartGetLabel, pgbench: result });
+    } else {
+      log("pgbench: not found (PATH or PGBENCH); the database ceiling is not measured");
+      ceilings.push({ target: cartGetLabel, pgbench: { missing: "pgbench not found (Debian: apt-get install postgresql-client)" } });
     }
 
     log("stopping the servers (SIGTERM)");
@@ -222,12 +249,12 @@ async function main(): Promise<number> {
     };
     if (isSmoke) {
       // The report renders from this run like a full one; its numbers are not worth keeping.
-      await writeFile(reportPath, renderMarkdown({ info, measurements }));
+      await writeFile(reportPath, renderMarkdown({ info, measurements, ceilings }));
       log(`smoke run: wrote ${reportPath}; ${path.relative(repoRoot, docPath)} left unchanged; API shutdown ${info.shutdown}`);
       return 0;
     }
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : null;
-    await writeFile(docPath, withPreservedNotes(renderMarkdown({ info, measurements }), existing));
+    await writeFile(docPath, withPreservedNotes(renderMarkdown({ info, measurements, ceilings }), existing));
     log(`wrote ${path.relative(repoRoot, docPath)}; API shutdown ${info.shutdown}`);
     return 0;
   } catch (error) {

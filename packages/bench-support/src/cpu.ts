@@ -49,6 +49,44 @@ export function processTreeCpuSeconds(rootPid: number): number | null {
   return total;
 }
 
+/** CPU seconds of each direct child of a process, by pid (a sampler adds up children that come and go). */
+export function childrenCpuSeconds(rootPid: number): Map<number, number> {
+  const children = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat && stat.ppid === rootPid) children.set(Number(entry), stat.cpuSeconds);
+  }
+  return children;
+}
+
+/**
+ * Samples a process tree's CPU while something runs whose children come and go (a benchmark's own database
+ * connections): the root's own CPU plus, for each child seen, what it used between its first and last sample (from 0
+ * for a child born during the window). A child's last `intervalMs` before it exits is missed.
+ */
+export function sampleProcessTreeCpu(rootPid: number, intervalMs = 200): { stop(): number | null } {
+  const root = processCpuSeconds(rootPid);
+  if (root === null) return { stop: () => null };
+  const before = childrenCpuSeconds(rootPid);
+  const last = new Map(before);
+  const sample = () => {
+    for (const [pid, seconds] of childrenCpuSeconds(rootPid)) last.set(pid, seconds);
+  };
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      const rootAfter = processCpuSeconds(rootPid);
+      if (rootAfter === null) return null;
+      let total = rootAfter - root;
+      for (const [pid, seconds] of last) total += seconds - (before.get(pid) ?? 0);
+      return total;
+    },
+  };
+}
+
 /** CPU seconds this process (the load generator) has used. */
 export function ownCpuSeconds(): number {
   const usage = process.cpuUsage();

@@ -2,5 +2,5 @@
 export { percentile, mean, median } from "./stats.ts";
 export { FRESH_NOTES, NOTES_MARKER, findSection, sectionMarkers, spliceSection, type NewSectionPlacement, type SectionMarkers } from "./doc-section.ts";
 export { isSmokeRun, smokeReportPath } from "./smoke.ts";
-export { machineBusyCpuSeconds, ownCpuSeconds, processCpuSeconds, processTreeCpuSeconds } from "./cpu.ts";
+export { childrenCpuSeconds, machineBusyCpuSeconds, ownCpuSeconds, processCpuSeconds, processTreeCpuSeconds, sampleProcessTreeCpu } from "./cpu.ts";
 export { gitCommit } from "./git.ts";
