@@ -1,5 +1,7 @@
 // The plain HTTP endpoints beside tRPC: liveness, readiness, metrics, request ids and the web app.
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,11 +17,34 @@ import { waitUntil } from "./support/wait.ts";
 
 let t: TestApp;
 let webRoot: string;
+const BIG_SCRIPT = Array.from({ length: 200 }, (_, at) => `export const line${at} = "the shop's script, line ${at}";`).join("\n");
+const BUILT_BROTLI = brotliCompressSync(BIG_SCRIPT, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } });
+
+/** A GET with exactly these headers (fetch adds its own Accept-Encoding and decompresses), and the bytes as sent. */
+function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      })
+      .on("error", reject);
+  });
+}
 beforeAll(async () => {
   webRoot = mkdtempSync(path.join(os.tmpdir(), "checkout-web-"));
   mkdirSync(path.join(webRoot, "assets"));
-  writeFileSync(path.join(webRoot, "index.html"), '<!doctype html><meta name="checkout:payment-sandbox-url" content="http://localhost:3001"><div id="root"></div>');
+  writeFileSync(
+    path.join(webRoot, "index.html"),
+    `<!doctype html><meta name="checkout:payment-sandbox-url" content="http://localhost:3001"><div id="root"></div><!-- ${"prerendered shop ".repeat(80)} -->`,
+  );
   writeFileSync(path.join(webRoot, "assets", "app-abc123.js"), "console.log('app')");
+  // A build's larger script, its precompressed brotli copy (at a low quality, so it differs from what the server would
+  // make itself), and its source map.
+  writeFileSync(path.join(webRoot, "assets", "shop-def456.js"), BIG_SCRIPT);
+  writeFileSync(path.join(webRoot, "assets", "shop-def456.js.br"), BUILT_BROTLI);
+  writeFileSync(path.join(webRoot, "assets", "shop-def456.js.map"), '{"version":3,"sources":["secret.ts"]}');
   t = await startTestApp({ WEB_DIST: webRoot, PAYMENT_PROVIDER_PUBLIC_URL: "https://pay.example.test" });
 });
 afterAll(async () => {
@@ -170,5 +195,46 @@ describe("the web app", () => {
     const asset = await fetch(`${t.app.url}/assets/app-abc123.js`);
     expect(asset.headers.get("cache-control")).toContain("immutable");
     expect((await fetch(`${t.app.url}/assets/missing.js`)).status).toBe(404);
+  });
+
+  it("sends the build's precompressed copy to a browser that accepts brotli, gzip made once to one that accepts only gzip, and the file to anyone else", async () => {
+    const url = `${t.app.url}/assets/shop-def456.js`;
+    const br = await rawGet(url, { "accept-encoding": "gzip, deflate, br" });
+    expect(br.headers["content-encoding"]).toBe("br");
+    expect(br.headers.vary).toBe("accept-encoding");
+    expect(br.body.equals(BUILT_BROTLI)).toBe(true);
+    expect(Number(br.headers["content-length"])).toBe(BUILT_BROTLI.length);
+
+    const gzip = await rawGet(url, { "accept-encoding": "gzip" });
+    expect(gzip.headers["content-encoding"]).toBe("gzip");
+    expect(gunzipSync(gzip.body).toString()).toBe(BIG_SCRIPT);
+
+    const plain = await rawGet(url, { "accept-encoding": "br;q=0, identity" });
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(plain.body.toString()).toBe(BIG_SCRIPT);
+    expect(brotliDecompressSync(br.body).toString()).toBe(BIG_SCRIPT);
+
+    // Each representation has its own validator, and a revalidation is answered for the one the browser holds.
+    const etags = new Set([br.headers.etag, gzip.headers.etag, plain.headers.etag]);
+    expect(etags.size).toBe(3);
+    const revalidated = await rawGet(url, { "accept-encoding": "br", "if-none-match": String(br.headers.etag) });
+    expect(revalidated.status).toBe(304);
+    expect((await rawGet(url, { "accept-encoding": "gzip", "if-none-match": String(br.headers.etag) })).status).toBe(200);
+  });
+
+  it("never serves source maps or the compressed copies under their own names", async () => {
+    for (const file of ["shop-def456.js.map", "shop-def456.js.br"]) {
+      const response = await rawGet(`${t.app.url}/assets/${file}`);
+      expect(response.status, file).toBe(404);
+      expect(response.body.toString()).not.toContain("secret.ts");
+    }
+  });
+
+  it("compresses index.html as served (its sandbox URL written in), not a copy from the build", async () => {
+    const response = await rawGet(`${t.app.url}/`, { "accept-encoding": "br" });
+    expect(response.headers["content-encoding"]).toBe("br");
+    const html = brotliDecompressSync(response.body).toString();
+    expect(html).toContain('content="https://pay.example.test"');
+    expect(html).not.toContain("localhost:3001");
   });
 });

@@ -1,6 +1,7 @@
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { acceptedEncodings, createReadyBodies } from "./ready-bodies.ts";
+import { acceptedEncodings } from "./accept-encoding.ts";
+import { createReadyBodies } from "./ready-bodies.ts";
 
 const products = Array.from({ length: 15 }, (_, at) => Object.freeze({ id: `product-${at}`, name: `Product ${at}`, description: "A thing a shopper buys", price: 1600 + at }));
 

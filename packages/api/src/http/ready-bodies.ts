@@ -6,8 +6,9 @@
 // Anything not frozen is serialised per call and sent as it is: a frozen result is the procedure's promise that it is
 // shared and immutable, and nothing else is trusted to be.
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { acceptedEncodings, type ContentEncoding } from "./accept-encoding.ts";
 
-export type ContentEncoding = "br" | "gzip";
+export type { ContentEncoding };
 
 export interface Body {
   body: string | Buffer;
@@ -53,24 +54,4 @@ export function createReadyBodies(serialize: (value: unknown) => unknown): Ready
       return { body: ready.identity };
     },
   };
-}
-
-/** The encodings an Accept-Encoding header allows among ours (`br`, `gzip`; `*` allows both; `q=0` refuses one). */
-export function acceptedEncodings(header: string | undefined): Set<ContentEncoding> {
-  const accepted = new Set<ContentEncoding>();
-  if (!header || header.length > 1024) return accepted; // absent or absurd: identity
-  const refused = new Set<string>();
-  let isWildcard = false;
-  for (const part of header.split(",")) {
-    const [token = "", ...params] = part.trim().toLowerCase().split(";");
-    const name = token.trim();
-    const q = params.map((param) => param.trim()).find((param) => param.startsWith("q="));
-    const isRefused = q !== undefined && !(Number.parseFloat(q.slice(2)) > 0);
-    if (isRefused) refused.add(name);
-    else if (name === "br" || name === "gzip") accepted.add(name);
-    else if (name === "*") isWildcard = true;
-  }
-  if (isWildcard) for (const name of ["br", "gzip"] as const) if (!refused.has(name)) accepted.add(name);
-  for (const name of refused) accepted.delete(name as ContentEncoding);
-  return accepted;
 }

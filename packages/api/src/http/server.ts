@@ -6,7 +6,7 @@ import { appRouter } from "../router.ts";
 import { createContext, type Services } from "../context.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "./metrics.ts";
-import { loadStaticFiles, type StaticFile } from "./static-files.ts";
+import { loadStaticFiles, representationFor, type StaticFile } from "./static-files.ts";
 import { createTrpcHandler } from "./trpc-handler.ts";
 import { hasBody } from "./body-reader.ts";
 import { EdgeError } from "./edge-error.ts";
@@ -175,25 +175,28 @@ export function createAppServer(options: ServerOptions): AppServer {
   }
 
   function sendStatic(req: http.IncomingMessage, res: http.ServerResponse, file: StaticFile, isHtml: boolean): void {
+    const sent = representationFor(file, req.headers["accept-encoding"]);
     const headers: http.OutgoingHttpHeaders = {
       "content-type": file.contentType,
-      etag: file.etag,
+      etag: sent.etag,
       "cache-control": file.cacheControl,
       "x-content-type-options": "nosniff",
       "referrer-policy": "strict-origin-when-cross-origin",
     };
+    if (sent.encoding) headers["content-encoding"] = sent.encoding;
+    if (Object.keys(file.encoded).length > 0) headers.vary = "accept-encoding";
     if (isHtml) {
       headers["content-security-policy"] = csp;
       headers["x-frame-options"] = "DENY";
     }
-    if (req.headers["if-none-match"] === file.etag) {
+    if (req.headers["if-none-match"] === sent.etag) {
       res.writeHead(304, headers);
       res.end();
       return;
     }
-    headers["content-length"] = file.body.length;
+    headers["content-length"] = sent.body.length;
     res.writeHead(200, headers);
-    res.end(req.method === "HEAD" ? undefined : file.body);
+    res.end(req.method === "HEAD" ? undefined : sent.body);
   }
 
   /** Connections with a request being answered, or whose last answer closes them. */
