@@ -1,6 +1,7 @@
 // Cart persistence: one query per function; callers own transactions.
 import { sql } from "kysely";
 import type { CartRow, CartUpdate, Db, NewCart } from "../db/database.ts";
+import { compileOnce } from "../db/compiled-query.ts";
 
 export function insertCart(db: Db, cart: NewCart) {
   return db.insertInto("cart").values(cart).returningAll().executeTakeFirstOrThrow();
@@ -11,9 +12,12 @@ export function findCart(db: Db, cartId: string) {
 }
 
 /** Locks the cart row for the rest of the transaction, so cart edits on one cart run one at a time. */
-export function findCartForUpdate(db: Db, cartId: string) {
-  return db.selectFrom("cart").selectAll().where("id", "=", cartId).forUpdate().executeTakeFirst();
+export async function findCartForUpdate(db: Db, cartId: string): Promise<CartRow | undefined> {
+  const [row] = await cartForUpdate.execute(db, { cartId });
+  return row;
 }
+
+const cartForUpdate = compileOnce<{ cartId: string }, CartRow>(["cartId"], (db, { cartId }) => db.selectFrom("cart").selectAll().where("id", "=", cartId).forUpdate());
 
 export function updateCart(db: Db, cartId: string, changes: CartUpdate) {
   return db
@@ -81,9 +85,9 @@ export function deleteLine(db: Db, cartId: string, lineId: string) {
   return db.deleteFrom("cart_line").where("cart_id", "=", cartId).where("id", "=", lineId).executeTakeFirst();
 }
 
-/** The cart and its lines in one round trip: one row per line, or one row with null line columns. */
-export async function findCartWithLines(db: Db, cartId: string): Promise<{ cart: CartRow; lines: CartLineDetailRow[] } | undefined> {
-  const rows = await db
+/** Built and compiled once: it runs on every cart read and after every cart change. */
+const cartWithLines = compileOnce(["cartId"], (db, { cartId }: { cartId: string }) =>
+  db
     .selectFrom("cart as c")
     .leftJoin("cart_line as l", "l.cart_id", "c.id")
     .leftJoin("variant as v", "v.sku", "l.sku")
@@ -105,8 +109,12 @@ export async function findCartWithLines(db: Db, cartId: string): Promise<{ cart:
     .select((eb) => eb.fn.coalesce("i.available", eb.lit(0)).as("available"))
     .where("c.id", "=", cartId)
     .orderBy("l.created_at")
-    .orderBy("l.id")
-    .execute();
+    .orderBy("l.id"),
+);
+
+/** The cart and its lines in one round trip: one row per line, or one row with null line columns. */
+export async function findCartWithLines(db: Db, cartId: string): Promise<{ cart: CartRow; lines: CartLineDetailRow[] } | undefined> {
+  const rows = await cartWithLines.execute(db, { cartId });
   const [first] = rows;
   if (!first) return undefined;
   const cart: CartRow = {

@@ -31,6 +31,21 @@ export function statementName(text: string): string {
   return `q_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
 }
 
+/** Texts already looked at, process-wide, with their statement name (null: sent as it is). */
+const namesByText = new Map<string, string | null>();
+/** The app has a few hundred query shapes; texts past this many (built from input) are digested on every call. */
+const MAX_REMEMBERED_TEXTS = 2_000;
+
+/** The statement name for `text`, or null when it is not preparable; remembered, so a hot query is not digested on every call. */
+function nameFor(text: string): string | null {
+  let name = namesByText.get(text);
+  if (name === undefined) {
+    name = isPreparable(text) ? statementName(text) : null;
+    if (namesByText.size < MAX_REMEMBERED_TEXTS) namesByText.set(text, name);
+  }
+  return name;
+}
+
 /**
  * Makes `client.query(text, values)` send a named statement. Called once per new connection. Other call forms
  * (a config object, a cursor, a callback) pass through unchanged.
@@ -43,10 +58,9 @@ export function prepareStatements(client: pg.PoolClient): void {
 
   const replacement = async (...args: unknown[]): Promise<pg.QueryResult> => {
     const [text, values] = args;
-    if (typeof text !== "string" || args.length > 2 || (values !== undefined && !Array.isArray(values)) || !isPreparable(text)) {
-      return query(...args);
-    }
-    const name = statementName(text);
+    if (typeof text !== "string" || args.length > 2 || (values !== undefined && !Array.isArray(values))) return query(...args);
+    const name = nameFor(text);
+    if (name === null) return query(...args);
     if (retired.has(name)) return query(text, values);
     if (!named.has(name)) {
       if (named.size >= MAX_PREPARED_PER_CONNECTION) return query(text, values);
