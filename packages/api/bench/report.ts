@@ -1,5 +1,7 @@
 // Renders one benchmark run as a console table and as docs/BENCHMARKS.md, keeping the hand-written notes.
 import { FRESH_NOTES, NOTES_MARKER, findSection, mean, sectionMarkers } from "@checkout/bench-support";
+import { renderJourney } from "./journey-report.ts";
+import type { JourneyBench } from "./journey-run.ts";
 import type { LoadSettings, Measurement } from "./load.ts";
 import type { PgbenchResult } from "./pgbench.ts";
 
@@ -34,6 +36,8 @@ export interface RunReport {
   measurements: Measurement[];
   /** API targets against the database's own speed for the same statement (pgbench), when measured. */
   ceilings?: DatabaseCeiling[];
+  /** The checkout journey's CPU per request by procedure, and placeOrder against TPC-B (journey-run.ts). */
+  journey?: JourneyBench;
 }
 
 export interface DatabaseCeiling {
@@ -216,7 +220,7 @@ export function disturbanceWarning(measurements: readonly Measurement[]): string
 }
 
 export function renderMarkdown(report: RunReport): string {
-  const { info, measurements, ceilings = [] } = report;
+  const { info, measurements, ceilings = [], journey } = report;
   const s = info.settings;
   const warning = disturbanceWarning(measurements);
   return `# Benchmarks
@@ -276,7 +280,12 @@ answer faster than its database answers the query it sends.
 
 ${renderStatusCodes(measurements)}
 
-## How to reproduce
+${
+  journey
+    ? `${renderJourney(journey)}
+`
+    : ""
+}## How to reproduce
 
 \`\`\`sh
 pnpm bench                      # from the repository root; about 1.5 minutes (7 windows of 3 + 10 s)

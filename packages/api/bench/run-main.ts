@@ -13,6 +13,7 @@ import { prepareBenchData, queryUrl } from "./bench-data.ts";
 import { failureRate, measure, type LoadSettings, type Measurement, type Target } from "./load.ts";
 import { benchDatabase, Cleanup, findFreePorts, logTail, makeWorkDir, postmasterPid, readSettings, spawnApi, spawnServer, waitForOk, type StopOutcome } from "./processes.ts";
 import { cartReadScript, findPgbench, runPgbench } from "./pgbench.ts";
+import { runJourneyBench } from "./journey-run.ts";
 import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type DatabaseCeiling, type RunInfo } from "./report.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -204,6 +205,9 @@ async function main(): Promise<number> {
     const apiStop = await stopApi();
     const apiLogText = await readFile(apiLogPath, "utf8");
 
+    log("the checkout journey, procedure by procedure, on a second API pinned to its own core");
+    const journey = await runJourneyBench({ databaseUrl: db.url, postmaster, databaseCpuSeconds, workDir, inherited, cleanup, isSmoke, pgbench, log });
+
     console.log(`\n${renderConsoleTable(measurements)}\n`);
     const warning = disturbanceWarning(measurements);
     if (warning) console.warn(`[bench] WARNING: ${warning}`);
@@ -249,12 +253,12 @@ async function main(): Promise<number> {
     };
     if (isSmoke) {
       // The report renders from this run like a full one; its numbers are not worth keeping.
-      await writeFile(reportPath, renderMarkdown({ info, measurements, ceilings }));
+      await writeFile(reportPath, renderMarkdown({ info, measurements, ceilings, journey }));
       log(`smoke run: wrote ${reportPath}; ${path.relative(repoRoot, docPath)} left unchanged; API shutdown ${info.shutdown}`);
       return 0;
     }
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : null;
-    await writeFile(docPath, withPreservedNotes(renderMarkdown({ info, measurements, ceilings }), existing));
+    await writeFile(docPath, withPreservedNotes(renderMarkdown({ info, measurements, ceilings, journey }), existing));
     log(`wrote ${path.relative(repoRoot, docPath)}; API shutdown ${info.shutdown}`);
     return 0;
   } catch (error) {

@@ -51,7 +51,13 @@ const BENCHES: { name: string; args: string[]; env: Record<string, string>; must
     name: "api-bench",
     args: ["--filter", "@checkout/api", "bench", "--smoke"],
     env: {},
-    mustContain: ["## Results", "## Ratios against raw `node:http` (same run)", "cart.get", "## Against the database's own speed (same run)"],
+    mustContain: [
+      "## Results",
+      "## Ratios against raw `node:http` (same run)",
+      "cart.get",
+      "## Against the database's own speed (same run)",
+      "## The checkout journey: CPU per request by procedure (same run)",
+    ],
   },
   {
     name: "overload-bench",
@@ -132,7 +138,14 @@ describe("bench smoke mode", () => {
       const text = await readFile(report, "utf8");
       for (const expected of bench.mustContain) expect(text).toContain(expected);
       // cart.get against pgbench sending its statement: measured where pgbench is installed, said so where it is not.
-      if (bench.name === "api-bench") expect(text).toMatch(/pgbench -M prepared -c \d+ -t 10`: [\d,]+ tps, [\d,]+ transactions, 0 failed|not measured: pgbench not found/);
+      if (bench.name === "api-bench") {
+        expect(text).toMatch(/pgbench -M prepared -c \d+ -t 10`: [\d,]+ tps, [\d,]+ transactions, 0 failed|not measured: pgbench not found/);
+        // Every procedure of the journey was measured, each with its CPU per call, and the weighted journey row.
+        for (const procedure of ["catalog.list", "cart.addLine", "checkout.quote", "checkout.placeOrder"])
+          expect(text).toMatch(new RegExp(`\\| \`${procedure.replace(".", "\\.")}\` \\| [\\d.]+ % \\| 10 \\| [\\d.]+ \\|`));
+        expect(text).toMatch(/\| \*\*Journey, weighted\*\* \| 100 % \| \| \*\*[\d.]+\*\* \|/);
+        expect(text).toMatch(/needs\s+\*\*\d+ tasks\*\*/);
+      }
       expect(finished?.output).toContain("left unchanged");
     });
   }

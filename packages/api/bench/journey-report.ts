@@ -1,0 +1,49 @@
+// The journey section of docs/BENCHMARKS.md: CPU per request by procedure, the journey's weighted cost, the tasks it
+// implies for 10,000 req/s at the deployed task size, and placeOrder against pgbench's TPC-B on the same server.
+import { API_TASK_SIZE, vcpuOf } from "../../../stacks/api-task-size.ts";
+import type { JourneyBench } from "./journey-run.ts";
+
+/** The rate the capacity plan is made for, and its headroom (the load tester's plan uses the same default). */
+export const PLAN_TARGET_RPS = 10_000;
+export const PLAN_HEADROOM = 0.3;
+
+const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+/** API tasks of the deployed size for `targetRps` with headroom, if each API process uses one core per `requestsPerSecondPerCore`. */
+export function tasksFor(requestsPerSecondPerCore: number, targetRps = PLAN_TARGET_RPS, headroom = PLAN_HEADROOM): number {
+  const perTask = requestsPerSecondPerCore * Math.min(vcpuOf(API_TASK_SIZE), API_TASK_SIZE.apiProcessesPerTask);
+  return Math.max(API_TASK_SIZE.minTasks, Math.ceil((targetRps * (1 + headroom)) / perTask));
+}
+
+export function renderJourney(bench: JourneyBench): string {
+  const { journey } = bench;
+  const ms = (value: number | null) => (value === null ? "n/a" : value.toFixed(3));
+  const rows = journey.procedures.map(
+    (cost) =>
+      `| \`${cost.procedure}\` | ${(100 * cost.shareOfJourney).toFixed(1)} % | ${integer.format(cost.calls)} | ${ms(cost.apiCpuMs)} | ${ms(cost.databaseCpuMs)} | ${integer.format(Math.round(cost.callsPerSecond))} |`,
+  );
+  const tasks = tasksFor(journey.requestsPerSecondPerCore);
+  const tpcb = "missing" in bench.tpcb ? null : bench.tpcb;
+  const placeOrderRatio = tpcb && tpcb.tps > 0 ? journey.placeOrderPerSecond / tpcb.tps : null;
+  return `## The checkout journey: CPU per request by procedure (same run)
+
+${bench.pinning}. The journey's shoppers (\`tests/performance/checkout-journey.yml\`'s scenarios and weights) are played
+step by step: ${integer.format(journey.shoppers)} shoppers take each step, ${journey.concurrency} at a time, and the API's and
+PostgreSQL's CPU over the step, divided by its calls, is that procedure's cost (cheap reads are repeated for a longer
+window). The payment sandbox tokenises cards between the steps and answers placeOrder's authorisations from its own
+process. Background jobs are off in the measured API (\`JOBS=off\`): the reconciler, outbox and hold sweeps are not
+per request.
+
+| Procedure | Share of the journey's requests | Calls | API CPU per call (ms) | PostgreSQL CPU per call (ms) | Calls/s in the step |
+|---|--:|--:|--:|--:|--:|
+${rows.join("\n")}
+| **Journey, weighted** | 100 % | | **${ms(journey.apiCpuMsPerRequest)}** | **${ms(journey.databaseCpuMsPerRequest)}** | |
+
+- One API process with a whole core of this machine serves **${integer.format(Math.round(journey.requestsPerSecondPerCore))} req/s** of the
+  journey's mix (1000 / API CPU per request). At the deployed task size (${vcpuOf(API_TASK_SIZE)} vCPU,
+  ${API_TASK_SIZE.apiProcessesPerTask} API process), ${integer.format(PLAN_TARGET_RPS)} req/s with ${100 * PLAN_HEADROOM} % headroom needs
+  **${tasks} tasks** (autoscaling bounds ${API_TASK_SIZE.minTasks}–${API_TASK_SIZE.maxTasks}), if a Fargate vCPU does this machine's core's work.
+- The write path's ceiling: placeOrder, ${journey.concurrency} shoppers at a time, ${integer.format(Math.round(journey.placeOrderPerSecond))} orders/s;
+  ${tpcb ? `\`${tpcb.command}\` on the same server: ${integer.format(Math.round(tpcb.tps))} tps → placeOrder **${placeOrderRatio?.toFixed(2)}×** TPC-B` : `TPC-B not measured: ${"missing" in bench.tpcb ? bench.tpcb.missing : ""}`}.
+`;
+}
