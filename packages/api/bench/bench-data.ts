@@ -3,7 +3,7 @@ import { z } from "zod";
 
 const Envelope = z.object({ result: z.object({ data: z.unknown() }) });
 const CreatedCart = z.object({ id: z.string() });
-const Catalog = z.array(z.object({ variants: z.array(z.object({ sku: z.string(), inStock: z.boolean() })) }));
+const CatalogPage = z.object({ products: z.array(z.object({ variants: z.array(z.object({ sku: z.string(), inStock: z.boolean() })) })) });
 const CartShape = z.object({ lines: z.array(z.object({ sku: z.string() })) });
 
 interface Answer {
@@ -39,7 +39,7 @@ export async function prepareBenchData(baseUrl: string): Promise<BenchData> {
   const catalogAnswer = await fetch(queryUrl(baseUrl, "catalog.list"), { signal: AbortSignal.timeout(10_000) });
   const catalogText = await catalogAnswer.text();
   if (!catalogAnswer.ok) throw new Error(`catalog.list answered ${catalogAnswer.status}: ${catalogText.slice(0, 500)}`);
-  const products = Catalog.parse(Envelope.parse(JSON.parse(catalogText)).result.data);
+  const { products } = CatalogPage.parse(Envelope.parse(JSON.parse(catalogText)).result.data);
 
   // Two lines from two products, so cart.get joins more than one product.
   const secondSku = products.at(-1)?.variants.find((variant) => variant.inStock && variant.sku !== "TEE-BLA-M")?.sku;

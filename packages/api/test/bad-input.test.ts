@@ -112,6 +112,30 @@ describe("procedures under hostile input", () => {
     expect((await call("catalog.list", {}, { method: "GET" })).status).toBe(200);
   });
 
+  it("pages the catalogue with its cursor, and answers a forged, foreign or malformed cursor with a typed 400", async () => {
+    const first = await call("catalog.list", { currency: "USD", limit: 2 }, { method: "GET" });
+    expect(first.status).toBe(200);
+    const { products, nextCursor } = (first.body as unknown as { result: { data: { products: { id: string }[]; nextCursor: string } } }).result.data;
+    expect(products).toHaveLength(2);
+    const second = await call("catalog.list", { currency: "USD", limit: 2, cursor: nextCursor }, { method: "GET" });
+    expect(second.status).toBe(200);
+    const forged = Buffer.from(JSON.stringify([1, "everyday-tee", "AAAAAAAAAAAAAAAA"])).toString("base64url");
+    for (const input of [
+      { currency: "USD", cursor: forged },
+      { currency: "USD", cursor: Buffer.from("{").toString("base64url") },
+      { currency: "EUR", limit: 2, cursor: nextCursor },
+      { currency: "USD", cursor: "not a cursor!" },
+      { currency: "USD", limit: 0 },
+      { currency: "USD", limit: 101 },
+      { currency: "USD", q: "ab" },
+      { currency: "USD", category: "%" },
+    ]) {
+      const answer = await call("catalog.list", input, { method: "GET" });
+      expect(answer.status, JSON.stringify(input)).toBe(400);
+      expect(answer.body.error.data.appCode).toBe("BAD_INPUT");
+    }
+  });
+
   it("refuses a query that carries a cart or order id in its URL, and takes it as POST", async () => {
     for (const [procedure, input] of [
       ["cart.get", { cartId }],

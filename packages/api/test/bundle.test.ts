@@ -193,7 +193,7 @@ describe("pnpm --filter @checkout/api bundle", () => {
     expect(await health.json()).toEqual({ status: "ok" });
 
     const client = createClient(base);
-    const products = await client.catalog.list.query();
+    const { products } = await client.catalog.list.query();
     expect(products.length).toBeGreaterThan(0);
     const cart = await client.cart.create.mutate({ currency: "USD" });
     expect(cart.id).toEqual(expect.any(String));

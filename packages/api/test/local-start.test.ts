@@ -64,7 +64,7 @@ describe("start with no DATABASE_URL", () => {
     try {
       const order = await createClient(second.url).order.get.query({ orderId });
       expect(order.status).toBe("captured");
-      const products = await createClient(second.url).catalog.list.query();
+      const { products } = await createClient(second.url).catalog.list.query();
       // The seed ran once: a restart neither duplicates products nor resets sold stock.
       const tee = products.find((p) => p.id === "everyday-tee")!.variants.find((v) => v.sku === "TEE-BLA-M")!;
       expect(tee.available).toBe(58);

@@ -305,7 +305,7 @@ describe.skipIf(problem !== null && !mustRun)("the prod task definition, run her
       await owner.destroy();
     }
     const client = createClient(base, VIEWER);
-    const products = await client.catalog.list.query();
+    const { products } = await client.catalog.list.query();
     expect(products.length).toBeGreaterThan(0);
     const cartId = await readyCart(client, [{ sku: "TEE-BLA-M", quantity: 1 }]);
     const quote = await client.checkout.quote.mutate({ cartId });

@@ -13,7 +13,7 @@ afterAll(async () => {
 
 describe("catalog", () => {
   it("lists at least 12 products, each with a description, a picture and a price", async () => {
-    const products = await t.client.catalog.list.query();
+    const { products } = await t.client.catalog.list.query();
     expect(products.length).toBeGreaterThanOrEqual(12);
     for (const product of products) {
       expect(product.description.length).toBeGreaterThan(10);

@@ -158,7 +158,7 @@ describe("reads from the replica, writes and read-your-writes from the writer", 
   });
 
   it("serves catalog.list and catalog.get from the reader", async () => {
-    const products = await t.client.catalog.list.query({ currency: "USD" });
+    const { products } = await t.client.catalog.list.query({ currency: "USD" });
     expect(products.length).toBeGreaterThan(0);
     for (const product of products) expect(product.name).toMatch(/ \[replica\]$/);
     const one = await t.client.catalog.get.query({ productId: products[0]!.id, currency: "USD" });

@@ -189,7 +189,44 @@ export const PaymentTokenSchema = z
 
 // ---- Procedure inputs (strict: unknown fields such as a client-supplied price are rejected) ----
 
-export const CatalogListInput = z.strictObject({ currency: CurrencySchema.default("USD") }).default({ currency: "USD" });
+/** How many products a catalogue page holds: the default, and the most a caller may ask for. */
+export const CATALOG_PAGE_LIMIT = { default: 24, max: 100 } as const;
+/** Search text length: three characters is the shortest a trigram index can narrow down; 64 is more than a product name. */
+export const CATALOG_SEARCH_LENGTH = { min: 3, max: 64 } as const;
+
+export const CategorySchema = z
+  .string({ message: "Enter a category" })
+  .min(1, "Enter a category")
+  .max(64, "A category is at most 64 characters")
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} &'-]*$/u, "A category uses letters, digits, spaces, &, ' and -");
+export const CatalogSearchSchema = z
+  .string({ message: "Enter something to search for" })
+  .trim()
+  .min(CATALOG_SEARCH_LENGTH.min, `Search for at least ${CATALOG_SEARCH_LENGTH.min} characters`)
+  .max(CATALOG_SEARCH_LENGTH.max, `Search for at most ${CATALOG_SEARCH_LENGTH.max} characters`);
+/** The opaque `nextCursor` of an earlier page (base64url); its content is checked by the catalogue, not here. */
+export const CatalogCursorSchema = z
+  .string({ message: "Expected the nextCursor of an earlier page" })
+  .min(1, "Expected the nextCursor of an earlier page")
+  .max(256, "Expected the nextCursor of an earlier page")
+  .regex(/^[A-Za-z0-9_-]+$/, "Expected the nextCursor of an earlier page");
+
+export const CatalogListInput = z
+  .strictObject({
+    currency: CurrencySchema.default("USD"),
+    category: CategorySchema.optional(),
+    q: CatalogSearchSchema.optional(),
+    cursor: CatalogCursorSchema.optional(),
+    limit: z
+      .int({ message: "A page size is a whole number" })
+      .min(1, "A page holds at least 1 product")
+      .max(CATALOG_PAGE_LIMIT.max, `A page holds at most ${CATALOG_PAGE_LIMIT.max} products`)
+      .default(CATALOG_PAGE_LIMIT.default),
+  })
+  .prefault({});
+export type CatalogListInput = z.output<typeof CatalogListInput>;
+/** The category list takes nothing; strict, so a stray field is a typed 400 like anywhere else. */
+export const CatalogCategoriesInput = z.strictObject({}).prefault({});
 export const CatalogGetInput = z.strictObject({ productId: ProductIdSchema, currency: CurrencySchema.default("USD") });
 export const CartCreateInput = z.strictObject({ currency: CurrencySchema.default("USD") }).default({ currency: "USD" });
 export const CartIdInput = z.strictObject({ cartId: IdSchema });
@@ -236,6 +273,12 @@ export interface Product {
   /** Lowest variant price, for listings. */
   priceFrom: number;
   variants: Variant[];
+}
+
+/** One page of the catalogue in its listing order; `nextCursor` asks for the page after it, null on the last page. */
+export interface CatalogPage {
+  products: Product[];
+  nextCursor: string | null;
 }
 
 export interface CartLine {

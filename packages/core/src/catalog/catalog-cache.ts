@@ -1,62 +1,99 @@
-// A short-lived, single-flight cache in front of the catalogue reads: under load every product page
-// and listing would otherwise run the same query; here one query per currency per TTL serves them all.
+// A short-lived, single-flight cache in front of the catalogue reads: under load every shopper opening the shop asks
+// for the same first page; here one query per (currency, category, page size) per TTL serves them all.
 // Availability shown may be up to `ttlMs` old; cart and checkout always re-check stock in the database.
 // What it serves is deeply frozen: every caller shares it, none may change it, and the API serialises a frozen answer
 // once (packages/api/src/http/ready-bodies.ts) and sends those bytes to every caller while the entry lives.
+//
+// Only what many shoppers share is cached, and every cache has a bound: first pages (no cursor, no search) of a
+// category the shop has, and single products. A search or a deeper page goes to the database (an indexed, keyset read),
+// so random search text or cursors cannot fill memory or push the hot entries out.
 import type { Currency } from "../money.ts";
-import type { Product } from "../schemas.ts";
+import type { CatalogPage, Product } from "../schemas.ts";
 import type { Db } from "../db/database.ts";
-import { AppError } from "../error.ts";
 import * as Catalog from "./catalog.ts";
 
+export interface CatalogListQuery {
+  currency: Currency;
+  category?: string;
+  q?: string;
+  cursor?: string;
+  limit?: number;
+}
+
 export interface CatalogReader {
-  list(input: { currency: Currency }): Promise<Product[]>;
+  list(input: CatalogListQuery): Promise<CatalogPage>;
   get(input: { productId: string; currency: Currency }): Promise<Product>;
+  categories(): Promise<readonly string[]>;
+  /** Entries held now, per cache: what the bound tests read. */
+  entryCounts(): { pages: number; products: number };
 }
 
-interface Entry {
-  expiresAt: number;
-  products: Promise<Product[]>;
-  byId: Promise<Map<string, Product>>;
-}
+/** The most first pages and products held at once (each is a few kB; the oldest goes first). */
+export const CATALOG_CACHE_MAX_ENTRIES = { pages: 256, products: 1024 } as const;
 
-export function createCatalogReader(input: { db: Db; ttlMs: number; now?: () => number }): CatalogReader {
+/** An empty page for a category the shop does not have: frozen, shared, and never a cache entry. */
+const NO_PRODUCTS: CatalogPage = deepFreeze({ products: [], nextCursor: null });
+
+export function createCatalogReader(input: { db: Db; ttlMs: number; now?: () => number; maxEntries?: { pages?: number; products?: number } }): CatalogReader {
   const { db, ttlMs } = input;
   const now = input.now ?? Date.now;
   if (ttlMs <= 0) {
     return {
-      list: ({ currency }) => Catalog.list({ db, currency }),
+      list: (query) => Catalog.list({ db, ...query }),
       get: ({ productId, currency }) => Catalog.get({ db, productId, currency }),
+      categories: () => Catalog.categories({ db }),
+      entryCounts: () => ({ pages: 0, products: 0 }),
     };
   }
-  const entries = new Map<Currency, Entry>();
-
-  function load(currency: Currency): Entry {
-    const cached = entries.get(currency);
-    if (cached && cached.expiresAt > now()) return cached;
-    const products = Catalog.list({ db, currency }).then(deepFreeze);
-    const entry: Entry = {
-      expiresAt: now() + ttlMs,
-      products,
-      byId: products.then((list) => new Map(list.map((product) => [product.id, product]))),
-    };
-    // A failed load must not be served from the cache for the rest of the TTL. (Callers still see
-    // the rejection: these handlers only stop the derived promises from counting as unhandled.)
-    products.catch(() => {
-      if (entries.get(currency) === entry) entries.delete(currency);
-    });
-    entry.byId.catch(() => undefined);
-    entries.set(currency, entry);
-    return entry;
-  }
+  const pages = createBoundedCache<CatalogPage>({ ttlMs, now, maxEntries: input.maxEntries?.pages ?? CATALOG_CACHE_MAX_ENTRIES.pages });
+  const products = createBoundedCache<Product>({ ttlMs, now, maxEntries: input.maxEntries?.products ?? CATALOG_CACHE_MAX_ENTRIES.products });
+  const categories = createBoundedCache<string[]>({ ttlMs, now, maxEntries: 1 });
+  const readCategories = () => categories.read("all", () => Catalog.categories({ db }));
 
   return {
-    list: ({ currency }) => load(currency).products,
-    async get({ productId, currency }) {
-      const product = (await load(currency).byId).get(productId);
-      if (!product) throw new AppError("NOT_FOUND", `No product with id "${productId}"`, { productId });
-      return product;
+    async list(query) {
+      if (query.cursor !== undefined || query.q !== undefined) return Catalog.list({ db, ...query });
+      // A category the shop does not have is answered without a query and without an entry: only real categories
+      // (a handful) times page sizes can take room, and the bound covers even those.
+      if (query.category !== undefined && !(await readCategories()).includes(query.category)) return NO_PRODUCTS;
+      const key = JSON.stringify([query.currency, query.category ?? null, query.limit ?? null]);
+      return pages.read(key, () => Catalog.list({ db, ...query }));
     },
+    get: ({ productId, currency }) => products.read(JSON.stringify([currency, productId]), () => Catalog.get({ db, productId, currency })),
+    categories: readCategories,
+    entryCounts: () => ({ pages: pages.size(), products: products.size() }),
+  };
+}
+
+interface BoundedCache<V> {
+  /** The live value for `key`, or `load()`'s, shared by every caller until it expires; a failed load is not kept. */
+  read(key: string, load: () => Promise<V>): Promise<V>;
+  size(): number;
+}
+
+function createBoundedCache<V>(input: { ttlMs: number; now: () => number; maxEntries: number }): BoundedCache<V> {
+  const entries = new Map<string, { expiresAt: number; value: Promise<V> }>();
+  return {
+    read(key, load) {
+      const cached = entries.get(key);
+      if (cached && cached.expiresAt > input.now()) return cached.value;
+      entries.delete(key);
+      // Map keeps insertion order: the first key is the oldest entry.
+      while (entries.size >= input.maxEntries) {
+        const oldest = entries.keys().next();
+        if (oldest.done) break;
+        entries.delete(oldest.value);
+      }
+      const value = load().then(deepFreeze);
+      const entry = { expiresAt: input.now() + input.ttlMs, value };
+      // A failed load must not be served from the cache for the rest of the TTL (callers still see the rejection).
+      value.catch(() => {
+        if (entries.get(key) === entry) entries.delete(key);
+      });
+      entries.set(key, entry);
+      return value;
+    },
+    size: () => entries.size,
   };
 }
 

@@ -1,4 +1,5 @@
 // Catalogue queries: one query per function, rows out; mapping to domain shapes lives in catalog.ts.
+import { sql } from "kysely";
 import type { Currency } from "../money.ts";
 import type { Db } from "../db/database.ts";
 
@@ -40,8 +41,60 @@ function selectVariants(db: Db, currency: Currency) {
     .orderBy("v.position");
 }
 
-export function listVariants(db: Db, currency: Currency): Promise<VariantListingRow[]> {
-  return selectVariants(db, currency).execute();
+/** Where a page starts: after this product in the listing order (position, id). */
+export interface ListingKey {
+  position: number;
+  id: string;
+}
+
+export interface ProductPageQuery {
+  currency: Currency;
+  /** Exactly this category (product_category_listing_idx). */
+  category?: string;
+  /** An ILIKE pattern matched against name and description (product_search_trgm_idx); the caller escapes it. */
+  pattern?: string;
+  after?: ListingKey;
+  /** Products to read: the page and one more, which tells whether a next page exists. */
+  take: number;
+}
+
+/**
+ * The variant rows of one page of products in the listing order, keyset-paged: the products come from an index walk
+ * that starts after `after` (never OFFSET, so a deep page costs what the first does), and only those products' variants
+ * are joined. A product with no price in the currency is not listed, as before paging.
+ */
+export function listPageVariants(db: Db, query: ProductPageQuery): Promise<(VariantListingRow & { position: number })[]> {
+  const { currency, category, pattern, after, take } = query;
+  let page = db
+    .selectFrom("product as pp")
+    .select(["pp.id", "pp.position"])
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("variant as pv")
+          .innerJoin("price as ppr", (join) => join.onRef("ppr.sku", "=", "pv.sku").on("ppr.currency", "=", currency))
+          .select(eb.lit(1).as("one"))
+          .whereRef("pv.product_id", "=", "pp.id"),
+      ),
+    );
+  if (category !== undefined) page = page.where("pp.category", "=", category);
+  // The same expression as product_search_trgm_idx, so the index serves it (the ' ' must stay a literal, not a parameter).
+  if (pattern !== undefined) page = page.where(sql<string>`pp.name || ' ' || pp.description`, "ilike", pattern);
+  if (after) page = page.where((eb) => eb(eb.refTuple("pp.position", "pp.id"), ">", eb.tuple(after.position, after.id)));
+  const products = page.orderBy("pp.position").orderBy("pp.id").limit(take);
+  return selectVariants(db, currency).innerJoin(products.as("page"), "page.id", "p.id").select("p.position").execute();
+}
+
+/** The distinct categories, read by skipping through product_category_listing_idx: one index probe per category. */
+export async function listCategories(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ category: string }>`
+    with recursive c(category) as (
+      (select category from product order by category limit 1)
+      union all
+      select (select p.category from product p where p.category > c.category order by p.category limit 1) from c where c.category is not null
+    )
+    select category from c where category is not null`.execute(db);
+  return rows.map((row) => row.category);
 }
 
 export function listVariantsOfProduct(db: Db, currency: Currency, productId: string): Promise<VariantListingRow[]> {

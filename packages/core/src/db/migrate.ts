@@ -13,6 +13,7 @@ import * as paymentVelocity from "./migrations/2026-11-24T05-40-payment-velocity
 import * as auditSealDefiner from "./migrations/2026-12-02T00-00-audit-seal-definer.ts";
 import * as auditSealedAt from "./migrations/2026-12-02T08-30-audit-sealed-at.ts";
 import * as refunds from "./migrations/2026-12-02T13-00-refunds.ts";
+import * as catalogPaging from "./migrations/2026-12-03T06-00-catalog-paging.ts";
 import { driftedStatusConstraints, syncStatusConstraints } from "./status-constraints.ts";
 
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   "2026-12-02T00-00-audit-seal-definer": auditSealDefiner,
   "2026-12-02T08-30-audit-sealed-at": auditSealedAt,
   "2026-12-02T13-00-refunds": refunds,
+  "2026-12-03T06-00-catalog-paging": catalogPaging,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
