@@ -20,6 +20,7 @@ import { createAdminAuth, resolveAdminTokens } from "./admin/admin-auth.ts";
 import { writeDevAdminToken } from "./admin/dev-admin-token.ts";
 import { startBackgroundJobs } from "./jobs/background-jobs.ts";
 import { edgeLimitsOf, stockPolicyOf } from "./jobs/policies.ts";
+import { startTracing, tracingSettingsOf } from "./telemetry/tracing.ts";
 
 export interface RunningApp {
   url: string;
@@ -80,6 +81,14 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
   try {
     // Before anything starts: a process that cannot run the sandbox it was asked for fails at once.
     const sandboxModule = env.PAYMENT_SANDBOX ? await loadPaymentSandbox() : null;
+    // Off unless an OTLP endpoint is configured; then its last spans are exported as the very last shutdown step.
+    const tracingSettings = tracingSettingsOf(env);
+    const tracing = await startTracing(tracingSettings);
+    if (tracing) {
+      cleanups.push(() => tracing.shutdown());
+      log.info({ traces: hostOf(tracingSettings!.tracesUrl), ratio: tracingSettings!.ratio }, "tracing on (OTLP/HTTP)");
+    }
+    const onQuery = tracing ? { onQuery: tracing.onQuery } : {};
     let databaseUrl = env.DATABASE_URL;
     let embedded: EmbeddedDatabase | null = null;
     if (!databaseUrl) {
@@ -98,12 +107,12 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     }
 
     const onIdleError = (error: Error) => log.warn({ err: error }, "idle database connection failed; it will be replaced");
-    const db = createDb({ connectionString: databaseUrl, max: env.DB_POOL_MAX, applicationName: "checkout-api", onIdleError });
+    const db = createDb({ connectionString: databaseUrl, max: env.DB_POOL_MAX, applicationName: "checkout-api", onIdleError, ...onQuery });
     cleanups.push(() => db.destroy());
     // Catalogue reads go to the replica when there is one (a small pool: they sit behind a single-flight cache);
     // everything that must read its own writes (carts, quotes, checkout, orders, admin) stays on the writer.
     const readDb = env.DATABASE_READ_URL
-      ? createDb({ connectionString: env.DATABASE_READ_URL, max: env.DB_READ_POOL_MAX, applicationName: "checkout-api-reader", onIdleError })
+      ? createDb({ connectionString: env.DATABASE_READ_URL, max: env.DB_READ_POOL_MAX, applicationName: "checkout-api-reader", onIdleError, ...onQuery })
       : db;
     if (readDb !== db) cleanups.push(() => readDb.destroy());
     log.info({ writer: hostOf(databaseUrl), reader: env.DATABASE_READ_URL ? hostOf(env.DATABASE_READ_URL) : "the writer" }, "database connections");
@@ -149,7 +158,7 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     } else {
       secretKey = env.PAYMENT_SECRET_KEY ?? secretKey;
     }
-    const payments = new SandboxPaymentProvider({ baseUrl: paymentUrl, secretKey, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS });
+    const payments = new SandboxPaymentProvider({ baseUrl: paymentUrl, secretKey, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS, ...(tracing ? { tracing } : {}) });
 
     const catalog = createCatalogReader({ db: readDb, ttlMs: env.CATALOG_CACHE_MS });
     const admins = resolveAdminTokens({ configured: env.ADMIN_API_TOKENS, nodeEnv: env.NODE_ENV });
@@ -180,6 +189,7 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
       log,
       adminAuth: createAdminAuth(admins.tokens),
       metrics: new Metrics(),
+      ...(tracing ? { tracing } : {}),
     };
     const appServer = createAppServer({
       services,

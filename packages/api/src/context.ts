@@ -4,6 +4,7 @@ import type { CatalogReader, Database, PaymentProvider, PaymentVelocity, StockPo
 import type { Logger } from "./logger.ts";
 import type { AdminAuth, RequestOrigin } from "./admin/admin-auth.ts";
 import type { Metrics } from "./http/metrics.ts";
+import type { Tracing } from "./telemetry/tracing.ts";
 
 export interface Services {
   /** Writer: every mutation, and reads that must see the latest write. */
@@ -24,6 +25,8 @@ export interface Services {
   adminAuth: AdminAuth;
   /** The process's Prometheus counters (/metrics); procedures add their own (payment attempts …). */
   metrics: Metrics;
+  /** Spans for requests, procedures, statements and provider calls; absent when tracing is off (OTEL_*). */
+  tracing?: Tracing;
 }
 
 export interface Context extends Services {

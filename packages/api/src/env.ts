@@ -214,6 +214,24 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1")
     .optional(),
+  /**
+   * Tracing (docs/OPERATIONS.md "Tracing"), OpenTelemetry's standard names: off unless an OTLP/HTTP endpoint is set.
+   * The base endpoint gets /v1/traces appended; the traces endpoint is used as it is.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, message: "must be an http(s) URL (an OTLP/HTTP receiver)" }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, message: "must be an http(s) URL (an OTLP/HTTP receiver's /v1/traces)" }).optional(),
+  OTEL_TRACES_SAMPLER: z
+    .enum(["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"], {
+      message: "use always_on, always_off, traceidratio or their parentbased_ forms",
+    })
+    .optional(),
+  /** The ratio of requests traced, for the traceidratio samplers (OpenTelemetry's default: 1). */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ message: "use a ratio between 0 and 1" }).min(0, "use a ratio between 0 and 1").max(1, "use a ratio between 0 and 1").optional(),
+  OTEL_SERVICE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]{1,128}$/, "use up to 128 letters, digits and . _ / -")
+    .default("checkout-api"),
+  OTEL_SDK_DISABLED: bool.optional(),
 });
 
 export type Env = Omit<z.infer<typeof EnvSchema>, "CLIENT_LIMITS_EXEMPT"> & { PAYMENT_SANDBOX: boolean; CLIENT_LIMITS_EXEMPT: string[] };

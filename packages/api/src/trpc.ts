@@ -117,5 +117,8 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** A span per procedure when tracing is on (telemetry/tracing.ts); outermost, so it sees the mapped error code. */
+const traceProcedure = t.middleware(({ ctx, path, type, next }) => (ctx.tracing ? ctx.tracing.traceProcedure({ path, type, requestId: ctx.requestId }, next) : next()));
+
 export const router = t.router;
-export const procedure = t.procedure.use(mapDomainErrors);
+export const procedure = t.procedure.use(traceProcedure).use(mapDomainErrors);

@@ -95,7 +95,7 @@ export interface AppServer {
 
 export function createAppServer(options: ServerOptions): AppServer {
   const { services, log } = options;
-  const metrics = services.metrics;
+  const { metrics, tracing } = services;
   const { files, index } = loadStaticFiles(options.webRoot, { paymentFieldUrl: options.paymentFieldUrl });
   const csp = contentSecurityPolicy(options.paymentFieldUrl);
   let isDraining = false;
@@ -210,7 +210,8 @@ export function createAppServer(options: ServerOptions): AppServer {
       // How often Node checks those two timeouts (its default, 30 s, would let a slow client hold a socket that long).
       connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
     },
-    (req, res) => handleRequest(req, res),
+    // With tracing on, each request runs inside its span (telemetry/tracing.ts); off, nothing but this check.
+    (req, res) => (tracing ? tracing.serveRequest(req, res, routeOf, handleRequest) : handleRequest(req, res)),
   );
 
   function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -237,7 +238,7 @@ export function createAppServer(options: ServerOptions): AppServer {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requestFinished(route, req.method ?? "GET", res.statusCode, seconds);
       if (route !== "/health" && route !== "/ready" && route !== "/metrics" && !admission.isShed(res)) {
-        log.info({ requestId, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, "request");
+        log.info({ requestId, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, traceId: tracing?.traceIdOf(req) }, "request");
       }
       inFlight -= 1;
       openResponses.delete(res);

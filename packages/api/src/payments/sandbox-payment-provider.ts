@@ -8,11 +8,14 @@ import {
   type CardSummary,
   type PaymentProvider,
 } from "@checkout/core";
+import type { Tracing } from "../telemetry/tracing.ts";
 
 export interface SandboxPaymentProviderOptions {
   baseUrl: string;
   secretKey: string;
   timeoutMs?: number;
+  /** A client span per call when tracing is on. */
+  tracing?: Tracing;
 }
 
 type AuthorizeInput = Parameters<PaymentProvider["authorize"]>[0];
@@ -77,11 +80,18 @@ function readError(body: Record<string, unknown>): { code: string; message: stri
   };
 }
 
+/** A provider path as its route, with ids, tokens and the query left out (they name a payment; the route names the call). */
+function routeTemplateOf(path: string): string {
+  const withoutQuery = path.split("?", 1)[0]!;
+  return withoutQuery.replace(/^(\/v1\/(?:authorizations|tokens|refunds))\/[^/]+/, "$1/{id}");
+}
+
 export class SandboxPaymentProvider implements PaymentProvider {
   readonly name = "sandbox";
   readonly #baseUrl: string;
   readonly #secretKey: string;
   readonly #timeoutMs: number;
+  readonly #tracing: Tracing | undefined;
 
   get timeoutMs(): number {
     return this.#timeoutMs;
@@ -91,6 +101,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.#secretKey = options.secretKey;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#tracing = options.tracing;
   }
 
   async authorize(input: AuthorizeInput): Promise<AuthorizeResult> {
@@ -181,27 +192,10 @@ export class SandboxPaymentProvider implements PaymentProvider {
     post?: { idempotencyKey: string; body: Record<string, unknown> },
     timeoutMs: number = this.#timeoutMs,
   ): Promise<ProviderResponse> {
-    let status: number;
-    let text: string;
-    try {
-      const headers: Record<string, string> = { Authorization: `Bearer ${this.#secretKey}` };
-      if (post) {
-        headers["Content-Type"] = "application/json";
-        headers["Idempotency-Key"] = post.idempotencyKey;
-      }
-      const response = await fetch(`${this.#baseUrl}${path}`, {
-        method,
-        headers,
-        body: post ? JSON.stringify(post.body) : undefined,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (error) {
-      const isTimeout = error instanceof Error && error.name === "TimeoutError";
-      const reason = isTimeout ? `timed out after ${timeoutMs} ms` : "could not be reached";
-      throw new PaymentProviderUnavailableError(`Payment sandbox ${reason} (${method} ${path})`, { cause: error });
-    }
+    const send = () => this.#send(method, path, post, timeoutMs);
+    const { status, text } = this.#tracing
+      ? await this.#tracing.traceClientCall({ method, template: routeTemplateOf(path), serverAddress: new URL(this.#baseUrl).host }, send)
+      : await send();
     // A rate limit or server error says nothing about whether the operation happened.
     if (status >= 500 || status === 429) {
       throw new PaymentProviderUnavailableError(`Payment sandbox answered ${status} (${method} ${path})`);
@@ -214,6 +208,33 @@ export class SandboxPaymentProvider implements PaymentProvider {
     }
     if (!isRecord(parsed)) throw this.#garbled(path, method);
     return { status, body: parsed };
+  }
+
+  /** The HTTP exchange alone: its status and text, or PaymentProviderUnavailableError when there is no answer. */
+  async #send(
+    method: "GET" | "POST",
+    path: string,
+    post: { idempotencyKey: string; body: Record<string, unknown> } | undefined,
+    timeoutMs: number,
+  ): Promise<{ status: number; text: string }> {
+    try {
+      const headers: Record<string, string> = { Authorization: `Bearer ${this.#secretKey}` };
+      if (post) {
+        headers["Content-Type"] = "application/json";
+        headers["Idempotency-Key"] = post.idempotencyKey;
+      }
+      const response = await fetch(`${this.#baseUrl}${path}`, {
+        method,
+        headers,
+        body: post ? JSON.stringify(post.body) : undefined,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      return { status: response.status, text: await response.text() };
+    } catch (error) {
+      const isTimeout = error instanceof Error && error.name === "TimeoutError";
+      const reason = isTimeout ? `timed out after ${timeoutMs} ms` : "could not be reached";
+      throw new PaymentProviderUnavailableError(`Payment sandbox ${reason} (${method} ${path})`, { cause: error });
+    }
   }
 
   #garbled(path: string, method: "GET" | "POST" = "POST"): PaymentProviderUnavailableError {

@@ -1,5 +1,5 @@
 // The one Kysely instance per process, over a pg pool that parses int8 money columns as numbers.
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
 import type { Database } from "./database.ts";
 import { prepareStatements } from "./prepared-statements.ts";
@@ -29,6 +29,8 @@ export interface DbOptions {
   onIdleError?: (error: Error) => void;
   /** Send queries as named prepared statements, planned once per connection (prepared-statements.ts). Default on. */
   preparedStatements?: boolean;
+  /** Told about every statement once it has run (its text, duration and any error), in its caller's async context: tracing. */
+  onQuery?: (event: LogEvent) => void;
 }
 
 export function createPool(options: DbOptions): pg.Pool {
@@ -54,5 +56,7 @@ export function createPool(options: DbOptions): pg.Pool {
 }
 
 export function createDb(options: DbOptions): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(options) }) });
+  const dialect = new PostgresDialect({ pool: createPool(options) });
+  // Without a hook Kysely wraps nothing: no cost per statement.
+  return new Kysely<Database>(options.onQuery ? { dialect, log: options.onQuery } : { dialect });
 }
