@@ -89,6 +89,8 @@ export async function runJourneyBench(input: {
   cleanup: Cleanup;
   isSmoke: boolean;
   pgbench: string | null;
+  /** Node options for the API (e.g. --cpu-prof under BENCH_CPU_PROF). */
+  apiNodeArgs?: string[];
   log: (message: string) => void;
 }): Promise<JourneyBench> {
   const { log } = input;
@@ -112,6 +114,7 @@ export async function runJourneyBench(input: {
     workDir: input.workDir,
     logPath: path.join(input.workDir, "api-journey.log"),
     inherited: input.inherited,
+    nodeArgs: input.apiNodeArgs ?? [],
     env: {
       CLIENT_LIMITS_EXEMPT: "127.0.0.1",
       LOG_LEVEL: "info",
@@ -155,6 +158,7 @@ export async function runJourneyBench(input: {
     apiPid: api.pid,
     databaseCpuSeconds: input.databaseCpuSeconds,
     shoppers: input.isSmoke ? 10 : 600,
+    warmupShoppers: input.isSmoke ? 2 : 200,
     readRepeats: input.isSmoke ? 1 : 3,
     concurrency,
     log,

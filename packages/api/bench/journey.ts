@@ -134,75 +134,24 @@ export async function measureJourney(input: {
   databaseCpuSeconds: () => number | null;
   /** Shoppers per step; the browse and cart reads are called `readRepeats` times each as often (they cost little). */
   shoppers: number;
+  /** Shoppers who go through every step first, unmeasured, so the measured ones meet a warmed-up process (JIT, pools). */
+  warmupShoppers: number;
   readRepeats: number;
   concurrency: number;
   log: (message: string) => void;
 }): Promise<JourneyCost> {
   const client = new Client(input.apiUrl, input.sandboxUrl);
-  const shoppers: Shopper[] = Array.from({ length: input.shoppers }, (_, index) => ({ index, cartId: "", quoteId: "", paymentToken: "" }));
   const mix = journeyMix();
   const costs: ProcedureCost[] = [];
-
-  async function step(procedure: string, repeats: number, call: (shopper: Shopper) => Promise<void>): Promise<void> {
-    const items = Array.from({ length: repeats }, () => shoppers).flat();
-    const api0 = processCpuSeconds(input.apiPid);
-    const db0 = input.databaseCpuSeconds();
-    const started = performance.now();
-    await forEach(items, input.concurrency, call);
-    const seconds = (performance.now() - started) / 1000;
-    const api1 = processCpuSeconds(input.apiPid);
-    const db1 = input.databaseCpuSeconds();
-    if (api0 === null || api1 === null) throw new Error("Could not read the API's CPU time from /proc");
-    const cost: ProcedureCost = {
-      procedure,
-      calls: items.length,
-      apiCpuMs: ((api1 - api0) * 1000) / items.length,
-      databaseCpuMs: db0 === null || db1 === null ? null : ((db1 - db0) * 1000) / items.length,
-      callsPerSecond: items.length / seconds,
-      shareOfJourney: mix.get(procedure) ?? 0,
-    };
-    costs.push(cost);
-    input.log(
-      `  ${procedure}: ${cost.calls} calls, API ${cost.apiCpuMs.toFixed(3)} ms CPU/call, PostgreSQL ${cost.databaseCpuMs?.toFixed(3) ?? "?"} ms, ${Math.round(cost.callsPerSecond)} calls/s`,
-    );
-  }
-
-  const reads = input.readRepeats;
-  await step("catalog.list", reads, async () => void (await client.query("catalog.list", undefined)));
-  await step("catalog.get", reads, async () => void (await client.query("catalog.get", { productId: "canvas-tote" })));
-  await step("cart.create", 1, async (shopper) => {
-    shopper.cartId = WithId.parse(await client.mutation("cart.create", { currency: "USD" })).id;
-  });
-  await step("cart.addLine", 1, async (shopper) => {
-    const cart = WithLines.parse(await client.mutation("cart.addLine", { cartId: shopper.cartId, sku: JOURNEY_SKUS[shopper.index % JOURNEY_SKUS.length], quantity: 1 }));
-    if (cart.lines.length !== 1) throw new Error(`cart.addLine left ${cart.lines.length} lines`);
-  });
-  await step("cart.get", reads, async (shopper) => void (await client.mutation("cart.get", { cartId: shopper.cartId })));
-  await step(
-    "checkout.setContact",
-    1,
-    async (shopper) => void (await client.mutation("checkout.setContact", { cartId: shopper.cartId, email: `load-${shopper.index}@example.com` })),
+  input.log(`  warm-up: ${input.warmupShoppers} shoppers through every step, not measured`);
+  await play(
+    Array.from({ length: input.warmupShoppers }, (_, index) => ({ index, cartId: "", quoteId: "", paymentToken: "" })),
+    false,
   );
-  await step("checkout.setShippingAddress", 1, async (shopper) => {
-    const address = { name: "Load Tester", line1: "500 Howard St", city: "San Francisco", region: "CA", postalCode: "94105", country: "US" };
-    await client.mutation("checkout.setShippingAddress", { cartId: shopper.cartId, address });
-  });
-  await step("checkout.setShippingOption", 1, async (shopper) => void (await client.mutation("checkout.setShippingOption", { cartId: shopper.cartId, optionId: "standard" })));
-  await step("checkout.quote", 1, async (shopper) => {
-    shopper.quoteId = WithId.parse(await client.mutation("checkout.quote", { cartId: shopper.cartId })).id;
-  });
-  // The card is tokenised by the sandbox, as a shopper's browser would: not the API's work, so not in any step.
-  await forEach(shoppers, input.concurrency, async (shopper) => {
-    shopper.paymentToken = await client.cardToken();
-  });
-  await step("checkout.placeOrder", 1, async (shopper) => {
-    const order = await client.mutation(
-      "checkout.placeOrder",
-      { cartId: shopper.cartId, quoteId: shopper.quoteId, paymentToken: shopper.paymentToken },
-      { "idempotency-key": randomUUID() },
-    );
-    Order.parse(order);
-  });
+  await play(
+    Array.from({ length: input.shoppers }, (_, index) => ({ index, cartId: "", quoteId: "", paymentToken: "" })),
+    true,
+  );
 
   let apiCpuMsPerRequest = 0;
   let databaseCpuMsPerRequest: number | null = 0;
@@ -220,4 +169,69 @@ export async function measureJourney(input: {
     requestsPerSecondPerCore: 1000 / apiCpuMsPerRequest,
     placeOrderPerSecond: placeOrder?.callsPerSecond ?? 0,
   };
+
+  /** Every step of the journey, every shopper taking it before the next; recorded in `costs` when `isMeasured`. */
+  async function play(shoppers: Shopper[], isMeasured: boolean): Promise<void> {
+    async function step(procedure: string, repeats: number, call: (shopper: Shopper) => Promise<void>): Promise<void> {
+      const items = Array.from({ length: repeats }, () => shoppers).flat();
+      const api0 = processCpuSeconds(input.apiPid);
+      const db0 = input.databaseCpuSeconds();
+      const started = performance.now();
+      await forEach(items, input.concurrency, call);
+      const seconds = (performance.now() - started) / 1000;
+      const api1 = processCpuSeconds(input.apiPid);
+      const db1 = input.databaseCpuSeconds();
+      if (api0 === null || api1 === null) throw new Error("Could not read the API's CPU time from /proc");
+      if (!isMeasured) return;
+      const cost: ProcedureCost = {
+        procedure,
+        calls: items.length,
+        apiCpuMs: ((api1 - api0) * 1000) / items.length,
+        databaseCpuMs: db0 === null || db1 === null ? null : ((db1 - db0) * 1000) / items.length,
+        callsPerSecond: items.length / seconds,
+        shareOfJourney: mix.get(procedure) ?? 0,
+      };
+      costs.push(cost);
+      input.log(
+        `  ${procedure}: ${cost.calls} calls, API ${cost.apiCpuMs.toFixed(3)} ms CPU/call, PostgreSQL ${cost.databaseCpuMs?.toFixed(3) ?? "?"} ms, ${Math.round(cost.callsPerSecond)} calls/s`,
+      );
+    }
+
+    const reads = input.readRepeats;
+    await step("catalog.list", reads, async () => void (await client.query("catalog.list", undefined)));
+    await step("catalog.get", reads, async () => void (await client.query("catalog.get", { productId: "canvas-tote" })));
+    await step("cart.create", 1, async (shopper) => {
+      shopper.cartId = WithId.parse(await client.mutation("cart.create", { currency: "USD" })).id;
+    });
+    await step("cart.addLine", 1, async (shopper) => {
+      const cart = WithLines.parse(await client.mutation("cart.addLine", { cartId: shopper.cartId, sku: JOURNEY_SKUS[shopper.index % JOURNEY_SKUS.length], quantity: 1 }));
+      if (cart.lines.length !== 1) throw new Error(`cart.addLine left ${cart.lines.length} lines`);
+    });
+    await step("cart.get", reads, async (shopper) => void (await client.mutation("cart.get", { cartId: shopper.cartId })));
+    await step(
+      "checkout.setContact",
+      1,
+      async (shopper) => void (await client.mutation("checkout.setContact", { cartId: shopper.cartId, email: `load-${shopper.index}@example.com` })),
+    );
+    await step("checkout.setShippingAddress", 1, async (shopper) => {
+      const address = { name: "Load Tester", line1: "500 Howard St", city: "San Francisco", region: "CA", postalCode: "94105", country: "US" };
+      await client.mutation("checkout.setShippingAddress", { cartId: shopper.cartId, address });
+    });
+    await step("checkout.setShippingOption", 1, async (shopper) => void (await client.mutation("checkout.setShippingOption", { cartId: shopper.cartId, optionId: "standard" })));
+    await step("checkout.quote", 1, async (shopper) => {
+      shopper.quoteId = WithId.parse(await client.mutation("checkout.quote", { cartId: shopper.cartId })).id;
+    });
+    // The card is tokenised by the sandbox, as a shopper's browser would: not the API's work, so not in any step.
+    await forEach(shoppers, input.concurrency, async (shopper) => {
+      shopper.paymentToken = await client.cardToken();
+    });
+    await step("checkout.placeOrder", 1, async (shopper) => {
+      const order = await client.mutation(
+        "checkout.placeOrder",
+        { cartId: shopper.cartId, quoteId: shopper.quoteId, paymentToken: shopper.paymentToken },
+        { "idempotency-key": randomUUID() },
+      );
+      Order.parse(order);
+    });
+  }
 }

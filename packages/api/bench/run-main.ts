@@ -206,7 +206,18 @@ async function main(): Promise<number> {
     const apiLogText = await readFile(apiLogPath, "utf8");
 
     log("the checkout journey, procedure by procedure, on a second API pinned to its own core");
-    const journey = await runJourneyBench({ databaseUrl: db.url, postmaster, databaseCpuSeconds, workDir, inherited, cleanup, isSmoke, pgbench, log });
+    const journey = await runJourneyBench({
+      databaseUrl: db.url,
+      postmaster,
+      databaseCpuSeconds,
+      workDir,
+      inherited,
+      cleanup,
+      isSmoke,
+      pgbench,
+      apiNodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+      log,
+    });
 
     console.log(`\n${renderConsoleTable(measurements)}\n`);
     const warning = disturbanceWarning(measurements);
