@@ -15,6 +15,7 @@ import { apiImage, requireBundledServer } from "./api-image.ts";
 import { createAccessLogs, createLoadBalancer } from "./api-load-balancer.ts";
 import { localApi, type LocalApiOutputs } from "./api-local.ts";
 import { addMigrateContainer, createApiRuntime, createApiService } from "./api-service.ts";
+import { addTracingCollector } from "./api-tracing.ts";
 import { appContainerSecrets, createTaskSecrets, migrateContainerSecrets } from "./api-task-secrets.ts";
 import { createOriginSecrets, createWebAcl } from "./api-waf.ts";
 import { createAuditAnchorBucket, grantAnchorWrites } from "./audit-anchor.ts";
@@ -107,6 +108,8 @@ export function Api({ stack, app }: StackContext): ApiOutputs | LocalApiOutputs 
   const { taskDefinition } = fargateService;
   addMigrateContainer(taskDefinition, { image, logGroup: runtime.logGroup, environment: migrateEnvironment(database), secrets: migrateContainerSecrets(secrets) });
   grantAnchorWrites(taskDefinition.taskRole, { bucket: auditAnchorBucket, key, region: stack.region });
+  // The collector the API sends its spans to, beside it in the task, exporting to X-Ray (stacks/api-tracing.ts).
+  addTracingCollector(taskDefinition, { logGroup: runtime.logGroup, region: stack.region });
 
   // ---- Autoscaling on CPU, memory and requests per target, and the deployment guards: the circuit breaker and two
   // alarms, either rolls a deployment back (stacks/api-guards.ts).

@@ -2,6 +2,7 @@
 // stacks/api-task-secrets.ts.
 import { DATABASE_SSL_MODE, MAX_BODY_BYTES, RDS_CA_BUNDLE_PATH } from "./api-task-contract.ts";
 import { KEEP_ALIVE_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS } from "./api-timeouts.ts";
+import { tracingEnvironment } from "./api-tracing.ts";
 import type { StageConfig } from "./config.ts";
 import type { Database } from "./Database.ts";
 import { VIEWER_ADDRESS_HEADER } from "./edge-origin.ts";
@@ -50,6 +51,8 @@ export function appEnvironment(options: {
     MAIL_FROM: options.mailFrom,
     AUDIT_ANCHOR_BUCKET: options.auditAnchorBucket,
     AWS_REGION: options.region,
+    // Traces to the collector beside the container (stacks/api-tracing.ts).
+    ...tracingEnvironment(config),
   };
 }
 

@@ -8,7 +8,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Service, type ServiceProps } from "sst/constructs";
-import { API_TASK_SIZE } from "./api-task-size.ts";
+import { API_TASK_SIZE, apiContainerSizeOf } from "./api-task-size.ts";
 import { APP_CONTAINER_NAME, CONTAINER_HEALTH_CHECK, CONTAINER_USER, MIGRATE_COMMAND, MIGRATE_CONTAINER_NAME } from "./api-task-contract.ts";
 import { STOP_TIMEOUT_SECONDS } from "./api-timeouts.ts";
 import { SERVICE_PORT } from "./Network.ts";
@@ -104,6 +104,9 @@ export function createApiService(
       },
       container: {
         image: options.image,
+        // The task less the tracing collector's share (stacks/api-tracing.ts): reservations, so idle CPU and memory stay usable.
+        cpu: apiContainerSizeOf(API_TASK_SIZE).cpu,
+        memoryReservationMiB: apiContainerSizeOf(API_TASK_SIZE).memoryMiB,
         user: CONTAINER_USER,
         logging: logDriver(runtime.logGroup, "api"),
         stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),

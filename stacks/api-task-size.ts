@@ -27,6 +27,17 @@ export const API_TASK_SIZE = {
   maxTasks: 40,
 } as const satisfies ApiTaskSize;
 
+/**
+ * The tracing collector's share of each task (stacks/api-tracing.ts), carved out of API_TASK_SIZE rather than added to
+ * it: the API container reserves the rest (`apiContainerSizeOf`) and may still use what the collector leaves idle.
+ */
+export const COLLECTOR_SIZE = { cpu: 128, memoryMiB: 256 } as const;
+
+/** What the API container reserves: the task less the collector's share. */
+export function apiContainerSizeOf(size: ApiTaskSize): { cpu: number; memoryMiB: number } {
+  return { cpu: size.cpu - COLLECTOR_SIZE.cpu, memoryMiB: size.memoryMiB - COLLECTOR_SIZE.memoryMiB };
+}
+
 /** vCPUs of a task: Fargate counts 1024 CPU units per vCPU. */
 export function vcpuOf(size: ApiTaskSize): number {
   return size.cpu / 1024;

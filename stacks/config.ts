@@ -22,6 +22,8 @@ export interface StageConfig {
    * switches (docs/DEPLOY.md).
    */
   originSecretGeneration?: number;
+  /** The share of API requests traced to X-Ray, 0–1; unset: 5 % in production stages, all elsewhere (stacks/api-tracing.ts). */
+  traceSampleRatio?: number;
 }
 
 const ACCOUNT_PLACEHOLDER = "123456789012";

@@ -38,7 +38,7 @@ describe("the migrate container", () => {
     expect(migrate.Essential).toBe(false);
     expect(migrate.Command).toEqual([...MIGRATE_COMMAND]);
     expect(migrate.Image).toEqual(app.Image);
-    expect(app.DependsOn).toEqual([{ ContainerName: "migrate", Condition: "SUCCESS" }]);
+    expect(app.DependsOn).toContainEqual({ ContainerName: "migrate", Condition: "SUCCESS" });
   });
 
   it("connects as the owner (the RDS master secret) and is handed the service role's credentials to create and grant", () => {
