@@ -42,7 +42,7 @@ export function rowToCart(row: CartRow, lines: CartRepository.CartLineDetailRow[
   };
 }
 
-function notFound(cartId: string): AppError {
+export function notFound(cartId: string): AppError {
   return new AppError("NOT_FOUND", "This cart does not exist or has expired. Start a new cart.", { cartId });
 }
 

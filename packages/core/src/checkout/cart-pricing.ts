@@ -8,9 +8,12 @@ import { priceCart, type PricedCart } from "../pricing/pricing.ts";
 import * as PromotionService from "../promotion/promotion.service.ts";
 import type { Promotion } from "../promotion/promotion.ts";
 
-/** The cart's lines with today's prices and stock, refusing a line no longer sold in the cart's currency. */
-export async function cartLinesForPricing(db: Db, cart: CartView) {
-  const rows = (await CartRepository.findCartWithLines(db, cart.id))?.lines ?? [];
+/**
+ * The cart's lines with today's prices and stock, refusing a line no longer sold in the cart's currency. `rows` are the
+ * cart's line rows when the caller has just read them with the cart (same transaction): they are not read again.
+ */
+export async function cartLinesForPricing(db: Db, cart: CartView, rows?: readonly CartRepository.CartLineDetailRow[]) {
+  rows ??= (await CartRepository.findCartWithLines(db, cart.id))?.lines ?? [];
   return rows.map((row) => {
     if (row.unit_price === null) {
       throw new AppError("CURRENCY_MISMATCH", `${row.product_name} is no longer sold in ${cart.currency}; remove it to continue`, { sku: row.sku });
@@ -36,6 +39,8 @@ export async function priceCurrentCart(
   db: Db,
   cart: CartView,
   now: Date = new Date(),
+  /** The cart's line rows, read with `cart` by the caller; read here when not given. */
+  lineRows?: readonly CartRepository.CartLineDetailRow[],
 ): Promise<{ priced: PricedCart; address: Address; email: string; promotion: Promotion | null; promotionProblem: AppError | null }> {
   const missing: string[] = [];
   if (cart.lines.length === 0) missing.push("lines");
@@ -45,7 +50,7 @@ export async function priceCurrentCart(
   if (missing.length > 0 || !cart.email || !cart.shippingAddress || !cart.shippingOptionId) {
     throw new AppError("CART_INCOMPLETE", `Before checking out, add: ${missing.join(", ")}`, { missing });
   }
-  const lines = await cartLinesForPricing(db, cart);
+  const lines = await cartLinesForPricing(db, cart, lineRows);
   const short = lines.filter((line) => line.quantity > line.available);
   if (short.length > 0) {
     throw new AppError("OUT_OF_STOCK", short.map((line) => `${line.productName} (${line.variantName}): ${line.available} left`).join("; "), {

@@ -71,9 +71,12 @@ function pricedToQuote(id: string, cartId: string, expiresAt: Date, priced: Pric
 }
 
 export async function quote(input: { db: Db; cartId: string; now?: Date }): Promise<Quote> {
-  const cart = await Cart.get(input);
+  // The cart and its lines, read once: pricing uses the same rows.
+  const found = await CartRepository.findCartWithLines(input.db, input.cartId);
+  if (!found) throw Cart.notFound(input.cartId);
+  const cart = Cart.rowToCart(found.cart, found.lines);
   if (cart.status !== "open") throw new AppError("CART_CLOSED", "This cart has already been checked out", { cartId: cart.id });
-  const { priced, promotionProblem } = await priceCurrentCart(input.db, cart, input.now);
+  const { priced, promotionProblem } = await priceCurrentCart(input.db, cart, input.now, found.lines);
   if (promotionProblem) throw promotionProblem;
   const expiresAt = new Date((input.now ?? new Date()).getTime() + QUOTE_TTL_MS);
   const row = await QuoteRepository.insertQuote(input.db, {

@@ -102,8 +102,9 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
         { orderId: released.id, status: released.status },
       );
     }
-    const cart = Cart.rowToCart(cartRow, (await CartRepository.findCartWithLines(trx, cartRow.id))?.lines ?? []);
-    const { priced, address, email, promotion, promotionProblem } = await priceCurrentCart(trx, cart, now);
+    const lineRows = (await CartRepository.findCartWithLines(trx, cartRow.id))?.lines ?? [];
+    const cart = Cart.rowToCart(cartRow, lineRows);
+    const { priced, address, email, promotion, promotionProblem } = await priceCurrentCart(trx, cart, now, lineRows);
     if (promotionProblem?.code === "PROMO_EXHAUSTED") throw promotionProblem;
     const diff = diffPricing(quoted, priced);
     if (hasDifference(diff)) {
