@@ -30,17 +30,20 @@ interface Trail {
  */
 export async function reserve(trx: Db, input: { orderId: string; lines: readonly ReservedLine[]; policy: StockPolicy.StockPolicy } & Trail): Promise<void> {
   const units = input.lines.reduce((sum, line) => sum + line.quantity, 0);
-  for (const line of [...input.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
-    await reserveLine(trx, { ...line, otherUnits: units - line.quantity, policy: input.policy });
-    await Audit.record(trx, {
+  const lines = [...input.lines].sort((a, b) => a.sku.localeCompare(b.sku));
+  for (const line of lines) await reserveLine(trx, { ...line, otherUnits: units - line.quantity, policy: input.policy });
+  // Every line reserved, so every line audited, in one statement (a refusal above rolls the transaction back whole).
+  await Audit.recordMany(
+    trx,
+    lines.map((line) => ({
       entity: "inventory",
       entityId: line.sku,
       action: "inventory.reserved",
       actor: input.actor,
       origin: input.origin,
       data: { orderId: input.orderId, quantity: line.quantity },
-    });
-  }
+    })),
+  );
 }
 
 async function reserveLine(trx: Db, input: ReservedLine & { otherUnits: number; policy: StockPolicy.StockPolicy }): Promise<void> {
