@@ -9,6 +9,7 @@ import {
   type PaymentProvider,
 } from "@checkout/core";
 import type { Tracing } from "../telemetry/tracing.ts";
+import { exchange } from "./http-exchange.ts";
 
 export interface SandboxPaymentProviderOptions {
   baseUrl: string;
@@ -223,13 +224,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
         headers["Content-Type"] = "application/json";
         headers["Idempotency-Key"] = post.idempotencyKey;
       }
-      const response = await fetch(`${this.#baseUrl}${path}`, {
-        method,
-        headers,
-        body: post ? JSON.stringify(post.body) : undefined,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      return { status: response.status, text: await response.text() };
+      return await exchange(`${this.#baseUrl}${path}`, { method, headers, body: post ? JSON.stringify(post.body) : undefined, timeoutMs });
     } catch (error) {
       const isTimeout = error instanceof Error && error.name === "TimeoutError";
       const reason = isTimeout ? `timed out after ${timeoutMs} ms` : "could not be reached";
