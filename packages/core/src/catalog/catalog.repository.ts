@@ -66,23 +66,45 @@ export interface ProductPageQuery {
 export function listPageVariants(db: Db, query: ProductPageQuery): Promise<(VariantListingRow & { position: number })[]> {
   const { currency, category, pattern, after, take } = query;
   let page = db
-    .selectFrom("product as pp")
-    .select(["pp.id", "pp.position"])
+    .selectFrom("product as p")
+    .select(["p.id", "p.name", "p.description", "p.category", "p.image", "p.position"])
     .where((eb) =>
       eb.exists(
         eb
           .selectFrom("variant as pv")
           .innerJoin("price as ppr", (join) => join.onRef("ppr.sku", "=", "pv.sku").on("ppr.currency", "=", currency))
           .select(eb.lit(1).as("one"))
-          .whereRef("pv.product_id", "=", "pp.id"),
+          .whereRef("pv.product_id", "=", "p.id"),
       ),
     );
-  if (category !== undefined) page = page.where("pp.category", "=", category);
+  if (category !== undefined) page = page.where("p.category", "=", category);
   // The same expression as product_search_trgm_idx, so the index serves it (the ' ' must stay a literal, not a parameter).
-  if (pattern !== undefined) page = page.where(sql<string>`pp.name || ' ' || pp.description`, "ilike", pattern);
-  if (after) page = page.where((eb) => eb(eb.refTuple("pp.position", "pp.id"), ">", eb.tuple(after.position, after.id)));
-  const products = page.orderBy("pp.position").orderBy("pp.id").limit(take);
-  return selectVariants(db, currency).innerJoin(products.as("page"), "page.id", "p.id").select("p.position").execute();
+  if (pattern !== undefined) page = page.where(sql<string>`p.name || ' ' || p.description`, "ilike", pattern);
+  if (after) page = page.where((eb) => eb(eb.refTuple("p.position", "p.id"), ">", eb.tuple(after.position, after.id)));
+  // The page's products carry their own columns, so the outer query joins only their variants (no second product read).
+  return db
+    .selectFrom(page.orderBy("p.position").orderBy("p.id").limit(take).as("pg"))
+    .innerJoin("variant as v", "v.product_id", "pg.id")
+    .innerJoin("price as pr", (join) => join.onRef("pr.sku", "=", "v.sku").on("pr.currency", "=", currency))
+    .leftJoin("inventory as i", "i.sku", "v.sku")
+    .select([
+      "pg.id as product_id",
+      "pg.name as product_name",
+      "pg.description",
+      "pg.category",
+      "pg.image",
+      "pg.position",
+      "v.sku",
+      "v.name as variant_name",
+      "v.options",
+      "v.weight_grams",
+      "pr.amount",
+    ])
+    .select((eb) => eb.fn.coalesce("i.available", eb.lit(0)).as("available"))
+    .orderBy("pg.position")
+    .orderBy("pg.id")
+    .orderBy("v.position")
+    .execute();
 }
 
 /** The distinct categories, read by skipping through product_category_listing_idx: one index probe per category. */
