@@ -1,7 +1,7 @@
 // The cart's rules against real PostgreSQL: lines merge and are priced from the catalogue, stock and the stock
 // policy bound every edit, a checked-out cart is closed, and a cart is quoted only once it is complete.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppError, Cart, Checkout, StockPolicy } from "../src/index.ts";
+import { AppError, Cart, Checkout, MAX_CART_LINES, StockPolicy } from "../src/index.ts";
 import { createTestDatabase, setStock, stockOf, US_ADDRESS, type TestDatabase } from "./support/index.ts";
 
 let database: TestDatabase;
@@ -75,6 +75,59 @@ describe("Cart lines", () => {
     const cart = await Cart.create({ db: db(), currency: "USD" });
     await Promise.all(Array.from({ length: 8 }, () => Cart.addLine({ db: db(), cartId: cart.id, sku: "SOCK-S", quantity: 1 })));
     expect((await Cart.get({ db: db(), cartId: cart.id })).lines).toMatchObject([{ sku: "SOCK-S", quantity: 8 }]);
+  });
+});
+
+describe("a cart's limits and its last change", () => {
+  it("holds at most MAX_CART_LINES different items; more units of an item already in it still fit", async () => {
+    // A product of its own with one variant more than a cart may hold lines of, all in stock.
+    const skus = Array.from({ length: MAX_CART_LINES + 1 }, (_, n) => `CAP-${String(n).padStart(2, "0")}`);
+    await db().insertInto("product").values({ id: "line-cap", name: "Line cap", description: "Variants for the lines cap", category: "test", image: "", position: 999 }).execute();
+    await db()
+      .insertInto("variant")
+      .values(skus.map((sku, position) => ({ sku, product_id: "line-cap", name: sku, options: "{}", weight_grams: 10, position })))
+      .execute();
+    await db()
+      .insertInto("price")
+      .values(skus.map((sku) => ({ sku, currency: "USD", amount: 100 })))
+      .execute();
+    await db()
+      .insertInto("inventory")
+      .values(skus.map((sku) => ({ sku, available: 10 })))
+      .execute();
+    const cart = await Cart.create({ db: db(), currency: "USD" });
+    const generous = { ...POLICY, maxUnitsPerCart: 1000 };
+    for (const sku of skus.slice(0, MAX_CART_LINES)) await Cart.addLine({ db: db(), cartId: cart.id, sku, quantity: 1, policy: generous });
+    expect(await refusal(Cart.addLine({ db: db(), cartId: cart.id, sku: skus[MAX_CART_LINES]!, quantity: 1, policy: generous }))).toMatchObject({
+      code: "QUANTITY_LIMIT",
+      details: { maxLines: MAX_CART_LINES },
+    });
+    const raised = await Cart.addLine({ db: db(), cartId: cart.id, sku: skus[0]!, quantity: 1, policy: generous });
+    expect(raised.lines).toHaveLength(MAX_CART_LINES);
+    expect(raised.lines.find((line) => line.sku === skus[0])?.quantity).toBe(2);
+  });
+
+  it("marks the cart as changed by every accepted edit, and not by a refused one", async () => {
+    const cart = await Cart.create({ db: db(), currency: "USD" });
+    const longAgo = new Date("2026-01-01T00:00:00Z");
+    const setUpdatedAt = () => db().updateTable("cart").set({ updated_at: longAgo }).where("id", "=", cart.id).execute();
+    const updatedAt = async () => (await db().selectFrom("cart").select("updated_at").where("id", "=", cart.id).executeTakeFirstOrThrow()).updated_at;
+
+    await setUpdatedAt();
+    const added = await Cart.addLine({ db: db(), cartId: cart.id, sku: "TEE-BLA-S", quantity: 2, policy: POLICY });
+    expect((await updatedAt()).getTime()).toBeGreaterThan(longAgo.getTime());
+
+    await setUpdatedAt();
+    await refusal(Cart.addLine({ db: db(), cartId: cart.id, sku: "TEE-BLA-S", quantity: 9, policy: POLICY }));
+    expect(await updatedAt()).toEqual(longAgo);
+
+    const lineId = added.lines[0]!.id;
+    await Cart.updateLine({ db: db(), cartId: cart.id, lineId, quantity: 3, policy: POLICY });
+    expect((await updatedAt()).getTime()).toBeGreaterThan(longAgo.getTime());
+
+    await setUpdatedAt();
+    await Cart.removeLine({ db: db(), cartId: cart.id, lineId });
+    expect((await updatedAt()).getTime()).toBeGreaterThan(longAgo.getTime());
   });
 });
 

@@ -28,20 +28,51 @@ export function updateCart(db: Db, cartId: string, changes: CartUpdate) {
     .executeTakeFirstOrThrow();
 }
 
-/** Marks the cart as just used (its lines changed): retention counts a cart as abandoned from its last change. */
-export function touchCart(db: Db, cartId: string) {
-  return db.updateTable("cart").set({ updated_at: sql<Date>`now()` }).where("id", "=", cartId).execute();
+/**
+ * Locks the cart row for the rest of the transaction and marks it as just used, in one statement: every cart edit
+ * takes it first, so edits to one cart run one at a time, and retention counts a cart as abandoned from its last
+ * change. A refused edit rolls the mark back with the rest of its transaction.
+ */
+export async function touchCartForUpdate(db: Db, cartId: string): Promise<CartRow | undefined> {
+  const [row] = await cartTouchedForUpdate.execute(db, { cartId });
+  return row;
 }
 
-/** Units in the cart, all lines together. */
-export async function sumQuantities(db: Db, cartId: string): Promise<number> {
-  const row = await db
-    .selectFrom("cart_line")
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<string>("quantity"), eb.lit(0)).as("units"))
-    .where("cart_id", "=", cartId)
-    .executeTakeFirstOrThrow();
-  return Number(row.units);
+const cartTouchedForUpdate = compileOnce<{ cartId: string }, CartRow>(["cartId"], (db, { cartId }) =>
+  db.updateTable("cart").set({ updated_at: sql<Date>`now()` }).where("id", "=", cartId).returningAll(),
+);
+
+export interface LineSummary {
+  /** Lines in the cart. */
+  lines: number;
+  /** Units in the cart, all lines together. */
+  units: number;
+  /** The cart's line for the SKU asked about, if it has one (a SKU has at most one line). */
+  lineOfSku: { id: string; quantity: number } | null;
 }
+
+/** How many lines and units the cart holds, and its line for `sku`: in one statement. */
+export async function summariseLines(db: Db, cartId: string, sku: string): Promise<LineSummary> {
+  const [row] = await lineSummary.execute(db, { cartId, sku });
+  const lineId = row?.sku_line_id ?? null;
+  return {
+    lines: Number(row?.line_count ?? 0),
+    units: Number(row?.units ?? 0),
+    lineOfSku: lineId === null ? null : { id: lineId, quantity: Number(row?.sku_units ?? 0) },
+  };
+}
+
+const lineSummary = compileOnce(["cartId", "sku"], (db, { cartId, sku }: { cartId: string; sku: string }) =>
+  db
+    .selectFrom("cart_line")
+    .select([
+      sql<string>`count(*)`.as("line_count"),
+      sql<string>`coalesce(sum(quantity), 0)`.as("units"),
+      sql<string | null>`(array_agg(id) filter (where sku = ${sku}))[1]`.as("sku_line_id"),
+      sql<string>`coalesce(sum(quantity) filter (where sku = ${sku}), 0)`.as("sku_units"),
+    ])
+    .where("cart_id", "=", cartId),
+);
 
 export interface CartLineDetailRow {
   id: string;
@@ -56,21 +87,8 @@ export interface CartLineDetailRow {
   available: number;
 }
 
-export function findLineBySku(db: Db, cartId: string, sku: string) {
-  return db.selectFrom("cart_line").selectAll().where("cart_id", "=", cartId).where("sku", "=", sku).executeTakeFirst();
-}
-
 export function findLine(db: Db, cartId: string, lineId: string) {
   return db.selectFrom("cart_line").selectAll().where("cart_id", "=", cartId).where("id", "=", lineId).executeTakeFirst();
-}
-
-export async function countLines(db: Db, cartId: string): Promise<number> {
-  const row = await db
-    .selectFrom("cart_line")
-    .select((eb) => eb.fn.countAll<string>().as("count"))
-    .where("cart_id", "=", cartId)
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
 }
 
 export function insertLine(db: Db, line: { id: string; cart_id: string; sku: string; quantity: number }) {

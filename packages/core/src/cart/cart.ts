@@ -60,10 +60,11 @@ export async function get(input: { db: Db; cartId: string }): Promise<Cart> {
 /**
  * Runs `change` on an open cart inside a transaction that holds the cart's row lock, then returns
  * the cart as it now is. Concurrent edits to one cart serialise; edits to different carts do not.
+ * Taking the lock marks the cart as just changed (its updated_at), so no edit needs to touch it again.
  */
 export async function withOpenCart(input: { db: Kysely<Database>; cartId: string }, change: (trx: Db, cart: CartRow) => Promise<void>): Promise<Cart> {
   return input.db.transaction().execute(async (trx) => {
-    const row = await CartRepository.findCartForUpdate(trx, input.cartId);
+    const row = await CartRepository.touchCartForUpdate(trx, input.cartId);
     if (!row) throw notFound(input.cartId);
     if (row.status !== "open") {
       throw new AppError("CART_CLOSED", "This cart has already been checked out. Start a new cart to buy more.", { cartId: row.id });
@@ -96,9 +97,12 @@ async function assertSellable(db: Db, currency: Currency, sku: string, quantity:
 }
 
 /** The stock policy for `quantity` units of one SKU in this cart, beside the units of every other SKU in it. */
-async function assertWithinPolicy(db: Db, input: { cart: CartRow; sku: string; quantity: number; unitsOfSkuNow: number; policy: StockPolicy.StockPolicy }): Promise<void> {
+async function assertWithinPolicy(
+  db: Db,
+  input: { cart: CartRow; sku: string; quantity: number; unitsOfSkuNow: number; cartUnits: number; policy: StockPolicy.StockPolicy },
+): Promise<void> {
   const variant = await assertSellable(db, input.cart.currency as Currency, input.sku, input.quantity);
-  const cartUnits = await CartRepository.sumQuantities(db, input.cart.id);
+  const { cartUnits } = input;
   StockPolicy.assertWithinLimits(input.policy, {
     sku: input.sku,
     label: `${variant.product_name} (${variant.variant_name})`,
@@ -115,18 +119,18 @@ async function assertWithinPolicy(db: Db, input: { cart: CartRow; sku: string; q
 export function addLine(input: { db: Kysely<Database>; cartId: string; sku: string; quantity: number; policy?: StockPolicy.StockPolicy }): Promise<Cart> {
   const policy = input.policy ?? StockPolicy.DEFAULT_STOCK_POLICY;
   return withOpenCart(input, async (trx, cart) => {
-    const existing = await CartRepository.findLineBySku(trx, cart.id, input.sku);
+    const summary = await CartRepository.summariseLines(trx, cart.id, input.sku);
+    const existing = summary.lineOfSku;
     const quantity = (existing?.quantity ?? 0) + input.quantity;
-    await assertWithinPolicy(trx, { cart, sku: input.sku, quantity, unitsOfSkuNow: existing?.quantity ?? 0, policy });
+    await assertWithinPolicy(trx, { cart, sku: input.sku, quantity, unitsOfSkuNow: existing?.quantity ?? 0, cartUnits: summary.units, policy });
     if (existing) {
       await CartRepository.setLineQuantity(trx, existing.id, quantity);
     } else {
-      if ((await CartRepository.countLines(trx, cart.id)) >= MAX_CART_LINES) {
+      if (summary.lines >= MAX_CART_LINES) {
         throw new AppError("QUANTITY_LIMIT", `A cart holds at most ${MAX_CART_LINES} different items`, { cartId: cart.id, maxLines: MAX_CART_LINES });
       }
       await CartRepository.insertLine(trx, { id: randomUUID(), cart_id: cart.id, sku: input.sku, quantity });
     }
-    await CartRepository.touchCart(trx, cart.id);
   });
 }
 
@@ -135,9 +139,9 @@ export function updateLine(input: { db: Kysely<Database>; cartId: string; lineId
   return withOpenCart(input, async (trx, cart) => {
     const line = await CartRepository.findLine(trx, cart.id, input.lineId);
     if (!line) throw new AppError("NOT_FOUND", "That item is no longer in your cart", { lineId: input.lineId });
-    await assertWithinPolicy(trx, { cart, sku: line.sku, quantity: input.quantity, unitsOfSkuNow: line.quantity, policy });
+    const { units } = await CartRepository.summariseLines(trx, cart.id, line.sku);
+    await assertWithinPolicy(trx, { cart, sku: line.sku, quantity: input.quantity, unitsOfSkuNow: line.quantity, cartUnits: units, policy });
     await CartRepository.setLineQuantity(trx, line.id, input.quantity);
-    await CartRepository.touchCart(trx, cart.id);
   });
 }
 
@@ -147,6 +151,5 @@ export function removeLine(input: { db: Kysely<Database>; cartId: string; lineId
     if (Number(result.numDeletedRows) === 0) {
       throw new AppError("NOT_FOUND", "That item is no longer in your cart", { lineId: input.lineId });
     }
-    await CartRepository.touchCart(trx, cart.id);
   });
 }
