@@ -3,10 +3,25 @@
 
 export type ContentEncoding = "br" | "gzip";
 
+/** Headers already parsed: browsers send a handful of distinct values, so nearly every request is a lookup. */
+const parsed = new Map<string, ReadonlySet<ContentEncoding>>();
+/** Distinct headers remembered; past this (a client sending random values), each is parsed afresh and not kept. */
+export const MAX_REMEMBERED_ACCEPT_ENCODINGS = 256;
+const NONE: ReadonlySet<ContentEncoding> = new Set();
+
 /** The encodings an Accept-Encoding header allows among ours (`br`, `gzip`; `*` allows both; `q=0` refuses one). */
-export function acceptedEncodings(header: string | undefined): Set<ContentEncoding> {
+export function acceptedEncodings(header: string | undefined): ReadonlySet<ContentEncoding> {
+  if (!header || header.length > 1024) return NONE; // absent or absurd: identity
+  let accepted = parsed.get(header);
+  if (!accepted) {
+    accepted = parseAcceptEncoding(header);
+    if (parsed.size < MAX_REMEMBERED_ACCEPT_ENCODINGS) parsed.set(header, accepted);
+  }
+  return accepted;
+}
+
+function parseAcceptEncoding(header: string): ReadonlySet<ContentEncoding> {
   const accepted = new Set<ContentEncoding>();
-  if (!header || header.length > 1024) return accepted; // absent or absurd: identity
   const refused = new Set<string>();
   let isWildcard = false;
   for (const part of header.split(",")) {
@@ -21,4 +36,9 @@ export function acceptedEncodings(header: string | undefined): Set<ContentEncodi
   if (isWildcard) for (const name of ["br", "gzip"] as const) if (!refused.has(name)) accepted.add(name);
   for (const name of refused) accepted.delete(name as ContentEncoding);
   return accepted;
+}
+
+/** How many distinct headers are remembered (for the test of the bound). */
+export function rememberedAcceptEncodingCount(): number {
+  return parsed.size;
 }
