@@ -1,7 +1,8 @@
-// Vite: React, a dev server that proxies the API on :3000, and a static build in dist/.
+// Vite: React, a dev server that proxies the API on :3000, and a static build in dist/ (prerendered, precompressed).
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 import { precompress } from "./scripts/precompress.ts";
+import { prerender } from "./scripts/prerender.ts";
 
 const api = process.env.CHECKOUT_API_URL ?? "http://localhost:3000";
 
@@ -10,7 +11,7 @@ export default defineConfig(({ command, mode }) => {
   // which would otherwise bundle React's development build and the development JSX runtime.
   const isProductionBuild = command === "build" && mode === "production";
   return {
-    plugins: [react(), precompress()],
+    plugins: [react(), prerender(), precompress()],
     define: isProductionBuild ? { "process.env.NODE_ENV": JSON.stringify("production") } : {},
     esbuild: isProductionBuild ? { jsxDev: false } : {},
     server: {
@@ -29,7 +30,18 @@ export default defineConfig(({ command, mode }) => {
       // No source maps in the build: it is what ships (CloudFront, the API's static server), and a public map hands
       // out the source. Debug with `pnpm dev`, which maps everything; WEB_SOURCEMAP=1 builds them for a local look.
       sourcemap: process.env.WEB_SOURCEMAP === "1",
+      // Every browser the shop supports has modulepreload; the polyfill would only add to the entry.
+      modulePreload: { polyfill: false },
       rollupOptions: {
+        output: {
+          // zod and core's schemas in one chunk of their own, named for what it is: it changes only with a schema, so it
+          // stays cached across most deploys. zod's settings go in with them, so that they run before the first schema is
+          // built (zod 4 decides whether to compile a validator when the schema is constructed).
+          manualChunks(id) {
+            if (id.includes("/node_modules/zod/") || id.endsWith("/packages/core/src/schemas.ts") || id.endsWith("/src/lib/zod-config.ts")) return "schemas";
+            return undefined;
+          },
+        },
         onwarn(warning, warn) {
           // zod ships /*#__PURE__*/ comments where Rollup cannot use them: harmless, and not ours to fix.
           if (warning.code === "INVALID_ANNOTATION" && warning.id?.includes("/zod/")) return;

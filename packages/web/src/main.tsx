@@ -1,23 +1,24 @@
-// Entry point: mounts the app with its router, display currency and cart.
+// Entry point: loads the first page's chunk, then renders the shop over the prerendered HTML.
+// First: zod's settings must be in place before core's schemas are built.
+import "./lib/zod-config.ts";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { App } from "./app.tsx";
-import { CartProvider } from "./cart/cart-context.tsx";
-import { CurrencyProvider } from "./currency/currency-context.tsx";
-import { RouterProvider } from "./router.tsx";
+import { loadPage, pageOf } from "./routes.tsx";
+import { Shop } from "./shop.tsx";
 import "./styles.css";
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root element");
 
-createRoot(root).render(
-  <StrictMode>
-    <RouterProvider>
-      <CurrencyProvider>
-        <CartProvider>
-          <App />
-        </CartProvider>
-      </CurrencyProvider>
-    </RouterProvider>
-  </StrictMode>,
-);
+// The prerendered HTML stays on screen until the first page's chunk is in, so it is replaced by that page at once and
+// never by a loading placeholder. A chunk that fails to load is reported by the page itself (it loads again there).
+const firstPage = pageOf(window.location.pathname);
+const ready = firstPage ? loadPage(firstPage).catch(() => undefined) : Promise.resolve();
+
+void ready.then(() => {
+  createRoot(root).render(
+    <StrictMode>
+      <Shop />
+    </StrictMode>,
+  );
+});

@@ -1,7 +1,11 @@
-// A tiny history-API router: the current path, navigate(), <Link> with click interception, and matching.
+// A tiny history-API router: the current path, navigate(), <Link> with click interception (and its page's chunk
+// fetched when the shopper points at it), and matching.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type AnchorHTMLAttributes, type MouseEvent, type ReactNode } from "react";
+import { prefetchHref } from "./routes.tsx";
 
-interface Location {
+export { matchPath } from "./lib/match-path.ts";
+
+export interface Location {
   pathname: string;
   search: string;
   /** The fragment without its `#`: where the app keeps ids that must never reach a server log (an order id). */
@@ -19,8 +23,9 @@ function currentLocation(): Location {
   return { pathname: window.location.pathname, search: window.location.search, hash: window.location.hash.replace(/^#/, "") };
 }
 
-export function RouterProvider({ children }: { children: ReactNode }) {
-  const [location, setLocation] = useState(currentLocation);
+/** `location` is for rendering without a browser (the build's prerender); in the browser the address bar is the truth. */
+export function RouterProvider({ children, location: givenLocation }: { children: ReactNode; location?: Location }) {
+  const [location, setLocation] = useState(() => givenLocation ?? currentLocation());
 
   useEffect(() => {
     const onPopState = () => setLocation(currentLocation());
@@ -51,27 +56,6 @@ export function useRouter(): RouterValue {
   return value;
 }
 
-/** Matches `/products/:id`-style patterns; returns the decoded params or null. */
-export function matchPath(pattern: string, pathname: string): Record<string, string> | null {
-  const patternParts = pattern.split("/").filter(Boolean);
-  const pathParts = pathname.replace(/\/+$/, "").split("/").filter(Boolean);
-  if (patternParts.length !== pathParts.length) return null;
-  const params: Record<string, string> = {};
-  for (const [index, part] of patternParts.entries()) {
-    const value = pathParts[index] ?? "";
-    if (part.startsWith(":")) {
-      try {
-        params[part.slice(1)] = decodeURIComponent(value);
-      } catch {
-        return null;
-      }
-    } else if (part !== value) {
-      return null;
-    }
-  }
-  return params;
-}
-
 function isPlainLeftClick(event: MouseEvent<HTMLAnchorElement>): boolean {
   return event.button === 0 && !event.metaKey && !event.altKey && !event.ctrlKey && !event.shiftKey && !event.defaultPrevented;
 }
@@ -79,7 +63,7 @@ function isPlainLeftClick(event: MouseEvent<HTMLAnchorElement>): boolean {
 type LinkProps = AnchorHTMLAttributes<HTMLAnchorElement> & { href: string };
 
 /** An ordinary link that navigates in-app on a plain click; new-tab clicks still work. */
-export function Link({ href, onClick, target, ...rest }: LinkProps) {
+export function Link({ href, onClick, onPointerEnter, onFocus, onTouchStart, target, ...rest }: LinkProps) {
   const { navigate } = useRouter();
   const handleClick = (event: MouseEvent<HTMLAnchorElement>) => {
     onClick?.(event);
@@ -89,5 +73,25 @@ export function Link({ href, onClick, target, ...rest }: LinkProps) {
     event.preventDefault();
     navigate(href);
   };
-  return <a href={href} target={target} onClick={handleClick} {...rest} />;
+  // Pointing at a link (hover, keyboard focus, a finger going down) is a good sign it is next: fetch its page's chunk.
+  return (
+    <a
+      href={href}
+      target={target}
+      onClick={handleClick}
+      onPointerEnter={(event) => {
+        onPointerEnter?.(event);
+        prefetchHref(href);
+      }}
+      onFocus={(event) => {
+        onFocus?.(event);
+        prefetchHref(href);
+      }}
+      onTouchStart={(event) => {
+        onTouchStart?.(event);
+        prefetchHref(href);
+      }}
+      {...rest}
+    />
+  );
 }

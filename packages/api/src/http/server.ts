@@ -96,7 +96,7 @@ export interface AppServer {
 export function createAppServer(options: ServerOptions): AppServer {
   const { services, log } = options;
   const { metrics, tracing } = services;
-  const { files, index } = loadStaticFiles(options.webRoot, { paymentFieldUrl: options.paymentFieldUrl });
+  const { files, index, shell } = loadStaticFiles(options.webRoot, { paymentFieldUrl: options.paymentFieldUrl });
   const csp = contentSecurityPolicy(options.paymentFieldUrl);
   let isDraining = false;
   let inFlight = 0;
@@ -296,12 +296,13 @@ export function createAppServer(options: ServerOptions): AppServer {
       sendStatic(req, res, file, pathname.endsWith(".html"));
       return;
     }
-    // Client-side routes fall back to the app shell; missing files (with an extension) are 404s.
+    // Client-side routes get a prerendered document ("/" the catalogue's, the others the app shell); missing files
+    // (with an extension) are 404s.
     if (/\.[a-z0-9]+$/i.test(pathname)) {
       sendJson(res, 404, { error: { code: "NOT_FOUND", message: `No file at ${pathname}` } });
       return;
     }
-    sendStatic(req, res, index, true);
+    sendStatic(req, res, pathname === "/" ? index : shell, true);
   }
 
   server.on("connection", (socket) => {

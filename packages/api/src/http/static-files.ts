@@ -1,6 +1,6 @@
 // The built web app, read into memory once at start-up and served with the right caching and CSP, compressed as the
 // browser accepts: the build's precompressed copies (<file>.br, <file>.gz) where they are, compressed here once at
-// start-up where they are not (index.html, whose sandbox URL is written in at start-up). Source maps are never served.
+// start-up where they are not (the HTML documents, whose sandbox URL is written in at start-up). Source maps are never served.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -86,11 +86,15 @@ export function representationFor(file: StaticFile, acceptEncoding: string | und
 const notBuiltPage = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Checkout API</title>
 <body><h1>The web app is not built</h1><p>Run <code>pnpm start</code> (which builds it) or <code>pnpm dev</code> and open the Vite URL.</p></body></html>`;
 
+/** The prerendered document for every client-side route but "/" (the web build's scripts/prerender.ts writes it). */
+export const APP_SHELL_PATH = "/app-shell.html";
+
 /**
- * Loads every file under `root`. `index.html` gets the payment sandbox's public URL written into its
- * meta tag, so the same build runs against any sandbox or processor origin.
+ * Loads every file under `root`. Each HTML document gets the payment sandbox's public URL written into its
+ * meta tag, so the same build runs against any sandbox or processor origin. `index` is "/" (the catalogue, prerendered);
+ * `shell` is what every other client-side route is served (a build without one serves index.html there too).
  */
-export function loadStaticFiles(root: string, options: { paymentFieldUrl: string }): { files: Map<string, StaticFile>; index: StaticFile; isBuilt: boolean } {
+export function loadStaticFiles(root: string, options: { paymentFieldUrl: string }): { files: Map<string, StaticFile>; index: StaticFile; shell: StaticFile; isBuilt: boolean } {
   const files = new Map<string, StaticFile>();
   const isBuilt = existsSync(path.join(root, "index.html"));
   if (isBuilt) {
@@ -99,7 +103,7 @@ export function loadStaticFiles(root: string, options: { paymentFieldUrl: string
       const urlPath = `/${relative.split(path.sep).join("/")}`;
       const full = path.join(root, relative);
       let body = readFileSync(full);
-      if (urlPath === "/index.html") {
+      if (urlPath.endsWith(".html")) {
         body = Buffer.from(body.toString("utf8").replace(/(<meta name="checkout:payment-sandbox-url" content=")[^"]*(")/, `$1${options.paymentFieldUrl}$2`));
         files.set(urlPath, toFile(urlPath, body));
         continue;
@@ -109,5 +113,5 @@ export function loadStaticFiles(root: string, options: { paymentFieldUrl: string
     }
   }
   const index = files.get("/index.html") ?? toFile("/index.html", Buffer.from(notBuiltPage));
-  return { files, index, isBuilt };
+  return { files, index, shell: files.get(APP_SHELL_PATH) ?? index, isBuilt };
 }

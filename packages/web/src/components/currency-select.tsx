@@ -1,7 +1,7 @@
 // The header's currency picker. A cart has one currency, so switching with items in the cart asks
 // first: start a new cart in the new currency, or keep the cart (and its currency) as it is.
 import { useEffect, useRef, useState } from "react";
-import { currencies, type Currency } from "@checkout/core/schemas";
+import { currencies, type Currency } from "@checkout/core/money";
 import { useCart } from "../cart/cart-context.tsx";
 import { currencyNames, useCurrency } from "../currency/currency-context.tsx";
 import { isCurrency } from "../currency/currency-storage.ts";

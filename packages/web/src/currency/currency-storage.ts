@@ -1,5 +1,5 @@
 // The shopper's chosen display currency between visits: localStorage, tolerating browsers that refuse it.
-import { currencies, type Currency } from "@checkout/core/schemas";
+import { currencies, type Currency } from "@checkout/core/money";
 
 const CURRENCY_KEY = "checkout.currency";
 export const DEFAULT_CURRENCY: Currency = "USD";

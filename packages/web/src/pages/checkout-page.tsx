@@ -1,22 +1,23 @@
 // Checkout at "/checkout": contact and address, shipping, card, then promo code, review and place the
 // order, answering the card issuer's 3-D Secure challenge when the card asks for one.
-import { useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import type { Cart, Quote } from "@checkout/core/schemas";
 import { trpc } from "../trpc.ts";
 import { Link, useRouter } from "../router.tsx";
 import { useCart } from "../cart/cart-context.tsx";
 import { describeError } from "../lib/errors.ts";
 import { useDocumentTitle } from "../lib/use-document-title.ts";
+import { prefetchPage } from "../routes.tsx";
 import { fieldNames, isSameValues, issuesToFieldErrors, validateForm, valuesFromCart, type FieldErrors, type FieldName, type FormValues } from "../checkout/address-form.ts";
 import { usePlaceOrder } from "../checkout/use-place-order.ts";
 import { AddressFields, ContactFields } from "../components/address-fields.tsx";
-import { CardField, type CardFieldHandle } from "../components/card-field.tsx";
+import type { CardFieldHandle } from "../components/card-field.tsx";
+import { CardField, prefetchCardField, ThreeDSecureChallenge } from "../components/lazy-payment.tsx";
 import { CheckoutSummary } from "../components/checkout-summary.tsx";
 import { OrderReview } from "../components/order-review.tsx";
 import { PromoCodeForm } from "../components/promo-code-form.tsx";
 import { ShippingOptions } from "../components/shipping-options.tsx";
 import { ErrorPanel, Loading } from "../components/status-panels.tsx";
-import { ThreeDSecureChallenge } from "../components/three-d-secure-challenge.tsx";
 
 export function CheckoutPage() {
   useDocumentTitle("Checkout");
@@ -63,6 +64,13 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
   const reviewHeading = useRef<HTMLHeadingElement>(null);
 
   const hasSavedAddress = Boolean(cart.email && cart.shippingAddress);
+  // The card field comes once an address is saved, the order page once the order is reviewed: each chunk loads a step ahead.
+  useEffect(() => {
+    if (hasSavedAddress) prefetchCardField();
+  }, [hasSavedAddress]);
+  useEffect(() => {
+    if (quote) prefetchPage("order");
+  }, [quote]);
   const isDirty = !hasSavedAddress || !isSameValues(values, savedValues);
   const hasShipping = hasSavedAddress && cart.shippingOptionId !== null;
 

@@ -9,7 +9,7 @@ import { useQuery } from "../lib/use-query.ts";
 import { useDocumentTitle } from "../lib/use-document-title.ts";
 import { OrderLines, TotalsList } from "../components/order-lines.tsx";
 import { ErrorPanel, Loading } from "../components/status-panels.tsx";
-import { ThreeDSecureChallenge } from "../components/three-d-secure-challenge.tsx";
+import { ThreeDSecureChallenge } from "../components/lazy-payment.tsx";
 import { NotFoundPage } from "./not-found-page.tsx";
 
 const PENDING_POLL_MS = 2000;
