@@ -1,6 +1,7 @@
 // The journey section of docs/BENCHMARKS.md: CPU per request by procedure, the journey's weighted cost, the tasks it
 // implies for 10,000 req/s at the deployed task size, and placeOrder against pgbench's TPC-B on the same server.
 import { API_TASK_SIZE, vcpuOf } from "../../../stacks/api-task-size.ts";
+import { requestsPerArrival } from "./journey-at-rate.ts";
 import type { JourneyBench } from "./journey-run.ts";
 
 /** The rate the capacity plan is made for, and its headroom (the load tester's plan uses the same default). */
@@ -24,6 +25,8 @@ export function renderJourney(bench: JourneyBench): string {
   );
   const tasks = tasksFor(journey.requestsPerSecondPerCore);
   const tpcb = "missing" in bench.tpcb ? null : bench.tpcb;
+  const { atRate } = bench;
+  const verdict = atRate.exitCode === 0 ? "its thresholds and the shop's invariants held" : `exit ${atRate.exitCode}: a threshold or an invariant failed`;
   const placeOrderRatio = tpcb && tpcb.tps > 0 ? journey.placeOrderPerSecond / tpcb.tps : null;
   return `## The checkout journey: CPU per request by procedure (same run)
 
@@ -43,6 +46,11 @@ ${rows.join("\n")}
   journey's mix (1000 / API CPU per request). At the deployed task size (${vcpuOf(API_TASK_SIZE)} vCPU,
   ${API_TASK_SIZE.apiProcessesPerTask} API process), ${integer.format(PLAN_TARGET_RPS)} req/s with ${100 * PLAN_HEADROOM} % headroom needs
   **${tasks} tasks** (autoscaling bounds ${API_TASK_SIZE.minTasks}–${API_TASK_SIZE.maxTasks}), if a Fargate vCPU does this machine's core's work.
+- Interleaved, as shoppers really arrive: the load tester played the journey at ${Math.round(100 * atRate.share)} % of that rate
+  (${atRate.arrivalsPerSecond} arrivals/s × ${requestsPerArrival().toFixed(1)} requests each ≈ ${integer.format(Math.round(atRate.arrivalsPerSecond * requestsPerArrival()))} req/s, ${atRate.seconds} s, open model), ${integer.format(atRate.requests)} requests
+  (the card-token calls to the sandbox among them): latency from each request's intended start p50 ${atRate.latencyMs.p50.toFixed(1)} ms,
+  p95 ${atRate.latencyMs.p95.toFixed(1)} ms, **p99 ${atRate.latencyMs.p99.toFixed(1)} ms**, max ${atRate.latencyMs.max.toFixed(1)} ms; API CPU
+  ${atRate.apiCpuMsPerRequest === null ? "n/a" : `${atRate.apiCpuMsPerRequest.toFixed(3)} ms`} per request; the load tester's verdict: ${verdict}.
 - The write path's ceiling: placeOrder, ${journey.concurrency} shoppers at a time, ${integer.format(Math.round(journey.placeOrderPerSecond))} orders/s;
   ${tpcb ? `\`${tpcb.command}\` on the same server: ${integer.format(Math.round(tpcb.tps))} tps → placeOrder **${placeOrderRatio?.toFixed(2)}×** TPC-B` : `TPC-B not measured: ${"missing" in bench.tpcb ? bench.tpcb.missing : ""}`}.
 `;

@@ -2,6 +2,7 @@
 // payment sandbox in a process of its own; PostgreSQL, the sandbox and this process (the shoppers) on core 0. Then the
 // write path's ceiling on the same server: pgbench's TPC-B-like transaction at the same concurrency as placeOrder's.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { LOCAL_SANDBOX_SECRET_KEY } from "@checkout/payment-protocol";
 import { type JourneyCost, measureJourney } from "./journey.ts";
+import { type JourneyAtRate, runJourneyAtRate } from "./journey-at-rate.ts";
+import { processCpuSeconds } from "@checkout/bench-support";
 import { type PgbenchResult, runPgbench } from "./pgbench.ts";
 import { type Cleanup, findFreePorts, spawnApi, spawnServer, waitForOk } from "./processes.ts";
 
@@ -17,6 +20,8 @@ const sandboxDir = path.resolve(apiDir, "../payment-sandbox");
 
 export interface JourneyBench {
   journey: JourneyCost;
+  /** The journey interleaved, by the load tester, at JOURNEY_LOAD_SHARE of the API's per-core rate. */
+  atRate: JourneyAtRate;
   /** How the processes were placed on cores ("not pinned" when taskset or a second core is missing). */
   pinning: string;
   /** pgbench's TPC-B-like transaction on the same server, or why it was not run. */
@@ -24,6 +29,9 @@ export interface JourneyBench {
 }
 
 /** pgbench's built-in "TPC-B (sort of)" transaction, as a script (pgbench -i creates its tables). */
+/** The share of the API's per-core rate the interleaved journey runs at (the goal is judged at 70 %). */
+export const JOURNEY_LOAD_SHARE = 0.7;
+
 const TPCB_SCRIPT = `\\set aid random(1, 100000 * :scale)
 \\set bid random(1, 1 * :scale)
 \\set tid random(1, 10 * :scale)
@@ -98,6 +106,7 @@ export async function runJourneyBench(input: {
   if (!apiPort || !sandboxPort || !unusedSandboxPort) throw new Error("Could not find free ports");
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   const webhookSecret = "journey-bench-webhook-secret";
+  const adminToken = randomBytes(24).toString("hex");
 
   const sandbox = spawnServer({
     name: "payment sandbox",
@@ -123,6 +132,8 @@ export async function runJourneyBench(input: {
       PAYMENT_PROVIDER_URL: sandboxUrl,
       PAYMENT_SECRET_KEY: LOCAL_SANDBOX_SECRET_KEY,
       PAYMENT_WEBHOOK_SECRET: webhookSecret,
+      // The load tester's invariant check reads admin.invariants after the interleaved run.
+      ADMIN_API_TOKENS: `bench:${adminToken}`,
     },
   });
   let stopped: Promise<unknown> | null = null;
@@ -133,7 +144,9 @@ export async function runJourneyBench(input: {
 
   const taskset = findTaskset();
   let pinning = "not pinned: taskset not found";
+  let pinPrefix: string[] = [];
   if (taskset && os.cpus().length >= 2) {
+    pinPrefix = [taskset, "-c", "0"];
     pin(taskset, [api.pid], 1);
     pin(taskset, [process.pid, sandbox.pid, ...(input.postmaster === null ? [] : processTree(input.postmaster))], 0);
     pinning = "API on core 1 alone; PostgreSQL, the payment sandbox and the shoppers (the bench process) on core 0 (taskset)";
@@ -166,6 +179,21 @@ export async function runJourneyBench(input: {
   log(
     `journey: API ${journey.apiCpuMsPerRequest.toFixed(3)} ms CPU per request, PostgreSQL ${journey.databaseCpuMsPerRequest?.toFixed(3) ?? "?"} ms; placeOrder ${Math.round(journey.placeOrderPerSecond)}/s`,
   );
+  const atRate = await runJourneyAtRate({
+    apiUrl,
+    sandboxUrl,
+    adminToken,
+    requestsPerSecondPerCore: input.isSmoke ? 10 / JOURNEY_LOAD_SHARE : journey.requestsPerSecondPerCore,
+    share: JOURNEY_LOAD_SHARE,
+    seconds: input.isSmoke ? 2 : 20,
+    workDir: input.workDir,
+    pinPrefix,
+    apiCpuSeconds: () => processCpuSeconds(api.pid),
+    log,
+  });
+  log(
+    `  ${atRate.requests} requests: p50 ${atRate.latencyMs.p50.toFixed(1)} ms, p95 ${atRate.latencyMs.p95.toFixed(1)} ms, p99 ${atRate.latencyMs.p99.toFixed(1)} ms; load tester exit ${atRate.exitCode}`,
+  );
   await stopApi();
 
   let tpcb: JourneyBench["tpcb"];
@@ -188,5 +216,5 @@ export async function runJourneyBench(input: {
     log(`  ${Math.round(tpcb.tps)} tps, ${tpcb.transactions} transactions, ${tpcb.failed} failed`);
   }
   await sandbox.stop(5000);
-  return { journey, pinning, tpcb };
+  return { journey, atRate, pinning, tpcb };
 }

@@ -145,6 +145,9 @@ describe("bench smoke mode", () => {
           expect(text).toMatch(new RegExp(`\\| \`${procedure.replace(".", "\\.")}\` \\| [\\d.]+ % \\| 10 \\| [\\d.]+ \\|`));
         expect(text).toMatch(/\| \*\*Journey, weighted\*\* \| 100 % \| \| \*\*[\d.]+\*\* \|/);
         expect(text).toMatch(/needs\s+\*\*\d+ tasks\*\*/);
+        // The interleaved journey ran through the load tester and its invariant check passed.
+        expect(text).toMatch(/\*\*p99 [\d.]+ ms\*\*/);
+        expect(text).toContain("the load tester's verdict: its thresholds and the shop's invariants held");
       }
       expect(finished?.output).toContain("left unchanged");
     });
