@@ -6,15 +6,7 @@ import type http from "node:http";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  RandomIdGenerator,
-  TraceIdRatioBasedSampler,
-  type IdGenerator,
-} from "@opentelemetry/sdk-trace-base";
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, RandomIdGenerator, type IdGenerator } from "@opentelemetry/sdk-trace-base";
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -87,8 +79,9 @@ export function createOtelTracing(settings: TracingSettings): Tracing {
       [ATTR_SERVICE_NAME]: settings.serviceName,
       ...(settings.serviceVersion ? { [ATTR_SERVICE_VERSION]: settings.serviceVersion } : {}),
     }),
-    // Children follow their request's decision; the request's is ours alone (an incoming traceparent is not read).
-    sampler: new ParentBasedSampler({ root: settings.ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(settings.ratio) }),
+    // The request's sampling is decided in serveRequest before the SDK is asked for anything (an unsampled request costs
+    // one Math.random()); every span the SDK is asked for is then recorded, and children follow their request.
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     idGenerator: new TimestampedIdGenerator(),
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
@@ -103,6 +96,11 @@ export function createOtelTracing(settings: TracingSettings): Tracing {
 
   return {
     serveRequest(req, res, routeOf, handle) {
+      // An unsampled request (and a probe): no span object, no async context, nothing after this check.
+      if (settings.ratio < 1 && Math.random() >= settings.ratio) {
+        handle(req, res);
+        return;
+      }
       const url = req.url ?? "/";
       const queryAt = url.indexOf("?");
       const route = routeOf(queryAt === -1 ? url : url.slice(0, queryAt));
@@ -118,10 +116,6 @@ export function createOtelTracing(settings: TracingSettings): Tracing {
         { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: method, ...(httpRoute ? { [ATTR_HTTP_ROUTE]: httpRoute } : {}) } },
         ROOT_CONTEXT,
       );
-      if (!span.isRecording()) {
-        handle(req, res);
-        return;
-      }
       requestSpans.set(req, span);
       res.once("close", () => {
         span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, res.statusCode);
