@@ -70,7 +70,8 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
   return input.db.transaction().execute(async (trx) => {
     const cartRow = await CartRepository.findCartForUpdate(trx, input.cartId);
     if (!cartRow) throw new AppError("NOT_FOUND", "This cart does not exist or has expired", { cartId: input.cartId });
-    const live = await OrderRepository.findLiveOrderOfCart(trx, cartRow.id);
+    const orders = await OrderRepository.listOrdersOfCart(trx, cartRow.id);
+    const live = orders.find((order) => order.status !== "payment_failed");
     if (live && live.status === "pending_payment") {
       const isSameAttempt = live.quote_id === quoteId && live.payment_token_hash !== null && live.payment_token_hash === tokenHash;
       if (!isSameAttempt) throw checkoutInProgress(live.id, 2);
@@ -94,7 +95,7 @@ async function createPendingOrder(input: PlaceOrderInput, quoted: PricedCart, qu
     }
     // The same attempt again after the reconciler released its order (the provider never answered; nothing was
     // charged): that attempt is over. Answering with a final error, not a new order, keeps one key to one order.
-    const released = await OrderRepository.findOrderOfAttempt(trx, { cartId: cartRow.id, quoteId, paymentTokenHash: tokenHash });
+    const released = orders.find((order) => order.quote_id === quoteId && order.payment_token_hash === tokenHash);
     if (released) {
       throw new AppError(
         "PAYMENT_TOKEN_INVALID",

@@ -1,6 +1,7 @@
 // Order persistence: orders, their lines, and guarded status updates.
 import { sql } from "kysely";
 import type { Db, NewOrder, NewOrderLine, OrderLineRow, OrderRow } from "../db/database.ts";
+import { compileOnce } from "../db/compiled-query.ts";
 import type { Address, Order, OrderStatus, Payment, ShippingOption } from "../schemas.ts";
 
 export function insertOrder(db: Db, order: NewOrder) {
@@ -24,21 +25,17 @@ export function findOrderByNumber(db: Db, number: string) {
   return db.selectFrom("order").selectAll().where("number", "=", number).executeTakeFirst();
 }
 
-export function findLiveOrderOfCart(db: Db, cartId: string) {
-  return db.selectFrom("order").selectAll().where("cart_id", "=", cartId).where("status", "<>", "payment_failed").executeTakeFirst();
+/**
+ * Every order of the cart, newest first: its live one (at most one is not payment_failed) and the attempts before it.
+ * A cart has few (declines per cart are limited), so placeOrder reads them in one statement and looks among them.
+ */
+export function listOrdersOfCart(db: Db, cartId: string): Promise<OrderRow[]> {
+  return ordersOfCart.execute(db, { cartId });
 }
 
-/** An earlier order of the cart placed from this quote and this payment token (a hash of it): the same attempt. */
-export function findOrderOfAttempt(db: Db, input: { cartId: string; quoteId: string; paymentTokenHash: string }) {
-  return db
-    .selectFrom("order")
-    .selectAll()
-    .where("cart_id", "=", input.cartId)
-    .where("quote_id", "=", input.quoteId)
-    .where("payment_token_hash", "=", input.paymentTokenHash)
-    .orderBy("created_at", "desc")
-    .executeTakeFirst();
-}
+const ordersOfCart = compileOnce<{ cartId: string }, OrderRow>(["cartId"], (db, { cartId }) =>
+  db.selectFrom("order").selectAll().where("cart_id", "=", cartId).orderBy("created_at", "desc").orderBy("id"),
+);
 
 /**
  * Takes the authorisation claim of a pending order whose provider never answered (no payment row):
