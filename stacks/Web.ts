@@ -33,8 +33,8 @@ export const SITE_PATH = "packages/web";
 export const API_PATHS = ["/trpc/admin.*", "/trpc/*", "/health", "/ready", "/webhooks/payments"] as const;
 
 /**
- * The tag in packages/web/index.html that tells the app where the payment provider is. Locally the API server
- * rewrites it as it serves the page; on S3 the deploy rewrites it in the uploaded index.html.
+ * The tag in packages/web/index.html (and so in every prerendered document) that tells the app where the payment
+ * provider is. Locally the API server rewrites it as it serves the page; on S3 the deploy rewrites it in the uploads.
  */
 export const PAYMENT_META_TAG = '<meta name="checkout:payment-sandbox-url" content="http://localhost:3001" />';
 
@@ -58,12 +58,27 @@ export const API_FORWARDED_HEADERS = [
 /** What the payment provider's signed webhooks need: the body's type and the signature (packages/payment-protocol webhook-signature.ts). */
 export const WEBHOOK_FORWARDED_HEADERS = ["Content-Type", "Sandbox-Signature", "User-Agent", "X-Request-Id", VIEWER_ADDRESS_HEADER, RATE_KEY_HEADER] as const;
 
-/** Client-side routes (no file extension) get the app shell, as the API server does locally; files are served as they are. */
+/**
+ * Client-side routes (no file extension) get a prerendered document, as the API server serves them locally: "/" the
+ * catalogue's (index.html), every other route the app shell (packages/web/scripts/prerender.ts); files as they are.
+ */
 const APP_SHELL_FUNCTION = `function handler(event) {
   var request = event.request;
-  if (!/\\.[a-zA-Z0-9]+$/.test(request.uri)) request.uri = "/index.html";
+  if (request.uri === "/") request.uri = "/index.html";
+  else if (!/\\.[a-zA-Z0-9]+$/.test(request.uri)) request.uri = "/app-shell.html";
   return request;
 }`;
+
+/**
+ * Cache-Control per uploaded file (SST applies the last matching rule): hashed build output for a year, never
+ * revalidated; the HTML documents revalidated on every visit (they name the current hashes); the rest (product
+ * images, the icon), whose names do not change with their content, for an hour.
+ */
+export const SITE_FILE_CACHING = [
+  { files: "**", cacheControl: "public,max-age=3600" },
+  { files: "**/*.html", cacheControl: "no-cache" },
+  { files: "assets/**", cacheControl: "public,max-age=31536000,immutable" },
+] as const;
 
 export function Web({ stack, app }: StackContext): { site: StaticSite; distribution: cloudfront.IDistribution | undefined } {
   const config = stageConfig(app.stage);
@@ -142,7 +157,9 @@ export function Web({ stack, app }: StackContext): { site: StaticSite; distribut
     ...(prebuilt ? { buildOutput: path.relative(path.resolve(SITE_PATH), path.resolve(prebuilt)) } : { buildCommand: "pnpm run build", buildOutput: "dist" }),
     // SST writes Vite env typings for the site; keep them out of the web package's sources (the app declares none).
     vite: { types: ".sst/sst-env.d.ts" },
-    replaceValues: [{ files: "index.html", search: PAYMENT_META_TAG, replace: PAYMENT_META_TAG.replace("http://localhost:3001", config.paymentFieldUrl) }],
+    // Every prerendered document (index.html, app-shell.html) carries the tag.
+    replaceValues: [{ files: "*.html", search: PAYMENT_META_TAG, replace: PAYMENT_META_TAG.replace("http://localhost:3001", config.paymentFieldUrl) }],
+    assets: { fileOptions: SITE_FILE_CACHING.map((option) => ({ ...option })) },
     customDomain: {
       domainName: config.domain.web,
       isExternalDomain: true,

@@ -1,6 +1,7 @@
 // The Web stack: CloudFront in front of a private, KMS-encrypted bucket (origin access control), the API's paths sent
 // to the load balancer over HTTPS, the payment page's security headers, access logs, and no cdk-nag finding left.
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { runInNewContext } from "node:vm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Match, type Template } from "aws-cdk-lib/assertions";
@@ -118,10 +119,11 @@ describe("viewer side of the distribution", () => {
     web.resourceCountIs("AWS::CloudFront::Function", 2);
     const handler = runInNewContext(`${fn.props.FunctionCode}; handler`) as (event: { request: { uri: string } }) => { uri: string };
     const rewrite = (uri: string) => handler({ request: { uri } }).uri;
+    // "/" gets the catalogue's prerendered first frame, every other route the prerendered app shell.
     expect(rewrite("/")).toBe("/index.html");
-    expect(rewrite("/checkout")).toBe("/index.html");
-    expect(rewrite("/products/oak-tray")).toBe("/index.html");
-    expect(rewrite("/orders/5b0e6c1e-3f4f-4c8e-9d7a-2a1b7b9c0d11")).toBe("/index.html");
+    expect(rewrite("/checkout")).toBe("/app-shell.html");
+    expect(rewrite("/products/oak-tray")).toBe("/app-shell.html");
+    expect(rewrite("/orders/5b0e6c1e-3f4f-4c8e-9d7a-2a1b7b9c0d11")).toBe("/app-shell.html");
     expect(rewrite("/assets/index-B4x9.js")).toBe("/assets/index-B4x9.js");
     expect(rewrite("/favicon.svg")).toBe("/favicon.svg");
   });
@@ -219,11 +221,31 @@ describe("contentSecurityPolicy (PCI DSS 6.4.3)", () => {
   });
 });
 
+describe("caching of the uploaded site", () => {
+  /** The Cache-Control SST's uploader gives a file: the last rule whose glob matches wins, as in its custom resource. */
+  function cacheControlOf(file: string, options: { files: string | string[]; cacheControl?: string }[]): string | undefined {
+    const matches = (glob: string) => path.matchesGlob(file, glob);
+    return options.findLast((option) => [option.files].flat().some(matches))?.cacheControl;
+  }
+
+  it("caches hashed assets for a year as immutable, revalidates the HTML documents every time, and keeps images an hour", () => {
+    const uploader = Object.values(resources).find((r) => r.Type === "Custom::S3Uploader")!;
+    const options = uploader.Properties.fileOptions as { files: string | string[]; cacheControl?: string }[];
+    expect(cacheControlOf("assets/index-B4x9.js", options)).toBe("public,max-age=31536000,immutable");
+    expect(cacheControlOf("assets/index-5DhbbI6C.css", options)).toBe("public,max-age=31536000,immutable");
+    expect(cacheControlOf("assets/schemas-zgOqZRX5.js.br", options)).toBe("public,max-age=31536000,immutable");
+    expect(cacheControlOf("index.html", options)).toBe("no-cache");
+    expect(cacheControlOf("app-shell.html", options)).toBe("no-cache");
+    expect(cacheControlOf("images/ceramic-mug.svg", options)).toBe("public,max-age=3600");
+    expect(cacheControlOf("favicon.svg", options)).toBe("public,max-age=3600");
+  });
+});
+
 describe("payment provider URL in the deployed page", () => {
-  it("rewrites the provider's URL into the uploaded index.html, matching the tag the web app ships", () => {
+  it("rewrites the provider's URL into the uploaded HTML documents, matching the tag the web app ships", () => {
     const uploader = Object.values(resources).find((r) => r.Type === "Custom::S3Uploader")!;
     expect(uploader.Properties.replaceValues).toEqual([
-      { files: "index.html", search: PAYMENT_META_TAG, replace: `<meta name="checkout:payment-sandbox-url" content="${config.paymentFieldUrl}" />` },
+      { files: "*.html", search: PAYMENT_META_TAG, replace: `<meta name="checkout:payment-sandbox-url" content="${config.paymentFieldUrl}" />` },
     ]);
     // If packages/web changes this tag, the deploy would silently keep localhost: fail here instead.
     expect(readFileSync("packages/web/index.html", "utf8")).toContain(PAYMENT_META_TAG);
