@@ -1,6 +1,6 @@
 // The journey section of docs/BENCHMARKS.md: CPU per request by procedure, the journey's weighted cost, the tasks it
 // implies for 10,000 req/s at the deployed task size, and placeOrder against pgbench's TPC-B on the same server.
-import { API_TASK_SIZE, vcpuOf } from "../../../stacks/api-task-size.ts";
+import { API_TASK_SIZE, apiContainerSizeOf, vcpuOf } from "../../../stacks/api-task-size.ts";
 import { requestsPerArrival } from "./journey-at-rate.ts";
 import type { JourneyBench } from "./journey-run.ts";
 
@@ -10,9 +10,15 @@ export const PLAN_HEADROOM = 0.3;
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
-/** API tasks of the deployed size for `targetRps` with headroom, if each API process uses one core per `requestsPerSecondPerCore`. */
+/** The vCPU the API container reserves in a task: the task less the tracing collector's share. */
+export const API_VCPU_PER_TASK = apiContainerSizeOf(API_TASK_SIZE).cpu / 1024;
+
+/**
+ * API tasks of the deployed size for `targetRps` with headroom, each API process using one core per
+ * `requestsPerSecondPerCore`, and given only the CPU its container reserves (the collector keeps its share).
+ */
 export function tasksFor(requestsPerSecondPerCore: number, targetRps = PLAN_TARGET_RPS, headroom = PLAN_HEADROOM): number {
-  const perTask = requestsPerSecondPerCore * Math.min(vcpuOf(API_TASK_SIZE), API_TASK_SIZE.apiProcessesPerTask);
+  const perTask = requestsPerSecondPerCore * Math.min(API_VCPU_PER_TASK, API_TASK_SIZE.apiProcessesPerTask);
   return Math.max(API_TASK_SIZE.minTasks, Math.ceil((targetRps * (1 + headroom)) / perTask));
 }
 
@@ -43,8 +49,8 @@ ${rows.join("\n")}
 | **Journey, weighted** | 100 % | | **${ms(journey.apiCpuMsPerRequest)}** | **${ms(journey.databaseCpuMsPerRequest)}** | |
 
 - One API process with a whole core of this machine serves **${integer.format(Math.round(journey.requestsPerSecondPerCore))} req/s** of the
-  journey's mix (1000 / API CPU per request). At the deployed task size (${vcpuOf(API_TASK_SIZE)} vCPU,
-  ${API_TASK_SIZE.apiProcessesPerTask} API process), ${integer.format(PLAN_TARGET_RPS)} req/s with ${100 * PLAN_HEADROOM} % headroom needs
+  journey's mix (1000 / API CPU per request). At the deployed task size (${vcpuOf(API_TASK_SIZE)} vCPU, of which the API container
+  reserves ${API_VCPU_PER_TASK}; ${API_TASK_SIZE.apiProcessesPerTask} API process), ${integer.format(PLAN_TARGET_RPS)} req/s with ${100 * PLAN_HEADROOM} % headroom needs
   **${tasks} tasks** (autoscaling bounds ${API_TASK_SIZE.minTasks}–${API_TASK_SIZE.maxTasks}), if a Fargate vCPU does this machine's core's work.
 - Interleaved, as shoppers really arrive: the load tester played the journey at ${Math.round(100 * atRate.share)} % of that rate
   (${atRate.arrivalsPerSecond} arrivals/s × ${requestsPerArrival().toFixed(1)} requests each ≈ ${integer.format(Math.round(atRate.arrivalsPerSecond * requestsPerArrival()))} req/s, ${atRate.seconds} s, open model), ${integer.format(atRate.requests)} requests
