@@ -78,7 +78,7 @@ export async function withOpenCart(input: { db: Kysely<Database>; cartId: string
 
 /** The variant if `quantity` units of it can go in a cart in `currency`: it exists, is sold in that currency and has that many for sale. */
 async function assertSellable(db: Db, currency: Currency, sku: string, quantity: number) {
-  const [variant] = await CatalogRepository.findVariantsBySku(db, currency, [sku]);
+  const variant = await CatalogRepository.findVariantBySku(db, currency, sku);
   if (!variant) {
     const exists = await CatalogRepository.variantExists(db, sku);
     if (!exists) throw new AppError("NOT_FOUND", `No product variant with SKU "${sku}"`, { sku });

@@ -2,6 +2,7 @@
 import { sql } from "kysely";
 import type { Currency } from "../money.ts";
 import type { Db } from "../db/database.ts";
+import { compileOnce } from "../db/compiled-query.ts";
 
 export interface VariantListingRow {
   product_id: string;
@@ -123,10 +124,13 @@ export function listVariantsOfProduct(db: Db, currency: Currency, productId: str
   return selectVariants(db, currency).where("p.id", "=", productId).execute();
 }
 
-export function findVariantsBySku(db: Db, currency: Currency, skus: readonly string[]): Promise<VariantListingRow[]> {
-  if (skus.length === 0) return Promise.resolve([]);
-  return selectVariants(db, currency).where("v.sku", "in", skus).execute();
+/** One variant as sold in `currency` (none when it is not sold in it or does not exist); every cart edit asks. */
+export async function findVariantBySku(db: Db, currency: Currency, sku: string): Promise<VariantListingRow | undefined> {
+  const [row] = await variantBySku.execute(db, { currency, sku });
+  return row;
 }
+
+const variantBySku = compileOnce(["currency", "sku"], (db, { currency, sku }: { currency: Currency; sku: string }) => selectVariants(db, currency).where("v.sku", "=", sku));
 
 export function variantExists(db: Db, sku: string) {
   return db.selectFrom("variant").select("sku").where("sku", "=", sku).executeTakeFirst();
