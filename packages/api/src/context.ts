@@ -37,12 +37,23 @@ export interface Context extends Services {
   authorization: string | null;
 }
 
-export function createContext(services: Services, request: { requestId: string; log?: Logger; origin?: RequestOrigin; authorization?: string | null }): Context {
-  return {
+/**
+ * `log` may be given as a function making the request's logger: it is then made on first use only, since most
+ * procedures never log (a logger child per request was a measurable share of a cached read's CPU).
+ */
+export function createContext(services: Services, request: { requestId: string; log?: Logger | (() => Logger); origin?: RequestOrigin; authorization?: string | null }): Context {
+  const context: Context = {
     ...services,
-    log: request.log ?? services.log,
     requestId: request.requestId,
     origin: request.origin ?? {},
     authorization: request.authorization ?? null,
   };
+  const { log } = request;
+  if (typeof log === "function") {
+    let made: Logger | undefined;
+    Object.defineProperty(context, "log", { enumerable: true, configurable: true, get: () => (made ??= log()) });
+  } else if (log) {
+    context.log = log;
+  }
+  return context;
 }

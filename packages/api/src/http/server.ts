@@ -136,7 +136,7 @@ export function createAppServer(options: ServerOptions): AppServer {
     const requestId = (req as RequestWithId).requestId ?? randomUUID();
     const authorization = req.headers.authorization ?? null;
     const origin = originOf(req, clientAddress);
-    return createContext(services, { requestId, log: log.child({ requestId }), origin, authorization });
+    return createContext(services, { requestId, log: () => log.child({ requestId }), origin, authorization });
   };
   const onError = ({ error, path, req }: { error: { code: string; cause?: unknown }; path?: string; req: http.IncomingMessage }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") {
