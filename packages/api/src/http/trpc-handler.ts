@@ -9,7 +9,7 @@
 // Nothing recursive touches the input before its bounds are checked, and no admission slot is held by a
 // client whose request has not fully arrived.
 import type http from "node:http";
-import { callTRPCProcedure, getTRPCErrorShape, type AnyTRPCProcedure, type AnyTRPCRouter, type TRPCError } from "@trpc/server";
+import { getTRPCErrorShape, type AnyTRPCProcedure, type AnyTRPCRouter, type TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { Kysely } from "kysely";
 import { Idempotency, isAppError, type Database } from "@checkout/core";
@@ -22,6 +22,7 @@ import { limitKeyOf } from "./client-address.ts";
 import { DATABASE_RETRY_AFTER_SECONDS } from "./database-unavailable.ts";
 import { EdgeError, isEdgeError } from "./edge-error.ts";
 import { createReadyBodies, type ContentEncoding } from "./ready-bodies.ts";
+import { callProcedure } from "./procedure-call.ts";
 
 export interface TrpcHandlerOptions<TContext> {
   router: AnyTRPCRouter;
@@ -94,9 +95,9 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
   }
 
   /** Runs the procedure and renders its wire response, success or error, without sending it. */
-  async function render(req: http.IncomingMessage, path: string, type: "query" | "mutation", input: unknown, ctx: TContext): Promise<Rendered> {
+  async function render(req: http.IncomingMessage, procedure: AnyTRPCProcedure, path: string, type: "query" | "mutation", input: unknown, ctx: TContext): Promise<Rendered> {
     try {
-      const data = await callTRPCProcedure({ router, path, getRawInput: async () => input, ctx, type, signal: undefined, batchIndex: 0 });
+      const data = await callProcedure(procedure, { ctx, type, path, rawInput: input });
       // Only a query's answer is compressed: a mutation's may be stored for idempotent replay, as text.
       return { status: 200, ...readyBodies.success(data, type === "query" ? req.headers["accept-encoding"] : undefined), appCode: null, headers: {} };
     } catch (cause) {
@@ -104,7 +105,15 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
     }
   }
 
-  async function renderIdempotent(req: http.IncomingMessage, path: string, input: unknown, ctx: TContext, scope: string, key: string): Promise<Rendered> {
+  async function renderIdempotent(
+    req: http.IncomingMessage,
+    procedure: AnyTRPCProcedure,
+    path: string,
+    input: unknown,
+    ctx: TContext,
+    scope: string,
+    key: string,
+  ): Promise<Rendered> {
     let isTransient = false;
     let headers: http.OutgoingHttpHeaders = {};
     const response = await Idempotency.run({
@@ -113,7 +122,7 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
       key,
       fingerprint: Idempotency.fingerprint(path, input),
       execute: async () => {
-        const rendered = await render(req, path, "mutation", input, ctx);
+        const rendered = await render(req, procedure, path, "mutation", input, ctx);
         headers = rendered.headers;
         isTransient = rendered.status >= 500 || (rendered.appCode !== null && TRANSIENT_APP_CODES.has(rendered.appCode));
         return { status: rendered.status, body: rendered.body.toString() };
@@ -233,8 +242,8 @@ export function createTrpcHandler<TContext>(options: TrpcHandlerOptions<TContext
       // procedure answers it with its usual 400, and the same key can carry the corrected request.
       const rendered =
         checked.meta.idempotency && scope !== null && key !== null && isValidInput(checked.procedure, input)
-          ? await renderIdempotent(req, path, input, ctx, scope, key)
-          : await render(req, path, checked.type, input, ctx);
+          ? await renderIdempotent(req, checked.procedure, path, input, ctx, scope, key)
+          : await render(req, checked.procedure, path, checked.type, input, ctx);
       send(res, rendered);
     } catch (cause) {
       send(res, renderError(req, path, checked.type, input, ctx, cause));
