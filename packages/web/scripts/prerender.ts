@@ -38,8 +38,9 @@ async function render(root: string): Promise<Rendered> {
 /** `html` with the rendered markup inside #root and, when given, modulepreload links before </head>. */
 export function fillDocument(html: string, markup: string, preloads: readonly string[] = []): string {
   if (!html.includes(ROOT_ELEMENT)) throw new Error(`index.html has no ${ROOT_ELEMENT} to prerender into`);
-  const links = preloads.map((file) => `    <link rel="modulepreload" crossorigin href="/${file}">\n`).join("");
-  return html.replace(ROOT_ELEMENT, `<div id="root">${markup}</div>`).replace("</head>", `${links}  </head>`);
+  const links = preloads.map((file) => `<link rel="modulepreload" crossorigin href="/${file}">\n`).join("");
+  // Indented like the lines Vite wrote into the head.
+  return html.replace(ROOT_ELEMENT, `<div id="root">${markup}</div>`).replace(/^( *)<\/head>/m, (closing, indent: string) => `${links.replace(/^/gm, `${indent}  `).replace(/ +$/, "")}${closing}`);
 }
 
 export function prerender(): Plugin {

@@ -70,7 +70,7 @@ function ProductDetails({ product }: { product: Product }) {
   return (
     <article className="product" aria-labelledby="page-title">
       <div className="product__media">
-        <ProductImage src={product.image} alt={product.name} />
+        <ProductImage src={product.image} alt={product.name} isPriority />
       </div>
       <div className="product__details">
         <p className="eyebrow">{product.category}</p>
