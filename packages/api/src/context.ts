@@ -42,18 +42,19 @@ export interface Context extends Services {
  * procedures never log (a logger child per request was a measurable share of a cached read's CPU).
  */
 export function createContext(services: Services, request: { requestId: string; log?: Logger | (() => Logger); origin?: RequestOrigin; authorization?: string | null }): Context {
-  const context: Context = {
+  const { log } = request;
+  if (typeof log !== "function") {
+    return { ...services, log: log ?? services.log, requestId: request.requestId, origin: request.origin ?? {}, authorization: request.authorization ?? null };
+  }
+  let made: Logger | undefined;
+  return {
     ...services,
+    get log() {
+      made ??= log();
+      return made;
+    },
     requestId: request.requestId,
     origin: request.origin ?? {},
     authorization: request.authorization ?? null,
   };
-  const { log } = request;
-  if (typeof log === "function") {
-    let made: Logger | undefined;
-    Object.defineProperty(context, "log", { enumerable: true, configurable: true, get: () => (made ??= log()) });
-  } else if (log) {
-    context.log = log;
-  }
-  return context;
 }
