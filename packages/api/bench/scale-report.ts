@@ -39,7 +39,8 @@ export function renderScaleSection(input: { report: ScaleReport; date: string; c
 ## A year of data
 
 Written by \`pnpm bench:scale\` (\`packages/api/bench/scale.ts\`) on ${input.date} at commit ${input.commit}; PostgreSQL
-${report.serverVersion} (this machine's system server, a fresh database), 2 cores shared with other programs. The core
+${report.serverVersion} (this machine's system server, a fresh database), 2 cores shared with other programs (load average
+${report.loadAverage.start.map((n) => n.toFixed(2)).join(", ")} at the start, ${report.loadAverage.end.map((n) => n.toFixed(2)).join(", ")} at the end). The core
 functions behind each procedure are called in-process (no HTTP, no catalogue cache: what the database does is what grows
 with data), ${report.calls} timed calls each after warm-up (\`admin.invariants\`: 3), first on the demo catalogue, then on the same
 database after loading a year (in ${report.loadSeconds.toFixed(0)} s, set-based SQL): ${count(report.size.products)} more products
@@ -62,7 +63,7 @@ Sequential scans of a large table in a year-of-data plan: ${seqScans.length === 
 
 ${input.notes.trim()}
 
-Reproduce: \`pnpm bench:scale\` (a full run loads about 8 GB and takes about ${Math.max(1, Math.round(report.loadSeconds / 60) + 3)} minutes; \`--smoke\` loads
+Reproduce: \`pnpm bench:scale\` (a full run makes a ${(report.databaseBytes / 1e9).toFixed(1)} GB database and takes about ${Math.max(1, Math.round(report.loadSeconds / 60) + 3)} minutes; \`--smoke\` loads
 200 products, 2,000 orders and 2,000 carts and writes nothing). Options: \`--products\`, \`--orders\`, \`--carts\`, \`--calls\`,
 \`--keep\` (keep the database), \`SCALE_DATABASE_URL\` (a superuser's URL; default the system server at 127.0.0.1:5432).
 This script replaces only what is between its own comment markers.
@@ -70,4 +71,36 @@ ${SECTION.end}`;
 }
 
 /** What the numbers say, kept with the script so a re-run keeps it (written from the run recorded in the doc). */
-export const SCALE_NOTES = `Notes are written after a full run.`;
+export const SCALE_NOTES = `**What stays flat.** Every shopper call, placeOrder, the reconciler and the admin order list read about the same rows
+with a year of data as on the demo data, through the indexes named in the table; no plan reads a large table whole. The
+demo's "rows read" is often the larger: its tables are one page each, so the planner reads them whole (a catalogue of
+15 products, 50 variants), where a year's plans probe an index for the few rows a call needs. Buffers still grow 1–3×
+for those calls: a B-tree over a million rows is three levels deep, so each probe touches three or four pages where the
+demo's one-page table cost one. Wall times sit between 0.3× and 4× on a machine shared with other benchmarks (the load
+average above); "rows read" and buffers are the signal that does not move with the load.
+
+**What was changed to get there.**
+- The catalogue pages with a keyset on (position, id) (\`product_listing_idx\`, and \`product_category_listing_idx\` for a
+  category): a page 50 products from the end of 10,015 reads what the first page reads. Before, \`catalog.list\` returned
+  the whole catalogue: with a year's 10,015 products that would have been every variant row of them in every answer.
+- The admin order list sorted every order for each page (a Seq Scan of \`order\` in a 100,000-order trial run). Migration
+  2026-12-03T06-30 adds \`order_created_idx\` (created_at, id), \`order_status_created_idx\`, \`order_email_created_idx\`
+  (lower(email), created_at, id) and \`order_email_trgm_idx\` for the search's email fragment; each list now reads its
+  page and stops.
+- A catalogue search is planned with its pattern on each call (sent unnamed, not as a named prepared statement). In the
+  first full run the named statement had settled on one generic plan, a walk of the listing order, and the search for
+  a term one product matches read all 10,026 products; planned per call it goes through the trigram index
+  (\`product_search_trgm_idx\`) and reads a handful of rows.
+
+**What does not stay flat, and why.**
+- \`admin.invariants\` reads every order, order line, payment and SKU: it proves that no order anywhere breaks the stock
+  and charge invariants, so its cost is the size of the shop by definition (about 6 s for a million orders here, one
+  consistent snapshot). Keeping it flat would mean checking only what changed since the last check, with running totals
+  kept at write time: a different, weaker statement, and the database's constraints and the single place that writes
+  each transition already hold the rules per order. It is an operator's and the load tester's check, not a shopper's
+  call; run it off-peak, or against the read replica.
+- A search for a common term reads products in the listing order until the page is full: 5 % of the year's products
+  match "merino", so the page reads about 500 products for 25; the cost follows how rare the term is, not the size of
+  the catalogue (a rarer term goes through the trigram index instead, as above).
+- \`catalog.categories\` reads one index entry per category (a skip scan): 46 categories against the demo's 6, whatever the
+  number of products. It is cached with the catalogue.`;

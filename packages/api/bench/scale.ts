@@ -4,6 +4,7 @@
 // Per call: the median wall time, and PostgreSQL's own cost, the shared buffers (hit + read) of every statement the call
 // ran, read from auto_explain's plans (ANALYZE, BUFFERS) sent to the client; the same plans name every index and scan.
 import { randomUUID } from "node:crypto";
+import os from "node:os";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import {
@@ -69,7 +70,11 @@ export interface ScaleReport {
   size: YearOfData;
   calls: number;
   loadSeconds: number;
+  /** The machine's load average (1, 5, 15 min) at the start and at the end: the wall times' context. */
+  loadAverage: { start: number[]; end: number[] };
   rows: Record<string, number>;
+  /** The database's size with the year loaded. */
+  databaseBytes: number;
   procedures: ProcedureResult[];
 }
 
@@ -321,6 +326,7 @@ async function measureAll(input: {
 
 export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport> {
   const { progress } = options;
+  const loadAtStart = os.loadavg();
   const database = `checkout_scale_${randomUUID().slice(0, 8)}`;
   const admin = new pg.Client({ connectionString: options.adminUrl });
   await admin.connect();
@@ -359,7 +365,9 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
       const { rows: counted } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(db);
       rows[table] = counted[0]?.n ?? 0;
     }
-    progress(`year of data: ${JSON.stringify(rows)}`);
+    const { rows: sized } = await sql<{ bytes: string }>`select pg_database_size(current_database())::text as bytes`.execute(db);
+    const databaseBytes = Number(sized[0]?.bytes ?? 0);
+    progress(`year of data: ${JSON.stringify(rows)}, ${(databaseBytes / 1e9).toFixed(1)} GB`);
     const year = await measureAll({ db, explaining, plans, list, calls: options.calls, progress });
     return {
       database,
@@ -367,7 +375,9 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
       size: options.size,
       calls: options.calls,
       loadSeconds,
+      loadAverage: { start: loadAtStart, end: os.loadavg() },
       rows,
+      databaseBytes,
       procedures: list.map((procedure, at) => ({ name: procedure.name, what: procedure.what, demo: demo[at] as PhaseResult, year: year[at] as PhaseResult })),
     };
   } finally {
