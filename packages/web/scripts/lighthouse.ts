@@ -268,7 +268,8 @@ function printTable(results: Result[]): void {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   for (const row of [header, ...rows]) console.log(row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  "));
   for (const r of results) {
-    console.log(`  ${r.page} ${r.formFactor}: LCP element ${r.lcpElement || "(none)"}`);
+    // Lighthouse 12.2.3 cannot always attribute these with a newer Chromium (its RootCauses gatherer fails): shown when it can.
+    if (r.lcpElement) console.log(`  ${r.page} ${r.formFactor}: LCP element ${r.lcpElement}`);
     for (const shift of r.shifts) console.log(`  ${r.page} ${r.formFactor}: shifted ${shift}`);
     for (const failure of r.failed) console.log(`  ${r.page} ${r.formFactor}: ${failure}`);
   }
