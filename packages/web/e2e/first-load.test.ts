@@ -62,7 +62,7 @@ async function contextWithCart(browser: Browser, appUrl: string, viewport = PHON
 const total = (scripts: ScriptLoad[]) => scripts.reduce((sum, script) => sum + script.bytes, 0);
 
 describe("the shop before any script runs", () => {
-  it("paints the catalogue's header, title and search at / with JavaScript off", async () => {
+  it("paints the catalogue's header, title and loading status at / with JavaScript off", async () => {
     const { app, browser } = shop();
     const context = await browser.newContext({ viewport: PHONE, javaScriptEnabled: false });
     const page = await context.newPage();

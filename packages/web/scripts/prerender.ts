@@ -40,7 +40,9 @@ export function fillDocument(html: string, markup: string, preloads: readonly st
   if (!html.includes(ROOT_ELEMENT)) throw new Error(`index.html has no ${ROOT_ELEMENT} to prerender into`);
   const links = preloads.map((file) => `<link rel="modulepreload" crossorigin href="/${file}">\n`).join("");
   // Indented like the lines Vite wrote into the head.
-  return html.replace(ROOT_ELEMENT, `<div id="root">${markup}</div>`).replace(/^( *)<\/head>/m, (closing, indent: string) => `${links.replace(/^/gm, `${indent}  `).replace(/ +$/, "")}${closing}`);
+  return html
+    .replace(ROOT_ELEMENT, `<div id="root">${markup}</div>`)
+    .replace(/^( *)<\/head>/m, (closing, indent: string) => `${links.replace(/^/gm, `${indent}  `).replace(/ +$/, "")}${closing}`);
 }
 
 export function prerender(): Plugin {
