@@ -5,6 +5,7 @@ import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
 import { isAppError, type ErrorCode } from "@checkout/core";
 import type { Context } from "./context.ts";
+import type { ProcedureContextOverride } from "./telemetry/tracing.ts";
 import { databaseUnavailableError, isDatabaseUnavailable } from "./http/database-unavailable.ts";
 import { isEdgeError } from "./http/edge-error.ts";
 import type { RateClass } from "./http/client-limits.ts";
@@ -117,12 +118,13 @@ export function toTransportError(cause: unknown): TRPCError {
  * copies the call's options object, a measurable share of a cached read's CPU.
  */
 const procedureEdge = t.middleware(({ ctx, path, type, next }) => {
-  const run = async () => {
-    const result = await next();
+  // A traced procedure runs with its span's own database and provider handles (telemetry/tracing.ts).
+  const run = async (traced?: ProcedureContextOverride) => {
+    const result = await (traced ? next({ ctx: traced }) : next());
     if (!result.ok && (isAppError(result.error.cause) || isDatabaseUnavailable(result.error.cause))) return { ...result, error: toTransportError(result.error.cause) };
     return result;
   };
-  return ctx.tracing ? ctx.tracing.traceProcedure({ path, type, requestId: ctx.requestId }, run) : run();
+  return ctx.tracing ? ctx.tracing.traceProcedure(ctx, { path, type }, run) : run();
 });
 
 export const router = t.router;

@@ -1,7 +1,6 @@
 // Admission control: at most `maxInFlight` API requests run at once, a short queue waits behind them
 // for at most `queueTimeoutMs`, and everything beyond is answered 503 + Retry-After at once. Under
 // overload the database pool's own queue would otherwise grow without bound and every request time out.
-import { AsyncResource } from "node:async_hooks";
 import type http from "node:http";
 
 export interface AdmissionOptions {
@@ -151,11 +150,10 @@ export function createAdmission(options: AdmissionOptions): Admission {
         return;
       }
       const waiter: Waiter = {
-        // Started later by another request's release: bound so it runs in its own request's async context (its trace span).
-        start: AsyncResource.bind(() => {
+        start: () => {
           res.off("close", abandon);
           start(res, handle);
-        }),
+        },
         timer: setTimeout(() => {
           remove();
           reject(req, res, path, "queue_timeout");

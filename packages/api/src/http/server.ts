@@ -152,7 +152,8 @@ export function createAppServer(options: ServerOptions): AppServer {
     admission,
     clientLimits,
     clientAddressOf: (req) => clientAddressOf(req, addressSources),
-    createContext: contextOf,
+    // With tracing on, a traced request's context leads its procedure's span to the request's.
+    createContext: tracing ? (req, clientAddress) => tracing.contextFor(req, contextOf(req, clientAddress)) : contextOf,
     onError,
     db: services.db,
   });

@@ -8,15 +8,16 @@ import {
   type CardSummary,
   type PaymentProvider,
 } from "@checkout/core";
-import type { Tracing } from "../telemetry/tracing.ts";
+import type { TraceablePaymentProvider, TraceParent, Tracing } from "../telemetry/tracing.ts";
 import { exchange } from "./http-exchange.ts";
 
 export interface SandboxPaymentProviderOptions {
   baseUrl: string;
   secretKey: string;
   timeoutMs?: number;
-  /** A client span per call when tracing is on. */
+  /** A client span per call when tracing is on, as a child of `traceParent` (tracedUnder). */
   tracing?: Tracing;
+  traceParent?: TraceParent;
 }
 
 type AuthorizeInput = Parameters<PaymentProvider["authorize"]>[0];
@@ -87,12 +88,14 @@ function routeTemplateOf(path: string): string {
   return withoutQuery.replace(/^(\/v1\/(?:authorizations|tokens|refunds))\/[^/]+/, "$1/{id}");
 }
 
-export class SandboxPaymentProvider implements PaymentProvider {
+export class SandboxPaymentProvider implements PaymentProvider, TraceablePaymentProvider {
   readonly name = "sandbox";
   readonly #baseUrl: string;
   readonly #secretKey: string;
   readonly #timeoutMs: number;
+  readonly #options: SandboxPaymentProviderOptions;
   readonly #tracing: Tracing | undefined;
+  readonly #traceParent: TraceParent | undefined;
 
   get timeoutMs(): number {
     return this.#timeoutMs;
@@ -102,7 +105,14 @@ export class SandboxPaymentProvider implements PaymentProvider {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.#secretKey = options.secretKey;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#options = options;
     this.#tracing = options.tracing;
+    this.#traceParent = options.traceParent;
+  }
+
+  /** The same provider, its calls reported as client spans under `parent` (a traced procedure's span). */
+  tracedUnder(parent: TraceParent): SandboxPaymentProvider {
+    return new SandboxPaymentProvider({ ...this.#options, traceParent: parent });
   }
 
   async authorize(input: AuthorizeInput): Promise<AuthorizeResult> {
@@ -194,9 +204,10 @@ export class SandboxPaymentProvider implements PaymentProvider {
     timeoutMs: number = this.#timeoutMs,
   ): Promise<ProviderResponse> {
     const send = () => this.#send(method, path, post, timeoutMs);
-    const { status, text } = this.#tracing
-      ? await this.#tracing.traceClientCall({ method, template: routeTemplateOf(path), serverAddress: new URL(this.#baseUrl).host }, send)
-      : await send();
+    const { status, text } =
+      this.#tracing && this.#traceParent
+        ? await this.#tracing.traceClientCall(this.#traceParent, { method, template: routeTemplateOf(path), serverAddress: new URL(this.#baseUrl).host }, send)
+        : await send();
     // A rate limit or server error says nothing about whether the operation happened.
     if (status >= 500 || status === 429) {
       throw new PaymentProviderUnavailableError(`Payment sandbox answered ${status} (${method} ${path})`);

@@ -1,7 +1,6 @@
 // The Tracing hooks (tracing.ts) on OpenTelemetry's SDK, exporting OTLP/HTTP JSON. Loaded only when tracing is on.
-// Nothing is registered globally (no global tracer provider, context manager or propagator): the active span lives in
-// this instance's own AsyncLocalStorage, so two apps in one process (tests) never see each other's spans.
-import { AsyncLocalStorage } from "node:async_hooks";
+// Nothing is registered globally (no global tracer provider, context manager or propagator), and no AsyncLocalStorage
+// (tracing.ts says why): a span's children are handed their parent, so two apps in one process never mix spans.
 import type http from "node:http";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
@@ -17,9 +16,9 @@ import {
 } from "@opentelemetry/semantic-conventions";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { TRPCError } from "@trpc/server";
-import type { LogEvent } from "kysely";
+import type { KyselyPlugin, LogEvent, QueryId } from "kysely";
 import { isAppError } from "@checkout/core";
-import type { ClientCall, ProcedureResult, Tracing, TracingSettings } from "./tracing.ts";
+import type { ClientCall, ProcedureResult, TraceablePaymentProvider, TraceParent, Tracing, TracingSettings } from "./tracing.ts";
 
 /** The request id attribute on the request and procedure spans (the X-Request-Id header's value). */
 export const REQUEST_ID_ATTRIBUTE = "checkout.request_id";
@@ -86,9 +85,38 @@ export function createOtelTracing(settings: TracingSettings): Tracing {
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer("@checkout/api");
-  /** The innermost span of the request being run: only ever a recording (sampled) one. */
-  const active = new AsyncLocalStorage<Span>();
+  /** Spans of the requests being traced, and of the procedure contexts made for them. */
   const requestSpans = new WeakMap<http.IncomingMessage, Span>();
+  const contextSpans = new WeakMap<object, Span>();
+  /** The procedure span each statement a traced procedure built belongs to, by Kysely's id of the query. */
+  const queryParents = new WeakMap<QueryId, Span>();
+  /**
+   * Statements compiled ahead of time (core's compileOnce) are never shown to a plugin before they run, only their
+   * result after: while a traced procedure runs, a statement of no known procedure waits here for that moment.
+   */
+  const pendingStatements = new WeakMap<QueryId, { event: LogEvent; end: number }>();
+  let tracedProcedures = 0;
+
+  /** A statement's span, a child of `parent`: its text with $1 … placeholders only, never parameter values. */
+  const recordStatement = (parent: Span, event: LogEvent, end: number) => {
+    const statement = event.query.sql;
+    const span = tracer.startSpan(
+      operationOf(statement),
+      {
+        kind: SpanKind.CLIENT,
+        startTime: end - event.queryDurationMillis,
+        attributes: { "db.system": "postgresql", "db.statement": statement.length > MAX_STATEMENT_LENGTH ? statement.slice(0, MAX_STATEMENT_LENGTH) : statement },
+      },
+      childOf(parent),
+    );
+    if (event.level === "error") {
+      // The SQLSTATE alone: PostgreSQL's messages can quote the values (a unique violation's "Key (email)=(…)").
+      const sqlState = (event.error as { code?: unknown }).code;
+      if (typeof sqlState === "string") span.setAttribute("db.response.status_code", sqlState);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end(end);
+  };
   /** Statements Kysely reported as failed: it reports them a second time as queries, which must not make a second span. */
   const failedQueries = new WeakSet<object>();
 
@@ -123,64 +151,74 @@ export function createOtelTracing(settings: TracingSettings): Tracing {
         if (!res.writableFinished) span.setAttribute("checkout.response_incomplete", true);
         span.end();
       });
-      active.run(span, handle, req, res);
+      handle(req, res);
       // The handler sets the request id before anything asynchronous (packages/api/src/http/server.ts).
       const requestId = res.getHeader("x-request-id");
       if (typeof requestId === "string") span.setAttribute(REQUEST_ID_ATTRIBUTE, requestId);
     },
 
-    async traceProcedure(procedure, next) {
-      const parent = active.getStore();
-      if (!parent) return next();
+    contextFor(req, ctx) {
+      const span = requestSpans.get(req);
+      if (span) contextSpans.set(ctx, span);
+      return ctx;
+    },
+
+    async traceProcedure(ctx, procedure, run) {
+      const parent = contextSpans.get(ctx);
+      if (!parent) return run();
       const span = tracer.startSpan(
         `trpc ${procedure.path}`,
         {
           kind: SpanKind.INTERNAL,
-          attributes: { "rpc.system": "trpc", "rpc.method": procedure.path, "checkout.procedure_type": procedure.type, [REQUEST_ID_ATTRIBUTE]: procedure.requestId },
+          attributes: { "rpc.system": "trpc", "rpc.method": procedure.path, "checkout.procedure_type": procedure.type, [REQUEST_ID_ATTRIBUTE]: ctx.requestId },
         },
         childOf(parent),
       );
+      // The procedure's own handles: the same pool and provider, their statements and calls marked as this span's.
+      const marker: KyselyPlugin = {
+        transformQuery({ node, queryId }) {
+          queryParents.set(queryId, span);
+          return node;
+        },
+        transformResult: async ({ result, queryId }) => {
+          const pending = pendingStatements.get(queryId);
+          if (pending) {
+            pendingStatements.delete(queryId);
+            recordStatement(span, pending.event, pending.end);
+          }
+          return result;
+        },
+      };
+      const db = ctx.db.withPlugin(marker);
+      const override = {
+        db,
+        readDb: ctx.readDb === ctx.db ? db : ctx.readDb.withPlugin(marker),
+        payments: isTraceable(ctx.payments) ? ctx.payments.tracedUnder(span as unknown as TraceParent) : ctx.payments,
+      };
+      tracedProcedures += 1;
       try {
-        const result = await active.run(span, next);
+        const result = await run(override);
         if (!result.ok && result.error) recordFailure(span, result);
         return result;
       } catch (error) {
         span.setStatus({ code: SpanStatusCode.ERROR });
         throw error;
       } finally {
+        tracedProcedures -= 1;
         span.end();
       }
     },
 
     onQuery(event: LogEvent) {
-      const parent = active.getStore();
-      if (!parent) return;
       if (event.level === "query" && failedQueries.delete(event.query)) return;
-      const end = now();
-      const statement = event.query.sql;
-      const span = tracer.startSpan(
-        operationOf(statement),
-        {
-          kind: SpanKind.CLIENT,
-          startTime: end - event.queryDurationMillis,
-          // The text with its $1 … placeholders only: parameter values (names, addresses, emails) never enter a span.
-          attributes: { "db.system": "postgresql", "db.statement": statement.length > MAX_STATEMENT_LENGTH ? statement.slice(0, MAX_STATEMENT_LENGTH) : statement },
-        },
-        childOf(parent),
-      );
-      if (event.level === "error") {
-        failedQueries.add(event.query);
-        // The SQLSTATE alone: PostgreSQL's messages can quote the values (a unique violation's "Key (email)=(…)").
-        const sqlState = (event.error as { code?: unknown }).code;
-        if (typeof sqlState === "string") span.setAttribute("db.response.status_code", sqlState);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      span.end(end);
+      if (event.level === "error") failedQueries.add(event.query);
+      const parent = queryParents.get(event.query.queryId);
+      if (parent) recordStatement(parent, event, now());
+      else if (tracedProcedures > 0) pendingStatements.set(event.query.queryId, { event, end: now() });
     },
 
-    async traceClientCall(call: ClientCall, run) {
-      const parent = active.getStore();
-      if (!parent) return run();
+    async traceClientCall(traceParent, call: ClientCall, run) {
+      const parent = traceParent as unknown as Span;
       const span = tracer.startSpan(
         `${call.method} ${call.template}`,
         {
@@ -215,6 +253,10 @@ export function createOtelTracing(settings: TracingSettings): Tracing {
       clearTimeout(timer);
     },
   };
+}
+
+function isTraceable(payments: object): payments is TraceablePaymentProvider {
+  return typeof (payments as Partial<TraceablePaymentProvider>).tracedUnder === "function";
 }
 
 function recordFailure(span: Span, result: ProcedureResult): void {
