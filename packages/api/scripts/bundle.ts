@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { rdsCaBundle } from "./rds-ca-bundle.ts";
+import { writeThirdPartyNotices } from "./third-party-notices.ts";
 
 const apiRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /**
@@ -58,6 +59,8 @@ const result = await build({
 writeFileSync(path.join(outdir, "meta.json"), JSON.stringify(result.metafile));
 const bytes = result.metafile.outputs[path.relative(apiRoot, outfile).split(path.sep).join("/")]?.bytes ?? 0;
 console.log(`dist/server.mjs: ${(bytes / 1024).toFixed(0)} KiB from ${Object.keys(result.metafile.inputs).length} modules`);
+const noticed = writeThirdPartyNotices({ file: `${outfile}.LEGAL.txt`, inputs: Object.keys(result.metafile.inputs), absWorkingDir: apiRoot });
+console.log(`dist/server.mjs.LEGAL.txt: ${noticed} third-party packages`);
 
 // The RDS CAs for DATABASE_SSL=verify-full (DATABASE_SSL_CA=/app/dist/certs/rds-ca-bundle.pem in the container).
 const certs = rdsCaBundle();

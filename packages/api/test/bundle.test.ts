@@ -116,6 +116,14 @@ describe("pnpm --filter @checkout/api bundle", () => {
     expect(existsSync(path.join(bundleDir, "node_modules"))).toBe(false);
   });
 
+  it("names every bundled third-party package with its version and licence in the notice the image carries", () => {
+    const notice = readFileSync(path.join(apiRoot, "dist/server.mjs.LEGAL.txt"), "utf8");
+    for (const name of ["pg", "kysely", "pino", "@trpc/server", "zod"]) {
+      const version = (JSON.parse(readFileSync(path.join(apiRoot, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+      expect(notice, name).toMatch(new RegExp(`^${name.replace("/", "\\/")}@${version.replaceAll(".", "\\.")}  MIT$`, "m"));
+    }
+  });
+
   it("holds none of the payment sandbox: no module of it among its inputs, none of its strings in its output", () => {
     const inputs = Object.keys(readMeta().inputs);
     expect(inputs.filter((input) => /(^|\/)(payment-sandbox|sandbox)\//.test(input))).toEqual([]);
