@@ -22,17 +22,18 @@ function scrubbing(destination: pino.DestinationStream): pino.DestinationStream 
   return { write: (line: string) => destination.write(scrubCapabilities(line)) };
 }
 
-/** Log lines are gathered until this many bytes are waiting, then written in one write(2). */
-export const LOG_BATCH_BYTES = 4096;
-/** …or until this long has passed since the first waiting line, so a quiet server's lines still go out promptly. */
-export const LOG_FLUSH_INTERVAL_MS = 1000;
+/** Log lines arriving within this long of the last write wait and go out together (at most this late). */
+export const LOG_MAX_DELAY_MS = 10;
+/** A batch is written at once when it reaches this many bytes. */
+export const LOG_BATCH_BYTES = 8192;
 
 /**
- * stdout, written in batches: one write(2) per access-log line cost the API about a tenth of its CPU per request.
- * Each batch is one synchronous write, so lines keep their order and none is left in a write still in flight when the
- * process exits (an asynchronous write was: its lines came out after later ones, or not at all). Lines wait at most
- * LOG_FLUSH_INTERVAL_MS; what is waiting is written when the process exits (process.exit, and the signals main.ts
- * handles), so only a SIGKILL can lose the last second of lines.
+ * stdout, written in batches under load: one write(2) per access-log line cost the API about a tenth of its CPU per
+ * request. A line that comes after a quiet spell (LOG_MAX_DELAY_MS since the last write) is written at once; lines
+ * that follow closely wait at most LOG_MAX_DELAY_MS and go out in one write. Each write is synchronous, so lines keep
+ * their order and none is left in a write still in flight when the process exits (asynchronous writes were: their
+ * lines came out after later ones, or not at all); what is waiting is written at exit (process.exit, and the signals
+ * main.ts handles), so only a SIGKILL can lose the last few milliseconds of lines.
  */
 function batchedStdout(): pino.DestinationStream {
   sharedStdout ??= openBatchedStdout();
@@ -44,21 +45,30 @@ let sharedStdout: pino.DestinationStream | undefined;
 
 function openBatchedStdout(): pino.DestinationStream {
   const stream = pino.destination({ dest: 1, sync: true, minLength: LOG_BATCH_BYTES });
+  let lastWrite = Number.NEGATIVE_INFINITY;
+  let timer: NodeJS.Timeout | null = null;
   let isWaiting = false;
-  const timer = setInterval(() => {
+  const flush = () => {
+    timer = null;
     if (!isWaiting) return;
     isWaiting = false;
+    lastWrite = performance.now();
     stream.flush();
-  }, LOG_FLUSH_INTERVAL_MS);
-  timer.unref();
-  // pino empties only asynchronous destinations at exit; this one is synchronous but holds a batch.
+  };
+  // pino empties only asynchronous destinations at exit; this one is synchronous but may hold a batch.
   process.on("exit", () => {
     if (isWaiting) stream.flushSync();
   });
   return {
     write(line: string) {
-      isWaiting = true;
       stream.write(line);
+      isWaiting = true;
+      if (performance.now() - lastWrite >= LOG_MAX_DELAY_MS) {
+        flush();
+      } else if (timer === null) {
+        timer = setTimeout(flush, LOG_MAX_DELAY_MS);
+        timer.unref();
+      }
     },
   };
 }
