@@ -76,11 +76,11 @@ function findTaskset(): string | null {
   return null;
 }
 
-/** Pins every thread of each process to `core`; processes they start later inherit it. */
-function pin(taskset: string, pids: readonly number[], core: number): void {
+/** Pins every thread of each process to `cores` (a core or a list such as 0-1); processes they start later inherit it. */
+function pin(taskset: string, pids: readonly number[], cores: number | string): void {
   for (const pid of pids) {
     try {
-      execFileSync(taskset, ["-a", "-p", "-c", String(core), String(pid)], { stdio: "ignore" });
+      execFileSync(taskset, ["-a", "-p", "-c", String(cores), String(pid)], { stdio: "ignore" });
     } catch {
       // It exited meanwhile.
     }
@@ -216,5 +216,7 @@ export async function runJourneyBench(input: {
     log(`  ${Math.round(tpcb.tps)} tps, ${tpcb.transactions} transactions, ${tpcb.failed} failed`);
   }
   await sandbox.stop(5000);
+  // Everything back on every core, for whatever the bench runs next.
+  if (pinPrefix.length && taskset) pin(taskset, [process.pid, ...(input.postmaster === null ? [] : processTree(input.postmaster))], `0-${os.cpus().length - 1}`);
   return { journey, atRate, pinning, tpcb };
 }

@@ -2,6 +2,7 @@
 import { FRESH_NOTES, NOTES_MARKER, findSection, mean, sectionMarkers } from "@checkout/bench-support";
 import { renderJourney } from "./journey-report.ts";
 import type { JourneyBench } from "./journey-run.ts";
+import { renderTracingOverhead, type TracingOverheadResult } from "./tracing-overhead.ts";
 import type { LoadSettings, Measurement } from "./load.ts";
 import type { PgbenchResult } from "./pgbench.ts";
 
@@ -38,6 +39,8 @@ export interface RunReport {
   ceilings?: DatabaseCeiling[];
   /** The checkout journey's CPU per request by procedure, and placeOrder against TPC-B (journey-run.ts). */
   journey?: JourneyBench;
+  /** API CPU per request with tracing off and on (tracing-overhead.ts). */
+  tracing?: TracingOverheadResult;
 }
 
 export interface DatabaseCeiling {
@@ -220,7 +223,7 @@ export function disturbanceWarning(measurements: readonly Measurement[]): string
 }
 
 export function renderMarkdown(report: RunReport): string {
-  const { info, measurements, ceilings = [], journey } = report;
+  const { info, measurements, ceilings = [], journey, tracing } = report;
   const s = info.settings;
   const warning = disturbanceWarning(measurements);
   return `# Benchmarks
@@ -285,10 +288,18 @@ ${
     ? `${renderJourney(journey)}
 `
     : ""
+}${
+  tracing
+    ? `## Tracing's cost (same run)
+
+${renderTracingOverhead(tracing)}
+
+`
+    : ""
 }## How to reproduce
 
 \`\`\`sh
-pnpm bench                      # from the repository root; about 1.5 minutes (7 windows of 3 + 10 s)
+pnpm bench                      # from the repository root; about 5 minutes (the targets, pgbench, the journey, tracing)
 BENCH_DURATION=30 pnpm bench    # longer measured windows (seconds)
 pnpm bench --smoke              # seconds-long check that every benchmark still runs (see "Smoke mode" below)
 \`\`\`

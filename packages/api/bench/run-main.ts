@@ -14,6 +14,7 @@ import { failureRate, measure, type LoadSettings, type Measurement, type Target 
 import { benchDatabase, Cleanup, findFreePorts, logTail, makeWorkDir, postmasterPid, readSettings, spawnApi, spawnServer, waitForOk, type StopOutcome } from "./processes.ts";
 import { cartReadScript, findPgbench, runPgbench } from "./pgbench.ts";
 import { runJourneyBench } from "./journey-run.ts";
+import { measureTracingOverhead } from "./tracing-overhead.ts";
 import { disturbanceWarning, renderConsoleTable, renderMarkdown, withPreservedNotes, type DatabaseCeiling, type RunInfo } from "./report.ts";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -219,6 +220,18 @@ async function main(): Promise<number> {
       log,
     });
 
+    log("tracing's cost: an API with tracing off against one with 5 % of requests traced (production's ratio)");
+    const tracing = await measureTracingOverhead({
+      databaseUrl: db.url,
+      workDir,
+      inherited,
+      cleanup,
+      load: isSmoke ? SMOKE_SETTINGS : { connections: settings.connections, warmupSeconds: 1, durationSeconds: 3 },
+      rounds: isSmoke ? 1 : 4,
+      sampleRatio: 0.05,
+      log,
+    });
+
     console.log(`\n${renderConsoleTable(measurements)}\n`);
     const warning = disturbanceWarning(measurements);
     if (warning) console.warn(`[bench] WARNING: ${warning}`);
@@ -264,12 +277,12 @@ async function main(): Promise<number> {
     };
     if (isSmoke) {
       // The report renders from this run like a full one; its numbers are not worth keeping.
-      await writeFile(reportPath, renderMarkdown({ info, measurements, ceilings, journey }));
+      await writeFile(reportPath, renderMarkdown({ info, measurements, ceilings, journey, tracing }));
       log(`smoke run: wrote ${reportPath}; ${path.relative(repoRoot, docPath)} left unchanged; API shutdown ${info.shutdown}`);
       return 0;
     }
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : null;
-    await writeFile(docPath, withPreservedNotes(renderMarkdown({ info, measurements, ceilings, journey }), existing));
+    await writeFile(docPath, withPreservedNotes(renderMarkdown({ info, measurements, ceilings, journey, tracing }), existing));
     log(`wrote ${path.relative(repoRoot, docPath)}; API shutdown ${info.shutdown}`);
     return 0;
   } catch (error) {
