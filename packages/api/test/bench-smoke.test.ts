@@ -57,6 +57,7 @@ const BENCHES: { name: string; args: string[]; env: Record<string, string>; must
       "cart.get",
       "## Against the database's own speed (same run)",
       "## The checkout journey: CPU per request by procedure (same run)",
+      "## Tracing's cost (same run)",
     ],
   },
   {
