@@ -230,8 +230,24 @@ describe("a closed cart", () => {
       () => Cart.updateLine({ db: db(), cartId: cart.id, lineId: lines[0]!.id, quantity: 2 }),
       () => Cart.removeLine({ db: db(), cartId: cart.id, lineId: lines[0]!.id }),
       () => Checkout.setContact({ db: db(), cartId: cart.id, email: "x@example.com" }),
+      () => Checkout.setShippingAddress({ db: db(), cartId: cart.id, address: US_ADDRESS }),
+      () => Checkout.setShippingOption({ db: db(), cartId: cart.id, optionId: "standard" }),
     ]) {
       expect(await refusal(edit())).toMatchObject({ code: "CART_CLOSED", details: { cartId: cart.id } });
+    }
+    // None of the refused edits changed the cart.
+    expect(await db().selectFrom("cart").select(["email", "shipping_address", "shipping_option_id"]).where("id", "=", cart.id).executeTakeFirstOrThrow()).toEqual({
+      email: null,
+      shipping_address: null,
+      shipping_option_id: null,
+    });
+    const missing = "00000000-0000-4000-8000-000000000000";
+    for (const edit of [
+      () => Checkout.setContact({ db: db(), cartId: missing, email: "x@example.com" }),
+      () => Checkout.setShippingAddress({ db: db(), cartId: missing, address: US_ADDRESS }),
+      () => Checkout.setShippingOption({ db: db(), cartId: missing, optionId: "standard" }),
+    ]) {
+      expect(await refusal(edit())).toMatchObject({ code: "NOT_FOUND" });
     }
     expect(await refusal(Checkout.quote({ db: db(), cartId: cart.id }))).toMatchObject({ code: "CART_CLOSED" });
   });

@@ -19,6 +19,20 @@ export async function findCartForUpdate(db: Db, cartId: string): Promise<CartRow
 
 const cartForUpdate = compileOnce<{ cartId: string }, CartRow>(["cartId"], (db, { cartId }) => db.selectFrom("cart").selectAll().where("id", "=", cartId).forUpdate());
 
+/**
+ * Applies `changes` to the cart only while it is open (and, with `requireAddress`, has a shipping address), marking it
+ * just changed: one statement, atomic on its own. Nothing when the cart is missing, closed or lacks the address.
+ */
+export function updateOpenCart(db: Db, cartId: string, changes: CartUpdate, options: { requireAddress?: boolean } = {}): Promise<CartRow | undefined> {
+  let query = db
+    .updateTable("cart")
+    .set({ ...changes, updated_at: sql<Date>`now()` })
+    .where("id", "=", cartId)
+    .where("status", "=", "open");
+  if (options.requireAddress) query = query.where("shipping_address", "is not", null);
+  return query.returningAll().executeTakeFirst();
+}
+
 export function updateCart(db: Db, cartId: string, changes: CartUpdate) {
   return db
     .updateTable("cart")

@@ -5,7 +5,7 @@ import type { Kysely } from "kysely";
 import type { Currency } from "../money.ts";
 import * as Money from "../money.ts";
 import { AddressSchema, MAX_CART_LINES, type Cart, type CartLine, type ShippingOptionId } from "../schemas.ts";
-import type { CartRow, Database, Db } from "../db/database.ts";
+import type { CartRow, CartUpdate, Database, Db } from "../db/database.ts";
 import { AppError } from "../error.ts";
 import * as CartRepository from "./cart.repository.ts";
 import * as CatalogRepository from "../catalog/catalog.repository.ts";
@@ -66,14 +66,34 @@ export async function withOpenCart(input: { db: Kysely<Database>; cartId: string
   return input.db.transaction().execute(async (trx) => {
     const row = await CartRepository.touchCartForUpdate(trx, input.cartId);
     if (!row) throw notFound(input.cartId);
-    if (row.status !== "open") {
-      throw new AppError("CART_CLOSED", "This cart has already been checked out. Start a new cart to buy more.", { cartId: row.id });
-    }
+    if (row.status !== "open") throw closed(row.id);
     await change(trx, row);
     const found = await CartRepository.findCartWithLines(trx, row.id);
     if (!found) throw notFound(input.cartId);
     return rowToCart(found.cart, found.lines);
   });
+}
+
+function closed(cartId: string): AppError {
+  return new AppError("CART_CLOSED", "This cart has already been checked out. Start a new cart to buy more.", { cartId });
+}
+
+/**
+ * Changes fields of an open cart in one statement (no transaction: a single-row update is atomic) and returns the cart
+ * as it then is. A missing cart is NOT_FOUND, a closed one CART_CLOSED, and with `requireAddress` a cart without a
+ * shipping address is CART_INCOMPLETE: only when the update changed nothing is the cart read again to say which.
+ */
+export async function updateOpenCart(input: { db: Db; cartId: string; changes: CartUpdate; requireAddress?: { message: string } }): Promise<Cart> {
+  const row = await CartRepository.updateOpenCart(input.db, input.cartId, input.changes, { requireAddress: input.requireAddress !== undefined });
+  if (!row) {
+    const current = await CartRepository.findCart(input.db, input.cartId);
+    if (!current) throw notFound(input.cartId);
+    if (current.status !== "open") throw closed(current.id);
+    throw new AppError("CART_INCOMPLETE", input.requireAddress?.message ?? "This cart is not ready for that yet", { missing: ["shippingAddress"] });
+  }
+  const found = await CartRepository.findCartWithLines(input.db, row.id);
+  if (!found) throw notFound(input.cartId);
+  return rowToCart(found.cart, found.lines);
 }
 
 /** The variant if `quantity` units of it can go in a cart in `currency`: it exists, is sold in that currency and has that many for sale. */

@@ -16,15 +16,11 @@ import { quoteShippingOptions } from "../pricing/shipping.ts";
 export const QUOTE_TTL_MS = 15 * 60 * 1000;
 
 export function setContact(input: { db: Kysely<Database>; cartId: string; email: string }): Promise<CartView> {
-  return Cart.withOpenCart(input, async (trx, cart) => {
-    await CartRepository.updateCart(trx, cart.id, { email: input.email.toLowerCase() });
-  });
+  return Cart.updateOpenCart({ db: input.db, cartId: input.cartId, changes: { email: input.email.toLowerCase() } });
 }
 
 export function setShippingAddress(input: { db: Kysely<Database>; cartId: string; address: Address }): Promise<CartView> {
-  return Cart.withOpenCart(input, async (trx, cart) => {
-    await CartRepository.updateCart(trx, cart.id, { shipping_address: JSON.stringify(normaliseAddress(input.address)) });
-  });
+  return Cart.updateOpenCart({ db: input.db, cartId: input.cartId, changes: { shipping_address: JSON.stringify(normaliseAddress(input.address)) } });
 }
 
 function requireAddress(cart: CartView): Address {
@@ -45,9 +41,11 @@ export async function listShippingOptions(input: { db: Db; cartId: string }): Pr
 }
 
 export function setShippingOption(input: { db: Kysely<Database>; cartId: string; optionId: ShippingOptionId }): Promise<CartView> {
-  return Cart.withOpenCart(input, async (trx, cart) => {
-    if (!cart.shipping_address) throw new AppError("CART_INCOMPLETE", "Enter a shipping address before choosing shipping", { missing: ["shippingAddress"] });
-    await CartRepository.updateCart(trx, cart.id, { shipping_option_id: input.optionId });
+  return Cart.updateOpenCart({
+    db: input.db,
+    cartId: input.cartId,
+    changes: { shipping_option_id: input.optionId },
+    requireAddress: { message: "Enter a shipping address before choosing shipping" },
   });
 }
 
