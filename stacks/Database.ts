@@ -16,6 +16,16 @@ export const DATABASE_NAME = "checkout";
 /** The log types RDS exports to CloudWatch Logs, for the writer and the replica alike. */
 export const DATABASE_LOG_EXPORTS = ["postgresql", "upgrade"];
 
+/** The production writer's (and replica's) m7g size: 8 vCPU, 32 GiB (db.m7g.2xlarge); see the capacity plan. */
+export const PRODUCTION_DATABASE_SIZE = ec2.InstanceSize.XLARGE2;
+/** vCPUs of the m7g sizes this stack may choose, for the capacity plan's check. */
+export const M7G_VCPUS: Partial<Record<ec2.InstanceSize, number>> = {
+  [ec2.InstanceSize.LARGE]: 2,
+  [ec2.InstanceSize.XLARGE]: 4,
+  [ec2.InstanceSize.XLARGE2]: 8,
+  [ec2.InstanceSize.XLARGE4]: 16,
+};
+
 export function Database({ stack, app }: StackContext): {
   instance: rds.DatabaseInstance;
   replica: rds.DatabaseInstanceReadReplica;
@@ -33,9 +43,10 @@ export function Database({ stack, app }: StackContext): {
   const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
   // The same major version as the embedded PostgreSQL of local development; RDS applies minor versions itself.
   const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 });
-  // Production stages get general-purpose Graviton instances; dev and personal stages a burstable size.
+  // Production stages get general-purpose Graviton instances sized by the capacity plan (stacks/capacity-plan.ts: the
+  // journey at 10,000 req/s with headroom needs about 4.8 vCPU of PostgreSQL, so 8); dev and personal stages a burstable size.
   const instanceType = config.isProduction
-    ? ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE)
+    ? ec2.InstanceType.of(ec2.InstanceClass.M7G, PRODUCTION_DATABASE_SIZE)
     : ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM);
   const retainInProduction = config.isProduction ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 

@@ -15,16 +15,18 @@ export interface ApiTaskSize {
 }
 
 /**
- * 1 vCPU and 2 GiB per task, one API process each, autoscaled from 2 to 40 tasks. The stacks build the task
+ * 1 vCPU and 2 GiB per task, one API process each, autoscaled from 2 to 12 tasks. The stacks build the task
  * definition and the scaling target from this object, and `checkout-loadtest plan` counts tasks in it, so the plan and
- * the deployment cannot drift apart.
+ * the deployment cannot drift apart. The maximum is the capacity plan's (stacks/capacity-plan.ts): 8 tasks carry
+ * 10,000 req/s of the journey with 30 % headroom as measured, and 12 leaves half as much again; 12 × DB_POOL_MAX
+ * connections stay far within the database's.
  */
 export const API_TASK_SIZE = {
   cpu: 1024,
   memoryMiB: 2048,
   apiProcessesPerTask: 1,
   minTasks: 2,
-  maxTasks: 40,
+  maxTasks: 12,
 } as const satisfies ApiTaskSize;
 
 /**

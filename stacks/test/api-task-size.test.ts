@@ -30,7 +30,7 @@ describe("API_TASK_SIZE", () => {
     expect(API_TASK_SIZE.apiProcessesPerTask).toBe(vcpuOf(API_TASK_SIZE));
   });
 
-  it("scales from 2 to 40 tasks, as the service promises", () => {
-    expect([API_TASK_SIZE.minTasks, API_TASK_SIZE.maxTasks]).toEqual([2, 40]);
+  it("scales from 2 tasks (one per availability zone) to the capacity plan's 12", () => {
+    expect([API_TASK_SIZE.minTasks, API_TASK_SIZE.maxTasks]).toEqual([2, 12]);
   });
 });

@@ -301,10 +301,10 @@ describe("Api: the Fargate service", () => {
 });
 
 describe("Api: autoscaling", () => {
-  it("scales between API_TASK_SIZE's 2 and 40 tasks", () => {
+  it("scales between API_TASK_SIZE's 2 and 12 tasks", () => {
     const target = only("AWS::ApplicationAutoScaling::ScalableTarget");
     expect([target.MinCapacity, target.MaxCapacity]).toEqual([API_TASK_SIZE.minTasks, API_TASK_SIZE.maxTasks]);
-    expect([target.MinCapacity, target.MaxCapacity]).toEqual([2, 40]);
+    expect([target.MinCapacity, target.MaxCapacity]).toEqual([2, 12]);
     expect(target.ScalableDimension).toBe("ecs:service:DesiredCount");
   });
 

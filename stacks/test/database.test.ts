@@ -217,7 +217,7 @@ describe("Database stack on the prod stage", () => {
     const writer = Object.values(prod).find(
       (r) => r.Type === "AWS::RDS::DBInstance" && JSON.stringify(r.Properties.DBInstanceIdentifier) === JSON.stringify(identifierOf("prod-checkout-postgres")),
     )!;
-    expect(writer.Properties).toMatchObject({ BackupRetentionPeriod: 14, DBInstanceClass: "db.m7g.large", MultiAZ: true });
+    expect(writer.Properties).toMatchObject({ BackupRetentionPeriod: 14, DBInstanceClass: "db.m7g.2xlarge", MultiAZ: true });
   });
 
   it("keeps both secrets and the exported logs (a year) if the stack is ever deleted, but not after a rolled-back creation", () => {

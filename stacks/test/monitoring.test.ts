@@ -124,11 +124,11 @@ describe("alarms", () => {
     expect(API_TASK_SIZE.minTasks).toBe(2);
   });
 
-  it("fires when autoscaling asks for 36 or more of its 40 tasks over 5 minutes (desired, so blue/green's doubled running count during a deployment does not)", () => {
+  it("fires when autoscaling asks for 11 or more of its 12 tasks over 5 minutes (desired, so blue/green's doubled running count during a deployment does not)", () => {
     const p = alarm("api-tasks-near-maximum");
     expect(watched(p)).toMatchObject({ namespace: "ECS/ContainerInsights", name: "DesiredTaskCount", stat: "Maximum", period: 300 });
-    expect(p).toMatchObject({ Threshold: 36, ComparisonOperator: "GreaterThanOrEqualToThreshold", EvaluationPeriods: 1 });
-    expect(Math.ceil(API_TASK_SIZE.maxTasks * ALARMS.tasksNearMaximum.fractionOfMaximum)).toBe(36);
+    expect(p).toMatchObject({ Threshold: 11, ComparisonOperator: "GreaterThanOrEqualToThreshold", EvaluationPeriods: 1 });
+    expect(Math.ceil(API_TASK_SIZE.maxTasks * ALARMS.tasksNearMaximum.fractionOfMaximum)).toBe(11);
   });
 
   it("relies on Container Insights being on for the API's cluster", () => {

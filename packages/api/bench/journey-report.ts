@@ -1,26 +1,14 @@
 // The journey section of docs/BENCHMARKS.md: CPU per request by procedure, the journey's weighted cost, the tasks it
 // implies for 10,000 req/s at the deployed task size, and placeOrder against pgbench's TPC-B on the same server.
 import { API_TASK_SIZE, apiContainerSizeOf, vcpuOf } from "../../../stacks/api-task-size.ts";
+import { apiTasksFor, CAPACITY_TARGET, databaseVcpusFor } from "../../../stacks/capacity-plan.ts";
 import { requestsPerArrival } from "./journey-at-rate.ts";
 import type { JourneyBench } from "./journey-run.ts";
-
-/** The rate the capacity plan is made for, and its headroom (the load tester's plan uses the same default). */
-export const PLAN_TARGET_RPS = 10_000;
-export const PLAN_HEADROOM = 0.3;
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
 /** The vCPU the API container reserves in a task: the task less the tracing collector's share. */
-export const API_VCPU_PER_TASK = apiContainerSizeOf(API_TASK_SIZE).cpu / 1024;
-
-/**
- * API tasks of the deployed size for `targetRps` with headroom, each API process using one core per
- * `requestsPerSecondPerCore`, and given only the CPU its container reserves (the collector keeps its share).
- */
-export function tasksFor(requestsPerSecondPerCore: number, targetRps = PLAN_TARGET_RPS, headroom = PLAN_HEADROOM): number {
-  const perTask = requestsPerSecondPerCore * Math.min(API_VCPU_PER_TASK, API_TASK_SIZE.apiProcessesPerTask);
-  return Math.max(API_TASK_SIZE.minTasks, Math.ceil((targetRps * (1 + headroom)) / perTask));
-}
+const API_VCPU_PER_TASK = apiContainerSizeOf(API_TASK_SIZE).cpu / 1024;
 
 export function renderJourney(bench: JourneyBench): string {
   const { journey } = bench;
@@ -29,7 +17,8 @@ export function renderJourney(bench: JourneyBench): string {
     (cost) =>
       `| \`${cost.procedure}\` | ${(100 * cost.shareOfJourney).toFixed(1)} % | ${integer.format(cost.calls)} | ${ms(cost.apiCpuMs)} | ${ms(cost.databaseCpuMs)} | ${integer.format(Math.round(cost.callsPerSecond))} |`,
   );
-  const tasks = tasksFor(journey.requestsPerSecondPerCore);
+  const tasks = apiTasksFor(journey.apiCpuMsPerRequest);
+  const databaseVcpus = journey.databaseCpuMsPerRequest === null ? null : databaseVcpusFor(journey.databaseCpuMsPerRequest);
   const tpcb = "missing" in bench.tpcb ? null : bench.tpcb;
   const { atRate } = bench;
   const verdict = atRate.exitCode === 0 ? "its thresholds and the shop's invariants held" : `exit ${atRate.exitCode}: a threshold or an invariant failed`;
@@ -50,8 +39,10 @@ ${rows.join("\n")}
 
 - One API process with a whole core of this machine serves **${integer.format(Math.round(journey.requestsPerSecondPerCore))} req/s** of the
   journey's mix (1000 / API CPU per request). At the deployed task size (${vcpuOf(API_TASK_SIZE)} vCPU, of which the API container
-  reserves ${API_VCPU_PER_TASK}; ${API_TASK_SIZE.apiProcessesPerTask} API process), ${integer.format(PLAN_TARGET_RPS)} req/s with ${100 * PLAN_HEADROOM} % headroom needs
-  **${tasks} tasks** (autoscaling bounds ${API_TASK_SIZE.minTasks}–${API_TASK_SIZE.maxTasks}), if a Fargate vCPU does this machine's core's work.
+  reserves ${API_VCPU_PER_TASK}; ${API_TASK_SIZE.apiProcessesPerTask} API process), ${integer.format(CAPACITY_TARGET.requestsPerSecond)} req/s with ${100 * CAPACITY_TARGET.headroom} % headroom needs
+  **${tasks} tasks** (autoscaling bounds ${API_TASK_SIZE.minTasks}–${API_TASK_SIZE.maxTasks}), if a Fargate vCPU does this machine's core's work;
+  PostgreSQL then needs ${databaseVcpus === null ? "(not measured)" : `**${databaseVcpus.toFixed(1)} vCPU**`} for writes and reads. \`stacks/capacity-plan.ts\` holds the figures the
+  stacks are sized from: update it from this section.
 - Interleaved, as shoppers really arrive: the load tester played the journey at ${Math.round(100 * atRate.share)} % of that rate
   (${atRate.arrivalsPerSecond} arrivals/s × ${requestsPerArrival().toFixed(1)} requests each ≈ ${integer.format(Math.round(atRate.arrivalsPerSecond * requestsPerArrival()))} req/s, ${atRate.seconds} s, open model), ${integer.format(atRate.requests)} requests
   (the card-token calls to the sandbox among them): latency from each request's intended start p50 ${atRate.latencyMs.p50.toFixed(1)} ms,

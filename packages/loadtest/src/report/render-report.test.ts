@@ -137,7 +137,8 @@ describe("renderReport capacity plan", () => {
   it("counts the tasks for a target and marks the knee on the rate chart, the time chart and the window table", () => {
     const html = renderReport(ramp, { plan: { targetRps: 10_000, headroom: 0.3, processes: 1 } });
     expect(html).toContain("<strong>400 req/s per API process</strong> → <strong>33 tasks</strong> for 10,000 req/s");
-    expect(html).toContain('<td class="pass">13,000 req/s (10,000 + 30 % headroom) / 400 req/s per task = 32.50 → 33 tasks, within 2–40</td>');
+    // 33 tasks of the fixture's slow process: more than the deployed maximum, so flagged.
+    expect(html).toContain('<td class="fail">13,000 req/s (10,000 + 30 % headroom) / 400 req/s per task = 32.50 → 33 tasks: OVER the autoscaling maximum of 12</td>');
     expect(html).toContain(">knee 400/s</text>");
     expect(html).toContain(">p95 limit 300 ms</text>");
     expect(html).toMatch(/<svg [^>]*aria-label="Requests and failed requests per second"[\s\S]*?>knee<\/text>[\s\S]*?>first broken<\/text>[\s\S]*?<\/svg>/);
@@ -146,9 +147,14 @@ describe("renderReport capacity plan", () => {
     expect(html).not.toContain("NaN");
   });
 
+  it("marks a task count within the autoscaling range as such", () => {
+    const html = renderReport(ramp, { plan: { targetRps: 2_000, headroom: 0.3, processes: 1 } });
+    expect(html).toContain('<td class="pass">2,600 req/s (2,000 + 30 % headroom) / 400 req/s per task = 6.50 → 7 tasks, within 2–12</td>');
+  });
+
   it("flags a task count over the autoscaling maximum", () => {
     const html = renderReport(ramp, { plan: { targetRps: 100_000 } });
-    expect(html).toMatch(/<td class="fail">[^<]*→ 325 tasks: OVER the autoscaling maximum of 40<\/td>/);
+    expect(html).toMatch(/<td class="fail">[^<]*→ 325 tasks: OVER the autoscaling maximum of 12<\/td>/);
   });
 
   it("says so when the run never met the thresholds, or has nothing to plan from", () => {
