@@ -24,6 +24,8 @@ export interface JourneyAtRate {
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   /** The load tester's exit code: 0 its thresholds and the shop's invariants held. */
   exitCode: number | null;
+  /** The load tester's FAIL lines (a threshold, its schedule, an invariant), as it printed them. */
+  failures: string[];
   /** API CPU over the run, per request, ms. */
   apiCpuMsPerRequest: number | null;
 }
@@ -77,9 +79,9 @@ export async function runJourneyAtRate(input: {
     "--workers",
     "1",
   ];
+  let output = "";
   const exitCode = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(command as string, args, { cwd: repoRoot, env: { ...process.env, CHECKOUT_ADMIN_TOKEN: input.adminToken }, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
@@ -107,6 +109,10 @@ export async function runJourneyAtRate(input: {
       requests,
       latencyMs: { p50: ms(50), p95: ms(95), p99: ms(99), max: histogram.maxValue / 1000 },
       exitCode,
+      failures: output
+        .split("\n")
+        .filter((line) => line.startsWith("FAIL"))
+        .map((line) => line.replace(/^FAIL\s+/, "")),
       apiCpuMsPerRequest: cpu0 === null || cpu1 === null || requests === 0 ? null : ((cpu1 - cpu0) * 1000) / requests,
     };
   } finally {

@@ -21,7 +21,8 @@ export function renderJourney(bench: JourneyBench): string {
   const databaseVcpus = journey.databaseCpuMsPerRequest === null ? null : databaseVcpusFor(journey.databaseCpuMsPerRequest);
   const tpcb = "missing" in bench.tpcb ? null : bench.tpcb;
   const { atRate } = bench;
-  const verdict = atRate.exitCode === 0 ? "its thresholds and the shop's invariants held" : `exit ${atRate.exitCode}: a threshold or an invariant failed`;
+  const verdict =
+    atRate.exitCode === 0 ? "its thresholds and the shop's invariants held" : `exit ${atRate.exitCode}, failed: ${atRate.failures.join("; ") || "see the bench's output"}`;
   const placeOrderRatio = tpcb && tpcb.tps > 0 ? journey.placeOrderPerSecond / tpcb.tps : null;
   return `## The checkout journey: CPU per request by procedure (same run)
 
