@@ -3,7 +3,8 @@
 import { sql } from "kysely";
 import type { Db } from "../db/database.ts";
 
-export async function claim(db: Db, row: { scope: string; key: string; fingerprint: string; lockMs: number; ttlMs: number }): Promise<boolean> {
+/** Claims the key for this request: the new row's id, or null when the key is already there (someone else's claim or a stored answer). */
+export async function claim(db: Db, row: { scope: string; key: string; fingerprint: string; lockMs: number; ttlMs: number }): Promise<string | null> {
   const result = await db
     .insertInto("idempotency_key")
     .values({
@@ -15,8 +16,9 @@ export async function claim(db: Db, row: { scope: string; key: string; fingerpri
       expires_at: sql<Date>`now() + ${`${row.ttlMs} milliseconds`}::interval`,
     })
     .onConflict((oc) => oc.columns(["scope", "key"]).doNothing())
+    .returning("id")
     .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  return result?.id ?? null;
 }
 
 export function find(db: Db, scope: string, key: string) {

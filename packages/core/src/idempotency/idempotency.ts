@@ -59,11 +59,8 @@ export async function run(input: {
     throw new AppError("BAD_INPUT", "The Idempotency-Key header must be 8 to 255 visible ASCII characters (a UUID is ideal)");
   }
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (await IdempotencyRepository.claim(input.db, { scope: input.scope, key: input.key, fingerprint: input.fingerprint, lockMs, ttlMs })) {
-      const row = await IdempotencyRepository.find(input.db, input.scope, input.key);
-      if (!row) continue;
-      return { ...(await executeHolding(input, row.id)), isReplay: false };
-    }
+    const claimedId = await IdempotencyRepository.claim(input.db, { scope: input.scope, key: input.key, fingerprint: input.fingerprint, lockMs, ttlMs });
+    if (claimedId !== null) return { ...(await executeHolding(input, claimedId)), isReplay: false };
     const row = await IdempotencyRepository.find(input.db, input.scope, input.key);
     if (!row) continue; // released between our insert and read: try again
     if (row.is_expired) {
