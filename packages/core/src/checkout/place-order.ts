@@ -185,18 +185,23 @@ export async function placeOrder(input: PlaceOrderInput): Promise<Order> {
   // A locked cart, address, email or card is refused here, before any stock is held.
   const attempt = await PaymentAttempt.begin({ ...input, onReport: input.onAttempt, limits: input.velocity, now });
   const { order, claimUntil } = await createPendingOrder(input, quoteRow.snapshot as unknown as PricedCart, quoteRow.id, now);
+  let placedStatus: Order["status"] | null = null;
   try {
     await PaymentAttempt.reserve({ attempt, orderId: order.id });
     const placed = await authorizeAndRecord(input, order, attempt);
+    placedStatus = placed.status;
     PaymentAttempt.noteOutcome({ attempt, order: placed });
     return placed;
   } catch (error) {
     PaymentAttempt.noteOutcome({ attempt, error });
     throw error;
   } finally {
-    // Whatever the outcome, the claim goes: a retry may resume an order the provider never answered
-    // for, and the reconciler may settle it. A claim left behind (a crash, the database gone) runs out.
-    await OrderRepository.releaseAuthorizationClaim(input.db, { orderId: order.id, until: claimUntil }).catch(() => {});
+    // Unless the order has left pending_payment (the claim guards only pending orders), the claim goes: a retry may
+    // resume an order the provider never answered for, and the reconciler may settle it. A claim left behind (a crash,
+    // the database gone) runs out.
+    if (placedStatus === null || placedStatus === "pending_payment") {
+      await OrderRepository.releaseAuthorizationClaim(input.db, { orderId: order.id, until: claimUntil }).catch(() => {});
+    }
     await PaymentAttempt.settle({ attempt }).catch(() => {});
   }
 }

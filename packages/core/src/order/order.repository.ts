@@ -1,6 +1,6 @@
 // Order persistence: orders, their lines, and guarded status updates.
 import { sql } from "kysely";
-import type { Db, NewOrder, NewOrderLine, OrderLineRow, OrderRow } from "../db/database.ts";
+import type { Db, NewOrder, NewOrderLine, OrderLineRow, OrderRow, PaymentRow } from "../db/database.ts";
 import { compileOnce } from "../db/compiled-query.ts";
 import type { Address, Order, OrderStatus, Payment, ShippingOption } from "../schemas.ts";
 
@@ -63,13 +63,54 @@ export function listOrderLines(db: Db, orderId: string) {
   return db.selectFrom("order_line").selectAll().where("order_id", "=", orderId).orderBy("position").execute();
 }
 
-/** Moves an order from `from` to `to` only if it is still in `from`; returns whether it moved. */
+/**
+ * Moves an order from `from` to `to` only if it is still in `from`; returns whether it moved. Leaving pending_payment
+ * also ends any authorisation claim: a claim guards only a pending order (from retries and the reconciler).
+ */
 export async function transitionStatus(db: Db, orderId: string, from: OrderStatus, to: OrderStatus): Promise<boolean> {
-  const result = await db.updateTable("order").set({ status: to, updated_at: sql<Date>`now()` }).where("id", "=", orderId).where("status", "=", from).executeTakeFirst();
+  const changes = from === "pending_payment" ? { status: to, authorizing_until: null } : { status: to };
+  const result = await db
+    .updateTable("order")
+    .set({ ...changes, updated_at: sql<Date>`now()` })
+    .where("id", "=", orderId)
+    .where("status", "=", from)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
-export function rowToOrder(row: OrderRow, lines: OrderLineRow[], payment: Payment | null): Order {
+/** What an order shows of each line. */
+export type OrderLineView = Pick<OrderLineRow, "sku" | "product_name" | "variant_name" | "unit_price" | "quantity" | "line_total" | "discount" | "tax">;
+
+/** An order row with its lines (in position order) and its latest payment, as JSON built by the database. */
+export interface OrderWithDetailsRow extends OrderRow {
+  lines_json: OrderLineView[];
+  payment_json: Pick<PaymentRow, "id" | "status" | "amount" | "currency" | "card_brand" | "card_last4" | "decline_code" | "next_action_url"> | null;
+}
+
+/** The order, its lines and its latest payment in one statement (the shopper's confirmation, and every order answer). */
+export async function findOrderWithDetails(db: Db, orderId: string): Promise<OrderWithDetailsRow | undefined> {
+  const [row] = await orderWithDetails.execute(db, { orderId });
+  return row;
+}
+
+const orderWithDetails = compileOnce<{ orderId: string }, OrderWithDetailsRow>(["orderId"], (db, { orderId }) =>
+  db
+    .selectFrom("order as o")
+    .selectAll("o")
+    .select(
+      sql<OrderLineView[]>`coalesce((select json_agg(json_build_object('sku', l.sku, 'product_name', l.product_name, 'variant_name', l.variant_name,
+        'unit_price', l.unit_price, 'quantity', l.quantity, 'line_total', l.line_total, 'discount', l.discount, 'tax', l.tax) order by l.position)
+        from order_line l where l.order_id = o.id), '[]'::json)`.as("lines_json"),
+    )
+    .select(
+      sql<OrderWithDetailsRow["payment_json"]>`(select json_build_object('id', p.id, 'status', p.status, 'amount', p.amount, 'currency', p.currency,
+        'card_brand', p.card_brand, 'card_last4', p.card_last4, 'decline_code', p.decline_code, 'next_action_url', p.next_action_url)
+        from payment p where p.order_id = o.id order by p.created_at desc, p.id limit 1)`.as("payment_json"),
+    )
+    .where("o.id", "=", orderId),
+);
+
+export function rowToOrder(row: OrderRow, lines: readonly OrderLineView[], payment: Payment | null): Order {
   return {
     id: row.id,
     number: row.number,

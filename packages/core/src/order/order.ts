@@ -7,10 +7,9 @@ import * as PaymentRepository from "../payment/payment.repository.ts";
 import { assertTransition } from "./order-state.ts";
 
 export async function get(input: { db: Db; orderId: string }): Promise<Order> {
-  const row = await OrderRepository.findOrder(input.db, input.orderId);
+  const row = await OrderRepository.findOrderWithDetails(input.db, input.orderId);
   if (!row) throw new AppError("NOT_FOUND", "No order with that id. Check the link from your confirmation email.", { orderId: input.orderId });
-  const [lines, payment] = await Promise.all([OrderRepository.listOrderLines(input.db, row.id), PaymentRepository.findLatestPaymentOfOrder(input.db, row.id)]);
-  return OrderRepository.rowToOrder(row, lines, payment ? PaymentRepository.rowToPayment(payment) : null);
+  return OrderRepository.rowToOrder(row, row.lines_json, row.payment_json ? PaymentRepository.rowToPayment(row.payment_json) : null);
 }
 
 /**

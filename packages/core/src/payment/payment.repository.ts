@@ -23,7 +23,7 @@ export function findLatestPaymentOfOrder(db: Db, orderId: string) {
   return db.selectFrom("payment").selectAll().where("order_id", "=", orderId).orderBy("created_at", "desc").orderBy("id").limit(1).executeTakeFirst();
 }
 
-export function rowToPayment(row: PaymentRow): Payment {
+export function rowToPayment(row: Pick<PaymentRow, "id" | "status" | "amount" | "currency" | "card_brand" | "card_last4" | "decline_code" | "next_action_url">): Payment {
   return {
     id: row.id,
     status: row.status,
