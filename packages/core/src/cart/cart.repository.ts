@@ -1,11 +1,18 @@
 // Cart persistence: one query per function; callers own transactions.
 import { sql } from "kysely";
-import type { CartRow, CartUpdate, Db, NewCart } from "../db/database.ts";
+import type { CartRow, CartUpdate, Db } from "../db/database.ts";
 import { compileOnce } from "../db/compiled-query.ts";
 
-export function insertCart(db: Db, cart: NewCart) {
-  return db.insertInto("cart").values(cart).returningAll().executeTakeFirstOrThrow();
+/** A new open cart in `currency`. */
+export async function insertOpenCart(db: Db, cart: { id: string; currency: string }): Promise<CartRow> {
+  const [row] = await openCartInsert.execute(db, cart);
+  if (!row) throw new Error("INSERT … RETURNING gave no cart row");
+  return row;
 }
+
+const openCartInsert = compileOnce<{ id: string; currency: string }, CartRow>(["id", "currency"], (db, { id, currency }) =>
+  db.insertInto("cart").values({ id, currency, status: "open" }).returningAll(),
+);
 
 export function findCart(db: Db, cartId: string) {
   return db.selectFrom("cart").selectAll().where("id", "=", cartId).executeTakeFirst();
@@ -105,13 +112,21 @@ export function findLine(db: Db, cartId: string, lineId: string) {
   return db.selectFrom("cart_line").selectAll().where("cart_id", "=", cartId).where("id", "=", lineId).executeTakeFirst();
 }
 
-export function insertLine(db: Db, line: { id: string; cart_id: string; sku: string; quantity: number }) {
-  return db.insertInto("cart_line").values(line).returningAll().executeTakeFirstOrThrow();
+export async function insertLine(db: Db, line: { id: string; cart_id: string; sku: string; quantity: number }): Promise<void> {
+  await lineInsert.execute(db, line);
 }
 
-export function setLineQuantity(db: Db, lineId: string, quantity: number) {
-  return db.updateTable("cart_line").set({ quantity }).where("id", "=", lineId).execute();
+const lineInsert = compileOnce(["id", "cart_id", "sku", "quantity"], (db, line: { id: string; cart_id: string; sku: string; quantity: number }) =>
+  db.insertInto("cart_line").values(line),
+);
+
+export async function setLineQuantity(db: Db, lineId: string, quantity: number): Promise<void> {
+  await lineQuantityUpdate.execute(db, { lineId, quantity });
 }
+
+const lineQuantityUpdate = compileOnce(["lineId", "quantity"], (db, { lineId, quantity }: { lineId: string; quantity: number }) =>
+  db.updateTable("cart_line").set({ quantity }).where("id", "=", lineId),
+);
 
 export function deleteLine(db: Db, cartId: string, lineId: string) {
   return db.deleteFrom("cart_line").where("cart_id", "=", cartId).where("id", "=", lineId).executeTakeFirst();

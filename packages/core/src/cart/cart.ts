@@ -47,7 +47,7 @@ export function notFound(cartId: string): AppError {
 }
 
 export async function create(input: { db: Db; currency: Currency }): Promise<Cart> {
-  const row = await CartRepository.insertCart(input.db, { id: randomUUID(), currency: input.currency, status: "open" });
+  const row = await CartRepository.insertOpenCart(input.db, { id: randomUUID(), currency: input.currency });
   return rowToCart(row, []);
 }
 
