@@ -44,7 +44,7 @@ export function Database({ stack, app }: StackContext): {
   // The same major version as the embedded PostgreSQL of local development; RDS applies minor versions itself.
   const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 });
   // Production stages get general-purpose Graviton instances sized by the capacity plan (stacks/capacity-plan.ts: the
-  // journey at 10,000 req/s with headroom needs about 4.8 vCPU of PostgreSQL, so 8); dev and personal stages a burstable size.
+  // journey at 10,000 req/s with headroom needs about 4.7 vCPU of PostgreSQL, so 8); dev and personal stages a burstable size.
   const instanceType = config.isProduction
     ? ec2.InstanceType.of(ec2.InstanceClass.M7G, PRODUCTION_DATABASE_SIZE)
     : ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM);
