@@ -188,7 +188,9 @@ describe("findKnee", () => {
 
 describe("estimateTasks", () => {
   it("divides the target plus headroom by one task's rate and rounds up", () => {
-    expect(estimateTasks({ targetRps: 10_000, headroom: 0.3, perProcessRps: 1000 })).toMatchObject({ requiredRps: 13_000, tasks: 13, exceedsMax: false });
+    expect(estimateTasks({ targetRps: 10_000, headroom: 0.3, perProcessRps: 2600 })).toMatchObject({ requiredRps: 13_000, tasks: 5, exceedsMax: false });
+    expect(estimateTasks({ targetRps: 10_000, headroom: 0.3, perProcessRps: 2599 }).tasks).toBe(6);
+    expect(estimateTasks({ targetRps: 10_000, headroom: 0.3, perProcessRps: 1000 })).toMatchObject({ requiredRps: 13_000, tasks: 13, exceedsMax: true });
     expect(estimateTasks({ targetRps: 10_000, headroom: 0.3, perProcessRps: 999 }).tasks).toBe(14);
   });
 
