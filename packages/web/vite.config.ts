@@ -44,7 +44,11 @@ export default defineConfig(({ command, mode }) => {
           // stays cached across most deploys. zod's settings go in with them, so that they run before the first schema is
           // built (zod 4 decides whether to compile a validator when the schema is constructed).
           manualChunks(id) {
-            if (id.includes("/node_modules/zod/") || id.endsWith("/packages/core/src/schemas.ts") || id.endsWith("/src/lib/zod-config.ts")) return "schemas";
+            if (id.includes("/node_modules/zod/") || id.endsWith("/packages/core/src/schemas.ts") || id.endsWith("/src/lib/zod-config.ts") || id.endsWith("/src/lib/schemas.ts"))
+              return "schemas";
+            // Money (the currency list) is needed by the entry and by the schemas. Left to itself it is merged into the
+            // schemas chunk, and every first load would fetch zod for two currency codes: a file of its own costs less.
+            if (id.endsWith("/packages/core/src/money.ts")) return "money";
             return undefined;
           },
         },

@@ -3,6 +3,7 @@
 // nothing breaks the CSP (zod's eval probe included), and nothing on screen moves while the page fills in.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { PRECOMPRESS_FROM_BYTES } from "../scripts/precompress.ts";
 import { addToCart, newPhonePage, setUpShop } from "./shop-harness.ts";
 
 /** Script bytes (as sent: brotli) a first load may fetch; the catalogue must need less than the checkout. */
@@ -117,10 +118,35 @@ describe("script on a first load", () => {
     expect(homeScripts.length, report).toBeGreaterThan(0);
     expect(total(checkoutScripts), report).toBeLessThanOrEqual(SCRIPT_BUDGET_BYTES);
     expect(total(homeScripts), report).toBeLessThan(total(checkoutScripts));
-    // Every script came compressed with brotli, the build's own copy.
-    for (const script of [...homeScripts, ...checkoutScripts]) expect(script.encoding, script.url).toBe("br");
+    // Every script came compressed with brotli, the build's own copy, but for one too small for compression to pay.
+    for (const script of [...homeScripts, ...checkoutScripts]) {
+      if (script.bytes >= PRECOMPRESS_FROM_BYTES) expect(script.encoding, script.url).toBe("br");
+    }
     await home.close();
     await checkout.close();
+  });
+
+  it("puts no zod on the catalogue's critical path: the scripts / preloads and their static imports hold none", async () => {
+    const { app } = shop();
+    const html = await (await fetch(app.url)).text();
+    const listed = [...html.matchAll(/<(?:script[^>]*\ssrc|link rel="modulepreload"[^>]*\shref)="\/(assets\/[^"]+\.js)"/g)].map((match) => match[1] as string);
+    expect(listed.length, html).toBeGreaterThan(0);
+    // Follow every static import ("import{…}from"./x.js"", "import"./x.js""), not the lazy import("./x.js") of a page.
+    const seen = new Set<string>();
+    const pending = [...listed];
+    while (pending.length > 0) {
+      const file = pending.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const body = await (await fetch(`${app.url}/${file}`)).text();
+      expect(body, file).not.toContain("ZodError");
+      for (const match of body.matchAll(/(?:\bfrom|\bimport)\s*"\.\/([^"]+\.js)"/g)) pending.push(`assets/${match[1]}`);
+    }
+    expect(
+      [...seen].some((file) => file.startsWith("assets/index-")),
+      [...seen].join(", "),
+    ).toBe(true);
+    expect([...seen].filter((file) => file.startsWith("assets/schemas-"))).toEqual([]);
   });
 
   it("serves no source map: none is referenced, and asking for one is a 404", async () => {

@@ -1,6 +1,4 @@
 // Entry point: loads the first page's chunk, then renders the shop over the prerendered HTML.
-// First: zod's settings must be in place before core's schemas are built.
-import "./lib/zod-config.ts";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { loadPage, pageOf } from "./routes.tsx";

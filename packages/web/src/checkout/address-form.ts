@@ -1,5 +1,5 @@
 // The contact-and-address form's values, and their validation with the very schemas the API uses.
-import { AddressSchema, EmailSchema, type Address, type Cart, type CountryCode } from "@checkout/core/schemas";
+import { AddressSchema, EmailSchema, type Address, type Cart, type CountryCode } from "../lib/schemas.ts";
 
 export const fieldNames = ["email", "name", "line1", "line2", "city", "region", "postalCode", "country", "phone"] as const;
 export type FieldName = (typeof fieldNames)[number];

@@ -1,5 +1,5 @@
 // Contact and shipping-address inputs; the region becomes a state picker when the country is the US.
-import { countries, countryCodes, US_STATES } from "@checkout/core/schemas";
+import { countries, countryCodes, US_STATES } from "../lib/schemas.ts";
 import type { FieldErrors, FieldName, FormValues } from "../checkout/address-form.ts";
 import { FormField } from "./form-field.tsx";
 

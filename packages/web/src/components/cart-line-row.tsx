@@ -1,6 +1,6 @@
 // One cart line: picture, names, unit price, a quantity box that saves itself, and a remove button.
 import { useEffect, useRef, useState } from "react";
-import { MAX_LINE_QUANTITY, type CartLine } from "@checkout/core/schemas";
+import { MAX_LINE_QUANTITY, type CartLine } from "../lib/schemas.ts";
 import { Link } from "../router.tsx";
 import { useCart } from "../cart/cart-context.tsx";
 import { describeError } from "../lib/errors.ts";

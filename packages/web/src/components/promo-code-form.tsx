@@ -1,7 +1,7 @@
 // The promo code box at checkout: apply a code to the cart (checked with the API's own schema first),
 // or remove the one applied. The discount itself is priced by the server and shown in the review.
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { PromoCodeSchema, type Cart } from "@checkout/core/schemas";
+import { PromoCodeSchema, type Cart } from "../lib/schemas.ts";
 import { trpc } from "../trpc.ts";
 import { describeError } from "../lib/errors.ts";
 

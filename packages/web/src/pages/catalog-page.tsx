@@ -1,6 +1,6 @@
 // The catalogue at "/": a short welcome, a category filter and search, and the grid of products a page at a time.
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import { CatalogSearchSchema, type Product } from "@checkout/core/schemas";
+import type { Product } from "@checkout/core/schemas";
 import { trpc } from "../trpc.ts";
 import { useCurrency } from "../currency/currency-context.tsx";
 import { useQuery } from "../lib/use-query.ts";
@@ -58,7 +58,7 @@ export function CatalogPage() {
     }
   }
 
-  function search(event: FormEvent) {
+  async function search(event: FormEvent) {
     event.preventDefault();
     const text = searchText.trim();
     if (text === "") {
@@ -66,7 +66,15 @@ export function CatalogPage() {
       setQ("");
       return;
     }
-    const parsed = CatalogSearchSchema.safeParse(text);
+    // The schemas (and zod) load only when a shopper searches: the catalogue's first load carries no validation code.
+    let schemas: typeof import("../lib/schemas.ts");
+    try {
+      schemas = await import("../lib/schemas.ts");
+    } catch {
+      setSearchError("Search could not start. Check your connection and try again.");
+      return;
+    }
+    const parsed = schemas.CatalogSearchSchema.safeParse(text);
     if (!parsed.success) {
       setSearchError(parsed.error.issues[0]?.message);
       return;
@@ -102,7 +110,7 @@ export function CatalogPage() {
             </select>
           </div>
           <search>
-            <form className={`field ${searchError ? "field--invalid" : ""}`.trim()} onSubmit={search}>
+            <form className={`field ${searchError ? "field--invalid" : ""}`.trim()} onSubmit={(event) => void search(event)}>
               <label htmlFor="catalog-search">Search products</label>
               <input
                 id="catalog-search"

@@ -1,7 +1,7 @@
 // The confirmation at "/orders#<orderId>" (the id in the fragment, never sent to a server): fetched with order.get, so a reload shows the same order.
 // An order still waiting on the card issuer's 3-D Secure challenge shows the challenge again here.
 import { useEffect, useState } from "react";
-import { countries, type Order } from "@checkout/core/schemas";
+import { countries, type Order } from "../lib/schemas.ts";
 import { trpc } from "../trpc.ts";
 import { Link } from "../router.tsx";
 import { describeError, errorCodeOf } from "../lib/errors.ts";

@@ -1,6 +1,6 @@
 // A product at "/products/:id": picture, description, variant pickers, quantity and "Add to cart".
 import { useState, type FormEvent } from "react";
-import { MAX_LINE_QUANTITY, type Product } from "@checkout/core/schemas";
+import { MAX_LINE_QUANTITY, type Product } from "../lib/schemas.ts";
 import { trpc } from "../trpc.ts";
 import { Link } from "../router.tsx";
 import { useCart } from "../cart/cart-context.tsx";
