@@ -1,186 +1,279 @@
 #!/usr/bin/env -S node --import tsx
-// The load tester's command line. `run SCRIPT.yml` and `quick URL` run load and judge it against the
-// script's thresholds; exit 0 when they pass, 1 when any fails, 2 for a script or usage error.
+// The load tester's command line: a command, its own options (anything else is a usage error, exit 2, one line naming
+// it), and `--help` on any command printing that command's help and doing nothing else.
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseScript } from "./script/parse-script.ts";
 import { quickScript } from "./script/quick-script.ts";
-import { ScriptError, type Script } from "./script/script-types.ts";
-import type { ProgressSnapshot } from "./engine/run-script.ts";
-import { defaultWorkerCount, runScriptParallel } from "./engine/run-parallel.ts";
-import { summarize, type RunResult } from "./engine/run-result.ts";
-import { evaluateEnsure } from "./engine/ensure.ts";
-import { judgeInvariants, prepareInvariants } from "./invariants/invariants-step.ts";
+import { ScriptError } from "./script/script-types.ts";
 import { renderReport, type SavedRun } from "./report/render-report.ts";
 import { executeMonitor, MonitorUsageError } from "./monitor/monitor-command.ts";
 import { executePlan, parsePlanFlags, PlanUsageError } from "./plan/plan-command.ts";
+import { executeRun } from "./run-command.ts";
 
-const USAGE = `Usage:
-  checkout-loadtest run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--output result.json] [--workers N]
-  checkout-loadtest quick --count N --num M [--output result.json] [--workers N] URL
-  checkout-loadtest quick --rate R --duration SECONDS [--output result.json] [--workers N] URL
-  checkout-loadtest report result.json [--out report.html] [--target-rps N [--headroom 0.3] [--processes 1] [--window 5]]
-  checkout-loadtest plan result.json [--target-rps N] [--headroom 0.3] [--processes 1] [--window 5] [--json]
-  checkout-loadtest monitor URL [--interval S] [--duration D] [--deep URL] [--timeout MS] [--output monitor.json]
+const PROGRAM = "checkout-loadtest";
 
-Exit codes: 0 thresholds pass, 1 a threshold fails (or the run could not keep to its schedule, or an invariant of
+const EXIT_CODES = `Exit codes: 0 thresholds pass, 1 a threshold fails (or the run could not keep to its schedule, or an invariant of
 config.plugins.checkout-invariants is violated or could not be checked after the load), 2 script or usage error
-(including an admin token missing or refused before the load).
-monitor: 0 downtime within the 99.99 % budget for the window, 1 over it.
-plan: 0 a plan was made, 2 a usage error or a run that never met its thresholds (--processes: API processes that served the run).`;
+(including an admin token missing or refused before the load).`;
 
-class UsageError extends Error {}
+type Options = NonNullable<ParseArgsConfig["options"]>;
 
-function progressLine(snapshot: ProgressSnapshot): string {
-  const { counters, interval } = snapshot;
-  const errors = Object.values(counters.errors).reduce((a, b) => a + b, 0) + counters.unexpectedStatus;
-  return [
-    `${(snapshot.elapsedMs / 1000).toFixed(0)}s`,
-    `arrivals/s ${interval.vusersCreated}`,
-    `responses/s ${interval.responses}`,
-    `p95 ${interval.latency.p95.toFixed(1)} ms`,
-    `errors ${errors}`,
-    `dropped ${counters.vusersDropped}`,
-    `late ${counters.arrivalsLate}`,
-  ].join("  ");
+interface Command {
+  /** One line per form of the command, without the program name. */
+  synopsis: string[];
+  /** What it does and what its options mean. */
+  help: string;
+  options: Options;
+  /** Positional arguments it takes at most. */
+  positionals: number;
+  execute(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> | number;
 }
 
-async function execute(script: Script, output: string | undefined, workers: number | undefined): Promise<number> {
-  // Checked before any load: a missing or refused admin token is exit 2 now, not after the run.
-  const invariants = await prepareInvariants(script);
-  const isTty = process.stderr.isTTY === true;
-  const controller = new AbortController();
-  process.once("SIGINT", () => controller.abort());
-  const result: RunResult = await runScriptParallel(script, {
-    workers: workers ?? defaultWorkerCount(script),
-    signal: controller.signal,
-    onProgress: isTty ? (snapshot) => process.stderr.write(`\r\x1b[2K${progressLine(snapshot)}`) : undefined,
-  });
-  if (isTty) process.stderr.write("\n");
-  const summary = summarize(result);
-  const report = await judgeInvariants(evaluateEnsure({ ensure: script.ensure, result }), invariants, result.acknowledgedOrders);
-  if (output) writeFileSync(output, JSON.stringify({ ...result, verdicts: report.verdicts, ensure: script.ensure } satisfies SavedRun));
-  const c = summary.counters;
-  const lines = [
-    `virtual users: ${c.vusersCreated} created, ${c.vusersCompleted} completed, ${c.vusersFailed} failed, ${c.vusersDropped} dropped, ${c.arrivalsLate} late`,
-    `requests: ${c.requests}, responses: ${c.responses} (${
-      Object.entries(c.statusCodes)
-        .map(([code, n]) => `${code}: ${n}`)
-        .join(", ") || "none"
-    })`,
-    `errors: ${
-      Object.entries(c.errors)
-        .map(([kind, n]) => `${kind}: ${n}`)
-        .join(", ") || "none"
-    }; unexpected status: ${c.unexpectedStatus}`,
-    `latency from intended start (ms): p50 ${summary.latency.p50.toFixed(1)}  p95 ${summary.latency.p95.toFixed(1)}  p99 ${summary.latency.p99.toFixed(1)}  max ${summary.latency.max.toFixed(1)}`,
-    `throughput: ${summary.rates.responses.toFixed(1)} responses/s over ${(summary.durationMs / 1000).toFixed(1)} s`,
-    ...report.verdicts.map((v) => `${v.passed ? "pass" : "FAIL"}  ${v.message}`),
-    report.isOnSchedule
-      ? "schedule: the planned arrivals were applied (see the arrivals verdict above)"
-      : "FAIL  schedule: the generator could not keep up (late or dropped arrivals); the load claimed was not applied",
-    report.passed ? "verdict: PASS" : "verdict: FAIL",
-  ];
-  console.log(lines.join("\n"));
-  return report.passed ? 0 : 1;
-}
+const planOptions = {
+  "target-rps": { type: "string" },
+  headroom: { type: "string" },
+  processes: { type: "string" },
+  window: { type: "string" },
+} satisfies Options;
 
-function number(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) throw new UsageError(`${name} must be a positive number, got "${value}"`);
-  return parsed;
-}
+const planHelp = `  --target-rps N   the rate to plan for (default: the highest rate the run held)
+  --headroom F     spare capacity to keep, as a fraction (default 0.3)
+  --processes N    API processes that served the run (default 1)
+  --window S       seconds per window when looking for the knee (default 5)`;
 
-/** --workers: load-generating threads; without it, defaultWorkerCount decides from the planned peak rate. */
-function workerCount(value: string | undefined): number | undefined {
-  const parsed = number(value, "--workers");
-  if (parsed !== undefined && !Number.isInteger(parsed)) throw new UsageError(`--workers must be a whole number, got "${value}"`);
-  return parsed;
-}
+const runOutputHelp = `  -o, --output FILE       save the result as JSON (for report, plan and compare)
+  --workers N             load-generating threads (default: from the planned peak rate)`;
 
-async function main(argv: string[]): Promise<number> {
-  // --help (or -h, or `help`) anywhere: the usage, and nothing else.
-  if (argv.some((arg) => arg === "--help" || arg === "-h") || argv[0] === "help") {
-    console.log(USAGE);
-    return 0;
-  }
-  const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
+const commands: Record<string, Command> = {
+  run: {
+    synopsis: [`run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--output result.json] [--workers N]`],
+    help: `Runs an Artillery-v2 YAML script open-model, judges its ensure thresholds and conditions, the schedule and the
+shop's invariants, and prints the verdict.
+
+  -e, --environment NAME  merge config.environments.NAME into config
+  -v, --variables JSON    replace or add config.variables
+  --scenario-name NAME    run only this scenario (its name or a regular expression)
+  -t, --target URL        override config.target
+${runOutputHelp}
+
+${EXIT_CODES}`,
     options: {
       target: { type: "string", short: "t" },
       environment: { type: "string", short: "e" },
       variables: { type: "string", short: "v" },
       "scenario-name": { type: "string" },
       output: { type: "string", short: "o" },
-      count: { type: "string" },
-      num: { type: "string" },
-      rate: { type: "string" },
-      duration: { type: "string" },
-      interval: { type: "string" },
-      deep: { type: "string" },
-      timeout: { type: "string" },
-      out: { type: "string" },
       workers: { type: "string" },
-      "target-rps": { type: "string" },
-      headroom: { type: "string" },
-      processes: { type: "string" },
-      window: { type: "string" },
-      json: { type: "boolean" },
     },
-  });
-  switch (command) {
-    case "run": {
-      const file = positionals[0];
+    positionals: 1,
+    execute(values, [file]) {
       if (!file) throw new UsageError("run needs a script file");
+      const workers = workerCount(values.workers);
       const text = readFileSync(file, "utf8");
       const script = parseScript(text, {
         path: file,
         baseDir: path.dirname(path.resolve(file)),
-        targetOverride: values.target,
-        environment: values.environment,
-        variablesJson: values.variables,
-        scenarioName: values["scenario-name"],
+        targetOverride: stringValue(values.target),
+        environment: stringValue(values.environment),
+        variablesJson: stringValue(values.variables),
+        scenarioName: stringValue(values["scenario-name"]),
       });
-      return execute(script, values.output, workerCount(values.workers));
-    }
-    case "quick": {
-      const url = positionals[0];
+      return executeRun(script, { output: stringValue(values.output), workers });
+    },
+  },
+  quick: {
+    synopsis: ["quick --count N --num M [--output result.json] [--workers N] URL", "quick --rate R --duration SECONDS [--output result.json] [--workers N] URL"],
+    help: `Loads one URL without a script: --count virtual users each sending --num GET requests, or --rate arrivals a second
+for --duration seconds.
+
+  --count N               virtual users (default 1)
+  --num M                 requests each (default 1)
+  --rate R                arrivals a second (open model)
+  --duration SECONDS      how long to keep --rate (default 10)
+${runOutputHelp}
+
+${EXIT_CODES}`,
+    options: {
+      count: { type: "string" },
+      num: { type: "string" },
+      rate: { type: "string" },
+      duration: { type: "string" },
+      output: { type: "string", short: "o" },
+      workers: { type: "string" },
+    },
+    positionals: 1,
+    execute(values, [url]) {
       if (!url) throw new UsageError("quick needs a URL");
-      const rate = number(values.rate, "--rate");
+      const workers = workerCount(values.workers);
+      const rate = positive(values.rate, "--rate");
       const script = rate
-        ? quickScript({ url, rate, duration: number(values.duration, "--duration") ?? 10 })
-        : quickScript({ url, count: number(values.count, "--count") ?? 1, num: number(values.num, "--num") ?? 1 });
-      return execute(script, values.output, workerCount(values.workers));
-    }
-    case "monitor":
-      return executeMonitor({ url: positionals[0], ...values });
-    case "report": {
-      const file = positionals[0];
+        ? quickScript({ url, rate, duration: positive(values.duration, "--duration") ?? 10 })
+        : quickScript({ url, count: positive(values.count, "--count") ?? 1, num: positive(values.num, "--num") ?? 1 });
+      return executeRun(script, { output: stringValue(values.output), workers });
+    },
+  },
+  report: {
+    synopsis: ["report result.json [--out report.html] [--target-rps N [--headroom 0.3] [--processes 1] [--window 5]]"],
+    help: `Writes the HTML report of a result saved by run --output (next to it, or --out); with --target-rps it holds a
+capacity plan too.
+
+  --out FILE       where to write the report (default: result.html)
+${planHelp}`,
+    options: { out: { type: "string" }, ...planOptions },
+    positionals: 1,
+    execute(values, [file]) {
       if (!file) throw new UsageError("report needs a result.json written by run --output");
-      const saved = JSON.parse(readFileSync(file, "utf8")) as SavedRun;
-      if (saved.version !== 1 || !saved.histograms) throw new UsageError(`${file} is not a result written by run --output`);
-      const out = values.out ?? `${file.replace(/\.json$/i, "")}.html`;
-      writeFileSync(out, renderReport(saved, { plan: parsePlanFlags(values) }));
+      let saved: SavedRun;
+      try {
+        saved = JSON.parse(readFileSync(file, "utf8")) as SavedRun;
+      } catch (error) {
+        if (error instanceof SyntaxError) throw new UsageError(`${file} is not a result written by run --output (not JSON)`);
+        throw error;
+      }
+      if (saved?.version !== 1 || !saved.histograms) throw new UsageError(`${file} is not a result written by run --output`);
+      const out = stringValue(values.out) ?? `${file.replace(/\.json$/i, "")}.html`;
+      writeFileSync(out, renderReport(saved, { plan: parsePlanFlags(values as Record<string, string | undefined>) }));
       console.log(`report written to ${out}`);
       return 0;
-    }
-    case "plan":
-      return executePlan({ file: positionals[0], ...values });
+    },
+  },
+  plan: {
+    synopsis: ["plan result.json [--target-rps N] [--headroom 0.3] [--processes 1] [--window 5] [--json]"],
+    help: `Plans capacity from a stress run's result: the knee (the highest rate that met the thresholds) and the API
+processes a target rate needs.
+
+${planHelp}
+  --json           print the plan as JSON
+
+Exit codes: 0 a plan was made, 2 a usage error or a run that never met its thresholds.`,
+    options: { ...planOptions, json: { type: "boolean" } },
+    positionals: 1,
+    execute: (values, [file]) => executePlan({ file, ...(values as Record<string, string | undefined>), json: values.json === true }),
+  },
+  monitor: {
+    synopsis: ["monitor URL [--interval S] [--duration D] [--deep URL] [--timeout MS] [--output monitor.json]"],
+    help: `Probes a URL until stopped (or for --duration) and reports availability against a 99.99 % budget.
+
+  --interval S     seconds between probes (default 5)
+  --duration D     how long to probe: 90, 90s, 15m, 1h (default: until Ctrl-C)
+  --deep URL       a second, deeper probe (for example /ready)
+  --timeout MS     a probe slower than this is down (default 2000)
+  -o, --output FILE  save the probes as JSON
+
+Exit codes: 0 downtime within the 99.99 % budget for the window, 1 over it, 2 a usage error.`,
+    options: {
+      interval: { type: "string" },
+      duration: { type: "string" },
+      deep: { type: "string" },
+      timeout: { type: "string" },
+      output: { type: "string", short: "o" },
+    },
+    positionals: 1,
+    execute: (values, [url]) => executeMonitor({ url, ...(values as Record<string, string | undefined>) }),
+  },
+};
+
+class UsageError extends Error {}
+
+function usage(): string {
+  const forms = Object.values(commands).flatMap((command) => command.synopsis.map((line) => `  ${PROGRAM} ${line}`));
+  return `Usage:\n${forms.join("\n")}\n\n${PROGRAM} COMMAND --help prints a command's options.\n\n${EXIT_CODES}`;
+}
+
+function commandHelp(command: Command): string {
+  return `Usage:\n${command.synopsis.map((line) => `  ${PROGRAM} ${line}`).join("\n")}\n\n${command.help}`;
+}
+
+function stringValue(value: string | boolean | undefined): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function positive(value: string | boolean | undefined, name: string): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new UsageError(`${name} must be a positive number, got "${value}"`);
+  return parsed;
+}
+
+/** --workers: load-generating threads; without it, defaultWorkerCount decides from the planned peak rate. */
+function workerCount(value: string | boolean | undefined): number | undefined {
+  const parsed = positive(value, "--workers");
+  if (parsed !== undefined && !Number.isInteger(parsed)) throw new UsageError(`--workers must be a whole number, got "${String(value)}"`);
+  return parsed;
+}
+
+/** node:util's parse errors, as one line a person can act on. */
+function parseErrorLine(error: NodeJS.ErrnoException, command: string): string | undefined {
+  const option = /'([^']+)'/.exec(error.message)?.[1];
+  switch (error.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `${command}: unknown option ${option ?? error.message}`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return `${command}: ${option ? `option ${option.split(" ")[0]}` : "an option"} needs a value`;
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return `${command}: unexpected argument ${option ?? ""}`.trimEnd();
     default:
-      throw new UsageError(command ? `unknown command "${command}"` : "no command given");
+      return undefined;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name === undefined ? undefined : commands[name];
+  const asksForHelp = argv.some((arg) => arg === "--help" || arg === "-h");
+  // --help (or -h) anywhere, or `help [COMMAND]`: the help, and nothing else.
+  if (name === "help" || (asksForHelp && !command)) {
+    const topic = name === "help" ? commands[rest[0] ?? ""] : undefined;
+    console.log(topic ? commandHelp(topic) : usage());
+    return 0;
+  }
+  if (!command || !name) throw new UsageError(name ? `unknown command "${name}"` : "no command given");
+  if (asksForHelp) {
+    console.log(commandHelp(command));
+    return 0;
+  }
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: command.options }) as typeof parsed;
+  } catch (error) {
+    const line = error instanceof Error ? parseErrorLine(error as NodeJS.ErrnoException, name) : undefined;
+    if (line) throw new ShortUsageError(line, name);
+    throw error;
+  }
+  if (parsed.positionals.length > command.positionals) {
+    throw new ShortUsageError(`${name}: unexpected argument ${parsed.positionals[command.positionals]}`, name);
+  }
+  try {
+    return await command.execute(parsed.values, parsed.positionals);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof MonitorUsageError || error instanceof PlanUsageError)
+      throw new ShortUsageError(error.message.startsWith(`${name} `) ? error.message : `${name}: ${error.message}`, name);
+    throw error;
+  }
+}
+
+/** A mistyped option or a stray argument: one line naming it and where the help is, not the whole usage. */
+class ShortUsageError extends Error {
+  constructor(
+    message: string,
+    readonly command: string,
+  ) {
+    super(message);
   }
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof ShortUsageError) {
+      console.error(`${error.message} (see ${PROGRAM} ${error.command} --help)`);
+      process.exit(2);
+    }
     if (error instanceof ScriptError || error instanceof UsageError || error instanceof MonitorUsageError || error instanceof PlanUsageError) {
       const isUsage = error instanceof UsageError || error instanceof MonitorUsageError || error instanceof PlanUsageError;
-      console.error(isUsage ? `${error.message}\n\n${USAGE}` : error.message);
+      console.error(isUsage ? `${error.message}\n\n${usage()}` : error.message);
       process.exit(2);
     }
     if (error instanceof Error && "code" in error && (error as NodeJS.ErrnoException).code === "ENOENT") {
