@@ -1,7 +1,17 @@
 // Renders a saved run (RunResult, plus the verdicts `run --output` saved) as one self-contained HTML page.
 import type { Histogram } from "hdr-histogram-js";
 import type { Verdict } from "../engine/ensure.ts";
-import { decodeHistogram, intervalFailures, latencyAtPercentile, summarize, summarizeWindow, type LatencySummary, type RunResult } from "../engine/run-result.ts";
+import {
+  decodeHistogram,
+  intervalFailures,
+  latencyAtPercentile,
+  summarize,
+  summarizeWindow,
+  type LatencySummary,
+  type RunCounters,
+  type RunResult,
+  type RunSummary,
+} from "../engine/run-result.ts";
 import type { PlanOptions } from "../plan/capacity-plan.ts";
 import { renderCapacityPlanSection } from "./capacity-plan-section.ts";
 import type { AnnotationFact, SavedRun } from "./saved-run.ts";
@@ -60,7 +70,7 @@ function countsTable(title: string, counts: Record<string, number>): string {
 }
 
 /** Percentiles on a "nines" scale: x = log10(1 / (1 − p)), so p90 → 1, p99 → 2, p99.9 → 3. */
-function percentileCurve(histogram: Histogram): { x: number; y: number }[] {
+export function percentileCurve(histogram: Histogram): { x: number; y: number }[] {
   if (histogram.totalCount === 0) return [];
   const maxNines = Math.min(5, Math.max(1, Math.ceil(Math.log10(histogram.totalCount))));
   const points: { x: number; y: number }[] = [];
@@ -78,7 +88,7 @@ function ninesLabel(x: number): string {
   return `p${Number(percentile.toFixed(Math.max(0, Math.round(x) - 2)))}`;
 }
 
-function intervalSeconds(result: RunResult, startMs: number): number {
+function intervalSeconds(result: Pick<RunResult, "intervalMs" | "durationMs">, startMs: number): number {
   const width = Math.min(result.intervalMs, result.durationMs - startMs);
   return (width > 0 ? width : result.intervalMs) / 1000;
 }
@@ -144,7 +154,8 @@ function annotationsSection(saved: SavedRun): { html: string; guides: Guide[] } 
   return { html, guides };
 }
 
-function latencyRow(name: string, s: LatencySummary): string[] {
+function latencyRow(name: string, s: LatencySummary | null): string[] {
+  if (!s) return [name, "—", "—", "—", "—", "—"];
   return [name, String(s.count), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max)];
 }
 
@@ -153,27 +164,82 @@ export interface ReportOptions {
   plan?: PlanOptions;
 }
 
-export function renderReport(saved: SavedRun, options: ReportOptions = {}): string {
+/**
+ * What the page shows, with every histogram already decoded: `reportInput` makes it from a saved run for the final
+ * report, the live dashboard (src/dashboard) builds it interval by interval. The page itself comes from
+ * `renderReportBody` alone, so the live page and the frozen report are one renderer.
+ */
+export interface ReportInput {
+  startedAt: number;
+  durationMs: number;
+  intervalMs: number;
+  lateThresholdMs: number;
+  /** Largest lateness of a launched arrival (ms); null while the run goes on. */
+  maxLatenessMs: number | null;
+  aborted: boolean;
+  counters: RunCounters;
+  intervals: RunSummary["intervals"];
+  /** Latency from the intended start over the whole run; null when not known yet. */
+  latency: LatencySummary | null;
+  /** The same latency as a percentile curve on a "nines" scale (see percentileCurve); empty when not known. */
+  percentiles: { x: number; y: number }[];
+  serviceTime: LatencySummary | null;
+  endpoints: Record<string, LatencySummary> | null;
+  verdicts: Verdict[] | undefined;
+  annotations: { html: string; guides: Guide[] };
+  /** Null while the run goes on: a plan needs the whole run. */
+  capacityPlan: { html: string; timeGuides: Guide[] } | null;
+  /** True while the run goes on: what only its end can tell says so instead. */
+  isLive: boolean;
+}
+
+/** Decodes a saved run's histograms into what the page shows. */
+export function reportInput(saved: SavedRun, options: ReportOptions = {}): ReportInput {
   const summary = summarize(saved);
-  const capacityPlan = renderCapacityPlanSection(saved, options.plan);
-  const annotations = annotationsSection(saved);
-  const { counters } = summary;
+  const overall = decodeHistogram(saved.histograms.latency);
+  const percentiles = percentileCurve(overall);
+  overall.destroy();
+  return {
+    startedAt: saved.startedAt,
+    durationMs: saved.durationMs,
+    intervalMs: saved.intervalMs,
+    lateThresholdMs: saved.lateThresholdMs,
+    maxLatenessMs: saved.maxLatenessMs,
+    aborted: saved.aborted,
+    counters: saved.counters,
+    intervals: summary.intervals,
+    latency: summary.latency,
+    percentiles,
+    serviceTime: summary.serviceTime,
+    endpoints: summary.endpoints,
+    verdicts: saved.verdicts,
+    annotations: annotationsSection(saved),
+    capacityPlan: renderCapacityPlanSection(saved, options.plan),
+    isLive: false,
+  };
+}
+
+/** The report's content: what `<main id="report">` holds, in the saved report and on the live dashboard alike. */
+export function renderReportBody(input: ReportInput): string {
+  const { counters, annotations, isLive } = input;
+  const timeGuides = input.capacityPlan?.timeGuides ?? [];
+  const seconds = (startMs: number) => intervalSeconds(input, startMs);
   // Each interval is plotted at its end, so a run of N whole intervals spans 0..N seconds.
-  const endSeconds = (startMs: number) => (startMs + intervalSeconds(saved, startMs) * 1000) / 1000;
+  const endSeconds = (startMs: number) => (startMs + seconds(startMs) * 1000) / 1000;
   const timeAxis = { label: "time since start (s), at interval end" };
 
   const throughputChart = renderLineChart({
     title: "Requests and failed requests per second",
     series: [
-      { name: "requests/s", color: COLORS.requests, points: saved.intervals.map((i) => ({ x: endSeconds(i.startMs), y: i.requests / intervalSeconds(saved, i.startMs) })) },
-      { name: "failed/s", color: COLORS.errors, points: saved.intervals.map((i) => ({ x: endSeconds(i.startMs), y: intervalFailures(i) / intervalSeconds(saved, i.startMs) })) },
+      { name: "requests/s", color: COLORS.requests, points: input.intervals.map((i) => ({ x: endSeconds(i.startMs), y: i.requests / seconds(i.startMs) })) },
+      { name: "failed/s", color: COLORS.errors, points: input.intervals.map((i) => ({ x: endSeconds(i.startMs), y: intervalFailures(i) / seconds(i.startMs) })) },
     ],
     xAxis: timeAxis,
     yAxis: { label: "per second" },
-    guides: [...capacityPlan.timeGuides, ...annotations.guides],
+    guides: [...timeGuides, ...annotations.guides],
   });
 
-  const withResponses = summary.intervals.filter((i) => i.latency.count > 0);
+  const withResponses = input.intervals.filter((i) => i.latency.count > 0);
   const latencySeries = (["p50", "p95", "p99", "max"] as const).map((key) => ({
     name: key,
     color: COLORS[key],
@@ -187,13 +253,10 @@ export function renderReport(saved: SavedRun, options: ReportOptions = {}): stri
     guides: annotations.guides,
   });
 
-  const overall = decodeHistogram(saved.histograms.latency);
-  const curve = percentileCurve(overall);
-  overall.destroy();
-  const maxNines = Math.round(curve.at(-1)?.x ?? 1);
+  const maxNines = Math.round(input.percentiles.at(-1)?.x ?? 1);
   const distributionChart = renderLineChart({
     title: "Latency distribution (percentile curve)",
-    series: [{ name: "latency", color: COLORS.p95, points: curve }],
+    series: [{ name: "latency", color: COLORS.p95, points: input.percentiles }],
     xAxis: { label: "percentile", ticks: Array.from({ length: maxNines + 1 }, (_, n) => n), format: ninesLabel },
     yAxis: { label: "ms" },
   });
@@ -208,34 +271,33 @@ export function renderReport(saved: SavedRun, options: ReportOptions = {}): stri
     xLabel: "status code / error",
   });
 
-  const endpointRows = Object.entries(summary.endpoints)
+  const endpointRows = Object.entries(input.endpoints ?? {})
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, s]) => latencyRow(name, s));
-  const started = new Date(saved.startedAt).toISOString();
+  const started = new Date(input.startedAt).toISOString();
+  const responseRate = counters.responses / (input.durationMs / 1000 || 1);
+  const duration = `${(input.durationMs / 1000).toFixed(1)} s${isLive ? " so far" : ""}`;
+  const lateness = input.maxLatenessMs === null ? "" : `; worst ${ms(input.maxLatenessMs)} ms`;
+  const endpoints = isLive
+    ? "<p>Each endpoint's latency is listed when the run ends.</p>"
+    : endpointRows.length > 0
+      ? table(["endpoint", "count", "p50 (ms)", "p95 (ms)", "p99 (ms)", "max (ms)"], endpointRows)
+      : "<p>No endpoint recorded a response.</p>";
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Load test report — ${escapeHtml(started)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>Load test report</h1>
-<p class="meta">Started ${escapeHtml(started)} · ${escapeHtml((summary.durationMs / 1000).toFixed(1))} s · ${escapeHtml(summary.rates.responses.toFixed(1))} responses/s${saved.aborted ? " · <strong>aborted</strong>" : ""}</p>
+  return `<h1>Load test report</h1>
+<p class="meta">Started ${escapeHtml(started)} · ${isLive ? "<strong>running</strong> · " : ""}${escapeHtml(duration)} · ${escapeHtml(responseRate.toFixed(1))} responses/s${input.aborted ? " · <strong>aborted</strong>" : ""}</p>
 <h2>Thresholds</h2>
-${verdictsSection(saved.verdicts)}
+${isLive ? "<p>The thresholds are judged when the run ends.</p>" : verdictsSection(input.verdicts)}
 <h2>Over time</h2>
 <div class="charts">${throughputChart}${latencyChart}</div>
 ${annotations.html}
 <h2>Capacity plan</h2>
-${capacityPlan.html}
+${input.capacityPlan?.html ?? "<p>The capacity plan is made from the whole run, when it ends.</p>"}
 <h2>Latency</h2>
-${table(["latency (ms)", "count", "p50", "p95", "p99", "max"], [latencyRow("from intended start", summary.latency), latencyRow("service time (from actual send)", summary.serviceTime)])}
+${table(["latency (ms)", "count", "p50", "p95", "p99", "max"], [latencyRow("from intended start", input.latency), latencyRow("service time (from actual send)", input.serviceTime)])}
 <div class="charts">${distributionChart}${statusChart}</div>
 <h2>Endpoints</h2>
-${endpointRows.length > 0 ? table(["endpoint", "count", "p50 (ms)", "p95 (ms)", "p99 (ms)", "max (ms)"], endpointRows) : "<p>No endpoint recorded a response.</p>"}
+${endpoints}
 <h2>Counters</h2>
 ${table(
   ["virtual users", "count"],
@@ -245,7 +307,7 @@ ${table(
     ["completed", String(counters.vusersCompleted)],
     ["failed", String(counters.vusersFailed)],
     ["dropped (maxVusers)", String(counters.vusersDropped)],
-    [`late (> ${saved.lateThresholdMs} ms; worst ${ms(saved.maxLatenessMs)} ms)`, String(counters.arrivalsLate)],
+    [`late (> ${input.lateThresholdMs} ms${lateness})`, String(counters.arrivalsLate)],
     ["requests", String(counters.requests)],
     ["responses", String(counters.responses)],
     ["unexpected status", String(counters.unexpectedStatus)],
@@ -253,8 +315,44 @@ ${table(
 )}
 ${countsTable("status code", counters.statusCodes)}
 ${countsTable("transport error", counters.errors)}
-${countsTable("virtual-user error", counters.vuserErrors)}
+${countsTable("virtual-user error", counters.vuserErrors)}`;
+}
+
+/** The saved report's policy: styles only; the page runs no script and loads nothing. */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
+export interface ReportPage {
+  /** From renderReportBody. */
+  body: string;
+  title: string;
+  /** The Content-Security-Policy the page declares. */
+  csp?: string;
+  /** Markup before `<main>` (the live dashboard's status line). */
+  before?: string;
+  /** Markup at the end of `<head>` (the live dashboard's script). */
+  head?: string;
+}
+
+/** The HTML document around a report's content. */
+export function renderReportPage({ body, title, csp = REPORT_CSP, before = "", head = "" }: ReportPage): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+${head}</head>
+<body>
+${before}<main id="report">
+${body}
+</main>
 </body>
 </html>
 `;
+}
+
+export function renderReport(saved: SavedRun, options: ReportOptions = {}): string {
+  return renderReportPage({ body: renderReportBody(reportInput(saved, options)), title: `Load test report — ${new Date(saved.startedAt).toISOString()}` });
 }
