@@ -4,7 +4,7 @@ import { PendingMigrationsError } from "@checkout/core";
 import { ConfigError, loadEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { startApp } from "./app.ts";
-import { exitWithHelpIfAsked } from "./cli/help.ts";
+import { readCommandLine } from "./cli/help.ts";
 import { MIGRATE_HELP, migrateCommand } from "./cli/migrate.ts";
 
 const SERVER_HELP = `
@@ -14,13 +14,14 @@ Started by \`pnpm start\` (after building the web app) and \`pnpm dev\`; stops c
 
 Configured by environment variables, validated at start (every one with its default: docs/OPERATIONS.md).
 Without DATABASE_URL it runs an embedded PostgreSQL in .data/. Exit 78 names any bad setting, or pending
-migrations with MIGRATIONS=verify.
+migrations with MIGRATIONS=verify. Takes no options (exit 2 on any: a usage error).
 
 Subcommand: migrate — run the migrations as the database owner and grant the service role (migrate --help).
 `;
 
+// Neither takes options: a typo (`mgirate`, `--hlep`) is refused with exit 2 rather than starting the server.
 const isMigrate = process.argv[2] === "migrate";
-exitWithHelpIfAsked(isMigrate ? MIGRATE_HELP : SERVER_HELP);
+readCommandLine(isMigrate ? { name: "migrate", help: MIGRATE_HELP } : { name: "server", help: SERVER_HELP }, process.argv.slice(isMigrate ? 3 : 2));
 
 async function main(): Promise<void> {
   let env;

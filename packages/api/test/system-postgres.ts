@@ -47,6 +47,8 @@ export const SERVER_INDEPENDENT_TESTS = [
   "test/audit-anchor.test.ts",
   // The load tester's invariant check through the admin API (the invariants themselves: invariants.test.ts, on both).
   "test/invariants-loadtest.test.ts",
+  // The operator commands' command lines: refused or answered before any database is opened.
+  "test/cli-arguments.test.ts",
 ];
 
 /** The server's version, or null when none answers at SYSTEM_POSTGRES_URL. */

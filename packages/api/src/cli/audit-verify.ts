@@ -3,15 +3,11 @@
 // Reads DATABASE_URL, or else the embedded PostgreSQL of `pnpm start`: used if running, otherwise started for the check and stopped.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
-import { Audit, createDb } from "@checkout/core";
+import type { Audit as AuditTypes } from "@checkout/core";
 import type { Env } from "../env.ts";
-import { loadCliEnv } from "./cli-context.ts";
-import { exitWithHelpIfAsked } from "./help.ts";
-import { startEmbeddedPostgres } from "../embedded-postgres.ts";
-import { createAnchorStore } from "../audit/anchor-store.ts";
+import { readCommandLine } from "./help.ts";
 
-exitWithHelpIfAsked(`
+const HELP = `
 pnpm audit:verify [--json] [--anchors-bucket NAME] [--anchors-since ISO-TIME] — re-check the audit log's hash chain.
 
 Every link: its position, its pointer to the link before it, its content against its hash, and that its time is
@@ -24,21 +20,20 @@ S3-compatible server (path-style).
 
 Reads DATABASE_URL, or else the embedded PostgreSQL of \`pnpm start\` (used if running, otherwise started
 for the check and stopped). Exit 0 intact, 1 broken (the message names the first bad row), 2 failed (database or
-bucket unreachable), 78 misconfigured. --json prints the verdict as JSON.
-`);
+bucket unreachable, or a usage error: an unknown option or argument, refused before anything runs), 78 misconfigured.
+--json prints the verdict as JSON.
+`;
 
-const asJson = process.argv.includes("--json");
-
-/** `--name value` or `--name=value`. */
-function flag(name: string): string | undefined {
-  const args = process.argv.slice(2);
-  const index = args.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
-  if (index === -1) return undefined;
-  const arg = args[index]!;
-  const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : args[index + 1];
-  if (!value || value.startsWith("--")) fail(`--${name} needs a value`, 78);
-  return value;
-}
+const options = readCommandLine({ name: "audit:verify", help: HELP, options: { json: "flag", "anchors-bucket": "value", "anchors-since": "value" } });
+const asJson = options.json === true;
+// Loaded once the command line is accepted: --help and a refused command line load no database or S3 code.
+const [{ default: pg }, { Audit, createDb }, { loadCliEnv }, { startEmbeddedPostgres }, { createAnchorStore }] = await Promise.all([
+  import("pg"),
+  import("@checkout/core"),
+  import("./cli-context.ts"),
+  import("../embedded-postgres.ts"),
+  import("../audit/anchor-store.ts"),
+]);
 
 function fail(message: string, code: number): never {
   console.error(message);
@@ -72,9 +67,9 @@ async function openDatabase(env: Env): Promise<{ url: string; stop: () => Promis
 }
 
 /** The anchors to hold the chain to, or null without a bucket; exits 1 on an object that is not an anchor, 2 when the bucket cannot be read. */
-async function readAnchors(env: Env): Promise<{ bucket: string; anchors: Audit.StoredAnchor[] } | null> {
-  const bucket = flag("anchors-bucket") ?? env.AUDIT_ANCHOR_BUCKET;
-  const since = flag("anchors-since");
+async function readAnchors(env: Env): Promise<{ bucket: string; anchors: AuditTypes.StoredAnchor[] } | null> {
+  const bucket = options["anchors-bucket"] ?? env.AUDIT_ANCHOR_BUCKET;
+  const since = options["anchors-since"];
   if (!bucket) {
     if (since) fail("--anchors-since needs an anchor bucket (--anchors-bucket or AUDIT_ANCHOR_BUCKET)", 78);
     return null;

@@ -5,7 +5,6 @@ import { createDb, type Database } from "@checkout/core";
 import { ConfigError, loadEnv, type Env } from "../env.ts";
 import { SANDBOX_SECRET_KEY } from "../app.ts";
 import { SandboxPaymentProvider } from "../payments/sandbox-payment-provider.ts";
-import { exitWithHelpIfAsked } from "./help.ts";
 
 export interface CliContext {
   env: Env;
@@ -40,9 +39,11 @@ export function openCliContext(): CliContext {
   return { env, db, payments };
 }
 
-/** Runs `main`, prints its result as one JSON line, closes the database and exits 0 (1 on error); `--help` prints `help`. */
-export function runCli(help: string, main: (context: CliContext) => Promise<unknown>): void {
-  exitWithHelpIfAsked(help);
+/**
+ * Runs `main`, prints its result as one JSON line, closes the database and exits 0 (1 on error). The command reads its
+ * command line first (readCommandLine) and imports this module only once it is accepted.
+ */
+export function runCli(main: (context: CliContext) => Promise<unknown>): void {
   const context = openCliContext();
   main(context)
     .then(async (result) => {

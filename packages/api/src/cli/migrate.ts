@@ -12,7 +12,8 @@ DATABASE_PORT, DATABASE_NAME, DATABASE_SSL and DATABASE_SSL_CA as for the server
 when SERVICE_DATABASE_USER and SERVICE_DATABASE_PASSWORD are set, creates or updates that LOGIN role with CONNECT,
 schema USAGE, select/insert/update/delete on the app's tables, only INSERT and SELECT on audit_log, and nothing it
 could alter, drop, truncate or disable triggers with (docs/OPERATIONS.md "Database TLS and roles").
-Exit 0 done, 1 failed, 78 misconfigured. The server with MIGRATIONS=verify refuses to start while any is pending.
+Takes no options. Exit 0 done, 1 failed, 2 usage error (an unknown option or argument, refused before anything
+runs), 78 misconfigured. The server with MIGRATIONS=verify refuses to start while any is pending.
 `;
 
 export interface MigrateResult {

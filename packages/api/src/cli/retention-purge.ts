@@ -1,7 +1,5 @@
 // `pnpm retention:purge`: one retention purge against DATABASE_URL, run until nothing past its retention is left; prints the summary as JSON.
-import { Retention } from "@checkout/core";
-import { runCli } from "./cli-context.ts";
-import { retentionPolicyOf } from "../jobs/policies.ts";
+import { readCommandLine } from "./help.ts";
 
 const HELP = `
 pnpm retention:purge — one retention purge, until nothing past its retention is left: abandoned carts
@@ -11,7 +9,12 @@ pnpm retention:purge — one retention purge, until nothing past its retention i
 "Data retention".
 
 Needs DATABASE_URL (for a running \`pnpm start\`: postgres://postgres:postgres@127.0.0.1:5488/checkout) and the
-same settings as the server (docs/OPERATIONS.md). Prints a JSON summary; exit 0 done, 1 failed, 78 misconfigured.
+same settings as the server (docs/OPERATIONS.md). Takes no options. Prints a JSON summary; exit 0 done, 1 failed,
+2 usage error (an unknown option or argument, refused before anything runs), 78 misconfigured.
 `;
 
-runCli(HELP, ({ env, db }) => Retention.purge({ db, policy: retentionPolicyOf(env) }));
+readCommandLine({ name: "retention:purge", help: HELP });
+// Loaded once the command line is accepted: --help and a refused command line load no database code.
+const [{ Retention }, { runCli }, { retentionPolicyOf }] = await Promise.all([import("@checkout/core"), import("./cli-context.ts"), import("../jobs/policies.ts")]);
+
+runCli(({ env, db }) => Retention.purge({ db, policy: retentionPolicyOf(env) }));
