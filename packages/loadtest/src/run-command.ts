@@ -6,6 +6,7 @@ import type { ProgressSnapshot } from "./engine/run-script.ts";
 import { defaultWorkerCount, runScriptParallel } from "./engine/run-parallel.ts";
 import { summarize, type RunResult } from "./engine/run-result.ts";
 import { evaluateEnsure } from "./engine/ensure.ts";
+import { errorsLine, failureLines } from "./engine/failure-causes.ts";
 import { judgeInvariants, prepareInvariants } from "./invariants/invariants-step.ts";
 import type { SavedRun } from "./report/render-report.ts";
 
@@ -55,11 +56,8 @@ export async function executeRun(script: Script, options: RunCommandOptions): Pr
         .map(([code, n]) => `${code}: ${n}`)
         .join(", ") || "none"
     })`,
-    `errors: ${
-      Object.entries(c.errors)
-        .map(([kind, n]) => `${kind}: ${n}`)
-        .join(", ") || "none"
-    }; unexpected status: ${c.unexpectedStatus}`,
+    errorsLine(c),
+    ...failureLines(c),
     `latency from intended start (ms): p50 ${summary.latency.p50.toFixed(1)}  p95 ${summary.latency.p95.toFixed(1)}  p99 ${summary.latency.p99.toFixed(1)}  max ${summary.latency.max.toFixed(1)}`,
     `throughput: ${summary.rates.responses.toFixed(1)} responses/s over ${(summary.durationMs / 1000).toFixed(1)} s`,
     ...report.verdicts.map((v) => `${v.passed ? "pass" : "FAIL"}  ${v.message}`),

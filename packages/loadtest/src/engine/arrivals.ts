@@ -27,7 +27,7 @@ export async function launchArrivals(state: RunState, schedule: ArrivalSchedule,
       }
       metrics.recordArrival(intendedMs, current - intendedMs);
       state.userStarted();
-      new VirtualUser(state, script.pickScenario().flow, script.pickVariables(), intendedMs).run();
+      new VirtualUser(state, script.pickScenario(), script.pickVariables(), intendedMs).run();
     }
   };
   while (next < atMs.length && !state.isAborted) {

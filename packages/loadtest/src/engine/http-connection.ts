@@ -2,6 +2,7 @@
 // status line and the three framing headers read byte by byte, content-length, chunked and until-close bodies.
 import type net from "node:net";
 import { HttpPoolError, type Exchange } from "./http-exchange.ts";
+import { ERROR_BODY_LIMIT_BYTES } from "./failure-causes.ts";
 
 const CRLF = Buffer.from("\r\n", "latin1");
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
@@ -88,6 +89,11 @@ export class Connection {
   private keepAlive = true;
   private remaining = 0;
   private bodyChunks: Buffer[] | null = null;
+  /**
+   * Bytes the body may still add: unlimited when the request asked for it; an error response's (400 and up) is kept
+   * anyway, up to ERROR_BODY_LIMIT_BYTES, so a failure can name its error code (a longer one is dropped).
+   */
+  private bodyBytesLeft = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly pool: ConnectionPool,
@@ -119,6 +125,7 @@ export class Connection {
     this.statusCode = 0;
     this.keepAlive = true;
     this.bodyChunks = exchange.collectBody ? [] : null;
+    this.bodyBytesLeft = Number.POSITIVE_INFINITY;
     this.socket.write(exchange.request.bytes);
   }
 
@@ -173,7 +180,10 @@ export class Connection {
   };
 
   private keepBody(data: Buffer, start: number, end: number): void {
-    if (this.bodyChunks && end > start) this.bodyChunks.push(Buffer.from(data.subarray(start, end)));
+    if (!this.bodyChunks || end <= start) return;
+    this.bodyBytesLeft -= end - start;
+    if (this.bodyBytesLeft < 0) this.bodyChunks = null;
+    else this.bodyChunks.push(Buffer.from(data.subarray(start, end)));
   }
 
   /** Consumes bytes from `offset`; returns where it stopped. */
@@ -296,6 +306,10 @@ export class Connection {
       lineStart = lineEnd + 2;
     }
     this.statusCode = status;
+    if (!this.bodyChunks && status >= 400) {
+      this.bodyChunks = [];
+      this.bodyBytesLeft = ERROR_BODY_LIMIT_BYTES;
+    }
     this.keepAlive = isHttp11 ? connection !== "close" : connection === "keep-alive";
     if (this.exchange?.request.isHead || status === 204 || status === 304) {
       this.finish();

@@ -7,6 +7,7 @@ import { compileRequestStep, compileTemplate, hasPlaceholders, renderRequestStep
 import { createVuVariablePicker } from "../script/vu-variables.ts";
 import { HttpPool } from "./http-pool.ts";
 import { encodeRequest, type EncodedRequest } from "./http-request.ts";
+import { failureSite } from "./failure-causes.ts";
 
 type RequestStep = Extract<Step, { kind: "request" }>;
 
@@ -25,13 +26,17 @@ export interface PreparedRequest {
   endpointHistogram: Histogram | null;
   captures: { path: JsonPath; as: string }[];
   expectStatus: number[] | undefined;
+  /** Where it is in the script, for the failures it causes: `check out · step 8 POST /trpc/checkout.placeOrder`. */
+  site: string;
   /** The encoded request and its pool, when nothing in it depends on the virtual user. */
   fixed: WireRequest | null;
 }
 
 export type PreparedStep = PreparedRequest | { kind: "think"; ms: number } | { kind: "loop"; count: number; steps: PreparedStep[] };
 
-interface PreparedScenario {
+export interface PreparedScenario {
+  /** Its name, or `scenario N` (1-based) when it has none. */
+  name: string;
   weight: number;
   flow: PreparedStep[];
 }
@@ -93,7 +98,10 @@ export class PreparedScript {
     this.targetPool = this.poolFor(this.target.origin);
     const hasVariables = Object.keys(script.variables).length > 0 || script.payloads.length > 0;
     this.pickVariables = hasVariables ? createVuVariablePicker(script) : () => ({});
-    this.scenarios = script.scenarios.map((scenario) => ({ weight: scenario.weight, flow: this.prepareSteps(scenario.flow) }));
+    this.scenarios = script.scenarios.map((scenario, index) => {
+      const name = scenario.name ?? `scenario ${index + 1}`;
+      return { name, weight: scenario.weight, flow: this.prepareSteps(scenario.flow, name, "") };
+    });
     this.totalWeight = this.scenarios.reduce((sum, s) => sum + s.weight, 0);
   }
 
@@ -170,17 +178,19 @@ export class PreparedScript {
     return headers;
   }
 
-  private prepareSteps(steps: Step[]): PreparedStep[] {
-    return steps.map((step) =>
-      step.kind === "request"
-        ? this.prepareRequest(step)
+  /** Steps are numbered as written in the flow, from 1; a loop's own steps after its number (`step 3.2`). */
+  private prepareSteps(steps: Step[], scenario: string, numberPrefix: string): PreparedStep[] {
+    return steps.map((step, index) => {
+      const number = `${numberPrefix}${index + 1}`;
+      return step.kind === "request"
+        ? this.prepareRequest(step, failureSite(scenario, number, step.method, step.url))
         : step.kind === "think"
           ? { kind: "think", ms: step.seconds * 1000 }
-          : { kind: "loop", count: step.count, steps: this.prepareSteps(step.steps) },
-    );
+          : { kind: "loop", count: step.count, steps: this.prepareSteps(step.steps, scenario, `${number}.`) };
+    });
   }
 
-  private prepareRequest(step: RequestStep): PreparedRequest {
+  private prepareRequest(step: RequestStep, site: string): PreparedRequest {
     const compiled = compileRequestStep(step);
     const isFixed =
       this.hasFixedDefaultHeaders &&
@@ -204,6 +214,7 @@ export class PreparedScript {
       endpointHistogram: this.options.endpointHistogram(endpointName(step)),
       captures: (step.capture ?? []).map((capture) => ({ path: compileJsonPath(capture.json), as: capture.as })),
       expectStatus: step.expectStatus,
+      site,
       fixed,
     };
   }

@@ -12,6 +12,7 @@ import {
   type RunCounters,
   type RunResult,
 } from "./run-result.ts";
+import { countFailure } from "./failure-causes.ts";
 
 export interface ProgressSnapshot {
   elapsedMs: number;
@@ -115,6 +116,12 @@ export class RunMetrics {
   /** A flow failure not tied to a transport error: ECAPTURE, ETEMPLATE, EREQUEST, EINTERNAL. */
   countVuserError(kind: string): void {
     this.counters.vuserErrors[kind] = (this.counters.vuserErrors[kind] ?? 0) + 1;
+  }
+
+  /** A virtual user that failed, by where and why (failure-causes.ts): called once per failed user. */
+  recordFailure(key: string): void {
+    this.counters.failures ??= {};
+    countFailure(this.counters.failures, key);
   }
 
   /** A captured value, kept when it is the acknowledged order number. */

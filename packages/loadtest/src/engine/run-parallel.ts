@@ -16,6 +16,7 @@ import {
   type RunResult,
 } from "./run-result.ts";
 import { runScript, type ProgressSnapshot, type RunOptions } from "./run-script.ts";
+import { mergeFailureCauses } from "./failure-causes.ts";
 import type { FromWorker, ToWorker, WorkerInput } from "./run-worker.ts";
 
 export interface ParallelRunOptions extends Omit<RunOptions, "shard" | "startAt" | "progressHistograms"> {
@@ -75,6 +76,7 @@ function sumCounters(all: readonly RunCounters[]): RunCounters {
       for (const [name, count] of Object.entries(counters[key])) sum[key][name] = (sum[key][name] ?? 0) + count;
     }
   }
+  sum.failures = mergeFailureCauses(all.map((counters) => counters.failures));
   return sum;
 }
 

@@ -1,6 +1,7 @@
 // The serialisable outcome of a run (or one shard of it), exact merging of shards, and its summary in ms.
 import * as hdr from "hdr-histogram-js";
 import type { Histogram } from "hdr-histogram-js";
+import { mergeFailureCauses } from "./failure-causes.ts";
 
 /** Histograms hold microseconds from 1 µs to 60 s at 3 significant digits. */
 export const HISTOGRAM_LOWEST_US = 1;
@@ -54,6 +55,12 @@ export interface RunCounters {
   /** Requests that got no response, by kind: ECONNREFUSED, ETIMEDOUT, ECONNRESET … */
   errors: Record<string, number>;
   statusCodes: Record<string, number>;
+  /**
+   * Failed virtual users by cause, each counted once: `scenario · step N METHOD url · cause`, the cause a status and
+   * the error code its body names, a transport error or a flow error (failure-causes.ts). At most
+   * FAILURE_CAUSE_LIMIT keys besides "other". Absent in results saved before it was kept.
+   */
+  failures?: Record<string, number>;
 }
 
 export interface IntervalResult {
@@ -118,6 +125,7 @@ export function createCounters(): RunCounters {
     vuserErrors: {},
     errors: {},
     statusCodes: {},
+    failures: {},
   };
 }
 
@@ -151,6 +159,7 @@ export function mergeRunResults(results: RunResult[]): RunResult {
     addCounts(counters.statusCodes, c.statusCodes);
     addCounts(counters.vuserErrors, c.vuserErrors);
   }
+  counters.failures = mergeFailureCauses(results.map((r) => r.counters.failures));
   const endpointNames = new Set(results.flatMap((r) => Object.keys(r.histograms.endpoints)));
   const endpoints: Record<string, string> = {};
   for (const name of endpointNames) {

@@ -1,7 +1,8 @@
 // One virtual user walking its scenario's flow: requests, captures, expected statuses, think times and loops.
 import { evaluateJsonPath } from "../script/json-path.ts";
+import { failureKey, responseCause } from "./failure-causes.ts";
 import type { ResponseReceiver } from "./http-exchange.ts";
-import type { PreparedRequest, PreparedStep } from "./prepared-script.ts";
+import type { PreparedRequest, PreparedScenario, PreparedStep } from "./prepared-script.ts";
 import type { VuOutcome } from "./run-metrics.ts";
 import type { RunState } from "./run-state.ts";
 
@@ -34,11 +35,11 @@ export class VirtualUser implements ResponseReceiver {
 
   constructor(
     private readonly state: RunState,
-    flow: PreparedStep[],
+    private readonly scenario: PreparedScenario,
     private readonly vars: Record<string, unknown>,
     private intendedMs: number,
   ) {
-    this.steps = flow;
+    this.steps = scenario.flow;
   }
 
   /** Runs steps until a request is in flight, a think time is pending, or the flow ends. */
@@ -66,7 +67,7 @@ export class VirtualUser implements ResponseReceiver {
         }
         const step = this.steps[this.index++]!;
         if (step.kind === "request") {
-          if (!this.send(step)) this.end("failed");
+          this.send(step);
           return;
         }
         if (step.kind === "think") {
@@ -88,17 +89,18 @@ export class VirtualUser implements ResponseReceiver {
     }
   }
 
-  private send(prepared: PreparedRequest): boolean {
+  /** Sends the request, or fails the user when its values cannot make one. */
+  private send(prepared: PreparedRequest): void {
+    this.current = prepared;
     const encoded = this.state.script.encodeFor(prepared, this.vars);
     if (typeof encoded === "string") {
       this.state.metrics.countVuserError(encoded);
-      return false;
+      this.fail(encoded);
+      return;
     }
-    this.current = prepared;
     this.sentMs = this.state.now();
     this.state.metrics.recordRequest(this.sentMs);
     encoded.pool.send(encoded.request, prepared.captures.length > 0, this);
-    return true;
   }
 
   onResponse(status: number, text: string | undefined): void {
@@ -109,7 +111,7 @@ export class VirtualUser implements ResponseReceiver {
       const interval = metrics.recordResponse(status, this.intendedMs, this.sentMs, endMs, prepared.endpointHistogram);
       if (prepared.expectStatus && !prepared.expectStatus.includes(status)) {
         metrics.recordUnexpectedStatus(interval);
-        this.end("failed");
+        this.fail(responseCause(status, text));
         return;
       }
       if (status >= 500) metrics.recordServerError(interval);
@@ -119,13 +121,13 @@ export class VirtualUser implements ResponseReceiver {
           document = JSON.parse(text ?? "");
         } catch {
           metrics.countVuserError("ECAPTURE");
-          this.end("failed");
+          this.fail(`${responseCause(status, text)} ECAPTURE`);
           return;
         }
         const found = evaluateJsonPath(capture.path, document);
         if (!found.found) {
           metrics.countVuserError("ECAPTURE");
-          this.end("failed");
+          this.fail(`${responseCause(status, text)} ECAPTURE`);
           return;
         }
         this.vars[capture.as] = found.value;
@@ -140,7 +142,15 @@ export class VirtualUser implements ResponseReceiver {
   }
 
   onError(error: Error): void {
-    this.state.metrics.recordTransportError(errorKind(error), this.state.now());
+    const kind = errorKind(error);
+    this.state.metrics.recordTransportError(kind, this.state.now());
+    this.fail(kind);
+  }
+
+  /** Ends the user as failed, its cause counted once: at the request it was on (or its scenario, before any). */
+  private fail(cause: string): void {
+    if (this.isEnded) return;
+    this.state.metrics.recordFailure(failureKey(this.current?.site ?? this.scenario.name, cause));
     this.end("failed");
   }
 
@@ -154,6 +164,6 @@ export class VirtualUser implements ResponseReceiver {
   private crash(): void {
     if (this.isEnded) return;
     this.state.metrics.countVuserError("EINTERNAL");
-    this.end("failed");
+    this.fail("EINTERNAL");
   }
 }
