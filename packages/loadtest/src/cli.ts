@@ -11,6 +11,8 @@ import { renderReport, type SavedRun } from "./report/render-report.ts";
 import { executeMonitor, MonitorUsageError } from "./monitor/monitor-command.ts";
 import { executePlan, parsePlanFlags, PlanUsageError } from "./plan/plan-command.ts";
 import { executeRun } from "./run-command.ts";
+import { CI_OPTIONS, CI_OPTIONS_HELP } from "./ci/ci-outputs.ts";
+import { compareCommand, CompareUsageError } from "./compare/compare-command.ts";
 
 const PROGRAM = "checkout-loadtest";
 
@@ -44,11 +46,12 @@ const planHelp = `  --target-rps N   the rate to plan for (default: the highest 
   --window S       seconds per window when looking for the knee (default 5)`;
 
 const runOutputHelp = `  -o, --output FILE       save the result as JSON (for report, plan and compare)
-  --workers N             load-generating threads (default: from the planned peak rate)`;
+  --workers N             load-generating threads (default: from the planned peak rate)
+${CI_OPTIONS_HELP}`;
 
 const commands: Record<string, Command> = {
   run: {
-    synopsis: [`run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--output result.json] [--workers N]`],
+    synopsis: [`run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--output result.json] [--workers N] [--summary FILE] [--junit FILE]`],
     help: `Runs an Artillery-v2 YAML script open-model, judges its ensure thresholds and conditions, the schedule and the
 shop's invariants, and prints the verdict.
 
@@ -66,6 +69,7 @@ ${EXIT_CODES}`,
       "scenario-name": { type: "string" },
       output: { type: "string", short: "o" },
       workers: { type: "string" },
+      ...CI_OPTIONS,
     },
     positionals: 1,
     execute(values, [file]) {
@@ -80,11 +84,16 @@ ${EXIT_CODES}`,
         variablesJson: stringValue(values.variables),
         scenarioName: stringValue(values["scenario-name"]),
       });
-      return executeRun(script, { output: stringValue(values.output), workers });
+      const ci = { summary: stringValue(values.summary), junit: stringValue(values.junit) };
+      const described = { path: file, environment: stringValue(values.environment) ?? null, scenario: stringValue(values["scenario-name"]) ?? null };
+      return executeRun(script, { output: stringValue(values.output), workers, ...ci, described });
     },
   },
   quick: {
-    synopsis: ["quick --count N --num M [--output result.json] [--workers N] URL", "quick --rate R --duration SECONDS [--output result.json] [--workers N] URL"],
+    synopsis: [
+      "quick --count N --num M [--output result.json] [--workers N] [--summary FILE] [--junit FILE] URL",
+      "quick --rate R --duration SECONDS [--output result.json] [--workers N] [--summary FILE] [--junit FILE] URL",
+    ],
     help: `Loads one URL without a script: --count virtual users each sending --num GET requests, or --rate arrivals a second
 for --duration seconds.
 
@@ -102,6 +111,7 @@ ${EXIT_CODES}`,
       duration: { type: "string" },
       output: { type: "string", short: "o" },
       workers: { type: "string" },
+      ...CI_OPTIONS,
     },
     positionals: 1,
     execute(values, [url]) {
@@ -111,7 +121,7 @@ ${EXIT_CODES}`,
       const script = rate
         ? quickScript({ url, rate, duration: positive(values.duration, "--duration") ?? 10 })
         : quickScript({ url, count: positive(values.count, "--count") ?? 1, num: positive(values.num, "--num") ?? 1 });
-      return executeRun(script, { output: stringValue(values.output), workers });
+      return executeRun(script, { output: stringValue(values.output), workers, summary: stringValue(values.summary), junit: stringValue(values.junit) });
     },
   },
   report: {
@@ -173,6 +183,7 @@ Exit codes: 0 downtime within the 99.99 % budget for the window, 1 over it, 2 a 
     positionals: 1,
     execute: (values, [url]) => executeMonitor({ url, ...(values as Record<string, string | undefined>) }),
   },
+  compare: compareCommand,
 };
 
 class UsageError extends Error {}
@@ -248,7 +259,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.execute(parsed.values, parsed.positionals);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof MonitorUsageError || error instanceof PlanUsageError)
+    if (error instanceof UsageError || error instanceof MonitorUsageError || error instanceof PlanUsageError || error instanceof CompareUsageError)
       throw new ShortUsageError(error.message.startsWith(`${name} `) ? error.message : `${name}: ${error.message}`, name);
     throw error;
   }

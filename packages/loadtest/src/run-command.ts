@@ -9,12 +9,20 @@ import { evaluateEnsure } from "./engine/ensure.ts";
 import { errorsLine, failureLines } from "./engine/failure-causes.ts";
 import { judgeInvariants, prepareInvariants } from "./invariants/invariants-step.ts";
 import type { SavedRun } from "./report/render-report.ts";
+import { writeCiOutputs } from "./ci/ci-outputs.ts";
+import { isGithubActions } from "./ci/github-actions.ts";
+import type { SummaryMeta } from "./ci/summary.ts";
 
 export interface RunCommandOptions {
   /** Where to save the result (`--output`), for `report`, `plan` and `compare`. */
   output?: string;
   /** Load-generating threads in this process (`--workers`); without it, decided from the planned peak. */
   workers?: number;
+  /** `--summary FILE` and `--junit FILE`: the CI outputs (ci/ci-outputs.ts). */
+  summary?: string;
+  junit?: string;
+  /** What the summary names as the script: its file (null for `quick`), environment and scenario. */
+  described?: SummaryMeta["script"];
 }
 
 export function progressLine(snapshot: ProgressSnapshot): string {
@@ -48,6 +56,10 @@ export async function executeRun(script: Script, options: RunCommandOptions): Pr
   const report = await judgeInvariants(evaluateEnsure({ ensure: script.ensure, result }), invariants, result.acknowledgedOrders);
   const saved: SavedRun = { ...result, verdicts: report.verdicts, ensure: script.ensure };
   if (options.output) writeFileSync(options.output, JSON.stringify(saved));
+  if (options.summary || options.junit || isGithubActions()) {
+    const meta = { script: options.described ?? { path: null }, target: script.target };
+    writeCiOutputs(saved, { summary: options.summary, junit: options.junit, githubActions: isGithubActions(), stepSummary: process.env.GITHUB_STEP_SUMMARY, meta });
+  }
   const c = summary.counters;
   const lines = [
     `virtual users: ${c.vusersCreated} created, ${c.vusersCompleted} completed, ${c.vusersFailed} failed, ${c.vusersDropped} dropped, ${c.arrivalsLate} late`,

@@ -82,7 +82,7 @@ export function percentileCurve(histogram: Histogram): { x: number; y: number }[
   return points;
 }
 
-function ninesLabel(x: number): string {
+export function ninesLabel(x: number): string {
   if (x === 0) return "p0";
   const percentile = 100 * (1 - 10 ** -x);
   return `p${Number(percentile.toFixed(Math.max(0, Math.round(x) - 2)))}`;
