@@ -17,6 +17,8 @@ import { countFailure } from "./failure-causes.ts";
 export interface ProgressSnapshot {
   elapsedMs: number;
   counters: RunCounters;
+  /** Largest lateness (ms) of any arrival launched since the previous snapshot: how far behind schedule the run fell. */
+  maxLatenessMs?: number;
   /** The interval that just closed; `encodedLatency` (its histogram) only with `progressHistograms`. */
   interval: Omit<IntervalResult, "latency"> & { latency: LatencySummary; encodedLatency?: string };
 }
@@ -48,6 +50,7 @@ export interface MetricsOptions {
 export class RunMetrics {
   readonly counters: RunCounters = createCounters();
   private maxLatenessMs = 0;
+  private maxLatenessSinceReportMs = 0;
   private readonly serviceTime = createLatencyHistogram();
   private readonly intervals: (Interval | undefined)[] = [];
   private readonly endpointHistograms: Map<string, Histogram>;
@@ -74,6 +77,7 @@ export class RunMetrics {
   recordArrival(intendedMs: number, latenessMs: number): void {
     if (latenessMs > this.options.lateThresholdMs) this.counters.arrivalsLate++;
     if (latenessMs > this.maxLatenessMs) this.maxLatenessMs = latenessMs;
+    if (latenessMs > this.maxLatenessSinceReportMs) this.maxLatenessSinceReportMs = latenessMs;
     this.counters.vusersCreated++;
     this.intervalAt(intendedMs).vusersCreated++;
   }
@@ -156,6 +160,7 @@ export class RunMetrics {
       onProgress({
         elapsedMs: upToMs,
         counters: structuredClone(this.counters),
+        maxLatenessMs: this.maxLatenessSinceReportMs,
         interval: {
           startMs: this.reportedIntervals * intervalMs,
           requests: interval.requests,
@@ -168,6 +173,7 @@ export class RunMetrics {
           ...(progressHistograms ? { encodedLatency: encodeHistogram(interval.latency) } : {}),
         },
       });
+      this.maxLatenessSinceReportMs = 0;
     }
   }
 

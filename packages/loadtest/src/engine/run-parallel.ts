@@ -65,7 +65,8 @@ function startWorker(input: WorkerInput): Worker {
   return new Worker(bootstrap, { eval: true, workerData: input });
 }
 
-function sumCounters(all: readonly RunCounters[]): RunCounters {
+/** Adds counters key by key (the error, status and vuser-error tables by name). */
+export function sumCounters(all: readonly RunCounters[]): RunCounters {
   const sum = createCounters();
   for (const counters of all) {
     for (const key of Object.keys(sum) as (keyof RunCounters)[]) {
