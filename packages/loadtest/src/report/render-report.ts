@@ -295,7 +295,7 @@ ${annotations.html}
 ${input.capacityPlan?.html ?? "<p>The capacity plan is made from the whole run, when it ends.</p>"}
 <h2>Latency</h2>
 ${table(["latency (ms)", "count", "p50", "p95", "p99", "max"], [latencyRow("from intended start", input.latency), latencyRow("service time (from actual send)", input.serviceTime)])}
-<div class="charts">${distributionChart}${statusChart}</div>
+${isLive ? '<p class="meta">While the run goes on, a figure shown as — is known only at its end.</p>\n' : ""}<div class="charts">${distributionChart}${statusChart}</div>
 <h2>Endpoints</h2>
 ${endpoints}
 <h2>Counters</h2>
