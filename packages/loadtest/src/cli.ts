@@ -13,6 +13,7 @@ import { executePlan, parsePlanFlags, PlanUsageError } from "./plan/plan-command
 import { executeRun } from "./run-command.ts";
 import { CI_OPTIONS, CI_OPTIONS_HELP } from "./ci/ci-outputs.ts";
 import { compareCommand, CompareUsageError } from "./compare/compare-command.ts";
+import { executeGenerator, GENERATOR_HELP, GENERATOR_SYNOPSIS, GeneratorUsageError } from "./distributed/generator-command.ts";
 
 const PROGRAM = "checkout-loadtest";
 
@@ -184,6 +185,13 @@ Exit codes: 0 downtime within the 99.99 % budget for the window, 1 over it, 2 a 
     execute: (values, [url]) => executeMonitor({ url, ...(values as Record<string, string | undefined>) }),
   },
   compare: compareCommand,
+  generator: {
+    synopsis: [GENERATOR_SYNOPSIS],
+    help: GENERATOR_HELP,
+    options: { store: { type: "string" }, "run-id": { type: "string" }, index: { type: "string" }, count: { type: "string" } },
+    positionals: 0,
+    execute: (values) => executeGenerator(values),
+  },
 };
 
 class UsageError extends Error {}
@@ -259,7 +267,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.execute(parsed.values, parsed.positionals);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof MonitorUsageError || error instanceof PlanUsageError || error instanceof CompareUsageError)
+    if (
+      error instanceof UsageError ||
+      error instanceof MonitorUsageError ||
+      error instanceof PlanUsageError ||
+      error instanceof CompareUsageError ||
+      error instanceof GeneratorUsageError
+    )
       throw new ShortUsageError(error.message.startsWith(`${name} `) ? error.message : `${name}: ${error.message}`, name);
     throw error;
   }
