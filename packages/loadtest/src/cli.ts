@@ -13,6 +13,7 @@ import { executePlan, parsePlanFlags, PlanUsageError } from "./plan/plan-command
 import { executeRun } from "./run-command.ts";
 import { CI_OPTIONS, CI_OPTIONS_HELP } from "./ci/ci-outputs.ts";
 import { compareCommand, CompareUsageError } from "./compare/compare-command.ts";
+import { DashboardError, takeDashboardFlags, type DashboardFlags } from "./dashboard/run-dashboard.ts";
 import { executeGenerator, GENERATOR_HELP, GENERATOR_SYNOPSIS, GeneratorUsageError } from "./distributed/generator-command.ts";
 
 const PROGRAM = "checkout-loadtest";
@@ -31,7 +32,8 @@ interface Command {
   options: Options;
   /** Positional arguments it takes at most. */
   positionals: number;
-  execute(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> | number;
+  /** `dashboard`: run's and quick's `--dashboard [PORT]` and `--dashboard-linger S`, taken out before parseArgs. */
+  execute(values: Record<string, string | boolean | undefined>, positionals: string[], dashboard?: DashboardFlags): Promise<number> | number;
 }
 
 const planOptions = {
@@ -48,11 +50,15 @@ const planHelp = `  --target-rps N   the rate to plan for (default: the highest 
 
 const runOutputHelp = `  -o, --output FILE       save the result as JSON (for report, plan and compare)
   --workers N             load-generating threads (default: from the planned peak rate)
+  --dashboard [PORT]      a live page of the report at http://127.0.0.1:PORT/ (a free port if none; printed on stderr)
+  --dashboard-linger S    keep serving the final report S seconds after the verdict (Ctrl-C ends it)
 ${CI_OPTIONS_HELP}`;
 
 const commands: Record<string, Command> = {
   run: {
-    synopsis: [`run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--output result.json] [--workers N] [--summary FILE] [--junit FILE]`],
+    synopsis: [
+      `run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--output result.json] [--workers N] [--summary FILE] [--junit FILE] [--dashboard [PORT]]`,
+    ],
     help: `Runs an Artillery-v2 YAML script open-model, judges its ensure thresholds and conditions, the schedule and the
 shop's invariants, and prints the verdict.
 
@@ -73,7 +79,7 @@ ${EXIT_CODES}`,
       ...CI_OPTIONS,
     },
     positionals: 1,
-    execute(values, [file]) {
+    execute(values, [file], dashboard) {
       if (!file) throw new UsageError("run needs a script file");
       const workers = workerCount(values.workers);
       const text = readFileSync(file, "utf8");
@@ -87,13 +93,13 @@ ${EXIT_CODES}`,
       });
       const ci = { summary: stringValue(values.summary), junit: stringValue(values.junit) };
       const described = { path: file, environment: stringValue(values.environment) ?? null, scenario: stringValue(values["scenario-name"]) ?? null };
-      return executeRun(script, { output: stringValue(values.output), workers, ...ci, described });
+      return executeRun(script, { output: stringValue(values.output), workers, ...ci, described, dashboard });
     },
   },
   quick: {
     synopsis: [
-      "quick --count N --num M [--output result.json] [--workers N] [--summary FILE] [--junit FILE] URL",
-      "quick --rate R --duration SECONDS [--output result.json] [--workers N] [--summary FILE] [--junit FILE] URL",
+      "quick --count N --num M [--output result.json] [--workers N] [--summary FILE] [--junit FILE] [--dashboard [PORT]] URL",
+      "quick --rate R --duration SECONDS [--output result.json] [--workers N] [--summary FILE] [--junit FILE] [--dashboard [PORT]] URL",
     ],
     help: `Loads one URL without a script: --count virtual users each sending --num GET requests, or --rate arrivals a second
 for --duration seconds.
@@ -115,14 +121,14 @@ ${EXIT_CODES}`,
       ...CI_OPTIONS,
     },
     positionals: 1,
-    execute(values, [url]) {
+    execute(values, [url], dashboard) {
       if (!url) throw new UsageError("quick needs a URL");
       const workers = workerCount(values.workers);
       const rate = positive(values.rate, "--rate");
       const script = rate
         ? quickScript({ url, rate, duration: positive(values.duration, "--duration") ?? 10 })
         : quickScript({ url, count: positive(values.count, "--count") ?? 1, num: positive(values.num, "--num") ?? 1 });
-      return executeRun(script, { output: stringValue(values.output), workers, summary: stringValue(values.summary), junit: stringValue(values.junit) });
+      return executeRun(script, { output: stringValue(values.output), workers, summary: stringValue(values.summary), junit: stringValue(values.junit), dashboard });
     },
   },
   report: {
@@ -254,9 +260,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let dashboard: DashboardFlags | undefined;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: command.options }) as typeof parsed;
+    // `--dashboard [PORT]` has an optional value, which parseArgs cannot express: run and quick take it out first.
+    let args = rest;
+    if (name === "run" || name === "quick") ({ args, dashboard } = takeDashboardFlags(rest));
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: command.options }) as typeof parsed;
   } catch (error) {
+    if (error instanceof DashboardError) throw new ShortUsageError(`${name}: ${error.message}`, name);
     const line = error instanceof Error ? parseErrorLine(error as NodeJS.ErrnoException, name) : undefined;
     if (line) throw new ShortUsageError(line, name);
     throw error;
@@ -265,14 +276,15 @@ async function main(argv: string[]): Promise<number> {
     throw new ShortUsageError(`${name}: unexpected argument ${parsed.positionals[command.positionals]}`, name);
   }
   try {
-    return await command.execute(parsed.values, parsed.positionals);
+    return await command.execute(parsed.values, parsed.positionals, dashboard);
   } catch (error) {
     if (
       error instanceof UsageError ||
       error instanceof MonitorUsageError ||
       error instanceof PlanUsageError ||
       error instanceof CompareUsageError ||
-      error instanceof GeneratorUsageError
+      error instanceof GeneratorUsageError ||
+      error instanceof DashboardError
     )
       throw new ShortUsageError(error.message.startsWith(`${name} `) ? error.message : `${name}: ${error.message}`, name);
     throw error;

@@ -12,6 +12,7 @@ import type { SavedRun } from "./report/render-report.ts";
 import { writeCiOutputs } from "./ci/ci-outputs.ts";
 import { isGithubActions } from "./ci/github-actions.ts";
 import type { SummaryMeta } from "./ci/summary.ts";
+import { startRunDashboard, type DashboardFlags } from "./dashboard/run-dashboard.ts";
 
 export interface RunCommandOptions {
   /** Where to save the result (`--output`), for `report`, `plan` and `compare`. */
@@ -23,6 +24,8 @@ export interface RunCommandOptions {
   junit?: string;
   /** What the summary names as the script: its file (null for `quick`), environment and scenario. */
   described?: SummaryMeta["script"];
+  /** `--dashboard [PORT]` (and `--dashboard-linger`): a live page of the report while the load runs. */
+  dashboard?: DashboardFlags;
 }
 
 export function progressLine(snapshot: ProgressSnapshot): string {
@@ -43,13 +46,20 @@ export function progressLine(snapshot: ProgressSnapshot): string {
 export async function executeRun(script: Script, options: RunCommandOptions): Promise<number> {
   // Checked before any load: a missing or refused admin token is exit 2 now, not after the run.
   const invariants = await prepareInvariants(script);
+  const dashboard = options.dashboard ? await startRunDashboard(options.dashboard, options.described?.path ?? script.target) : undefined;
   const isTty = process.stderr.isTTY === true;
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
   const result: RunResult = await runScriptParallel(script, {
     workers: options.workers ?? defaultWorkerCount(script),
     signal: controller.signal,
-    onProgress: isTty ? (snapshot) => process.stderr.write(`\r\x1b[2K${progressLine(snapshot)}`) : undefined,
+    onProgress:
+      isTty || dashboard
+        ? (snapshot) => {
+            if (isTty) process.stderr.write(`\r\x1b[2K${progressLine(snapshot)}`);
+            dashboard?.publish(snapshot);
+          }
+        : undefined,
   });
   if (isTty) process.stderr.write("\n");
   const summary = summarize(result);
@@ -79,5 +89,6 @@ export async function executeRun(script: Script, options: RunCommandOptions): Pr
     report.passed ? "verdict: PASS" : "verdict: FAIL",
   ];
   console.log(lines.join("\n"));
+  await dashboard?.end(saved);
   return report.passed ? 0 : 1;
 }

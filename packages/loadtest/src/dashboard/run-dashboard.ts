@@ -5,7 +5,8 @@ import type { SavedRun } from "../report/saved-run.ts";
 import { startDashboard } from "./dashboard.ts";
 import { linger, type DashboardFlags } from "./dashboard-flags.ts";
 
-export type { DashboardFlags } from "./dashboard-flags.ts";
+export { takeDashboardFlags, type DashboardFlags } from "./dashboard-flags.ts";
+export { DashboardError } from "./dashboard-server.ts";
 
 export interface RunDashboard {
   url: string;
