@@ -1,11 +1,13 @@
 // The release pipeline, checked offline: both workflows pass actionlint (which is shown to catch broken copies), every
 // `run:` names a command or script that exists, actions are pinned, permissions are least-privilege, and the release
 // scripts that can run here do: wait-for-ecs-deployment against aws-sdk-client-mock and, for its exit codes, a local
-// stand-in for the ECS API that the SDK serialises to.
+// stand-in for the ECS API that the SDK serialises to; the smoke test's load-tester command lines through the real
+// load tester (its comparison with a baseline on result files drawn from known distributions).
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CloudFormationClient, DescribeStackResourcesCommand } from "@aws-sdk/client-cloudformation";
@@ -14,7 +16,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { lintWorkflow, WORKFLOWS } from "./lint-workflows.ts";
-import { firstAdminToken } from "./smoke-load-test.ts";
+import { syntheticRun } from "../../packages/loadtest/src/compare/synthetic-run.ts";
+import { firstAdminToken, loadtestCommands, runSmoke, SMOKE_MAX_REGRESSION, type SmokeFiles } from "./smoke-load-test.ts";
 import { EXIT, findApiService, waitForEcsDeployment } from "./wait-for-ecs-deployment.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -23,8 +26,12 @@ const rootPackage = JSON.parse(read("package.json")) as { packageManager: string
 
 interface Step {
   name?: string;
+  id?: string;
+  if?: string;
   uses?: string;
   run?: string;
+  with?: Record<string, string>;
+  env?: Record<string, string>;
 }
 interface Job {
   "runs-on"?: string;
@@ -41,6 +48,8 @@ interface Workflow {
   jobs: Record<string, Job>;
 }
 const workflow = (file: string) => parse(read(file)) as Workflow;
+/** A GitHub Actions expression as a workflow writes it. */
+const expression = (inner: string) => `\${{ ${inner} }}`;
 const release = workflow(".github/workflows/release.yml");
 const ci = workflow(".github/workflows/ci.yml");
 
@@ -158,12 +167,15 @@ describe("the workflows' shape", () => {
     expect(release.concurrency).toEqual({ group: "release", "cancel-in-progress": false });
   });
 
-  it("grants nothing by default, and OIDC tokens only to the two deploy jobs, in their environments", () => {
+  it("grants nothing by default, OIDC tokens only to the two deploy jobs, in their environments, and other runs' artifacts only to staging", () => {
     expect(release.permissions).toEqual({});
     expect(ci.permissions).toEqual({ contents: "read" });
     for (const [name, job] of Object.entries(release.jobs)) {
       const isDeploy = name === "staging" || name === "production";
-      expect(job.permissions, name).toEqual(isDeploy ? { contents: "read", "id-token": "write" } : { contents: "read" });
+      // Staging reads the last successful release's smoke result, the baseline it compares with.
+      const expected =
+        name === "staging" ? { contents: "read", "id-token": "write", actions: "read" } : isDeploy ? { contents: "read", "id-token": "write" } : { contents: "read" };
+      expect(job.permissions, name).toEqual(expected);
       if (isDeploy) expect(typeof job.environment === "object" ? job.environment.name : job.environment).toBe(name);
     }
   });
@@ -174,6 +186,48 @@ describe("the workflows' shape", () => {
     expect(release.jobs["build-and-scan"]?.steps?.some((step) => step.uses?.startsWith("aquasecurity/trivy-action@"))).toBe(true);
     expect(runsOf("staging").join("\n")).toMatch(/deploy-stage\.sh --stage staging[\s\S]*wait-for-ecs-deployment\.ts --stage staging[\s\S]*smoke-load-test\.ts --stage staging/);
     expect(runsOf("production").join("\n")).toMatch(/deploy-stage\.sh --stage prod[\s\S]*wait-for-ecs-deployment\.ts --stage prod/);
+  });
+
+  it("smoke-tests with a summary and JUnit, compares with the artifact the last successful release uploaded, and uploads its own", () => {
+    const steps = release.jobs.staging?.steps ?? [];
+    const at = (match: (step: Step) => boolean) => steps.findIndex(match);
+    const find = at((s) => s.id === "previous");
+    const download = at((s) => s.uses?.startsWith("actions/download-artifact@") === true);
+    const smoke = at((s) => s.run?.includes("smoke-load-test.ts") === true);
+    const upload = at((s) => s.uses?.startsWith("actions/upload-artifact@") === true);
+    expect([find, download, smoke, upload].every((i) => i >= 0)).toBe(true);
+    expect(find < download && download < smoke && smoke < upload).toBe(true);
+    const [findStep, downloadStep, smokeStep, uploadStep] = [steps[find]!, steps[download]!, steps[smoke]!, steps[upload]!];
+
+    // The baseline is looked for among this workflow's successful runs on main, under the name this job uploads.
+    expect(findStep.uses).toMatch(/^actions\/github-script@/);
+    expect(findStep.with?.script).toMatch(/workflow_id: "release\.yml", branch: "main", status: "success"/);
+    expect(findStep.with?.script).toContain(`name: "${uploadStep.with?.name}"`);
+    expect(downloadStep.if).toContain("steps.previous.outputs.run-id != ''");
+    expect(downloadStep.with).toMatchObject({ name: uploadStep.with?.name, "run-id": expression("steps.previous.outputs.run-id"), "github-token": expression("github.token") });
+
+    // The smoke test is given the downloaded result (only when there is one) and writes what is uploaded.
+    const option = (name: string) => new RegExp(`${name} (\\S+)`).exec(smokeStep.run ?? "")?.[1];
+    const output = option("--output");
+    expect(output).toBe("smoke-result.json");
+    expect(smokeStep.env?.BASELINE).toBe(expression(`steps.previous.outputs.run-id != '' && '${downloadStep.with?.path}/${output}' || ''`));
+    // The shell's ${NAME:+…}: the option only when the variable is not empty.
+    expect(smokeStep.run).toContain(`\${BASELINE:+--baseline "$BASELINE"}`);
+    const files: SmokeFiles = {
+      target: "t",
+      paymentUrl: "p",
+      output: output!,
+      summary: option("--summary")!,
+      junit: option("--junit")!,
+      baseline: "b.json",
+      maxRegression: SMOKE_MAX_REGRESSION,
+    };
+    const uploaded = (uploadStep.with?.path ?? "").split("\n").filter(Boolean);
+    const commands = loadtestCommands(files);
+    const written = [files.output, files.junit, files.summary, commands.report.at(-1), ...(commands.compare ?? []).filter((arg) => /-compare\.(xml|html)$/.test(arg))];
+    expect(written).toHaveLength(6);
+    expect(uploaded.sort()).toEqual([...written].sort());
+    expect(uploadStep.if).toBe(expression("!cancelled()"));
   });
 });
 
@@ -374,6 +428,95 @@ describe("the release scripts, run as the workflow runs them", () => {
   it("lint-workflows passes on the workflows as they are", async () => {
     const finished = await run({ args: [...TSX, "scripts/release/lint-workflows.ts"] });
     expect(finished.code, finished.output).toBe(0);
+  });
+
+  it("the smoke test refuses a --baseline that is not a file before it waits for the stage or sends any load (exit 2)", async () => {
+    let hits = 0;
+    const stage = http.createServer((_request, response) => {
+      hits++;
+      response.end("ok");
+    });
+    await new Promise<void>((resolve) => stage.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(stage.address() as AddressInfo).port}`;
+    try {
+      const smoke = await run({
+        args: [...TSX, "scripts/release/smoke-load-test.ts", "--target", url, "--payment-url", url, "--baseline", "no-such-baseline.json"],
+        env: { CHECKOUT_ADMIN_TOKEN: "t".repeat(48) },
+      });
+      expect(smoke.code, smoke.output).toBe(2);
+      expect(smoke.output).toContain("--baseline no-such-baseline.json: no such file");
+      expect(hits).toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => stage.close(() => resolve()));
+    }
+  });
+
+  it("the smoke test's run command line is one the load tester takes (it stops at the admin API, not at an option)", async () => {
+    const files: SmokeFiles = {
+      target: "http://127.0.0.1:9",
+      paymentUrl: "http://127.0.0.1:9",
+      output: "r.json",
+      summary: "s.json",
+      junit: "j.xml",
+      maxRegression: SMOKE_MAX_REGRESSION,
+    };
+    const { run: args } = loadtestCommands(files);
+    expect(args.slice(-6)).toEqual(["--output", "r.json", "--summary", "s.json", "--junit", "j.xml"]);
+    expect(loadtestCommands(files).compare).toBeNull();
+    const finished = await run({ args: [...TSX, "packages/loadtest/src/cli.ts", ...args], env: { CHECKOUT_ADMIN_TOKEN: "t".repeat(48) } });
+    expect(finished.code, finished.output).toBe(2);
+    expect(finished.output).toMatch(/config\.plugins\.checkout-invariants/);
+    expect(finished.output).not.toMatch(/unknown option|unexpected argument/);
+  });
+
+  it("the smoke test compares its result with the baseline through the real load tester: noise passes, a regression or a failed run fails", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "smoke-compare-"));
+    const common = { intervals: 40, requestsPerInterval: 60, medianMs: 30, intervalNoise: 0.05 };
+    const baseline = path.join(dir, "baseline.json");
+    writeFileSync(baseline, JSON.stringify(syntheticRun({ ...common, seed: 1 })));
+    const loadtestCli = (args: string[]) => run({ args: [...TSX, "packages/loadtest/src/cli.ts", ...args] }).then((finished) => finished.code ?? 1);
+    /** The smoke test with the stage's run replaced by a result drawn from a known distribution, exiting `runCode`. */
+    const smokeWith = async (name: string, current: ReturnType<typeof syntheticRun>, runCode: number) => {
+      const files: SmokeFiles = {
+        target: "https://staging.example",
+        paymentUrl: "https://payments.example",
+        output: path.join(dir, `${name}.json`),
+        summary: path.join(dir, `${name}-summary.json`),
+        junit: path.join(dir, `${name}-junit.xml`),
+        baseline,
+        maxRegression: SMOKE_MAX_REGRESSION,
+      };
+      const calls: string[] = [];
+      const code = await runSmoke(
+        files,
+        async (args) => {
+          calls.push(args[0] ?? "");
+          if (args[0] === "compare") return loadtestCli(args);
+          // The HTML report is not what is tested here: it is left out to keep the test short.
+          if (args[0] === "report") return 0;
+          writeFileSync(files.output, JSON.stringify(current));
+          return runCode;
+        },
+        () => {},
+      );
+      return { code, calls, compareJunit: readFileSync(path.join(dir, `${name}-compare.xml`), "utf8") };
+    };
+    try {
+      const [same, slower, failedRun] = await Promise.all([
+        smokeWith("same", syntheticRun({ ...common, seed: 2 }), 0),
+        smokeWith("slower", syntheticRun({ ...common, seed: 3, stall: { share: 0.3, stallMs: 60 } }), 0),
+        smokeWith("failed-run", syntheticRun({ ...common, seed: 4 }), 1),
+      ]);
+      expect(same.calls).toEqual(["run", "report", "compare"]);
+      expect(same.code).toBe(0);
+      expect(same.compareJunit).not.toContain("<failure ");
+      expect(slower.code).toBe(1);
+      expect(slower.compareJunit).toMatch(/<testcase name="p95"[^>]*>\s*<failure /);
+      expect(failedRun.code).toBe(1);
+      expect(failedRun.calls).toEqual(["run", "report", "compare"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the smoke test takes the first token of the admin-token secret", () => {
