@@ -33,6 +33,16 @@ describe("LiveReport", () => {
     live.dispose();
   });
 
+  it("shows the worst lateness the snapshots reported so far", () => {
+    const live = new LiveReport();
+    expect(live.input().maxLatenessMs).toBeNull();
+    const [first, second] = run.snapshots;
+    live.add({ ...first!, maxLatenessMs: 42.5 });
+    live.add({ ...second!, maxLatenessMs: 3 });
+    expect(live.input().maxLatenessMs).toBe(42.5);
+    expect(renderReportBody(live.input())).toContain("; worst 42.5 ms)</td>");
+  });
+
   it("keeps an interval that arrives twice once", () => {
     const live = new LiveReport();
     const first = run.snapshots[0]!;

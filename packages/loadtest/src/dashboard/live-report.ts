@@ -21,6 +21,8 @@ export class LiveReport {
   private startedAt: number;
   private hasSnapshot = false;
   private durationMs = 0;
+  /** The worst lateness the snapshots reported (each since the one before); null until one reports it. */
+  private maxLatenessMs: number | null = null;
   private counters: RunCounters = createCounters();
   private readonly intervals = new Map<number, ReportInput["intervals"][number]>();
   /**
@@ -44,6 +46,7 @@ export class LiveReport {
     }
     this.durationMs = Math.max(this.durationMs, snapshot.elapsedMs);
     this.counters = snapshot.counters;
+    if (snapshot.maxLatenessMs !== undefined) this.maxLatenessMs = Math.max(this.maxLatenessMs ?? 0, snapshot.maxLatenessMs);
     const { encodedLatency, ...interval } = snapshot.interval;
     if (this.intervals.has(interval.startMs)) return;
     this.intervals.set(interval.startMs, interval);
@@ -67,7 +70,7 @@ export class LiveReport {
       durationMs: this.durationMs,
       intervalMs: this.intervalMs,
       lateThresholdMs: this.lateThresholdMs,
-      maxLatenessMs: null,
+      maxLatenessMs: this.maxLatenessMs,
       aborted: false,
       counters: this.counters,
       intervals,
