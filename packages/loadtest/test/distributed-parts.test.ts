@@ -10,6 +10,7 @@ import { GeneratorSetupError, runGenerator, subtractCounters } from "../src/dist
 import { IntervalMerger, type DistributedProgress } from "../src/distributed/interval-merge.ts";
 import { FargateLauncher } from "../src/distributed/fargate-launcher.ts";
 import { launcherFor, LOCAL_RUNS_FOLDER } from "../src/distributed/launcher-for.ts";
+import type { GeneratorLauncher } from "../src/distributed/launcher.ts";
 import { LocalLauncher } from "../src/distributed/local-launcher.ts";
 import { FolderResultStore, S3ResultStore } from "../src/distributed/result-store.ts";
 import { checkPayloadsSplit, DistributedUsageError, parseGeneratorKey, partitionPayloads, runFiles, type IntervalReport } from "../src/distributed/run-files.ts";
@@ -173,6 +174,29 @@ describe("runDistributed refusals", () => {
     await store.write(runFiles.job("taken"), "{}");
     await expect(runDistributed(withRows(4), { launcher, store, count: 2, runId: "taken" })).rejects.toThrow(/already used/);
     expect(await launcher.status()).toEqual([]);
+  });
+});
+
+describe("runDistributed with a generator whose files are hand-written", () => {
+  it("names a generator whose result.json is not JSON, and counts what its interval files hold", async () => {
+    const store = new FolderResultStore(temporaryFolder());
+    const launcher: GeneratorLauncher = {
+      kind: "local",
+      async start(specs) {
+        for (const spec of specs) {
+          await store.write(runFiles.interval(spec.runId, spec.index, 0), JSON.stringify(part(spec.index, 0, [3, 4, 5])));
+          await store.write(runFiles.result(spec.runId, spec.index), "{ not json");
+        }
+        return specs.map((spec) => ({ spec, id: `fake ${spec.index}` }));
+      },
+      status: async () => [{ state: "exited", exitCode: 0 }],
+      stopAll: async () => undefined,
+    };
+    const outcome = await runDistributed(withRows(4), { launcher, store, count: 1, startDelayMs: 0, intervalMs: 100 });
+    expect(outcome.failed).toEqual([{ index: 0, id: "fake 0", reason: "exited without writing its result (its result.json is not JSON)" }]);
+    expect(outcome.result.counters.responses).toBe(3);
+    expect(outcome.result.counters.arrivalsPlanned).toBe(1);
+    expect(outcome.generators[0]).toMatchObject({ hasResult: false, intervalsReported: 1, cpuMs: 50 });
   });
 });
 

@@ -11,6 +11,7 @@ import type { GeneratorLauncher, GeneratorSpec, GeneratorState, LaunchedGenerato
 import type { ResultStore } from "./result-store.ts";
 import {
   checkPayloadsSplit,
+  CorruptFileError,
   DistributedUsageError,
   isValidRunId,
   newRunId,
@@ -49,7 +50,7 @@ export interface DistributedRunOptions {
   onLaunched?(generators: readonly LaunchedGenerator[], job: DistributedJob): void;
   /** Ctrl-C: stops every generator and returns what arrived. */
   signal?: AbortSignal;
-  /** How often the store and the launcher are asked. Default half an interval, at most 1000 ms. */
+  /** How often the store and the launcher are asked. Default 1000 ms for an S3 store, else half an interval (at most 1000 ms). */
   pollIntervalMs?: number;
   /** How long an interval waits for a generator that has not reported it before it is shown without it. Default max(5 s, 3 intervals). */
   stragglerTimeoutMs?: number;
@@ -135,6 +136,7 @@ interface Track {
   deltas: ReturnType<typeof createCounters>;
   intervalsReported: number;
   intervalsLate: number;
+  corruptFiles: string[];
 }
 
 const isEnded = (state: GeneratorState) => state.state === "exited" || state.state === "failed";
@@ -211,7 +213,7 @@ function failureOf(track: Track, aborted: boolean): string | undefined {
   if (state.state === "exited") {
     if (state.exitCode !== 0) return withError(state.reason ?? `exited with code ${state.exitCode}`);
     if (error) return withError("failed");
-    if (!track.result) return "exited without writing its result";
+    if (!track.result) return `exited without writing its result${track.corruptFiles.some((key) => key.endsWith("/result.json")) ? " (its result.json is not JSON)" : ""}`;
     return undefined;
   }
   // Still pending or running when the coordinator stopped waiting.
@@ -228,7 +230,8 @@ export async function runDistributed(script: Script, options: DistributedRunOpti
   const runId = options.runId ?? newRunId();
   if ((await store.read(runFiles.job(runId))) !== undefined) throw new DistributedUsageError(`run id ${runId} is already used in ${store.url}`);
   const intervalMs = options.intervalMs ?? 1000;
-  const pollIntervalMs = options.pollIntervalMs ?? Math.min(1000, Math.max(50, intervalMs / 2));
+  // An S3 listing per generator per poll costs requests: once a second there, twice an interval on a folder.
+  const pollIntervalMs = options.pollIntervalMs ?? (store.url.startsWith("s3://") ? 1000 : Math.min(1000, Math.max(50, intervalMs / 2)));
   const stragglerTimeoutMs = options.stragglerTimeoutMs ?? Math.max(5000, 3 * intervalMs);
   const scheduleMs = buildArrivalSchedule(script.phases).durationMs;
   const planned = plannedPerShard(script, count);
@@ -259,6 +262,7 @@ export async function runDistributed(script: Script, options: DistributedRunOpti
     deltas: createCounters(),
     intervalsReported: 0,
     intervalsLate: 0,
+    corruptFiles: [],
   }));
   const merger = new IntervalMerger(count, intervalMs, options.onProgress);
 
@@ -291,7 +295,16 @@ export async function runDistributed(script: Script, options: DistributedRunOpti
         track.seen.add(key);
         continue;
       }
-      const content = await readGeneratorFile<IntervalReport & RunResult & GeneratorError>(store, key);
+      let content: (IntervalReport & RunResult & GeneratorError) | undefined;
+      try {
+        content = await readGeneratorFile<IntervalReport & RunResult & GeneratorError>(store, key);
+      } catch (error) {
+        // A file that is not JSON will not become JSON: skip it (a missing result then fails the generator).
+        if (!(error instanceof CorruptFileError)) throw error;
+        track.seen.add(key);
+        track.corruptFiles.push(key);
+        continue;
+      }
       if (content === undefined) continue;
       track.seen.add(key);
       if (file.kind === "interval") absorb(track, content);
@@ -307,7 +320,8 @@ export async function runDistributed(script: Script, options: DistributedRunOpti
     stopDeadline = Date.now() + (options.stopWaitMs ?? 30_000);
     stopping = launcher.stopAll(reason).catch(() => undefined);
   };
-  const wake = new AbortController();
+  // Ctrl-C cuts the current wait short (once: each wait after it has a controller of its own).
+  let wake = new AbortController();
   const onAbort = () => {
     stop("the run was stopped (Ctrl-C)");
     wake.abort();
@@ -329,8 +343,10 @@ export async function runDistributed(script: Script, options: DistributedRunOpti
       }
       // The state is read before the listing, so a generator seen ended here has every file it wrote in this listing.
       const endedBeforeListing = tracks.map((track) => isEnded(track.state));
+      // Before the common start only a generator that already ended has anything to read.
+      const isStarted = Date.now() >= job.startAt;
       await eachLimited(
-        tracks.filter((track) => !track.isSettled),
+        tracks.filter((track) => !track.isSettled && (isStarted || endedBeforeListing[track.index])),
         16,
         async (track) => {
           try {
@@ -358,7 +374,9 @@ export async function runDistributed(script: Script, options: DistributedRunOpti
         for (const track of running) track.abandoned = `still running ${Math.round((now - job.startAt - scheduleMs) / 1000)} s after the schedule ended; stopped`;
         stop("generators still running long after the schedule ended");
       }
-      await sleep(pollIntervalMs, undefined, { signal: wake.signal }).catch(() => undefined);
+      await sleep(pollIntervalMs, undefined, { signal: wake.signal }).catch(() => {
+        wake = new AbortController();
+      });
     }
     await stopping;
   } finally {

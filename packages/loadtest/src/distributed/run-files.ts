@@ -96,13 +96,18 @@ export function parseGeneratorKey(runId: string, key: string): GeneratorFile | u
   return { index, kind: match[3] as "result" | "error" };
 }
 
+/** A file in the store that is not the JSON it should be. */
+export class CorruptFileError extends Error {
+  override readonly name = "CorruptFileError";
+}
+
 async function readJson<T>(store: ResultStore, key: string): Promise<T | undefined> {
   const text = await store.read(key);
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new Error(`${store.url}/${key} is not JSON`);
+    throw new CorruptFileError(`${store.url}/${key} is not JSON`);
   }
 }
 
