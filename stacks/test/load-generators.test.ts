@@ -273,6 +273,9 @@ describe("the generator image", () => {
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "--import", "tsx", "src\/cli\.ts"\]$/m);
     expect(dockerfile).toMatch(/^WORKDIR \/app\/packages\/loadtest$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
+    // The task mounts its storage at /tmp over a read-only root; declared as a VOLUME, it keeps the image's 1777 there.
+    const [, task] = only(built.resources, "AWS::ECS::TaskDefinition");
+    for (const mount of task.ContainerDefinitions[0].MountPoints as Json[]) expect(dockerfile).toContain(`VOLUME ["${mount.ContainerPath}"]`);
     expect(existsSync(path.join(REPO, "packages/loadtest/src/cli.ts"))).toBe(true);
   });
 

@@ -311,6 +311,35 @@ describe("FargateLauncher.stopAll", () => {
     }
   });
 
+  it("called during a launch, lets the wave in flight finish, launches no more, and stops what started", async () => {
+    const ecs = new EcsEndpoint({
+      RunTask: startedTask,
+      StopTask: (body) => ok({ task: described(body.task, { lastStatus: "RUNNING" }) }),
+      DescribeTasks: (body) => ok({ tasks: (body.tasks as string[]).map((arn) => described(arn, { lastStatus: "STOPPED", stopCode: "UserInitiated", stoppedReason: "Ctrl-C" })) }),
+    });
+    const launcher = new FargateLauncher(CONFIG, { client: ecs.client() });
+    const starting = launcher.start(specs(15));
+    await launcher.stopAll("Ctrl-C");
+    const launched = await starting;
+    expect(ecs.of("RunTask")).toHaveLength(10);
+    expect(launched.slice(10).map((g) => g.id)).toEqual(Array(5).fill("not started (stopped before launch: Ctrl-C)"));
+    expect(
+      ecs
+        .of("StopTask")
+        .map((r) => r.body.task)
+        .sort(),
+    ).toEqual(
+      launched
+        .slice(0, 10)
+        .map((g) => g.id)
+        .sort(),
+    );
+    expect(await launcher.status()).toEqual([
+      ...Array(10).fill({ state: "failed", reason: "stopped by StopTask: Ctrl-C" }),
+      ...Array(5).fill({ state: "failed", reason: "stopped before launch: Ctrl-C" }),
+    ]);
+  });
+
   it("stops every started task when status was never asked, and says which stops ECS refused", async () => {
     const ecs = new EcsEndpoint({
       RunTask: startedTask,

@@ -170,7 +170,7 @@ export class FargateLauncher implements GeneratorLauncher {
       const wave = specs.slice(at, at + RUN_TASK_WAVE);
       const stopped = this.stopReason;
       const results =
-        stopped === undefined ? await Promise.all(wave.map((spec) => this.runTask(spec))) : wave.map((spec) => ({ spec, notStarted: `not started: stopped first (${stopped})` }));
+        stopped === undefined ? await Promise.all(wave.map((spec) => this.runTask(spec))) : wave.map((spec) => ({ spec, notStarted: `stopped before launch: ${stopped}` }));
       launched.push(...results);
       this.generators.push(...results);
     }
