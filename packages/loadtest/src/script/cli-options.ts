@@ -11,6 +11,12 @@ export interface ParseScriptOptions {
   targetOverride?: string;
   /** Merges config.environments[NAME] into config first, like Artillery's -e/--environment. */
   environment?: string;
+  /**
+   * Artillery's --overrides: a JSON object deep-merged into the script (a list replaces the script's list, a map merges
+   * key by key), after the environment and --target and before --variables, as Artillery 2.0.21 applies them: an
+   * override of config.target wins over --target.
+   */
+  overridesJson?: string;
   /** Artillery's -v/--variables: a JSON object whose entries replace config.variables entries. */
   variablesJson?: string;
   /** Artillery's --scenario-name: run only the scenario with this name (or the one it matches as a regular expression). */

@@ -5,6 +5,7 @@ import { parseVariablesOption, selectScenario, type ParseScriptOptions } from ".
 import { applyEnvironment } from "./config-environments.ts";
 import { configKeys, parseDefaults, parseEnsure, parseHttp, parsePhase, parsePlugins, parseVariables, readTarget, unsupportedConfigKeys } from "./config-schema.ts";
 import { parsePayload } from "./payload-file.ts";
+import { applyOverrides, parseOverridesOption } from "./script-overrides.ts";
 import { parseScenario } from "./scenario-schema.ts";
 import { ScriptError } from "./script-types.ts";
 import type { Ensure, Script } from "./script-types.ts";
@@ -20,20 +21,39 @@ export function parseScript(text: string, options: ParseScriptOptions): Script {
     const line = lines.linePos(syntaxError.pos[0]).line;
     throw new ScriptError(`${options.path} is not valid YAML: ${syntaxError.message}`, "(root)", line);
   }
-  const ctx: Context = { doc, lines, templateUses: [], captureNames: new Set(), environment: null, mergedNodes: new WeakSet() };
+  const ctx: Context = {
+    doc,
+    lines,
+    templateUses: [],
+    captureNames: new Set(),
+    environment: null,
+    mergedNodes: new WeakSet(),
+    overrideNodes: new WeakSet(),
+  };
+  // Read before the script's keys, so malformed overrides are refused whatever the script holds.
+  const overrides = options.overridesJson === undefined ? undefined : parseOverridesOption(options.overridesJson);
   const rootNode = deref(ctx, doc.contents as ParsedNode | null);
   const root = readMap(ctx, rootNode, "", ["config", "scenarios"], {
     before: "before/after flows are not supported",
     after: "before/after flows are not supported",
   });
   const configField = requireField(ctx, root, "config", "", rootNode);
-  const configNode = applyEnvironment(ctx, configField, options.environment);
+  const environmentConfigNode = applyEnvironment(ctx, configField, options.environment);
+  // --overrides merge into the script as the environment left it; Artillery sets --target before them.
+  const overriddenRoot = overrides
+    ? readMap(ctx, applyOverrides(ctx, { config: environmentConfigNode, scenarios: root.get("scenarios")?.value ?? null }, overrides), "", ["config", "scenarios"], {
+        before: "before/after flows are not supported",
+        after: "before/after flows are not supported",
+      })
+    : undefined;
+  const configNode = overriddenRoot?.get("config")?.value ?? environmentConfigNode;
   const config = readMap(ctx, configNode, "config", [...configKeys, "environments"], unsupportedConfigKeys);
 
   const targetField = config.get("target");
+  const isTargetOverridden = targetField !== undefined && targetField.value !== null && ctx.overrideNodes.has(targetField.value);
   const scriptTarget = targetField ? readTarget(ctx, readString(ctx, targetField), targetField, "config.target") : undefined;
   const target =
-    options.targetOverride !== undefined
+    options.targetOverride !== undefined && !isTargetOverridden
       ? readTarget(ctx, options.targetOverride, undefined, "--target")
       : (scriptTarget ?? fail(ctx, "config.target", configNode, `"target" is required (or pass --target)`));
 
@@ -55,7 +75,8 @@ export function parseScript(text: string, options: ParseScriptOptions): Script {
   const ensureField = config.get("ensure");
   if (ensureField) parseEnsure(ctx, ensureField, ensure);
 
-  const allScenarios = readList(ctx, requireField(ctx, root, "scenarios", "", rootNode), { isNonEmpty: true }).map((item) => parseScenario(ctx, item));
+  const scenariosField = requireField(ctx, overriddenRoot ?? root, "scenarios", "", rootNode);
+  const allScenarios = readList(ctx, scenariosField, { isNonEmpty: true }).map((item) => parseScenario(ctx, item));
   const scenarios = options.scenarioName === undefined ? allScenarios : selectScenario(allScenarios, options.scenarioName);
 
   const ordersField = ctx.acknowledgedOrdersField;

@@ -19,6 +19,8 @@ export interface Context {
   environment: { name: string; node: Node } | null;
   /** Maps and lists built by merging the environment into config. */
   mergedNodes: WeakSet<Node>;
+  /** Nodes made from --overrides' JSON, reported at their key path under --overrides. */
+  overrideNodes: WeakSet<Node>;
   /** checkout-invariants' acknowledgedOrders, checked against the captures once the scenarios are read. */
   acknowledgedOrdersField?: Field;
 }
@@ -40,8 +42,9 @@ export function isInEnvironment(ctx: Context, node: Node | null | undefined): bo
   return offset !== undefined && range !== undefined && range !== null && offset >= range[0] && offset < range[2];
 }
 
-/** A config key path, moved under config.environments.NAME when the node was written there. */
+/** A key path, under --overrides when the node came from there, or under config.environments.NAME when it was written there. */
 function locate(ctx: Context, path: string, node: Node | null | undefined): string {
+  if (node && ctx.overrideNodes.has(node)) return `--overrides.${path}`;
   if (!ctx.environment || !isInEnvironment(ctx, node) || !/^config(\.|$)/.test(path)) return path;
   return `config.environments.${ctx.environment.name}${path.slice("config".length)}`;
 }
