@@ -14,6 +14,9 @@ import { executeRun } from "./run-command.ts";
 import { CI_OPTIONS, CI_OPTIONS_HELP } from "./ci/ci-outputs.ts";
 import { compareCommand, CompareUsageError } from "./compare/compare-command.ts";
 import { DashboardError, takeDashboardFlags, type DashboardFlags } from "./dashboard/run-dashboard.ts";
+import { FargateConfigError } from "./distributed/fargate-launcher.ts";
+import { StoreUrlError } from "./distributed/result-store.ts";
+import { DistributedUsageError } from "./distributed/run-files.ts";
 import { executeGenerator, GENERATOR_HELP, GENERATOR_SYNOPSIS, GeneratorUsageError } from "./distributed/generator-command.ts";
 
 const PROGRAM = "checkout-loadtest";
@@ -48,6 +51,21 @@ const planHelp = `  --target-rps N   the rate to plan for (default: the highest 
   --processes N    API processes that served the run (default 1)
   --window S       seconds per window when looking for the knee (default 5)`;
 
+const distributedHelp = `  --on local|fargate      spread the load over generators: local processes, or ECS Fargate tasks of the
+                          LoadGenerators stack (README: Distributed runs); judged once, on the merged result
+  --generators N          how many generators (run also takes --count N); each runs exactly 1/N of the arrivals
+  --store DIR|s3://B/P    where the run's job and results go (default: a temporary folder; Fargate: its bucket)
+  --fargate-config FILE   the LoadGenerators stack's outputs (default: LOADTEST_FARGATE_* or .sst/outputs.json)
+  --start-delay SECONDS   time from launch to the common start, for generators to boot (default 3 local, 90 Fargate)`;
+
+const distributedOptions = {
+  on: { type: "string" },
+  generators: { type: "string" },
+  store: { type: "string" },
+  "fargate-config": { type: "string" },
+  "start-delay": { type: "string" },
+} satisfies Options;
+
 const runOutputHelp = `  -o, --output FILE       save the result as JSON (for report, plan and compare)
   --workers N             load-generating threads (default: from the planned peak rate)
   --dashboard [PORT]      a live page of the report at http://127.0.0.1:PORT/ (a free port if none; printed on stderr)
@@ -57,7 +75,7 @@ ${CI_OPTIONS_HELP}`;
 const commands: Record<string, Command> = {
   run: {
     synopsis: [
-      `run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--output result.json] [--workers N] [--summary FILE] [--junit FILE] [--dashboard [PORT]]`,
+      `run SCRIPT.yml [-e ENV] [-v '{"name": value}'] [--scenario-name NAME] [--target URL] [--overrides JSON] [--output result.json] [--workers N | --on local|fargate --count N] [--summary FILE] [--junit FILE] [--dashboard [PORT]]`,
     ],
     help: `Runs an Artillery-v2 YAML script open-model, judges its ensure thresholds and conditions, the schedule and the
 shop's invariants, and prints the verdict.
@@ -66,7 +84,9 @@ shop's invariants, and prints the verdict.
   -v, --variables JSON    replace or add config.variables
   --scenario-name NAME    run only this scenario (its name or a regular expression)
   -t, --target URL        override config.target
+  --overrides JSON        deep-merge into the script, as Artillery's --overrides (after -e; a list replaces a list)
 ${runOutputHelp}
+${distributedHelp}
 
 ${EXIT_CODES}`,
     options: {
@@ -74,14 +94,18 @@ ${EXIT_CODES}`,
       environment: { type: "string", short: "e" },
       variables: { type: "string", short: "v" },
       "scenario-name": { type: "string" },
+      overrides: { type: "string" },
       output: { type: "string", short: "o" },
       workers: { type: "string" },
+      count: { type: "string" },
+      ...distributedOptions,
       ...CI_OPTIONS,
     },
     positionals: 1,
     execute(values, [file], dashboard) {
       if (!file) throw new UsageError("run needs a script file");
       const workers = workerCount(values.workers);
+      const distributed = distributedFlags(values, values.count ?? values.generators, values.count !== undefined ? "--count" : "--generators");
       const text = readFileSync(file, "utf8");
       const script = parseScript(text, {
         path: file,
@@ -90,10 +114,11 @@ ${EXIT_CODES}`,
         environment: stringValue(values.environment),
         variablesJson: stringValue(values.variables),
         scenarioName: stringValue(values["scenario-name"]),
+        overridesJson: stringValue(values.overrides),
       });
       const ci = { summary: stringValue(values.summary), junit: stringValue(values.junit) };
       const described = { path: file, environment: stringValue(values.environment) ?? null, scenario: stringValue(values["scenario-name"]) ?? null };
-      return executeRun(script, { output: stringValue(values.output), workers, ...ci, described, dashboard });
+      return executeRun(script, { output: stringValue(values.output), workers, ...ci, described, dashboard, distributed });
     },
   },
   quick: {
@@ -109,6 +134,7 @@ for --duration seconds.
   --rate R                arrivals a second (open model)
   --duration SECONDS      how long to keep --rate (default 10)
 ${runOutputHelp}
+${distributedHelp}
 
 ${EXIT_CODES}`,
     options: {
@@ -118,17 +144,19 @@ ${EXIT_CODES}`,
       duration: { type: "string" },
       output: { type: "string", short: "o" },
       workers: { type: "string" },
+      ...distributedOptions,
       ...CI_OPTIONS,
     },
     positionals: 1,
     execute(values, [url], dashboard) {
       if (!url) throw new UsageError("quick needs a URL");
       const workers = workerCount(values.workers);
+      const distributed = distributedFlags(values, values.generators, "--generators");
       const rate = positive(values.rate, "--rate");
       const script = rate
         ? quickScript({ url, rate, duration: positive(values.duration, "--duration") ?? 10 })
         : quickScript({ url, count: positive(values.count, "--count") ?? 1, num: positive(values.num, "--num") ?? 1 });
-      return executeRun(script, { output: stringValue(values.output), workers, summary: stringValue(values.summary), junit: stringValue(values.junit), dashboard });
+      return executeRun(script, { output: stringValue(values.output), workers, summary: stringValue(values.summary), junit: stringValue(values.junit), dashboard, distributed });
     },
   },
   report: {
@@ -229,6 +257,32 @@ function workerCount(value: string | boolean | undefined): number | undefined {
   return parsed;
 }
 
+/** `--on local|fargate` with its generator count (`--count` on run, `--generators` on both), or nothing. */
+function distributedFlags(values: Record<string, string | boolean | undefined>, countValue: string | boolean | undefined, countName: string) {
+  const on = stringValue(values.on);
+  const given = ["store", "fargate-config", "start-delay", "generators", ...(countName === "--count" ? ["count"] : [])].filter((name) => values[name] !== undefined);
+  if (on === undefined) {
+    if (given.length > 0) throw new UsageError(`--${given[0]} needs --on local or --on fargate`);
+    return undefined;
+  }
+  if (on !== "local" && on !== "fargate") throw new UsageError(`--on must be local or fargate, got "${on}"`);
+  if (values.count !== undefined && values.generators !== undefined) throw new UsageError("give the number of generators once: --count or --generators");
+  if (values.workers !== undefined) throw new UsageError("--workers is for a run in this process; with --on, each generator is a process of its own");
+  const count = positive(countValue, countName);
+  if (count === undefined) throw new UsageError(`--on ${on} needs ${countName} N, the number of generators`);
+  if (!Number.isInteger(count) || count > 1000) throw new UsageError(`${countName} must be a whole number of generators from 1 to 1000, got "${String(countValue)}"`);
+  if (values["fargate-config"] !== undefined && on !== "fargate") throw new UsageError("--fargate-config is only for --on fargate");
+  const startDelay = positive(values["start-delay"], "--start-delay");
+  if (startDelay !== undefined && startDelay > 3600) throw new UsageError(`--start-delay is in seconds, at most 3600, got "${String(values["start-delay"])}"`);
+  return {
+    on,
+    count,
+    store: stringValue(values.store),
+    fargateConfigFile: stringValue(values["fargate-config"]),
+    startDelayMs: startDelay === undefined ? undefined : startDelay * 1000,
+  } as const;
+}
+
 /** node:util's parse errors, as one line a person can act on. */
 function parseErrorLine(error: NodeJS.ErrnoException, command: string): string | undefined {
   const option = /'([^']+)'/.exec(error.message)?.[1];
@@ -284,7 +338,10 @@ async function main(argv: string[]): Promise<number> {
       error instanceof PlanUsageError ||
       error instanceof CompareUsageError ||
       error instanceof GeneratorUsageError ||
-      error instanceof DashboardError
+      error instanceof DashboardError ||
+      error instanceof DistributedUsageError ||
+      error instanceof StoreUrlError ||
+      error instanceof FargateConfigError
     )
       throw new ShortUsageError(error.message.startsWith(`${name} `) ? error.message : `${name}: ${error.message}`, name);
     throw error;

@@ -1,5 +1,6 @@
-// `run` and `quick`: run a script's load (here, or later spread over generators), judge it once on the whole result
-// (thresholds, `ensure` conditions, the shop's invariants, the schedule) and print the verdict.
+// `run` and `quick`: run a script's load (in this process, or spread over generators with --on local|fargate --count N),
+// judge it once on the whole result (thresholds, `ensure` conditions, the shop's invariants, the schedule and, for a
+// distributed run, its generators) and print the verdict.
 import { writeFileSync } from "node:fs";
 import type { Script } from "./script/script-types.ts";
 import type { ProgressSnapshot } from "./engine/run-script.ts";
@@ -13,6 +14,11 @@ import { writeCiOutputs } from "./ci/ci-outputs.ts";
 import { isGithubActions } from "./ci/github-actions.ts";
 import type { SummaryMeta } from "./ci/summary.ts";
 import { startRunDashboard, type DashboardFlags } from "./dashboard/run-dashboard.ts";
+import { runDistributed, type DistributedOutcome } from "./distributed/coordinator.ts";
+import { formatGeneratorTable, generatorVerdicts } from "./distributed/generator-report.ts";
+import { launcherFor, type GeneratorPlatform } from "./distributed/launcher-for.ts";
+import { estimateFargateCost, formatFargateCost } from "./distributed/fargate-cost.ts";
+import { buildArrivalSchedule } from "./engine/schedule.ts";
 
 export interface RunCommandOptions {
   /** Where to save the result (`--output`), for `report`, `plan` and `compare`. */
@@ -26,7 +32,12 @@ export interface RunCommandOptions {
   described?: SummaryMeta["script"];
   /** `--dashboard [PORT]` (and `--dashboard-linger`): a live page of the report while the load runs. */
   dashboard?: DashboardFlags;
+  /** `--on local|fargate --count N`: the load spread over N generators, merged and judged once here. */
+  distributed?: { on: GeneratorPlatform; count: number; store?: string; fargateConfigFile?: string; startDelayMs?: number };
 }
+
+/** A Fargate generator's size, as stacks/LoadGenerators.ts defines the task (1 vCPU, 2 GiB), for the cost estimate. */
+const FARGATE_GENERATOR = { cpu: 1024, memoryMiB: 2048 } as const;
 
 export function progressLine(snapshot: ProgressSnapshot): string {
   const { counters, interval } = snapshot;
@@ -50,24 +61,42 @@ export async function executeRun(script: Script, options: RunCommandOptions): Pr
   const isTty = process.stderr.isTTY === true;
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
-  const result: RunResult = await runScriptParallel(script, {
-    workers: options.workers ?? defaultWorkerCount(script),
-    signal: controller.signal,
-    onProgress:
-      isTty || dashboard
-        ? (snapshot) => {
-            if (isTty) process.stderr.write(`\r\x1b[2K${progressLine(snapshot)}`);
-            dashboard?.publish(snapshot);
-          }
-        : undefined,
-  });
+  const onProgress =
+    isTty || dashboard
+      ? (snapshot: ProgressSnapshot) => {
+          if (isTty) process.stderr.write(`\r\x1b[2K${progressLine(snapshot)}`);
+          dashboard?.publish(snapshot);
+        }
+      : undefined;
+  let outcome: DistributedOutcome | undefined;
+  let result: RunResult;
+  if (options.distributed) {
+    outcome = await runOnGenerators(script, options.distributed, controller.signal, onProgress);
+    result = outcome.result;
+  } else {
+    result = await runScriptParallel(script, { workers: options.workers ?? defaultWorkerCount(script), signal: controller.signal, onProgress });
+  }
   if (isTty) process.stderr.write("\n");
   const summary = summarize(result);
-  const report = await judgeInvariants(evaluateEnsure({ ensure: script.ensure, result }), invariants, result.acknowledgedOrders);
+  // One verdict on the merged result: the invariants check every generator's acknowledged orders together.
+  const judged = await judgeInvariants(evaluateEnsure({ ensure: script.ensure, result }), invariants, result.acknowledgedOrders);
+  const generatorChecks = outcome ? generatorVerdicts(outcome) : [];
+  const report = { ...judged, passed: judged.passed && generatorChecks.every((v) => v.passed), verdicts: [...judged.verdicts, ...generatorChecks] };
   const saved: SavedRun = { ...result, verdicts: report.verdicts, ensure: script.ensure };
   if (options.output) writeFileSync(options.output, JSON.stringify(saved));
   if (options.summary || options.junit || isGithubActions()) {
-    const meta = { script: options.described ?? { path: null }, target: script.target };
+    const generators = outcome?.generators.map((g) => {
+      const failure = outcome?.failed.find((f) => f.index === g.index);
+      return {
+        index: g.index,
+        id: g.id,
+        platform: options.distributed?.on ?? "local",
+        passed: !failure && g.hasResult,
+        message: failure ? failure.reason : `${g.vusersCreated}/${g.arrivalsPlanned} arrivals, ${g.responses} responses, CPU ${(g.cpuShare * 100).toFixed(0)} % of a core`,
+        requests: g.hasResult ? g.requests : null,
+      };
+    });
+    const meta = { script: options.described ?? { path: null }, target: script.target, ...(generators ? { generators } : {}) };
     writeCiOutputs(saved, { summary: options.summary, junit: options.junit, githubActions: isGithubActions(), stepSummary: process.env.GITHUB_STEP_SUMMARY, meta });
   }
   const c = summary.counters;
@@ -82,6 +111,7 @@ export async function executeRun(script: Script, options: RunCommandOptions): Pr
     ...failureLines(c),
     `latency from intended start (ms): p50 ${summary.latency.p50.toFixed(1)}  p95 ${summary.latency.p95.toFixed(1)}  p99 ${summary.latency.p99.toFixed(1)}  max ${summary.latency.max.toFixed(1)}`,
     `throughput: ${summary.rates.responses.toFixed(1)} responses/s over ${(summary.durationMs / 1000).toFixed(1)} s`,
+    ...(outcome ? [`generators (${outcome.generators.length}, ${options.distributed?.on}; run ${outcome.runId} in ${outcome.storeUrl}):`, formatGeneratorTable(outcome)] : []),
     ...report.verdicts.map((v) => `${v.passed ? "pass" : "FAIL"}  ${v.message}`),
     report.isOnSchedule
       ? "schedule: the planned arrivals were applied (see the arrivals verdict above)"
@@ -91,4 +121,34 @@ export async function executeRun(script: Script, options: RunCommandOptions): Pr
   console.log(lines.join("\n"));
   await dashboard?.end(saved);
   return report.passed ? 0 : 1;
+}
+
+/** Spreads the run over generators: the cost first (Fargate), their ids once started, the merged result at the end. */
+async function runOnGenerators(
+  script: Script,
+  distributed: NonNullable<RunCommandOptions["distributed"]>,
+  signal: AbortSignal,
+  onProgress: ((snapshot: ProgressSnapshot) => void) | undefined,
+): Promise<DistributedOutcome> {
+  const setup = await launcherFor(distributed.on, { storeUrl: distributed.store, fargateConfigFile: distributed.fargateConfigFile });
+  const { launcher, store } = setup;
+  const startDelayMs = distributed.startDelayMs ?? setup.startDelayMs;
+  if (distributed.on === "fargate") {
+    const durationMs = buildArrivalSchedule(script.phases).durationMs + startDelayMs;
+    const estimate = estimateFargateCost({ count: distributed.count, ...FARGATE_GENERATOR, durationMs });
+    console.error(`cost estimate: ${formatFargateCost(estimate)}`);
+  }
+  try {
+    return await runDistributed(script, {
+      launcher,
+      store,
+      count: distributed.count,
+      startDelayMs,
+      signal,
+      onLaunched: (generators) => console.error(`started ${generators.length} generators: ${generators.map((g) => g.id).join(", ")}`),
+      onProgress: onProgress ? (progress) => onProgress(progress.snapshot) : undefined,
+    });
+  } finally {
+    await store.close();
+  }
 }

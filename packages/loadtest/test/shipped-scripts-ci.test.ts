@@ -1,7 +1,8 @@
 // The shipped scripts against the real service, in CI: the basic baseline at its 100 → 200 req/s rate and
 // the short `ci` variants of the others apply their whole load within their error budgets, and the checkout
 // journey places real orders, also once some of its SKUs have sold out.
-import { rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeHistogram, type RunResult } from "../src/engine/run-result.ts";
@@ -175,5 +176,30 @@ describe("the shipped scripts against the running service", () => {
     expect(await linesOfSoldOut()).toBe(soldOutLinesBefore);
     const stock = await service.query<{ available: number }>(`select available from inventory where sku in (${skus})`);
     expect(stock.map((row) => Number(row.available))).toEqual([0, 0]);
+  });
+
+  it("checkout-journey.yml -e ci, shortened, over three local generators: one verdict, the invariants over every generator's orders", async () => {
+    const store = mkdtempSync(path.join(os.tmpdir(), "journey-generators-"));
+    copies.push(path.join(store, "job"));
+    const capturedBefore = (await countOrders()).captured ?? 0;
+    const copy = shortCi("checkout-journey.yml");
+    const run = await runOurs({ ...ciArgs(copy), ourArgs: ["--on", "local", "--count", "3", "--store", store, "--start-delay", "5"] });
+    expectPassed(copy, run);
+    // One verdict, judged once on the merged result; every generator ran its shard and is listed.
+    expect(run.stdout.match(/^verdict: /gm)).toHaveLength(1);
+    expect(run.stdout).toMatch(/^pass {2}generators: all 3 ran their shard and wrote their result$/m);
+    const [runDir] = readdirSync(store);
+    const perGenerator = [0, 1, 2].map((index) => JSON.parse(readFileSync(path.join(store, runDir!, "generators", String(index), "result.json"), "utf8")) as RunResult);
+    // Each generator ran exactly its third of the arrivals, and together they ran every one.
+    const planned = plannedArrivals(loadScript(copy, "ci"));
+    expect(perGenerator.map((r) => r.counters.vusersCreated)).toEqual([0, 1, 2].map((index) => Math.ceil((planned - index) / 3)));
+    // The invariants were checked over the order numbers of all three: the merged list is every generator's list.
+    const acknowledged = perGenerator.flatMap((r) => r.acknowledgedOrders ?? []);
+    expect([...(run.result.acknowledgedOrders ?? [])].sort()).toEqual([...acknowledged].sort());
+    expect(acknowledged.length).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(
+      new RegExp(`^pass {2}invariant orders: each of the ${acknowledged.length} order numbers the service acknowledged to this run exists exactly once$`, "m"),
+    );
+    expect((await countOrders()).captured).toBe(capturedBefore + acknowledged.length);
   });
 });

@@ -1,7 +1,7 @@
 // LiveReport on a real engine run's progress snapshots: what it gathers is what the saved result says about the same
 // intervals, and what it cannot know yet it leaves unknown.
 import { beforeAll, describe, expect, it } from "vitest";
-import { createLatencyHistogram, decodeHistogram, summarizeHistogram } from "../engine/run-result.ts";
+import { createLatencyHistogram, decodeHistogram, encodeHistogram, summarizeHistogram } from "../engine/run-result.ts";
 import { renderReportBody } from "../report/render-report.ts";
 import { recordRun, type RecordedRun } from "./dashboard-fixture.ts";
 import { LiveReport } from "./live-report.ts";
@@ -51,6 +51,26 @@ describe("LiveReport", () => {
     const input = live.input();
     expect(input.intervals).toHaveLength(1);
     expect(input.latency?.count).toBe(first.interval.latency.count);
+  });
+
+  it("replaces an interval shown again with a late part merged in, and merges the run's latency again", () => {
+    const live = new LiveReport();
+    const [first, second] = run.snapshots;
+    live.add(first!);
+    live.add(second!);
+    // The first interval again, as a distributed run shows it once a late generator's part is in: here, twice as much.
+    const both = createLatencyHistogram();
+    for (const encoded of [first!.interval.encodedLatency!, first!.interval.encodedLatency!]) both.add(decodeHistogram(encoded));
+    const again = {
+      ...first!,
+      interval: { ...first!.interval, responses: first!.interval.responses * 2, latency: summarizeHistogram(both), encodedLatency: encodeHistogram(both) },
+    };
+    live.add(again);
+    const input = live.input();
+    expect(input.intervals).toHaveLength(2);
+    expect(input.intervals[0]?.responses).toBe(first!.interval.responses * 2);
+    expect(input.latency?.count).toBe(2 * first!.interval.latency.count + second!.interval.latency.count);
+    live.dispose();
   });
 
   it("leaves the whole run's latency unknown when the snapshots carry no histogram, and still draws the intervals", () => {

@@ -25,6 +25,8 @@ export class LiveReport {
   private maxLatenessMs: number | null = null;
   private counters: RunCounters = createCounters();
   private readonly intervals = new Map<number, ReportInput["intervals"][number]>();
+  /** Each interval's encoded latency as last shown, to merge the run's latency again when an interval is shown again. */
+  private readonly encoded = new Map<number, string>();
   /**
    * Every interval's latency, merged as it arrives; null once an interval came without its histogram (the engine
    * sends them with `progressHistograms`), since the whole run's percentiles would then be wrong.
@@ -38,7 +40,7 @@ export class LiveReport {
     this.startedAt = this.now();
   }
 
-  /** Adds an interval that closed; an interval already added is kept as it was (each closes once). */
+  /** Adds an interval that closed; an interval shown again (a late part merged in) replaces the one shown before. */
   add(snapshot: ProgressSnapshot): void {
     if (!this.hasSnapshot) {
       this.hasSnapshot = true;
@@ -48,8 +50,22 @@ export class LiveReport {
     this.counters = snapshot.counters;
     if (snapshot.maxLatenessMs !== undefined) this.maxLatenessMs = Math.max(this.maxLatenessMs ?? 0, snapshot.maxLatenessMs);
     const { encodedLatency, ...interval } = snapshot.interval;
-    if (this.intervals.has(interval.startMs)) return;
+    if (this.intervals.has(interval.startMs)) {
+      // Shown again with more in it (a distributed run's generator reported this interval late): the whole interval
+      // as merged now replaces what was shown, and the run's latency is merged again from every interval.
+      this.intervals.set(interval.startMs, interval);
+      if (!this.latency || encodedLatency === undefined) return;
+      this.encoded.set(interval.startMs, encodedLatency);
+      this.latency.reset();
+      for (const each of this.encoded.values()) {
+        const histogram = decodeHistogram(each);
+        this.latency.add(histogram);
+        histogram.destroy();
+      }
+      return;
+    }
     this.intervals.set(interval.startMs, interval);
+    if (encodedLatency !== undefined) this.encoded.set(interval.startMs, encodedLatency);
     if (!this.latency) return;
     if (encodedLatency === undefined) {
       this.latency.destroy();

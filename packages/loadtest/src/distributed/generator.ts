@@ -60,6 +60,7 @@ class IntervalWriter {
   private lastStartMs = Number.NEGATIVE_INFINITY;
   private startLagMs: number | undefined;
   private failedWrites = 0;
+  private readonly startAtOnEngineClock: number;
 
   constructor(
     private readonly store: ResultStore,
@@ -67,11 +68,13 @@ class IntervalWriter {
     private readonly index: number,
   ) {
     this.lastWallAt = Math.max(Date.now(), job.startAt);
+    this.startAtOnEngineClock = toPerformanceTime(job.startAt);
   }
 
   report(snapshot: ProgressSnapshot): void {
     // The engine hands a snapshot over as it closes the interval: now minus the time elapsed is when it started.
-    this.startLagMs ??= Math.max(0, Math.round(Date.now() - snapshot.elapsedMs - this.job.startAt));
+    // On the engine's own clock: Date.now() and performance.now() can disagree by tens of ms within one process.
+    this.startLagMs ??= Math.max(0, Math.round(performance.timeOrigin + performance.now() - snapshot.elapsedMs - this.startAtOnEngineClock));
     const { encodedLatency, latency: _summary, ...figures } = snapshot.interval;
     const interval: IntervalResult = { ...figures, latency: encodedLatency ?? "" };
     this.enqueue(interval, snapshot.counters, snapshot.maxLatenessMs ?? 0);

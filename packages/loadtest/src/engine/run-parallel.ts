@@ -114,7 +114,8 @@ function mergeSnapshots(parts: readonly ProgressSnapshot[], latestCounters: read
 export async function runScriptParallel(script: Script, options: ParallelRunOptions): Promise<RunResult> {
   const { workers: count, signal, onProgress, ...shared } = options;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`workers must be a whole number of at least 1, got ${count}`);
-  if (count === 1) return runScript(script, { ...shared, signal, onProgress });
+  // Histograms with the progress whenever someone reads it (the live dashboard draws whole-run percentiles from them).
+  if (count === 1) return runScript(script, { ...shared, signal, onProgress, progressHistograms: onProgress !== undefined });
 
   const workers = Array.from({ length: count }, (_, index) => startWorker({ script, shard: { index, count }, options: shared, withProgress: onProgress !== undefined }));
   const send = (message: ToWorker) => {

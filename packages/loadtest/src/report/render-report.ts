@@ -12,6 +12,7 @@ import {
   type RunResult,
   type RunSummary,
 } from "../engine/run-result.ts";
+import { failureCauseRows } from "../engine/failure-causes.ts";
 import type { PlanOptions } from "../plan/capacity-plan.ts";
 import { renderCapacityPlanSection } from "./capacity-plan-section.ts";
 import type { AnnotationFact, SavedRun } from "./saved-run.ts";
@@ -67,6 +68,13 @@ function countsTable(title: string, counts: Record<string, number>): string {
     [title, "count"],
     entries.map(([key, count]) => [key, String(count)]),
   );
+}
+
+/** Failed virtual users by where and why (scenario, step, request, status and error code); results saved before it have none. */
+function failedVusersTable(counters: Pick<RunCounters, "failures">): string {
+  const rows = failureCauseRows(counters);
+  if (rows.length === 0) return "<p>failed virtual users by cause: none</p>";
+  return table(["failed virtual users by cause", "count"], rows);
 }
 
 /** Percentiles on a "nines" scale: x = log10(1 / (1 − p)), so p90 → 1, p99 → 2, p99.9 → 3. */
@@ -315,7 +323,8 @@ ${table(
 )}
 ${countsTable("status code", counters.statusCodes)}
 ${countsTable("transport error", counters.errors)}
-${countsTable("virtual-user error", counters.vuserErrors)}`;
+${countsTable("virtual-user error", counters.vuserErrors)}
+${failedVusersTable(counters)}`;
 }
 
 /** The saved report's policy: styles only; the page runs no script and loads nothing. */

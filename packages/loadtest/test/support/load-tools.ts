@@ -21,6 +21,8 @@ export interface RunArgs {
   scenarioName?: string;
   /** Extra environment variables for the load tester process. */
   env?: Record<string, string>;
+  /** Extra arguments for our load tester only (Artillery is never given them). */
+  ourArgs?: string[];
 }
 
 export interface ToolRun {
@@ -81,7 +83,7 @@ export function toArtilleryNames(c: RunCounters): Record<string, number> {
 export function runOurs(args: RunArgs): Promise<OurRun> {
   return withOutputFile(async (output) => {
     const env = { ...process.env, ...args.env };
-    const outcome = await runToExit(process.execPath, ["--import", "tsx", cli, ...commonArgs(args, output)], env);
+    const outcome = await runToExit(process.execPath, ["--import", "tsx", cli, ...commonArgs(args, output), ...(args.ourArgs ?? [])], env);
     if (outcome.code !== 0 && outcome.code !== 1) throw new Error(`checkout-loadtest exited with ${outcome.code}:\n${outcome.stdout}\n${outcome.stderr}`);
     const result = JSON.parse(readFileSync(output, "utf8")) as RunResult;
     return { ...outcome, result, counters: toArtilleryNames(result.counters) };
@@ -110,7 +112,7 @@ export function runArtillery(args: RunArgs): Promise<ToolRun> {
   });
 }
 
-const scheduleFailure = /^FAIL {2}(\d+ of \d+ arrivals|schedule:)/;
+const scheduleFailure = /^FAIL {2}(\d+ of \d+ arrivals|schedule:|generators: \d+ generators? started late)/;
 const latencyFailure = /^FAIL {2}http\.response_time\./;
 
 /**
