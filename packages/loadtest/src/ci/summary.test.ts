@@ -146,6 +146,22 @@ describe("the JSON Schema", () => {
 
   it("describes every field the summary has: a summary with every optional part is valid", () => {
     const generators = [{ index: 0, id: "arn:aws:ecs:us-east-1:123456789012:task/c/abc", platform: "fargate" as const, passed: true, message: "ok", requests: 1 }];
-    expect(validate(buildSummary(judgedRun(), { ...meta, script: { ...meta.script, scenario: "browse" }, generators }))).toEqual([]);
+    const saved = judgedRun();
+    const cause = "check out · step 6 POST /trpc/checkout.quote · 412 PRECONDITION_FAILED (CART_INCOMPLETE)";
+    saved.counters.failures = { [cause]: 3, other: 1 };
+    const summary = buildSummary(saved, { ...meta, script: { ...meta.script, scenario: "browse" }, generators });
+    expect(summary.counters.failures).toEqual({ [cause]: 3, other: 1 });
+    expect(validate(summary)).toEqual([]);
+    const broken = structuredClone(summary) as unknown as { counters: { failures: Record<string, unknown> } };
+    broken.counters.failures[cause] = "three";
+    expect(validate(broken)).not.toEqual([]);
+  });
+
+  it("lists no failure causes for a result saved before they were counted", () => {
+    const saved = judgedRun();
+    delete saved.counters.failures;
+    const summary = buildSummary(saved, meta);
+    expect(summary.counters.failures).toEqual({});
+    expect(validate(summary)).toEqual([]);
   });
 });

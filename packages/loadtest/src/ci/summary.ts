@@ -70,6 +70,8 @@ export interface LoadTestSummary {
     statusCodes: Record<string, number>;
     errors: Record<string, number>;
     vuserErrors: Record<string, number>;
+    /** Failed virtual users by cause (scenario, step, request, status and error code); at most 50 causes, the rest "other". */
+    failures: Record<string, number>;
   };
   /** From each request's intended send time: the latency a shopper saw, including any wait for the generator. */
   latency: SummaryLatency;
@@ -183,6 +185,7 @@ export function buildSummary(saved: SavedRun, meta: SummaryMeta): LoadTestSummar
       statusCodes: { ...c.statusCodes },
       errors: { ...c.errors },
       vuserErrors: { ...c.vuserErrors },
+      failures: { ...(c.failures ?? {}) },
     },
     latency: latency(summary.latency),
     serviceTime: latency(summary.serviceTime),
