@@ -26,7 +26,10 @@ import {
   type SustainRule,
 } from "./engine-report.ts";
 
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
+// The command line before anything runs: --help (-h) prints the help; --smoke is the one option, and anything else is
+// one line on stderr and exit 2 (pnpm's bare `--` is passed over).
+const commandLine = process.argv.slice(2).filter((arg) => arg !== "--");
+if (commandLine.includes("--help") || commandLine.includes("-h")) {
   console.log(`pnpm --filter @checkout/loadtest bench [--smoke] — the load tester's highest sustained open-model rate,
 autocannon's throughput and Artillery's highest sustained rate against one raw node:http target, in one run; the
 section in docs/BENCHMARKS.md ("The load tester's engine").
@@ -35,6 +38,11 @@ section in docs/BENCHMARKS.md ("The load tester's engine").
             the report goes to BENCH_SMOKE_REPORT_DIR (default $TMPDIR/checkout-bench-smoke), never docs/BENCHMARKS.md;
             fails if a tool got no answers or errors. Checks the benchmark still runs, not its numbers.`);
   process.exit(0);
+}
+const refused = commandLine.find((arg) => arg !== "--smoke");
+if (refused !== undefined) {
+  console.error(`engine-bench: ${refused.startsWith("-") ? "unknown option" : "unexpected argument"} ${refused} (see --help)`);
+  process.exit(2);
 }
 
 const loadtestDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
