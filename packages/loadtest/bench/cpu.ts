@@ -24,3 +24,30 @@ export function startCpuWindow(serverPid: number, generatorPid: number | null = 
     return { generator, server, others: machine === null ? null : Math.max(0, machine - generator - (server ?? 0)) };
   };
 }
+
+/** Shares of a window in which the load comes from this process and/or other processes (generators). */
+export interface ProcessesShares {
+  /** This process (the engine in one process, or the coordinator of a distributed run). */
+  own: number;
+  server: number | null;
+  /** Each generator process, in order; null where /proc did not have it. */
+  generators: (number | null)[];
+  /** Busy time minus every party above. */
+  others: number | null;
+}
+
+/** Like startCpuWindow, with any number of generator processes beside this one. */
+export function startProcessesWindow(serverPid: number, generatorPids: readonly (number | undefined)[]): () => ProcessesShares {
+  const read = (pid: number | undefined) => (pid === undefined ? null : processCpuSeconds(pid));
+  const before = { own: ownCpuSeconds(), server: processCpuSeconds(serverPid), generators: generatorPids.map(read), machine: machineBusyCpuSeconds(), at: performance.now() };
+  return () => {
+    const seconds = (performance.now() - before.at) / 1000;
+    const percent = (start: number | null, end: number | null) => (start === null || end === null ? null : (100 * (end - start)) / seconds);
+    const own = percent(before.own, ownCpuSeconds()) ?? 0;
+    const server = percent(before.server, processCpuSeconds(serverPid));
+    const generators = generatorPids.map((pid, at) => percent(before.generators[at] ?? null, read(pid)));
+    const machine = percent(before.machine, machineBusyCpuSeconds());
+    const known = own + (server ?? 0) + generators.reduce<number>((sum, share) => sum + (share ?? 0), 0);
+    return { own, server, generators, others: machine === null ? null : Math.max(0, machine - known) };
+  };
+}

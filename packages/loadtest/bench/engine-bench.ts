@@ -1,5 +1,6 @@
 // `pnpm --filter @checkout/loadtest bench`: the engine's highest sustained open-model rate, autocannon's throughput and
-// Artillery's highest sustained rate against one raw node:http target, in one run; the section in docs/BENCHMARKS.md.
+// Artillery's highest sustained rate against one raw node:http target, and a run over two local generator processes
+// against the same run in one process, in one run; the section in docs/BENCHMARKS.md.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -9,12 +10,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { gitCommit, isSmokeRun, percentile, processCpuSeconds, smokeReportPath, spliceSection } from "@checkout/bench-support";
+import { DEFAULT_START_DELAY_MS } from "../src/distributed/coordinator.ts";
 import { LATE_ARRIVAL_TOLERANCE } from "../src/engine/ensure.ts";
 import { summarize, type RunResult } from "../src/engine/run-result.ts";
-import { runScriptParallel } from "../src/engine/run-parallel.ts";
+import { defaultWorkerCount, runScriptParallel } from "../src/engine/run-parallel.ts";
 import { quickScript } from "../src/script/quick-script.ts";
 import { startCpuWindow } from "./cpu.ts";
+import { GENERATOR_COUNT, measureDistributed, type DistributedComparison } from "./distributed-bench.ts";
+import { existingDistributedNotes } from "./distributed-report.ts";
 import {
+  highestSustained,
   renderConsole,
   renderSection,
   SECTION,
@@ -31,8 +36,9 @@ import {
 const commandLine = process.argv.slice(2).filter((arg) => arg !== "--");
 if (commandLine.includes("--help") || commandLine.includes("-h")) {
   console.log(`pnpm --filter @checkout/loadtest bench [--smoke] — the load tester's highest sustained open-model rate,
-autocannon's throughput and Artillery's highest sustained rate against one raw node:http target, in one run; the
-section in docs/BENCHMARKS.md ("The load tester's engine").
+autocannon's throughput and Artillery's highest sustained rate against one raw node:http target, and the same run
+spread over ${GENERATOR_COUNT} local generator processes (run --on local --count ${GENERATOR_COUNT}) against it in one process, in one run;
+the section in docs/BENCHMARKS.md ("Load tester engine against autocannon and Artillery").
 
   --smoke   (or BENCH_SMOKE=1) each measurement once at a low rate or a fixed small count, no warm-ups and no retries;
             the report goes to BENCH_SMOKE_REPORT_DIR (default $TMPDIR/checkout-bench-smoke), never docs/BENCHMARKS.md;
@@ -75,10 +81,26 @@ const isSmoke = isSmokeRun();
  * A smoke run: one low step per tool, 1 s windows at a low rate, a fixed small count for autocannon's closed loop, no
  * warm-ups and no retries, so every measurement and the report run once in a few seconds.
  */
-const SMOKE = { engineLadder: [100], artilleryLadder: [10], autocannonConnections: [2], autocannonAmount: 200, agreementRate: 100, windowSeconds: 1 };
+const SMOKE = {
+  engineLadder: [100],
+  artilleryLadder: [10],
+  autocannonConnections: [2],
+  autocannonAmount: 200,
+  agreementRate: 100,
+  windowSeconds: 1,
+  distributed: { rate: 100, seconds: 1, rounds: 1, startDelayMs: 2000 },
+};
 
 const settings = isSmoke
-  ? { engineSeconds: 1, workers: 1, artillerySeconds: 1, agreementRate: SMOKE.agreementRate, skipArtillery: false, windowSeconds: SMOKE.windowSeconds }
+  ? {
+      engineSeconds: 1,
+      workers: 1,
+      artillerySeconds: 1,
+      agreementRate: SMOKE.agreementRate,
+      skipArtillery: false,
+      windowSeconds: SMOKE.windowSeconds,
+      distributed: { ...SMOKE.distributed, skip: false },
+    }
   : {
       engineSeconds: positiveNumber("BENCH_ENGINE_SECONDS", 4),
       workers: Math.round(positiveNumber("BENCH_ENGINE_WORKERS", os.availableParallelism() >= 4 ? 2 : 1)),
@@ -87,7 +109,21 @@ const settings = isSmoke
       skipArtillery: process.env.BENCH_SKIP_ARTILLERY === "1" || process.env.BENCH_SKIP_ARTILLERY === "true",
       /** autocannon's measured windows and the latency-agreement windows. */
       windowSeconds: 5,
+      distributed: {
+        /** Without it, a quarter of the engine's highest sustained rate. */
+        rate: process.env.BENCH_DISTRIBUTED_RATE ? Math.round(positiveNumber("BENCH_DISTRIBUTED_RATE", 1)) : null,
+        seconds: positiveNumber("BENCH_DISTRIBUTED_SECONDS", 10),
+        rounds: Math.round(positiveNumber("BENCH_DISTRIBUTED_ROUNDS", 2)),
+        startDelayMs: positiveNumber("BENCH_DISTRIBUTED_START_DELAY_MS", DEFAULT_START_DELAY_MS.local),
+        skip: process.env.BENCH_SKIP_DISTRIBUTED === "1" || process.env.BENCH_SKIP_DISTRIBUTED === "true",
+      },
     };
+
+/** The distributed part's rate when not given: this share of the engine's highest sustained rate, in steps of 500. */
+const DISTRIBUTED_SHARE_OF_SUSTAINED = 0.25;
+
+/** Ctrl-C: the distributed part's coordinator stops its generators. */
+const interrupted = new AbortController();
 
 /** Children to stop whatever happens, by their own pid. */
 const children = new Set<ChildProcess>();
@@ -345,6 +381,36 @@ async function artilleryStep(url: string, workDir: string, rate: number, isRetry
   return { offered: rate, achieved, created, expected, responses, errors, p50, p99, wallSeconds, cpuPercent, failures, isRetry };
 }
 
+/** The run over local generators against the same run in one process, at a rate one process sustains. */
+async function compareDistributed(url: string, serverPid: number, workDir: string, sustainedRate: number | null): Promise<DistributedComparison> {
+  const chosen = isSmoke ? null : settings.distributed.rate;
+  const fromSustained = sustainedRate === null ? null : Math.max(1000, Math.floor((sustainedRate * DISTRIBUTED_SHARE_OF_SUSTAINED) / 500) * 500);
+  const rate = isSmoke ? SMOKE.distributed.rate : (chosen ?? fromSustained ?? 1000);
+  const rateSource = isSmoke
+    ? "the smoke run's fixed low rate"
+    : chosen !== null
+      ? "BENCH_DISTRIBUTED_RATE"
+      : fromSustained !== null
+        ? `a quarter of the engine's highest sustained rate above (${Math.round(sustainedRate ?? 0)} req/s), rounded down to 500`
+        : "1,000 req/s (no engine step was sustained)";
+  const { seconds, rounds, startDelayMs } = settings.distributed;
+  log(`distributed: ${rate} req/s for ${seconds} s, one process then ${GENERATOR_COUNT} local generators, ${rounds} round${rounds === 1 ? "" : "s"}`);
+  const measured = await measureDistributed({
+    url,
+    serverPid,
+    rate,
+    seconds,
+    startDelayMs,
+    rounds,
+    storeFolder: path.join(workDir, "runs"),
+    rule: RULE,
+    signal: interrupted.signal,
+    log,
+  });
+  const oneProcessThreads = defaultWorkerCount(quickScript({ url: `${url}/`, rate, duration: seconds }));
+  return { rate, rateSource, seconds, startDelayMs, count: GENERATOR_COUNT, oneProcessThreads, rounds: measured };
+}
+
 /** What a smoke run holds against each tool: it ran and got answers without errors (speed is never judged). */
 function smokeProblems(report: EngineBenchReport): string[] {
   const problems: string[] = [];
@@ -354,6 +420,17 @@ function smokeProblems(report: EngineBenchReport): string[] {
   }
   for (const run of report.autocannonRuns) if (run.errors > 0) problems.push(`autocannon (${run.connections} connections): ${run.errors} errors`);
   if (report.agreement.engine.responses === 0 || report.agreement.autocannon.responses === 0) problems.push("the latency agreement got no answers");
+  for (const round of report.distributed?.rounds ?? []) {
+    for (const side of [round.oneProcess, round.distributed]) {
+      const failed = side.generators.filter((g) => g.failure).map((g) => `generator ${g.index}: ${g.failure}`);
+      if (side.responses === 0 || side.errors > 0 || side.dropped > 0 || !side.isExact || failed.length > 0) {
+        problems.push(
+          `${side.kind} run: ${side.responses} answers, ${side.errors} errors, ${side.dropped} dropped, counts ${side.isExact ? "exact" : "disagree"}` +
+            (failed.length ? `; ${failed.join("; ")}` : ""),
+        );
+      }
+    }
+  }
   if (report.artillerySteps.length === 0) problems.push("Artillery did not run");
   for (const step of report.artillerySteps) {
     if (step.responses === 0 || step.errors > 0) problems.push(`Artillery at ${step.offered}/s: ${step.responses} answers, ${step.errors} errors (${step.failures.join("; ")})`);
@@ -402,6 +479,8 @@ async function main(): Promise<number> {
         `autocannon p50 ${agreement.autocannon.p50} p99 ${agreement.autocannon.p99} ms`,
     );
 
+    const distributed = settings.distributed.skip ? null : await compareDistributed(url, serverPid, workDir, highestSustained(engineSteps)?.offered ?? null);
+
     const artillerySteps = settings.skipArtillery
       ? []
       : await climb(
@@ -435,6 +514,8 @@ async function main(): Promise<number> {
       autocannonRuns,
       artillerySteps,
       agreement,
+      distributed,
+      cores: os.availableParallelism(),
       totalSeconds: (performance.now() - startedAt) / 1000,
     };
     console.log(`\n${renderConsole(report)}\n`);
@@ -450,7 +531,7 @@ async function main(): Promise<number> {
       return 0;
     }
     const existing = existsSync(docPath) ? await readFile(docPath, "utf8") : null;
-    await writeFile(docPath, spliceSection(existing, renderSection(report), SECTION, "before-notes"));
+    await writeFile(docPath, spliceSection(existing, renderSection(report, existingDistributedNotes(existing)), SECTION, "before-notes"));
     log(`wrote the engine section of ${path.relative(repoRoot, docPath)} (${report.totalSeconds.toFixed(0)} s)`);
     return 0;
   } finally {
@@ -464,6 +545,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (isInterrupted) return;
     isInterrupted = true;
+    interrupted.abort();
     console.error(`[engine-bench] ${signal}: stopping the children`);
     void Promise.all([...children].map((child) => stopChild(child, 2000))).finally(() => process.exit(130));
   });

@@ -1,6 +1,8 @@
 // Renders the engine benchmark as console lines and as its own section of docs/BENCHMARKS.md, between markers the API bench keeps.
 import { sectionMarkers } from "@checkout/bench-support";
 import type { CpuShares } from "./cpu.ts";
+import type { DistributedComparison } from "./distributed-bench.ts";
+import { renderDistributed, renderDistributedConsole } from "./distributed-report.ts";
 
 /** The markers of this bench's section; the API bench keeps what is between them when it rewrites the file. */
 export const SECTION = sectionMarkers("engine-bench");
@@ -82,6 +84,9 @@ export interface EngineBenchReport {
   autocannonRuns: AutocannonRun[];
   artillerySteps: ArtilleryStep[];
   agreement: Agreement;
+  /** The run over local generators against the same run in one process; null when it was not run. */
+  distributed: DistributedComparison | null;
+  cores: number;
   totalSeconds: number;
 }
 
@@ -144,6 +149,7 @@ export function renderConsole(report: EngineBenchReport): string {
     `engine / autocannon = ${ratio(h.engineOverAutocannon)}, engine / Artillery = ${ratio(h.engineOverArtillery)}`,
     `latency at ${rps(report.agreement.rate)} req/s: engine p50 ${ms(report.agreement.engine.serviceP50)} / p99 ${ms(report.agreement.engine.serviceP99)} ms from the send ` +
       `(${ms(report.agreement.engine.p50)} / ${ms(report.agreement.engine.p99)} from the intended start); autocannon p50 ${ms(report.agreement.autocannon.p50)} / p99 ${ms(report.agreement.autocannon.p99)} ms`,
+    ...renderDistributedConsole(report.distributed),
     ...(warning ? [`WARNING: ${warning}`] : []),
   ].join("\n");
 }
@@ -194,7 +200,8 @@ function renderArtillerySteps(report: EngineBenchReport): string {
   return lines.join("\n");
 }
 
-export function renderSection(report: EngineBenchReport): string {
+/** The section; `distributedNotes` is the hand-written reading of the distributed part, kept from the existing file. */
+export function renderSection(report: EngineBenchReport, distributedNotes = ""): string {
   const h = headline(report);
   const { rule, agreement: a } = report;
   const warning = disturbance(report);
@@ -282,13 +289,16 @@ engine / autocannon, from the send: p50 ${ratio(a.engine.serviceP50 / a.autocann
 send load differently at the same rate: the engine spreads arrivals evenly, autocannon's \`overallRate\` lets each
 connection send its share of a second back to back and then wait, so some difference in the tail is expected; the
 engine's "from the intended start" also counts its own timer granularity (about 1 ms).
-
+${renderDistributed(report.distributed, distributedNotes, report.cores)}
 \`\`\`sh
 pnpm --filter @checkout/loadtest bench     # this section only (pnpm bench runs the API bench, then this)
 \`\`\`
 
 Knobs: \`BENCH_ENGINE_SECONDS\` (measured window per engine step, default 4), \`BENCH_ENGINE_WORKERS\` (default 1 on up
 to 3 cores, else 2), \`BENCH_ARTILLERY_SECONDS\` (phase length per Artillery step, default 5), \`BENCH_AGREEMENT_RATE\` (default 2000),
-\`BENCH_SKIP_ARTILLERY=1\`.
+\`BENCH_SKIP_ARTILLERY=1\`; the distributed part: \`BENCH_DISTRIBUTED_RATE\` (default a quarter of the engine's highest
+sustained rate), \`BENCH_DISTRIBUTED_SECONDS\` (default 10), \`BENCH_DISTRIBUTED_ROUNDS\` (default 2),
+\`BENCH_DISTRIBUTED_START_DELAY_MS\` (default 3000, as \`--on local\`), \`BENCH_SKIP_DISTRIBUTED=1\`. The reading below the
+distributed part is hand-written and kept between its \`engine-distributed-notes\` comment markers when this reruns.
 ${SECTION.end}`;
 }
