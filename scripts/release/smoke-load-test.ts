@@ -137,6 +137,11 @@ function checkBaseline(file: string | undefined): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // --help wins wherever it is, even beside an option this command does not take.
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(HELP.trim());
+    return 0;
+  }
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -179,7 +184,7 @@ async function main(argv: string[]): Promise<number> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const code = await main(process.argv.slice(2)).catch((error: unknown) => {
     if (error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))) {
-      console.error(`[smoke] ${error.message}\n${HELP}`);
+      console.error(`[smoke] ${error.message.split("\n")[0]} (see --help)`);
       return 2;
     }
     console.error(`[smoke] FAILED: ${error instanceof Error ? error.message : String(error)}`);

@@ -94,6 +94,11 @@ function positive({ name, value, fallback }: { name: string; value: string | und
 }
 
 async function main(argv: string[]): Promise<number> {
+  // --help wins wherever it is, even beside an option this command does not take.
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(HELP.trim());
+    return EXIT.succeeded;
+  }
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -129,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const code = await main(process.argv.slice(2)).catch((error: unknown) => {
     if (error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))) {
-      console.error(`[wait-for-ecs] ${error.message}\n${HELP}`);
+      console.error(`[wait-for-ecs] ${error.message.split("\n")[0]} (see --help)`);
       return EXIT.usage;
     }
     console.error(`[wait-for-ecs] FAILED: ${error instanceof Error ? error.message : String(error)}`);

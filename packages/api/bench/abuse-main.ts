@@ -1,5 +1,5 @@
 // `pnpm --filter @checkout/api bench:abuse [--smoke]`: the shopper probe's p50, p99 and success rate with no attack
-// The body of the command: abuse.ts answers --help and refuses a bad smoke report directory before it loads this.
+// The body of the command: abuse.ts reads the command line and refuses a bad smoke report directory before it loads this.
 // (the baseline, at the start and the end) and beside each attack of the abuse suite, in one run against one API
 // process at its default limits; written to docs/BENCHMARKS.md. The attacks and the probe are the suite's own
 // (test/support/attack-tools.ts); the probe runs in a worker thread so the attackers' busy loop does not time it.

@@ -1,5 +1,5 @@
 // `pnpm --filter @checkout/api bench:overload`: the admission-control settings under overload, measured in one run.
-// The body of the command: overload.ts answers --help and refuses a bad smoke report directory before it loads this.
+// The body of the command: overload.ts reads the command line and refuses a bad smoke report directory before it loads this.
 // One PostgreSQL for the whole run (embedded, or BENCH_DATABASE_URL); for each setting a fresh API process, then far
 // more concurrent cart.create calls than the pool can serve, while /health and /ready are probed from a worker thread.
 // Every number is also given as a ratio against admission off, measured in the same round of the same run.

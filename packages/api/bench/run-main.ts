@@ -1,5 +1,5 @@
 // `pnpm bench`: raw node:http vs the real API (production mode, its own PostgreSQL) in one run, same load tool, ratios to docs/BENCHMARKS.md.
-// The body of the command: run.ts answers --help and refuses a bad smoke report directory before it loads this.
+// The body of the command: run.ts reads the command line and refuses a bad smoke report directory before it loads this.
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";

@@ -3,8 +3,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { gitCommit, spliceSection } from "@checkout/bench-support";
+import { readCommandLine, UsageError } from "../src/cli/help.ts";
 import { runScaleBench } from "./scale.ts";
 import { renderScaleSection, renderScaleTable, SCALE_NOTES, SECTION } from "./scale-report.ts";
 
@@ -23,33 +23,21 @@ the plans' scans to docs/BENCHMARKS.md ("A year of data", below the notes marker
   --carts N        abandoned carts to load (default 1000000)
   --calls N        timed calls per procedure and phase (default 30)
   --keep           keep the database afterwards
-  --help           this text
+  -h, --help       this text
 
 SCALE_DATABASE_URL: a superuser's URL on the server to use (default postgres://postgres@127.0.0.1:5432/postgres);
 the run creates its own database there and drops it at the end.`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      smoke: { type: "boolean", default: false },
-      products: { type: "string" },
-      orders: { type: "string" },
-      carts: { type: "string" },
-      calls: { type: "string" },
-      keep: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const smoke = values.smoke || process.env.BENCH_SMOKE === "1" || process.env.BENCH_SMOKE === "true";
+  const values = readCommandLine(
+    { name: "bench:scale", help: HELP, options: { smoke: "flag", products: "value", orders: "value", carts: "value", calls: "value", keep: "flag" } },
+    argv,
+  );
+  const smoke = values.smoke === true || process.env.BENCH_SMOKE === "1" || process.env.BENCH_SMOKE === "true";
   const number = (text: string | undefined, fallback: number, name: string) => {
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number above 0, not "${text}"`);
+    if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} takes a whole number above 0, not "${text}"`);
     return value;
   };
   const size = {
@@ -59,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   const calls = number(values.calls, smoke ? 5 : 30, "calls");
   const adminUrl = process.env.SCALE_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-  const report = await runScaleBench({ adminUrl, size, calls, keepDatabase: values.keep, progress: (line) => console.log(`[scale] ${line}`) });
+  const report = await runScaleBench({ adminUrl, size, calls, keepDatabase: values.keep === true, progress: (line) => console.log(`[scale] ${line}`) });
   console.log(renderScaleTable(report));
   if (smoke) {
     console.log("[scale] smoke run: docs/BENCHMARKS.md left as it is");
@@ -76,6 +64,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
+      if (error instanceof UsageError) {
+        console.error(`bench:scale: ${error.message} (see --help)`);
+        process.exit(2);
+      }
       console.error(error instanceof Error ? (error.stack ?? error.message) : error);
       process.exit(1);
     },

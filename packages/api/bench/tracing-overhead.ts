@@ -8,6 +8,7 @@ import path from "node:path";
 import { median, processCpuSeconds } from "@checkout/bench-support";
 import { prepareBenchData, queryUrl } from "./bench-data.ts";
 import { measure, type LoadSettings, type Target } from "./load.ts";
+import { readCommandLine } from "../src/cli/help.ts";
 import { benchDatabase, Cleanup, findFreePorts, logTail, makeWorkDir, runBench, spawnApi, waitForOk, type ServerProcess } from "./processes.ts";
 
 export interface TracingOverheadSide {
@@ -220,10 +221,18 @@ export function renderTracingOverhead(result: TracingOverheadResult): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // Alone: a fresh embedded PostgreSQL, TRACING_BENCH_SECONDS (default 3) of load per window, TRACING_BENCH_ROUNDS
-  // (default 6) rounds, at each of
-  // TRACING_BENCH_RATIOS (default "1,0.05": every request, and production's share).
-  // TRACING_BENCH_PROF=<dir> writes both APIs' CPU profiles there (off/, on/).
+  readCommandLine({
+    name: "tracing-overhead",
+    help: `
+tsx bench/tracing-overhead.ts — what tracing costs the API, alone (\`pnpm bench\` measures it too): two API processes on a
+fresh embedded PostgreSQL (or BENCH_DATABASE_URL), tracing off and on, the same catalog.list and cart.get load at each
+in alternating windows, and the API's CPU per request on each side, printed as a table.
+
+Settings (environment): TRACING_BENCH_SECONDS (3 s of load per window), TRACING_BENCH_ROUNDS (6), TRACING_BENCH_RATIOS
+(sampled shares, default "1,0.05": every request, and production's share), TRACING_BENCH_PROF=<dir> (both APIs' CPU
+profiles there, in off/ and on/).
+`,
+  });
   const cleanup = new Cleanup();
   const log = (message: string) => console.log(`[tracing-overhead] ${message}`);
   void runBench("tracing-overhead", cleanup, async () => {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { build, type Plugin } from "vite";
+import { readCommandLine, UsageError } from "../../api/src/cli/help.ts";
 
 const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -15,9 +16,9 @@ Builds packages/web (vite build, as \`pnpm --filter @checkout/web build\` does) 
   - what each script chunk holds, by package (react-dom, zod, @trpc/client, the app's own code...);
   - the script the entry loads at once (the entry and its static imports).
 
-  --json    print the figures as JSON instead of tables
-  --top N   packages listed per chunk (default 8)
-  --help    this text`;
+  --json      print the figures as JSON instead of tables
+  --top N     packages listed per chunk (default 8)
+  -h, --help  this text`;
 
 interface ChunkFacts {
   file: string;
@@ -97,15 +98,10 @@ function staticClosure(chunks: ChunkFacts[], from: string): string[] {
 const kB = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(usage);
-    return;
-  }
-  const asJson = args.includes("--json");
-  const topAt = args.indexOf("--top");
-  const top = topAt === -1 ? 8 : Number(args[topAt + 1]);
-  if (!Number.isInteger(top) || top < 1) throw new Error(`--top takes a positive whole number\n\n${usage}`);
+  const options = readCommandLine({ name: "bundle-report", help: usage, options: { json: "flag", top: "value" } });
+  const asJson = options.json === true;
+  const top = options.top === undefined ? 8 : Number(options.top);
+  if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top takes a positive whole number, not "${options.top}"`);
 
   const chunks: ChunkFacts[] = [];
   await build({ root: webRoot, configFile: path.join(webRoot, "vite.config.ts"), logLevel: "warn", plugins: [collect(chunks)] });
@@ -150,6 +146,10 @@ function readCssFiles(dist: string): string[] {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`bundle-report: ${error.message} (see --help)`);
+    process.exit(2);
+  }
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -6,14 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import lighthouse from "lighthouse";
-import desktopConfig from "lighthouse/core/config/desktop-config.js";
 import { chromium } from "playwright-core";
 import { build } from "vite";
 import { startApp } from "../../api/src/app.ts";
 import { loadEnv } from "../../api/src/env.ts";
 import { createLogger } from "../../api/src/logger.ts";
 import { freePort } from "../../api/scripts/free-port.ts";
+import { asksForHelp, UsageError } from "../../api/src/cli/help.ts";
 
 const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -44,7 +43,7 @@ Options:
   --dist DIR         serve this build instead (implies --no-build): e.g. an older commit's, to compare
   --json             print the results as JSON
   --save DIR         also write each run's full report (<page>-<form factor>-<run>.json, for the Lighthouse viewer)
-  --help             this text
+  -h, --help         this text
 
 Environment: CHROMIUM_PATH (default /usr/bin/chromium; apt-get install chromium), DATABASE_URL (optional).`;
 
@@ -61,24 +60,25 @@ interface Options {
 function parseArgs(args: string[]): Options | null {
   const options: Options = { runs: 1, formFactors: [...FORM_FACTORS], pages: [...PAGES], shouldBuild: true, dist: path.join(webRoot, "dist"), asJson: false };
   const pages: PageName[] = [];
+  if (asksForHelp(args)) return null;
   for (let at = 0; at < args.length; at += 1) {
     const arg = args[at];
     const value = () => {
       const next = args[++at];
-      if (next === undefined) throw new Error(`${arg} needs a value\n\n${usage}`);
+      if (next === undefined || next.startsWith("-")) throw new UsageError(`${arg} needs a value`);
       return next;
     };
-    if (arg === "--help" || arg === "-h") return null;
-    else if (arg === "--runs") {
+    if (arg === "--") continue;
+    if (arg === "--runs") {
       options.runs = Number(value());
-      if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error("--runs takes a positive whole number");
+      if (!Number.isInteger(options.runs) || options.runs < 1) throw new UsageError("--runs takes a positive whole number");
     } else if (arg === "--form-factor") {
       const factor = value();
-      if (!(FORM_FACTORS as readonly string[]).includes(factor)) throw new Error(`--form-factor is mobile or desktop, not ${factor}`);
+      if (!(FORM_FACTORS as readonly string[]).includes(factor)) throw new UsageError(`--form-factor is mobile or desktop, not ${factor}`);
       options.formFactors = [factor as FormFactor];
     } else if (arg === "--page") {
       const page = value();
-      if (!(PAGES as readonly string[]).includes(page)) throw new Error(`--page is one of ${PAGES.join(", ")}, not ${page}`);
+      if (!(PAGES as readonly string[]).includes(page)) throw new UsageError(`--page is one of ${PAGES.join(", ")}, not ${page}`);
       pages.push(page as PageName);
     } else if (arg === "--no-build") options.shouldBuild = false;
     else if (arg === "--dist") {
@@ -86,7 +86,7 @@ function parseArgs(args: string[]): Options | null {
       options.shouldBuild = false;
     } else if (arg === "--json") options.asJson = true;
     else if (arg === "--save") options.saveDir = path.resolve(value());
-    else throw new Error(`Unknown option ${arg}\n\n${usage}`);
+    else throw new UsageError(arg?.startsWith("-") ? `unknown option ${arg}` : `unexpected argument ${arg}`);
   }
   if (pages.length > 0) options.pages = pages;
   return options;
@@ -203,6 +203,8 @@ async function clearHttpCache(port: number): Promise<void> {
 
 async function audit(port: number, url: string, page: PageName, formFactor: FormFactor, saveAs?: string): Promise<Result> {
   if (page === "checkout") await clearHttpCache(port);
+  // Loaded here, not at the top: Lighthouse takes seconds to load, and --help or a usage error needs none of it.
+  const [{ default: lighthouse }, { default: desktopConfig }] = await Promise.all([import("lighthouse"), import("lighthouse/core/config/desktop-config.js")]);
   const runner = await lighthouse(
     url,
     { port, output: "json", logLevel: "error", onlyCategories: [...CATEGORIES], disableStorageReset: page === "checkout" },
@@ -324,6 +326,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`lighthouse: ${error.message} (see --help)`);
+    process.exit(2);
+  }
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

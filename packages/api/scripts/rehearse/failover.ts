@@ -2,25 +2,16 @@
 // checking the API as the target groups do), printed and written as JSON. Exit 0 when nothing went wrong.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { TARGET_GROUP_HEALTH_CHECK } from "../../../../stacks/health-check.ts";
+import { readCommandLine } from "../../src/cli/help.ts";
 import { repoRoot } from "../../src/env.ts";
 import { runFailoverDrill } from "./failover-drill.ts";
 import { failoverDrillProblems, type FailoverDrillReport } from "./failover-report.ts";
 
-const { values } = parseArgs({
-  options: {
-    outage: { type: "string", default: "90" },
-    fault: { type: "string", default: "stop" },
-    shoppers: { type: "string", default: "4" },
-    "check-path": { type: "string", default: TARGET_GROUP_HEALTH_CHECK.path },
-    out: { type: "string", default: path.join(repoRoot, ".data", "failover-drill.json") },
-    help: { type: "boolean", short: "h" },
-  },
-});
-
-if (values.help) {
-  console.log(`pnpm drill:failover [options] — two API processes behind a real HAProxy (installed with apt-get if missing)
+const given = readCommandLine({
+  name: "drill:failover",
+  options: { outage: "value", fault: "value", shoppers: "value", "check-path": "value", out: "value" },
+  help: `pnpm drill:failover [options] — two API processes behind a real HAProxy (installed with apt-get if missing)
 whose checks are the ALB target groups' (stacks/health-check.ts), shoppers checking out through it, and PostgreSQL
 (its own embedded server) stopped for the outage and started again. Every request's answer counted, HAProxy's view of
 both servers, the time to recover, and the invariants (stock, charges, every acknowledged order exactly once).
@@ -35,9 +26,15 @@ both servers, the time to recover, and the invariants (stock, charges, every ack
   -h, --help         this help
 
 Exit 0 when no server was taken out, every request in the outage was a 503 with Retry-After, nothing hung or lost
-its connection, orders went through again and the invariants hold; 1 otherwise.`);
-  process.exit(0);
-}
+its connection, orders went through again and the invariants hold; 1 otherwise; 2 for a usage error.`,
+});
+const values = {
+  outage: given.outage ?? "90",
+  fault: given.fault ?? "stop",
+  shoppers: given.shoppers ?? "4",
+  "check-path": given["check-path"] ?? TARGET_GROUP_HEALTH_CHECK.path,
+  out: given.out ?? path.join(repoRoot, ".data", "failover-drill.json"),
+};
 
 function print(report: FailoverDrillReport, problems: string[]): void {
   const r = report.requests;
@@ -64,7 +61,7 @@ function print(report: FailoverDrillReport, problems: string[]): void {
 }
 
 if (values.fault !== "stop" && values.fault !== "unreachable") {
-  console.error(`--fault ${values.fault}: use stop or unreachable`);
+  console.error(`drill:failover: --fault ${values.fault}: use stop or unreachable (see --help)`);
   process.exit(2);
 }
 
@@ -73,17 +70,17 @@ process.once("SIGINT", () => controller.abort());
 process.once("SIGTERM", () => controller.abort());
 
 try {
-  mkdirSync(path.dirname(values.out!), { recursive: true });
+  mkdirSync(path.dirname(values.out), { recursive: true });
   const report = await runFailoverDrill({
     outageSeconds: Number(values.outage),
     fault: values.fault,
     shoppers: Number(values.shoppers),
-    healthCheck: { ...TARGET_GROUP_HEALTH_CHECK, path: values["check-path"]! },
+    healthCheck: { ...TARGET_GROUP_HEALTH_CHECK, path: values["check-path"] },
     signal: controller.signal,
   });
   const problems = failoverDrillProblems(report);
   print(report, problems);
-  writeFileSync(values.out!, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`written: ${values.out}`);
   process.exit(problems.length === 0 ? 0 : 1);
 } catch (error) {

@@ -2,23 +2,14 @@
 // printed and written as JSON. Exit 0 when no request failed, both switches happened and the invariants hold.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { readCommandLine } from "../../src/cli/help.ts";
 import { repoRoot } from "../../src/env.ts";
 import { isRehearsalPassed, runRehearsal, type RehearsalReport } from "./run-rehearsal.ts";
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: "string", default: "100" },
-    settle: { type: "string", default: "15" },
-    out: { type: "string", default: path.join(repoRoot, ".data", "rehearsal.json") },
-    html: { type: "string", default: path.join(repoRoot, ".data", "rehearsal.html") },
-    "load-out": { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-});
-
-if (values.help) {
-  console.log(`pnpm rehearse [options] — a blue/green release and a rollback under the checkout-journey load behind a
+const given = readCommandLine({
+  name: "rehearse",
+  options: { rate: "value", settle: "value", out: "value", html: "value", "load-out": "value" },
+  help: `pnpm rehearse [options] — a blue/green release and a rollback under the checkout-journey load behind a
 real HAProxy (installed with apt-get if missing): every request counted, both switches timed, the invariants checked.
 
   --rate N       shopper arrivals per second (default 100, about 280 requests/s)
@@ -28,9 +19,15 @@ real HAProxy (installed with apt-get if missing): every request counted, both sw
   --load-out F   also keep the load tester's raw result
   -h, --help     this help
 
-Exit 0 when no request failed, both switches happened and the invariants hold; 1 otherwise.`);
-  process.exit(0);
-}
+Exit 0 when no request failed, both switches happened and the invariants hold; 1 otherwise; 2 for a usage error.`,
+});
+const values = {
+  rate: given.rate ?? "100",
+  settle: given.settle ?? "15",
+  out: given.out ?? path.join(repoRoot, ".data", "rehearsal.json"),
+  html: given.html ?? path.join(repoRoot, ".data", "rehearsal.html"),
+  "load-out": given["load-out"],
+};
 
 function print(report: RehearsalReport): void {
   const l = report.load;
@@ -58,7 +55,7 @@ process.once("SIGINT", () => controller.abort());
 process.once("SIGTERM", () => controller.abort());
 
 try {
-  for (const file of [values.out!, values.html!]) mkdirSync(path.dirname(file), { recursive: true });
+  for (const file of [values.out, values.html]) mkdirSync(path.dirname(file), { recursive: true });
   const report = await runRehearsal({
     arrivalRate: Number(values.rate),
     settleSeconds: Number(values.settle),
@@ -68,7 +65,7 @@ try {
     signal: controller.signal,
   });
   print(report);
-  writeFileSync(values.out!, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`written: ${values.out} and ${values.html} (the load tester's report with the rehearsal's section and cutover marks)`);
   process.exit(isRehearsalPassed(report) ? 0 : 1);
 } catch (error) {

@@ -1,6 +1,6 @@
-// The command line of every operator command: `--help` / `-h` prints what it does and exits 0 before doing anything
-// else; anything the command does not declare (an unknown option, a typo, a stray argument) is refused with one line
-// on stderr and exit 2, before the command reads its configuration or opens a database.
+// The command line of every operator command, bench and script: `--help` / `-h` prints what it does and exits 0 before
+// doing anything else; anything the command does not declare (an unknown option, a typo, a stray argument) is refused
+// with one line on stderr and exit 2, before the command reads its configuration, opens a database or starts anything.
 
 /** `flag`: an option that takes no value (`--json`); `value`: one that takes one (`--bucket NAME` or `--bucket=NAME`). */
 export type OptionKind = "flag" | "value";
@@ -75,11 +75,4 @@ export function readCommandLine<O extends Record<string, OptionKind> = Record<ne
     console.error(`${command.name}: ${error.message} (see --help)`);
     process.exit(2);
   }
-}
-
-/** Prints `text` and exits 0 when the command line asks for help; returns otherwise (the benches, which take `--smoke`). */
-export function exitWithHelpIfAsked(text: string, argv: readonly string[] = process.argv.slice(2)): void {
-  if (!asksForHelp(argv)) return;
-  console.log(text.trim());
-  process.exit(0);
 }
