@@ -5,25 +5,41 @@
 // takes step 1, then every shopper step 2, and so on. The API's and PostgreSQL's CPU over one step, divided by the calls
 // in it, is that procedure's cost; the journey's cost per request is those costs weighted by how often the journey's
 // scenarios call each procedure. (Interleaved, as the journey really runs, the same CPU cannot be told apart by
-// procedure.) The same carts then check out as fast as they can, for placeOrder's throughput.
+// procedure.) The same carts then check out as fast as they can, for placeOrder's throughput. Every measured shopper
+// checks out, so each basket holds a check-out shopper's two items: one from the script's `sku` list, one from its
+// `secondSku` list (the bench restocks first, so none is sold out).
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { processCpuSeconds } from "@checkout/bench-support";
 import { queryUrl } from "./bench-data.ts";
 
-/** The journey's scenarios (tests/performance/checkout-journey.yml): weight, and the API procedures each calls in order. */
+/**
+ * The journey's scenarios (tests/performance/checkout-journey.yml): weight, and the API procedures each calls in order
+ * (the card token comes from the payment sandbox, not the API). A check-out shopper adds two items.
+ */
 export const JOURNEY_SCENARIOS = [
   { name: "browse", weight: 7, procedures: ["catalog.list", "catalog.get"] },
   { name: "fill a cart", weight: 2, procedures: ["cart.create", "cart.addLine", "cart.get"] },
   {
     name: "check out",
     weight: 1,
-    procedures: ["cart.create", "cart.addLine", "checkout.setContact", "checkout.setShippingAddress", "checkout.setShippingOption", "checkout.quote", "checkout.placeOrder"],
+    procedures: [
+      "cart.create",
+      "cart.addLine",
+      "cart.addLine",
+      "checkout.setContact",
+      "checkout.setShippingAddress",
+      "checkout.setShippingOption",
+      "checkout.quote",
+      "checkout.placeOrder",
+    ],
   },
 ] as const;
 
-/** The SKUs the journey's shoppers buy, in turn. */
-const JOURNEY_SKUS = ["TEE-BLA-M", "MUG-SAN", "TOTE", "SOCK-M", "NOTE-A5"];
+/** The SKUs the journey's shoppers buy, in turn (the script's `sku`): every shopper's first item. */
+export const JOURNEY_SKUS = ["TEE-BLA-M", "MUG-SAN", "TOTE", "SOCK-M", "NOTE-A5"];
+/** A check-out shopper's second item, in turn (the script's `secondSku`): never one of JOURNEY_SKUS. */
+export const JOURNEY_SECOND_SKUS = ["SOCK-S", "SOCK-L", "MUG-SLA", "TEE-WHI-M", "TEE-BLU-L"];
 const TEST_CARD = { number: "4242424242424242", expMonth: 12, expYear: 2035, cvc: "123" };
 
 export interface ProcedureCost {
@@ -172,8 +188,10 @@ export async function measureJourney(input: {
 
   /** Every step of the journey, every shopper taking it before the next; recorded in `costs` when `isMeasured`. */
   async function play(shoppers: Shopper[], isMeasured: boolean): Promise<void> {
-    async function step(procedure: string, repeats: number, call: (shopper: Shopper) => Promise<void>): Promise<void> {
+    /** `callsEach`: the procedure's calls in one `call` (they are counted, and its CPU divided, by call). */
+    async function step(procedure: string, repeats: number, call: (shopper: Shopper) => Promise<void>, callsEach = 1): Promise<void> {
       const items = Array.from({ length: repeats }, () => shoppers).flat();
+      const calls = items.length * callsEach;
       const api0 = processCpuSeconds(input.apiPid);
       const db0 = input.databaseCpuSeconds();
       const started = performance.now();
@@ -185,10 +203,10 @@ export async function measureJourney(input: {
       if (!isMeasured) return;
       const cost: ProcedureCost = {
         procedure,
-        calls: items.length,
-        apiCpuMs: ((api1 - api0) * 1000) / items.length,
-        databaseCpuMs: db0 === null || db1 === null ? null : ((db1 - db0) * 1000) / items.length,
-        callsPerSecond: items.length / seconds,
+        calls,
+        apiCpuMs: ((api1 - api0) * 1000) / calls,
+        databaseCpuMs: db0 === null || db1 === null ? null : ((db1 - db0) * 1000) / calls,
+        callsPerSecond: calls / seconds,
         shareOfJourney: mix.get(procedure) ?? 0,
       };
       costs.push(cost);
@@ -203,10 +221,19 @@ export async function measureJourney(input: {
     await step("cart.create", 1, async (shopper) => {
       shopper.cartId = WithId.parse(await client.mutation("cart.create", { currency: "USD" })).id;
     });
-    await step("cart.addLine", 1, async (shopper) => {
-      const cart = WithLines.parse(await client.mutation("cart.addLine", { cartId: shopper.cartId, sku: JOURNEY_SKUS[shopper.index % JOURNEY_SKUS.length], quantity: 1 }));
-      if (cart.lines.length !== 1) throw new Error(`cart.addLine left ${cart.lines.length} lines`);
-    });
+    // A check-out shopper's two items, one after the other in the same cart: both calls are the step's.
+    await step(
+      "cart.addLine",
+      1,
+      async (shopper) => {
+        for (const [at, skus] of [JOURNEY_SKUS, JOURNEY_SECOND_SKUS].entries()) {
+          const sku = skus[shopper.index % skus.length];
+          const cart = WithLines.parse(await client.mutation("cart.addLine", { cartId: shopper.cartId, sku, quantity: 1 }));
+          if (cart.lines.length !== at + 1) throw new Error(`cart.addLine of ${sku} left ${cart.lines.length} lines`);
+        }
+      },
+      2,
+    );
     await step("cart.get", reads, async (shopper) => void (await client.mutation("cart.get", { cartId: shopper.cartId })));
     await step(
       "checkout.setContact",

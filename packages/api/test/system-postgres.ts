@@ -49,6 +49,9 @@ export const SERVER_INDEPENDENT_TESTS = [
   "test/invariants-loadtest.test.ts",
   // The operator commands' command lines: refused or answered before any database is opened.
   "test/cli-arguments.test.ts",
+  // The benches' and scripts' command lines (no database at all), and the bench's model of the checkout journey.
+  "test/bench-cli-arguments.test.ts",
+  "test/bench-journey-model.test.ts",
 ];
 
 /** The server's version, or null when none answers at SYSTEM_POSTGRES_URL. */

@@ -12,7 +12,7 @@ const given = readCommandLine({
   help: `pnpm rehearse [options] — a blue/green release and a rollback under the checkout-journey load behind a
 real HAProxy (installed with apt-get if missing): every request counted, both switches timed, the invariants checked.
 
-  --rate N       shopper arrivals per second (default 100, about 280 requests/s)
+  --rate N       shopper arrivals per second (default 100, about 290 requests/s)
   --settle S     seconds of load between steps (default 15)
   --out FILE     the report as JSON (default .data/rehearsal.json)
   --html FILE    the load tester's HTML report with the rehearsal's windows (default .data/rehearsal.html)
