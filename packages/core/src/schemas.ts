@@ -233,6 +233,15 @@ export const CartIdInput = z.strictObject({ cartId: IdSchema });
 export const CartAddLineInput = z.strictObject({ cartId: IdSchema, sku: SkuSchema, quantity: QuantitySchema });
 export const CartUpdateLineInput = z.strictObject({ cartId: IdSchema, lineId: IdSchema, quantity: QuantitySchema });
 export const CartRemoveLineInput = z.strictObject({ cartId: IdSchema, lineId: IdSchema });
+/**
+ * Moves an open cart to another currency. A line not sold in that currency is removed only when `removeUnavailable`
+ * says so; otherwise the change is refused and those lines are named, so the shopper decides first.
+ */
+export const CartSetCurrencyInput = z.strictObject({
+  cartId: IdSchema,
+  currency: CurrencySchema,
+  removeUnavailable: z.boolean({ message: "removeUnavailable is true or false" }).default(false),
+});
 export const SetContactInput = z.strictObject({ cartId: IdSchema, email: EmailSchema });
 export const SetShippingAddressInput = z.strictObject({ cartId: IdSchema, address: AddressSchema });
 export const SetShippingOptionInput = z.strictObject({ cartId: IdSchema, optionId: ShippingOptionIdSchema });
@@ -306,6 +315,23 @@ export interface Cart {
   shippingOptionId: ShippingOptionId | null;
   /** The promo code the shopper applied (upper-case); validated again at quote and order time. */
   promoCode: string | null;
+}
+
+/** A line taken out of a cart because its product is not sold in the cart's new currency. */
+export interface RemovedCartLine {
+  sku: string;
+  productName: string;
+  variantName: string;
+  quantity: number;
+}
+
+/** The cart in its new currency, and what could not come along. */
+export interface CartCurrencyChange {
+  cart: Cart;
+  /** Lines removed because they are not sold in the new currency. */
+  removed: RemovedCartLine[];
+  /** The promo code taken off because it only works in the old currency, or null. */
+  removedPromoCode: string | null;
 }
 
 export interface ShippingOption {

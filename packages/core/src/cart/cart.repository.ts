@@ -193,3 +193,40 @@ export async function findCartWithLines(db: Db, cartId: string): Promise<{ cart:
   }
   return { cart, lines };
 }
+
+export interface LinePriceRow {
+  id: string;
+  sku: string;
+  quantity: number;
+  product_name: string;
+  variant_name: string;
+  /** The variant's price in the currency asked about; null when it is not sold in it. */
+  amount: number | null;
+}
+
+/** The cart's lines, each with its variant's price in `currency` (null when not sold in it), oldest first. */
+export function listLinesPricedIn(db: Db, cartId: string, currency: string): Promise<LinePriceRow[]> {
+  return db
+    .selectFrom("cart_line as l")
+    .innerJoin("variant as v", "v.sku", "l.sku")
+    .innerJoin("product as p", "p.id", "v.product_id")
+    .leftJoin("price as pr", (join) => join.onRef("pr.sku", "=", "l.sku").on("pr.currency", "=", currency))
+    .select(["l.id", "l.sku", "l.quantity", "p.name as product_name", "v.name as variant_name", "pr.amount"])
+    .where("l.cart_id", "=", cartId)
+    .orderBy("l.created_at")
+    .orderBy("l.id")
+    .execute();
+}
+
+export async function deleteLines(db: Db, cartId: string, lineIds: readonly string[]): Promise<void> {
+  if (lineIds.length === 0) return;
+  await db.deleteFrom("cart_line").where("cart_id", "=", cartId).where("id", "in", lineIds).execute();
+}
+
+/**
+ * Ends every quote of the cart that has not yet expired: after a change no price difference could show (the cart's
+ * currency), placing an order from an earlier quote must meet QUOTE_EXPIRED and quote again.
+ */
+export async function expireQuotesOfCart(db: Db, cartId: string): Promise<void> {
+  await db.updateTable("quote").set({ expires_at: sql<Date>`now()` }).where("cart_id", "=", cartId).where("expires_at", ">", sql<Date>`now()`).execute();
+}

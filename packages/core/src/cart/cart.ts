@@ -4,12 +4,14 @@ import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Currency } from "../money.ts";
 import * as Money from "../money.ts";
-import { AddressSchema, MAX_CART_LINES, type Cart, type CartLine, type ShippingOptionId } from "../schemas.ts";
+import { AddressSchema, MAX_CART_LINES, type Cart, type CartCurrencyChange, type CartLine, type RemovedCartLine, type ShippingOptionId } from "../schemas.ts";
 import type { CartRow, CartUpdate, Database, Db } from "../db/database.ts";
 import { AppError } from "../error.ts";
 import * as CartRepository from "./cart.repository.ts";
 import * as CatalogRepository from "../catalog/catalog.repository.ts";
 import * as StockPolicy from "../inventory/stock-policy.ts";
+import * as OrderRepository from "../order/order.repository.ts";
+import * as PromotionRepository from "../promotion/promotion.repository.ts";
 
 export function rowToCart(row: CartRow, lines: CartRepository.CartLineDetailRow[]): Cart {
   const cartLines: CartLine[] = lines.map((line) => {
@@ -172,4 +174,60 @@ export function removeLine(input: { db: Kysely<Database>; cartId: string; lineId
       throw new AppError("NOT_FOUND", "That item is no longer in your cart", { lineId: input.lineId });
     }
   });
+}
+
+/** "Desk Lamp", "Black T-shirt (M) and Mug (Sand)", "A, B and C": a product with one variant goes by its own name. */
+function nameLines(lines: readonly RemovedCartLine[]): string {
+  const names = lines.map((line) => (line.variantName === "Default" ? line.productName : `${line.productName} (${line.variantName})`));
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+/**
+ * Moves an open cart to another currency in one transaction: every line keeps its quantity and is priced from its
+ * variant's price in the new currency (a cart's prices are always read in its own currency). A line with no price in
+ * it is refused by name (CURRENCY_MISMATCH, nothing changed) unless `removeUnavailable`, when it is removed and
+ * reported. A promo code that only works in the old currency is taken off and reported. The contact, address and
+ * shipping choice stay (every option is priced in both currencies); every quote of the cart expires, so an order is
+ * only ever placed from a quote in the cart's currency. Not while a payment for the cart is in progress.
+ */
+export async function setCurrency(input: { db: Kysely<Database>; cartId: string; currency: Currency; removeUnavailable?: boolean }): Promise<CartCurrencyChange> {
+  let removed: RemovedCartLine[] = [];
+  let removedPromoCode: string | null = null;
+  const cart = await withOpenCart(input, async (trx, row) => {
+    if (row.currency === input.currency) return;
+    const orders = await OrderRepository.listOrdersOfCart(trx, row.id);
+    const paying = orders.find((order) => order.status === "pending_payment");
+    if (paying) {
+      throw new AppError("CHECKOUT_IN_PROGRESS", "Your payment for this cart is still being processed, so its currency cannot change now", {
+        orderId: paying.id,
+        retryAfterSeconds: 5,
+      });
+    }
+    const lines = await CartRepository.listLinesPricedIn(trx, row.id, input.currency);
+    const unavailable = lines.filter((line) => line.amount === null);
+    removed = unavailable.map((line) => ({ sku: line.sku, productName: line.product_name, variantName: line.variant_name, quantity: line.quantity }));
+    if (unavailable.length > 0 && !input.removeUnavailable) {
+      const verb = unavailable.length === 1 ? "is" : "are";
+      throw new AppError(
+        "CURRENCY_MISMATCH",
+        `${nameLines(removed)} ${verb} not sold in ${input.currency}; remove ${unavailable.length === 1 ? "it" : "them"} to switch to ${input.currency}`,
+        {
+          currency: input.currency,
+          lines: unavailable.map((line, at) => ({ lineId: line.id, ...removed[at] })),
+        },
+      );
+    }
+    await CartRepository.deleteLines(
+      trx,
+      row.id,
+      unavailable.map((line) => line.id),
+    );
+    const promotion = row.promo_code ? await PromotionRepository.findPromotionByCode(trx, row.promo_code) : undefined;
+    const promoCurrency = promotion?.currency?.trim() || null;
+    const isPromoForOtherCurrency = promoCurrency !== null && promoCurrency !== input.currency;
+    if (isPromoForOtherCurrency) removedPromoCode = row.promo_code;
+    await CartRepository.updateCart(trx, row.id, { currency: input.currency, ...(isPromoForOtherCurrency ? { promo_code: null } : {}) });
+    await CartRepository.expireQuotesOfCart(trx, row.id);
+  });
+  return { cart, removed, removedPromoCode };
 }
