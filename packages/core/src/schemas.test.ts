@@ -23,13 +23,13 @@ describe("AddressSchema", () => {
   });
 
   it.each([
-    ["US", "9410", "United States"],
-    ["GB", "12345", "United Kingdom"],
-    ["DE", "1011", "Germany"],
-    ["FR", "7500A", "France"],
-    ["VN", "70000", "Vietnam"],
-  ])("rejects an invalid %s postcode %s with a message naming the country", (country, postalCode, name) => {
-    expect(postcodeError(country, postalCode, "CA")).toMatch(new RegExp(`valid ${name} postcode, for example`));
+    ["US", "9410", "United States ZIP code"],
+    ["GB", "12345", "United Kingdom postcode"],
+    ["DE", "1011", "Germany postcode"],
+    ["FR", "7500A", "France postcode"],
+    ["VN", "70000", "Vietnam postcode"],
+  ])("rejects an invalid %s postcode %s with a message naming the country and the field's label", (country, postalCode, name) => {
+    expect(postcodeError(country, postalCode, "CA")).toMatch(new RegExp(`^Enter a valid ${name}, for example`));
   });
 
   it("requires a US state", () => {

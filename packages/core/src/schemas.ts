@@ -2,6 +2,17 @@
 // Browser-safe: imports nothing but zod and the pure money helpers.
 import { z } from "zod";
 import { currencies, type Currency } from "./money.ts";
+import {
+  addressFormats,
+  type CountryAddressFormat,
+  type CountryCode,
+  countryCodes,
+  defaultCountryFor,
+  formatAddressLines,
+  isCountryCode,
+  localityFieldsOf,
+} from "./address-format.ts";
+import { isUsState, isZipInState, statesOfZip, US_STATE_NAMES, US_STATES, type UsState } from "./us-states.ts";
 
 export { currencies, type Currency };
 
@@ -37,78 +48,14 @@ export const EmailSchema = z
   .max(254, "An email address is at most 254 characters")
   .pipe(z.email({ message: "Enter a valid email address, like name@example.com" }));
 
-export const countries = {
-  US: { name: "United States", postcode: /^\d{5}(-\d{4})?$/, example: "94103 or 94103-1234", regionRequired: true },
-  GB: {
-    name: "United Kingdom",
-    postcode: /^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPS-UW]|[A-HK-Y][0-9][ABEHMNPRV-Y]) ?[0-9][ABD-HJLNP-UW-Z]{2})$/i,
-    example: "SW1A 1AA",
-    regionRequired: false,
-  },
-  DE: { name: "Germany", postcode: /^\d{5}$/, example: "10115", regionRequired: false },
-  FR: { name: "France", postcode: /^\d{5}$/, example: "75008", regionRequired: false },
-  VN: { name: "Vietnam", postcode: /^\d{6}$/, example: "700000", regionRequired: false },
-} as const;
-
-export type CountryCode = keyof typeof countries;
-export const countryCodes = Object.keys(countries) as [CountryCode, ...CountryCode[]];
+/** Every country the shop ships to, with its address format (fields, labels, postcode pattern, print layout). */
+export const countries = addressFormats;
+export { addressFormats, countryCodes, defaultCountryFor, formatAddressLines, isCountryCode, localityFieldsOf, type CountryCode };
 export const CountrySchema = z.enum(countryCodes, {
   message: `We ship to ${countryCodes.join(", ")}; choose one of them`,
 });
 
-export const US_STATES = [
-  "AL",
-  "AK",
-  "AZ",
-  "AR",
-  "CA",
-  "CO",
-  "CT",
-  "DE",
-  "DC",
-  "FL",
-  "GA",
-  "HI",
-  "ID",
-  "IL",
-  "IN",
-  "IA",
-  "KS",
-  "KY",
-  "LA",
-  "ME",
-  "MD",
-  "MA",
-  "MI",
-  "MN",
-  "MS",
-  "MO",
-  "MT",
-  "NE",
-  "NV",
-  "NH",
-  "NJ",
-  "NM",
-  "NY",
-  "NC",
-  "ND",
-  "OH",
-  "OK",
-  "OR",
-  "PA",
-  "RI",
-  "SC",
-  "SD",
-  "TN",
-  "TX",
-  "UT",
-  "VT",
-  "VA",
-  "WA",
-  "WV",
-  "WI",
-  "WY",
-] as const;
+export { isZipInState, statesOfZip, US_STATE_NAMES, US_STATES, type UsState };
 
 /**
  * Text a person types on one line: no control characters (NUL, escape sequences, line breaks) and no
@@ -121,22 +68,28 @@ export const SINGLE_LINE_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
 export const STORABLE_TEXT = /^[^\u0000\p{Cs}]*$/u;
 const unreadable = (label: string) => `${label} contains a character we cannot take (a control character or half of an emoji)`;
 
-const text = (label: string, max: number) =>
-  z
-    .string({ message: `${label} is required` })
-    .trim()
-    .min(1, `${label} is required`)
-    .max(max, `${label} is at most ${max} characters`)
-    .regex(SINGLE_LINE_TEXT, unreadable(label));
+/** A required line of text; `missing` says what to do when it is empty ("Enter your full name"). */
+const text = (label: string, max: number, missing: string) =>
+  z.string({ message: missing }).trim().min(1, missing).max(max, `${label} is at most ${max} characters`).regex(SINGLE_LINE_TEXT, unreadable(label));
+
+/** A line of text whose label and whether it is required depend on the country (checked in AddressSchema's refinement). */
+const countryText = (label: string, max: number, missing: string) =>
+  z.string({ message: missing }).trim().max(max, `${label} is at most ${max} characters`).regex(SINGLE_LINE_TEXT, unreadable(label));
+
+const optionalText = (label: string, max: number) => z.string().trim().max(max, `${label} is at most ${max} characters`).regex(SINGLE_LINE_TEXT, unreadable(label)).optional();
+
+/** "ZIP code", "town or city": a field's label as a sentence says it (an initialism keeps its capitals). */
+const inSentence = (label: string) => (/^[A-Z]{2}/.test(label) ? label : label.toLowerCase());
+const aLabel = (label: string) => `a ${inSentence(label)}`;
 
 export const AddressSchema = z
   .strictObject({
-    name: text("Full name", 100),
-    line1: text("Address line 1", 120),
-    line2: z.string().trim().max(120, "Address line 2 is at most 120 characters").regex(SINGLE_LINE_TEXT, unreadable("Address line 2")).optional(),
-    city: text("City", 80),
-    region: z.string().trim().max(80, "State / region is at most 80 characters").regex(SINGLE_LINE_TEXT, unreadable("State / region")).optional(),
-    postalCode: text("Postcode", 16),
+    name: text("Full name", 100, "Enter your full name"),
+    line1: text("Address line 1", 120, "Enter address line 1, usually the building and street"),
+    line2: optionalText("Address line 2", 120),
+    city: countryText("City", 80, "Enter a city"),
+    region: optionalText("State, county or province", 80),
+    postalCode: countryText("Postcode or ZIP code", 16, "Enter a postcode or ZIP code"),
     country: CountrySchema,
     phone: z
       .string()
@@ -146,20 +99,41 @@ export const AddressSchema = z
       .optional(),
   })
   .superRefine((address, ctx) => {
-    const country = countries[address.country];
-    if (!country) return;
-    if (!country.postcode.test(address.postalCode)) {
+    if (!isCountryCode(address.country)) return;
+    const format = addressFormats[address.country] as CountryAddressFormat;
+    // Each message uses the label the form shows for the field in this country ("Enter a ZIP code", "Enter a postcode").
+    if (format.city.required && address.city === "") {
+      ctx.addIssue({ code: "custom", path: ["city"], message: `Enter ${aLabel(format.city.label)}` });
+    }
+    const postalCode = address.postalCode;
+    if (postalCode === "") {
+      if (format.postalCode.required) ctx.addIssue({ code: "custom", path: ["postalCode"], message: `Enter ${aLabel(format.postalCode.label)}` });
+    } else if (!format.postcode.test(postalCode)) {
       ctx.addIssue({
         code: "custom",
         path: ["postalCode"],
-        message: `Enter a valid ${country.name} postcode, for example ${country.example}`,
+        message: `Enter a valid ${format.name} ${inSentence(format.postalCode.label)}, for example ${format.example}`,
       });
     }
-    if (address.country === "US") {
-      const region = address.region?.toUpperCase();
-      if (!region || !(US_STATES as readonly string[]).includes(region)) {
-        ctx.addIssue({ code: "custom", path: ["region"], message: "Choose a US state (two letters, for example CA)" });
+    if (format.region?.isUsState) {
+      const region = address.region?.toUpperCase() ?? "";
+      if (region === "") {
+        ctx.addIssue({ code: "custom", path: ["region"], message: "Choose a state" });
+      } else if (!isUsState(region)) {
+        ctx.addIssue({ code: "custom", path: ["region"], message: "Choose a state: its two-letter code, for example CA" });
+      } else if (format.postcode.test(postalCode) && !isZipInState(postalCode, region)) {
+        // The ZIP code's first three digits name the state it is in: Texas with 94105 would go to San Francisco.
+        const state = US_STATE_NAMES[region];
+        const owners = statesOfZip(postalCode).map((code) => US_STATE_NAMES[code]);
+        ctx.addIssue({
+          code: "custom",
+          path: ["postalCode"],
+          message:
+            owners.length > 0 ? `Enter a ZIP code for ${state}: ${postalCode} is in ${owners.join(" or ")}` : `Enter a ZIP code for ${state}: ${postalCode} is not in ${state}`,
+        });
       }
+    } else if (format.region?.required && (address.region ?? "") === "") {
+      ctx.addIssue({ code: "custom", path: ["region"], message: `Enter ${aLabel(format.region.label)}` });
     }
   });
 export type Address = z.infer<typeof AddressSchema>;
@@ -270,6 +244,8 @@ export interface Variant {
   currency: Currency;
   inStock: boolean;
   available: number;
+  /** This variant's picture: its own (a colour) when it has one, else the product's. */
+  image: string;
 }
 
 export interface Product {
