@@ -7,9 +7,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Outbox, OutboxDispatcher, OrderWebhook } from "@checkout/core";
+import { Outbox, OutboxDispatcher, OrderConfirmationEmail, OrderWebhook } from "@checkout/core";
 import { createMailer } from "../src/outbox/mailer.ts";
-import { createWebhookTarget } from "../src/outbox/outbox-targets.ts";
+import { CONFIRMATION_EMAIL_TARGET, createWebhookTarget } from "../src/outbox/outbox-targets.ts";
 import { CARDS, readyCart, startTestApp, type TestApp } from "./support/app.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { startSmtpServer } from "./support/smtp-server.ts";
@@ -77,6 +77,7 @@ describe("the running API with JOBS=on", () => {
       ["email:order-confirmation", "delivered", 1],
       [`webhook:${receiver.url}`, "delivered", 1],
     ]);
+    expect((await t.client.order.get.query({ orderId: order.id })).confirmationEmail).toBe("sent");
     // A few more polls: nothing is sent twice.
     await new Promise((resolve) => setTimeout(resolve, 400));
 
@@ -141,6 +142,35 @@ describe("OutboxDispatcher.dispatch", () => {
       return event.dispatched_at !== null;
     });
   }
+
+  it("tells what the shop knows of an order's confirmation email: sending, sent, failed or none", async () => {
+    const emailTarget = (isAccepted: boolean): OutboxDispatcher.OutboxTarget => ({
+      name: CONFIRMATION_EMAIL_TARGET,
+      accepts: (event) => event.type === "order.placed",
+      deliver: async () => {
+        if (!isAccepted) throw new Error("550 mailbox unavailable");
+      },
+    });
+    const stateOf = (orderId: string) => OrderConfirmationEmail.deliveryState(database.db, { orderId, target: CONFIRMATION_EMAIL_TARGET });
+
+    const sentId = await enqueue("order-email-sent");
+    expect(await stateOf("order-email-sent")).toBe("sending");
+    await dispatchUntilDispatched(sentId, { targets: [emailTarget(true)] });
+    expect(await stateOf("order-email-sent")).toBe("sent");
+
+    const failedId = await enqueue("order-email-failed");
+    await dispatchUntilDispatched(failedId, { targets: [emailTarget(false)], maxAttempts: 1 });
+    expect(await stateOf("order-email-failed")).toBe("failed");
+
+    // Fanned out when no email target was configured: no email is coming.
+    const webhookOnlyId = await enqueue("order-email-none");
+    await dispatchUntilDispatched(webhookOnlyId, { targets: [{ name: "webhook:elsewhere", accepts: () => true, deliver: async () => undefined }] });
+    expect(await stateOf("order-email-none")).toBe("none");
+    // An order with no order.placed event (not placed, or payment failed).
+    const cancelledId = await enqueue("order-email-cancelled", "order.cancelled");
+    expect(await stateOf("order-email-cancelled")).toBe("none");
+    await dispatchUntilDispatched(cancelledId, { targets: [{ name: "webhook:elsewhere", accepts: () => true, deliver: async () => undefined }] });
+  });
 
   it("retries a receiver that fails twice and records the delivery after 3 attempts", async () => {
     const receiver = await startWebhookReceiver((index) => (index < 2 ? 500 : 200));

@@ -163,7 +163,7 @@ describe("tax-inclusive EUR orders", () => {
     expect(order).toMatchObject({ status: "captured", currency: "EUR", total: 4399, tax: 702, discount: 500, promoCode: "EURO5", taxInclusive: true });
     expect(order.payment).toMatchObject({ amount: 4399, currency: "EUR" });
     expect(order.lines.reduce((sum, line) => sum + line.discount, 0)).toBe(500);
-    expect(await t.client.order.get.query({ orderId: order.id })).toEqual(order);
+    expect(await t.client.order.get.query({ orderId: order.id })).toEqual({ ...order, confirmationEmail: "sending" });
 
     const stored = await t.database.db.selectFrom("order").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow();
     expect(stored).toMatchObject({ subtotal: 4400, discount: 500, shipping: 499, tax: 702, total: 4399, tax_inclusive: true, promo_code: "EURO5" });

@@ -2,7 +2,7 @@
 // category and search filters (LIKE's wildcards taken literally), and the cache in front of it with its bounds.
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppError, Catalog, createCatalogReader, seedProducts, type Database, type Product } from "../src/index.ts";
+import { AppError, Catalog, createCatalogReader, seedCatalog, seedProducts, type Database, type Product } from "../src/index.ts";
 import { createTestDatabase, type TestDatabase } from "./support/index.ts";
 
 let database: TestDatabase;
@@ -104,6 +104,27 @@ describe("Catalog.list", () => {
     expect(usd.map((product) => product.id)).toContain("usd-only");
     const tee = usd.find((product) => product.id === seedProducts[0]?.id);
     expect(tee?.variants.map((variant) => variant.sku)).toEqual(seedProducts[0]?.variants.map((variant) => variant.sku));
+  });
+
+  it("shows each colour its own picture, and the product's picture where a variant has none", async () => {
+    const tee = await Catalog.get({ db: db(), productId: "everyday-tee", currency: "USD" });
+    const black = tee.variants.find((variant) => variant.options.colour === "Black");
+    const white = tee.variants.find((variant) => variant.options.colour === "White");
+    expect(black?.image).toBe("/images/products/everyday-tee--black.svg");
+    expect(white?.image).toBe("/images/products/everyday-tee--white.svg");
+    expect(tee.image).toBe("/images/products/everyday-tee.svg");
+    const socks = await Catalog.get({ db: db(), productId: "running-socks", currency: "USD" });
+    expect(new Set(socks.variants.map((variant) => variant.image))).toEqual(new Set([socks.image]));
+    const [listed] = (await Catalog.list({ db: db(), currency: "USD", q: "Everyday Tee" })).products;
+    expect(listed?.variants.find((variant) => variant.sku === black?.sku)?.image).toBe(black?.image);
+  });
+
+  it("gives a catalogue seeded before variants had pictures its pictures on the next seed, leaving its stock alone", async () => {
+    await db().updateTable("variant").set({ image: null }).where("product_id", "=", "everyday-tee").execute();
+    await db().updateTable("inventory").set({ available: 7 }).where("sku", "=", "TEE-BLA-S").execute();
+    expect(await seedCatalog(db())).toBe(0);
+    const black = (await Catalog.get({ db: db(), productId: "everyday-tee", currency: "USD" })).variants.find((variant) => variant.sku === "TEE-BLA-S");
+    expect(black).toMatchObject({ image: "/images/products/everyday-tee--black.svg", available: 7 });
   });
 
   it("filters by category, paging inside it", async () => {

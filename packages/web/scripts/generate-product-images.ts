@@ -1,7 +1,8 @@
-// Draws a flat SVG illustration per seed product into public/images/products/<id>.svg.
-// Run with `npx tsx scripts/generate-product-images.ts`; fails if a seed product has no drawing.
+// Draws a flat SVG illustration per seed product into public/images/products/<id>.svg, and one per colour for a
+// product whose variants show their colour (<id>--<colour>.svg, the seed's variant images).
+// Run with `npx tsx scripts/generate-product-images.ts`; fails if a seed product or colour has no drawing.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { seedProducts } from "@checkout/core";
 
@@ -12,6 +13,8 @@ interface Illustration {
   /** What the picture shows, for the SVG's <title>. */
   title: string;
   draw: () => string;
+  /** The drawing in other colours: its title, and each fill of the drawing replaced by that colour's. */
+  colours?: Record<string, { title: string; recolour: Record<string, string> }>;
 }
 
 const SIZE = 600;
@@ -48,6 +51,11 @@ const illustrations: Record<string, Illustration> = {
     background: "#e9eef4",
     disc: "#dbe4ee",
     title: "A blue crew-neck T-shirt",
+    colours: {
+      Black: { title: "A black crew-neck T-shirt", recolour: { "#4a78a8": "#2b2d31", "#3b6490": "#1d1f22", "#2f557d": "#0f1012" } },
+      White: { title: "A white crew-neck T-shirt", recolour: { "#4a78a8": "#f7f5f0", "#3b6490": "#d9d5cb", "#2f557d": "#b9b3a5" } },
+      Blue: { title: "A blue crew-neck T-shirt", recolour: {} },
+    },
     draw: () => `${groundShadow(300, 492, 150)}
       <path d="M212 148 L150 170 L88 250 L146 292 L186 252 L186 472 L414 472 L414 252 L454 292 L512 250 L450 170 L388 148 Q300 206 212 148 Z" fill="#4a78a8"/>
       <path d="M186 252 L186 290 L214 262 Z M414 252 L414 290 L386 262 Z" fill="#3b6490" opacity="0.6"/>
@@ -60,6 +68,13 @@ const illustrations: Record<string, Illustration> = {
     background: "#e8ece5",
     disc: "#d9e2d6",
     title: "A charcoal merino hoodie with drawstrings",
+    colours: {
+      Charcoal: { title: "A charcoal merino hoodie with drawstrings", recolour: {} },
+      Forest: {
+        title: "A forest-green merino hoodie with drawstrings",
+        recolour: { "#41464d": "#2f4a3a", "#545a62": "#3d5e49", "#2e3237": "#233a2d", "#4a5057": "#36543f", "#3a3f45": "#2a4233", "#3d6b4f": "#c9a55c" },
+      },
+    },
     draw: () => `${groundShadow(300, 490, 175)}
       <path d="M218 176 Q214 96 300 92 Q386 96 382 176 Z" fill="#41464d"/>
       <path d="M200 170 L140 192 L96 330 L118 446 L166 446 L176 300 L180 472 L420 472 L424 300 L434 446 L482 446 L504 330 L460 192 L400 170 Q300 214 200 170 Z" fill="#545a62"/>
@@ -77,6 +92,13 @@ const illustrations: Record<string, Illustration> = {
     background: "#eeefe2",
     disc: "#e1e3cc",
     title: "An olive packable rain jacket with hood",
+    colours: {
+      Olive: { title: "An olive packable rain jacket with hood", recolour: {} },
+      Navy: {
+        title: "A navy packable rain jacket with hood",
+        recolour: { "#5f6a34": "#2c3a5a", "#3f4722": "#1c2640", "#75813f": "#34466c", "#33391c": "#161e33", "#68743a": "#2f3f62" },
+      },
+    },
     draw: () => `${groundShadow(300, 494, 170)}
       <path d="M222 180 Q210 92 300 84 Q390 92 378 180 Z" fill="#5f6a34"/>
       <path d="M250 178 Q252 118 300 114 Q348 118 350 178 Z" fill="#3f4722"/>
@@ -102,6 +124,11 @@ const illustrations: Record<string, Illustration> = {
     background: "#f5e9df",
     disc: "#eed8c8",
     title: "A rust-coloured ribbed wool beanie with a folded cuff",
+    colours: {
+      Rust: { title: "A rust-coloured ribbed wool beanie with a folded cuff", recolour: {} },
+      Grey: { title: "A grey ribbed wool beanie with a folded cuff", recolour: { "#b5532e": "#8a8d91", "#9a4523": "#6f7276", "#a04826": "#7a7d81", "#7f3517": "#55585c" } },
+      Navy: { title: "A navy ribbed wool beanie with a folded cuff", recolour: { "#b5532e": "#2f4470", "#9a4523": "#243659", "#a04826": "#283b62", "#7f3517": "#1a2745" } },
+    },
     draw: () => {
       const ribs = Array.from({ length: 15 }, (_, index) => {
         const x = 172 + index * 18.5;
@@ -139,6 +166,13 @@ const illustrations: Record<string, Illustration> = {
     background: "#e7e5e0",
     disc: "#d9d5cd",
     title: "A black roll-top daypack with sand-coloured straps",
+    colours: {
+      Black: { title: "A black roll-top daypack with sand-coloured straps", recolour: {} },
+      Sand: {
+        title: "A sand-coloured roll-top daypack with brown straps",
+        recolour: { "#2c2f33": "#c9b48a", "#3a3e43": "#d6c39b", "#1f2124": "#a8926a", "#363a3f": "#bfa97e", "#d8c7a3": "#5e4b30" },
+      },
+    },
     draw: () => `${groundShadow(300, 490, 140)}
       <path d="M196 220 Q160 300 176 430" stroke="#1f2124" stroke-width="22" fill="none" stroke-linecap="round"/>
       <path d="M404 220 Q440 300 424 430" stroke="#1f2124" stroke-width="22" fill="none" stroke-linecap="round"/>
@@ -175,6 +209,13 @@ const illustrations: Record<string, Illustration> = {
     background: "#ece4d9",
     disc: "#e0d3c2",
     title: "A sand-coloured stoneware mug with a slate glaze and steam",
+    colours: {
+      Sand: { title: "A sand-coloured stoneware mug with a slate glaze and steam", recolour: {} },
+      Slate: {
+        title: "A slate-coloured stoneware mug with a sand glaze and steam",
+        recolour: { "#e3d3b6": "#66727c", "#d7c5a5": "#5a656e", "#5b6770": "#dccaa9", "#4a555d": "#cbb894" },
+      },
+    },
     draw: () => `${groundShadow(300, 470, 140)}
       <path d="M392 272 C470 268 470 404 392 398" stroke="#d7c5a5" stroke-width="28" fill="none" stroke-linecap="round"/>
       <path d="M200 222 L392 222 L392 430 Q392 462 360 462 L232 462 Q200 462 200 430 Z" fill="#e3d3b6"/>
@@ -304,15 +345,23 @@ const illustrations: Record<string, Illustration> = {
   },
 };
 
-function render(illustration: Illustration): string {
+function render(illustration: Illustration, colour?: { title: string; recolour: Record<string, string> }): string {
+  // Only the drawing is recoloured: the background and disc stay the product's.
+  const drawing = Object.entries(colour?.recolour ?? {}).reduce((svg, [from, to]) => svg.replaceAll(from, to), illustration.draw().trim());
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${SIZE} ${SIZE}" width="${SIZE}" height="${SIZE}" role="img">
-  <title>${illustration.title}</title>
+  <title>${colour?.title ?? illustration.title}</title>
   <rect width="${SIZE}" height="${SIZE}" fill="${illustration.background}"/>
   <circle cx="300" cy="290" r="220" fill="${illustration.disc}"/>
-  ${illustration.draw().trim()}
+  ${drawing}
 </svg>
 `;
 }
+
+const tidy = (svg: string) =>
+  svg
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .join("\n");
 
 const outputDirectory = join(dirname(fileURLToPath(import.meta.url)), "..", "public", "images", "products");
 mkdirSync(outputDirectory, { recursive: true });
@@ -323,13 +372,27 @@ if (missing.length > 0) {
   process.exit(1);
 }
 
+/** The colour pictures the seed's variants point at: file name → the product and the colour it shows. */
+const colourPictures = new Map<string, { productId: string; colour: string }>();
+for (const product of seedProducts) {
+  for (const variant of product.variants) {
+    const colour = variant.options.colour;
+    if (variant.image && colour) colourPictures.set(basename(variant.image), { productId: product.id, colour });
+  }
+}
+const undrawn = [...colourPictures.values()].filter(({ productId, colour }) => !illustrations[productId]?.colours?.[colour]);
+if (undrawn.length > 0) {
+  console.error(`No colour drawing for: ${undrawn.map(({ productId, colour }) => `${productId} ${colour}`).join(", ")}. Add it to scripts/generate-product-images.ts.`);
+  process.exit(1);
+}
+
 for (const product of seedProducts) {
   const illustration = illustrations[product.id];
   if (!illustration) continue;
-  const svg = render(illustration)
-    .split("\n")
-    .map((line) => line.trimEnd())
-    .join("\n");
-  writeFileSync(join(outputDirectory, `${product.id}.svg`), svg);
+  writeFileSync(join(outputDirectory, `${product.id}.svg`), tidy(render(illustration)));
 }
-console.log(`Wrote ${seedProducts.length} product images to ${outputDirectory}`);
+for (const [file, { productId, colour }] of colourPictures) {
+  const illustration = illustrations[productId];
+  if (illustration) writeFileSync(join(outputDirectory, file), tidy(render(illustration, illustration.colours?.[colour])));
+}
+console.log(`Wrote ${seedProducts.length} product images and ${colourPictures.size} colour images to ${outputDirectory}`);

@@ -148,11 +148,12 @@ const cartWithLines = compileOnce(["cartId"], (db, { cartId }: { cartId: string 
       "l.quantity as line_quantity",
       "p.id as product_id",
       "p.name as product_name",
-      "p.image",
       "v.name as variant_name",
       "v.weight_grams",
       "pr.amount as unit_price",
     ])
+    // The line shows the variant's own picture (its colour) when it has one.
+    .select((eb) => eb.fn.coalesce("v.image", "p.image").as("image"))
     .select((eb) => eb.fn.coalesce("i.available", eb.lit(0)).as("available"))
     .where("c.id", "=", cartId)
     .orderBy("l.created_at")

@@ -10,6 +10,8 @@ export interface VariantListingRow {
   description: string;
   category: string;
   image: string;
+  /** The variant's own picture, or null for the product's. */
+  variant_image: string | null;
   sku: string;
   variant_name: string;
   options: Record<string, string>;
@@ -30,6 +32,7 @@ function selectVariants(db: Db, currency: Currency) {
       "p.description",
       "p.category",
       "p.image",
+      "v.image as variant_image",
       "v.sku",
       "v.name as variant_name",
       "v.options",
@@ -95,6 +98,7 @@ export async function listPageVariants(db: Db, query: ProductPageQuery): Promise
       "pg.category",
       "pg.image",
       "pg.position",
+      "v.image as variant_image",
       "v.sku",
       "v.name as variant_name",
       "v.options",

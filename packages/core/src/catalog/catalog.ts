@@ -34,6 +34,7 @@ function rowsToProducts(rows: readonly VariantListingRow[], currency: Currency):
       currency,
       inStock: row.available > 0,
       available: row.available,
+      image: row.variant_image ?? row.image,
     });
   }
   return [...products.values()];

@@ -11,6 +11,8 @@ interface SeedVariant {
   eur: number;
   grams: number;
   stock: number;
+  /** The variant's own picture (its colour), when the product is drawn in each colour. */
+  image?: string;
 }
 
 interface SeedProduct {
@@ -21,7 +23,14 @@ interface SeedProduct {
   variants: SeedVariant[];
 }
 
-function grid(input: { prefix: string; colours?: string[]; sizes?: string[]; usd: number; eur: number; grams: number; stock: number }): SeedVariant[] {
+/** A product's picture, or its picture in one colour (public/images/products, drawn by the web's generate-product-images). */
+export function productImagePath(productId: string, colour?: string): string {
+  const suffix = colour ? `--${colour.toLowerCase().replace(/[^a-z0-9]+/g, "-")}` : "";
+  return `/images/products/${productId}${suffix}.svg`;
+}
+
+/** Every size in every colour; with `pictureEachColour`, each colour's variants show that colour's picture. */
+function grid(input: { prefix: string; colours?: string[]; sizes?: string[]; pictureEachColour?: string; usd: number; eur: number; grams: number; stock: number }): SeedVariant[] {
   const colours = input.colours ?? [undefined];
   const sizes = input.sizes ?? [undefined];
   const variants: SeedVariant[] = [];
@@ -39,6 +48,7 @@ function grid(input: { prefix: string; colours?: string[]; sizes?: string[]; usd
         eur: input.eur,
         grams: input.grams,
         stock: input.stock,
+        image: colour && input.pictureEachColour ? productImagePath(input.pictureEachColour, colour) : undefined,
       });
     }
   }
@@ -51,21 +61,39 @@ export const seedProducts: SeedProduct[] = [
     name: "Everyday Tee",
     category: "Apparel",
     description: "A heavyweight organic-cotton T-shirt with a relaxed fit that keeps its shape wash after wash.",
-    variants: grid({ prefix: "TEE", colours: ["Black", "White", "Blue"], sizes: ["S", "M", "L", "XL"], usd: 2400, eur: 2200, grams: 220, stock: 60 }),
+    variants: grid({
+      prefix: "TEE",
+      pictureEachColour: "everyday-tee",
+      colours: ["Black", "White", "Blue"],
+      sizes: ["S", "M", "L", "XL"],
+      usd: 2400,
+      eur: 2200,
+      grams: 220,
+      stock: 60,
+    }),
   },
   {
     id: "merino-hoodie",
     name: "Merino Hoodie",
     category: "Apparel",
     description: "Fine merino wool, warm without bulk, breathable on a run and soft enough to sleep in.",
-    variants: grid({ prefix: "HOOD", colours: ["Charcoal", "Forest"], sizes: ["S", "M", "L", "XL"], usd: 8900, eur: 8200, grams: 480, stock: 30 }),
+    variants: grid({
+      prefix: "HOOD",
+      pictureEachColour: "merino-hoodie",
+      colours: ["Charcoal", "Forest"],
+      sizes: ["S", "M", "L", "XL"],
+      usd: 8900,
+      eur: 8200,
+      grams: 480,
+      stock: 30,
+    }),
   },
   {
     id: "rain-jacket",
     name: "Packable Rain Jacket",
     category: "Apparel",
     description: "A fully taped 2.5-layer shell that packs into its own pocket. 20,000 mm waterproof rating.",
-    variants: grid({ prefix: "RAIN", colours: ["Olive", "Navy"], sizes: ["S", "M", "L", "XL"], usd: 14900, eur: 13900, grams: 310, stock: 20 }),
+    variants: grid({ prefix: "RAIN", pictureEachColour: "rain-jacket", colours: ["Olive", "Navy"], sizes: ["S", "M", "L", "XL"], usd: 14900, eur: 13900, grams: 310, stock: 20 }),
   },
   {
     id: "running-socks",
@@ -79,7 +107,7 @@ export const seedProducts: SeedProduct[] = [
     name: "Wool Beanie",
     category: "Accessories",
     description: "A ribbed beanie knitted from recycled wool, with a fold-over cuff.",
-    variants: grid({ prefix: "BEAN", colours: ["Rust", "Grey", "Navy"], usd: 2800, eur: 2600, grams: 90, stock: 45 }),
+    variants: grid({ prefix: "BEAN", pictureEachColour: "wool-beanie", colours: ["Rust", "Grey", "Navy"], usd: 2800, eur: 2600, grams: 90, stock: 45 }),
   },
   {
     id: "canvas-tote",
@@ -93,7 +121,7 @@ export const seedProducts: SeedProduct[] = [
     name: "Daypack 20L",
     category: "Accessories",
     description: "A 20-litre roll-top pack with a padded laptop sleeve and a water-resistant base.",
-    variants: grid({ prefix: "PACK", colours: ["Black", "Sand"], usd: 11900, eur: 10900, grams: 900, stock: 25 }),
+    variants: grid({ prefix: "PACK", pictureEachColour: "daypack-20", colours: ["Black", "Sand"], usd: 11900, eur: 10900, grams: 900, stock: 25 }),
   },
   {
     id: "sunglasses",
@@ -107,7 +135,7 @@ export const seedProducts: SeedProduct[] = [
     name: "Ceramic Mug",
     category: "Home",
     description: "A hand-glazed 350 ml stoneware mug. Dishwasher and microwave safe.",
-    variants: grid({ prefix: "MUG", colours: ["Sand", "Slate"], usd: 1600, eur: 1500, grams: 380, stock: 70 }),
+    variants: grid({ prefix: "MUG", pictureEachColour: "ceramic-mug", colours: ["Sand", "Slate"], usd: 1600, eur: 1500, grams: 380, stock: 70 }),
   },
   {
     id: "desk-lamp",
@@ -162,10 +190,6 @@ export const seedProducts: SeedProduct[] = [
   },
 ];
 
-export function productImagePath(productId: string): string {
-  return `/images/products/${productId}.svg`;
-}
-
 /** Inserts the demo catalogue where it is missing. Returns the number of products inserted. */
 export async function seedCatalog(db: Kysely<Database>): Promise<number> {
   return db.transaction().execute(async (trx) => {
@@ -194,8 +218,10 @@ export async function seedCatalog(db: Kysely<Database>): Promise<number> {
             options: JSON.stringify(variant.options),
             weight_grams: variant.grams,
             position: variantPosition,
+            image: variant.image ?? null,
           })
-          .onConflict((oc) => oc.column("sku").doNothing())
+          // A catalogue seeded before variants had pictures gets them; nothing else of an existing row changes.
+          .onConflict((oc) => (variant.image ? oc.column("sku").doUpdateSet({ image: variant.image }).where("variant.image", "is", null) : oc.column("sku").doNothing()))
           .execute();
         await trx
           .insertInto("price")

@@ -25,6 +25,8 @@ export interface VariantTable {
   options: Json<Record<string, string>>;
   weight_grams: number;
   position: number;
+  /** This variant's own picture (a colour); null shows the product's. */
+  image: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PriceTable {

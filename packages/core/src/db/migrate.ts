@@ -15,6 +15,7 @@ import * as auditSealedAt from "./migrations/2026-12-02T08-30-audit-sealed-at.ts
 import * as refunds from "./migrations/2026-12-02T13-00-refunds.ts";
 import * as catalogPaging from "./migrations/2026-12-03T06-00-catalog-paging.ts";
 import * as orderAdminListIndexes from "./migrations/2026-12-03T06-30-order-admin-list-indexes.ts";
+import * as variantImage from "./migrations/2026-12-03T09-00-variant-image.ts";
 import { driftedStatusConstraints, syncStatusConstraints } from "./status-constraints.ts";
 
 const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   "2026-12-02T13-00-refunds": refunds,
   "2026-12-03T06-00-catalog-paging": catalogPaging,
   "2026-12-03T06-30-order-admin-list-indexes": orderAdminListIndexes,
+  "2026-12-03T09-00-variant-image": variantImage,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

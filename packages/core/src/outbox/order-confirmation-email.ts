@@ -4,6 +4,7 @@ import type { Db } from "../db/database.ts";
 import type { Address } from "../schemas.ts";
 import { format, type Currency } from "../money.ts";
 import * as OrderRepository from "../order/order.repository.ts";
+import * as OutboxRepository from "./outbox.repository.ts";
 
 export interface ConfirmationView {
   orderId: string;
@@ -57,6 +58,24 @@ export async function load(db: Db, orderId: string): Promise<ConfirmationView | 
     total: order.total,
     shippingAddress: order.shipping_address as Address,
   };
+}
+
+/**
+ * What the shop knows of an order's confirmation email: "sent" (the mail server took it), "sending" (queued with the
+ * order, or being retried), "failed" (given up on), "none" (no email is due: the order is not placed, or no email
+ * target was configured when its event went out).
+ */
+export type DeliveryState = "sent" | "sending" | "failed" | "none";
+
+/** The confirmation email's state, from the order's `order.placed` event and its delivery to the email `target`. */
+export async function deliveryState(db: Db, input: { orderId: string; target: string }): Promise<DeliveryState> {
+  const row = await OutboxRepository.findEventDelivery(db, { aggregateId: input.orderId, type: "order.placed", target: input.target });
+  if (!row) return "none";
+  if (row.delivery_status === "delivered") return "sent";
+  if (row.delivery_status === "failed") return "failed";
+  if (row.delivery_status === "pending") return "sending";
+  // No delivery to the email target: not fanned out yet (it will be), or fanned out to other targets only.
+  return row.dispatched_at === null && !row.is_fanned_out ? "sending" : "none";
 }
 
 export function escapeHtml(value: string): string {

@@ -177,6 +177,23 @@ export function listDeliveriesOfEvent(db: Db, eventId: string) {
   return db.selectFrom("outbox_delivery").selectAll().where("event_id", "=", eventId).orderBy("target").execute();
 }
 
+/**
+ * The latest event of a type about one aggregate, with its delivery to `target` (null columns when it has none), and
+ * whether the event has any delivery at all (it was fanned out).
+ */
+export function findEventDelivery(db: Db, input: { aggregateId: string; type: OutboxEventType; target: string }) {
+  return db
+    .selectFrom("outbox_event as e")
+    .leftJoin("outbox_delivery as d", (join) => join.onRef("d.event_id", "=", "e.id").on("d.target", "=", input.target))
+    .select(["e.id", "e.dispatched_at", "d.status as delivery_status"])
+    .select((eb) => eb.exists(eb.selectFrom("outbox_delivery as any_d").select("any_d.id").whereRef("any_d.event_id", "=", "e.id")).as("is_fanned_out"))
+    .where("e.aggregate_id", "=", input.aggregateId)
+    .where("e.type", "=", input.type)
+    .orderBy("e.created_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
+}
+
 export function listEventsOfAggregate(db: Db, aggregateId: string) {
   return db.selectFrom("outbox_event").selectAll().where("aggregate_id", "=", aggregateId).orderBy("created_at").execute();
 }
