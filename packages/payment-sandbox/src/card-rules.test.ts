@@ -1,6 +1,6 @@
 // Unit tests for the card rules the sandbox checks before issuing a token.
 import { describe, expect, it } from "vitest";
-import { cardFingerprint, checkCard, detectBrand, isExpired, isLuhnValid, isValidCardNumber } from "./card-rules.ts";
+import { cardFingerprint, cardNumberProblem, checkCard, cvcLengthFor, cvcProblem, detectBrand, expiryProblem, isExpired, isLuhnValid, isValidCardNumber } from "./card-rules.ts";
 import { TEST_CARDS } from "./test-cards.ts";
 
 const now = new Date("2026-06-15T12:00:00Z");
@@ -114,5 +114,64 @@ describe("cardFingerprint", () => {
   it("depends on the key, so it cannot be recomputed from a card number without it", () => {
     expect(cardFingerprint("4242424242424242", KEY)).not.toBe(cardFingerprint("4242424242424242", "another-key"));
     expect(cardFingerprint("4242424242424242", KEY)).not.toContain("424242424242");
+  });
+});
+
+describe("the card field's checks", () => {
+  it("wants the CVC length of the brand: 4 digits for American Express, 3 for the others", () => {
+    expect(cvcLengthFor("amex")).toBe(4);
+    for (const brand of ["visa", "mastercard", "unknown"]) expect(cvcLengthFor(brand)).toBe(3);
+    expect(cvcProblem("123", "visa")).toBeNull();
+    expect(cvcProblem("1234", "amex")).toBeNull();
+    expect(cvcProblem("1234", "visa")).toBe("Enter the 3-digit CVC on the back of your card.");
+    expect(cvcProblem("123", "amex")).toBe("Enter the 4-digit CVC on the front of your card.");
+    expect(cvcProblem("12", "mastercard")).toBe("Enter the 3-digit CVC on the back of your card.");
+  });
+
+  it("refuses a CVC that is not digits, in the words of the CVC label", () => {
+    expect(cvcProblem("abc", "visa")).toBe("The CVC takes digits only. Enter the 3-digit CVC on the back of your card.");
+    expect(cvcProblem("12/", "visa")).toMatch(/digits only/);
+    expect(cvcProblem("", "visa")).toBe("Enter the CVC.");
+  });
+
+  it("refuses an expiry that is in the past, not MM/YY, or not a month, and keeps a card valid to the end of its month", () => {
+    expect(expiryProblem("06/26", now)).toBeNull();
+    expect(expiryProblem("0626", now)).toBeNull();
+    expect(expiryProblem("05/26", now)).toBe("This expiry date is in the past. Enter the date printed on your card (MM/YY).");
+    expect(expiryProblem("01/20", now)).toMatch(/in the past/);
+    expect(expiryProblem("13/30", now)).toBe("Enter the expiry month as 01 to 12 (MM/YY).");
+    expect(expiryProblem("00", now)).toMatch(/01 to 12/);
+    expect(expiryProblem("12/3", now)).toBe("Enter the expiry date as MM/YY, for example 04/30.");
+    expect(expiryProblem("ab/cd", now)).toBe("The expiry date takes digits only. Enter it as MM/YY.");
+    expect(expiryProblem("", now)).toBe("Enter the expiry date (MM/YY).");
+    expect(expiryProblem("12/99", now)).toMatch(/too far ahead/);
+  });
+
+  it("refuses a card number that is incomplete, not digits or fails the check digit", () => {
+    expect(cardNumberProblem("4242 4242 4242 4242")).toBeNull();
+    expect(cardNumberProblem("3782 822463 10005")).toBeNull();
+    expect(cardNumberProblem("4242 4242")).toMatch(/incomplete/);
+    expect(cardNumberProblem("4242 4242 4242 4241")).toMatch(/not valid/);
+    expect(cardNumberProblem("4242 abcd")).toMatch(/digits only/);
+    expect(cardNumberProblem(" ")).toBe("Enter your card number.");
+  });
+
+  it("work from their own source text, as the card field page runs them", () => {
+    const standalone = <T>(fn: T): T => new Function(`"use strict"; ${String(fn)}; return ${(fn as { name: string }).name};`)() as T;
+    const cvc = standalone(cvcProblem);
+    const expiry = standalone(expiryProblem);
+    const number = standalone(cardNumberProblem);
+    const brand = standalone(detectBrand);
+    for (const [typed, cardBrand] of [
+      ["abc", "visa"],
+      ["1234", "visa"],
+      ["1234", "amex"],
+      ["123", "visa"],
+    ] as const) {
+      expect(cvc(typed, cardBrand)).toBe(cvcProblem(typed, cardBrand));
+    }
+    for (const typed of ["05/26", "06/26", "13/30", "1", "x"]) expect(expiry(typed, now)).toBe(expiryProblem(typed, now));
+    for (const typed of ["4242424242424242", "4242424242424241", "42"]) expect(number(typed)).toBe(cardNumberProblem(typed));
+    expect(brand("378282246310005")).toBe("amex");
   });
 });

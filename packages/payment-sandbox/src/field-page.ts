@@ -1,17 +1,35 @@
 // The hosted card field: the page a shop frames so that card numbers are typed into the sandbox's origin.
+import { cardNumberProblem, cvcProblem, detectBrand, expiryProblem } from "./card-rules.ts";
 
-/** Runs in the shopper's browser; it repeats the card rules because the page cannot import them. */
+/**
+ * Runs in the shopper's browser. The card checks are the sandbox's own (card-rules.ts), pasted in as source
+ * text, so the field refuses exactly what the sandbox would refuse, where it is typed.
+ */
 const fieldScript = String.raw`
 "use strict";
 (function () {
+  ${cardNumberProblem.toString()}
+  ${expiryProblem.toString()}
+  ${cvcProblem.toString()}
+  ${detectBrand.toString()}
+
   var parentOrigin = JSON.parse(document.getElementById("field-config").textContent).parentOrigin;
   var form = document.getElementById("card-form");
   var number = document.getElementById("card-number");
   var expiry = document.getElementById("card-expiry");
   var cvc = document.getElementById("card-cvc");
+  var brandName = document.getElementById("card-number-brand");
+  var brandLogos = document.querySelectorAll("[data-brand]");
   var message = document.getElementById("card-message");
   var inputs = { number: number, expiry: expiry, cvc: cvc };
+  var fields = ["number", "expiry", "cvc"];
+  var errorBoxes = {
+    number: document.getElementById("card-number-error"),
+    expiry: document.getElementById("card-expiry-error"),
+    cvc: document.getElementById("card-cvc-error")
+  };
   var touched = { number: false, expiry: false, cvc: false };
+  var brandNames = { visa: "Visa", mastercard: "Mastercard", amex: "American Express" };
   var lastChange = "";
   var lastHeight = 0;
   var isEmbedded = window.parent !== window;
@@ -20,30 +38,28 @@ const fieldScript = String.raw`
     if (isEmbedded) window.parent.postMessage(data, parentOrigin);
   }
 
+  // The page's look, passed in the fragment (#font=…&size=…): each value checked, set only as a CSS custom property.
+  var themeRules = {
+    font: /^[A-Za-z0-9 ,"'-]{1,300}$/,
+    size: /^(1[6-9]|2[0-4])(\.\d{1,3})?px$/,
+    radius: /^\d{1,2}(\.\d{1,3})?px$/,
+    ink: /^(#[0-9a-fA-F]{3,8}|rgba?\([0-9., %/]{5,60}\))$/
+  };
+  var themeKeys = { font: "font", size: "size", radius: "radius", ink: "ink", muted: "ink", border: "ink", surface: "ink", focus: "ink", danger: "ink" };
+  function applyTheme() {
+    var params = new URLSearchParams(window.location.hash.slice(1));
+    params.forEach(function (value, key) {
+      var rule = Object.prototype.hasOwnProperty.call(themeKeys, key) ? themeRules[themeKeys[key]] : null;
+      if (rule && rule.test(value)) document.documentElement.style.setProperty("--" + key, value);
+    });
+  }
+
   function digitsOf(value) {
     return value.replace(/\D/g, "");
   }
 
   function brandOf(digits) {
-    if (digits.charAt(0) === "4") return "visa";
-    var two = Number(digits.slice(0, 2));
-    var four = Number(digits.slice(0, 4));
-    if (two === 34 || two === 37) return "amex";
-    if ((two >= 51 && two <= 55) || (four >= 2221 && four <= 2720)) return "mastercard";
-    return "unknown";
-  }
-
-  function isLuhnValid(digits) {
-    var sum = 0;
-    for (var i = 0; i < digits.length; i++) {
-      var digit = digits.charCodeAt(digits.length - 1 - i) - 48;
-      if (i % 2 === 1) {
-        digit *= 2;
-        if (digit > 9) digit -= 9;
-      }
-      sum += digit;
-    }
-    return sum % 10 === 0;
+    return digits.length > 0 ? detectBrand(digits) : "unknown";
   }
 
   function formatNumber(digits) {
@@ -62,7 +78,9 @@ const fieldScript = String.raw`
     return digits.length > 2 ? digits.slice(0, 2) + "/" + digits.slice(2, 4) : digits;
   }
 
-  function reformat(input, format) {
+  /** Groups what was typed, keeping the caret after the same digit; text that is not digits is left as typed, to be flagged. */
+  function reformat(input, allowed, format) {
+    if (!allowed.test(input.value)) return;
     var focused = document.activeElement === input;
     var caret = focused && input.selectionStart !== null ? input.selectionStart : input.value.length;
     var digitsBeforeCaret = digitsOf(input.value.slice(0, caret)).length;
@@ -82,45 +100,49 @@ const fieldScript = String.raw`
   function readCard() {
     var digits = digitsOf(number.value);
     var exp = digitsOf(expiry.value);
-    var month = Number(exp.slice(0, 2));
-    var year = 2000 + Number(exp.slice(2, 4));
-    var code = digitsOf(cvc.value);
-    var today = new Date();
-    var errors = {
-      number: digits.length === 0 ? "Enter your card number."
-        : digits.length < 13 || digits.length > 19 || !isLuhnValid(digits) ? "Your card number is invalid."
-        : null,
-      expiry: exp.length === 0 ? "Enter your card's expiry date."
-        : exp.length !== 4 || month < 1 || month > 12 ? "Your card's expiry date is invalid."
-        : year * 12 + month < today.getFullYear() * 12 + today.getMonth() + 1 ? "Your card has expired."
-        : null,
-      cvc: code.length === 0 ? "Enter your card's security code."
-        : code.length < 3 ? "Your card's security code is incomplete."
-        : null
-    };
-    var brand = digits.length > 0 ? brandOf(digits) : null;
+    var brand = brandOf(digits);
     return {
-      digits: digits, month: month, year: year, cvc: code, errors: errors,
-      brand: brand === "unknown" ? null : brand
+      digits: digits,
+      month: Number(exp.slice(0, 2)),
+      year: 2000 + Number(exp.slice(2, 4)),
+      cvc: cvc.value.trim(),
+      brand: brand === "unknown" ? null : brand,
+      errors: {
+        number: cardNumberProblem(number.value),
+        expiry: expiryProblem(expiry.value, new Date()),
+        cvc: cvcProblem(cvc.value, brand)
+      }
     };
   }
 
-  function visibleError(card) {
-    var fields = ["number", "expiry", "cvc"];
+  function visibleError(card, field) {
+    return touched[field] && card.errors[field] ? card.errors[field] : null;
+  }
+
+  function firstVisibleError(card) {
     for (var i = 0; i < fields.length; i++) {
-      if (touched[fields[i]] && card.errors[fields[i]]) return card.errors[fields[i]];
+      var error = visibleError(card, fields[i]);
+      if (error) return error;
     }
     return null;
   }
 
   function render(card) {
-    var error = visibleError(card);
-    message.textContent = error || "";
-    for (var field in inputs) {
-      inputs[field].setAttribute("aria-invalid", touched[field] && card.errors[field] ? "true" : "false");
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      var error = visibleError(card, field);
+      if (errorBoxes[field].textContent !== (error || "")) errorBoxes[field].textContent = error || "";
+      inputs[field].setAttribute("aria-invalid", error ? "true" : "false");
+    }
+    var name = card.brand ? brandNames[card.brand] : "";
+    if (brandName.textContent !== name) brandName.textContent = name;
+    form.setAttribute("data-brand", card.brand || "");
+    for (var j = 0; j < brandLogos.length; j++) {
+      var logo = brandLogos[j];
+      logo.classList.toggle("is-other", Boolean(card.brand) && logo.getAttribute("data-brand") !== card.brand);
     }
     var complete = !card.errors.number && !card.errors.expiry && !card.errors.cvc;
-    var change = { type: "sandbox:change", complete: complete, brand: card.brand, error: error };
+    var change = { type: "sandbox:change", complete: complete, brand: card.brand, error: firstVisibleError(card) };
     var serialized = JSON.stringify(change);
     if (serialized !== lastChange) {
       lastChange = serialized;
@@ -147,11 +169,24 @@ const fieldScript = String.raw`
     post({ type: "sandbox:error", requestId: requestId, message: text });
   }
 
-  function tokenize(requestId) {
+  function revealAll() {
     touched.number = touched.expiry = touched.cvc = true;
-    var card = render(readCard());
-    var error = visibleError(card);
+    return render(readCard());
+  }
+
+  function focusField() {
+    var card = readCard();
+    for (var i = 0; i < fields.length; i++) {
+      if (card.errors[fields[i]]) return inputs[fields[i]].focus();
+    }
+    number.focus();
+  }
+
+  function tokenize(requestId) {
+    var card = revealAll();
+    var error = firstVisibleError(card);
     if (error) return fail(requestId, error);
+    message.textContent = "";
     setBusy(true);
     fetch("/v1/tokens", {
       method: "POST",
@@ -182,28 +217,30 @@ const fieldScript = String.raw`
       .then(function () { setBusy(false); });
   }
 
+  // Focus moves only when the shopper moves it: no jump to the next input when one is full.
   number.addEventListener("input", function () {
-    reformat(number, formatNumber);
+    reformat(number, /^[\d\s-]*$/, formatNumber);
     var card = readCard();
-    var fullLength = brandOf(card.digits) === "amex" ? 15 : 16;
-    if (card.digits.length >= fullLength) touched.number = true;
+    var fullLength = card.brand === "amex" ? 15 : 16;
+    if (card.digits.length >= fullLength || /[^\d\s-]/.test(number.value)) touched.number = true;
     render(card);
-    if (card.digits.length === fullLength && !card.errors.number) expiry.focus();
   });
   expiry.addEventListener("input", function () {
-    reformat(expiry, formatExpiry);
-    var card = readCard();
-    if (digitsOf(expiry.value).length === 4) touched.expiry = true;
-    render(card);
-    if (digitsOf(expiry.value).length === 4 && !card.errors.expiry) cvc.focus();
-  });
-  cvc.addEventListener("input", function () {
-    reformat(cvc, function (digits) { return digits.slice(0, 4); });
+    reformat(expiry, /^[\d\s/]*$/, formatExpiry);
+    var exp = digitsOf(expiry.value);
+    var month = Number(exp.slice(0, 2));
+    if (exp.length >= 4 || /[^\d\s/]/.test(expiry.value) || (exp.length >= 2 && (month < 1 || month > 12))) touched.expiry = true;
     render(readCard());
   });
-  Object.keys(inputs).forEach(function (field) {
+  cvc.addEventListener("input", function () {
+    var card = readCard();
+    var length = card.brand === "amex" ? 4 : 3;
+    if (/\D/.test(card.cvc) || card.cvc.length >= length) touched.cvc = true;
+    render(card);
+  });
+  fields.forEach(function (field) {
     inputs[field].addEventListener("blur", function () {
-      if (inputs[field].value !== "") touched[field] = true;
+      if (inputs[field].value.trim() !== "") touched[field] = true;
       render(readCard());
     });
   });
@@ -214,63 +251,93 @@ const fieldScript = String.raw`
   window.addEventListener("message", function (event) {
     if (event.origin !== parentOrigin || event.source !== window.parent) return;
     var data = event.data;
-    if (!data || data.type !== "sandbox:tokenize" || typeof data.requestId !== "string") return;
-    tokenize(data.requestId);
+    if (!data || typeof data.type !== "string") return;
+    if (data.type === "sandbox:tokenize" && typeof data.requestId === "string") tokenize(data.requestId);
+    else if (data.type === "sandbox:validate") revealAll();
+    else if (data.type === "sandbox:focus") focusField();
   });
 
+  applyTheme();
   if (typeof ResizeObserver === "function") {
     new ResizeObserver(reportHeight).observe(document.documentElement);
   }
   if (!isEmbedded) message.textContent = "This card field only works inside the shop's checkout page.";
+  render(readCard());
   post({ type: "sandbox:ready" });
   reportHeight();
 })();
 `;
 
 const fieldStyles = `
-:root { font: 16px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1f36; }
+:root {
+  --font: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; --size: 16px; --radius: 6px;
+  --ink: #1a1f36; --muted: #4f566b; --border: #8792a2; --surface: #fff; --focus: #4f46e5; --danger: #b3123a;
+  font-family: var(--font); font-size: var(--size); line-height: 1.4; color: var(--ink);
+}
 *, *::before, *::after { box-sizing: border-box; }
 html, body { margin: 0; padding: 0; background: transparent; }
-form { display: grid; grid-template-columns: 1fr 1fr; gap: 10px 12px; padding: 3px; }
+form { display: grid; grid-template-columns: 1fr 1fr; gap: 10px 12px; padding: 4px; }
 .field { display: flex; flex-direction: column; gap: 4px; min-width: 0; }
 .field-number { grid-column: 1 / -1; }
-label { font-size: 0.875rem; font-weight: 500; color: #3c4257; }
+.label-row { display: flex; align-items: center; justify-content: space-between; gap: 8px; flex-wrap: wrap; }
+label { font-size: 0.95em; font-weight: 600; color: var(--ink); }
+.brands { display: flex; gap: 4px; margin: 0; padding: 0; list-style: none; }
+.brands li { display: flex; transition: opacity 120ms; }
+.brands li.is-other { opacity: 0.3; }
+.brands svg { display: block; width: 34px; height: 22px; }
+.brand-row { display: flex; align-items: center; gap: 8px; }
 input {
-  width: 100%; min-height: 44px; padding: 10px 12px; font: inherit; color: inherit;
-  background: #fff; border: 1px solid #c1c9d2; border-radius: 6px;
+  width: 100%; min-height: 46px; padding: 10px 12px; font: inherit; color: inherit;
+  background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius);
   font-variant-numeric: tabular-nums; letter-spacing: 0.02em;
 }
-input::placeholder { color: #8792a2; }
-input:focus { outline: 2px solid #4f46e5; outline-offset: 1px; border-color: #4f46e5; }
-input[aria-invalid="true"] { border-color: #c0123c; }
-input[aria-invalid="true"]:focus { outline-color: #c0123c; }
+.brand-name { font-size: 0.875em; font-weight: 600; color: var(--muted); }
+input::placeholder { color: var(--muted); opacity: 1; }
+input:focus { outline: 3px solid var(--focus); outline-offset: 1px; border-color: var(--focus); }
+input[aria-invalid="true"] { border-color: var(--danger); background: #fffafa; }
+input[aria-invalid="true"]:focus { outline-color: var(--danger); }
 input:read-only { background: #f6f8fa; }
-.message { grid-column: 1 / -1; margin: 0; min-height: 1.25rem; font-size: 0.875rem; color: #c0123c; }
-.message:empty { min-height: 0; }
+.error, .message { margin: 0; font-size: 0.875em; font-weight: 550; color: var(--danger); }
+.error:empty, .message:empty { display: none; }
+.message { grid-column: 1 / -1; }
 @media (max-width: 260px) { form { grid-template-columns: 1fr; } }
 `;
+
+// Accepted brands as inline drawings: the field loads nothing from anywhere.
+const brandLogos = `
+<ul class="brands" aria-label="Accepted cards">
+  <li data-brand="visa"><svg viewBox="0 0 34 22" role="img" aria-label="Visa"><rect width="34" height="22" rx="3" fill="#1a1f71"/><text x="17" y="15" text-anchor="middle" font-family="Arial, sans-serif" font-size="10" font-weight="700" font-style="italic" fill="#fff">VISA</text></svg></li>
+  <li data-brand="mastercard"><svg viewBox="0 0 34 22" role="img" aria-label="Mastercard"><rect width="34" height="22" rx="3" fill="#fff" stroke="#c1c9d2"/><circle cx="13.5" cy="11" r="6.5" fill="#eb001b"/><circle cx="20.5" cy="11" r="6.5" fill="#f79e1b"/><path d="M17 5.5a6.5 6.5 0 0 1 0 11a6.5 6.5 0 0 1 0-11z" fill="#ff5f00"/></svg></li>
+  <li data-brand="amex"><svg viewBox="0 0 34 22" role="img" aria-label="American Express"><rect width="34" height="22" rx="3" fill="#1f72cd"/><text x="17" y="14.5" text-anchor="middle" font-family="Arial, sans-serif" font-size="8" font-weight="700" fill="#fff">AMEX</text></svg></li>
+</ul>`;
 
 const fieldMarkup = `
 <form id="card-form" novalidate>
   <div class="field field-number">
-    <label for="card-number">Card number</label>
+    <div class="label-row">
+      <label for="card-number">Card number</label>
+      <div class="brand-row"><span id="card-number-brand" class="brand-name"></span>${brandLogos}</div>
+    </div>
     <input id="card-number" name="cc-number" type="text" inputmode="numeric" autocomplete="cc-number"
       autocorrect="off" autocapitalize="off" spellcheck="false" maxlength="23" placeholder="1234 1234 1234 1234"
-      aria-describedby="card-message" aria-invalid="false" required>
+      aria-describedby="card-number-brand card-number-error" aria-invalid="false" required>
+    <p id="card-number-error" class="error" aria-live="polite"></p>
   </div>
   <div class="field">
     <label for="card-expiry">Expiry (MM/YY)</label>
     <input id="card-expiry" name="cc-exp" type="text" inputmode="numeric" autocomplete="cc-exp"
       autocorrect="off" spellcheck="false" maxlength="5" placeholder="MM/YY"
-      aria-describedby="card-message" aria-invalid="false" required>
+      aria-describedby="card-expiry-error" aria-invalid="false" required>
+    <p id="card-expiry-error" class="error" aria-live="polite"></p>
   </div>
   <div class="field">
     <label for="card-cvc">CVC</label>
     <input id="card-cvc" name="cc-csc" type="text" inputmode="numeric" autocomplete="cc-csc"
       autocorrect="off" spellcheck="false" maxlength="4" placeholder="123"
-      aria-describedby="card-message" aria-invalid="false" required>
+      aria-describedby="card-cvc-error" aria-invalid="false" required>
+    <p id="card-cvc-error" class="error" aria-live="polite"></p>
   </div>
-  <p id="card-message" class="message" aria-live="polite"></p>
+  <p id="card-message" class="message" role="alert"></p>
 </form>`;
 
 /** JSON that is safe inside a script element whatever the string holds. */
