@@ -3,7 +3,7 @@
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type Ref } from "react";
 import { cardFieldUrl, sandboxOrigin } from "../lib/config.ts";
 import { randomId } from "../lib/ids.ts";
-import { parseSandboxMessage, type CardSummary, type TokenizeRequest } from "../payment/sandbox-messages.ts";
+import { type CardFieldCommand, type CardSummary, parseSandboxMessage } from "../payment/sandbox-messages.ts";
 
 const READY_TIMEOUT_MS = 15_000;
 const TOKENIZE_TIMEOUT_MS = 20_000;
@@ -14,8 +14,31 @@ export interface CardToken {
   card: CardSummary;
 }
 
+/** What the card field last reported: whether every part is filled in and valid, the brand, and the message it shows. */
+export interface CardFieldState {
+  complete: boolean;
+  brand: string | null;
+  /** The first message the frame shows the shopper (a field they have left or finished), else null. */
+  error: string | null;
+}
+
 export interface CardFieldHandle {
   tokenize: () => Promise<CardToken>;
+  /** The latest state the frame reported (not complete until it has). */
+  getState: () => CardFieldState;
+  /**
+   * Before placing an order: true when the card is complete; otherwise the frame shows every field's message
+   * (also for fields the shopper has not reached yet) and the answer is false.
+   */
+  validate: () => boolean;
+  /** Moves focus into the frame, to the first field that needs fixing (else the card number). */
+  focus: () => void;
+}
+
+export interface CardFieldProps {
+  ref?: Ref<CardFieldHandle>;
+  /** Called whenever the card's validity, brand or shown message changes; optional (the handle's getState() reads the same). */
+  onValidityChange?: (state: CardFieldState) => void;
 }
 
 interface PendingRequest {
@@ -24,20 +47,50 @@ interface PendingRequest {
   timer: number;
 }
 
-interface FieldStatus {
-  complete: boolean;
-  brand: string | null;
+const INITIAL_STATE: CardFieldState = { complete: false, brand: null, error: null };
+
+/**
+ * The page's type and colours for the frame, as a URL fragment the field page reads (and checks) itself: the
+ * frame's inputs then look like the page's own. A fragment never reaches the sandbox's server or its logs.
+ */
+export function fieldTheme(element: HTMLElement): string {
+  const style = window.getComputedStyle(element);
+  const root = window.getComputedStyle(document.documentElement);
+  const theme: Record<string, string> = {
+    font: style.fontFamily,
+    size: style.fontSize,
+    ink: style.color,
+    muted: root.getPropertyValue("--ink-soft").trim(),
+    border: root.getPropertyValue("--line-strong").trim(),
+    surface: root.getPropertyValue("--surface").trim(),
+    focus: root.getPropertyValue("--focus").trim(),
+    danger: root.getPropertyValue("--danger").trim(),
+    radius: root.getPropertyValue("--radius-small").trim(),
+  };
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(theme)) if (value) params.set(key, value);
+  return params.toString();
 }
 
-export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
+export function CardField({ ref, onValidityChange }: CardFieldProps) {
+  const root = useRef<HTMLDivElement>(null);
   const frame = useRef<HTMLIFrameElement>(null);
+  const [src, setSrc] = useState<string | null>(null);
   const pending = useRef(new Map<string, PendingRequest>());
   const [frameKey, setFrameKey] = useState(0);
   const [isReady, setIsReady] = useState(false);
   const [hasTimedOut, setHasTimedOut] = useState(false);
   const [height, setHeight] = useState(DEFAULT_HEIGHT);
-  const [status, setStatus] = useState<FieldStatus>({ complete: false, brand: null });
+  const [status, setStatus] = useState<CardFieldState>(INITIAL_STATE);
   const isReadyRef = useRef(false);
+  const stateRef = useRef<CardFieldState>(INITIAL_STATE);
+  const onValidityChangeRef = useRef(onValidityChange);
+  onValidityChangeRef.current = onValidityChange;
+
+  // Before the first paint: the frame's address carries the page's computed type and colours.
+  useLayoutEffect(() => {
+    if (root.current) setSrc(`${cardFieldUrl()}#${fieldTheme(root.current)}`);
+  }, []);
 
   // A layout effect subscribes before the frame can possibly post "ready".
   useLayoutEffect(() => {
@@ -51,9 +104,13 @@ export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
           setIsReady(true);
           setHasTimedOut(false);
           break;
-        case "sandbox:change":
-          setStatus({ complete: message.complete, brand: message.brand });
+        case "sandbox:change": {
+          const next = { complete: message.complete, brand: message.brand, error: message.error };
+          stateRef.current = next;
+          setStatus(next);
+          onValidityChangeRef.current?.(next);
           break;
+        }
         case "sandbox:resize":
           setHeight(Math.min(Math.max(Math.ceil(message.height), 40), 800));
           break;
@@ -77,6 +134,7 @@ export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: `frameKey` is the retry trigger: a new frame restarts the ready timeout
   useEffect(() => {
     isReadyRef.current = false;
+    stateRef.current = INITIAL_STATE;
     setIsReady(false);
     const timer = window.setTimeout(() => {
       if (!isReadyRef.current) setHasTimedOut(true);
@@ -95,9 +153,21 @@ export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
     };
   }, []);
 
-  useImperativeHandle(
-    ref,
-    () => ({
+  useImperativeHandle(ref, () => {
+    const send = (command: CardFieldCommand): void => {
+      if (isReadyRef.current) frame.current?.contentWindow?.postMessage(command, sandboxOrigin);
+    };
+    return {
+      getState: () => stateRef.current,
+      validate: () => {
+        if (stateRef.current.complete) return true;
+        send({ type: "sandbox:validate" });
+        return false;
+      },
+      focus: () => {
+        frame.current?.focus();
+        send({ type: "sandbox:focus" });
+      },
       tokenize: () =>
         new Promise<CardToken>((resolve, reject) => {
           const target = frame.current?.contentWindow;
@@ -111,30 +181,31 @@ export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
             reject(new Error("The card field did not respond. Check your card details and try again."));
           }, TOKENIZE_TIMEOUT_MS);
           pending.current.set(requestId, { resolve, reject, timer });
-          const request: TokenizeRequest = { type: "sandbox:tokenize", requestId };
-          target.postMessage(request, sandboxOrigin);
+          send({ type: "sandbox:tokenize", requestId });
         }),
-    }),
-    [],
-  );
+    };
+  }, []);
 
   return (
-    <div className="card-field">
+    <div className="card-field" ref={root}>
+      <p className="card-field__secure small" data-testid="card-secure-note">
+        <svg aria-hidden="true" focusable="false" viewBox="0 0 16 16" width="16" height="16">
+          <path d="M4.5 7V5a3.5 3.5 0 0 1 7 0v2" fill="none" stroke="currentColor" strokeWidth="1.6" />
+          <rect x="2.5" y="7" width="11" height="8" rx="1.5" fill="currentColor" />
+        </svg>
+        Secure, encrypted card payment
+      </p>
       <div className={`card-field__frame ${isReady ? "" : "card-field__frame--loading"}`}>
-        <iframe key={frameKey} ref={frame} title="Card details" src={cardFieldUrl()} data-testid="card-frame" style={{ height }} onLoad={() => setHasTimedOut(false)} />
+        {src && <iframe key={frameKey} ref={frame} title="Card details" src={src} data-testid="card-frame" style={{ height }} onLoad={() => setHasTimedOut(false)} />}
         {!isReady && !hasTimedOut && (
           <p className="card-field__loading muted" aria-hidden="true">
             Loading secure card field…
           </p>
         )}
       </div>
-      {/* The frame shows its own validation messages; here only the outcome, for a quick glance. */}
+      {/* The frame shows its own messages and the brand it recognised; here only the outcome, for a quick glance. */}
       <p className="card-field__status small" aria-live="polite">
-        {status.complete ? (
-          <span className="ok">✓ {status.brand ? `${capitalise(status.brand)} card` : "Card"} details complete</span>
-        ) : status.brand ? (
-          <span className="muted">{capitalise(status.brand)}</span>
-        ) : null}
+        {status.complete && <span className="ok">✓ {status.brand ? `${brandName(status.brand)} card` : "Card"} details complete</span>}
       </p>
       {hasTimedOut && !isReady && (
         <div className="notice notice--error" role="alert">
@@ -149,8 +220,10 @@ export function CardField({ ref }: { ref?: Ref<CardFieldHandle> }) {
   );
 }
 
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+const BRAND_NAMES: Record<string, string> = { visa: "Visa", mastercard: "Mastercard", amex: "American Express" };
+
+function brandName(brand: string): string {
+  return BRAND_NAMES[brand] ?? brand.charAt(0).toUpperCase() + brand.slice(1);
 }
 
 function TestCardHint() {
@@ -171,7 +244,7 @@ function TestCardHint() {
           <code>4000 0027 6000 3184</code> asks for 3-D Secure authentication
         </li>
       </ul>
-      <p className="muted">Use any future expiry date and any CVC.</p>
+      <p className="muted">Use any future expiry date and any 3-digit CVC (4 digits for American Express).</p>
     </div>
   );
 }

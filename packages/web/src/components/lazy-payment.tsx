@@ -3,6 +3,8 @@
 import { lazy, Suspense, type ComponentProps } from "react";
 import { Loading } from "./status-panels.tsx";
 
+export type { CardFieldHandle, CardFieldProps, CardFieldState, CardToken } from "./card-field.tsx";
+
 const loadCardField = () => import("./card-field.tsx");
 const loadChallenge = () => import("./three-d-secure-challenge.tsx");
 

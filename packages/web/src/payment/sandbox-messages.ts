@@ -18,6 +18,9 @@ export interface TokenizeRequest {
   requestId: string;
 }
 
+/** What the page may ask of the card field: a token, every field's message shown, or focus on the first field to fix. */
+export type CardFieldCommand = TokenizeRequest | { type: "sandbox:validate" } | { type: "sandbox:focus" };
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
