@@ -128,7 +128,7 @@ async function retryOnceAfterNetworkError<T>(call: () => Promise<T>): Promise<T>
   }
 }
 
-export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, onRepriced }: PlaceOrderOptions) {
+export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField, onPlaced, onRepriced }: PlaceOrderOptions) {
   const onPlacedRef = useRef(onPlaced);
   onPlacedRef.current = onPlaced;
   const [isPlacing, setIsPlacing] = useState(false);
@@ -141,7 +141,7 @@ export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, on
   const attempt = useRef<Attempt | null>(null);
 
   // Another (or no) quote is another request: it gets a new key and a new token.
-  const quoteId = quote?.id ?? null;
+  const quoteId = currentQuote?.id ?? null;
   useEffect(() => {
     if (attempt.current && attempt.current.quoteId !== quoteId) attempt.current = null;
   }, [quoteId]);
@@ -176,7 +176,9 @@ export function usePlaceOrder({ cartId, quote, setQuote, cardField, onPlaced, on
     return retryOnceAfterNetworkError(() => trpc.checkout.placeOrder.mutate({ cartId, quoteId, paymentToken }, { context: { idempotencyKey } }));
   }
 
-  async function placeOrder(): Promise<void> {
+  /** `confirmedQuote` is a quote fetched just now for this very click (the page's own may not have re-rendered yet). */
+  async function placeOrder(confirmedQuote?: Quote): Promise<void> {
+    const quote = confirmedQuote ?? currentQuote;
     if (inFlight.current || !quote || challenge) return;
     inFlight.current = true;
     setIsPlacing(true);

@@ -1,6 +1,7 @@
 // The promo code box at checkout: apply a code to the cart (checked with the API's own schema first),
-// or remove the one applied. The discount itself is priced by the server and shown in the review.
-import { useEffect, useRef, useState, type FormEvent } from "react";
+// or remove the one applied. The discount itself is priced by the server and shown in the totals. What is typed is
+// kept by the page (a reload keeps it, and paying with a code typed but not applied gets a warning).
+import { useRef, useState, type FormEvent } from "react";
 import { PromoCodeSchema, type Cart } from "../lib/schemas.ts";
 import { trpc } from "../trpc.ts";
 import { describeError } from "../lib/errors.ts";
@@ -9,8 +10,9 @@ interface PromoCodeFormProps {
   cart: Cart;
   /** Takes the cart applyPromoCode / removePromoCode returned (which invalidates any quote). */
   onChanged: (cart: Cart) => void;
-  /** A quote with the current code is showing, so "review your order" would be stale advice. */
-  isReviewed: boolean;
+  /** The code typed but not applied yet. */
+  code: string;
+  onCodeChange: (code: string) => void;
   disabled?: boolean;
 }
 
@@ -21,18 +23,13 @@ function messageOf(error: unknown): string {
   return info.message;
 }
 
-export function PromoCodeForm({ cart, onChanged, isReviewed, disabled = false }: PromoCodeFormProps) {
-  const [code, setCode] = useState("");
+export function PromoCodeForm({ cart, onChanged, code, onCodeChange: setCode, disabled = false }: PromoCodeFormProps) {
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState("");
   const [isBusy, setIsBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const removeButton = useRef<HTMLButtonElement>(null);
   const isDisabled = disabled || isBusy;
-
-  useEffect(() => {
-    if (isReviewed) setStatus("");
-  }, [isReviewed]);
 
   async function onApply(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -50,7 +47,7 @@ export function PromoCodeForm({ cart, onChanged, isReviewed, disabled = false }:
       const updated = await trpc.checkout.applyPromoCode.mutate({ cartId: cart.id, code: parsed.data });
       setCode("");
       onChanged(updated);
-      setStatus(`Promo code ${updated.promoCode ?? parsed.data} applied. Review your order to see the new total.`);
+      setStatus(`Promo code ${updated.promoCode ?? parsed.data} applied. The total includes it.`);
       window.setTimeout(() => removeButton.current?.focus(), 0);
     } catch (applyError) {
       setError(messageOf(applyError));
@@ -68,7 +65,7 @@ export function PromoCodeForm({ cart, onChanged, isReviewed, disabled = false }:
     try {
       const updated = await trpc.checkout.removePromoCode.mutate({ cartId: cart.id });
       onChanged(updated);
-      setStatus("Promo code removed. Review your order to see the new total.");
+      setStatus("Promo code removed. The total is updated.");
       window.setTimeout(() => input.current?.focus(), 0);
     } catch (removeError) {
       setError(messageOf(removeError));

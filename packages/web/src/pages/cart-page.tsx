@@ -46,7 +46,9 @@ export function CartPage() {
                 </dd>
               </div>
             </dl>
-            <p className="muted small">Shipping and tax are calculated at checkout, where you can also enter a promo code.</p>
+            <p className="muted small" data-testid="cart-shipping-note">
+              Shipping and tax are shown at checkout as soon as you enter your address, before you pay. You can add a promo code there too.
+            </p>
             {isShort ? (
               <p className="field__error">Some items are short of stock. Lower their quantity to continue.</p>
             ) : (

@@ -1,0 +1,188 @@
+// The one-page checkout in real Chromium, on a phone and on a desktop: the total stays in view at every step, shipping
+// and tax appear once the address is typed (no click), one primary button, a reload keeps what was typed (never the
+// card), focus stays on the shipping option chosen, a promo code typed but not applied is flagged before paying, the
+// header keeps only the way back to the cart and a secure-checkout note, and axe finds nothing in any of these states.
+import path from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { expectNoAxeViolations } from "./axe.ts";
+import { addToCart, cents, fillAddress, fillCard, newPhonePage, screenshots, setUpShop, usShopper, waitForTotals } from "./shop-harness.ts";
+
+const shop = setUpShop();
+
+const VIEWPORTS = {
+  phone: { width: 375, height: 812 },
+  desktop: { width: 1350, height: 940 },
+} as const;
+type Size = keyof typeof VIEWPORTS;
+
+async function shot(page: Page, step: string, size: Size): Promise<void> {
+  await page.screenshot({ path: path.join(screenshots, `one-page-checkout-${step}-${size}.png`) });
+}
+
+/** The total the shopper can see: the bar at the top on a phone, the side summary on a desktop. */
+async function visibleTotal(page: Page, size: Size): Promise<Locator> {
+  if (size === "phone") return page.getByTestId("summary-bar-total");
+  // The side column: the total once priced, the subtotal before.
+  const total = page.getByTestId("summary-total");
+  return (await total.count()) > 0 ? total : page.getByTestId("summary-subtotal");
+}
+
+/** Scrolls `target` into view the way a shopper would reach it, then checks the total is inside the viewport too. */
+async function expectTotalInViewAt(page: Page, size: Size, target: Locator, step: string): Promise<void> {
+  await target.scrollIntoViewIfNeeded();
+  // Smooth scrolling and the sticky summary settle before measuring.
+  await page.waitForFunction(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)))));
+  const box = await (await visibleTotal(page, size)).boundingBox();
+  const viewport = VIEWPORTS[size];
+  expect(box, `${size}, ${step}: the total is rendered`).not.toBeNull();
+  const inView = box !== null && box.y >= 0 && box.x >= 0 && box.y + box.height <= viewport.height && box.x + box.width <= viewport.width;
+  expect(inView, `${size}, ${step}: the total ${JSON.stringify(box)} is within ${viewport.width}×${viewport.height}`).toBe(true);
+  const targetBox = await target.boundingBox();
+  expect(targetBox !== null && targetBox.y + targetBox.height > 0 && targetBox.y < viewport.height, `${size}, ${step}: the step itself is in view`).toBe(true);
+}
+
+/** Every visible element styled as the primary action. */
+async function visiblePrimaryButtons(page: Page): Promise<string[]> {
+  return page
+    .locator(".button--primary")
+    .evaluateAll((elements) => elements.filter((element) => (element as HTMLElement).offsetParent !== null).map((element) => element.textContent?.trim() ?? ""));
+}
+
+describe.each(["phone", "desktop"] as const)("the one-page checkout on a %s", (size) => {
+  it("keeps the total in view, prices without a click, keeps focus and typed fields, and warns about an unapplied promo code", async () => {
+    const { app, browser, database } = shop();
+    const email = `one-page-${size}@example.com`;
+    const { page, errors } = await newPhonePage(browser);
+    await page.setViewportSize(VIEWPORTS[size]);
+    await addToCart(page, app.url, "everyday-tee", "1");
+    await page.goto(`${app.url}/checkout`);
+    await page.locator("#email").waitFor();
+
+    // The header: back to the cart and a secure-checkout note, no site navigation.
+    const brand = page.getByTestId("checkout-brand");
+    expect(await brand.getAttribute("href")).toBe("/cart");
+    expect(await page.getByTestId("secure-note").isVisible()).toBe(true);
+    expect(await page.getByRole("navigation", { name: "Main" }).count()).toBe(0);
+
+    // One page, one primary button, none of the old gates.
+    expect(await visiblePrimaryButtons(page)).toEqual(["Place order"]);
+    expect(await page.getByRole("button", { name: /Continue to shipping|Review order|Refresh the summary/ }).count()).toBe(0);
+    expect(await page.getByTestId("summary-pending").textContent()).toMatch(/as soon as your address is complete/);
+    await expectTotalInViewAt(page, size, page.locator("#email"), "contact");
+    await expectNoAxeViolations(page, `${size}: empty checkout`);
+    await shot(page, "empty", size);
+
+    // Paying an empty form: every field says what is wrong, focus goes to the first, nothing is placed.
+    await page.getByTestId("place-order").click();
+    await page.locator("#email[aria-invalid=true]").waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("email");
+    expect(await page.getByTestId("error-postalCode").count()).toBe(1);
+    await expectNoAxeViolations(page, `${size}: errors shown`);
+    await shot(page, "errors", size);
+
+    // The address typed, and nothing clicked: it is saved, the cheapest shipping chosen and the cart priced.
+    await fillAddress(page, usShopper(email));
+    await expect.poll(() => page.getByTestId("summary-tax").textContent(), { timeout: 15_000 }).toMatch(/^\$\d+\.\d{2}$/);
+    await waitForTotals(page);
+    const standard = page.getByTestId("shipping-option").and(page.locator('[value="standard"]'));
+    expect(await standard.isChecked()).toBe(true);
+    const subtotal = cents(await page.getByTestId("review-subtotal").textContent());
+    const shipping = cents(await page.getByTestId("review-shipping").textContent());
+    const tax = cents(await page.getByTestId("review-tax").textContent());
+    const total = (await page.getByTestId("review-total").textContent()) ?? "";
+    expect(subtotal).toBe(2400);
+    expect(shipping).toBeGreaterThan(0);
+    expect(tax).toBeGreaterThan(0);
+    expect(cents(total)).toBe(subtotal + shipping + tax);
+    expect(await page.getByTestId("summary-total").textContent()).toBe(total);
+    if (size === "phone") expect(await page.getByTestId("summary-bar-total").textContent()).toContain(total);
+    expect(await visiblePrimaryButtons(page)).toEqual([`Pay ${total}`]);
+    await expectTotalInViewAt(page, size, page.locator("#postalCode"), "address");
+    await expectNoAxeViolations(page, `${size}: priced`);
+    await shot(page, "priced", size);
+
+    // Express by keyboard: the radio is never disabled while it saves, and focus stays on it.
+    await standard.focus();
+    await page.keyboard.press("ArrowDown");
+    const express = page.getByTestId("shipping-option").and(page.locator('[value="express"]'));
+    expect(await express.isChecked()).toBe(true);
+    expect(await express.isDisabled()).toBe(false);
+    await waitForTotals(page);
+    await expect.poll(() => page.getByTestId("review-shipping").textContent()).not.toBe(`$${(shipping / 100).toFixed(2)}`);
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.value)).toBe("express");
+    const expressTotal = (await page.getByTestId("review-total").textContent()) ?? "";
+    expect(cents(expressTotal)).toBeGreaterThan(cents(total));
+    await expectTotalInViewAt(page, size, express, "shipping");
+    await shot(page, "shipping", size);
+
+    // The card, an extra address line and a promo code typed but not applied; a reload keeps all but the card.
+    await fillCard(page, "4242 4242 4242 4242");
+    await expectTotalInViewAt(page, size, page.getByTestId("card-frame"), "payment");
+    await shot(page, "payment", size);
+    await page.locator("#line2").fill("Suite 4");
+    await page.getByTestId("promo-code").fill("WELCOME10");
+    await waitForTotals(page);
+    await page.reload();
+    await page.locator("#email").waitFor();
+    await expect.poll(() => page.locator("#line2").inputValue()).toBe("Suite 4");
+    expect(await page.locator("#email").inputValue()).toBe(email);
+    expect(await page.getByTestId("promo-code").inputValue()).toBe("WELCOME10");
+    const stored = await page.evaluate(() => JSON.stringify({ ...window.sessionStorage }));
+    expect(stored).toContain("Suite 4");
+    expect(stored).not.toContain("4242");
+    await waitForTotals(page);
+    expect(await page.getByTestId("review-total").textContent()).toBe(expressTotal);
+
+    // Paying with the code still in the box: a warning first, no order; then the code applied and the total down.
+    await fillCard(page, "4242 4242 4242 4242");
+    const pay = page.getByTestId("place-order");
+    await expectTotalInViewAt(page, size, pay, "pay");
+    await pay.click();
+    const warning = page.getByTestId("promo-warning");
+    await warning.waitFor();
+    expect(await warning.textContent()).toMatch(/WELCOME10 but did not apply it/);
+    expect(await warning.getAttribute("role")).toBe("alert");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("place-order");
+    expect(page.url()).toMatch(/\/checkout$/);
+    const orders = await database.db.selectFrom("order").select("id").where("email", "=", email).execute();
+    expect(orders).toEqual([]);
+    await expectNoAxeViolations(page, `${size}: promo warning`);
+    await shot(page, "promo-warning", size);
+    await page.getByTestId("apply-promo").click();
+    await page.getByTestId("promo-applied").waitFor();
+    await waitForTotals(page);
+    expect(await page.getByTestId("review-discount").textContent()).toBe("-$2.40");
+    expect(cents(await page.getByTestId("review-total").textContent())).toBeLessThan(cents(expressTotal));
+
+    // On a phone the summary opens from the bar with the lines and the same totals.
+    if (size === "phone") {
+      const toggle = page.getByTestId("summary-toggle");
+      await toggle.scrollIntoViewIfNeeded();
+      await toggle.click();
+      expect(await toggle.getAttribute("aria-expanded")).toBe("true");
+      expect(await page.getByTestId("summary-total").isVisible()).toBe(true);
+      await expectNoAxeViolations(page, `${size}: summary open`);
+      await shot(page, "summary-open", size);
+      await toggle.click();
+    }
+
+    // Returns and contact details sit by the pay button.
+    expect(await page.locator(".review__assurance").textContent()).toMatch(/returns.*Questions\?/s);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("the cart page", () => {
+  it("says exactly when shipping and tax will be known, not that they are calculated at checkout", async () => {
+    const { app, browser } = shop();
+    const { page, errors } = await newPhonePage(browser);
+    await addToCart(page, app.url, "ceramic-mug", "1");
+    await page.goto(`${app.url}/cart`);
+    const note = page.getByTestId("cart-shipping-note");
+    await note.waitFor();
+    expect(await note.textContent()).toMatch(/as soon as you enter your address/);
+    expect(await page.locator(".cart-page").textContent()).not.toMatch(/calculated at checkout/);
+    expect(errors).toEqual([]);
+  });
+});
