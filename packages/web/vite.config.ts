@@ -49,6 +49,8 @@ export default defineConfig(({ command, mode }) => {
             // Money (the currency list) is needed by the entry and by the schemas. Left to itself it is merged into the
             // schemas chunk, and every first load would fetch zod for two currency codes: a file of its own costs less.
             if (id.endsWith("/packages/core/src/money.ts")) return "money";
+            // The quantity messages are for the product and cart pages only; merged into a shared chunk they would load on every page.
+            if (id.endsWith("/src/lib/quantity-message.ts")) return "quantity-message";
             return undefined;
           },
         },

@@ -5,6 +5,7 @@ import { Link } from "../router.tsx";
 import { useCart } from "../cart/cart-context.tsx";
 import { describeError } from "../lib/errors.ts";
 import { formatMoney } from "../lib/money.ts";
+import { quantityErrorMessage, quantityProblem } from "../lib/quantity-message.ts";
 import { Money } from "./money.tsx";
 import { ProductImage } from "./product-image.tsx";
 
@@ -30,8 +31,10 @@ export function CartLineRow({ line, currency }: { line: CartLine; currency: stri
     window.clearTimeout(timer.current);
     timer.current = undefined;
     const quantity = Number(text);
-    if (text.trim() === "" || !Number.isInteger(quantity) || quantity < 1) {
-      setError("Enter a quantity of at least 1, or remove the item");
+    // Lowering a quantity is always allowed, even below what the shop now has: that is how a shopper fixes it.
+    const problem = quantityProblem(text, Math.max(line.available, Math.min(quantity, line.quantity)), "Enter a quantity of at least 1, or remove the item");
+    if (problem) {
+      setError(problem);
       return;
     }
     if (quantity === line.quantity) {
@@ -44,7 +47,7 @@ export function CartLineRow({ line, currency }: { line: CartLine; currency: stri
       setError(null);
       announce(`${line.productName} quantity updated to ${quantity}. Subtotal ${formatMoney(cart.subtotal, cart.currency)}.`);
     } catch (updateError) {
-      setError(describeError(updateError).message);
+      setError(quantityErrorMessage(describeError(updateError), quantity));
       setQuantityText(String(line.quantity));
     } finally {
       setIsBusy(false);

@@ -10,11 +10,13 @@ function hasVariedPrices(product: Product): boolean {
 
 export function ProductCard({ product }: { product: Product }) {
   const isSoldOut = product.variants.every((variant) => !variant.inStock);
+  // The picture of the variant its page opens on (the first in stock), so the card and the page agree.
+  const shown = product.variants.find((variant) => variant.inStock) ?? product.variants[0];
   return (
     <li className="product-card-item">
       <Link href={`/products/${encodeURIComponent(product.id)}`} className="product-card" data-testid="product-card">
         <div className="product-card__media">
-          <ProductImage src={product.image} alt="" />
+          <ProductImage src={shown?.image ?? product.image} alt="" />
           {isSoldOut && <span className="badge badge--muted product-card__badge">Sold out</span>}
         </div>
         <div className="product-card__body">

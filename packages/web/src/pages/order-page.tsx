@@ -1,6 +1,6 @@
 // The confirmation at "/orders#<orderId>" (the id in the fragment, never sent to a server): fetched with order.get, so a reload shows the same order.
 // An order still waiting on the card issuer's 3-D Secure challenge shows the challenge again here.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { countries, type Order } from "../lib/schemas.ts";
 import { trpc } from "../trpc.ts";
 import { Link } from "../router.tsx";
@@ -13,6 +13,32 @@ import { ThreeDSecureChallenge } from "../components/lazy-payment.tsx";
 import { NotFoundPage } from "./not-found-page.tsx";
 
 const PENDING_POLL_MS = 2000;
+/** A confirmation email still on its way is looked at again this often, this many times (the outbox sends within seconds). */
+const EMAIL_POLL_MS = 3000;
+const EMAIL_POLLS = 20;
+
+/** order.get's answer: the order, and what the shop knows of its confirmation email. */
+type OrderView = Awaited<ReturnType<typeof trpc.order.get.query>>;
+
+/** "December 3, 2026 at 9:41 AM" in the page's language. */
+function formatPlacedAt(iso: string): string {
+  const language = document.documentElement.lang || undefined;
+  return new Intl.DateTimeFormat(language, { dateStyle: "long", timeStyle: "short" }).format(new Date(iso));
+}
+
+/** What the shop knows of the confirmation email, in a sentence; only what is true (sent, on its way, not sent). */
+function confirmationEmailText(order: OrderView): string | null {
+  switch (order.confirmationEmail) {
+    case "sent":
+      return `We've emailed a confirmation to ${order.email}.`;
+    case "sending":
+      return `We're emailing a confirmation to ${order.email}.`;
+    case "failed":
+      return `We couldn't email a confirmation to ${order.email}. Keep this page's address: it always shows your order.`;
+    default:
+      return null;
+  }
+}
 
 const statusText: Record<Order["status"], string> = {
   pending_payment: "Confirming your payment…",
@@ -38,6 +64,19 @@ export function OrderPage({ orderId }: { orderId: string }) {
     const timer = window.setTimeout(reload, PENDING_POLL_MS);
     return () => window.clearTimeout(timer);
   }, [isPending, reload, state]);
+
+  // A confirmation email still on its way: look again for a while, so the page can say once it has gone.
+  const isEmailSending = state.status === "success" && state.data.confirmationEmail === "sending";
+  const emailPolls = useRef(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `state` re-arms the poll after each reload answers
+  useEffect(() => {
+    if (!isEmailSending || isPending || emailPolls.current >= EMAIL_POLLS) return;
+    const timer = window.setTimeout(() => {
+      emailPolls.current += 1;
+      reload();
+    }, EMAIL_POLL_MS);
+    return () => window.clearTimeout(timer);
+  }, [isEmailSending, isPending, reload, state]);
 
   if (isMissing) return <NotFoundPage what="order" />;
   if (state.status === "error" && !state.data) return <ErrorPanel error={state.error} onRetry={reload} title="We couldn't load your order" />;
@@ -83,8 +122,9 @@ function PendingChallenge({ order, nextActionUrl, onChanged }: { order: Order; n
   );
 }
 
-function OrderDetails({ order, onChanged }: { order: Order; onChanged: () => void }) {
+function OrderDetails({ order, onChanged }: { order: OrderView; onChanged: () => void }) {
   const address = order.shippingAddress;
+  const emailText = confirmationEmailText(order);
   const isFailed = order.status === "payment_failed" || order.status === "cancelled";
   const challengeUrl = pendingChallengeUrl(order);
   return (
@@ -98,9 +138,15 @@ function OrderDetails({ order, onChanged }: { order: Order; onChanged: () => voi
           Order number <strong data-testid="order-number">{order.number}</strong>
         </p>
         {!isFailed && !challengeUrl && (
-          <p className="muted">
-            Placed {new Date(order.placedAt).toLocaleString()} for <strong>{order.email}</strong>. Keep this page's address to check on your order.
-          </p>
+          <>
+            <p className="muted" data-testid="order-placed-at">
+              Placed <time dateTime={order.placedAt}>{formatPlacedAt(order.placedAt)}</time>.
+            </p>
+            {/* A polite live region: "emailing" becomes "emailed" while the page is open. */}
+            <p role="status" data-testid="confirmation-email">
+              {emailText ?? <>Keep this page's address to check on your order.</>}
+            </p>
+          </>
         )}
       </header>
       {order.status === "pending_payment" && !challengeUrl && (

@@ -1,11 +1,12 @@
 // A product at "/products/:id": picture, description, variant pickers, quantity and "Add to cart".
-import { useState, type FormEvent } from "react";
-import { MAX_LINE_QUANTITY, type Product } from "../lib/schemas.ts";
+import { useRef, useState, type FormEvent } from "react";
+import type { Product } from "../lib/schemas.ts";
 import { trpc } from "../trpc.ts";
 import { Link } from "../router.tsx";
 import { useCart } from "../cart/cart-context.tsx";
 import { useCurrency } from "../currency/currency-context.tsx";
 import { describeError, errorCodeOf } from "../lib/errors.ts";
+import { MAX_OF_ONE_ITEM, quantityErrorMessage, quantityProblem } from "../lib/quantity-message.ts";
 import { useQuery } from "../lib/use-query.ts";
 import { useDocumentTitle } from "../lib/use-document-title.ts";
 import { findVariant, initialSelection, optionGroups, selectValue } from "../lib/variants.ts";
@@ -37,16 +38,23 @@ export function ProductPage({ productId }: { productId: string }) {
 
 type AddState = { status: "idle" } | { status: "adding" } | { status: "added"; message: string } | { status: "failed"; message: string };
 
+/** "Everyday Tee (Black / S)", or the product's own name when it has one variant. */
+function lineLabel(product: Product, variantName: string): string {
+  return variantName === "Default" ? product.name : `${product.name} (${variantName})`;
+}
+
 function ProductDetails({ product }: { product: Product }) {
-  const { addLine, announce } = useCart();
+  const { addLine } = useCart();
+  const addButton = useRef<HTMLButtonElement>(null);
   const groups = optionGroups(product.variants);
   const [selection, setSelection] = useState(() => initialSelection(product.variants));
   const [quantityText, setQuantityText] = useState("1");
   const [addState, setAddState] = useState<AddState>({ status: "idle" });
   const variant = findVariant(product.variants, selection) ?? product.variants[0];
-  const maxQuantity = Math.max(1, Math.min(MAX_LINE_QUANTITY, variant?.available ?? 1));
+  const maxQuantity = Math.max(1, Math.min(MAX_OF_ONE_ITEM, variant?.available ?? 1));
   const quantity = Number(quantityText);
-  const quantityError = !Number.isInteger(quantity) || quantity < 1 ? "Enter a quantity of at least 1" : quantity > maxQuantity ? `You can add at most ${maxQuantity}` : null;
+  const quantityError = quantityProblem(quantityText, variant?.available ?? 0);
+  const colour = variant?.options.colour;
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -55,22 +63,24 @@ function ProductDetails({ product }: { product: Product }) {
       return;
     }
     if (!variant?.inStock || addState.status === "adding") return;
+    // The button stays enabled (aria-disabled) while the cart saves, so keyboard focus stays on it and never drops to the page.
     setAddState({ status: "adding" });
     try {
       const cart = await addLine(variant.sku, quantity);
-      const label = variant.name === "Default" ? product.name : `${product.name} (${variant.name})`;
-      const message = `Added ${quantity} × ${label} to your cart. Your cart has ${cart.itemCount} ${cart.itemCount === 1 ? "item" : "items"}.`;
+      const message = `${quantity} × ${lineLabel(product, variant.name)}. Your cart has ${cart.itemCount} ${cart.itemCount === 1 ? "item" : "items"}.`;
       setAddState({ status: "added", message });
-      announce(message);
     } catch (error) {
-      setAddState({ status: "failed", message: describeError(error).message });
+      setAddState({ status: "failed", message: quantityErrorMessage(describeError(error), quantity) });
+    } finally {
+      // A shopper who pressed the button and is still here gets it back if anything took focus away meanwhile.
+      if (document.activeElement === document.body || document.activeElement === null) addButton.current?.focus();
     }
   }
 
   return (
     <article className="product" aria-labelledby="page-title">
       <div className="product__media">
-        <ProductImage src={product.image} alt={product.name} isPriority />
+        <ProductImage src={variant?.image ?? product.image} alt={colour ? `${product.name} in ${colour}` : product.name} isPriority />
       </div>
       <div className="product__details">
         <p className="eyebrow">{product.category}</p>
@@ -119,17 +129,29 @@ function ProductDetails({ product }: { product: Product }) {
               </p>
             )}
           </div>
-          <button type="submit" className="button button--primary button--wide" data-testid="add-to-cart" disabled={!variant?.inStock || addState.status === "adding"}>
+          <button
+            ref={addButton}
+            type="submit"
+            className="button button--primary button--wide"
+            data-testid="add-to-cart"
+            disabled={!variant?.inStock}
+            aria-disabled={addState.status === "adding" ? true : undefined}
+          >
             {!variant?.inStock ? "Sold out" : addState.status === "adding" ? "Adding…" : "Add to cart"}
           </button>
-          {addState.status === "added" && (
-            <div className="notice notice--success" data-testid="add-confirmation">
-              <p>{addState.message}</p>
-              <Link href="/cart" className="button button--secondary button--small">
-                View cart
-              </Link>
-            </div>
-          )}
+          {/* Always in the page, so what is put in it is announced (politely); the link to the cart comes right after the button. */}
+          <div role="status" className="add-status" data-testid="add-status">
+            {addState.status === "added" && (
+              <div className="notice notice--success" data-testid="add-confirmation">
+                <p>
+                  <strong>Added to your cart:</strong> {addState.message}
+                </p>
+                <Link href="/cart" className="button button--secondary button--small" data-testid="view-cart">
+                  View cart
+                </Link>
+              </div>
+            )}
+          </div>
           {addState.status === "failed" && (
             <p className="notice notice--error" role="alert">
               {addState.message}
