@@ -50,7 +50,7 @@ export const EmailSchema = z
 
 /** Every country the shop ships to, with its address format (fields, labels, postcode pattern, print layout). */
 export const countries = addressFormats;
-export { addressFormats, countryCodes, defaultCountryFor, formatAddressLines, isCountryCode, localityFieldsOf, type CountryCode };
+export { addressFormats, countryCodes, defaultCountryFor, formatAddressLines, isCountryCode, localityFieldsOf, type CountryAddressFormat, type CountryCode };
 export const CountrySchema = z.enum(countryCodes, {
   message: `We ship to ${countryCodes.join(", ")}; choose one of them`,
 });

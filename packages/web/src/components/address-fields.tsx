@@ -1,18 +1,51 @@
-// Contact and shipping-address inputs; the region becomes a state picker when the country is the US.
-import { countries, countryCodes, US_STATES } from "../lib/schemas.ts";
-import type { FieldErrors, FieldName, FormValues } from "../checkout/address-form.ts";
+// Contact and shipping-address inputs, laid out as the chosen country writes an address (a German form asks the
+// postcode before the city and has no region; a US one asks City, State, ZIP code). A field is checked when the shopper
+// leaves it, by the same rules the API applies, and its message uses the field's own label.
+import { useEffect, useState } from "react";
+import { addressFormats, type CountryAddressFormat, countryCodes, isCountryCode, localityFieldsOf, US_STATE_NAMES, US_STATES } from "../lib/schemas.ts";
+import { validateForm, type FieldErrors, type FieldName, type FormValues } from "../checkout/address-form.ts";
 import { FormField } from "./form-field.tsx";
 
 interface AddressFieldsProps {
   values: FormValues;
+  /** Errors from submitting the form or from the API; they win over what is found on leaving a field. */
   errors: FieldErrors;
   disabled: boolean;
   onChange: (name: FieldName, value: string) => void;
 }
 
+/**
+ * The errors to show: the form's own, else, for each field the shopper has left holding something (or typed in and
+ * emptied, or that an error was shown for), what the rules say of its value now, so a message appears on leaving a
+ * field and goes as soon as the value is fixed. Passing through an empty field says nothing until the form is sent.
+ */
+function useFieldChecks(values: FormValues, errors: FieldErrors) {
+  const [left, setLeft] = useState<ReadonlySet<FieldName>>(() => new Set());
+  const [edited, setEdited] = useState<ReadonlySet<FieldName>>(() => new Set());
+  useEffect(() => {
+    const flagged = (Object.keys(errors) as FieldName[]).filter((name) => errors[name]);
+    if (flagged.some((name) => !left.has(name))) setLeft((current) => new Set([...current, ...flagged]));
+  }, [errors, left]);
+  const result = left.size > 0 ? validateForm(values) : null;
+  const errorOf = (name: FieldName): string | undefined => errors[name] ?? (left.has(name) && result && !result.ok ? result.errors[name] : undefined);
+  const onBlur = (name: FieldName) => () => {
+    if (left.has(name) || (values[name].trim() === "" && !edited.has(name))) return;
+    setLeft((current) => new Set([...current, name]));
+  };
+  const onEdit = (name: FieldName) => {
+    if (!edited.has(name)) setEdited((current) => new Set([...current, name]));
+  };
+  const forget = (names: readonly FieldName[]) => {
+    setLeft((current) => new Set([...current].filter((name) => !names.includes(name))));
+    setEdited((current) => new Set([...current].filter((name) => !names.includes(name))));
+  };
+  return { errorOf, onBlur, onEdit, forget };
+}
+
 export function ContactFields({ values, errors, disabled, onChange }: AddressFieldsProps) {
+  const checks = useFieldChecks(values, errors);
   return (
-    <FormField id="email" label="Email" error={errors.email} hint="For your receipt and delivery updates.">
+    <FormField id="email" label="Email" error={checks.errorOf("email")} hint="For your receipt and delivery updates.">
       {(aria) => (
         <input
           {...aria}
@@ -23,17 +56,24 @@ export function ContactFields({ values, errors, disabled, onChange }: AddressFie
           required
           disabled={disabled}
           value={values.email}
-          onChange={(event) => onChange("email", event.target.value)}
+          onChange={(event) => {
+            checks.onEdit("email");
+            onChange("email", event.target.value);
+          }}
+          onBlur={checks.onBlur("email")}
         />
       )}
     </FormField>
   );
 }
 
+const localityAutoComplete = { city: "shipping address-level2", region: "shipping address-level1", postalCode: "shipping postal-code" } as const;
+
 export function AddressFields({ values, errors, disabled, onChange }: AddressFieldsProps) {
-  const country = countries[values.country as keyof typeof countries] ?? countries.US;
-  const isUS = values.country === "US";
-  const text = (name: FieldName, autoComplete: string, extra: { required?: boolean; type?: string; inputMode?: "tel" | "text" } = {}) => ({
+  const checks = useFieldChecks(values, errors);
+  const countryCode = isCountryCode(values.country) ? values.country : "US";
+  const format: CountryAddressFormat = addressFormats[countryCode];
+  const input = (name: FieldName, autoComplete: string, extra: { required?: boolean; type?: string; inputMode?: "tel" | "text" | "numeric" } = {}) => ({
     name,
     type: extra.type ?? "text",
     autoComplete,
@@ -41,63 +81,122 @@ export function AddressFields({ values, errors, disabled, onChange }: AddressFie
     required: extra.required ?? true,
     disabled,
     value: values[name],
-    onChange: (event: { target: { value: string } }) => onChange(name, event.target.value),
+    onChange: (event: { target: { value: string } }) => {
+      checks.onEdit(name);
+      onChange(name, event.target.value);
+    },
+    onBlur: checks.onBlur(name),
+  });
+
+  function onCountryChange(next: string) {
+    if (next === values.country) return;
+    onChange("country", next);
+    // A state, county or province belongs to its country; and the locality fields mean something else now.
+    if (values.region !== "") onChange("region", "");
+    recheckPostalCode();
+    checks.forget(["city", "region", "postalCode"]);
+  }
+
+  /**
+   * A ZIP code is checked against the state (and a postcode against the country): when either changes, the postcode is
+   * handed back unchanged so the form drops an error it holds for the old combination, and it is checked afresh here.
+   */
+  function recheckPostalCode() {
+    onChange("postalCode", values.postalCode);
+  }
+
+  function onStateChange(next: string) {
+    checks.onEdit("region");
+    onChange("region", next);
+    recheckPostalCode();
+  }
+
+  const locality = localityFieldsOf(countryCode).map((name) => {
+    if (name === "city") {
+      return (
+        <FormField key="city" id="city" label={format.city.label} error={checks.errorOf("city")}>
+          {(aria) => <input {...aria} {...input("city", localityAutoComplete.city)} />}
+        </FormField>
+      );
+    }
+    if (name === "region") {
+      const region = format.region;
+      if (!region) return null;
+      return (
+        <FormField key="region" id="region" label={region.label} optional={!region.required} error={checks.errorOf("region")}>
+          {(aria) =>
+            region.isUsState ? (
+              <select
+                {...aria}
+                name="region"
+                autoComplete={localityAutoComplete.region}
+                required
+                disabled={disabled}
+                value={values.region.toUpperCase()}
+                onChange={(event) => onStateChange(event.target.value)}
+                onBlur={checks.onBlur("region")}
+              >
+                <option value="">Choose a state</option>
+                {US_STATES.map((state) => (
+                  <option key={state} value={state}>
+                    {US_STATE_NAMES[state]}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input {...aria} {...input("region", localityAutoComplete.region, { required: region.required })} />
+            )
+          }
+        </FormField>
+      );
+    }
+    // Digits-only postcodes get the number pad; a US ZIP+4 and a British postcode need more than digits.
+    const digitsOnly = /^\d+$/.test(format.example);
+    return (
+      <FormField
+        key="postalCode"
+        id="postalCode"
+        label={format.postalCode.label}
+        optional={!format.postalCode.required}
+        error={checks.errorOf("postalCode")}
+        hint={`For example ${format.example}`}
+      >
+        {(aria) => (
+          <input
+            {...aria}
+            {...input("postalCode", localityAutoComplete.postalCode, { required: format.postalCode.required, inputMode: digitsOnly ? "numeric" : "text" })}
+            autoCapitalize="characters"
+          />
+        )}
+      </FormField>
+    );
   });
 
   return (
     <div className="field-grid">
-      <FormField id="name" label="Full name" error={errors.name} className="field-grid__full">
-        {(aria) => <input {...aria} {...text("name", "shipping name")} />}
+      <FormField id="name" label="Full name" error={checks.errorOf("name")} className="field-grid__full">
+        {(aria) => <input {...aria} {...input("name", "shipping name")} />}
       </FormField>
-      <FormField id="country" label="Country" error={errors.country} className="field-grid__full">
+      <FormField id="country" label="Country" error={checks.errorOf("country")} className="field-grid__full">
         {(aria) => (
-          <select {...aria} name="country" autoComplete="shipping country" disabled={disabled} value={values.country} onChange={(event) => onChange("country", event.target.value)}>
+          <select {...aria} name="country" autoComplete="shipping country" disabled={disabled} value={values.country} onChange={(event) => onCountryChange(event.target.value)}>
             {countryCodes.map((code) => (
               <option key={code} value={code}>
-                {countries[code].name}
+                {addressFormats[code].name}
               </option>
             ))}
           </select>
         )}
       </FormField>
-      <FormField id="line1" label="Address line 1" error={errors.line1} className="field-grid__full">
-        {(aria) => <input {...aria} {...text("line1", "shipping address-line1")} />}
+      <FormField id="line1" label="Address line 1" error={checks.errorOf("line1")} className="field-grid__full">
+        {(aria) => <input {...aria} {...input("line1", "shipping address-line1")} />}
       </FormField>
-      <FormField id="line2" label="Address line 2" optional error={errors.line2} className="field-grid__full">
-        {(aria) => <input {...aria} {...text("line2", "shipping address-line2", { required: false })} />}
+      <FormField id="line2" label="Address line 2" optional error={checks.errorOf("line2")} className="field-grid__full">
+        {(aria) => <input {...aria} {...input("line2", "shipping address-line2", { required: false })} />}
       </FormField>
-      <FormField id="city" label="City" error={errors.city}>
-        {(aria) => <input {...aria} {...text("city", "shipping address-level2")} />}
-      </FormField>
-      <FormField id="region" label={isUS ? "State" : "County / region"} optional={!isUS} error={errors.region}>
-        {(aria) =>
-          isUS ? (
-            <select
-              {...aria}
-              name="region"
-              autoComplete="shipping address-level1"
-              required
-              disabled={disabled}
-              value={values.region.toUpperCase()}
-              onChange={(event) => onChange("region", event.target.value)}
-            >
-              <option value="">Choose a state</option>
-              {US_STATES.map((state) => (
-                <option key={state} value={state}>
-                  {state}
-                </option>
-              ))}
-            </select>
-          ) : (
-            <input {...aria} {...text("region", "shipping address-level1", { required: false })} />
-          )
-        }
-      </FormField>
-      <FormField id="postalCode" label={isUS ? "ZIP code" : "Postcode"} error={errors.postalCode} hint={`For example ${country.example}`}>
-        {(aria) => <input {...aria} {...text("postalCode", "shipping postal-code")} />}
-      </FormField>
-      <FormField id="phone" label="Phone" optional error={errors.phone} hint="Only used if the courier needs to reach you.">
-        {(aria) => <input {...aria} {...text("phone", "shipping tel", { required: false, type: "tel", inputMode: "tel" })} />}
+      {locality}
+      <FormField id="phone" label="Phone" optional error={checks.errorOf("phone")} hint="Only used if the courier needs to reach you.">
+        {(aria) => <input {...aria} {...input("phone", "shipping tel", { required: false, type: "tel", inputMode: "tel" })} />}
       </FormField>
     </div>
   );
