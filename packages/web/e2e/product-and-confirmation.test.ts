@@ -39,8 +39,11 @@ function productPicture(page: Page) {
 describe.each(sizes)("a shopper on a $name", (size) => {
   it("sees the colour they chose, keeps focus after adding to the cart, and reads quantity limits in their words", async () => {
     const { app, database, browser } = shop();
-    // The server refusing a quantity the shop no longer has is part of this story.
-    const { page, errors } = await newPage(browser, size, [{ status: 409, path: "/trpc/cart.updateLine" }]);
+    // The server refusing quantities (over the shop's cap, more than it has left) is part of this story.
+    const { page, errors } = await newPage(browser, size, [
+      { status: 409, path: "/trpc/cart.updateLine" },
+      { status: 422, path: "/trpc/cart.updateLine" },
+    ]);
     await page.goto(`${app.url}/products/everyday-tee`);
 
     // The picture follows the colour: white, then black.
@@ -81,6 +84,11 @@ describe.each(sizes)("a shopper on a $name", (size) => {
     expect(await quantity.getAttribute("aria-invalid")).toBe("true");
     await expectNoAxeViolations(page, `cart with a quantity too large (${size.name})`);
     await shot(page, "cart-999", size.name);
+
+    // The shop's own cap per order (10 of one item by default) comes from the server, as QUANTITY_LIMIT: same words.
+    await quantity.fill("50");
+    await quantity.blur();
+    await expect.poll(() => lineError.textContent()).toBe("You can buy at most 10 of one item per order");
 
     // Stock sold elsewhere since the cart loaded: the server's OUT_OF_STOCK, said the same way.
     await database.db.updateTable("inventory").set({ available: 5 }).where("sku", "=", "TEE-BLA-S").execute();

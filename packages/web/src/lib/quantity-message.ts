@@ -37,7 +37,7 @@ export function quantityErrorMessage(info: AppErrorInfo, requested: number): str
     const perCart = numberIn(info.details, "maxUnitsPerCart");
     if (maxAllowed !== null && perCart !== null) return `An order holds at most ${perCart} items: you can have ${maxAllowed} of this one`;
     if (maxAllowed !== null && info.details.limit === "stock_share") return `So few are left that one order can take at most ${maxAllowed}`;
-    if (maxAllowed !== null) return atMost(maxAllowed);
+    if (maxAllowed !== null) return `${atMost(maxAllowed)} per order`;
   }
   return info.message;
 }
