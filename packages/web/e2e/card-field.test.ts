@@ -156,4 +156,42 @@ describe("the card field with the keyboard alone", () => {
       await page.context().close();
     });
   }
+
+  it("shows every field's message and takes the focus when the page asks, and ignores a page style it cannot trust", async () => {
+    const { app, browser } = shop();
+    const { page, errors } = await newPhonePage(browser);
+    await addToCart(page, app.url, "ceramic-mug", "1");
+    await checkoutUpToPayment(page, app.url, usShopper("card-field-commands@example.com"));
+    await page.frameLocator("[data-testid=card-frame]").getByLabel("Card number").waitFor();
+    await page.locator(".card-field__frame--loading").waitFor({ state: "detached" });
+    const frame = await cardFrame(page);
+
+    // What CardField's handle sends: validate() before paying with an empty card, then focus().
+    const send = (type: string) =>
+      page.evaluate((messageType) => {
+        const iframe = document.querySelector<HTMLIFrameElement>("[data-testid=card-frame]");
+        iframe?.contentWindow?.postMessage({ type: messageType }, new URL(iframe.src).origin);
+      }, type);
+    await send("sandbox:validate");
+    await expect.poll(() => fieldState(frame, "card-number")).toEqual({ value: "", invalid: "true", error: "Enter your card number." });
+    expect(await fieldState(frame, "card-expiry")).toEqual({ value: "", invalid: "true", error: "Enter the expiry date (MM/YY)." });
+    expect(await fieldState(frame, "card-cvc")).toEqual({ value: "", invalid: "true", error: "Enter the CVC." });
+    await page.locator("[data-testid=card-frame]").focus();
+    await send("sandbox:focus");
+    await expect.poll(() => focusedInput(page, frame)).toBe("card-number");
+    await page.screenshot({ path: path.join(screenshots, "card-field-validate-phone.png"), fullPage: true });
+
+    // The same field with a page style that is not a font, a size or a colour: each such value is dropped.
+    const src = await page.locator("[data-testid=card-frame]").getAttribute("src");
+    const hostile = `${src?.split("#")[0]}#${new URLSearchParams({ font: "Georgia, serif", size: "99px", ink: "url(https://example.com/x)", danger: "red;x:y" })}`;
+    const fieldPage = await page.context().newPage();
+    await fieldPage.goto(hostile);
+    const style = await fieldPage.evaluate(() => {
+      const root = getComputedStyle(document.documentElement);
+      return { font: root.fontFamily, size: root.fontSize, ink: root.getPropertyValue("--ink").trim(), danger: root.getPropertyValue("--danger").trim() };
+    });
+    expect(style).toEqual({ font: "Georgia, serif", size: "16px", ink: "#1a1f36", danger: "#b3123a" });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
 });
