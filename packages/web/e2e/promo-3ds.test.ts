@@ -199,26 +199,18 @@ describe("a shopper in Chromium who reloads during the challenge", () => {
 });
 
 describe("a shopper in Chromium paying in euros", () => {
-  it("switches currency (asking before leaving a USD cart) and buys with VAT included", async () => {
+  it("switches currency (the USD cart comes along, in euros) and buys with VAT included", async () => {
     const { page, errors } = await newPhonePage();
     await addToCart(page, app.url, "ceramic-mug", "1");
     const currency = page.getByTestId("currency-select");
     expect(await currency.inputValue()).toBe("USD");
     expect(await page.getByLabel("Currency").count()).toBe(1);
 
-    // A cart has one currency: switching with items asks first, and keeping the cart changes nothing.
+    // Switching keeps the cart, priced in euros; nothing is asked when everything in it is sold in euros.
     await currency.selectOption("EUR");
-    const dialog = page.getByTestId("currency-dialog");
-    await dialog.getByRole("heading", { name: "Start a new cart in EUR?" }).waitFor();
-    await page.getByTestId("keep-cart-currency").click();
-    await expect.poll(() => dialog.isVisible()).toBe(false);
-    expect(await currency.inputValue()).toBe("USD");
+    await expect.poll(() => currency.inputValue()).toBe("EUR");
+    expect(await page.getByTestId("currency-dialog").isVisible()).toBe(false);
     expect(await page.getByTestId("cart-count").textContent()).toBe("1");
-
-    await currency.selectOption("EUR");
-    await page.getByTestId("confirm-new-cart").click();
-    await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("0");
-    expect(await currency.inputValue()).toBe("EUR");
     expect(await page.evaluate(() => window.localStorage.getItem("checkout.currency"))).toBe("EUR");
 
     // Prices are in euros from here on, and the choice survives a reload.
@@ -226,7 +218,7 @@ describe("a shopper in Chromium paying in euros", () => {
     await expect.poll(() => page.getByTestId("product-price").textContent()).toMatch(/^€\d+\.\d{2}$/);
     expect(await currency.inputValue()).toBe("EUR");
     await page.getByTestId("add-to-cart").click();
-    await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("1");
+    await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("2");
     await page.goto(`${app.url}/cart`);
     await expect.poll(() => page.getByTestId("cart-subtotal").textContent()).toMatch(/^€/);
 

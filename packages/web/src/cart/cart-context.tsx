@@ -1,8 +1,9 @@
 // The shopper's cart, shared by every page: loaded from the stored id, created lazily on the first add,
 // and replaced by a fresh one when the stored cart is gone or already checked out. A cart has one
-// currency: the display currency follows a cart with items, and an empty cart in another one is dropped.
+// currency: switching currency moves the cart to it (re-priced there), and on load the display currency
+// follows a stored cart with items, while an empty cart in another currency is dropped.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
-import type { Cart } from "@checkout/core/schemas";
+import type { Cart, CartCurrencyChange, Currency } from "@checkout/core/schemas";
 import { trpc } from "../trpc.ts";
 import { errorCodeOf } from "../lib/errors.ts";
 import { useCurrency } from "../currency/currency-context.tsx";
@@ -23,6 +24,11 @@ interface CartValue {
   removeLine: (lineId: string) => Promise<Cart>;
   /** Takes the cart a checkout mutation returned. */
   replaceCart: (cart: Cart) => void;
+  /**
+   * Shows prices in `currency` and moves the cart there, re-priced from that currency's price list (null when there is
+   * no cart to move). A line not sold in it fails the call with CURRENCY_MISMATCH naming it, unless `removeUnavailable`.
+   */
+  changeCurrency: (currency: Currency, options?: { removeUnavailable?: boolean }) => Promise<CartCurrencyChange | null>;
   /** Drops the stored cart, e.g. once it became an order. */
   forgetCart: () => void;
   /** The latest cart change in words, for the polite live region. */
@@ -145,6 +151,31 @@ export function CartProvider({ children }: { children: ReactNode }) {
     [accept, enqueue, requireCartId],
   );
 
+  const changeCurrency = useCallback(
+    (next: Currency, options: { removeUnavailable?: boolean } = {}) =>
+      enqueue(async (): Promise<CartCurrencyChange | null> => {
+        const cartId = readCartId();
+        if (!cartId) {
+          setCurrency(next);
+          return null;
+        }
+        try {
+          const change = await trpc.cart.setCurrency.mutate({ cartId, currency: next, removeUnavailable: options.removeUnavailable ?? false });
+          // One render for both: the cart and the prices around it change currency together.
+          accept(change.cart);
+          setCurrency(next);
+          return change;
+        } catch (changeError) {
+          if (!isStaleCartError(changeError) || errorCodeOf(changeError) === "BAD_INPUT") throw changeError;
+          // The stored cart was checked out or expired: nothing to move.
+          forgetCart();
+          setCurrency(next);
+          return null;
+        }
+      }),
+    [accept, enqueue, forgetCart, setCurrency],
+  );
+
   const reload = useCallback(() => setAttempt((count) => count + 1), []);
   const refresh = useCallback(
     () =>
@@ -163,8 +194,8 @@ export function CartProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<CartValue>(
-    () => ({ cart, status, error, reload, refresh, addLine, updateLine, removeLine, replaceCart: accept, forgetCart, announcement, announce }),
-    [cart, status, error, reload, refresh, addLine, updateLine, removeLine, accept, forgetCart, announcement, announce],
+    () => ({ cart, status, error, reload, refresh, addLine, updateLine, removeLine, replaceCart: accept, changeCurrency, forgetCart, announcement, announce }),
+    [cart, status, error, reload, refresh, addLine, updateLine, removeLine, accept, changeCurrency, forgetCart, announcement, announce],
   );
   return <CartContext.Provider value={value}>{children}</CartContext.Provider>;
 }

@@ -1,0 +1,163 @@
+// Switching currency in real Chromium keeps the shopper's cart: the same cart, re-priced from the new currency's price
+// list, with no question asked, focus left on the currency control and a polite announcement. An item not sold in the
+// new currency is named in a dialog before anything is removed. On the checkout page nothing typed is lost. At phone
+// and desktop sizes, axe clean in every state.
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { expectNoAxeViolations } from "./axe.ts";
+import { addToCart, newPhonePage, screenshots, setUpShop, type ExpectedFailure } from "./shop-harness.ts";
+
+const shop = setUpShop();
+
+const SIZES = {
+  phone: { width: 375, height: 812 },
+  desktop: { width: 1350, height: 940 },
+} as const;
+type Size = keyof typeof SIZES;
+
+async function openPage(size: Size, expected: ExpectedFailure[] = []) {
+  const opened = await newPhonePage(shop().browser, expected);
+  await opened.page.setViewportSize(SIZES[size]);
+  return opened;
+}
+
+async function shot(page: Page, step: string, size: Size) {
+  await page.screenshot({ path: path.join(screenshots, `currency-switch-${step}-${size}.png`), fullPage: true });
+}
+
+const currencySelect = (page: Page) => page.getByTestId("currency-select");
+const announcement = (page: Page) => page.locator('header [role="status"][aria-live="polite"]').textContent();
+const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? null);
+const storedCartId = (page: Page) => page.evaluate(() => window.localStorage.getItem("checkout.cartId"));
+
+/** Brings the header's currency control into view, focuses it and chooses `currency` in it, as a shopper would. */
+async function chooseCurrency(page: Page, currency: "USD" | "EUR") {
+  await currencySelect(page).scrollIntoViewIfNeeded();
+  await currencySelect(page).focus();
+  await currencySelect(page).selectOption(currency);
+}
+
+describe("switching currency with items in the cart", () => {
+  for (const size of ["phone", "desktop"] as const) {
+    it(`keeps the cart, re-priced in euros, without asking (${size})`, async () => {
+      const { page, errors } = await openPage(size);
+      await addToCart(page, shop().app.url, "everyday-tee", "1");
+      await addToCart(page, shop().app.url, "ceramic-mug", "2");
+      await page.goto(`${shop().app.url}/cart`);
+      await expect.poll(() => page.getByTestId("cart-subtotal").textContent()).toBe("$40.00");
+      const cartId = await storedCartId(page);
+
+      await chooseCurrency(page, "EUR");
+      // The cart's own prices from the euro price list: 22.00 + 15.00.
+      await expect.poll(() => page.getByTestId("cart-subtotal").textContent()).toBe("€37.00");
+      expect(await page.getByTestId("line-total").allTextContents()).toEqual(["€22.00", "€15.00"]);
+      expect(await page.getByTestId("currency-dialog").isVisible()).toBe(false);
+      expect(await page.getByTestId("cart-count").textContent()).toBe("2");
+      expect(await storedCartId(page)).toBe(cartId);
+      expect(await currencySelect(page).inputValue()).toBe("EUR");
+      expect(await focusedId(page)).toBe("currency-select");
+      await expect.poll(() => announcement(page)).toBe("Prices are now in EUR.");
+      await expectNoAxeViolations(page, `the cart after switching to EUR (${size})`);
+      await shot(page, "cart-in-eur", size);
+
+      // And back again: the same cart, in dollars.
+      await chooseCurrency(page, "USD");
+      await expect.poll(() => page.getByTestId("cart-subtotal").textContent()).toBe("$40.00");
+      await expect.poll(() => announcement(page)).toBe("Prices are now in USD.");
+      expect(await storedCartId(page)).toBe(cartId);
+      expect(await focusedId(page)).toBe("currency-select");
+      expect(errors).toEqual([]);
+    });
+  }
+
+  it("names an item not sold in the new currency and removes it only once the shopper agrees (phone)", async () => {
+    // The desk lamp is sold in US dollars only.
+    await shop().database.db.deleteFrom("price").where("sku", "=", "LAMP").where("currency", "=", "EUR").execute();
+    const { page, errors } = await openPage("phone", [{ status: 422, path: "cart.setCurrency" }]);
+    await addToCart(page, shop().app.url, "desk-lamp", "1");
+    await addToCart(page, shop().app.url, "ceramic-mug", "2");
+    await page.goto(`${shop().app.url}/cart`);
+    await expect.poll(() => page.getByTestId("cart-subtotal").textContent()).toBe("$80.00");
+
+    await chooseCurrency(page, "EUR");
+    const dialog = page.getByTestId("currency-dialog");
+    await dialog.getByRole("heading", { name: "Remove 1 item to switch to EUR?" }).waitFor();
+    expect(await dialog.locator("#currency-dialog-text").textContent()).toMatch(/^Desk Lamp is not sold in euros\. Switching removes it from your cart/);
+    await expectNoAxeViolations(page, "the dialog naming an item not sold in EUR");
+    await shot(page, "dialog-names-item", "phone");
+
+    // Keeping the old currency changes nothing, and focus comes back to the control.
+    await page.getByTestId("keep-cart-currency").click();
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(await currencySelect(page).inputValue()).toBe("USD");
+    expect(await focusedId(page)).toBe("currency-select");
+    expect(await page.getByTestId("cart-subtotal").textContent()).toBe("$80.00");
+    expect(await page.getByTestId("cart-count").textContent()).toBe("2");
+
+    await chooseCurrency(page, "EUR");
+    await page.getByTestId("confirm-currency-switch").click();
+    await expect.poll(() => page.getByTestId("cart-subtotal").textContent()).toBe("€15.00");
+    expect(await page.getByTestId("cart-line").count()).toBe(1);
+    expect(await page.getByTestId("cart-count").textContent()).toBe("1");
+    const removal = "Desk Lamp is not sold in euros, so it was removed from your cart.";
+    await expect.poll(() => announcement(page)).toBe(`Prices are now in EUR. ${removal}`);
+    expect(await page.getByTestId("currency-notice").locator("p").textContent()).toBe(removal);
+    expect(await focusedId(page)).toBe("currency-select");
+    await expectNoAxeViolations(page, "the cart after removing an item not sold in EUR");
+    await shot(page, "item-removed", "phone");
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("switching currency during checkout", () => {
+  for (const size of ["phone", "desktop"] as const) {
+    it(`keeps what the shopper typed and prices the order in the new currency (${size})`, async () => {
+      const { page, errors } = await openPage(size);
+      await addToCart(page, shop().app.url, "everyday-tee", "1");
+      await page.goto(`${shop().app.url}/checkout`);
+      await page.locator("#email").fill("grace@example.com");
+      await page.locator("#name").fill("Grace Hopper");
+      await page.locator("#line1").fill("500 Howard St");
+
+      await chooseCurrency(page, "EUR");
+      await expect.poll(() => page.getByTestId("summary-subtotal").textContent()).toBe("€22.00");
+      await expect.poll(() => announcement(page)).toBe("Prices are now in EUR.");
+      expect(await focusedId(page)).toBe("currency-select");
+      expect([await page.locator("#email").inputValue(), await page.locator("#name").inputValue(), await page.locator("#line1").inputValue()]).toEqual([
+        "grace@example.com",
+        "Grace Hopper",
+        "500 Howard St",
+      ]);
+      // The header with the currency control fits the screen: nothing scrolls sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await expectNoAxeViolations(page, `checkout after switching to EUR with fields typed (${size})`);
+      await shot(page, "checkout-typed-in-eur", size);
+
+      // With the address complete, shipping is priced in euros; switching back prices it in dollars and keeps the form.
+      await page.locator("#city").fill("San Francisco");
+      await page.locator("#country").selectOption("US");
+      await page.locator("#region").selectOption("CA");
+      await page.locator("#postalCode").fill("94105");
+      // A checkout that saves the address on request rather than on its own.
+      const save = page.getByTestId("save-address");
+      if (await save.isVisible()) await save.click();
+      const shipping = page.locator(".shipping-options");
+      await expect.poll(() => shipping.textContent(), { timeout: 15_000 }).toMatch(/€5\.51/);
+      await chooseCurrency(page, "USD");
+      await expect.poll(() => shipping.textContent(), { timeout: 15_000 }).toMatch(/\$5\.99/);
+      await expect.poll(() => page.getByTestId("summary-subtotal").textContent()).toBe("$24.00");
+      expect(await page.locator("#postalCode").inputValue()).toBe("94105");
+      expect(await page.locator("#email").inputValue()).toBe("grace@example.com");
+      expect(await focusedId(page)).toBe("currency-select");
+      // Back at the top, as the shopper checks the contact details: a field scrolled under the sticky header and
+      // summary bar counts as a covered touch target for axe, whatever was used to get there.
+      await page.evaluate(() => window.scrollTo(0, 0));
+      expect(await focusedId(page)).toBe("currency-select");
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await expectNoAxeViolations(page, `checkout after switching back to USD (${size})`);
+      await shot(page, "checkout-back-in-usd", size);
+      expect(errors).toEqual([]);
+    });
+  }
+});
