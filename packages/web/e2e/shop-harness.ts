@@ -163,12 +163,12 @@ export async function checkoutUpToPayment(page: Page, appUrl: string, shopper: S
   await waitForTotals(page);
 }
 
-/** Types a card into the payment provider's card field (any future expiry, any CVC). */
+/** Types a card into the payment provider's card field: a future expiry and a CVC of the brand's length (4 digits for American Express, else 3). */
 export async function fillCard(page: Page, number: string): Promise<void> {
   const frame = page.frameLocator("[data-testid=card-frame]");
   await frame.getByLabel("Card number").fill(number);
   await frame.getByLabel(/Expiry/).fill("12/34");
-  await frame.getByLabel("CVC").fill("123");
+  await frame.getByLabel("CVC").fill(/^3[47]/.test(number.replace(/\D/g, "")) ? "1234" : "123");
 }
 
 /** Waits for the totals the pay button pays (the one-page checkout prices the cart without being asked). */
