@@ -174,7 +174,7 @@ describe.each(["phone", "desktop"] as const)("the one-page checkout on a %s", (s
 });
 
 describe("the cart page", () => {
-  it("says exactly when shipping and tax will be known, not that they are calculated at checkout", async () => {
+  it("says exactly when shipping and tax will be known, and shows them once checkout has priced them", async () => {
     const { app, browser } = shop();
     const { page, errors } = await newPhonePage(browser);
     await addToCart(page, app.url, "ceramic-mug", "1");
@@ -183,6 +183,19 @@ describe("the cart page", () => {
     await note.waitFor();
     expect(await note.textContent()).toMatch(/as soon as you enter your address/);
     expect(await page.locator(".cart-page").textContent()).not.toMatch(/calculated at checkout/);
+
+    // Back from checkout with an address and a shipping method, the cart shows what checkout showed.
+    await page.goto(`${app.url}/checkout`);
+    await fillAddress(page, usShopper("cart-estimate@example.com"));
+    await waitForTotals(page);
+    const checkoutTotals = await Promise.all(["review-shipping", "review-tax", "review-total"].map((id) => page.getByTestId(id).textContent()));
+    await page.getByTestId("checkout-brand").click();
+    await page.waitForURL(/\/cart$/);
+    await page.getByTestId("cart-estimate").waitFor();
+    expect(await Promise.all(["cart-shipping", "cart-tax", "cart-total"].map((id) => page.getByTestId(id).textContent()))).toEqual(checkoutTotals);
+    expect(await note.textContent()).toMatch(/For delivery to 94105/);
+    await expectNoAxeViolations(page, "cart with an estimate");
+    await page.screenshot({ path: path.join(screenshots, "one-page-checkout-cart-estimate-phone.png") });
     expect(errors).toEqual([]);
   });
 });

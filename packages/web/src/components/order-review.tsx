@@ -105,7 +105,9 @@ export function OrderReview({ quote, isUpdating, pendingText, quoteError, canPay
         </li>
         <li>Free returns within 30 days of delivery.</li>
         <li>
-          Questions? Email <a href="mailto:help@northwind-supply.example">help@northwind-supply.example</a>.
+          <span>
+            Questions? Email <a href="mailto:help@northwind-supply.example">help@northwind-supply.example</a>.
+          </span>
         </li>
       </ul>
     </div>

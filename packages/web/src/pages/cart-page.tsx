@@ -1,5 +1,8 @@
 // The cart at "/cart": editable lines, the subtotal, and the way to checkout; or an empty state.
+import type { Cart } from "@checkout/core/schemas";
 import { Link } from "../router.tsx";
+import { trpc } from "../trpc.ts";
+import { useQuery } from "../lib/use-query.ts";
 import { useCart } from "../cart/cart-context.tsx";
 import { useDocumentTitle } from "../lib/use-document-title.ts";
 import { CartLineRow } from "../components/cart-line-row.tsx";
@@ -46,9 +49,7 @@ export function CartPage() {
                 </dd>
               </div>
             </dl>
-            <p className="muted small" data-testid="cart-shipping-note">
-              Shipping and tax are shown at checkout as soon as you enter your address, before you pay. You can add a promo code there too.
-            </p>
+            <ShippingAndTax cart={cart} isShort={isShort} />
             {isShort ? (
               <p className="field__error">Some items are short of stock. Lower their quantity to continue.</p>
             ) : (
@@ -63,5 +64,58 @@ export function CartPage() {
         </div>
       )}
     </section>
+  );
+}
+
+/**
+ * Shipping and tax for a cart that already has an address and a shipping method (back from checkout): priced by the
+ * server as at checkout. Otherwise the shopper learns exactly when they will see them.
+ */
+function ShippingAndTax({ cart, isShort }: { cart: Cart; isShort: boolean }) {
+  const isComplete = Boolean(cart.email && cart.shippingAddress && cart.shippingOptionId) && !isShort;
+  const key = isComplete ? JSON.stringify([cart.id, cart.subtotal, cart.itemCount, cart.shippingAddress, cart.shippingOptionId, cart.promoCode]) : null;
+  const { state } = useQuery(key, () => trpc.checkout.quote.mutate({ cartId: cart.id }));
+  const quote = key !== null && state.status === "success" ? state.data : null;
+  if (!quote) {
+    return (
+      <p className="muted small" data-testid="cart-shipping-note">
+        Shipping and tax are shown at checkout as soon as you enter your address, before you pay. You can add a promo code there too.
+      </p>
+    );
+  }
+  return (
+    <>
+      <dl className="totals" data-testid="cart-estimate">
+        {quote.discount > 0 && (
+          <div className="totals__row totals__row--discount">
+            <dt>Discount</dt>
+            <dd>
+              <Money amount={-quote.discount} currency={quote.currency} />
+            </dd>
+          </div>
+        )}
+        <div className="totals__row">
+          <dt>Shipping ({quote.shippingOption.name})</dt>
+          <dd>
+            <Money amount={quote.shipping} currency={quote.currency} testId="cart-shipping" />
+          </dd>
+        </div>
+        <div className="totals__row">
+          <dt>{quote.taxInclusive ? "Includes VAT" : "Tax"}</dt>
+          <dd>
+            <Money amount={quote.tax} currency={quote.currency} testId="cart-tax" />
+          </dd>
+        </div>
+        <div className="totals__row totals__row--grand">
+          <dt>Total</dt>
+          <dd>
+            <Money amount={quote.total} currency={quote.currency} testId="cart-total" />
+          </dd>
+        </div>
+      </dl>
+      <p className="muted small" data-testid="cart-shipping-note">
+        For delivery to {cart.shippingAddress?.postalCode}, as at checkout.
+      </p>
+    </>
   );
 }
