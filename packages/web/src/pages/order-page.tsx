@@ -1,10 +1,11 @@
 // The confirmation at "/orders#<orderId>" (the id in the fragment, never sent to a server): fetched with order.get, so a reload shows the same order.
 // An order still waiting on the card issuer's 3-D Secure challenge shows the challenge again here.
 import { useEffect, useRef, useState } from "react";
-import { countries, type Order } from "../lib/schemas.ts";
+import { formatAddressLines, type Order } from "../lib/schemas.ts";
 import { trpc } from "../trpc.ts";
 import { Link } from "../router.tsx";
 import { describeError, errorCodeOf } from "../lib/errors.ts";
+import { formatDateTime } from "../lib/format.ts";
 import { useQuery } from "../lib/use-query.ts";
 import { useDocumentTitle } from "../lib/use-document-title.ts";
 import { OrderLines, TotalsList } from "../components/order-lines.tsx";
@@ -19,12 +20,6 @@ const EMAIL_POLLS = 20;
 
 /** order.get's answer: the order, and what the shop knows of its confirmation email. */
 type OrderView = Awaited<ReturnType<typeof trpc.order.get.query>>;
-
-/** "December 3, 2026 at 9:41 AM" in the page's language. */
-function formatPlacedAt(iso: string): string {
-  const language = document.documentElement.lang || undefined;
-  return new Intl.DateTimeFormat(language, { dateStyle: "long", timeStyle: "short" }).format(new Date(iso));
-}
 
 /** What the shop knows of the confirmation email, in a sentence; only what is true (sent, on its way, not sent). */
 function confirmationEmailText(order: OrderView): string | null {
@@ -140,7 +135,7 @@ function OrderDetails({ order, onChanged }: { order: OrderView; onChanged: () =>
         {!isFailed && !challengeUrl && (
           <>
             <p className="muted" data-testid="order-placed-at">
-              Placed <time dateTime={order.placedAt}>{formatPlacedAt(order.placedAt)}</time>.
+              Placed <time dateTime={order.placedAt}>{formatDateTime(order.placedAt)}</time>.
             </p>
             {/* A polite live region: "emailing" becomes "emailed" while the page is open. */}
             <p role="status" data-testid="confirmation-email">
@@ -164,21 +159,15 @@ function OrderDetails({ order, onChanged }: { order: OrderView; onChanged: () =>
         <div className="order-page__side">
           <section className="summary-card" aria-labelledby="ship-heading">
             <h2 id="ship-heading">Shipping to</h2>
+            {/* Written as the destination's post office wants it: "10117 Berlin", "San Francisco, CA 94105". */}
             <address className="address" data-testid="order-address">
-              {address.name}
-              <br />
-              {address.line1}
-              {address.line2 && (
-                <>
-                  <br />
-                  {address.line2}
-                </>
-              )}
-              <br />
-              {address.city}
-              {address.region ? `, ${address.region}` : ""} {address.postalCode}
-              <br />
-              {countries[address.country].name}
+              {formatAddressLines(address).map((line, index) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: the lines of one address never reorder
+                <span key={index}>
+                  {index > 0 && <br />}
+                  {line}
+                </span>
+              ))}
             </address>
             <p className="muted small">
               {order.shippingOption.name}: {order.shippingOption.description}
