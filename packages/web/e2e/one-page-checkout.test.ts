@@ -53,7 +53,8 @@ describe.each(["phone", "desktop"] as const)("the one-page checkout on a %s", (s
   it("keeps the total in view, prices without a click, keeps focus and typed fields, and warns about an unapplied promo code", async () => {
     const { app, browser, database } = shop();
     const email = `one-page-${size}@example.com`;
-    const { page, errors } = await newPhonePage(browser);
+    // The declined card at the end is part of the story: its 402 is expected.
+    const { page, errors } = await newPhonePage(browser, [{ status: 402, path: "/trpc/checkout.placeOrder" }]);
     await page.setViewportSize(VIEWPORTS[size]);
     await addToCart(page, app.url, "everyday-tee", "1");
     await page.goto(`${app.url}/checkout`);
@@ -166,6 +167,15 @@ describe.each(["phone", "desktop"] as const)("the one-page checkout on a %s", (s
       await shot(page, "summary-open", size);
       await toggle.click();
     }
+
+    // A declined card: the error is announced by the button, which keeps focus; the page stays as it was.
+    await fillCard(page, "4000 0000 0000 0002");
+    await page.getByTestId("place-order").click();
+    await expect.poll(() => page.getByTestId("payment-error").textContent(), { timeout: 15_000 }).toMatch(/declined/i);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("place-order");
+    expect(await page.locator("#line2").inputValue()).toBe("Suite 4");
+    await expectNoAxeViolations(page, `${size}: card declined`);
+    await shot(page, "declined", size);
 
     // Returns and contact details sit by the pay button.
     expect(await page.locator(".review__assurance").textContent()).toMatch(/returns.*Questions\?/s);
