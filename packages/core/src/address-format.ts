@@ -2,9 +2,10 @@
 // and labels, which are required, the postcode pattern, and the lines a label on a parcel has. Pure data and helpers, no
 // zod, so the web app can lay out its form and print an address without loading a validator.
 
-/*! Address formats (field order, required fields, field names, print layout) derived from Google's libaddressinput
- * region data (https://github.com/google/libaddressinput), Copyright (C) 2013 Google Inc., Apache License 2.0. Rewritten
- * here in this project's own form for US, GB, DE, FR and VN; labels are the shop's own English wording. */
+// Address formats (field order, required fields, field names, print layout) derived from Google's libaddressinput region
+// data (https://github.com/google/libaddressinput), Copyright (C) 2013 Google Inc., Apache License 2.0, rewritten here in
+// this project's own form for US, GB, DE, FR and VN; the labels are the shop's own English wording. A plain comment,
+// not a bundled legal one: the credit stays in the source and costs the shopper's first load nothing.
 
 /** The address fields a shopper fills in, in the names the service stores. */
 export type AddressField = "name" | "line1" | "line2" | "city" | "region" | "postalCode";
