@@ -3,6 +3,7 @@ import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 import { precompress } from "./scripts/precompress.ts";
 import { prerender } from "./scripts/prerender.ts";
+import { zodWithoutJsonSchema } from "./scripts/zod-browser.ts";
 
 const api = process.env.CHECKOUT_API_URL ?? "http://localhost:3000";
 
@@ -11,7 +12,7 @@ export default defineConfig(({ command, mode }) => {
   // which would otherwise bundle React's development build and the development JSX runtime.
   const isProductionBuild = command === "build" && mode === "production";
   return {
-    plugins: [react(), prerender(), precompress()],
+    plugins: [react(), zodWithoutJsonSchema(), prerender(), precompress()],
     define: isProductionBuild ? { "process.env.NODE_ENV": JSON.stringify("production") } : {},
     esbuild: isProductionBuild ? { jsxDev: false } : {},
     server: {
