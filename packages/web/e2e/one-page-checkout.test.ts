@@ -168,6 +168,16 @@ describe.each(["phone", "desktop"] as const)("the one-page checkout on a %s", (s
       await toggle.click();
     }
 
+    // A card the field knows is incomplete: Pay sends nothing, the field says what to fix and takes focus.
+    const frame = page.frameLocator("[data-testid=card-frame]");
+    await frame.getByLabel("Card number").fill("4242 4242 4242 4242");
+    await frame.getByLabel(/Expiry/).fill("");
+    await frame.getByLabel("CVC").fill("");
+    await page.getByTestId("place-order").click();
+    await expect.poll(() => page.getByTestId("pay-notice").textContent()).toMatch(/Check your card details/);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("card-frame");
+    expect(await database.db.selectFrom("order").select("id").where("email", "=", email).execute()).toEqual([]);
+
     // A declined card: the error is announced by the button, which keeps focus; the page stays as it was.
     await fillCard(page, "4000 0000 0000 0002");
     await page.getByTestId("place-order").click();

@@ -217,6 +217,13 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
       if (first) focusField(first);
       return;
     }
+    // A card the field already knows is incomplete or wrong is fixed there, before anything is charged or saved.
+    const card = cardField.current;
+    if (card && !card.validate()) {
+      setPayNotice({ kind: "total", text: "Check your card details: the card field says what to fix." });
+      card.focus();
+      return;
+    }
     const typedCode = promoDraft.trim();
     if (typedCode && !cart.promoCode && promoWarnedFor.current !== typedCode) {
       promoWarnedFor.current = typedCode;
