@@ -391,7 +391,7 @@ async function compareDistributed(url: string, serverPid: number, workDir: strin
     : chosen !== null
       ? "BENCH_DISTRIBUTED_RATE"
       : fromSustained !== null
-        ? `a quarter of the engine's highest sustained rate above (${Math.round(sustainedRate ?? 0)} req/s), rounded down to 500`
+        ? `a quarter of the engine's highest sustained rate above (${Math.round(sustainedRate ?? 0).toLocaleString("en-US")} req/s), rounded down to 500`
         : "1,000 req/s (no engine step was sustained)";
   const { seconds, rounds, startDelayMs } = settings.distributed;
   log(`distributed: ${rate} req/s for ${seconds} s, one process then ${GENERATOR_COUNT} local generators, ${rounds} round${rounds === 1 ? "" : "s"}`);
