@@ -41,7 +41,8 @@ describe("render", () => {
       expect(part).toContain("$5.00");
       expect(part).toContain("$4.73");
       expect(part).toContain("$67.33");
-      expect(part).toContain("San Francisco CA 94105");
+      expect(part).toContain("San Francisco, CA 94105");
+      expect(part).toContain("United States");
     }
     expect(email.text).toContain("Shipping (Standard): $5.00");
     expect(email.text).toContain("Tax: $4.73");
@@ -66,6 +67,16 @@ describe("render", () => {
     const eur = render({ ...view, currency: "EUR", isTaxInclusive: true, discount: 0, promoCode: null }, { publicUrl: "https://shop.example" });
     expect(eur.text).toContain("Includes tax: €4.73");
     expect(eur.text).not.toContain("Discount");
+  });
+});
+
+describe("render, the address", () => {
+  it("writes a German address as its post office does: postcode before the city, the country by name", () => {
+    const berlin = { ...view, shippingAddress: { name: "Ada Lovelace", line1: "Unter den Linden 6", city: "Berlin", postalCode: "10117", country: "DE" as const } };
+    const { text } = render(berlin, { publicUrl: "https://shop.example/" });
+    expect(text).toContain("10117 Berlin");
+    expect(text).not.toContain("Berlin 10117");
+    expect(text).toContain("Germany");
   });
 });
 

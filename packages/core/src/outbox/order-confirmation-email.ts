@@ -1,6 +1,7 @@
 // The order confirmation email: read once from the order's rows, rendered as HTML and plain text.
 // Everything the shopper typed (name, address) is escaped before it goes into the HTML.
 import type { Db } from "../db/database.ts";
+import { formatAddressLines } from "../address-format.ts";
 import type { Address } from "../schemas.ts";
 import { format, type Currency } from "../money.ts";
 import * as OrderRepository from "../order/order.repository.ts";
@@ -87,9 +88,9 @@ export function orderUrl(publicUrl: string, orderId: string): string {
   return `${publicUrl.replace(/\/+$/, "")}/orders#${encodeURIComponent(orderId)}`;
 }
 
+/** The address as the destination's post office writes it ("10117 Berlin", "San Francisco, CA 94105"), the country last. */
 function addressLines(address: Address): string[] {
-  const cityLine = [address.city, address.region, address.postalCode].filter(Boolean).join(" ");
-  return [address.name, address.line1, address.line2, cityLine, address.country].filter((line): line is string => Boolean(line));
+  return formatAddressLines(address);
 }
 
 function totalRows(view: ConfirmationView): [label: string, amount: string][] {
