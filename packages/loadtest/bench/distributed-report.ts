@@ -1,6 +1,7 @@
 // Renders the engine benchmark's distributed part: the run over local generators against the same run in one process,
 // each figure also as a ratio to the one-process run of the same round, and whether the merged counts are exact.
 import { sectionMarkers } from "@checkout/bench-support";
+import { othersPct } from "./cpu.ts";
 import { ANSWERED_PATH, type DistributedComparison, type DistributedRound, type DistributedSide } from "./distributed-bench.ts";
 
 /** The hand-written reading below the distributed part, inside the engine's section; a rerun keeps it. */
@@ -70,7 +71,7 @@ function cpuRows(rounds: readonly DistributedRound[]): string {
       const total = loadCpu(side);
       lines.push(
         `| ${at + 1} | ${side === a ? "(a) one process" : "(b) distributed"} | ${pct(side.cpu.own)} | ${side.cpu.generators.length ? side.cpu.generators.map(pct).join(", ") : "–"} | ` +
-          `${pct(total)} | ${side === a ? "1.00×" : total === null || base === null ? "–" : ratio(total, base)} | ${pct(side.cpu.server)} | ${pct(side.cpu.others)} |`,
+          `${pct(total)} | ${side === a ? "1.00×" : total === null || base === null ? "–" : ratio(total, base)} | ${pct(side.cpu.server)} | ${othersPct(side.cpu)} |`,
       );
     }
   });
@@ -147,7 +148,8 @@ its schedule more than 10 ms after the common start. The (b) generators start co
 optimised); (a) runs in the bench's process, warmed by the steps before.
 
 CPU over the schedule (percent of one core, from /proc): load-generating CPU is the engine's process in (a), the
-coordinator's plus every generator's in (b); (b) / (a) ${cpuRatios.join(" and ")}.
+coordinator's plus every generator's in (b); (b) / (a) ${cpuRatios.join(" and ")}. Other programs include the hypervisor's steal, as
+in the engine steps.
 
 ${cpuRows(rounds)}
 

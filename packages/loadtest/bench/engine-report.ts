@@ -1,6 +1,6 @@
 // Renders the engine benchmark as console lines and as its own section of docs/BENCHMARKS.md, between markers the API bench keeps.
 import { sectionMarkers } from "@checkout/bench-support";
-import type { CpuShares } from "./cpu.ts";
+import { othersPct, type CpuShares } from "./cpu.ts";
 import type { DistributedComparison } from "./distributed-bench.ts";
 import { renderDistributed, renderDistributedConsole } from "./distributed-report.ts";
 
@@ -131,10 +131,12 @@ export function headline(report: EngineBenchReport): Headline {
 const DISTURBED_PERCENT = 25;
 
 export function disturbance(report: EngineBenchReport): string | null {
-  const shares = [...report.engineSteps, ...report.autocannonRuns].map((s) => s.cpu.others ?? 0);
-  const worst = Math.max(0, ...shares);
+  const windows = [...report.engineSteps, ...report.autocannonRuns].map((s) => s.cpu);
+  const worst = Math.max(0, ...windows.map((cpu) => cpu.others ?? 0));
   if (worst <= DISTURBED_PERCENT) return null;
-  return `Other programs used up to ${Math.round(worst)} % of a core during a measured window (load average ${report.loadAverage
+  const worstSteal = Math.max(0, ...windows.map((cpu) => cpu.steal ?? 0));
+  const steal = worstSteal >= 1 ? ` (the hypervisor's steal alone up to ${Math.round(worstSteal)} %: time this virtual machine's cores were given to other guests)` : "";
+  return `Other programs used up to ${Math.round(worst)} % of a core during a measured window${steal} (load average ${report.loadAverage
     .map((v) => v.toFixed(2))
     .join(", ")} at the start): these numbers are disturbed. Rerun on a quiet machine.`;
 }
@@ -164,7 +166,7 @@ function renderEngineSteps(report: EngineBenchReport): string {
     lines.push(
       `| ${rps(s.offered)}${s.isRetry ? " (retry)" : ""} | ${rps(s.achieved)} | ${integer.format(s.responses)} of ${integer.format(s.planned)} | ${integer.format(s.errors + s.dropped)} | ` +
         `${integer.format(s.late)} (${((100 * s.late) / Math.max(1, s.planned)).toFixed(2)} %) | ${ms(s.maxLatenessMs)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.serviceP99)} | ` +
-        `${pct(s.cpu.generator)} | ${pct(s.cpu.server)} | ${pct(s.cpu.others)} | ${s.failures.length ? `no: ${s.failures.join("; ")}` : "yes"} |`,
+        `${pct(s.cpu.generator)} | ${pct(s.cpu.server)} | ${othersPct(s.cpu)} | ${s.failures.length ? `no: ${s.failures.join("; ")}` : "yes"} |`,
     );
   }
   return lines.join("\n");
@@ -179,7 +181,7 @@ function renderAutocannonRuns(report: EngineBenchReport): string {
   for (const r of report.autocannonRuns) {
     lines.push(
       `| ${r.label} the engine | ${r.connections} | ${rps(r.requestsPerSecond)} | ${ms(r.p50)} | ${ms(r.p99)} | ${integer.format(r.errors)} | ` +
-        `${pct(r.cpu.generator)} | ${pct(r.cpu.server)} | ${pct(r.cpu.others)} |`,
+        `${pct(r.cpu.generator)} | ${pct(r.cpu.server)} | ${othersPct(r.cpu)} |`,
     );
   }
   return lines.join("\n");
@@ -267,7 +269,8 @@ ${renderAutocannonRuns(report)}
 ${renderEngineSteps(report)}
 
 CPU columns: percent of one core during the measured window (the engine's column is this whole process). "Other
-programs" is the machine's busy time minus the engine and the server: anything else running. It should be near 0.
+programs" is the machine's busy time minus the engine and the server: anything else running, and the hypervisor's
+steal (shown in brackets: time this virtual machine's cores were given to other guests). It should be near 0.
 
 ### Artillery steps
 
