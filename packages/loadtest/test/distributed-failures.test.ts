@@ -1,30 +1,20 @@
 // A distributed run whose generators do not all finish: one killed mid-run fails the outcome and is named, and what it
 // wrote before dying (even a file seen only after its death) is still in the result; Ctrl-C stops every generator and
 // still returns what arrived.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { decodeHistogram, type RunResult } from "../src/engine/run-result.ts";
+import { describe, expect, it } from "vitest";
+import { type RunResult, summarizeEncoded } from "../src/engine/run-result.ts";
 import { runDistributed } from "../src/distributed/coordinator.ts";
 import { generatorVerdicts } from "../src/distributed/generator-report.ts";
 import type { GeneratorLauncher } from "../src/distributed/launcher.ts";
 import { LocalLauncher } from "../src/distributed/local-launcher.ts";
 import { FolderResultStore, type ResultStore } from "../src/distributed/result-store.ts";
 import type { IntervalReport } from "../src/distributed/run-files.ts";
-import { buildScript, useTestServers } from "./support/index.ts";
+import { buildScript, useTestServers, useTemporaryFolders } from "./support/index.ts";
 
 const startTestServer = useTestServers();
-const folders: string[] = [];
-afterEach(() => {
-  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
-});
-
-function temporaryFolder(): string {
-  const folder = mkdtempSync(path.join(os.tmpdir(), "loadtest-distributed-"));
-  folders.push(folder);
-  return folder;
-}
+const temporaryFolder = useTemporaryFolders("loadtest-distributed-");
 
 const okServer = () =>
   startTestServer((_request, response) => {
@@ -43,13 +33,6 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
-
-const latencyCount = (encoded: string) => {
-  const histogram = decodeHistogram(encoded);
-  const count = histogram.totalCount;
-  histogram.destroy();
-  return count;
-};
 
 describe("runDistributed when generators do not finish", () => {
   it("fails and names a generator killed mid-run, and keeps what it wrote, a file that showed up only after its death included", async () => {
@@ -111,7 +94,9 @@ describe("runDistributed when generators do not finish", () => {
     expect(deadArrivals).toBeGreaterThan(0);
     expect(outcome.generators[1]?.vusersCreated).toBe(deadArrivals);
     expect(outcome.result.counters.vusersCreated).toBe(survivor.counters.vusersCreated + deadArrivals);
-    expect(latencyCount(outcome.result.histograms.latency)).toBe(latencyCount(survivor.histograms.latency) + dead.reduce((sum, r) => sum + latencyCount(r.interval.latency), 0));
+    expect(summarizeEncoded(outcome.result.histograms.latency).count).toBe(
+      summarizeEncoded(survivor.histograms.latency).count + dead.reduce((sum, r) => sum + summarizeEncoded(r.interval.latency).count, 0),
+    );
     // Planned arrivals stay the whole schedule's, so the shortfall shows, and the partial part marks the run incomplete.
     expect(outcome.result.counters.arrivalsPlanned).toBe(80);
     expect(outcome.result.aborted).toBe(true);

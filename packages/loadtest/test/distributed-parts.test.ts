@@ -1,9 +1,8 @@
 // The parts of a distributed run that need no generator processes: the Fargate cost estimate, payload rows shared
 // out, the store's file names, the live interval merge, the coordinator's refusals, and the generator's command line.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runDistributed } from "../src/distributed/coordinator.ts";
 import { estimateFargateCost, FARGATE_PRICES } from "../src/distributed/fargate-cost.ts";
 import { GeneratorSetupError, runGenerator, subtractCounters } from "../src/distributed/generator.ts";
@@ -17,18 +16,9 @@ import { checkPayloadsSplit, DistributedUsageError, parseGeneratorKey, partition
 import { sumCounters } from "../src/engine/run-parallel.ts";
 import { createCounters, createLatencyHistogram, encodeHistogram, recordMs } from "../src/engine/run-result.ts";
 import type { Script } from "../src/script/script-types.ts";
-import { buildScript, repoRoot, runToExit } from "./support/index.ts";
+import { buildScript, repoRoot, runToExit, useTemporaryFolders } from "./support/index.ts";
 
-const folders: string[] = [];
-afterEach(() => {
-  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
-});
-
-function temporaryFolder(): string {
-  const folder = mkdtempSync(path.join(os.tmpdir(), "loadtest-distributed-"));
-  folders.push(folder);
-  return folder;
-}
+const temporaryFolder = useTemporaryFolders("loadtest-distributed-");
 
 function withRows(rows: number): Script {
   const script = buildScript({ target: "http://127.0.0.1:9", phases: [{ duration: 1, arrivalRate: 1 }], scenarios: [{ weight: 1, flow: [] }] });

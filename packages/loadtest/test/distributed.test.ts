@@ -1,30 +1,20 @@
 // A distributed run with real generator processes (the local launcher) and a real folder store, against a local
 // node:http target: the merge is exact, every arrival is run once by its shard, payload rows are shared out, and a
 // part that arrives late is merged, not dropped.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { createLatencyHistogram, decodeHistogram, encodeHistogram, type RunResult } from "../src/engine/run-result.ts";
+import { describe, expect, it } from "vitest";
+import { createLatencyHistogram, decodeHistogram, encodeHistogram, type RunResult, summarizeEncoded } from "../src/engine/run-result.ts";
 import { buildArrivalSchedule, selectShard } from "../src/engine/schedule.ts";
 import { runDistributed, type DistributedProgress } from "../src/distributed/coordinator.ts";
 import { LocalLauncher } from "../src/distributed/local-launcher.ts";
 import { FolderResultStore, type ResultStore } from "../src/distributed/result-store.ts";
 import type { IntervalReport } from "../src/distributed/run-files.ts";
 import type { Script } from "../src/script/script-types.ts";
-import { buildScript, useTestServers } from "./support/index.ts";
+import { buildScript, useTestServers, useTemporaryFolders } from "./support/index.ts";
 
 const startTestServer = useTestServers();
-const folders: string[] = [];
-afterEach(() => {
-  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
-});
-
-function temporaryFolder(): string {
-  const folder = mkdtempSync(path.join(os.tmpdir(), "loadtest-distributed-"));
-  folders.push(folder);
-  return folder;
-}
+const temporaryFolder = useTemporaryFolders("loadtest-distributed-");
 
 /** A target that answers each GET /item/SKU with the SKU as the order number, and counts the requests. */
 async function startItemServer() {
@@ -76,13 +66,6 @@ function mergeEncoded(encoded: string[]): string {
   return result;
 }
 
-const totalCount = (encoded: string) => {
-  const histogram = decodeHistogram(encoded);
-  const count = histogram.totalCount;
-  histogram.destroy();
-  return count;
-};
-
 describe("runDistributed with local generators", () => {
   it("merges two generators exactly: each runs exactly its shard with its own payload rows, and the merged histogram is every sample's", async () => {
     const server = await startItemServer();
@@ -113,7 +96,7 @@ describe("runDistributed with local generators", () => {
 
     // The merged histogram holds every sample once: one per request the target answered.
     expect(server.skus).toHaveLength(41);
-    expect(totalCount(outcome.result.histograms.latency)).toBe(41);
+    expect(summarizeEncoded(outcome.result.histograms.latency).count).toBe(41);
     expect(outcome.result.histograms.latency).toBe(mergeEncoded(results.map((r) => r.histograms.latency)));
     // The interval files hold the same samples: merged, they are the final histogram exactly, and the live series
     // merged from them is the final result's series.
