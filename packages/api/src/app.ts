@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { createCatalogReader, createDb, migrateToLatest, seedCatalog, seedPromotions, verifyMigrations } from "@checkout/core";
+import { createCatalogReader, createLocalAddressLookup, noAddressLookup, createDb, migrateToLatest, seedCatalog, seedPromotions, verifyMigrations } from "@checkout/core";
 import { LOCAL_SANDBOX_SECRET_KEY } from "@checkout/payment-protocol";
 import type { PaymentSandbox } from "@checkout/payment-sandbox";
 import { ConfigError, type Env } from "./env.ts";
@@ -183,6 +183,7 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
       readDb,
       catalog,
       payments,
+      addressLookup: env.ADDRESS_LOOKUP === "local" ? createLocalAddressLookup() : noAddressLookup,
       captureMode: env.CAPTURE_MODE,
       paymentVelocity: paymentVelocityOf(env),
       stockPolicy: stockPolicyOf(env),

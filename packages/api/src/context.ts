@@ -1,6 +1,6 @@
 // Request context: what every procedure may use. Built by a function tests can call without HTTP.
 import type { Kysely } from "kysely";
-import type { CatalogReader, Database, PaymentProvider, PaymentVelocity, StockPolicy } from "@checkout/core";
+import type { AddressLookupProvider, CatalogReader, Database, PaymentProvider, PaymentVelocity, StockPolicy } from "@checkout/core";
 import type { Logger } from "./logger.ts";
 import type { AdminAuth, RequestOrigin } from "./admin/admin-auth.ts";
 import type { Metrics } from "./http/metrics.ts";
@@ -14,6 +14,8 @@ export interface Services {
   /** Catalogue reads, from the reader through a short single-flight cache. */
   catalog: CatalogReader;
   payments: PaymentProvider;
+  /** City and state from a ZIP code, and address-line completions (ADDRESS_LOOKUP: the offline list, or none). */
+  addressLookup: AddressLookupProvider;
   /** When an authorised payment is captured: at once, or when the order is fulfilled. */
   captureMode: "immediate" | "on_fulfilment";
   /** Card-testing limits on declined payments per cart, client address, email and card (PAYMENT_DECLINES_PER_*). */

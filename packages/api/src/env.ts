@@ -66,6 +66,8 @@ const EnvSchema = z.object({
   DEV_WEB_ORIGIN: z.url().default("http://localhost:5173"),
   SEED_CATALOG: bool.default(true),
   CAPTURE_MODE: z.enum(["immediate", "on_fulfilment"], { message: "use immediate or on_fulfilment" }).default("immediate"),
+  /** The address form's helper: the offline US ZIP code list (local), or none (the shopper types every field). */
+  ADDRESS_LOOKUP: z.enum(["local", "none"], { message: "use local or none" }).default("local"),
   CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(65_000),

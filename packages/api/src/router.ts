@@ -6,12 +6,14 @@ import { cartRouter } from "./routers/cart.router.ts";
 import { checkoutRouter } from "./routers/checkout.router.ts";
 import { orderRouter } from "./routers/order.router.ts";
 import { adminRouter } from "./routers/admin.router.ts";
+import { addressRouter } from "./routers/address.router.ts";
 
 export const appRouter = router({
   catalog: catalogRouter,
   cart: cartRouter,
   checkout: checkoutRouter,
   order: orderRouter,
+  address: addressRouter,
   admin: adminRouter,
 });
 

@@ -31,4 +31,5 @@ export { seedPromotions } from "./promotion/seed-promotions.ts";
 export { AppError, isAppError, errorCodes, type ErrorCode } from "./error.ts";
 export * from "./payment/payment-provider.ts";
 export * from "./schemas.ts";
+export { createLocalAddressLookup, noAddressLookup, type AddressLookupProvider, type AddressSuggestion, type Locality } from "./address-lookup.ts";
 export * from "./db/index.ts";

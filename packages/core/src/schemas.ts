@@ -202,6 +202,22 @@ export type CatalogListInput = z.output<typeof CatalogListInput>;
 /** The category list takes nothing; strict, so a stray field is a typed 400 like anywhere else. */
 export const CatalogCategoriesInput = z.strictObject({}).prefault({});
 export const CatalogGetInput = z.strictObject({ productId: ProductIdSchema, currency: CurrencySchema.default("USD") });
+/** address.locality: the city and state of a postcode the shopper typed (the form fills them in). */
+export const AddressLocalityInput = z.strictObject({
+  country: CountrySchema,
+  postalCode: z.string().trim().min(1, "Enter a postcode or ZIP code").max(16, "A postcode or ZIP code is at most 16 characters"),
+});
+export const ADDRESS_SUGGESTION_LIMIT = { default: 5, max: 8 } as const;
+/** address.suggest: completions of the address line as typed ("350 Mission St, San Fr"). */
+export const AddressSuggestInput = z.strictObject({
+  country: CountrySchema,
+  text: z.string().trim().min(3, "Type at least 3 characters of the address").max(200, "An address line is at most 200 characters"),
+  limit: z
+    .int({ message: "A suggestion count is a whole number" })
+    .min(1, "Ask for at least 1 suggestion")
+    .max(ADDRESS_SUGGESTION_LIMIT.max, `Ask for at most ${ADDRESS_SUGGESTION_LIMIT.max} suggestions`)
+    .default(ADDRESS_SUGGESTION_LIMIT.default),
+});
 export const CartCreateInput = z.strictObject({ currency: CurrencySchema.default("USD") }).default({ currency: "USD" });
 export const CartIdInput = z.strictObject({ cartId: IdSchema });
 export const CartAddLineInput = z.strictObject({ cartId: IdSchema, sku: SkuSchema, quantity: QuantitySchema });

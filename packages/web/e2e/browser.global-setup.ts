@@ -28,5 +28,7 @@ function ensureChromium(): void {
 
 export default async function setup(): Promise<void> {
   ensureChromium();
-  await build({ root: webRoot, configFile: path.join(webRoot, "vite.config.ts"), logLevel: "warn" });
+  // CHECKOUT_TEST_WEB_DIST: a build of one's own, so two runs at once never empty each other's dist/ (shop-harness serves it).
+  const outDir = process.env.CHECKOUT_TEST_WEB_DIST;
+  await build({ root: webRoot, configFile: path.join(webRoot, "vite.config.ts"), logLevel: "warn", ...(outDir ? { build: { outDir, emptyOutDir: true } } : {}) });
 }
