@@ -16,6 +16,7 @@ import { compareCommand, CompareUsageError } from "./compare/compare-command.ts"
 import { DashboardError, takeDashboardFlags, type DashboardFlags } from "./dashboard/run-dashboard.ts";
 import { FargateConfigError } from "./distributed/fargate-launcher.ts";
 import { StoreUrlError } from "./distributed/result-store.ts";
+import { lateThresholdFromEnv } from "./engine/run-script.ts";
 import { DistributedUsageError } from "./distributed/run-files.ts";
 import { executeGenerator, GENERATOR_HELP, GENERATOR_SYNOPSIS, GeneratorUsageError } from "./distributed/generator-command.ts";
 
@@ -70,6 +71,7 @@ const runOutputHelp = `  -o, --output FILE       save the result as JSON (for re
   --workers N             load-generating threads (default: from the planned peak rate)
   --dashboard [PORT]      a live page of the report at http://127.0.0.1:PORT/ (a free port if none; printed on stderr)
   --dashboard-linger S    keep serving the final report S seconds after the verdict (Ctrl-C ends it)
+  LOADTEST_LATE_MS=N      an arrival launched more than N ms after its planned time counts as late (default 10)
 ${CI_OPTIONS_HELP}`;
 
 const commands: Record<string, Command> = {
@@ -328,6 +330,13 @@ async function main(argv: string[]): Promise<number> {
   }
   if (parsed.positionals.length > command.positionals) {
     throw new ShortUsageError(`${name}: unexpected argument ${parsed.positionals[command.positionals]}`, name);
+  }
+  if (name === "run" || name === "quick" || name === "generator") {
+    try {
+      lateThresholdFromEnv();
+    } catch (error) {
+      throw new ShortUsageError(`${name}: ${(error as Error).message}`, name);
+    }
   }
   try {
     return await command.execute(parsed.values, parsed.positionals, dashboard);

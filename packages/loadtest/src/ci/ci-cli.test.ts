@@ -12,7 +12,8 @@ import { summaryValidator } from "./summary-schema.ts";
 const cli = path.resolve(import.meta.dirname, "../cli.ts");
 const loadtest = (args: string[], env: NodeJS.ProcessEnv = {}) => {
   const { GITHUB_ACTIONS: _actions, GITHUB_STEP_SUMMARY: _summary, ...inherited } = process.env;
-  return runToExit(process.execPath, ["--import", "tsx", cli, ...args], { ...inherited, ...env });
+  // An arrival counts as late only after a second: the verdicts checked here must not hang on how busy the machine is.
+  return runToExit(process.execPath, ["--import", "tsx", cli, ...args], { ...inherited, LOADTEST_LATE_MS: "1000", ...env });
 };
 
 let dir = "";

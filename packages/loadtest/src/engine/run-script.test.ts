@@ -6,7 +6,7 @@ import { Client } from "undici";
 import { describe, expect, it } from "vitest";
 import { buildScript, freePort, useTestServers, type TestServer } from "../../test/support/index.ts";
 import { createLatencyHistogram, intervalFailures, mergeRunResults, recordMs, summarize, summarizeHistogram } from "./run-result.ts";
-import { runScript, type ProgressSnapshot } from "./run-script.ts";
+import { lateThresholdFromEnv, runScript, type ProgressSnapshot } from "./run-script.ts";
 
 const serve = useTestServers();
 
@@ -421,5 +421,16 @@ describe("runScript", () => {
     );
     expect(result.aborted).toBe(true);
     expect(result.counters.vusersCreated).toBeLessThanOrEqual(4);
+  });
+});
+
+describe("LOADTEST_LATE_MS", () => {
+  it("is 10 ms unless set, takes a whole number of milliseconds, and refuses anything else by name", () => {
+    expect(lateThresholdFromEnv({})).toBe(10);
+    expect(lateThresholdFromEnv({ LOADTEST_LATE_MS: "" })).toBe(10);
+    expect(lateThresholdFromEnv({ LOADTEST_LATE_MS: "250" })).toBe(250);
+    for (const bad of ["0", "-5", "2.5", "abc", "60001"]) {
+      expect(() => lateThresholdFromEnv({ LOADTEST_LATE_MS: bad })).toThrow(`LOADTEST_LATE_MS is "${bad}"`);
+    }
   });
 });

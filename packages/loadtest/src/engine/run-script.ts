@@ -29,8 +29,19 @@ export interface RunOptions {
   progressHistograms?: boolean;
 }
 
+/** How late an arrival may launch before it counts as late: 10 ms, or LOADTEST_LATE_MS (a whole number of ms, 1 to 60,000). */
+export function lateThresholdFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.LOADTEST_LATE_MS;
+  if (text === undefined || text === "") return 10;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 60_000) {
+    throw new Error(`LOADTEST_LATE_MS is ${JSON.stringify(text)}: use a whole number of milliseconds from 1 to 60000 (an arrival launched later than that counts as late)`);
+  }
+  return value;
+}
+
 export async function runScript(script: Script, options: RunOptions = {}): Promise<RunResult> {
-  const lateThresholdMs = options.lateThresholdMs ?? 10;
+  const lateThresholdMs = options.lateThresholdMs ?? lateThresholdFromEnv();
   const intervalMs = options.intervalMs ?? 1000;
   const connections = options.connectionsPerOrigin === undefined ? 100 : (options.connectionsPerOrigin ?? Number.POSITIVE_INFINITY);
   let schedule = buildArrivalSchedule(script.phases);
