@@ -1,7 +1,10 @@
 // Contact and shipping-address inputs, laid out as the chosen country writes an address (a German form asks the
 // postcode before the city and has no region; a US one asks City, State, ZIP code). A field is checked when the shopper
-// leaves it, by the same rules the API applies, and its message uses the field's own label.
-import { useEffect, useState } from "react";
+// leaves it, by the same rules the API applies, and its message uses the field's own label. A US form asks the ZIP code
+// before the city and state and fills them in from it (the API's address lookup); the address line offers completions.
+import { type ComponentType, useEffect, useRef, useState } from "react";
+import { isWholeZip, lookUpLocality, type AddressSuggestion } from "../checkout/address-lookup.ts";
+import type { AddressLineSuggestionsProps } from "./address-line-field.tsx";
 import { addressFormats, type CountryAddressFormat, countryCodes, isCountryCode, localityFieldsOf, US_STATE_NAMES, US_STATES } from "../lib/schemas.ts";
 import { validateForm, type FieldErrors, type FieldName, type FormValues } from "../checkout/address-form.ts";
 import { FormField } from "./form-field.tsx";
@@ -69,8 +72,77 @@ export function ContactFields({ values, errors, disabled, onChange }: AddressFie
 
 const localityAutoComplete = { city: "shipping address-level2", region: "shipping address-level1", postalCode: "shipping postal-code" } as const;
 
+/** Countries whose form asks the postcode first, because the lookup fills in the city and region from it. */
+const POSTCODE_FIRST: ReadonlySet<string> = new Set(["US"]);
+const LOCALITY_DELAY_MS = 150;
+
+/**
+ * The city and state the lookup filled in: it may fill a field that is empty or still holds what it filled itself (a
+ * corrected ZIP code corrects them), never one the shopper typed. Says what it filled in, for screen readers.
+ */
+function useLocalityFill(values: FormValues, onChange: (name: FieldName, value: string) => void) {
+  const latest = useRef(values);
+  latest.current = values;
+  const filled = useRef<{ city?: string; region?: string }>({});
+  const [announcement, setAnnouncement] = useState("");
+
+  function fill(parts: { city?: string; region?: string | null }, said: string) {
+    const now = latest.current;
+    let changed = false;
+    for (const name of ["city", "region"] as const) {
+      const value = parts[name];
+      if (!value || now[name] === value) continue;
+      if (now[name].trim() !== "" && now[name] !== filled.current[name]) continue;
+      onChange(name, value);
+      filled.current[name] = value;
+      changed = true;
+    }
+    if (changed) setAnnouncement(said);
+  }
+
+  const { country, postalCode } = values;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: asked again only when the ZIP code or country changes
+  useEffect(() => {
+    if (!isWholeZip(country, postalCode) || !isCountryCode(country)) return;
+    const timer = window.setTimeout(() => {
+      void lookUpLocality(country, postalCode).then((locality) => {
+        const now = latest.current;
+        if (!locality || now.country !== country || now.postalCode !== postalCode) return;
+        fill(locality, `City and state filled in from the ZIP code: ${locality.city}, ${locality.region ?? ""}.`);
+      });
+    }, LOCALITY_DELAY_MS);
+    return () => window.clearTimeout(timer);
+  }, [country, postalCode]);
+
+  /** A completion the shopper chose: its place replaces what the lookup filled in (and fills what is empty). */
+  function choose(suggestion: AddressSuggestion) {
+    onChange("line1", suggestion.line1);
+    if (suggestion.postalCode) onChange("postalCode", suggestion.postalCode);
+    for (const name of ["city", "region"] as const) {
+      const value = suggestion[name];
+      if (value) {
+        onChange(name, value);
+        filled.current[name] = value;
+      }
+    }
+  }
+
+  return { announcement, choose };
+}
+
 export function AddressFields({ values, errors, disabled, onChange }: AddressFieldsProps) {
   const checks = useFieldChecks(values, errors);
+  const lookup = useLocalityFill(values, onChange);
+  const line1 = useRef<HTMLInputElement>(null);
+  // The address line's completions load when a shopper whose country the lookup knows first comes to the field.
+  const [Suggestions, setSuggestions] = useState<ComponentType<AddressLineSuggestionsProps> | null>(null);
+  const loadSuggestions = () => {
+    if (Suggestions || !POSTCODE_FIRST.has(values.country)) return;
+    void import("./address-line-field.tsx").then(
+      (module) => setSuggestions(() => module.AddressLineSuggestions),
+      () => {},
+    );
+  };
   const countryCode = isCountryCode(values.country) ? values.country : "US";
   const format: CountryAddressFormat = addressFormats[countryCode];
   const input = (name: FieldName, autoComplete: string, extra: { required?: boolean; type?: string; inputMode?: "tel" | "text" | "numeric" } = {}) => ({
@@ -111,7 +183,11 @@ export function AddressFields({ values, errors, disabled, onChange }: AddressFie
     recheckPostalCode();
   }
 
-  const locality = localityFieldsOf(countryCode).map((name) => {
+  const localityOrder = localityFieldsOf(countryCode);
+  const orderedLocality = POSTCODE_FIRST.has(countryCode)
+    ? [...localityOrder.filter((name) => name === "postalCode"), ...localityOrder.filter((name) => name !== "postalCode")]
+    : localityOrder;
+  const locality = orderedLocality.map((name) => {
     if (name === "city") {
       return (
         <FormField key="city" id="city" label={format.city.label} error={checks.errorOf("city")}>
@@ -188,13 +264,27 @@ export function AddressFields({ values, errors, disabled, onChange }: AddressFie
           </select>
         )}
       </FormField>
-      <FormField id="line1" label="Address line 1" error={checks.errorOf("line1")} className="field-grid__full">
-        {(aria) => <input {...aria} {...input("line1", "shipping address-line1")} />}
+      <FormField
+        id="line1"
+        label="Address line 1"
+        error={checks.errorOf("line1")}
+        className="field-grid__full"
+        hint={POSTCODE_FIRST.has(countryCode) ? "The street, then a comma and the city or ZIP code to choose the rest." : undefined}
+      >
+        {(aria) => (
+          <div className="combobox">
+            <input {...aria} {...input("line1", "shipping address-line1")} ref={line1} onFocus={loadSuggestions} />
+            {Suggestions && <Suggestions inputRef={line1} text={values.line1} country={countryCode} onChoose={lookup.choose} />}
+          </div>
+        )}
       </FormField>
       <FormField id="line2" label="Address line 2" optional error={checks.errorOf("line2")} className="field-grid__full">
         {(aria) => <input {...aria} {...input("line2", "shipping address-line2", { required: false })} />}
       </FormField>
       {locality}
+      <p className="visually-hidden" role="status" aria-live="polite">
+        {lookup.announcement}
+      </p>
       <FormField id="phone" label="Phone" optional error={checks.errorOf("phone")} hint="Only used if the courier needs to reach you.">
         {(aria) => <input {...aria} {...input("phone", "shipping tel", { required: false, type: "tel", inputMode: "tel" })} />}
       </FormField>

@@ -1,5 +1,5 @@
 // Reads the typed error the API sends (appCode, details, issues) out of whatever a call threw.
-import { TRPCClientError } from "@trpc/client";
+import { ApiError } from "../trpc.ts";
 
 export interface FieldIssue {
   path: string;
@@ -18,7 +18,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 export function describeError(error: unknown): AppErrorInfo {
-  if (error instanceof TRPCClientError) {
+  if (error instanceof ApiError) {
     const data: unknown = error.data;
     const record = isRecord(data) ? data : {};
     const code = typeof record.appCode === "string" ? record.appCode : typeof record.code === "string" ? record.code : "NETWORK";
