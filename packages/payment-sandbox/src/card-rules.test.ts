@@ -83,6 +83,12 @@ describe("checkCard", () => {
     expect(checkCard({ ...valid, expYear: 2200 }, now, KEY)).toMatchObject({ code: "invalid_expiry" });
     expect(checkCard({ ...valid, cvc: "12" }, now, KEY)).toMatchObject({ code: "invalid_cvc" });
     expect(checkCard({ ...valid, cvc: "12345" }, now, KEY)).toMatchObject({ code: "invalid_cvc" });
+    // The length goes by brand: a Visa takes 3 digits, never 4; an American Express card 4, never 3.
+    expect(checkCard({ ...valid, cvc: "1234" }, now, KEY)).toMatchObject({ code: "invalid_cvc", message: "Your card's security code is invalid: it is 3 digits for this card." });
+    const amex = { ...valid, number: "378282246310005" };
+    expect(checkCard({ ...amex, cvc: "123" }, now, KEY)).toMatchObject({ code: "invalid_cvc", message: "Your card's security code is invalid: it is 4 digits for this card." });
+    expect(checkCard({ ...amex, cvc: "1234" }, now, KEY)).toMatchObject({ ok: true, card: { brand: "amex" } });
+    expect(checkCard({ ...valid, cvc: "12a" }, now, KEY)).toMatchObject({ code: "invalid_cvc" });
   });
 
   it("treats missing or mistyped fields as an invalid request", () => {

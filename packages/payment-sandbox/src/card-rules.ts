@@ -136,12 +136,15 @@ export function checkCard(input: Record<string, unknown>, now: Date, fingerprint
   if (isExpired(month, year, now)) {
     return { ok: false, code: "invalid_expiry", message: "Your card has expired." };
   }
-  if (!/^\d{3,4}$/.test(cvc)) {
-    return { ok: false, code: "invalid_cvc", message: "Your card's security code is invalid." };
+  // The brand decides the length, as a real processor checks it: 4 digits on the front of an American Express card,
+  // 3 on the back of the others (a Visa "CVC" of 4 digits is an expiry typed in the wrong box).
+  const brand = detectBrand(digits);
+  if (!/^\d+$/.test(cvc) || cvc.length !== cvcLengthFor(brand)) {
+    return { ok: false, code: "invalid_cvc", message: `Your card's security code is invalid: it is ${cvcLengthFor(brand)} digits for this card.` };
   }
   return {
     ok: true,
-    card: { brand: detectBrand(digits), last4: digits.slice(-4), expMonth: month, expYear: year, fingerprint: cardFingerprint(digits, fingerprintKey) },
+    card: { brand, last4: digits.slice(-4), expMonth: month, expYear: year, fingerprint: cardFingerprint(digits, fingerprintKey) },
     behaviour: behaviourForCardNumber(digits),
   };
 }
