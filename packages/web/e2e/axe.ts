@@ -2,7 +2,7 @@
 // assertion can print. The script is evaluated through the DevTools protocol, so the shop's CSP stays as it ships.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { Page } from "playwright-core";
+import type { Frame, Page } from "playwright-core";
 import { expect } from "vitest";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -14,8 +14,8 @@ export interface AxeViolation {
   targets: string[];
 }
 
-/** Runs axe on the page as it is now; returns every violation (nothing filtered by impact). */
-export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+/** Runs axe on the page (or one of its frames, e.g. the card issuer's) as it is now; returns every violation (nothing filtered by impact). */
+export async function axeViolations(page: Page | Frame): Promise<AxeViolation[]> {
   const hasAxe = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe === "object");
   if (!hasAxe) await page.evaluate(axeSource);
   return page.evaluate(async () => {
@@ -33,7 +33,7 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
 }
 
 /** Fails with every violation listed, at any impact. */
-export async function expectNoAxeViolations(page: Page, state: string): Promise<void> {
+export async function expectNoAxeViolations(page: Page | Frame, state: string): Promise<void> {
   const violations = await axeViolations(page);
   expect(violations, `axe on ${state}:\n${violations.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.targets.join(", ")}`).join("\n")}`).toEqual([]);
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { addToCart, newPhonePage, screenshots, setUpShop, type ExpectedFailure } from "./shop-harness.ts";
+import { addToCart, checkoutUpToPayment, fillCard, newPhonePage, screenshots, setUpShop, usShopper, waitForTotals, type ExpectedFailure } from "./shop-harness.ts";
 
 const shop = setUpShop();
 
@@ -160,4 +160,59 @@ describe("switching currency during checkout", () => {
       expect(errors).toEqual([]);
     });
   }
+});
+
+describe("a currency switch that fails", () => {
+  it("changes nothing and says why when the shop cannot be reached, then switches once it can (phone)", async () => {
+    const { page, errors } = await openPage("phone");
+    await addToCart(page, shop().app.url, "ceramic-mug", "1");
+    await page.goto(`${shop().app.url}/cart`);
+    const subtotal = () => page.getByTestId("cart-subtotal").textContent();
+    await expect.poll(subtotal).toMatch(/^\$/);
+    const before = await subtotal();
+    const cartId = await storedCartId(page);
+
+    await page.route("**/trpc/cart.setCurrency", (route) => route.abort("internetdisconnected"));
+    await chooseCurrency(page, "EUR");
+    await expect.poll(() => announcement(page)).toBe("Prices are still in USD: We could not reach the shop. Check your connection and try again.");
+    expect(await currencySelect(page).inputValue()).toBe("USD");
+    expect(await subtotal()).toBe(before);
+    expect(await storedCartId(page)).toBe(cartId);
+    expect(await page.getByTestId("cart-count").textContent()).toBe("1");
+    expect(await focusedId(page)).toBe("currency-select");
+    await expectNoAxeViolations(page, "the cart after a currency switch that could not reach the shop (phone)");
+    await shot(page, "switch-unreachable", "phone");
+
+    await page.unroute("**/trpc/cart.setCurrency");
+    await chooseCurrency(page, "EUR");
+    await expect.poll(subtotal).toMatch(/^€/);
+    await expect.poll(() => announcement(page)).toBe("Prices are now in EUR.");
+    expect(await storedCartId(page)).toBe(cartId);
+    expect(errors).toEqual([]);
+  });
+
+  it("is refused while the card payment waits on the bank's challenge, and the purchase goes on in dollars (desktop)", async () => {
+    const { page, errors } = await openPage("desktop", [{ status: 409, path: "/trpc/cart.setCurrency" }]);
+    await addToCart(page, shop().app.url, "ceramic-mug", "1");
+    await checkoutUpToPayment(page, shop().app.url, usShopper("pending-switch@example.com"));
+    await fillCard(page, "4000 0027 6000 3184");
+    await waitForTotals(page);
+    await page.getByTestId("place-order").click();
+    const complete = page.frameLocator("[data-testid=three-ds-frame]").getByRole("button", { name: "Complete authentication" });
+    await complete.waitFor({ timeout: 15_000 });
+
+    await chooseCurrency(page, "EUR");
+    await expect.poll(() => announcement(page)).toBe("Prices are still in USD: Your payment for this cart is still being processed, so its currency cannot change now");
+    expect(await currencySelect(page).inputValue()).toBe("USD");
+    expect(await focusedId(page)).toBe("currency-select");
+    await expectNoAxeViolations(page, "the checkout after a currency switch refused during the 3-D Secure challenge (desktop)");
+    await shot(page, "switch-refused-mid-payment", "desktop");
+
+    await complete.click();
+    await page.waitForURL(/\/orders#[0-9a-f-]{36}$/, { timeout: 20_000 });
+    const number = (await page.getByTestId("order-number").textContent())?.trim() ?? "";
+    const order = await shop().database.db.selectFrom("order").select(["currency", "status"]).where("number", "=", number).executeTakeFirstOrThrow();
+    expect(order).toEqual({ currency: "USD", status: "captured" });
+    expect(errors).toEqual([]);
+  });
 });

@@ -4,6 +4,7 @@
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoAxeViolations } from "./axe.ts";
 import type { RunningApp } from "../../api/src/app.ts";
 import type { TestDatabase } from "../../api/test/support/database.ts";
 import {
@@ -119,6 +120,11 @@ describe("a shopper in Chromium with a promo code and a 3-D Secure card", () => 
       { polling: 100 },
     );
     await page.screenshot({ path: path.join(screenshots, "three-ds-challenge.png") });
+    // The page around the challenge, and the card issuer's page inside its frame.
+    await expectNoAxeViolations(page, "the checkout while the 3-D Secure challenge is shown");
+    const issuerFrame = page.frames().find((frame) => frame.url().includes("/3ds/"));
+    expect(issuerFrame, "the card issuer's frame").toBeDefined();
+    if (issuerFrame) await expectNoAxeViolations(issuerFrame, "the card issuer's 3-D Secure page");
     await complete.click();
 
     const number = await waitForConfirmation(page);
