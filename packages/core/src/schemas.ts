@@ -394,6 +394,8 @@ export interface OrderLine {
   /** This line's share of the order discount (largest remainder); the shares sum to the discount. */
   discount: number;
   tax: number;
+  /** The picture of the variant bought (its colour), as the catalogue has it now; "" once it left the catalogue. */
+  image: string;
 }
 
 export interface Payment {

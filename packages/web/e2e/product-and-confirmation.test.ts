@@ -158,6 +158,13 @@ describe.each(sizes)("a shopper on a $name", (size) => {
     const expectedDate = await page.evaluate((iso) => new Intl.DateTimeFormat(navigator.language, { dateStyle: "long", timeStyle: "short" }).format(new Date(iso)), order.placedAt);
     expect(await placedAt.textContent()).toBe(expectedDate);
     expect(expectedDate).toMatch(size.placedAt);
+    // Each line with the picture of the variant bought.
+    expect(order.lines.every((line) => line.image?.startsWith("/images/products/"))).toBe(true);
+    const pictures = await page
+      .getByTestId("order-line")
+      .locator("img")
+      .evaluateAll((images) => (images as HTMLImageElement[]).map((img) => new URL(img.src).pathname));
+    expect(pictures).toEqual(order.lines.map((line) => line.image));
     // The address as its post office writes it.
     const address = await page.getByTestId("order-address").locator(":scope > span").allTextContents();
     expect(address).toEqual(

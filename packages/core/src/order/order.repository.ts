@@ -78,8 +78,10 @@ export async function transitionStatus(db: Db, orderId: string, from: OrderStatu
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** What an order shows of each line. */
-export type OrderLineView = Pick<OrderLineRow, "sku" | "product_name" | "variant_name" | "unit_price" | "quantity" | "line_total" | "discount" | "tax">;
+/** What an order shows of each line; its picture is the variant's (or product's) as the catalogue has it now. */
+export type OrderLineView = Pick<OrderLineRow, "sku" | "product_name" | "variant_name" | "unit_price" | "quantity" | "line_total" | "discount" | "tax"> & {
+  image: string | null;
+};
 
 /** An order row with its lines (in position order) and its latest payment, as JSON built by the database. */
 export interface OrderWithDetailsRow extends OrderRow {
@@ -99,7 +101,8 @@ const orderWithDetails = compileOnce<{ orderId: string }, OrderWithDetailsRow>([
     .selectAll("o")
     .select(
       sql<OrderLineView[]>`coalesce((select json_agg(json_build_object('sku', l.sku, 'product_name', l.product_name, 'variant_name', l.variant_name,
-        'unit_price', l.unit_price, 'quantity', l.quantity, 'line_total', l.line_total, 'discount', l.discount, 'tax', l.tax) order by l.position)
+        'unit_price', l.unit_price, 'quantity', l.quantity, 'line_total', l.line_total, 'discount', l.discount, 'tax', l.tax,
+        'image', (select coalesce(v.image, p.image) from variant v join product p on p.id = v.product_id where v.sku = l.sku)) order by l.position)
         from order_line l where l.order_id = o.id), '[]'::json)`.as("lines_json"),
     )
     .select(
@@ -135,6 +138,7 @@ export function rowToOrder(row: OrderRow, lines: readonly OrderLineView[], payme
       lineTotal: line.line_total,
       discount: line.discount,
       tax: line.tax,
+      image: line.image ?? "",
     })),
     payment,
     placedAt: row.created_at.toISOString(),

@@ -1,12 +1,19 @@
 // The priced lines of a quote or an order, and its totals, with test ids under one prefix.
 import type { OrderLine, Totals } from "@checkout/core/schemas";
 import { Money } from "./money.tsx";
+import { ProductImage } from "./product-image.tsx";
 
+/** An order's lines, each with the picture of the variant bought (its colour) when the order has one. */
 export function OrderLines({ lines, currency }: { lines: readonly OrderLine[]; currency: string }) {
   return (
     <ul className="order-lines">
       {lines.map((line) => (
-        <li key={line.sku} className="order-lines__row">
+        <li key={line.sku} className={`order-lines__row ${line.image ? "order-lines__row--pictured" : ""}`.trim()} data-testid="order-line">
+          {line.image && (
+            <span className="order-lines__thumb">
+              <ProductImage src={line.image} alt="" />
+            </span>
+          )}
           <span className="order-lines__name">
             {line.productName}
             {line.variantName !== "Default" && <span className="muted"> · {line.variantName}</span>}
