@@ -10,7 +10,10 @@ export interface PaymentPageSources {
    * our page runs no provider script, so `script-src` stays `'self'`. A provider SDK would be listed here, by origin.
    */
   scriptOrigins?: readonly string[];
-  /** Origins the page itself calls with fetch/XHR beyond our API. None today: the card field talks to its provider from inside its frame. */
+  /**
+   * Origins the page itself calls with fetch/XHR beyond our API and the provider's wallet (its Payment Request
+   * manifests, always allowed). None today: the card field talks to its provider from inside its frame.
+   */
   connectOrigins?: readonly string[];
 }
 
@@ -42,7 +45,8 @@ export function contentSecurityPolicy(sources: PaymentPageSources): string {
     ["script-src 'self'", ...scripts].join(" "),
     "style-src 'self'",
     "img-src 'self' data:",
-    ["connect-src 'self'", ...connects].join(" "),
+    // The provider's wallet for express checkout: the browser's Payment Request reads its manifests under this path.
+    ["connect-src 'self'", `${paymentOrigin}/wallet/`, ...connects].join(" "),
     `frame-src ${paymentOrigin}`,
     "base-uri 'none'",
     "form-action 'self'",

@@ -175,7 +175,8 @@ describe("security headers on every response", () => {
       ReferrerPolicy: { ReferrerPolicy: "strict-origin-when-cross-origin", Override: true },
       ContentSecurityPolicy: {
         ContentSecurityPolicy:
-          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+          `connect-src 'self' ${new URL(config.paymentFieldUrl).origin}/wallet/; ` +
           `frame-src ${new URL(config.paymentFieldUrl).origin}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'`,
         Override: true,
       },
@@ -210,8 +211,9 @@ describe("contentSecurityPolicy (PCI DSS 6.4.3)", () => {
       connectOrigins: ["https://api.payments.example.com"],
     });
     expect(directive(withSdk, "script-src")).toBe("script-src 'self' https://js.payments.example.com");
-    expect(directive(withSdk, "connect-src")).toBe("connect-src 'self' https://api.payments.example.com");
-    expect(directive(policy, "connect-src")).toBe("connect-src 'self'");
+    expect(directive(withSdk, "connect-src")).toBe("connect-src 'self' https://field.payments.example.com/wallet/ https://api.payments.example.com");
+    // The provider's wallet path only (express checkout's Payment Request manifests), never its whole origin.
+    expect(directive(policy, "connect-src")).toBe("connect-src 'self' https://field.payments.example.com/wallet/");
   });
 
   it("refuses a provider that is not on https (localhost aside)", () => {

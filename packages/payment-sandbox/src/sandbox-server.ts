@@ -8,6 +8,7 @@ import { challengeContentSecurityPolicy, renderChallengePage } from "./challenge
 import { fieldContentSecurityPolicy, renderFieldPage } from "./field-page.ts";
 import { authorizationView, createApiRoutes, errorBody, invalidRequest, isJsonObject, type ApiHooks, type JsonObject, type Reply } from "./sandbox-api.ts";
 import { SandboxStore, type SandboxStateSnapshot } from "./sandbox-store.ts";
+import { createWallet, WALLET_PREFIX } from "./wallet.ts";
 import { WebhookSender } from "./webhook-sender.ts";
 
 export interface PaymentSandboxOptions {
@@ -125,7 +126,7 @@ async function readJsonObject(request: IncomingMessage): Promise<JsonRead> {
   return { ok: true, body: parsed };
 }
 
-function sendText(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+function sendText(response: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
   response.writeHead(status, {
     ...baseHeaders,
     "Content-Type": contentType,
@@ -158,6 +159,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     slowCardDelayMs: options.slowCardDelayMs ?? DEFAULT_SLOW_CARD_DELAY_MS,
   };
   const apiRoutes = createApiRoutes(store, hooks);
+  const wallet = createWallet({ publicUrl: () => publicUrl, allowedOrigins, store, fingerprintKey });
   const host = options.host ?? "127.0.0.1";
   const heldAnswers = new Set<() => void>();
 
@@ -308,6 +310,14 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
       serveChallenge(response, CHALLENGE_PATH.exec(path)?.[1] ?? "", query);
     } else if (CHALLENGE_PATH.test(path) && request.method === "POST") {
       sendReply(response, await answerChallenge(request, CHALLENGE_PATH.exec(path)?.[1] ?? ""));
+    } else if (path.startsWith(WALLET_PREFIX)) {
+      const readJson = async () => {
+        const read = await readJsonObject(request);
+        return read.ok ? read : { ok: false as const, status: read.reply.status, body: read.reply.body };
+      };
+      const header = (name: string) => String(request.headers[name] ?? "");
+      const reply = await wallet.handle({ method: request.method ?? "", path, query, contentType: header("content-type"), origin: header("origin"), readJson });
+      sendText(response, reply.status, reply.contentType, reply.body, reply.headers);
     } else if (path.startsWith("/v1/") && path !== "/v1/tokens") {
       await handleApi(request, response, path, query);
     } else {

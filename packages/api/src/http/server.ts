@@ -77,7 +77,8 @@ function contentSecurityPolicy(paymentFieldUrl: string): string {
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
-    "connect-src 'self'",
+    // The provider's wallet for express checkout: the browser's Payment Request reads its manifests under this path.
+    `connect-src 'self' ${paymentOrigin}/wallet/`,
     `frame-src ${paymentOrigin}`,
     "base-uri 'none'",
     "form-action 'self'",

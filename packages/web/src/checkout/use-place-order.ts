@@ -1,4 +1,5 @@
-// Placing the order: tokenise the card in the sandbox frame, then placeOrder with the confirmed quote.
+// Placing the order: a single-use token from the payment source (the card typed into the sandbox frame, or the sandbox
+// wallet's sheet for express checkout), then placeOrder with the confirmed quote. Both sources share everything below.
 // Declines keep everything entered; an expired quote is renewed; a changed price is shown for consent.
 // A card that needs 3-D Secure leaves the order pending: the challenge is shown, then confirmPayment settles it.
 // A retryable failure (payment processor or shop unreachable, load shed) keeps the attempt: the next
@@ -7,6 +8,7 @@ import { useEffect, useRef, useState, type RefObject } from "react";
 import type { Order, Quote } from "@checkout/core/schemas";
 import { trpc } from "../trpc.ts";
 import { describeError, isRetryable, lockedUntilOf, retryAfterSecondsOf, type AppErrorInfo } from "../lib/errors.ts";
+import { formatTime } from "../lib/format.ts";
 import { randomId } from "../lib/ids.ts";
 import type { CardFieldHandle } from "../components/card-field.tsx";
 import { clearPendingChallenge, readPendingChallenge, writePendingChallenge } from "./pending-challenge-storage.ts";
@@ -23,8 +25,27 @@ export interface PaymentChallenge {
   nextActionUrl: string;
 }
 
+/** Where the payment token comes from: the card field, or the wallet (express checkout). */
+export type PaymentSourceKind = "card" | "wallet";
+
+export interface PaymentSource {
+  kind: PaymentSourceKind;
+  /** A single-use token for paying `quote`; throws PaymentCancelledError when the shopper backs out. */
+  tokenize: (quote: Quote) => Promise<string>;
+}
+
+/** The shopper closed or cancelled the wallet: nothing happened, so nothing is shown. */
+export class PaymentCancelledError extends Error {
+  constructor() {
+    super("The payment was cancelled.");
+    this.name = "PaymentCancelledError";
+  }
+}
+
 export interface PlacementError {
   message: string;
+  /** Which way of paying the error belongs to, so it is shown next to that way's button. */
+  source: PaymentSourceKind;
   /** A problem another card (or the same card typed again) can fix, rather than e.g. a promo code that ran out. */
   isCardProblem: boolean;
   /** Placing the order again retries the same attempt (same Idempotency-Key): safe, never a second charge. */
@@ -38,14 +59,17 @@ interface Attempt {
   quoteId: string;
 }
 
-interface PlaceOrderOptions {
+export interface PlaceOrderOptions {
   cartId: string;
   quote: Quote | null;
   setQuote: (quote: Quote) => void;
-  cardField: RefObject<CardFieldHandle | null>;
+  /** The card field, for the default payment source; express checkout passes its own source to placeOrder. */
+  cardField?: RefObject<CardFieldHandle | null>;
   onPlaced: (orderId: string) => void;
   /** Called when the server priced the cart differently, so the cart shown can catch up. */
   onRepriced: () => void;
+  /** Shows again, after a reload, a 3-D Secure challenge the shopper left unanswered (default true; one hook per page does). */
+  resumesChallenge?: boolean;
 }
 
 const NETWORK_RETRY_DELAY_MS = 1000;
@@ -84,19 +108,24 @@ export function pausedPaymentsMessage(info: AppErrorInfo, now: Date = new Date()
   const seconds = until ? Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)) : retryAfterSecondsOf(info);
   const minutes = seconds === null ? null : Math.ceil(seconds / 60);
   const wait = minutes === null ? "later" : minutes <= 1 ? "in a minute" : `in ${minutes} minutes`;
-  const clock = until && minutes !== null && minutes > 1 ? ` (at ${until.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })})` : "";
+  const clock = until && minutes !== null && minutes > 1 ? ` (at ${formatTime(until)})` : "";
   return `Your payment was not accepted. For your security we paused payments for this cart; try again ${wait}${clock}, or contact your bank.`;
 }
 
-function errorFor(info: AppErrorInfo): PlacementError {
+const nextCardStep: Record<PaymentSourceKind, string> = {
+  card: "Check your card details or use another card, then place your order again.",
+  wallet: "Pay again and choose another card in the wallet, or pay by card below.",
+};
+
+function errorFor(info: AppErrorInfo, source: PaymentSourceKind): PlacementError {
   // Another card would be refused too until the pause ends: no "use another card" prompt.
-  if (info.code === "PAYMENT_ATTEMPTS_LOCKED") return { message: pausedPaymentsMessage(info), isCardProblem: false, isRetry: false };
+  if (info.code === "PAYMENT_ATTEMPTS_LOCKED") return { message: pausedPaymentsMessage(info), source, isCardProblem: false, isRetry: false };
   if (paymentCodes.has(info.code)) {
     const sentence = /[.!?]$/.test(info.message) ? info.message : `${info.message}.`;
-    return { message: `${sentence} Check your card details or use another card, then place your order again.`, isCardProblem: true, isRetry: false };
+    return { message: `${sentence} ${nextCardStep[source]}`, source, isCardProblem: true, isRetry: false };
   }
-  if (isRetryable(info)) return { message: retryMessage(info), isCardProblem: false, isRetry: true };
-  return { message: info.message, isCardProblem: false, isRetry: false };
+  if (isRetryable(info)) return { message: retryMessage(info), source, isCardProblem: false, isRetry: true };
+  return { message: info.message, source, isCardProblem: false, isRetry: false };
 }
 
 function challengeOf(order: Order): PaymentChallenge | null {
@@ -109,12 +138,24 @@ function isFailed(order: Order): boolean {
   return order.status === "payment_failed" || order.status === "cancelled";
 }
 
-function failedAuthenticationError(order: Order): PlacementError {
+function failedAuthenticationError(order: Order, source: PaymentSourceKind): PlacementError {
   const message =
     order.payment?.declineCode === "authentication_failed"
       ? "Card authentication failed. Try again or use another card."
       : "Your payment was not completed. Try again or use another card.";
-  return { message, isCardProblem: true, isRetry: false };
+  return { message, source, isCardProblem: true, isRetry: false };
+}
+
+/** The card typed into the sandbox's card field. */
+function cardSource(cardField: RefObject<CardFieldHandle | null> | undefined): PaymentSource {
+  return {
+    kind: "card",
+    tokenize: async () => {
+      const card = cardField?.current;
+      if (!card) throw new Error("The card field is not ready yet.");
+      return (await card.tokenize()).token;
+    },
+  };
 }
 
 /** Runs an idempotent call, and once more if its response was lost on the network. */
@@ -128,7 +169,7 @@ async function retryOnceAfterNetworkError<T>(call: () => Promise<T>): Promise<T>
   }
 }
 
-export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField, onPlaced, onRepriced }: PlaceOrderOptions) {
+export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField, onPlaced, onRepriced, resumesChallenge = true }: PlaceOrderOptions) {
   const onPlacedRef = useRef(onPlaced);
   onPlacedRef.current = onPlaced;
   const [isPlacing, setIsPlacing] = useState(false);
@@ -139,6 +180,8 @@ export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField
   const inFlight = useRef(false);
   /** The attempt whose outcome is unknown after a retryable failure; reused by the next "Place order". */
   const attempt = useRef<Attempt | null>(null);
+  /** Which source the current challenge's order was paid with (its errors are shown beside that source's button). */
+  const challengeSource = useRef<PaymentSourceKind>("card");
 
   // Another (or no) quote is another request: it gets a new key and a new token.
   const quoteId = currentQuote?.id ?? null;
@@ -148,7 +191,7 @@ export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField
 
   // Back from a reload mid-challenge: show the challenge again while the order still waits on it.
   useEffect(() => {
-    const stored = readPendingChallenge(cartId);
+    const stored = resumesChallenge ? readPendingChallenge(cartId) : null;
     if (!stored) return;
     let isCurrent = true;
     trpc.order.get.query({ orderId: stored.orderId }).then(
@@ -159,7 +202,7 @@ export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField
           return;
         }
         clearPendingChallenge();
-        if (isFailed(order)) setError(failedAuthenticationError(order));
+        if (isFailed(order)) setError(failedAuthenticationError(order, "card"));
         else onPlacedRef.current(order.id);
       },
       () => {
@@ -169,35 +212,40 @@ export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField
     return () => {
       isCurrent = false;
     };
-  }, [cartId]);
+  }, [cartId, resumesChallenge]);
 
   /** One placeOrder call, retried once with the same idempotency key if the response was lost. */
   async function submit({ idempotencyKey, quoteId, paymentToken }: Attempt): Promise<Order> {
     return retryOnceAfterNetworkError(() => trpc.checkout.placeOrder.mutate({ cartId, quoteId, paymentToken }, { context: { idempotencyKey } }));
   }
 
-  /** `confirmedQuote` is a quote fetched just now for this very click (the page's own may not have re-rendered yet). */
-  async function placeOrder(confirmedQuote?: Quote): Promise<void> {
+  /**
+   * `confirmedQuote` is a quote fetched just now for this very click (the page's own may not have re-rendered yet);
+   * `source` gives the payment token (default: the card field).
+   */
+  async function placeOrder(confirmedQuote?: Quote, source: PaymentSource = cardSource(cardField)): Promise<void> {
     const quote = confirmedQuote ?? currentQuote;
     if (inFlight.current || !quote || challenge) return;
     inFlight.current = true;
     setIsPlacing(true);
-    setError(null);
+    const fail = (info: AppErrorInfo) => setError(errorFor(info, source.kind));
     try {
       // A retry of an attempt whose outcome is unknown sends exactly the same request again: no new token, no new key.
       let current = attempt.current?.quoteId === quote.id ? attempt.current : null;
       if (!current) {
-        const card = cardField.current;
-        if (!card) throw new Error("The card field is not ready yet.");
         let token: string;
         try {
-          token = (await card.tokenize()).token;
-        } catch (cardError) {
-          setError({ message: cardError instanceof Error ? cardError.message : "Check your card details and try again.", isCardProblem: true, isRetry: false });
+          token = await source.tokenize(quote);
+        } catch (sourceError) {
+          // A cancelled wallet changes nothing: the last message (if any) stays as it was.
+          if (sourceError instanceof PaymentCancelledError) return;
+          const message = sourceError instanceof Error ? sourceError.message : "Check your card details and try again.";
+          setError({ message, source: source.kind, isCardProblem: true, isRetry: false });
           return;
         }
         current = { idempotencyKey: randomId(), paymentToken: token, quoteId: quote.id };
       }
+      setError(null);
       let confirmed = quote;
       for (let round = 0; ; round += 1) {
         attempt.current = current;
@@ -208,6 +256,7 @@ export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField
           const action = challengeOf(order);
           if (action) {
             writePendingChallenge({ cartId, ...action });
+            challengeSource.current = source.kind;
             setChallenge(action);
           } else {
             onPlaced(order.id);
@@ -217,13 +266,24 @@ export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField
           const info = describeError(placeError);
           if (isRetryable(info)) {
             // Unknown outcome or nothing done yet: keep the attempt so the shopper's retry reuses its key.
-            setError(errorFor(info));
+            fail(info);
             return;
           }
           attempt.current = null;
           if ((info.code === "QUOTE_EXPIRED" || info.code === "PRICE_CHANGED") && round === 0) {
             const fresh = await trpc.checkout.quote.mutate({ cartId });
             setQuote(fresh);
+            // Another currency (the cart's was switched meanwhile) is never paid silently: the new total is shown first.
+            if (fresh.currency !== confirmed.currency) {
+              setError({
+                message: `Your cart is now priced in ${fresh.currency}, not ${confirmed.currency}. Check the new total, then pay again.`,
+                source: source.kind,
+                isCardProblem: false,
+                isRetry: false,
+              });
+              onRepriced();
+              return;
+            }
             // An expired quote at the same total is renewed silently; any other change needs consent.
             if (info.code === "QUOTE_EXPIRED" && fresh.total === confirmed.total) {
               // The token was not used (the quote was refused first); the renewed quote is a new request, with a new key.
@@ -239,14 +299,14 @@ export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField
             onPlaced(info.details.orderId);
             return;
           }
-          setError(errorFor(info));
+          fail(info);
           return;
         }
       }
     } catch (unexpected) {
       // Outside placeOrder itself (e.g. renewing the quote): no attempt is kept, so no "same order" promise.
       const info = describeError(unexpected);
-      setError(attempt.current ? errorFor(info) : { ...errorFor(info), message: info.message, isRetry: false });
+      setError(attempt.current ? errorFor(info, source.kind) : { ...errorFor(info, source.kind), message: info.message, isRetry: false });
     } finally {
       inFlight.current = false;
       setIsPlacing(false);
@@ -268,7 +328,7 @@ export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField
       clearPendingChallenge();
       if (isFailed(order)) {
         setChallenge(null);
-        setError(failedAuthenticationError(order));
+        setError(failedAuthenticationError(order, challengeSource.current));
         return;
       }
       // Paid, or still settling: the order page shows it, and looks again while it is pending.

@@ -13,6 +13,7 @@ import { useDocumentTitle } from "../lib/use-document-title.ts";
 import { prefetchPage } from "../routes.tsx";
 import { fieldNames, isSameValues, issuesToFieldErrors, validateForm, valuesFromCart, type FieldErrors, type FieldName, type FormValues } from "../checkout/address-form.ts";
 import { clearCheckoutDraft, readCheckoutDraft, writeCheckoutDraft } from "../checkout/checkout-draft-storage.ts";
+import { ExpressCheckout } from "../checkout/lazy-express-checkout.tsx";
 import { usePlaceOrder } from "../checkout/use-place-order.ts";
 import { AddressFields, ContactFields } from "../components/address-fields.tsx";
 import type { CardFieldHandle } from "../components/card-field.tsx";
@@ -116,18 +117,18 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
     writeCheckoutDraft(cart.id, { values, promoCode: promoDraft });
   }, [cart.id, values, promoDraft]);
 
-  const placement = usePlaceOrder({
+  const placeOptions = {
     cartId: cart.id,
     quote: currentQuote,
-    setQuote: (quote) => setPriced({ key: keyRef.current, quote }),
-    cardField,
-    onPlaced: (orderId) => {
+    setQuote: (quote: Quote) => setPriced({ key: keyRef.current, quote }),
+    onPlaced: (orderId: string) => {
       clearCheckoutDraft(cart.id);
       navigate(`/orders#${encodeURIComponent(orderId)}`);
       forgetCart();
     },
     onRepriced: () => void refresh().catch(() => undefined),
-  });
+  };
+  const placement = usePlaceOrder({ ...placeOptions, cardField });
   const isAuthenticating = placement.challenge !== null;
   const isBusy = isPreparing || placement.isPlacing;
 
@@ -276,6 +277,7 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
     <div className="checkout-layout">
       <CheckoutSummary cart={cart} quote={shownQuote} isUpdating={isUpdating} pendingText={pendingText} />
       <div className="checkout-steps">
+        <ExpressCheckout {...placeOptions} currency={cart.currency} />
         <form
           className="checkout-step"
           onSubmit={(event) => event.preventDefault()}
