@@ -262,3 +262,39 @@ describe("a shopper in Chromium paying in euros", () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe("a shopper in Chromium whose bank page's answer never reaches the checkout", () => {
+  it("still gets the paid order: the page asks the shop itself while the challenge is shown", async () => {
+    const { page, errors } = await newPhonePage();
+    // The frame's "answered" message is lost on its way (a listener ahead of the page's own swallows it).
+    let dropped = 0;
+    await page.exposeFunction("__messageDropped", () => {
+      dropped += 1;
+    });
+    await page.addInitScript(() => {
+      window.addEventListener(
+        "message",
+        (event) => {
+          if ((event.data as { type?: unknown } | null)?.type === "sandbox:3ds-complete") {
+            event.stopImmediatePropagation();
+            (window as unknown as { __messageDropped: () => void }).__messageDropped();
+          }
+        },
+        true,
+      );
+    });
+    await addToCart(page, app.url, "ceramic-mug", "1");
+    await checkoutUpToPayment(page, app.url, usShopper("lost-message@example.com"));
+    await fillCard(page, THREE_D_SECURE_CARD);
+    await review(page);
+    await page.getByTestId("place-order").click();
+    await page.frameLocator("[data-testid=three-ds-frame]").getByRole("button", { name: "Complete authentication" }).click({ timeout: 15_000 });
+
+    const number = await waitForConfirmation(page);
+    expect(dropped).toBe(1);
+    const order = await orderByNumber(number);
+    expect(order.status).toBe("captured");
+    expect(await paymentsOf(order.id)).toEqual([{ status: "captured", amount: order.total }]);
+    expect(errors).toEqual([]);
+  });
+});

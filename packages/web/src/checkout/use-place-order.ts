@@ -73,6 +73,8 @@ export interface PlaceOrderOptions {
 }
 
 const NETWORK_RETRY_DELAY_MS = 1000;
+/** How often a shown challenge asks the API whether it was answered, in case the frame's message never arrives. */
+const CHALLENGE_CHECK_MS = 5000;
 
 function wait(ms: number): Promise<void> {
   return new Promise((resolve) => window.setTimeout(resolve, ms));
@@ -342,6 +344,23 @@ export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField
       setIsConfirming(false);
     }
   }
+
+  // A safety net for an answer whose message was lost (the frame reloaded, or answered before the page listened):
+  // while the challenge is shown, ask now and then; confirmPayment leaves the order as it is while the challenge is open.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: one timer per challenge; completeChallenge reads that challenge
+  useEffect(() => {
+    if (!challenge) return;
+    const timer = window.setInterval(() => {
+      if (inFlight.current) return;
+      trpc.checkout.confirmPayment.mutate({ orderId: challenge.orderId }).then(
+        (order) => {
+          if (order.status !== "pending_payment") void completeChallenge();
+        },
+        () => {},
+      );
+    }, CHALLENGE_CHECK_MS);
+    return () => window.clearInterval(timer);
+  }, [challenge]);
 
   function reset() {
     setError(null);
