@@ -4,6 +4,7 @@ import { useEffect, useRef, type ReactNode } from "react";
 import type { Quote } from "@checkout/core/schemas";
 import type { PlacementError, PriceChange } from "../checkout/use-place-order.ts";
 import { formatMoney } from "../lib/money.ts";
+import { formatTime } from "../lib/format.ts";
 import { TotalsList } from "./order-lines.tsx";
 
 interface OrderReviewProps {
@@ -32,10 +33,6 @@ function focusCardField() {
   frame?.focus();
 }
 
-function timeOf(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-}
-
 export function OrderReview({ quote, isUpdating, pendingText, quoteError, canPayTotal, isBusy, isAuthenticating, error, priceChange, notice, onPay }: OrderReviewProps) {
   const errorNotice = useRef<HTMLDivElement>(null);
   // When what had focus went away (the card issuer's frame closing), keyboard users land on the error.
@@ -49,7 +46,7 @@ export function OrderReview({ quote, isUpdating, pendingText, quoteError, canPay
         <div className={`review__totals ${isUpdating ? "review__totals--updating" : ""}`.trim()} data-testid="order-review" aria-busy={isUpdating}>
           <TotalsList totals={quote} testIdPrefix="review" shippingLabel={`Shipping (${quote.shippingOption.name})`} />
           <p className="muted small" aria-live="polite">
-            {isUpdating ? "Updating the total…" : `Prices held until ${timeOf(quote.expiresAt)}.`}
+            {isUpdating ? "Updating the total…" : `Prices held until ${formatTime(quote.expiresAt)}.`}
           </p>
         </div>
       ) : (
