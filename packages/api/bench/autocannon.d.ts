@@ -10,6 +10,8 @@ declare module "autocannon" {
     duration?: number;
     /** A fixed number of requests to send (instead of `duration`). */
     amount?: number;
+    /** Milliseconds between samples (default 1000); a run ends at a sample tick. */
+    sampleInt?: number;
     method?: "GET" | "POST";
     headers?: Record<string, string>;
     body?: string;

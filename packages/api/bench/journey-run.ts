@@ -189,6 +189,7 @@ export async function runJourneyBench(input: {
     workDir: input.workDir,
     pinPrefix,
     apiCpuSeconds: () => processCpuSeconds(api.pid),
+    isTimingJudged: !input.isSmoke,
     log,
   });
   log(

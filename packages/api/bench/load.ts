@@ -95,7 +95,9 @@ export async function measure(target: Target, settings: LoadSettings): Promise<M
     machine: machineBusyCpuSeconds(),
     at: performance.now(),
   };
-  const run = autocannon({ ...common, ...(settings.amount === undefined ? { duration: settings.durationSeconds } : { amount: settings.amount }) });
+  // autocannon notices a fixed amount is done only at its next sample tick (1 s by default): short ticks end the window
+  // with its last answer.
+  const run = autocannon({ ...common, ...(settings.amount === undefined ? { duration: settings.durationSeconds } : { amount: settings.amount, sampleInt: 50 }) });
   run.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
     responses += 1;
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;

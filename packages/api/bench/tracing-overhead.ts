@@ -44,6 +44,9 @@ export interface TracingOverheadResult {
   rows: TracingOverheadRow[];
 }
 
+/** How long the OpenTelemetry SDK's batch span processor waits between exports unless told otherwise. */
+const SDK_EXPORT_DELAY_MS = 5000;
+
 /** A local OTLP/HTTP receiver that only counts what it is sent (a span's id appears once per span in the JSON). */
 async function startSpanCounter(): Promise<{ url: string; spans(): number; close(): Promise<void> }> {
   let spans = 0;
@@ -89,6 +92,11 @@ function cpuRecordingTarget(target: Omit<Target, "serverCpuSeconds" | "databaseC
 export async function measureTracingOverhead(input: {
   /** A migrated, seeded database both API processes use (the bench's). */
   databaseUrl: string;
+  /**
+   * Whether an API already migrated and seeded that database (the bench's first API has): the two APIs' own migration
+   * and seed at start then change nothing, and they start at once. Otherwise one after the other.
+   */
+  isDatabasePrepared?: boolean;
   workDir: string;
   /** The bench's environment for the children, minus anything that would point them elsewhere. */
   inherited: NodeJS.ProcessEnv;
@@ -98,11 +106,17 @@ export async function measureTracingOverhead(input: {
   rounds?: number;
   /** The traced API's OTEL_TRACES_SAMPLER_ARG (default 1: every request). */
   sampleRatio?: number;
+  /**
+   * Milliseconds the traced API's exporter waits between batches (OTEL_BSP_SCHEDULE_DELAY); by default the SDK's 5 s.
+   * A smoke run shortens it, so it waits that long (not 5 s) for each request kind's last spans.
+   */
+  exportDelayMs?: number;
   log: (message: string) => void;
 }): Promise<TracingOverheadResult> {
   const { log } = input;
   const rounds = input.rounds ?? 2;
   const sampleRatio = input.sampleRatio ?? 1;
+  const exportDelayMs = input.exportDelayMs ?? SDK_EXPORT_DELAY_MS;
   // Whatever the caller's environment says about tracing, each side is set here alone.
   const inherited = Object.fromEntries(Object.entries(input.inherited).filter(([name]) => !name.startsWith("OTEL_")));
   const sink = await startSpanCounter();
@@ -123,7 +137,14 @@ export async function measureTracingOverhead(input: {
       env: {
         CLIENT_LIMITS_EXEMPT: "127.0.0.1",
         DATABASE_URL: input.databaseUrl,
-        ...(side === "on" ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: String(sampleRatio) } : {}),
+        ...(side === "on"
+          ? {
+              OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+              OTEL_TRACES_SAMPLER: "traceidratio",
+              OTEL_TRACES_SAMPLER_ARG: String(sampleRatio),
+              ...(input.exportDelayMs === undefined ? {} : { OTEL_BSP_SCHEDULE_DELAY: String(input.exportDelayMs) }),
+            }
+          : {}),
       },
     });
     input.cleanup.add(() => api.stop(10_000));
@@ -133,9 +154,10 @@ export async function measureTracingOverhead(input: {
     });
     return { api, url, logPath };
   };
-  // One after the other: both migrate and seed the shared database at start.
-  const off = await start("off", offPort, offSandboxPort);
-  const on = await start("on", onPort, onSandboxPort);
+  // Both migrate and seed the shared database at start: one after the other, unless that is already done.
+  const [off, on] = input.isDatabasePrepared
+    ? await Promise.all([start("off", offPort, offSandboxPort), start("on", onPort, onSandboxPort)])
+    : [await start("off", offPort, offSandboxPort), await start("on", onPort, onSandboxPort)];
   const data = await prepareBenchData(off.url);
   log(`tracing overhead: API ${off.url} (off) and ${on.url} (on, ${100 * sampleRatio} % of requests to ${sink.url}), cart ${data.cartId}`);
 
@@ -176,8 +198,8 @@ export async function measureTracingOverhead(input: {
         log(`  ${kind.request} tracing ${side}: ${Math.round(m.requestsPerSecond)} req/s, ${((1e6 * cpu) / m.responses).toFixed(1)} µs API CPU per request, ${m.non2xx} non-2xx`);
       }
     }
-    // The exporter sends a batch at most every 5 s: the last window's spans arrive after it (earlier ones during the next).
-    await new Promise((resolve) => setTimeout(resolve, 5500));
+    // The exporter sends a batch at most every exportDelayMs: the last window's spans arrive after it (earlier ones during the next).
+    await new Promise((resolve) => setTimeout(resolve, exportDelayMs + 500));
     const spans = sink.spans() - spansBefore;
     const side = (sums: typeof totals.off): TracingOverheadSide => ({
       responses: sums.responses,
@@ -202,7 +224,8 @@ export async function measureTracingOverhead(input: {
   }
   await Promise.all([off.api.stop(10_000), on.api.stop(10_000)]);
   await sink.close();
-  return { sampleRatio, exporter: "OTLP/HTTP JSON, batched (the SDK's defaults), to a local sink", rounds, rows };
+  const batching = input.exportDelayMs === undefined ? "the SDK's defaults" : `a batch every ${input.exportDelayMs} ms`;
+  return { sampleRatio, exporter: `OTLP/HTTP JSON, batched (${batching}), to a local sink`, rounds, rows };
 }
 
 /** The result as a Markdown table, for a report. */

@@ -108,7 +108,7 @@ describe.concurrent("the other ways a bench's command line goes wrong", () => {
   });
 });
 
-describe("the root package.json's wrappers pass the arguments through", () => {
+describe.concurrent("the root package.json's wrappers pass the arguments through", () => {
   it("pnpm bench --smoke --bogus stops at the first bench with its line and exit 2; pnpm bench:scale --bogus too", async () => {
     const [bench, scale] = await Promise.all([run("pnpm", ["--silent", "bench", "--smoke", "--bogus"], repoRoot), run("pnpm", ["--silent", "bench:scale", "--bogus"], repoRoot)]);
     expect(bench).toEqual({ code: 2, stdout: "", stderr: "bench: unknown option --bogus (see --help)\n" });
@@ -116,6 +116,7 @@ describe("the root package.json's wrappers pass the arguments through", () => {
   });
 });
 
+// Not concurrent: it runs after every test above has finished.
 describe("after every refusal", () => {
   it("no bench wrote a report where a smoke run writes it", async () => {
     expect(await readdir(reportDir)).toEqual([]);

@@ -40,6 +40,7 @@ interface Run {
   stderr: string;
 }
 
+// The describes below run side by side (at most vitest's maxConcurrency, five, at once), each command its own process.
 function run(file: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<Run> {
   return new Promise((resolve) => {
     execFile(file, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: 60_000 }, (error, stdout, stderr) => {
@@ -60,7 +61,7 @@ beforeAll(async () => {
   unreachable = { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/checkout`, PORT: String(await freePort()), PAYMENT_SANDBOX_PORT: String(await freePort()) };
 });
 
-describe("the control: a command line that is accepted runs", () => {
+describe.concurrent("the control: a command line that is accepted runs", () => {
   it("reconcile with no arguments goes to its database (and fails to reach this one)", async () => {
     const result = await runCommand(COMMANDS[0]!, [], unreachable);
     expect(result.code).toBe(1);
@@ -99,7 +100,8 @@ describe.concurrent("a typo", () => {
   });
 });
 
-describe("against a database a run would change", () => {
+// Each test has a database of its own, so the two run side by side.
+describe.concurrent("against a database a run would change", () => {
   let database: TestDatabase;
   let emptyUrl: string;
   let emptyName: string;
@@ -166,14 +168,16 @@ describe("against a database a run would change", () => {
   });
 });
 
-describe("the root package.json's wrappers (pnpm --filter) pass the arguments through", () => {
+describe.concurrent("the root package.json's wrappers (pnpm --filter) pass the arguments through", () => {
   it("pnpm reconcile --bogus exits 2 with the command's line; pnpm reconcile --help prints its help", async () => {
-    const refused = await run("pnpm", ["--silent", "reconcile", "--bogus"], { cwd: repoRoot, env: { NODE_ENV: "test", ...unreachable } });
+    const [refused, help] = await Promise.all([
+      run("pnpm", ["--silent", "reconcile", "--bogus"], { cwd: repoRoot, env: { NODE_ENV: "test", ...unreachable } }),
+      run("pnpm", ["--silent", "reconcile", "--help"], { cwd: repoRoot, env: { NODE_ENV: "test", ...unreachable } }),
+    ]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("reconcile: unknown option --bogus (see --help)\n");
     expect(refused.stderr).not.toMatch(/ECONNREFUSED/);
 
-    const help = await run("pnpm", ["--silent", "reconcile", "--help"], { cwd: repoRoot, env: { NODE_ENV: "test", ...unreachable } });
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toContain(COMMANDS[0]!.helpSays);
   });

@@ -10,6 +10,8 @@ declare module "autocannon" {
     duration?: number;
     /** A fixed number of requests to send (instead of `duration`). */
     amount?: number;
+    /** Milliseconds between samples (default 1000); a run ends at a sample tick. */
+    sampleInt?: number;
     /** Requests per second over all connections (each connection gets its share). */
     overallRate?: number;
     /** Seconds before a request counts as timed out. */

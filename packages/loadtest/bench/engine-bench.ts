@@ -244,7 +244,8 @@ async function climb<T extends { offered: number; failures: string[] }>(
 async function measureAutocannon(url: string, serverPid: number, connections: number, label: string): Promise<AutocannonRun> {
   if (!isSmoke) await autocannon({ url: `${url}/`, connections, duration: 1 });
   const cpuWindow = startCpuWindow(serverPid);
-  const result = await autocannon({ url: `${url}/`, connections, ...(isSmoke ? { amount: SMOKE.autocannonAmount } : { duration: settings.windowSeconds }) });
+  // A fixed count ends at autocannon's next sample tick (1 s by default): short ticks end it with its last answer.
+  const result = await autocannon({ url: `${url}/`, connections, ...(isSmoke ? { amount: SMOKE.autocannonAmount, sampleInt: 50 } : { duration: settings.windowSeconds }) });
   const cpu = cpuWindow();
   // autocannon averages whole one-second samples, which a smoke run's fixed count may finish before the first of.
   const requestsPerSecond = isSmoke ? result.requests.total / Math.max(result.duration, 0.001) : result.requests.average;

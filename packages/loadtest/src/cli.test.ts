@@ -8,11 +8,27 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const cli = path.resolve(import.meta.dirname, "cli.ts");
-const run = (args: string[]) =>
+const runCli = (args: string[]) =>
   promisify(execFile)(process.execPath, ["--import", "tsx", cli, ...args], { cwd: path.resolve(import.meta.dirname, "..") }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
+
+// The tests run side by side, each run its own process: at most three at once, which keeps two cores busy while one
+// process starts and another exits, without starving the rest of the machine.
+const MAX_RUNNING = 3;
+let running = 0;
+const waiting: (() => void)[] = [];
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await runCli(args);
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
 
 // A target that counts what reaches it: help and usage errors must send it nothing.
 let hits = 0;
@@ -30,32 +46,30 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const COMMANDS = ["run", "quick", "report", "plan", "monitor"] as const;
 
-describe("--help", () => {
-  it("prints every command's synopsis at the top level, with -h, --help and `help`", async () => {
-    for (const args of [["--help"], ["-h"], ["help"]]) {
-      const result = await run(args);
-      expect(result.code, args.join(" ")).toBe(0);
-      for (const command of COMMANDS) expect(result.stdout, args.join(" ")).toContain(`checkout-loadtest ${command} `);
-      expect(result.stderr).toBe("");
-    }
+describe.concurrent("--help", () => {
+  it.for([["--help"], ["-h"], ["help"]])("prints every command's synopsis at the top level, with %j", async (args, { expect }) => {
+    const result = await run(args);
+    expect(result.code, args.join(" ")).toBe(0);
+    for (const command of COMMANDS) expect(result.stdout, args.join(" ")).toContain(`checkout-loadtest ${command} `);
+    expect(result.stderr).toBe("");
   });
 
-  it("prints only that command's help on each command, even with other arguments, and loads nothing", async () => {
-    for (const command of COMMANDS) {
-      const result = await run([command, "--help"]);
-      expect(result.code, command).toBe(0);
-      expect(result.stdout, command).toMatch(new RegExp(`^Usage:\\n  checkout-loadtest ${command} `));
-      for (const other of COMMANDS.filter((c) => c !== command)) expect(result.stdout, command).not.toContain(`checkout-loadtest ${other} `);
-    }
-    const quick = await run(["quick", "--rate", "50", "--duration", "2", url, "--help"]);
+  it.for(COMMANDS)("prints only %s's help on that command", async (command, { expect }) => {
+    const result = await run([command, "--help"]);
+    expect(result.code, command).toBe(0);
+    expect(result.stdout, command).toMatch(new RegExp(`^Usage:\\n  checkout-loadtest ${command} `));
+    for (const other of COMMANDS.filter((c) => c !== command)) expect(result.stdout, command).not.toContain(`checkout-loadtest ${other} `);
+  });
+
+  it("prints the help even with other arguments, and loads nothing", async ({ expect }) => {
+    const [quick, monitor] = await Promise.all([run(["quick", "--rate", "50", "--duration", "2", url, "--help"]), run(["monitor", url, "--duration", "2", "-h"])]);
     expect(quick.code).toBe(0);
-    const monitor = await run(["monitor", url, "--duration", "2", "-h"]);
     expect(monitor.code).toBe(0);
     expect(hits).toBe(0);
   });
 });
 
-describe("usage errors", () => {
+describe.concurrent("usage errors", () => {
   it.each([
     [["run", "script.yml", "--wokers", "2"], /^run: unknown option --wokers \(see checkout-loadtest run --help\)$/],
     [["quick", "--rate", "5", "--duraton", "1", "URL"], /^quick: unknown option --duraton /],

@@ -32,6 +32,25 @@ function parityCases(): ParityCase[] {
 
 let service: RunningService;
 
+/**
+ * Cases run side by side, at most four at a time (the project's maxConcurrency, which vitest applies per describe): the
+ * two describes below run at once and share these four places, so the failing-request cases fill the places the
+ * shipped scripts' last cases leave, instead of starting after all of them.
+ */
+const MAX_CASES_AT_ONCE = 4;
+let casesRunning = 0;
+const casesWaiting: (() => void)[] = [];
+async function inTurn<T>(body: () => Promise<T>): Promise<T> {
+  if (casesRunning >= MAX_CASES_AT_ONCE) await new Promise<void>((resolve) => casesWaiting.push(resolve));
+  casesRunning++;
+  try {
+    return await body();
+  } finally {
+    casesRunning--;
+    casesWaiting.shift()?.();
+  }
+}
+
 beforeAll(async () => {
   service = await startService();
 });
@@ -40,8 +59,8 @@ afterAll(async () => {
   await service?.stop();
 });
 
-describe("the shipped scripts under this load tester and under Artillery 2.0.21", () => {
-  // Cases run side by side (the project's maxConcurrency): the load is tiny, Artillery's start-up is what takes time.
+describe.concurrent("the shipped scripts under this load tester and under Artillery 2.0.21", () => {
+  // Cases run side by side (inTurn): the load is tiny, Artillery's start-up is what takes time.
   it.concurrent.for(parityCases())("$label: the same virtual users, requests, status codes and errors", async (parityCase, { expect }) => {
     const args: RunArgs = {
       script: parityCase.script,
@@ -51,7 +70,7 @@ describe("the shipped scripts under this load tester and under Artillery 2.0.21"
       ...(parityCase.scenarioName === undefined ? {} : { scenarioName: parityCase.scenarioName }),
       env: { CHECKOUT_ADMIN_TOKEN: service.adminToken },
     };
-    const [ours, artillery] = await Promise.all([runOurs(args), runArtillery(args)]);
+    const [ours, artillery] = await inTurn(() => Promise.all([runOurs(args), runArtillery(args)]));
     console.info(`${parityCase.label}: ours ${JSON.stringify(ours.counters)} | artillery ${JSON.stringify(artillery.counters)}`);
 
     // Only counters are compared. Whether a run passes its latency thresholds (p95, p99) or, in ours, its
@@ -72,7 +91,7 @@ describe("the shipped scripts under this load tester and under Artillery 2.0.21"
   });
 });
 
-describe("failing requests under this load tester and under Artillery 2.0.21", () => {
+describe.concurrent("failing requests under this load tester and under Artillery 2.0.21", () => {
   // load-test-endurance.yml -e parity: 10 virtual users, each GET catalog.list, then POST cart.create capturing its id.
   const failures = [
     {
@@ -88,8 +107,12 @@ describe("failing requests under this load tester and under Artillery 2.0.21", (
   ];
 
   it.concurrent.for(failures)("$label: the same counters, and both fail the run", async ({ target, expected }, { expect }) => {
-    const args: RunArgs = { script: "load-test-endurance.yml", target: await target(), environment: "parity" };
-    const [ours, artillery] = await Promise.all([runOurs(args), runArtillery(args)]);
+    // The target (a port found free, for one) is taken when the case's turn comes, not while it waits.
+    const { args, ours, artillery } = await inTurn(async () => {
+      const args: RunArgs = { script: "load-test-endurance.yml", target: await target(), environment: "parity" };
+      const [ours, artillery] = await Promise.all([runOurs(args), runArtillery(args)]);
+      return { args, ours, artillery };
+    });
     console.info(`endurance against ${args.target}: ours ${JSON.stringify(ours.counters)} | artillery ${JSON.stringify(artillery.counters)}`);
 
     expect(ours.counters).toEqual(artillery.counters);
