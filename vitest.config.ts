@@ -11,7 +11,10 @@ import { SERVER_INDEPENDENT_TESTS, systemPostgresVersion } from "./packages/api/
 const SLOWEST_FILES = [
   "packages/loadtest/test/parity.test.ts",
   "packages/api/test/bench-smoke.test.ts",
+  "packages/web/e2e/express-checkout.test.ts",
   "packages/web/e2e/promo-3ds.test.ts",
+  "packages/web/e2e/currency-switch.test.ts",
+  "packages/web/e2e/address-lookup.test.ts",
   "packages/api/test/production-parity.test.ts",
   "packages/api/test/failover-drill.test.ts",
   "packages/api/test/crash-recovery.test.ts",
