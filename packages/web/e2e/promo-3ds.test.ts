@@ -214,10 +214,11 @@ describe("a shopper in Chromium paying in euros", () => {
 
     // Switching keeps the cart, priced in euros; nothing is asked when everything in it is sold in euros.
     await currency.selectOption("EUR");
-    await expect.poll(() => currency.inputValue()).toBe("EUR");
+    // The control shows the choice at once, while the switch is still on its way: wait for the switch itself.
+    await expect.poll(() => page.evaluate(() => window.localStorage.getItem("checkout.currency"))).toBe("EUR");
+    expect(await currency.inputValue()).toBe("EUR");
     expect(await page.getByTestId("currency-dialog").isVisible()).toBe(false);
     expect(await page.getByTestId("cart-count").textContent()).toBe("1");
-    expect(await page.evaluate(() => window.localStorage.getItem("checkout.currency"))).toBe("EUR");
 
     // Prices are in euros from here on, and the choice survives a reload.
     await page.goto(`${app.url}/products/everyday-tee`);

@@ -14,11 +14,17 @@ interface ProtocolAnswer {
   error?: { message: string };
 }
 
+const CLOSED = "the wallet's sheet has closed";
+/** Longer than anything the sheet does when it is there; a question to a window that went away gets an error instead. */
+const ANSWER_TIMEOUT_MS = 20_000;
+
 export class WalletSheet {
   readonly #session: CDPSession;
   readonly #sessionId: string;
   readonly #pending = new Map<number, (answer: ProtocolAnswer) => void>();
   #nextId = 1;
+  /** Set once the window has gone (paid, cancelled, Escape): nothing sent to it can be answered any more. */
+  #isClosed = false;
 
   private constructor(session: CDPSession, sessionId: string) {
     this.#session = session;
@@ -28,6 +34,13 @@ export class WalletSheet {
       const answer = JSON.parse(event.message) as ProtocolAnswer;
       this.#pending.get(answer.id)?.(answer);
       this.#pending.delete(answer.id);
+    });
+    // The window closing (the wallet answered, or the shopper left) ends every question still waiting for it.
+    session.on("Target.detachedFromTarget", (event) => {
+      if (event.sessionId !== this.#sessionId) return;
+      this.#isClosed = true;
+      for (const [id, resolve] of this.#pending) resolve({ id, error: { message: CLOSED } });
+      this.#pending.clear();
     });
   }
 
@@ -59,10 +72,31 @@ export class WalletSheet {
 
   #send(method: string, params: Record<string, unknown> = {}): Promise<ProtocolAnswer> {
     const id = this.#nextId++;
+    if (this.#isClosed) return Promise.resolve({ id, error: { message: CLOSED } });
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, resolve);
-      this.#session.send("Target.sendMessageToTarget", { sessionId: this.#sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve({ id, error: { message: `no answer to ${method} from the wallet's sheet within ${ANSWER_TIMEOUT_MS} ms` } });
+      }, ANSWER_TIMEOUT_MS);
+      this.#pending.set(id, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      this.#session.send("Target.sendMessageToTarget", { sessionId: this.#sessionId, message: JSON.stringify({ id, method, params }) }).catch((error: unknown) => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(error);
+      });
     });
+  }
+
+  /** Runs a click that makes the window go away: its answer may never come, which is fine once the window has gone. */
+  async #clickThatCloses(expression: string): Promise<void> {
+    try {
+      await this.evaluate(expression);
+    } catch (error) {
+      if (!this.#isClosed) throw error;
+    }
   }
 
   async #waitForReady(deadline: number): Promise<void> {
@@ -89,11 +123,11 @@ export class WalletSheet {
   /** Presses Pay (after choosing `cardId`); the sheet closes once the wallet has answered the shop. */
   async pay(cardId: string): Promise<void> {
     await this.choose(cardId);
-    await this.evaluate("document.getElementById('pay').click()");
+    await this.#clickThatCloses("document.getElementById('pay').click()");
   }
 
   async cancel(): Promise<void> {
-    await this.evaluate("document.getElementById('cancel').click()");
+    await this.#clickThatCloses("document.getElementById('cancel').click()");
   }
 
   /** The browser's own way out of a payment handler window (as its close button): Escape. The window goes away. */

@@ -68,7 +68,8 @@ export default function ExpressCheckout({ currency, ...options }: ExpressCheckou
         <button
           ref={button}
           type="button"
-          className="button button--primary button--wide"
+          // A wallet's own button, not a second primary one: the card form's Pay stays the page's one primary action.
+          className="button button--wallet button--wide"
           data-testid={quote && canPay ? "express-pay" : undefined}
           onClick={() => void payWithWallet()}
           aria-describedby="express-hint"
