@@ -174,13 +174,25 @@ export default defineConfig({
           name: "loadtest-service",
           root: "packages/loadtest",
           include: ["test/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, "test/parity.test.ts"],
+          exclude: [...configDefaults.exclude, "test/parity.test.ts", "test/distributed*.test.ts"],
           environment: "node",
           globalSetup: ["../api/test/postgres.global-setup.ts"],
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,
           maxConcurrency: 2,
+        },
+      },
+      {
+        test: {
+          // Distributed runs (local generator processes against local test servers, counts and merges judged, never
+          // timings): beside the other files, not in the service project's lane at the end.
+          name: "loadtest-distributed",
+          root: "packages/loadtest",
+          include: ["test/distributed*.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
         },
       },
       {
