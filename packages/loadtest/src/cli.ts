@@ -10,15 +10,14 @@ import { ScriptError } from "./script/script-types.ts";
 import { renderReport, type SavedRun } from "./report/render-report.ts";
 import { executeMonitor, MonitorUsageError } from "./monitor/monitor-command.ts";
 import { executePlan, parsePlanFlags, PlanUsageError } from "./plan/plan-command.ts";
-import { executeRun } from "./run-command.ts";
+import { runGenerator, runLoad } from "./load-commands.ts";
 import { CI_OPTIONS, CI_OPTIONS_HELP } from "./ci/ci-outputs.ts";
 import { compareCommand, CompareUsageError } from "./compare/compare-command.ts";
 import { DashboardError, takeDashboardFlags, type DashboardFlags } from "./dashboard/run-dashboard.ts";
-import { FargateConfigError } from "./distributed/fargate-launcher.ts";
-import { StoreUrlError } from "./distributed/result-store.ts";
+import { FargateConfigError, StoreUrlError } from "./distributed/config-errors.ts";
 import { lateThresholdFromEnv } from "./engine/run-script.ts";
 import { DistributedUsageError } from "./distributed/run-files.ts";
-import { executeGenerator, GENERATOR_HELP, GENERATOR_SYNOPSIS, GeneratorUsageError } from "./distributed/generator-command.ts";
+import { GENERATOR_HELP, GENERATOR_SYNOPSIS, GeneratorUsageError } from "./distributed/generator-help.ts";
 
 const PROGRAM = "checkout-loadtest";
 
@@ -120,7 +119,7 @@ ${EXIT_CODES}`,
       });
       const ci = { summary: stringValue(values.summary), junit: stringValue(values.junit) };
       const described = { path: file, environment: stringValue(values.environment) ?? null, scenario: stringValue(values["scenario-name"]) ?? null };
-      return executeRun(script, { output: stringValue(values.output), workers, ...ci, described, dashboard, distributed });
+      return runLoad(script, { output: stringValue(values.output), workers, ...ci, described, dashboard, distributed });
     },
   },
   quick: {
@@ -158,7 +157,7 @@ ${EXIT_CODES}`,
       const script = rate
         ? quickScript({ url, rate, duration: positive(values.duration, "--duration") ?? 10 })
         : quickScript({ url, count: positive(values.count, "--count") ?? 1, num: positive(values.num, "--num") ?? 1 });
-      return executeRun(script, { output: stringValue(values.output), workers, summary: stringValue(values.summary), junit: stringValue(values.junit), dashboard, distributed });
+      return runLoad(script, { output: stringValue(values.output), workers, summary: stringValue(values.summary), junit: stringValue(values.junit), dashboard, distributed });
     },
   },
   report: {
@@ -226,7 +225,7 @@ Exit codes: 0 downtime within the 99.99 % budget for the window, 1 over it, 2 a 
     help: GENERATOR_HELP,
     options: { store: { type: "string" }, "run-id": { type: "string" }, index: { type: "string" }, count: { type: "string" } },
     positionals: 0,
-    execute: (values) => executeGenerator(values),
+    execute: (values) => runGenerator(values),
   },
 };
 

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DescribeTasksCommand, ECSClient, type ECSClientConfig, type Failure, RunTaskCommand, StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
+import { FargateConfigError } from "./config-errors.ts";
 import type { GeneratorLauncher, GeneratorSpec, GeneratorState, LaunchedGenerator } from "./launcher.ts";
 
 /** Where generators run: the LoadGenerators stack's outputs. */
@@ -61,10 +62,7 @@ export const FARGATE_ENV = {
 /** Where `sst deploy` writes every deployed stack's outputs, relative to the repository root. */
 export const SST_OUTPUTS_FILE = ".sst/outputs.json";
 
-/** Missing or malformed configuration: the message names what and where. */
-export class FargateConfigError extends Error {
-  override readonly name = "FargateConfigError";
-}
+export { FargateConfigError };
 
 /** A launch that cannot go ahead (bad specs, a store outside the bucket, no task started) or a stop ECS refused. */
 export class FargateLaunchError extends Error {

@@ -5,6 +5,7 @@ import type { Dirent } from "node:fs";
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { StoreUrlError } from "./config-errors.ts";
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 
 export interface ResultStore {
@@ -19,10 +20,7 @@ export interface ResultStore {
   close(): void;
 }
 
-/** A store address that is neither a folder nor s3://bucket[/prefix]. */
-export class StoreUrlError extends Error {
-  override readonly name = "StoreUrlError";
-}
+export { StoreUrlError };
 
 export interface S3StoreOptions {
   /** An S3-compatible endpoint, addressed path-style; default AWS_ENDPOINT_URL_S3, else AWS's own. */
