@@ -1,11 +1,10 @@
 // Entry point: start the shop, and on SIGTERM/SIGINT stop taking work, finish in-flight requests, exit 0.
 // `migrate` as the first argument runs the migrations and grants the service role instead (cli/migrate.ts).
-import { PendingMigrationsError } from "@checkout/core";
+// The app and the domain load after the command line is read: `--help` and a usage error print without them.
 import { ConfigError, loadEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
-import { startApp } from "./app.ts";
 import { readCommandLine } from "./cli/help.ts";
-import { MIGRATE_HELP, migrateCommand } from "./cli/migrate.ts";
+import { MIGRATE_HELP } from "./cli/migrate-help.ts";
 
 const SERVER_HELP = `
 The checkout server: the web app at /, tRPC at /trpc, /health, /ready and /metrics, and, unless PAYMENT_SANDBOX=false
@@ -35,6 +34,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger({ level: env.LOG_LEVEL });
+  const [{ startApp }, { PendingMigrationsError }] = await Promise.all([import("./app.ts"), import("@checkout/core")]);
   let app;
   try {
     app = await startApp(env, { log });
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", (signal) => void stop(signal));
 }
 
-(isMigrate ? migrateCommand() : main()).catch((error: unknown) => {
+(isMigrate ? import("./cli/migrate.ts").then(({ migrateCommand }) => migrateCommand()) : main()).catch((error: unknown) => {
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   process.exit(1);
 });
