@@ -341,7 +341,8 @@ function run({ args, env = {} }: { args: string[]; env?: Record<string, string> 
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.once("error", reject);
-    child.once("exit", (code) => resolve({ code, output }));
+    // "close", not "exit": the output pipes may still hold the last lines when the process exits.
+    child.once("close", (code) => resolve({ code, output }));
   });
 }
 

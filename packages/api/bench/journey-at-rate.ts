@@ -98,7 +98,8 @@ export async function runJourneyAtRate(input: {
       output += chunk.toString();
     });
     child.once("error", reject);
-    child.once("exit", (code) => {
+    // "close", not "exit": the pipes may still hold the report's last lines when the process exits.
+    child.once("close", (code) => {
       if (code !== 0) input.log(`  the load tester exited ${code}:\n${output.split("\n").slice(-25).join("\n")}`);
       resolve(code);
     });

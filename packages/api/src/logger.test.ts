@@ -58,7 +58,8 @@ describe("createLogger on stdout", () => {
         }
       });
       child.once("error", reject);
-      child.once("exit", (code) => resolve({ lines, code }));
+      // "close", not "exit": the pipe may still hold the last lines when the process exits.
+      child.once("close", (code) => resolve({ lines, code }));
     });
   }
 

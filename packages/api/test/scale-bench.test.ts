@@ -107,7 +107,8 @@ describe("the year-of-data benchmark, small", () => {
       child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
       child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
       child.once("error", reject);
-      child.once("exit", (code) => resolve({ code, text }));
+      // "close", not "exit": the pipes may still hold the last lines when the process exits.
+      child.once("close", (code) => resolve({ code, text }));
     });
     expect(output.code).toBe(0);
     expect(output.text).toContain("Usage: pnpm bench:scale");
