@@ -3,7 +3,7 @@
 // currency taken off, the checkout details kept, and every earlier quote expired.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError, Cart, Checkout, Promotion, seedPromotions } from "../src/index.ts";
-import { createFakePaymentProvider, createTestDatabase, placeOrder, quotedCart, readyCart, US_ADDRESS, type TestDatabase } from "./support/index.ts";
+import { createFakePaymentProvider, createTestDatabase, placeOrder, quotedCart, readyCart, US_ADDRESS, type TestDatabase, refusal } from "./support/index.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -17,18 +17,6 @@ afterAll(async () => {
 });
 
 const db = () => database.db;
-
-async function refusal(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a refusal");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  const { code, message, details } = error as AppError;
-  return { code, message, details };
-}
 
 describe("Cart.setCurrency", () => {
   it("keeps the cart and its quantities, priced from the new currency's price list", async () => {

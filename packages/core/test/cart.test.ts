@@ -1,8 +1,8 @@
 // The cart's rules against real PostgreSQL: lines merge and are priced from the catalogue, stock and the stock
 // policy bound every edit, a checked-out cart is closed, and a cart is quoted only once it is complete.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppError, Cart, Checkout, MAX_CART_LINES, StockPolicy } from "../src/index.ts";
-import { createTestDatabase, setStock, stockOf, US_ADDRESS, type TestDatabase } from "./support/index.ts";
+import { Cart, Checkout, MAX_CART_LINES, StockPolicy } from "../src/index.ts";
+import { createTestDatabase, setStock, stockOf, US_ADDRESS, type TestDatabase, refusal } from "./support/index.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -14,18 +14,6 @@ afterAll(async () => {
 
 const db = () => database.db;
 const POLICY: StockPolicy.StockPolicy = { ...StockPolicy.DEFAULT_STOCK_POLICY, maxUnitsPerSku: 8, maxUnitsPerCart: 20, maxStockSharePercent: 50 };
-
-async function refusal(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a refusal");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  const { code, message, details } = error as AppError;
-  return { code, message, details };
-}
 
 describe("Cart lines", () => {
   it("adds, merges, changes and removes lines, pricing everything from the catalogue", async () => {

@@ -3,8 +3,8 @@
 // refunded, never beyond what was captured (even racing), and a refund whose answer was lost is finished by repeating
 // it under its own id, never refunded twice. (Authentication, inputs and HTTP: the API's admin.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppError, Audit, Order, OrderAdmin, PaymentProviderUnavailableError, type PaymentProvider } from "../src/index.ts";
-import { checkout, createFakePaymentProvider, createTestDatabase, paymentsOf, setStock, stockOf, type TestDatabase } from "./support/index.ts";
+import { type AppError, Audit, Order, OrderAdmin, PaymentProviderUnavailableError, type PaymentProvider } from "../src/index.ts";
+import { checkout, createFakePaymentProvider, createTestDatabase, paymentsOf, setStock, stockOf, type TestDatabase, refusal } from "./support/index.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -31,17 +31,6 @@ async function shippedOrder() {
   const order = await authorisedOrder([{ sku: "TOTE", quantity: 1 }]);
   await OrderAdmin.fulfil({ db: db(), payments: fake, orderId: order.id, ...ALICE });
   return order;
-}
-
-async function refusal(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a refusal");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
 }
 
 const auditOf = (orderId: string) => Audit.listForOrder(db(), orderId);

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError, Cart, Checkout, Pricing, Promotion, seedPromotions, type NewPromotion } from "../src/index.ts";
-import { createFakePaymentProvider, createTestDatabase, placeOrder, readyCart, stockOf, type TestDatabase } from "./support/index.ts";
+import { createFakePaymentProvider, createTestDatabase, placeOrder, readyCart, stockOf, type TestDatabase, refusal } from "./support/index.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -24,18 +24,6 @@ async function createPromotion(overrides: Partial<NewPromotion> = {}): Promise<s
     .values({ id: randomUUID(), kind: "percentage", percent_basis_points: 1000, ...overrides, code })
     .execute();
   return code;
-}
-
-async function refusal(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a refusal");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  const { code, message, details } = error as AppError;
-  return { code, message, details: details as Record<string, unknown> };
 }
 
 describe("seedPromotions", () => {
