@@ -56,6 +56,8 @@ interface Place {
 
 interface UsPlaces {
   byZip: Map<string, Place>;
+  /** Every ZIP code, in order, for completing a partial one. */
+  zips: string[];
   /** Every place, by key then state, for prefix search. */
   sorted: Place[];
   /** Entries the list holds that the shop cannot ship to or that contradict the ZIP-to-state table; reported in tests. */
@@ -108,7 +110,7 @@ function buildUsPlaces(codes: Record<string, ZipEntry>): UsPlaces {
   }
   const sorted = [...byCity.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
   for (const place of sorted) place.zips.sort();
-  return { byZip, sorted, skipped };
+  return { byZip, zips: [...byZip.keys()].sort(), sorted, skipped };
 }
 
 let usPlaces: Promise<UsPlaces> | undefined;
@@ -119,13 +121,13 @@ export function loadUsPlaces(): Promise<UsPlaces> {
   return usPlaces;
 }
 
-/** The first index whose key is not below `prefix`. */
-function lowerBound(places: readonly Place[], prefix: string): number {
+/** The first index of a sorted list whose key is not below `prefix`. */
+function lowerBound<T>(items: readonly T[], keyOf: (item: T) => string, prefix: string): number {
   let low = 0;
-  let high = places.length;
+  let high = items.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if ((places[middle] as Place).key < prefix) low = middle + 1;
+    if (keyOf(items[middle] as T) < prefix) low = middle + 1;
     else high = middle;
   }
   return low;
@@ -134,7 +136,7 @@ function lowerBound(places: readonly Place[], prefix: string): number {
 /** Places whose name starts with `prefix` (in `state` if given): an exact name first, then the places with the most ZIP codes. */
 function placesStartingWith(places: UsPlaces, prefix: string, state: UsState | null, limit: number): Place[] {
   const found: Place[] = [];
-  for (let index = lowerBound(places.sorted, prefix); index < places.sorted.length; index += 1) {
+  for (let index = lowerBound(places.sorted, (place) => place.key, prefix); index < places.sorted.length; index += 1) {
     const place = places.sorted[index] as Place;
     if (!place.key.startsWith(prefix)) break;
     if (state === null || place.state === state) found.push(place);
@@ -191,12 +193,14 @@ export function createLocalAddressLookup(): AddressLookupProvider {
           const place = places.byZip.get(prefix);
           return place ? [suggestion(typed.street, place, prefix)] : [];
         }
-        // A partial ZIP code: the ZIP codes it can still become, in order.
+        // A partial ZIP code: the first ZIP codes it can still become, in order.
         const found: AddressSuggestion[] = [];
-        for (const [zip, place] of places.byZip) {
-          if (zip.startsWith(prefix)) found.push(suggestion(typed.street, place, zip));
+        for (let index = lowerBound(places.zips, (zip) => zip, prefix); index < places.zips.length && found.length < limit; index += 1) {
+          const zip = places.zips[index] as string;
+          if (!zip.startsWith(prefix)) break;
+          found.push(suggestion(typed.street, places.byZip.get(zip) as Place, zip));
         }
-        return found.sort((a, b) => ((a.postalCode ?? "") < (b.postalCode ?? "") ? -1 : 1)).slice(0, limit);
+        return found;
       }
       // "San Francisco, CA 94105": the whole place, ZIP code included.
       const withZip = TRAILING_ZIP.exec(typed.place);
