@@ -5,6 +5,7 @@ import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync } from 
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contentSecurityPolicy } from "../../../stacks/web-security-headers.ts";
 import { createAppServer } from "../src/http/server.ts";
 import { createReadinessProbe } from "../src/http/readiness.ts";
 import { createLogger } from "../src/logger.ts";
@@ -189,6 +190,8 @@ describe("the web app", () => {
     const csp = response.headers.get("content-security-policy") ?? "";
     expect(csp).toContain("frame-src https://pay.example.test");
     expect(csp).toContain("script-src 'self'");
+    // The policy CloudFront adds in production, word for word: what the browser tests pass under is what ships.
+    expect(csp).toBe(contentSecurityPolicy({ paymentFieldUrl: "https://pay.example.test" }));
   });
 
   it("serves hashed assets as immutable and answers 404 for missing files", async () => {
