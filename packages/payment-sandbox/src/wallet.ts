@@ -9,7 +9,7 @@
 // Only the shops in the sandbox's allowed origins may use it: the service worker refuses others, and so do the sheet
 // and the token route.
 import { randomBytes } from "node:crypto";
-import { deflateSync } from "node:zlib";
+import { crc32, deflateSync } from "node:zlib";
 import { checkCard } from "./card-rules.ts";
 import { toScriptJson } from "./field-page.ts";
 import { errorBody, type JsonObject } from "./sandbox-api.ts";
@@ -63,22 +63,12 @@ function refuse(status: number, code: string, message: string, param?: string): 
 
 /** A 32×32 PNG in the sandbox's blue: the browser needs an icon before it installs the wallet. */
 function walletIcon(): Buffer {
-  const table = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (bytes: Buffer) => {
-    let c = 0xffffffff;
-    for (const byte of bytes) c = (table[(c ^ byte) & 0xff] as number) ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
   const chunk = (type: string, data: Buffer) => {
     const length = Buffer.alloc(4);
     length.writeUInt32BE(data.length);
     const typed = Buffer.concat([Buffer.from(type, "ascii"), data]);
     const sum = Buffer.alloc(4);
-    sum.writeUInt32BE(crc(typed));
+    sum.writeUInt32BE(crc32(typed));
     return Buffer.concat([length, typed, sum]);
   };
   const size = 32;
