@@ -10,7 +10,7 @@
 // and the token route.
 import { randomBytes } from "node:crypto";
 import { crc32, deflateSync } from "node:zlib";
-import { checkCard } from "./card-rules.ts";
+import { checkCard, cvcLengthFor, detectBrand } from "./card-rules.ts";
 import { toScriptJson } from "./field-page.ts";
 import { errorBody, type JsonObject } from "./sandbox-api.ts";
 import type { SandboxStore } from "./sandbox-store.ts";
@@ -208,7 +208,9 @@ export function createWallet(options: WalletOptions): Wallet {
     const saved = findWalletCard(cardId);
     if (!saved) return refuse(400, "parameter_invalid", "card must be one of the wallet's saved cards.", "card");
     const now = new Date(options.store.now());
-    const check = checkCard({ number: saved.number, cvc: "123", ...walletCardExpiry(now) }, now, options.fingerprintKey);
+    // A saved card's code is the wallet's to keep: one of the length its brand takes, as the processor checks it.
+    const cvc = "1".repeat(cvcLengthFor(detectBrand(saved.number)));
+    const check = checkCard({ number: saved.number, cvc, ...walletCardExpiry(now) }, now, options.fingerprintKey);
     if (!check.ok) return refuse(400, check.code, check.message);
     const token = options.store.createToken(check.card, check.behaviour);
     return json(201, { id: token.id, card: token.card });
