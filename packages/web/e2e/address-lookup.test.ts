@@ -7,29 +7,12 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { addToCart, screenshots, setUpShop, waitForTotals, type PhonePage } from "./shop-harness.ts";
+import { addToCart, newShopperPage, screenshots, setUpShop, type Size, VIEWPORTS, waitForTotals } from "./shop-harness.ts";
 
 const shop = setUpShop();
 
-const VIEWPORTS = {
-  phone: { width: 375, height: 812 },
-  desktop: { width: 1350, height: 940 },
-} as const;
-type Size = keyof typeof VIEWPORTS;
-
-async function shopperPage(size: Size): Promise<PhonePage> {
-  const context = await shop().browser.newContext({ viewport: VIEWPORTS[size], deviceScaleFactor: 1, locale: "en-US" });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(`console: ${message.text()}`);
-  });
-  page.on("response", (response) => {
-    if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
-  });
-  return { page, errors };
-}
+/** A US shopper's page: the form's language and formats are the United States'. */
+const shopperPage = (size: Size) => newShopperPage(shop().browser, { viewport: VIEWPORTS[size], locale: "en-US" });
 
 async function shot(page: Page, step: string, size: Size): Promise<void> {
   await page.screenshot({ path: path.join(screenshots, `address-lookup-${step}-${size}.png`) });

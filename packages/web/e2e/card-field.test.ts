@@ -8,14 +8,11 @@ import path from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { addToCart, checkoutUpToPayment, newPhonePage, screenshots, setUpShop, usShopper } from "./shop-harness.ts";
+import { addToCart, checkoutUpToPayment, newPhonePage, screenshots, setUpShop, type Size, usShopper, VIEWPORTS } from "./shop-harness.ts";
 
 const shop = setUpShop();
 
-const VIEWPORTS = [
-  { name: "phone", width: 375, height: 812 },
-  { name: "desktop", width: 1350, height: 940 },
-] as const;
+const SIZES = (Object.keys(VIEWPORTS) as Size[]).map((name) => ({ name, ...VIEWPORTS[name] }));
 
 async function cardFrame(page: Page): Promise<Frame> {
   const frame = await (await page.locator("[data-testid=card-frame]").elementHandle())?.contentFrame();
@@ -60,7 +57,7 @@ async function fieldState(frame: Frame, id: string): Promise<{ value: string; in
 }
 
 describe("the card field with the keyboard alone", () => {
-  for (const viewport of VIEWPORTS) {
+  for (const viewport of SIZES) {
     it(`goes where Tab says and flags a bad CVC or a past expiry at once (${viewport.name})`, async () => {
       const { app, browser } = shop();
       const { page, errors } = await newPhonePage(browser);

@@ -6,21 +6,23 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { addToCart, checkoutUpToPayment, fillCard, newPhonePage, screenshots, setUpShop, usShopper, waitForTotals, type ExpectedFailure } from "./shop-harness.ts";
+import {
+  addToCart,
+  checkoutUpToPayment,
+  fillCard,
+  newShopperPage,
+  screenshots,
+  setUpShop,
+  type Size,
+  usShopper,
+  VIEWPORTS,
+  waitForTotals,
+  type ExpectedFailure,
+} from "./shop-harness.ts";
 
 const shop = setUpShop();
 
-const SIZES = {
-  phone: { width: 375, height: 812 },
-  desktop: { width: 1350, height: 940 },
-} as const;
-type Size = keyof typeof SIZES;
-
-async function openPage(size: Size, expected: ExpectedFailure[] = []) {
-  const opened = await newPhonePage(shop().browser, expected);
-  await opened.page.setViewportSize(SIZES[size]);
-  return opened;
-}
+const openPage = (size: Size, expected: ExpectedFailure[] = []) => newShopperPage(shop().browser, { viewport: VIEWPORTS[size], expected });
 
 async function shot(page: Page, step: string, size: Size) {
   await page.screenshot({ path: path.join(screenshots, `currency-switch-${step}-${size}.png`), fullPage: true });

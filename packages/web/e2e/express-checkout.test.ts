@@ -6,38 +6,16 @@ import type { Browser, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { decimalAmount } from "../src/checkout/wallet-payment.ts";
 import { expectNoAxeViolations } from "./axe.ts";
-import { addToCart, cents, checkoutUpToPayment, type ExpectedFailure, screenshots, setUpShop, usShopper } from "./shop-harness.ts";
+import { addToCart, cents, checkoutUpToPayment, type ExpectedFailure, newShopperPage, screenshots, setUpShop, usShopper, VIEWPORTS } from "./shop-harness.ts";
 import { WalletSheet } from "./wallet-sheet.ts";
 
 const shop = setUpShop();
 
-const phone = { width: 375, height: 812 };
-const desktop = { width: 1350, height: 940 };
+const { phone, desktop } = VIEWPORTS;
 
-interface WalletPage {
-  page: Page;
-  errors: string[];
-}
-
-/**
- * A page like the harness's phone page (page errors, console errors and unexpected 4xx/5xx recorded), in a viewport of
- * the test's choosing, under the shop's own Content-Security-Policy.
- */
-async function newWalletPage(browser: Browser, viewport: typeof phone, options: { expected?: ExpectedFailure[] } = {}): Promise<WalletPage> {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
-  const { expected = [] } = options;
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(`console: ${message.text()}`);
-  });
-  page.on("response", (response) => {
-    const isExpected = expected.some((failure) => response.status() === failure.status && response.url().includes(failure.path));
-    if (response.status() >= 400 && !isExpected) errors.push(`${response.status()} ${response.url()}`);
-  });
-  return { page, errors };
-}
+/** A page of the test's size under the shop's own Content-Security-Policy, recording errors as the harness's pages do. */
+const newWalletPage = (browser: Browser, viewport: { width: number; height: number }, options: { expected?: ExpectedFailure[] } = {}) =>
+  newShopperPage(browser, { viewport, ...options });
 
 /** Where the wallet's manifests live: the prefix the shop's connect-src must allow. */
 function walletPrefixOf(app: ReturnType<typeof shop>["app"]): string {

@@ -4,12 +4,11 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { PRECOMPRESS_FROM_BYTES } from "../scripts/precompress.ts";
-import { addToCart, newPhonePage, setUpShop } from "./shop-harness.ts";
+import { addToCart, newPhonePage, setUpShop, VIEWPORTS } from "./shop-harness.ts";
 
 /** Script bytes (as sent: brotli) a first load may fetch; the catalogue must need less than the checkout. */
 const SCRIPT_BUDGET_BYTES = 100_000;
-const PHONE = { width: 375, height: 812 };
-const DESKTOP = { width: 1350, height: 940 };
+const { phone: PHONE, desktop: DESKTOP } = VIEWPORTS;
 
 const shop = setUpShop();
 
@@ -51,7 +50,7 @@ async function seenIn(page: Page): Promise<{ shifts: { value: number; sources: s
 }
 
 /** A browser context holding a cart with one product, and nothing in its HTTP cache. */
-async function contextWithCart(browser: Browser, appUrl: string, viewport = PHONE): Promise<BrowserContext> {
+async function contextWithCart(browser: Browser, appUrl: string, viewport: { width: number; height: number } = PHONE): Promise<BrowserContext> {
   const filling = await browser.newContext({ viewport });
   const page = await filling.newPage();
   await addToCart(page, appUrl, "ceramic-mug", "1");

@@ -7,7 +7,7 @@ import type { Browser, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { formatDateTime, formatMoney, formatTime } from "../src/lib/format.ts";
 import { expectNoAxeViolations } from "./axe.ts";
-import { addToCart, screenshots, setUpShop } from "./shop-harness.ts";
+import { addToCart, newShopperPage, type PhonePage, screenshots, setUpShop } from "./shop-harness.ts";
 
 const shop = setUpShop();
 
@@ -16,25 +16,11 @@ const sizes = [
   ["desktop", { width: 1350, height: 940 }],
 ] as const;
 
-interface ShopperPage {
-  page: Page;
-  errors: string[];
-}
-
 /** A page in a browser set to `locale`, showing prices in `currency`, recording page errors and failed responses. */
-async function shopperPage(browser: Browser, options: { locale: string; currency: "USD" | "EUR"; viewport: { width: number; height: number } }): Promise<ShopperPage> {
-  const context = await browser.newContext({ viewport: options.viewport, deviceScaleFactor: 1, locale: options.locale });
-  await context.addInitScript((currency) => window.localStorage.setItem("checkout.currency", currency), options.currency);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(`console: ${message.text()}`);
-  });
-  page.on("response", (response) => {
-    if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
-  });
-  return { page, errors };
+async function shopperPage(browser: Browser, options: { locale: string; currency: "USD" | "EUR"; viewport: { width: number; height: number } }): Promise<PhonePage> {
+  const opened = await newShopperPage(browser, { viewport: options.viewport, locale: options.locale });
+  await opened.page.addInitScript((currency) => window.localStorage.setItem("checkout.currency", currency), options.currency);
+  return opened;
 }
 
 /** Types into a field and leaves it, as a shopper tabbing on does. */

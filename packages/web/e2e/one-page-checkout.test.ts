@@ -6,15 +6,9 @@ import path from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { addToCart, cents, fillAddress, fillCard, newPhonePage, screenshots, setUpShop, usShopper, waitForTotals } from "./shop-harness.ts";
+import { addToCart, cents, fillAddress, fillCard, newPhonePage, screenshots, setUpShop, type Size, usShopper, VIEWPORTS, waitForTotals } from "./shop-harness.ts";
 
 const shop = setUpShop();
-
-const VIEWPORTS = {
-  phone: { width: 375, height: 812 },
-  desktop: { width: 1350, height: 940 },
-} as const;
-type Size = keyof typeof VIEWPORTS;
 
 async function shot(page: Page, step: string, size: Size): Promise<void> {
   await page.screenshot({ path: path.join(screenshots, `one-page-checkout-${step}-${size}.png`) });

@@ -12,7 +12,7 @@ import { createMailer } from "../../api/src/outbox/mailer.ts";
 import { createConfirmationEmailTarget } from "../../api/src/outbox/outbox-targets.ts";
 import { CARDS, createClient, readyCart, tokenizeCard } from "../../api/test/support/app.ts";
 import { expectNoAxeViolations } from "./axe.ts";
-import { newPhonePage, screenshots, setUpShop, type ExpectedFailure, type PhonePage } from "./shop-harness.ts";
+import { newPhonePage, newShopperPage, screenshots, setUpShop, type ExpectedFailure, type PhonePage, VIEWPORTS } from "./shop-harness.ts";
 
 const shop = setUpShop();
 const mailDir = mkdtempSync(path.join(os.tmpdir(), "checkout-confirmation-mail-"));
@@ -44,19 +44,7 @@ async function readyBerlinCart(client: ReturnType<typeof createClient>): Promise
 }
 
 /** A page whose browser prefers `size.locale`, recording errors as the harness's pages do. */
-async function newLocalePage(browser: Browser, size: (typeof sizes)[number]): Promise<PhonePage> {
-  const context = await browser.newContext({ viewport: size.viewport ?? { width: 375, height: 812 }, deviceScaleFactor: 1, locale: size.locale });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(`console: ${message.text()}`);
-  });
-  page.on("response", (response) => {
-    if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
-  });
-  return { page, errors };
-}
+const newLocalePage = (browser: Browser, size: (typeof sizes)[number]) => newShopperPage(browser, { viewport: size.viewport ?? VIEWPORTS.phone, locale: size.locale });
 
 const shot = (page: Page, step: string, size: string) => page.screenshot({ path: path.join(screenshots, `product-and-confirmation-${step}-${size}.png`), fullPage: true });
 

@@ -86,8 +86,25 @@ export interface PhonePage {
   errors: string[];
 }
 
-export async function newPhonePage(browser: Browser, expected: ExpectedFailure[] = []): Promise<PhonePage> {
-  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 1 });
+/** The two screens every checkout flow is tested on. */
+export const VIEWPORTS = {
+  phone: { width: 375, height: 812 },
+  desktop: { width: 1350, height: 940 },
+} as const;
+export type Size = keyof typeof VIEWPORTS;
+
+export interface ShopperPageOptions {
+  viewport?: { width: number; height: number };
+  /** The browser's language (navigator.language, Accept-Language); Chromium's own when absent. */
+  locale?: string;
+  /** Responses the test provokes on purpose, left out of `errors`. */
+  expected?: ExpectedFailure[];
+}
+
+/** A page in a context of its own (a phone unless told otherwise), recording what `errors` lists. */
+export async function newShopperPage(browser: Browser, options: ShopperPageOptions = {}): Promise<PhonePage> {
+  const { viewport = VIEWPORTS.phone, locale, expected = [] } = options;
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, ...(locale ? { locale } : {}) });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
@@ -100,6 +117,10 @@ export async function newPhonePage(browser: Browser, expected: ExpectedFailure[]
     if (response.status() >= 400 && !isExpected) errors.push(`${response.status()} ${response.url()}`);
   });
   return { page, errors };
+}
+
+export function newPhonePage(browser: Browser, expected: ExpectedFailure[] = []): Promise<PhonePage> {
+  return newShopperPage(browser, { expected });
 }
 
 /** "$98.66" → 9866. */
