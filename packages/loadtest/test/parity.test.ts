@@ -32,6 +32,11 @@ function parityCases(): ParityCase[] {
 
 let service: RunningService;
 
+/** Whether a run's counters hold an answer of the 500 family (`http.codes.503`, …). */
+function answeredServerError(counters: Record<string, number>): boolean {
+  return Object.keys(counters).some((name) => /^http\.codes\.5\d\d$/.test(name));
+}
+
 /**
  * Cases run side by side, at most four at a time (the project's maxConcurrency, which vitest applies per describe): the
  * two describes below run at once and share these four places, so the failing-request cases fill the places the
@@ -70,8 +75,17 @@ describe.concurrent("the shipped scripts under this load tester and under Artill
       ...(parityCase.scenarioName === undefined ? {} : { scenarioName: parityCase.scenarioName }),
       env: { CHECKOUT_ADMIN_TOKEN: service.adminToken },
     };
-    const [ours, artillery] = await inTurn(() => Promise.all([runOurs(args), runArtillery(args)]));
+    let [ours, artillery] = await inTurn(() => Promise.all([runOurs(args), runArtillery(args)]));
     console.info(`${parityCase.label}: ours ${JSON.stringify(ours.counters)} | artillery ${JSON.stringify(artillery.counters)}`);
+    if (answeredServerError(ours.counters) || answeredServerError(artillery.counters)) {
+      // The service refused a request with a 5xx (on this shared machine: a database connection not had within its
+      // 5 s, or admission control's queue). That is the service's answer, not either tool's doing, and it lands on
+      // one of the two runs only, so their counters differ for a reason this test does not judge. The case runs once
+      // more; the second pair of runs must then agree (and have no failed user) like any other.
+      console.warn(`${parityCase.label}: the service answered a 5xx; running the case again\n${service.output()}`);
+      [ours, artillery] = await inTurn(() => Promise.all([runOurs(args), runArtillery(args)]));
+      console.info(`${parityCase.label} (again): ours ${JSON.stringify(ours.counters)} | artillery ${JSON.stringify(artillery.counters)}`);
+    }
 
     // Only counters are compared. Whether a run passes its latency thresholds (p95, p99) or, in ours, its
     // own schedule depends on how busy this shared machine is, so neither exit code is judged here beyond
@@ -79,7 +93,7 @@ describe.concurrent("the shipped scripts under this load tester and under Artill
     // say about errors is counted, so it is covered by the counters below.
     expect([0, 1], `${artillery.stdout}\n${artillery.stderr}`).toContain(artillery.code);
     expect([0, 1], `${ours.stdout}\n${ours.stderr}`).toContain(ours.code);
-    expect(ours.counters).toEqual(artillery.counters);
+    expect(ours.counters, service.output()).toEqual(artillery.counters);
     const requests = parityCase.arrivals * parityCase.requestsPerUser;
     expect(ours.counters).toMatchObject({
       "vusers.created": parityCase.arrivals,
