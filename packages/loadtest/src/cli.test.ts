@@ -8,8 +8,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const cli = path.resolve(import.meta.dirname, "cli.ts");
-const runCli = (args: string[]) =>
-  promisify(execFile)(process.execPath, ["--import", "tsx", cli, ...args], { cwd: path.resolve(import.meta.dirname, "..") }).then(
+const runCli = (args: string[], env: Record<string, string> = {}) =>
+  promisify(execFile)(process.execPath, ["--import", "tsx", cli, ...args], { cwd: path.resolve(import.meta.dirname, ".."), env: { ...process.env, ...env } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
@@ -19,11 +19,11 @@ const runCli = (args: string[]) =>
 const MAX_RUNNING = 3;
 let running = 0;
 const waiting: (() => void)[] = [];
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(args: string[], env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting.push(resolve));
   running++;
   try {
-    return await runCli(args);
+    return await runCli(args, env);
   } finally {
     running--;
     waiting.shift()?.();
@@ -79,6 +79,7 @@ describe.concurrent("usage errors", () => {
     [["run"], /^run needs a script file /],
     [["quick", "--rate", "many", "URL"], /^quick: --rate must be a positive number, got "many" /],
     [["quick", "--workers", "1.5", "URL"], /^quick: --workers must be a whole number, got "1.5" /],
+    [["quick", "--max-error-rate", "150", "URL"], /^quick: --max-error-rate must be a percentage from 0 to 100, got "150" /],
   ])("%j is exit 2 with one line naming the problem", async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(2);
@@ -105,5 +106,43 @@ describe.concurrent("usage errors", () => {
     const result = await run(["report", "package.json"]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toMatch(/^report: package\.json is not a result written by run --output/);
+  });
+});
+
+describe.concurrent("quick's verdict", () => {
+  // Lateness is not what these cases judge: a busy machine may launch an arrival late, which is the schedule's verdict.
+  const onTime = { LOADTEST_LATE_MS: "1000" };
+
+  it("fails against a target where nothing listens: every virtual user failed", async ({ expect }) => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const result = await run(["quick", "--count", "3", "--num", "1", `http://127.0.0.1:${port}/`], onTime);
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL {2}maxErrorRate: 100 % of virtual users did not complete > 0 %$/m);
+    expect(result.stdout).toMatch(/^verdict: FAIL$/m);
+  });
+
+  it("fails on 5xx answers unless --max-error-rate allows their share", async ({ expect }) => {
+    const failing = createServer((_request, response) => {
+      response.statusCode = 503;
+      response.end("busy");
+    });
+    await new Promise<void>((resolve) => failing.listen(0, "127.0.0.1", resolve));
+    const target = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/`;
+    try {
+      const [strict, allowed] = await Promise.all([
+        run(["quick", "--count", "4", "--num", "1", target], onTime),
+        run(["quick", "--count", "4", "--num", "1", "--max-error-rate", "100", target], onTime),
+      ]);
+      expect(strict.code, strict.stdout).toBe(1);
+      expect(strict.stdout).toMatch(/^FAIL {2}does not hold: http\.codes\.5xx == 0 \(http\.codes\.5xx = 4\)$/m);
+      expect(strict.stdout).toMatch(/^pass {2}maxErrorRate: 0 % of virtual users did not complete <= 0 %$/m);
+      expect(allowed.code, allowed.stdout).toBe(0);
+      expect(allowed.stdout).toMatch(/^pass {2}holds: http\.codes\.5xx <= http\.responses \* 1 /m);
+    } finally {
+      await new Promise<void>((resolve) => failing.close(() => resolve()));
+    }
   });
 });

@@ -124,8 +124,8 @@ ${EXIT_CODES}`,
   },
   quick: {
     synopsis: [
-      "quick --count N --num M [--output result.json] [--workers N] [--summary FILE] [--junit FILE] [--dashboard [PORT]] URL",
-      "quick --rate R --duration SECONDS [--output result.json] [--workers N] [--summary FILE] [--junit FILE] [--dashboard [PORT]] URL",
+      "quick --count N --num M [--max-error-rate PERCENT] [--output result.json] [--workers N] [--summary FILE] [--junit FILE] [--dashboard [PORT]] URL",
+      "quick --rate R --duration SECONDS [--max-error-rate PERCENT] [--output result.json] [--workers N] [--summary FILE] [--junit FILE] [--dashboard [PORT]] URL",
     ],
     help: `Loads one URL without a script: --count virtual users each sending --num GET requests, or --rate arrivals a second
 for --duration seconds.
@@ -134,6 +134,9 @@ for --duration seconds.
   --num M                 requests each (default 1)
   --rate R                arrivals a second (open model)
   --duration SECONDS      how long to keep --rate (default 10)
+  --max-error-rate PERCENT
+                          the verdict fails when more than this share of virtual users failed (no answer, a
+                          timeout) or of answers were 5xx (default 0: every request answered, none with a 5xx)
 ${runOutputHelp}
 ${distributedHelp}
 
@@ -143,6 +146,7 @@ ${EXIT_CODES}`,
       num: { type: "string" },
       rate: { type: "string" },
       duration: { type: "string" },
+      "max-error-rate": { type: "string" },
       output: { type: "string", short: "o" },
       workers: { type: "string" },
       ...distributedOptions,
@@ -154,9 +158,10 @@ ${EXIT_CODES}`,
       const workers = workerCount(values.workers);
       const distributed = distributedFlags(values, values.generators, "--generators");
       const rate = positive(values.rate, "--rate");
+      const maxErrorRate = percentage(values["max-error-rate"], "--max-error-rate");
       const script = rate
-        ? quickScript({ url, rate, duration: positive(values.duration, "--duration") ?? 10 })
-        : quickScript({ url, count: positive(values.count, "--count") ?? 1, num: positive(values.num, "--num") ?? 1 });
+        ? quickScript({ url, rate, duration: positive(values.duration, "--duration") ?? 10, maxErrorRate })
+        : quickScript({ url, count: positive(values.count, "--count") ?? 1, num: positive(values.num, "--num") ?? 1, maxErrorRate });
       return runLoad(script, { output: stringValue(values.output), workers, summary: stringValue(values.summary), junit: stringValue(values.junit), dashboard, distributed });
     },
   },
@@ -248,6 +253,14 @@ function positive(value: string | boolean | undefined, name: string): number | u
   if (typeof value !== "string") return undefined;
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new UsageError(`${name} must be a positive number, got "${value}"`);
+  return parsed;
+}
+
+/** A share in % from 0 to 100 (0 allowed, unlike positive()). */
+function percentage(value: string | boolean | undefined, name: string): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const parsed = Number(value);
+  if (value.trim() === "" || !Number.isFinite(parsed) || parsed < 0 || parsed > 100) throw new UsageError(`${name} must be a percentage from 0 to 100, got "${value}"`);
   return parsed;
 }
 

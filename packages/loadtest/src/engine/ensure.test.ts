@@ -158,6 +158,17 @@ describe("evaluateEnsure", () => {
     expect(strictFailure.verdicts[0]?.message).toBe("does not hold: http.codes.503 == 0 (http.codes.503 = 2)");
   });
 
+  it("reads a class of status codes as the sum of its codes", () => {
+    const result = buildResult({ statusCodes: { 200: 90, 500: 3, 503: 4, 404: 1 } });
+    const report = evaluateEnsure({
+      ensure: ensure({ conditions: [{ expression: "http.codes.5xx == 7 and http.codes.4xx == 1 and http.codes.2xx == 90 and http.codes.3xx == 0", strict: true }] }),
+      result,
+    });
+    expect(report.verdicts[0]).toMatchObject({ passed: true, actual: 1 });
+    const unknown = evaluateEnsure({ ensure: ensure({ conditions: [{ expression: "http.codes.6xx == 0", strict: true }] }), result });
+    expect(unknown.verdicts[0]).toMatchObject({ passed: false, actual: null });
+  });
+
   it("fails a condition naming a metric the run does not have", () => {
     const report = evaluateEnsure({ ensure: ensure({ conditions: [{ expression: "http.response_time.p42 < 5", strict: true }] }), result: buildResult() });
     expect(report.verdicts[0]).toMatchObject({ passed: false, actual: null });

@@ -52,7 +52,13 @@ export function readMetric(summary: RunSummary, metric: string): number | undefi
   }
   const { counters } = summary;
   // Counter families are read as 0 when nothing was counted (Artillery leaves them out, which fails any check on them).
-  if (metric.startsWith("http.codes.")) return /^\d{3}$/.test(metric.slice(11)) ? (counters.statusCodes[metric.slice(11)] ?? 0) : undefined;
+  if (metric.startsWith("http.codes.")) {
+    const code = metric.slice(11);
+    if (/^\d{3}$/.test(code)) return counters.statusCodes[code] ?? 0;
+    // A class of codes (`http.codes.5xx`): the sum of its codes' counts.
+    if (/^[1-5]xx$/.test(code)) return Object.entries(counters.statusCodes).reduce((sum, [status, count]) => (status[0] === code[0] ? sum + count : sum), 0);
+    return undefined;
+  }
   if (metric.startsWith("errors.")) {
     const kind = metric.slice(7);
     return (counters.errors[kind] ?? 0) + (counters.vuserErrors[kind] ?? 0);

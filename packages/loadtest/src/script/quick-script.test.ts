@@ -9,7 +9,16 @@ describe("quickScript", () => {
     expect(script.phases).toEqual([{ duration: 1, arrivalCount: 20 }]);
     expect(script.scenarios).toEqual([{ weight: 1, flow: [{ kind: "loop", count: 5, steps: [{ kind: "request", method: "GET", url: "/api/health?deep=1" }] }] }]);
     expect(script.http).toEqual({ timeoutSeconds: 10 });
-    expect(script.ensure).toEqual({ thresholds: [], conditions: [] });
+    expect(script.ensure).toEqual({ thresholds: [], conditions: [{ expression: "http.codes.5xx == 0", strict: true }], maxErrorRate: 0 });
+  });
+
+  it("judges failed virtual users and 5xx answers against --max-error-rate, 0 by default", () => {
+    const script = quickScript({ url: "http://localhost:3000/", rate: 10, duration: 5, maxErrorRate: 2.5 });
+    expect(script.ensure).toEqual({ thresholds: [], conditions: [{ expression: "http.codes.5xx <= http.responses * 0.025", strict: true }], maxErrorRate: 2.5 });
+    expect(() => quickScript({ url: "http://localhost/", count: 1, num: 1, maxErrorRate: 101 })).toThrow(
+      new ScriptError("must be a percentage from 0 to 100, got 101", "--max-error-rate", null),
+    );
+    expect(() => quickScript({ url: "http://localhost/", count: 1, num: 1, maxErrorRate: -1 })).toThrow(/--max-error-rate/);
   });
 
   it("makes a single request without a loop when num is 1", () => {

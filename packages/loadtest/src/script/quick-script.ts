@@ -6,6 +6,12 @@ type Method = Extract<Step, { kind: "request" }>["method"];
 
 interface QuickRequest {
   url: string;
+  /**
+   * The error budget, in %: the run fails when more than this share of virtual users failed (Artillery's maxErrorRate)
+   * or of responses were server errors (5xx). Default 0: a quick check passes only when every request was answered
+   * and none with a 5xx.
+   */
+  maxErrorRate?: number;
   method?: Method;
   /** Sent as JSON. */
   body?: unknown;
@@ -27,6 +33,15 @@ function requirePositive(value: number, option: string, isInteger: boolean): num
   return value;
 }
 
+/** `quick`'s verdict: failed virtual users and 5xx answers within the error budget (Artillery's quick judges neither). */
+function quickEnsure(maxErrorRate: number): Script["ensure"] {
+  if (!Number.isFinite(maxErrorRate) || maxErrorRate < 0 || maxErrorRate > 100) {
+    throw new ScriptError(`must be a percentage from 0 to 100, got ${maxErrorRate}`, "--max-error-rate", null);
+  }
+  const serverErrors = maxErrorRate === 0 ? "http.codes.5xx == 0" : `http.codes.5xx <= http.responses * ${maxErrorRate / 100}`;
+  return { thresholds: [], conditions: [{ expression: serverErrors, strict: true }], maxErrorRate };
+}
+
 export function quickScript(options: QuickScriptOptions): Script {
   let url: URL;
   try {
@@ -46,7 +61,7 @@ export function quickScript(options: QuickScriptOptions): Script {
     defaults: { headers: {} },
     variables: {},
     payloads: [],
-    ensure: { thresholds: [], conditions: [] },
+    ensure: quickEnsure(options.maxErrorRate ?? 0),
   };
 
   if (options.rate !== undefined) {
