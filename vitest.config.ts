@@ -9,23 +9,23 @@ import { SERVER_INDEPENDENT_TESTS, systemPostgresVersion } from "./packages/api/
  * the run does not end with one of them alone on a worker while the others sit idle; the rest follow in vitest's order.
  */
 const SLOWEST_FILES = [
-  "packages/loadtest/test/parity.test.ts",
   "packages/api/test/bench-smoke.test.ts",
+  "packages/loadtest/test/parity.test.ts",
   "packages/web/e2e/express-checkout.test.ts",
   "packages/web/e2e/promo-3ds.test.ts",
   "packages/web/e2e/currency-switch.test.ts",
-  "packages/web/e2e/address-lookup.test.ts",
-  "packages/api/test/production-parity.test.ts",
+  "packages/web/e2e/one-page-checkout.test.ts",
   "packages/api/test/failover-drill.test.ts",
-  "packages/api/test/crash-recovery.test.ts",
-  "packages/api/test/rehearsal.test.ts",
-  "packages/api/test/abuse.test.ts",
-  "packages/api/test/fuzz-procedures.test.ts",
   "packages/loadtest/src/engine/run-script.test.ts",
-  "packages/web/e2e/purchase.test.ts",
-  "packages/api/test/audit-anchor.test.ts",
-  "scripts/release/release-pipeline.test.ts",
-  "packages/web/e2e/payment-outage.test.ts",
+  "packages/api/test/rehearsal.test.ts",
+  "packages/web/e2e/address-lookup.test.ts",
+  "packages/web/e2e/first-load.test.ts",
+  "packages/web/e2e/locale-address.test.ts",
+  "packages/api/test/crash-recovery.test.ts",
+  "packages/web/e2e/card-field.test.ts",
+  "packages/web/e2e/product-and-confirmation.test.ts",
+  "packages/api/test/abuse.test.ts",
+  "packages/api/test/bench-cli-arguments.test.ts",
 ];
 
 class SlowestFirst extends BaseSequencer {
