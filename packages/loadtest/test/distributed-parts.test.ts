@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runDistributed } from "../src/distributed/coordinator.ts";
+import { runDistributed, worstLagMs } from "../src/distributed/coordinator.ts";
 import { estimateFargateCost, FARGATE_PRICES } from "../src/distributed/fargate-cost.ts";
 import { GeneratorSetupError, runGenerator, subtractCounters } from "../src/distributed/generator.ts";
 import { IntervalMerger, type DistributedProgress } from "../src/distributed/interval-merge.ts";
@@ -101,6 +101,19 @@ describe("subtractCounters", () => {
     const delta = subtractCounters(later, earlier);
     expect(delta).toMatchObject({ vusersCreated: 4, responses: 4, errors: { ETIMEDOUT: 2 }, statusCodes: { 200: 3, 500: 1 }, failures: { "a · step 1 GET / · 500": 1 } });
     expect(sumCounters([earlier, delta])).toEqual(later);
+  });
+});
+
+describe("worstLagMs", () => {
+  it("takes a finished generator's own figures over its interval files' start-lag estimate", () => {
+    // The interval files estimated 38 ms of start lag; the result says the schedule began 3 ms late, worst arrival 6 ms.
+    expect(worstLagMs(38, { maxLatenessMs: 6 }, 3)).toBe(6);
+    expect(worstLagMs(38, { maxLatenessMs: 1 }, 3)).toBe(3);
+  });
+
+  it("falls back on the interval files for a generator that left no result", () => {
+    expect(worstLagMs(38, undefined, 3)).toBe(38);
+    expect(worstLagMs(2, undefined, 40)).toBe(40);
   });
 });
 

@@ -77,7 +77,7 @@ export interface GeneratorReport {
   wallMs: number;
   /** cpuMs / wallMs: the share of one core it used (1 = a core fully busy). */
   cpuShare: number;
-  /** Largest lateness of any arrival it launched, ms, or its start lag when that is larger. */
+  /** Largest lateness of any arrival it launched, ms, or its start lag when that is larger (worstLagMs). */
   maxLagMs: number;
   /** How long after the common start its schedule began, ms. */
   startLagMs: number;
@@ -419,7 +419,7 @@ export async function runDistributed(script: Script, options: DistributedRunOpti
       cpuMs: track.cpuMs,
       wallMs: track.wallMs,
       cpuShare: track.wallMs > 0 ? track.cpuMs / track.wallMs : 0,
-      maxLagMs: Math.max(track.maxLagMs, track.result?.maxLatenessMs ?? 0, startLagMs),
+      maxLagMs: worstLagMs(track.maxLagMs, track.result, startLagMs),
       startLagMs,
       arrivalsPlanned: counters.arrivalsPlanned,
       vusersCreated: counters.vusersCreated,
@@ -436,4 +436,13 @@ export async function runDistributed(script: Script, options: DistributedRunOpti
   const result = mergeRunResults(parts);
   if (aborted) result.aborted = true;
   return { runId, storeUrl: store.url, job, result, intervals, generators, failed, aborted };
+}
+
+/**
+ * A generator's worst lag: with its result, the result's own figures (the largest lateness of any arrival and the real
+ * start lag); without one (it died), what its interval files said, whose start lag is estimated when the engine hands an
+ * interval over and so includes the time spent launching the arrivals due at that moment (tens of ms too high).
+ */
+export function worstLagMs(fromIntervals: number, result: Pick<RunResult, "maxLatenessMs"> | undefined, startLagMs: number): number {
+  return result ? Math.max(result.maxLatenessMs, startLagMs) : Math.max(fromIntervals, startLagMs);
 }
