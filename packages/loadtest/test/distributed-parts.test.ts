@@ -1,6 +1,6 @@
 // The parts of a distributed run that need no generator processes: the Fargate cost estimate, payload rows shared
 // out, the store's file names, the live interval merge, the coordinator's refusals, and the generator's command line.
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runDistributed, worstLagMs } from "../src/distributed/coordinator.ts";
@@ -8,7 +8,7 @@ import { estimateFargateCost, FARGATE_PRICES } from "../src/distributed/fargate-
 import { GeneratorSetupError, runGenerator, subtractCounters } from "../src/distributed/generator.ts";
 import { IntervalMerger, type DistributedProgress } from "../src/distributed/interval-merge.ts";
 import { FargateLauncher } from "../src/distributed/fargate-launcher.ts";
-import { launcherFor, LOCAL_RUNS_FOLDER } from "../src/distributed/launcher-for.ts";
+import { launcherFor, LOCAL_RUNS_FOLDER, LOCAL_RUNS_KEPT_MS, pruneLocalRuns } from "../src/distributed/launcher-for.ts";
 import type { GeneratorLauncher } from "../src/distributed/launcher.ts";
 import { LocalLauncher } from "../src/distributed/local-launcher.ts";
 import { FolderResultStore, S3ResultStore } from "../src/distributed/result-store.ts";
@@ -101,6 +101,31 @@ describe("subtractCounters", () => {
     const delta = subtractCounters(later, earlier);
     expect(delta).toMatchObject({ vusersCreated: 4, responses: 4, errors: { ETIMEDOUT: 2 }, statusCodes: { 200: 3, 500: 1 }, failures: { "a · step 1 GET / · 500": 1 } });
     expect(sumCounters([earlier, delta])).toEqual(later);
+  });
+});
+
+describe("pruneLocalRuns", () => {
+  it("removes the runs last written more than a week ago and leaves newer runs and anything not named as a run", async () => {
+    const folder = temporaryFolder();
+    const now = Date.now();
+    const make = (name: string, ageMs: number, isFile = false) => {
+      const at = path.join(folder, name);
+      if (isFile) writeFileSync(at, "x");
+      else {
+        mkdirSync(path.join(at, "generators", "0"), { recursive: true });
+        writeFileSync(path.join(at, "job.json"), "{}");
+      }
+      utimesSync(at, (now - ageMs) / 1000, (now - ageMs) / 1000);
+      return at;
+    };
+    const old = make("20261101T080000Z-aaaaaa", LOCAL_RUNS_KEPT_MS + 60_000);
+    const recent = make("20261202T080000Z-bbbbbb", LOCAL_RUNS_KEPT_MS - 60_000);
+    const oldFile = make("20261101T080000Z-notes.txt", LOCAL_RUNS_KEPT_MS + 60_000, true);
+    const foreign = make(".hidden-old", LOCAL_RUNS_KEPT_MS + 60_000);
+
+    expect(await pruneLocalRuns(folder, LOCAL_RUNS_KEPT_MS, now)).toEqual(["20261101T080000Z-aaaaaa"]);
+    expect([old, recent, oldFile, foreign].map((at) => existsSync(at))).toEqual([false, true, true, true]);
+    expect(await pruneLocalRuns(path.join(folder, "missing"))).toEqual([]);
   });
 });
 

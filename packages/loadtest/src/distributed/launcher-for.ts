@@ -1,4 +1,5 @@
 // `--on local|fargate`: the launcher, the store and the start delay a distributed run uses on each platform.
+import { readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_START_DELAY_MS } from "./coordinator.ts";
@@ -6,7 +7,7 @@ import type { FargateLauncherConfig } from "./fargate-launcher.ts";
 import type { GeneratorLauncher } from "./launcher.ts";
 import { LocalLauncher, type LocalLauncherOptions } from "./local-launcher.ts";
 import { openResultStore, type ResultStore } from "./result-store.ts";
-import { DistributedUsageError } from "./run-files.ts";
+import { DistributedUsageError, isValidRunId } from "./run-files.ts";
 
 export type GeneratorPlatform = GeneratorLauncher["kind"];
 
@@ -32,10 +33,37 @@ export interface DistributedSetup {
 /** The folder local runs keep their files in unless told otherwise. */
 export const LOCAL_RUNS_FOLDER = path.join(os.tmpdir(), "checkout-loadtest-runs");
 
+/** How long a local run's files are kept in the default folder: each local run there removes the runs older than this. */
+export const LOCAL_RUNS_KEPT_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * Removes the runs in `folder` last written more than `keptMs` ago: folders named as a run id, nothing else (a file or
+ * a folder of another name is left alone). Resolves to the run ids removed; a run that cannot be read or removed is
+ * skipped, never an error, since it only costs disk.
+ */
+export async function pruneLocalRuns(folder: string, keptMs = LOCAL_RUNS_KEPT_MS, now = Date.now()): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+  const removed: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() || !isValidRunId(entry.name)) continue;
+    const runFolder = path.join(folder, entry.name);
+    try {
+      if (now - (await stat(runFolder)).mtimeMs <= keptMs) continue;
+      await rm(runFolder, { recursive: true, force: true });
+      removed.push(entry.name);
+    } catch {
+      // Another run removed it first, or it cannot be read: left as it is.
+    }
+  }
+  return removed;
+}
+
 /** The launcher and store for `--on`; Fargate's are loaded only when asked for (its config and ECS client). */
 export async function launcherFor(on: string, options: LauncherForOptions = {}): Promise<DistributedSetup> {
   switch (on) {
     case "local":
+      // The default folder is the load tester's own, under the temporary directory: it keeps a week of runs.
+      if (options.storeUrl === undefined) await pruneLocalRuns(LOCAL_RUNS_FOLDER);
       return {
         launcher: new LocalLauncher(options.local),
         store: openResultStore(options.storeUrl ?? LOCAL_RUNS_FOLDER),
