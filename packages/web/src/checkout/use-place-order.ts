@@ -73,8 +73,14 @@ export interface PlaceOrderOptions {
 }
 
 const NETWORK_RETRY_DELAY_MS = 1000;
-/** How often a shown challenge asks the API whether it was answered, in case the frame's message never arrives. */
-const CHALLENGE_CHECK_MS = 5000;
+/**
+ * When a shown challenge asks the API whether it was answered, in case the frame's message never arrives: after 5 s,
+ * then half as long again each time, up to every 30 s. Each ask is one call to the payment processor, so a challenge
+ * left open a minute costs four of them, not twelve; a hidden tab does not ask at all and asks at once when shown again.
+ */
+const CHALLENGE_CHECK_FIRST_MS = 5000;
+const CHALLENGE_CHECK_GROWTH = 1.5;
+const CHALLENGE_CHECK_MAX_MS = 30_000;
 
 function wait(ms: number): Promise<void> {
   return new Promise((resolve) => window.setTimeout(resolve, ms));
@@ -350,16 +356,31 @@ export function usePlaceOrder({ cartId, quote: currentQuote, setQuote, cardField
   // biome-ignore lint/correctness/useExhaustiveDependencies: one timer per challenge; completeChallenge reads that challenge
   useEffect(() => {
     if (!challenge) return;
-    const timer = window.setInterval(() => {
+    const { orderId } = challenge;
+    let delayMs = CHALLENGE_CHECK_FIRST_MS;
+    let timer: number | undefined;
+    const schedule = (ms: number) => {
+      window.clearTimeout(timer);
+      timer = document.hidden ? undefined : window.setTimeout(check, ms);
+    };
+    function check() {
+      delayMs = Math.min(CHALLENGE_CHECK_MAX_MS, delayMs * CHALLENGE_CHECK_GROWTH);
+      schedule(delayMs);
       if (inFlight.current) return;
-      trpc.checkout.confirmPayment.mutate({ orderId: challenge.orderId }).then(
+      trpc.checkout.confirmPayment.mutate({ orderId }).then(
         (order) => {
           if (order.status !== "pending_payment") void completeChallenge();
         },
         () => {},
       );
-    }, CHALLENGE_CHECK_MS);
-    return () => window.clearInterval(timer);
+    }
+    const onVisibility = () => (document.hidden ? schedule(0) : check());
+    document.addEventListener("visibilitychange", onVisibility);
+    schedule(delayMs);
+    return () => {
+      window.clearTimeout(timer);
+      document.removeEventListener("visibilitychange", onVisibility);
+    };
   }, [challenge]);
 
   function reset() {
