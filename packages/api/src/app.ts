@@ -160,7 +160,8 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
     }
     const payments = new SandboxPaymentProvider({ baseUrl: paymentUrl, secretKey, timeoutMs: env.PAYMENT_PROVIDER_TIMEOUT_MS, ...(tracing ? { tracing } : {}) });
 
-    const catalog = createCatalogReader({ db: readDb, ttlMs: env.CATALOG_CACHE_MS });
+    const stockPolicy = stockPolicyOf(env);
+    const catalog = createCatalogReader({ db: readDb, ttlMs: env.CATALOG_CACHE_MS, policy: stockPolicy });
     const admins = resolveAdminTokens({ configured: env.ADMIN_API_TOKENS, nodeEnv: env.NODE_ENV });
     if (admins.generated) log.warn(`ADMIN_API_TOKENS is not set: admin API token for this run is "${admins.generated.token}" (Authorization: Bearer …, name "dev")`);
     else if (admins.tokens.length === 0) log.info("ADMIN_API_TOKENS is not set: the admin API is disabled");
@@ -186,7 +187,7 @@ export async function startApp(env: Env, options: { log?: Logger } = {}): Promis
       addressLookup: env.ADDRESS_LOOKUP === "local" ? createLocalAddressLookup() : noAddressLookup,
       captureMode: env.CAPTURE_MODE,
       paymentVelocity: paymentVelocityOf(env),
-      stockPolicy: stockPolicyOf(env),
+      stockPolicy,
       log,
       adminAuth: createAdminAuth(admins.tokens),
       metrics: new Metrics(),

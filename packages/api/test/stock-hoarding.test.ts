@@ -49,6 +49,32 @@ describe("units per order", () => {
     expect(after.lines).toMatchObject([{ sku: "TEE-BLA-S", quantity: 8 }]);
   });
 
+  it("tells the shop the limits before they are hit: each variant's maxPerOrder, each cart line's maxQuantity", async () => {
+    const tee = await t.client.catalog.get.query({ productId: "everyday-tee", currency: "USD" });
+    const variant = tee.variants.find((candidate) => candidate.sku === "TEE-BLA-S")!;
+    expect(variant.available).toBeGreaterThanOrEqual(16);
+    // MAX_UNITS_PER_SKU of this app (8), not the default 10: the catalogue applies the shop's configuration.
+    expect(variant.maxPerOrder).toBe(8);
+
+    const cart = await t.client.cart.create.mutate({ currency: "USD" });
+    await t.client.cart.addLine.mutate({ cartId: cart.id, sku: "SOCK-S", quantity: 8 });
+    const two = await t.client.cart.addLine.mutate({ cartId: cart.id, sku: "SOCK-M", quantity: 8 });
+    expect(two.lines.map((line) => [line.sku, line.maxQuantity])).toEqual([
+      ["SOCK-S", 8],
+      ["SOCK-M", 8],
+    ]);
+    // 16 of MAX_UNITS_PER_ORDER's 20 taken: a third line may hold 4, which is what the cart then says of it.
+    const three = await t.client.cart.addLine.mutate({ cartId: cart.id, sku: "SOCK-L", quantity: 1 });
+    expect(three.lines.find((line) => line.sku === "SOCK-L")?.maxQuantity).toBe(4);
+    expect((await t.client.cart.get.query({ cartId: cart.id })).lines.map((line) => line.maxQuantity)).toEqual([8, 8, 4]);
+    // Asking for exactly what the cart offers is accepted; one more is refused.
+    const lineId = three.lines.find((line) => line.sku === "SOCK-L")!.id;
+    expect((await t.client.cart.updateLine.mutate({ cartId: cart.id, lineId, quantity: 4 })).itemCount).toBe(20);
+    await setStock(t.database.db, "LAMP", 6);
+    const lamp = await t.client.cart.addLine.mutate({ cartId: (await t.client.cart.create.mutate({ currency: "USD" })).id, sku: "LAMP", quantity: 1 });
+    expect(lamp.lines[0]).toMatchObject({ available: 6, maxQuantity: 3 });
+  });
+
   it("refuses more than MAX_UNITS_PER_ORDER spread over many items, saying how many more fit", async () => {
     const cart = await t.client.cart.create.mutate({ currency: "USD" });
     await t.client.cart.addLine.mutate({ cartId: cart.id, sku: "SOCK-S", quantity: 8 });

@@ -260,6 +260,11 @@ export interface Variant {
   currency: Currency;
   inStock: boolean;
   available: number;
+  /**
+   * The most units of this variant one order may take now: the shop's cap per item and its share of the stock left
+   * (MAX_UNITS_PER_SKU, MAX_STOCK_SHARE_PERCENT), at least 1. A cart that holds other items may be allowed fewer.
+   */
+  maxPerOrder: number;
   /** This variant's picture: its own (a colour) when it has one, else the product's. */
   image: string;
 }
@@ -293,6 +298,8 @@ export interface CartLine {
   quantity: number;
   lineTotal: number;
   available: number;
+  /** The most units this line may hold now: the cap per item, the stock share and what the cart's cap leaves beside its other lines. */
+  maxQuantity: number;
 }
 
 export interface Cart {

@@ -127,6 +127,20 @@ describe("Catalog.list", () => {
     expect(black).toMatchObject({ image: "/images/products/everyday-tee--black.svg", available: 7 });
   });
 
+  it("gives each variant the most one order may take of it under the shop's stock policy", async () => {
+    await db().updateTable("inventory").set({ available: 7 }).where("sku", "=", "TEE-BLA-S").execute();
+    await db().updateTable("inventory").set({ available: 500 }).where("sku", "=", "TEE-WHI-S").execute();
+    const policy = { maxUnitsPerSku: 4, maxUnitsPerCart: 30, maxStockSharePercent: 50, holdMs: 1000 };
+    const pick = (product: Product) => Object.fromEntries(product.variants.filter((v) => ["TEE-BLA-S", "TEE-WHI-S"].includes(v.sku)).map((v) => [v.sku, v.maxPerOrder]));
+    // Half of 7 is 3; the cap is 4 (the default policy's 10 where the policy is not given).
+    expect(pick(await Catalog.get({ db: db(), productId: "everyday-tee", currency: "USD", policy }))).toEqual({ "TEE-BLA-S": 3, "TEE-WHI-S": 4 });
+    expect(pick(await Catalog.get({ db: db(), productId: "everyday-tee", currency: "USD" }))).toEqual({ "TEE-BLA-S": 3, "TEE-WHI-S": 10 });
+    const listed = (await Catalog.list({ db: db(), currency: "USD", q: "Everyday Tee", policy })).products[0];
+    expect(listed && pick(listed)).toEqual({ "TEE-BLA-S": 3, "TEE-WHI-S": 4 });
+    const reader = createCatalogReader({ db: db(), ttlMs: 1000, policy });
+    expect(pick(await reader.get({ productId: "everyday-tee", currency: "USD" }))).toEqual({ "TEE-BLA-S": 3, "TEE-WHI-S": 4 });
+  });
+
   it("filters by category, paging inside it", async () => {
     const { pages } = await allPages({ currency: "USD", category: "Accessories", limit: 2 });
     const ids = pages.flat().map((product) => product.id);

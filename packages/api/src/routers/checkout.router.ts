@@ -26,12 +26,14 @@ function scopeByCart(input: unknown): string | null {
 }
 
 export const checkoutRouter = router({
-  setContact: withCart.input(SetContactInput).mutation(({ ctx, input }) => Checkout.setContact({ db: ctx.db, ...input })),
-  setShippingAddress: withCart.input(SetShippingAddressInput).mutation(({ ctx, input }) => Checkout.setShippingAddress({ db: ctx.db, ...input })),
+  setContact: withCart.input(SetContactInput).mutation(({ ctx, input }) => Checkout.setContact({ db: ctx.db, policy: ctx.stockPolicy, ...input })),
+  setShippingAddress: withCart.input(SetShippingAddressInput).mutation(({ ctx, input }) => Checkout.setShippingAddress({ db: ctx.db, policy: ctx.stockPolicy, ...input })),
   listShippingOptions: withCart.input(CartIdInput).query(({ ctx, input }) => Checkout.listShippingOptions({ db: ctx.db, cartId: input.cartId })),
-  setShippingOption: withCart.input(SetShippingOptionInput).mutation(({ ctx, input }) => Checkout.setShippingOption({ db: ctx.db, ...input })),
-  applyPromoCode: withCart.input(ApplyPromoCodeInput).mutation(({ ctx, input }) => Promotion.applyToCart({ db: ctx.db, cartId: input.cartId, code: input.code })),
-  removePromoCode: withCart.input(RemovePromoCodeInput).mutation(({ ctx, input }) => Promotion.removeFromCart({ db: ctx.db, cartId: input.cartId })),
+  setShippingOption: withCart.input(SetShippingOptionInput).mutation(({ ctx, input }) => Checkout.setShippingOption({ db: ctx.db, policy: ctx.stockPolicy, ...input })),
+  applyPromoCode: withCart
+    .input(ApplyPromoCodeInput)
+    .mutation(({ ctx, input }) => Promotion.applyToCart({ db: ctx.db, policy: ctx.stockPolicy, cartId: input.cartId, code: input.code })),
+  removePromoCode: withCart.input(RemovePromoCodeInput).mutation(({ ctx, input }) => Promotion.removeFromCart({ db: ctx.db, policy: ctx.stockPolicy, cartId: input.cartId })),
   quote: withCart.input(CartIdInput).mutation(({ ctx, input }) => Checkout.quote({ db: ctx.db, cartId: input.cartId })),
   placeOrder: procedure
     .meta({ rateClass: "payment", carriesCapability: true, idempotency: { scopeOf: scopeByCart } })

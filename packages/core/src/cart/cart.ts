@@ -13,7 +13,11 @@ import * as StockPolicy from "../inventory/stock-policy.ts";
 import * as OrderRepository from "../order/order.repository.ts";
 import * as PromotionRepository from "../promotion/promotion.repository.ts";
 
-export function rowToCart(row: CartRow, lines: CartRepository.CartLineDetailRow[]): Cart {
+/** The shop's stock policy, for the functions that answer with a cart (its lines' maxQuantity); the default when not given. */
+type PolicyInput = { policy?: StockPolicy.StockPolicy };
+
+export function rowToCart(row: CartRow, lines: CartRepository.CartLineDetailRow[], policy: StockPolicy.StockPolicy = StockPolicy.DEFAULT_STOCK_POLICY): Cart {
+  const units = lines.reduce((count, line) => count + line.quantity, 0);
   const cartLines: CartLine[] = lines.map((line) => {
     const unitPrice = line.unit_price ?? 0;
     return {
@@ -27,6 +31,7 @@ export function rowToCart(row: CartRow, lines: CartRepository.CartLineDetailRow[
       quantity: line.quantity,
       lineTotal: unitPrice * line.quantity,
       available: line.available,
+      maxQuantity: StockPolicy.maxUnitsOfLine(policy, line.available, units - line.quantity),
     };
   });
   const address = row.shipping_address ? AddressSchema.safeParse(row.shipping_address) : null;
@@ -35,7 +40,7 @@ export function rowToCart(row: CartRow, lines: CartRepository.CartLineDetailRow[
     currency: row.currency as Currency,
     status: row.status,
     lines: cartLines,
-    itemCount: cartLines.reduce((count, line) => count + line.quantity, 0),
+    itemCount: units,
     subtotal: Money.sum(cartLines.map((line) => line.lineTotal)),
     email: row.email,
     shippingAddress: address?.success ? address.data : null,
@@ -48,15 +53,15 @@ export function notFound(cartId: string): AppError {
   return new AppError("NOT_FOUND", "This cart does not exist or has expired. Start a new cart.", { cartId });
 }
 
-export async function create(input: { db: Db; currency: Currency }): Promise<Cart> {
+export async function create(input: { db: Db; currency: Currency } & PolicyInput): Promise<Cart> {
   const row = await CartRepository.insertOpenCart(input.db, { id: randomUUID(), currency: input.currency });
-  return rowToCart(row, []);
+  return rowToCart(row, [], input.policy);
 }
 
-export async function get(input: { db: Db; cartId: string }): Promise<Cart> {
+export async function get(input: { db: Db; cartId: string } & PolicyInput): Promise<Cart> {
   const found = await CartRepository.findCartWithLines(input.db, input.cartId);
   if (!found) throw notFound(input.cartId);
-  return rowToCart(found.cart, found.lines);
+  return rowToCart(found.cart, found.lines, input.policy);
 }
 
 /**
@@ -64,7 +69,7 @@ export async function get(input: { db: Db; cartId: string }): Promise<Cart> {
  * the cart as it now is. Concurrent edits to one cart serialise; edits to different carts do not.
  * Taking the lock marks the cart as just changed (its updated_at), so no edit needs to touch it again.
  */
-export async function withOpenCart(input: { db: Kysely<Database>; cartId: string }, change: (trx: Db, cart: CartRow) => Promise<void>): Promise<Cart> {
+export async function withOpenCart(input: { db: Kysely<Database>; cartId: string } & PolicyInput, change: (trx: Db, cart: CartRow) => Promise<void>): Promise<Cart> {
   return input.db.transaction().execute(async (trx) => {
     const row = await CartRepository.touchCartForUpdate(trx, input.cartId);
     if (!row) throw notFound(input.cartId);
@@ -72,7 +77,7 @@ export async function withOpenCart(input: { db: Kysely<Database>; cartId: string
     await change(trx, row);
     const found = await CartRepository.findCartWithLines(trx, row.id);
     if (!found) throw notFound(input.cartId);
-    return rowToCart(found.cart, found.lines);
+    return rowToCart(found.cart, found.lines, input.policy);
   });
 }
 
@@ -85,7 +90,7 @@ function closed(cartId: string): AppError {
  * as it then is. A missing cart is NOT_FOUND, a closed one CART_CLOSED, and with `requireAddress` a cart without a
  * shipping address is CART_INCOMPLETE: only when the update changed nothing is the cart read again to say which.
  */
-export async function updateOpenCart(input: { db: Db; cartId: string; changes: CartUpdate; requireAddress?: { message: string } }): Promise<Cart> {
+export async function updateOpenCart(input: { db: Db; cartId: string; changes: CartUpdate; requireAddress?: { message: string } } & PolicyInput): Promise<Cart> {
   const row = await CartRepository.updateOpenCart(input.db, input.cartId, input.changes, { requireAddress: input.requireAddress !== undefined });
   if (!row) {
     const current = await CartRepository.findCart(input.db, input.cartId);
@@ -95,7 +100,7 @@ export async function updateOpenCart(input: { db: Db; cartId: string; changes: C
   }
   const found = await CartRepository.findCartWithLines(input.db, row.id);
   if (!found) throw notFound(input.cartId);
-  return rowToCart(found.cart, found.lines);
+  return rowToCart(found.cart, found.lines, input.policy);
 }
 
 /** The variant if `quantity` units of it can go in a cart in `currency`: it exists, is sold in that currency and has that many for sale. */
@@ -167,7 +172,7 @@ export function updateLine(input: { db: Kysely<Database>; cartId: string; lineId
   });
 }
 
-export function removeLine(input: { db: Kysely<Database>; cartId: string; lineId: string }): Promise<Cart> {
+export function removeLine(input: { db: Kysely<Database>; cartId: string; lineId: string } & PolicyInput): Promise<Cart> {
   return withOpenCart(input, async (trx, cart) => {
     const result = await CartRepository.deleteLine(trx, cart.id, input.lineId);
     if (Number(result.numDeletedRows) === 0) {
@@ -190,7 +195,7 @@ function nameLines(lines: readonly RemovedCartLine[]): string {
  * shipping choice stay (every option is priced in both currencies); every quote of the cart expires, so an order is
  * only ever placed from a quote in the cart's currency. Not while a payment for the cart is in progress.
  */
-export async function setCurrency(input: { db: Kysely<Database>; cartId: string; currency: Currency; removeUnavailable?: boolean }): Promise<CartCurrencyChange> {
+export async function setCurrency(input: { db: Kysely<Database>; cartId: string; currency: Currency; removeUnavailable?: boolean } & PolicyInput): Promise<CartCurrencyChange> {
   let removed: RemovedCartLine[] = [];
   let removedPromoCode: string | null = null;
   const cart = await withOpenCart(input, async (trx, row) => {

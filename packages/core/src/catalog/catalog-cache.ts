@@ -10,6 +10,7 @@
 import type { Currency } from "../money.ts";
 import type { CatalogPage, Product } from "../schemas.ts";
 import type { Db } from "../db/database.ts";
+import type { StockPolicy } from "../inventory/stock-policy.ts";
 import * as Catalog from "./catalog.ts";
 
 export interface CatalogListQuery {
@@ -34,13 +35,21 @@ export const CATALOG_CACHE_MAX_ENTRIES = { pages: 256, products: 1024 } as const
 /** An empty page for a category the shop does not have: frozen, shared, and never a cache entry. */
 const NO_PRODUCTS: CatalogPage = deepFreeze({ products: [], nextCursor: null });
 
-export function createCatalogReader(input: { db: Db; ttlMs: number; now?: () => number; maxEntries?: { pages?: number; products?: number } }): CatalogReader {
-  const { db, ttlMs } = input;
+export function createCatalogReader(input: {
+  db: Db;
+  ttlMs: number;
+  /** The shop's stock policy, for each variant's maxPerOrder (the default when not given). */
+  policy?: StockPolicy;
+  now?: () => number;
+  maxEntries?: { pages?: number; products?: number };
+}): CatalogReader {
+  // Every read carries the policy: a cached page holds each variant's maxPerOrder under the limits the shop applies.
+  const { db, ttlMs, policy } = input;
   const now = input.now ?? Date.now;
   if (ttlMs <= 0) {
     return {
-      list: (query) => Catalog.list({ db, ...query }),
-      get: ({ productId, currency }) => Catalog.get({ db, productId, currency }),
+      list: (query) => Catalog.list({ db, policy, ...query }),
+      get: ({ productId, currency }) => Catalog.get({ db, productId, currency, policy }),
       categories: () => Catalog.categories({ db }),
       entryCounts: () => ({ pages: 0, products: 0 }),
     };
@@ -52,14 +61,14 @@ export function createCatalogReader(input: { db: Db; ttlMs: number; now?: () => 
 
   return {
     async list(query) {
-      if (query.cursor !== undefined || query.q !== undefined) return Catalog.list({ db, ...query });
+      if (query.cursor !== undefined || query.q !== undefined) return Catalog.list({ db, policy, ...query });
       // A category the shop does not have is answered without a query and without an entry: only real categories
       // (a handful) times page sizes can take room, and the bound covers even those.
       if (query.category !== undefined && !(await readCategories()).includes(query.category)) return NO_PRODUCTS;
       const key = JSON.stringify([query.currency, query.category ?? null, query.limit ?? null]);
-      return pages.read(key, () => Catalog.list({ db, ...query }));
+      return pages.read(key, () => Catalog.list({ db, policy, ...query }));
     },
-    get: ({ productId, currency }) => products.read(JSON.stringify([currency, productId]), () => Catalog.get({ db, productId, currency })),
+    get: ({ productId, currency }) => products.read(JSON.stringify([currency, productId]), () => Catalog.get({ db, productId, currency, policy })),
     categories: readCategories,
     entryCounts: () => ({ pages: pages.size(), products: products.size() }),
   };

@@ -5,10 +5,11 @@ import type { Currency } from "../money.ts";
 import { CATALOG_PAGE_LIMIT, ProductIdSchema, type CatalogPage, type Product } from "../schemas.ts";
 import type { Db } from "../db/database.ts";
 import { AppError } from "../error.ts";
+import { DEFAULT_STOCK_POLICY, maxUnitsOfSku, type StockPolicy } from "../inventory/stock-policy.ts";
 import * as CatalogRepository from "./catalog.repository.ts";
 import type { ListingKey, VariantListingRow } from "./catalog.repository.ts";
 
-function rowsToProducts(rows: readonly VariantListingRow[], currency: Currency): Product[] {
+function rowsToProducts(rows: readonly VariantListingRow[], currency: Currency, policy: StockPolicy): Product[] {
   const products = new Map<string, Product>();
   for (const row of rows) {
     let product = products.get(row.product_id);
@@ -34,6 +35,7 @@ function rowsToProducts(rows: readonly VariantListingRow[], currency: Currency):
       currency,
       inStock: row.available > 0,
       available: row.available,
+      maxPerOrder: maxUnitsOfSku(policy, row.available),
       image: row.variant_image ?? row.image,
     });
   }
@@ -49,6 +51,8 @@ interface Listing {
 
 export interface ListInput extends Listing {
   db: Db;
+  /** The shop's stock policy, for each variant's maxPerOrder (the default when not given). */
+  policy?: StockPolicy;
   cursor?: string;
   limit?: number;
 }
@@ -105,7 +109,7 @@ export async function list(input: ListInput): Promise<CatalogPage> {
     after,
     take: limit + 1,
   });
-  const products = rowsToProducts(rows, currency);
+  const products = rowsToProducts(rows, currency, input.policy ?? DEFAULT_STOCK_POLICY);
   if (products.length <= limit) return { products, nextCursor: null };
   const page = products.slice(0, limit);
   const last = rows.findLast((row) => row.product_id === page[page.length - 1]?.id);
@@ -118,9 +122,9 @@ export function categories(input: { db: Db }): Promise<string[]> {
   return CatalogRepository.listCategories(input.db);
 }
 
-export async function get(input: { db: Db; productId: string; currency: Currency }): Promise<Product> {
+export async function get(input: { db: Db; productId: string; currency: Currency; policy?: StockPolicy }): Promise<Product> {
   const rows = await CatalogRepository.listVariantsOfProduct(input.db, input.currency, input.productId);
-  const [product] = rowsToProducts(rows, input.currency);
+  const [product] = rowsToProducts(rows, input.currency, input.policy ?? DEFAULT_STOCK_POLICY);
   if (!product) throw new AppError("NOT_FOUND", `No product with id "${input.productId}"`, { productId: input.productId });
   return product;
 }

@@ -8,6 +8,7 @@ import type { Database, Db } from "../db/database.ts";
 import { AppError } from "../error.ts";
 import * as Cart from "../cart/cart.ts";
 import * as CartRepository from "../cart/cart.repository.ts";
+import type { StockPolicy } from "../inventory/stock-policy.ts";
 import * as QuoteRepository from "./quote.repository.ts";
 import { cartLinesForPricing, priceCurrentCart } from "./cart-pricing.ts";
 import { totalWeight, type PricedCart } from "../pricing/pricing.ts";
@@ -15,12 +16,12 @@ import { quoteShippingOptions } from "../pricing/shipping.ts";
 
 export const QUOTE_TTL_MS = 15 * 60 * 1000;
 
-export function setContact(input: { db: Kysely<Database>; cartId: string; email: string }): Promise<CartView> {
-  return Cart.updateOpenCart({ db: input.db, cartId: input.cartId, changes: { email: input.email.toLowerCase() } });
+export function setContact(input: { db: Kysely<Database>; cartId: string; email: string; policy?: StockPolicy }): Promise<CartView> {
+  return Cart.updateOpenCart({ db: input.db, cartId: input.cartId, changes: { email: input.email.toLowerCase() }, policy: input.policy });
 }
 
-export function setShippingAddress(input: { db: Kysely<Database>; cartId: string; address: Address }): Promise<CartView> {
-  return Cart.updateOpenCart({ db: input.db, cartId: input.cartId, changes: { shipping_address: JSON.stringify(normaliseAddress(input.address)) } });
+export function setShippingAddress(input: { db: Kysely<Database>; cartId: string; address: Address; policy?: StockPolicy }): Promise<CartView> {
+  return Cart.updateOpenCart({ db: input.db, cartId: input.cartId, changes: { shipping_address: JSON.stringify(normaliseAddress(input.address)) }, policy: input.policy });
 }
 
 function requireAddress(cart: CartView): Address {
@@ -40,12 +41,13 @@ export async function listShippingOptions(input: { db: Db; cartId: string }): Pr
   });
 }
 
-export function setShippingOption(input: { db: Kysely<Database>; cartId: string; optionId: ShippingOptionId }): Promise<CartView> {
+export function setShippingOption(input: { db: Kysely<Database>; cartId: string; optionId: ShippingOptionId; policy?: StockPolicy }): Promise<CartView> {
   return Cart.updateOpenCart({
     db: input.db,
     cartId: input.cartId,
     changes: { shipping_option_id: input.optionId },
     requireAddress: { message: "Enter a shipping address before choosing shipping" },
+    policy: input.policy,
   });
 }
 

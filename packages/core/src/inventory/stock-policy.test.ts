@@ -1,7 +1,7 @@
 // The stock policy's rules, alone: the per-item cap, the share of the stock, the per-order total, and the ways around them.
 import { describe, expect, it } from "vitest";
 import { isAppError } from "../error.ts";
-import { assertOrderWithinLimits, assertWithinLimits, DEFAULT_STOCK_POLICY, maxUnitsOfSku, type StockPolicy } from "./stock-policy.ts";
+import { assertOrderWithinLimits, assertWithinLimits, DEFAULT_STOCK_POLICY, maxUnitsOfLine, maxUnitsOfSku, type StockPolicy } from "./stock-policy.ts";
 
 const policy: StockPolicy = { maxUnitsPerSku: 10, maxUnitsPerCart: 30, maxStockSharePercent: 50, holdMs: 600_000 };
 
@@ -14,6 +14,33 @@ function refusal(fn: () => void) {
   }
   return null;
 }
+
+describe("maxUnitsOfLine", () => {
+  it("is the item's own limit while the cart has room, and what the cart's cap leaves once it has not", () => {
+    expect(maxUnitsOfLine(policy, 1000, 0)).toBe(10);
+    expect(maxUnitsOfLine(policy, 5, 0)).toBe(2);
+    expect(maxUnitsOfLine(policy, 1000, 24)).toBe(6);
+    expect(maxUnitsOfLine(policy, 1000, 30)).toBe(0);
+    expect(maxUnitsOfLine(policy, 1000, 35)).toBe(0);
+  });
+
+  it("offers exactly what assertWithinLimits accepts: the limit passes, one more is refused", () => {
+    for (const [available, otherUnits] of [
+      [1000, 0],
+      [7, 3],
+      [1000, 25],
+      [40, 12],
+    ] as const) {
+      const max = maxUnitsOfLine(policy, available, otherUnits);
+      const check = { sku: "S", label: "S", available, otherUnits };
+      expect(
+        refusal(() => assertWithinLimits(policy, { ...check, quantity: max })),
+        `${available}/${otherUnits}`,
+      ).toBeNull();
+      expect(refusal(() => assertWithinLimits(policy, { ...check, quantity: max + 1 }))?.code, `${available}/${otherUnits}`).toBe("QUANTITY_LIMIT");
+    }
+  });
+});
 
 describe("maxUnitsOfSku", () => {
   it("is the per-item cap while stock is plentiful", () => {

@@ -34,6 +34,15 @@ export function maxUnitsOfSku(policy: StockPolicy, available: number): number {
   return Math.min(policy.maxUnitsPerSku, MAX_LINE_QUANTITY, share);
 }
 
+/**
+ * The most units a cart line of one SKU may hold, with `available` units for sale and `otherUnits` of every other SKU in
+ * the cart: the per-SKU cap and the stock share (maxUnitsOfSku), and what the per-cart total leaves. What the shopper's
+ * quantity box offers; assertWithinLimits refuses anything above it.
+ */
+export function maxUnitsOfLine(policy: StockPolicy, available: number, otherUnits: number): number {
+  return Math.max(0, Math.min(maxUnitsOfSku(policy, available), policy.maxUnitsPerCart - otherUnits));
+}
+
 export interface QuantityCheck {
   sku: string;
   /** What the shopper sees in the message, e.g. "Desk Lamp (Black)". */

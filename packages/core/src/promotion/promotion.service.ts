@@ -8,6 +8,7 @@ import type { AppError } from "../error.ts";
 import * as Audit from "../audit/audit.repository.ts";
 import * as Cart from "../cart/cart.ts";
 import * as CartRepository from "../cart/cart.repository.ts";
+import type { StockPolicy } from "../inventory/stock-policy.ts";
 import * as PromotionRepository from "./promotion.repository.ts";
 import { check, customerLimitReached, inactiveCode, normaliseCode, unknownCode, usageLimitReached, type Promotion } from "./promotion.ts";
 
@@ -32,9 +33,9 @@ export async function resolveForCart(db: Db, cart: { code: string | null; curren
 }
 
 /** Validates a code against the cart now, so the shopper hears at once, and stores it on the cart. */
-export function applyToCart(input: { db: Kysely<Database>; cartId: string; code: string; now?: Date }): Promise<CartView> {
+export function applyToCart(input: { db: Kysely<Database>; cartId: string; code: string; now?: Date; policy?: StockPolicy }): Promise<CartView> {
   return Cart.withOpenCart(input, async (trx, row) => {
-    const cart = Cart.rowToCart(row, (await CartRepository.findCartWithLines(trx, row.id))?.lines ?? []);
+    const cart = Cart.rowToCart(row, (await CartRepository.findCartWithLines(trx, row.id))?.lines ?? [], input.policy);
     const { promotion, problem } = await resolveForCart(trx, {
       code: input.code,
       currency: cart.currency,
@@ -47,7 +48,7 @@ export function applyToCart(input: { db: Kysely<Database>; cartId: string; code:
   });
 }
 
-export function removeFromCart(input: { db: Kysely<Database>; cartId: string }): Promise<CartView> {
+export function removeFromCart(input: { db: Kysely<Database>; cartId: string; policy?: StockPolicy }): Promise<CartView> {
   return Cart.withOpenCart(input, async (trx, row) => {
     if (row.promo_code !== null) await CartRepository.updateCart(trx, row.id, { promo_code: null });
   });

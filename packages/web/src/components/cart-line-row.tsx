@@ -18,7 +18,9 @@ export function CartLineRow({ line, currency }: { line: CartLine; currency: stri
   const [isBusy, setIsBusy] = useState(false);
   const timer = useRef<number | undefined>(undefined);
   const inputId = `quantity-${line.id}`;
-  const maxQuantity = Math.max(1, Math.min(MAX_LINE_QUANTITY, line.available));
+  // What the cart says this line may hold: the cap per item, the share of scarce stock and the room left in the order.
+  const lineLimit = line.maxQuantity ?? MAX_LINE_QUANTITY;
+  const maxQuantity = Math.max(1, Math.min(MAX_LINE_QUANTITY, line.available, lineLimit));
 
   // Follow the server's quantity unless the shopper is mid-edit.
   useEffect(() => {
@@ -32,7 +34,8 @@ export function CartLineRow({ line, currency }: { line: CartLine; currency: stri
     timer.current = undefined;
     const quantity = Number(text);
     // Lowering a quantity is always allowed, even below what the shop now has: that is how a shopper fixes it.
-    const problem = quantityProblem(text, Math.max(line.available, Math.min(quantity, line.quantity)), "Enter a quantity of at least 1, or remove the item");
+    const kept = Math.min(quantity, line.quantity);
+    const problem = quantityProblem(text, Math.max(line.available, kept), "Enter a quantity of at least 1, or remove the item", Math.max(lineLimit, kept));
     if (problem) {
       setError(problem);
       return;

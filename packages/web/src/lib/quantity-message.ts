@@ -9,12 +9,17 @@ export const MAX_OF_ONE_ITEM = 99;
 const atMost = (count: number) => `You can buy at most ${count} of one item`;
 const onlyLeft = (available: number) => (available === 0 ? "This item is sold out" : `Only ${available} left: enter ${available} or fewer`);
 
-/** What is wrong with a typed quantity of an item with `available` units for sale, or null when it can be asked for. */
-export function quantityProblem(text: string, available: number, tooFew = "Enter a quantity of at least 1"): string | null {
+/**
+ * What is wrong with a typed quantity of an item with `available` units for sale, of which one order may take
+ * `maxPerOrder` (the shop's limits, as the API tells them: a variant's maxPerOrder, a cart line's maxQuantity), or null
+ * when it can be asked for.
+ */
+export function quantityProblem(text: string, available: number, tooFew = "Enter a quantity of at least 1", maxPerOrder = MAX_OF_ONE_ITEM): string | null {
   const quantity = Number(text);
   if (text.trim() === "" || !Number.isInteger(quantity) || quantity < 1) return tooFew;
   if (quantity > MAX_OF_ONE_ITEM) return atMost(MAX_OF_ONE_ITEM);
   if (quantity > available) return onlyLeft(available);
+  if (quantity > maxPerOrder) return `${atMost(maxPerOrder)} per order`;
   return null;
 }
 

@@ -51,9 +51,11 @@ function ProductDetails({ product }: { product: Product }) {
   const [quantityText, setQuantityText] = useState("1");
   const [addState, setAddState] = useState<AddState>({ status: "idle" });
   const variant = findVariant(product.variants, selection) ?? product.variants[0];
-  const maxQuantity = Math.max(1, Math.min(MAX_OF_ONE_ITEM, variant?.available ?? 1));
+  // The shop's limit per order (its cap per item, its share of scarce stock), as the catalogue tells it.
+  const maxPerOrder = variant?.maxPerOrder ?? MAX_OF_ONE_ITEM;
+  const maxQuantity = Math.max(1, Math.min(MAX_OF_ONE_ITEM, variant?.available ?? 1, maxPerOrder));
   const quantity = Number(quantityText);
-  const quantityError = quantityProblem(quantityText, variant?.available ?? 0);
+  const quantityError = quantityProblem(quantityText, variant?.available ?? 0, undefined, maxPerOrder);
   const colour = variant?.options.colour;
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
