@@ -66,6 +66,9 @@ export const GENERATOR_IMAGE = {
 /** What the load tester needs to launch generators: the stack's outputs, by name (read by fargate-launcher.ts). */
 export const LOAD_GENERATOR_OUTPUTS = ["Region", "ClusterArn", "TaskDefinitionArn", "Subnets", "SecurityGroup", "Bucket", "ContainerName", "LogGroup"] as const;
 
+/** The output naming the operators' policy: what a person or CI role running `--on fargate` attaches, and no more. */
+export const OPERATOR_POLICY_OUTPUT = "OperatorPolicyArn";
+
 /**
  * Context key: synthesize the image asset even under test. Synthesis only stages the build context (Docker runs at
  * deploy time), so a test can check the context and the execution role's image grants without Docker.
@@ -179,7 +182,9 @@ export function LoadGenerators({ stack, app }: StackContext) {
   });
   container.addMountPoints({ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false });
 
-  applyLoadGeneratorSuppressions({ logBucket, bucket, vpc, taskDefinition, taskPolicy, logGroup });
+  const operatorPolicy = operatorPolicyFor(stack, { cluster, taskDefinition, taskRole, bucket });
+
+  applyLoadGeneratorSuppressions({ logBucket, bucket, vpc, taskDefinition, taskPolicy, operatorPolicy, logGroup });
 
   const outputs: Record<(typeof LOAD_GENERATOR_OUTPUTS)[number], string> = {
     Region: stack.region,
@@ -191,9 +196,45 @@ export function LoadGenerators({ stack, app }: StackContext) {
     ContainerName: GENERATOR_CONTAINER_NAME,
     LogGroup: logGroup.logGroupName,
   };
-  stack.addOutputs(outputs);
+  stack.addOutputs({ ...outputs, [OPERATOR_POLICY_OUTPUT]: operatorPolicy.managedPolicyArn });
 
-  return { vpc, cluster, taskDefinition, taskRole, taskPolicy, bucket, logBucket, logGroup, securityGroup, outputs };
+  return { vpc, cluster, taskDefinition, taskRole, taskPolicy, operatorPolicy, bucket, logBucket, logGroup, securityGroup, outputs };
+}
+
+/**
+ * What the credentials running the coordinator (`checkout-loadtest run … --on fargate`) need, as one managed policy
+ * attached to nothing: an operator's role, a CI role or an SSO permission set attaches it. Start this stack's task
+ * definition in this cluster only, tag the tasks it starts as it starts them, watch and stop this cluster's tasks, hand
+ * ECS the generator's two roles and no other, and read and write the runs bucket.
+ */
+function operatorPolicyFor(
+  stack: StackContext["stack"],
+  resources: { cluster: ecs.Cluster; taskDefinition: ecs.FargateTaskDefinition; taskRole: iam.Role; bucket: s3.Bucket },
+): iam.ManagedPolicy {
+  const { cluster, taskDefinition, taskRole, bucket } = resources;
+  const inCluster = { ArnEquals: { "ecs:cluster": cluster.clusterArn } };
+  const clusterTasks = stack.formatArn({ service: "ecs", resource: "task", resourceName: `${cluster.clusterName}/*` });
+  return new iam.ManagedPolicy(stack, "OperatorPolicy", {
+    description: "Load test operators: start, watch and stop this stack's generator tasks and use its runs bucket",
+    statements: [
+      new iam.PolicyStatement({ sid: "StartGenerators", actions: ["ecs:RunTask"], resources: [taskDefinition.taskDefinitionArn], conditions: inCluster }),
+      new iam.PolicyStatement({
+        sid: "TagOnStart",
+        actions: ["ecs:TagResource"],
+        resources: [clusterTasks],
+        conditions: { StringEquals: { "ecs:CreateAction": "RunTask" } },
+      }),
+      new iam.PolicyStatement({ sid: "WatchAndStop", actions: ["ecs:DescribeTasks", "ecs:StopTask"], resources: [clusterTasks], conditions: inCluster }),
+      new iam.PolicyStatement({
+        sid: "PassGeneratorRoles",
+        actions: ["iam:PassRole"],
+        resources: [taskRole.roleArn, taskDefinition.obtainExecutionRole().roleArn],
+        conditions: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+      }),
+      new iam.PolicyStatement({ sid: "RunObjects", actions: ["s3:GetObject", "s3:PutObject"], resources: [bucket.arnForObjects("*")] }),
+      new iam.PolicyStatement({ sid: "RunKeys", actions: ["s3:ListBucket"], resources: [bucket.bucketArn] }),
+    ],
+  });
 }
 
 /** Each rule this stack does not meet, with why; compliance.ts's registry lists them for review. */
@@ -203,9 +244,10 @@ function applyLoadGeneratorSuppressions(resources: {
   vpc: ec2.Vpc;
   taskDefinition: ecs.FargateTaskDefinition;
   taskPolicy: iam.ManagedPolicy;
+  operatorPolicy: iam.ManagedPolicy;
   logGroup: logs.LogGroup;
 }): void {
-  const { logBucket, bucket, vpc, taskDefinition, taskPolicy, logGroup } = resources;
+  const { logBucket, bucket, vpc, taskDefinition, taskPolicy, operatorPolicy, logGroup } = resources;
   const noCardholderData = "The load generators' stack is outside the cardholder-data environment: its";
   suppress(bucket, [
     {
@@ -249,6 +291,14 @@ function applyLoadGeneratorSuppressions(resources: {
       reason:
         "A run's keys are chosen at run time under s3://bucket/<run prefix>/, so the generators may get and put any object of this one bucket, which holds nothing but load-test runs; they can neither delete objects nor reach any other bucket.",
       appliesTo: [{ regex: "/^Resource::<Runs[0-9A-F]{8}\\.Arn>\\/\\*$/g" }],
+    },
+  ]);
+  suppress(operatorPolicy, [
+    {
+      rule: "AwsSolutions-IAM5",
+      reason:
+        "A generator task's id is chosen by ECS when it starts, so watching, stopping and tagging name this one cluster's tasks (cluster/*, and RunTask, DescribeTasks and StopTask are also held to the cluster by condition); a run's keys are chosen at run time in this one bucket of load-test runs.",
+      appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:ecs:.*:task\\/<Cluster[0-9A-F]{8}>\\/\\*$/g" }, { regex: "/^Resource::<Runs[0-9A-F]{8}\\.Arn>\\/\\*$/g" }],
     },
   ]);
   suppress(taskDefinition.obtainExecutionRole(), [

@@ -21,6 +21,7 @@ import {
   GENERATOR_TASK_SIZE,
   isLoadGeneratorStage,
   LOAD_GENERATOR_OUTPUTS,
+  OPERATOR_POLICY_OUTPUT,
   RESULTS_EXPIRY_DAYS,
   STAGE_GENERATOR_IMAGE_CONTEXT,
 } from "../LoadGenerators.ts";
@@ -210,6 +211,43 @@ describe("LoadGenerators stack", () => {
     expect(JSON.stringify(attachedTo(executionRoleId))).not.toContain("s3:");
   });
 
+  it("gives operators one managed policy, attached to nothing: this task definition in this cluster, its tasks, its two roles, the runs bucket", () => {
+    const [runsId] = bucket(built.resources, "Runs");
+    const [clusterId] = only(built.resources, "AWS::ECS::Cluster");
+    const [taskId, task] = only(built.resources, "AWS::ECS::TaskDefinition");
+    const policies = ofType(built.resources, "AWS::IAM::ManagedPolicy").filter(([id]) => id.startsWith("OperatorPolicy"));
+    expect(policies).toHaveLength(1);
+    const [policyId, policy] = policies[0]!;
+    expect(policy.Roles ?? policy.Users ?? policy.Groups).toBeUndefined();
+    const outputs = built.template.Outputs as Record<string, { Value: unknown }>;
+    expect(outputs[OPERATOR_POLICY_OUTPUT]!.Value).toEqual({ Ref: policyId });
+
+    const statements = policy.PolicyDocument.Statement as Json[];
+    const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid as string, statement]));
+    expect(Object.keys(bySid)).toEqual(["StartGenerators", "TagOnStart", "WatchAndStop", "PassGeneratorRoles", "RunObjects", "RunKeys"]);
+    expect(statements.every((statement) => statement.Effect === "Allow")).toBe(true);
+    const inCluster = { ArnEquals: { "ecs:cluster": { "Fn::GetAtt": [clusterId, "Arn"] } } };
+    expect(bySid.StartGenerators).toMatchObject({ Action: "ecs:RunTask", Resource: { Ref: taskId }, Condition: inCluster });
+    // Tasks of this cluster only: arn:…:ecs:<region>:<account>:task/<cluster name>/*.
+    const clusterTasks = JSON.stringify(bySid.WatchAndStop!.Resource);
+    expect(clusterTasks).toContain(`{"Ref":"${clusterId}"}`);
+    expect(clusterTasks).toMatch(/:task\/".*"\/\*"/);
+    expect(bySid.WatchAndStop).toMatchObject({ Action: ["ecs:DescribeTasks", "ecs:StopTask"], Condition: inCluster });
+    expect(bySid.TagOnStart).toMatchObject({ Action: "ecs:TagResource", Resource: bySid.WatchAndStop!.Resource, Condition: { StringEquals: { "ecs:CreateAction": "RunTask" } } });
+    expect(bySid.PassGeneratorRoles).toMatchObject({
+      Action: "iam:PassRole",
+      Resource: [task.TaskRoleArn, task.ExecutionRoleArn],
+      Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+    });
+    expect(bySid.RunObjects).toMatchObject({ Action: ["s3:GetObject", "s3:PutObject"], Resource: { "Fn::Join": ["", [{ "Fn::GetAtt": [runsId, "Arn"] }, "/*"]] } });
+    expect(bySid.RunKeys).toMatchObject({ Action: "s3:ListBucket", Resource: { "Fn::GetAtt": [runsId, "Arn"] } });
+    // These actions and no other (no delete, no other service), and none on every resource.
+    expect(statements.flatMap((statement) => statement.Action).sort()).toEqual(
+      ["ecs:DescribeTasks", "ecs:RunTask", "ecs:StopTask", "ecs:TagResource", "iam:PassRole", "s3:GetObject", "s3:ListBucket", "s3:PutObject"].sort(),
+    );
+    expect(statements.filter((statement) => JSON.stringify(statement.Resource) === '"*"')).toEqual([]);
+  });
+
   it("outputs what the launcher reads, under the names it reads", () => {
     const outputs = built.template.Outputs as Record<string, { Value: unknown }>;
     // Beside SST's own stack metadata.
@@ -217,7 +255,7 @@ describe("LoadGenerators stack", () => {
       Object.keys(outputs)
         .filter((key) => key !== "SSTMetadata")
         .sort(),
-    ).toEqual([...LOAD_GENERATOR_OUTPUTS].sort());
+    ).toEqual([...LOAD_GENERATOR_OUTPUTS, OPERATOR_POLICY_OUTPUT].sort());
     for (const key of FARGATE_OUTPUT_KEYS) expect(outputs[key]).toBeDefined();
     const [clusterId] = only(built.resources, "AWS::ECS::Cluster");
     const [taskId] = only(built.resources, "AWS::ECS::TaskDefinition");
