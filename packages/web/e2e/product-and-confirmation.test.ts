@@ -7,10 +7,11 @@ import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { OutboxDispatcher } from "@checkout/core";
+import { MAX_LINE_QUANTITY, OutboxDispatcher } from "@checkout/core";
 import { createMailer } from "../../api/src/outbox/mailer.ts";
 import { createConfirmationEmailTarget } from "../../api/src/outbox/outbox-targets.ts";
 import { CARDS, createClient, readyCart, tokenizeCard } from "../../api/test/support/app.ts";
+import { MAX_OF_ONE_ITEM } from "../src/lib/quantity-message.ts";
 import { expectNoAxeViolations } from "./axe.ts";
 import { newPhonePage, newShopperPage, screenshots, setUpShop, type ExpectedFailure, type PhonePage, VIEWPORTS } from "./shop-harness.ts";
 
@@ -52,6 +53,10 @@ const shot = (page: Page, step: string, size: string) => page.screenshot({ path:
 function productPicture(page: Page) {
   return page.locator(".product__media img").evaluate((img: HTMLImageElement) => ({ src: new URL(img.src).pathname, alt: img.alt, isDrawn: img.complete && img.naturalWidth > 0 }));
 }
+
+it("keeps the page's most of one item (a constant of its own, so no page loads the schemas for it) at core's line limit", () => {
+  expect(MAX_OF_ONE_ITEM).toBe(MAX_LINE_QUANTITY);
+});
 
 describe.each(sizes)("a shopper on a $name", (size) => {
   it("sees the colour they chose, keeps focus after adding to the cart, and reads quantity limits in their words", async () => {

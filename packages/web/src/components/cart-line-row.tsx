@@ -1,11 +1,11 @@
 // One cart line: picture, names, unit price, a quantity box that saves itself, and a remove button.
 import { useEffect, useRef, useState } from "react";
-import { MAX_LINE_QUANTITY, type CartLine } from "../lib/schemas.ts";
+import type { CartLine } from "@checkout/core/schemas";
 import { Link } from "../router.tsx";
 import { useCart } from "../cart/cart-context.tsx";
 import { describeError } from "../lib/errors.ts";
 import { formatMoney } from "../lib/money.ts";
-import { quantityErrorMessage, quantityProblem } from "../lib/quantity-message.ts";
+import { MAX_OF_ONE_ITEM, quantityErrorMessage, quantityProblem } from "../lib/quantity-message.ts";
 import { Money } from "./money.tsx";
 import { ProductImage } from "./product-image.tsx";
 
@@ -19,8 +19,8 @@ export function CartLineRow({ line, currency }: { line: CartLine; currency: stri
   const timer = useRef<number | undefined>(undefined);
   const inputId = `quantity-${line.id}`;
   // What the cart says this line may hold: the cap per item, the share of scarce stock and the room left in the order.
-  const lineLimit = line.maxQuantity ?? MAX_LINE_QUANTITY;
-  const maxQuantity = Math.max(1, Math.min(MAX_LINE_QUANTITY, line.available, lineLimit));
+  const lineLimit = line.maxQuantity ?? MAX_OF_ONE_ITEM;
+  const maxQuantity = Math.max(1, Math.min(MAX_OF_ONE_ITEM, line.available, lineLimit));
 
   // Follow the server's quantity unless the shopper is mid-edit.
   useEffect(() => {
