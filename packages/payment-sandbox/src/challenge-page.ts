@@ -1,5 +1,5 @@
 // The 3-D Secure challenge page a shop frames: stands in for the bank's page, answers the challenge, tells the shop.
-import { fieldContentSecurityPolicy, toScriptJson } from "./field-page.ts";
+import { escapeHtml, fieldContentSecurityPolicy, pageHead, toScriptJson } from "./field-page.ts";
 
 /** What the page posts to its parent once the challenge has an answer. */
 export interface ChallengeCompleteMessage {
@@ -99,10 +99,6 @@ button:disabled { opacity: 0.6; cursor: default; }
 .message { min-height: 1.25rem; font-size: 0.875rem; }
 `;
 
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
-
 function formatAmount(amount: number, currency: string): string {
   return `${(amount / 100).toFixed(2)} ${currency}`;
 }
@@ -116,14 +112,7 @@ export function renderChallengePage(input: {
 }): string {
   const { authorization } = input;
   const config = { parentOrigin: input.parentOrigin, authorizationId: authorization.id, status: authorization.status };
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Confirm your payment</title>
-<style nonce="${input.nonce}">${challengeStyles}</style>
-</head>
+  return `${pageHead({ title: "Confirm your payment", nonce: input.nonce, styles: challengeStyles })}
 <body>
 <main>
   <h1>Confirm your payment</h1>

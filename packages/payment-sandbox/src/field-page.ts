@@ -340,6 +340,23 @@ const fieldMarkup = `
   <p id="card-message" class="message" role="alert"></p>
 </form>`;
 
+/** Text that is safe inside an HTML element or a quoted attribute whatever it holds. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** The doctype and head every sandbox page shares: its title and its styles under the response's CSP nonce. */
+export function pageHead(input: { title: string; nonce: string; styles: string }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(input.title)}</title>
+<style nonce="${input.nonce}">${input.styles}</style>
+</head>`;
+}
+
 /** JSON that is safe inside a script element whatever the string holds. */
 export function toScriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
@@ -358,14 +375,7 @@ export function fieldContentSecurityPolicy(input: { nonce: string; parentOrigin:
 }
 
 export function renderFieldPage(input: { nonce: string; parentOrigin: string }): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Card details</title>
-<style nonce="${input.nonce}">${fieldStyles}</style>
-</head>
+  return `${pageHead({ title: "Card details", nonce: input.nonce, styles: fieldStyles })}
 <body>${fieldMarkup}
 <script type="application/json" id="field-config">${toScriptJson({ parentOrigin: input.parentOrigin })}</script>
 <script nonce="${input.nonce}">${fieldScript}</script>

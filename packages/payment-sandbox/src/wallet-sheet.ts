@@ -1,7 +1,7 @@
 // The sandbox wallet's sheet: the window the browser opens over the shop when the shopper pays with the wallet. It lists
 // the wallet's saved test cards, and Pay makes a single-use token for the chosen one; the wallet's service worker hands
 // that token to the shop. Cancel tells the service worker the shopper changed their mind.
-import { toScriptJson } from "./field-page.ts";
+import { escapeHtml, pageHead, toScriptJson } from "./field-page.ts";
 import type { WalletCard } from "./wallet-cards.ts";
 
 export interface SheetInput {
@@ -24,10 +24,6 @@ export function sheetContentSecurityPolicy(nonce: string): string {
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join("; ");
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
 /** "$98.66" for USD, "€12.50" for EUR; a currency Intl does not know is shown as "XYZ 12.50". */
@@ -137,14 +133,7 @@ export function renderSheetPage(input: SheetInput): string {
         <span><span class="card-name">${escapeHtml(card.label)}</span><span class="card-note" id="note-${escapeHtml(card.id)}">${escapeHtml(card.note)}</span></span></label>`,
     )
     .join("");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sandbox wallet</title>
-<style nonce="${input.nonce}">${sheetStyles}</style>
-</head>
+  return `${pageHead({ title: "Sandbox wallet", nonce: input.nonce, styles: sheetStyles })}
 <body>
 <main>
   <h1>Sandbox wallet</h1>

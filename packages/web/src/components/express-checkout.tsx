@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { usePlaceOrder, type PlaceOrderOptions } from "../checkout/use-place-order.ts";
 import { canPayWithWallet, walletSource } from "../checkout/wallet-payment.ts";
 import { formatMoney } from "../lib/money.ts";
-import { ThreeDSecureChallenge } from "./lazy-payment.tsx";
+import { PlacementChallenge } from "./lazy-payment.tsx";
 
 export interface ExpressCheckoutProps extends Omit<PlaceOrderOptions, "cardField" | "resumesChallenge"> {
   /** The cart's currency, for asking the browser whether the wallet can pay before there is a quote. */
@@ -94,14 +94,7 @@ export default function ExpressCheckout({ currency, ...options }: ExpressCheckou
           <p>{error.message}</p>
         </div>
       )}
-      {placement.challenge && (
-        <ThreeDSecureChallenge
-          key={placement.challenge.orderId}
-          nextActionUrl={placement.challenge.nextActionUrl}
-          isConfirming={placement.isConfirming}
-          onAnswered={() => void placement.completeChallenge()}
-        />
-      )}
+      <PlacementChallenge placement={placement} />
     </section>
   );
 }

@@ -1,6 +1,7 @@
 // The payment provider's frames (the card field, the 3-D Secure challenge) in chunks of their own: most visits never
 // reach them, and the checkout fetches the card field's chunk while the shopper is still typing the address.
 import { lazy, Suspense, type ComponentProps } from "react";
+import type { usePlaceOrder } from "../checkout/use-place-order.ts";
 import { Loading } from "./status-panels.tsx";
 
 export type { CardFieldHandle, CardFieldProps, CardFieldState, CardToken } from "./card-field.tsx";
@@ -36,5 +37,18 @@ export function ThreeDSecureChallenge(props: ComponentProps<typeof ChallengeChun
     <Suspense fallback={<Loading label="Loading your bank's page…" />}>
       <ChallengeChunk {...props} />
     </Suspense>
+  );
+}
+
+/** The 3-D Secure challenge an order placement is waiting on, if any: shown until answered, then confirmed. */
+export function PlacementChallenge({ placement }: { placement: Pick<ReturnType<typeof usePlaceOrder>, "challenge" | "isConfirming" | "completeChallenge"> }) {
+  if (!placement.challenge) return null;
+  return (
+    <ThreeDSecureChallenge
+      key={placement.challenge.orderId}
+      nextActionUrl={placement.challenge.nextActionUrl}
+      isConfirming={placement.isConfirming}
+      onAnswered={() => void placement.completeChallenge()}
+    />
   );
 }

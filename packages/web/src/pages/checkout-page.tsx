@@ -17,7 +17,7 @@ import { ExpressCheckout } from "../checkout/lazy-express-checkout.tsx";
 import { usePlaceOrder } from "../checkout/use-place-order.ts";
 import { AddressFields, ContactFields } from "../components/address-fields.tsx";
 import type { CardFieldHandle } from "../components/card-field.tsx";
-import { CardField, prefetchCardField, ThreeDSecureChallenge } from "../components/lazy-payment.tsx";
+import { CardField, PlacementChallenge, prefetchCardField } from "../components/lazy-payment.tsx";
 import { CheckoutSummary } from "../components/checkout-summary.tsx";
 import { OrderReview } from "../components/order-review.tsx";
 import { PromoCodeForm } from "../components/promo-code-form.tsx";
@@ -359,14 +359,7 @@ function CheckoutFlow({ cart }: { cart: Cart }) {
             }
             onPay={() => void onPay()}
           />
-          {placement.challenge && (
-            <ThreeDSecureChallenge
-              key={placement.challenge.orderId}
-              nextActionUrl={placement.challenge.nextActionUrl}
-              isConfirming={placement.isConfirming}
-              onAnswered={() => void placement.completeChallenge()}
-            />
-          )}
+          <PlacementChallenge placement={placement} />
         </section>
       </div>
     </div>
